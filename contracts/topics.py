@@ -1,0 +1,28 @@
+"""Kafka topic and consumer-group names: the only place they are spelled out."""
+
+TASKS_EVENTS = "tasks.events"
+TASKS_COMMANDS = "tasks.commands"
+PORTAL_EVENTS = "portal.events"
+DOCUMENTS_EVENTS = "documents.events"
+SIGNING_EVENTS = "signing.events"
+
+EVENT_TOPICS = (TASKS_EVENTS, PORTAL_EVENTS, DOCUMENTS_EVENTS, SIGNING_EVENTS)
+ALL_TOPICS = (*EVENT_TOPICS, TASKS_COMMANDS)
+
+
+def dlq(topic: str) -> str:
+    return f"{topic}.dlq"
+
+
+class Groups:
+    TASKS = "akkoord.tasks"
+    PORTAL = "akkoord.portal"
+    DOCUMENTS = "akkoord.documents"
+    SIGNING = "akkoord.signing"
+    TIMELINE = "akkoord.timeline"
+    AUTOMATION = "akkoord.automation"
+
+    @staticmethod
+    def staff_keys(service: str) -> str:
+        """Each staff-facing service keeps its own projection of tasks' API keys."""
+        return f"akkoord.{service}.staff-keys"

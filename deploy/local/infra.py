@@ -1,0 +1,224 @@
+"""The local infrastructure shared by `make run` and the test fixtures.
+
+Starts a single-node Apache Kafka broker (KRaft, combined mode) from the Maven artifacts and a
+SecantusDB daemon (MongoDB wire protocol on WiredTiger), both on loopback. When
+`KAFKA_BOOTSTRAP_SERVERS` / `MONGODB_URI` are set, nothing is started and those are used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+KAFKA_DIR = Path(__file__).parent / "kafka"
+CLASSPATH_DIR = KAFKA_DIR / "target" / "dependency"
+JAVA_OPTS = ["-Xms128m", "-Xmx512m", "-XX:+UseSerialGC", "-Djava.awt.headless=true"]
+
+
+class InfraError(RuntimeError):
+    pass
+
+
+def port_is_taken(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex((host, port)) == 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ensure_kafka_classpath() -> str:
+    """Resolve the broker's jars once; Maven's local repository caches them for later runs."""
+    marker = CLASSPATH_DIR / ".complete"
+    if not marker.exists():
+        subprocess.run(
+            ["mvn", "-B", "-q", "dependency:copy-dependencies", "-DincludeScope=runtime"],
+            cwd=KAFKA_DIR,
+            check=True,
+        )
+        marker.touch()
+    return os.pathsep.join(str(p) for p in sorted(CLASSPATH_DIR.glob("*.jar")))
+
+
+def _server_properties(data_dir: Path, port: int, controller_port: int) -> str:
+    return f"""\
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:{controller_port}
+listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs={data_dir / "logs"}
+num.partitions=3
+default.replication.factor=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=true
+log.retention.hours=168
+"""
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen
+
+    def stop(self, timeout: float = 20) -> None:
+        if self.popen.poll() is not None:
+            return
+        self.popen.send_signal(signal.SIGTERM)
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait(5)
+
+
+def _wait_until(check, what: str, deadline_s: float, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise InfraError(f"{what} exited with code {proc.returncode} before it was ready")
+        if check():
+            return
+        time.sleep(0.2)
+    raise InfraError(f"{what} was not ready within {deadline_s:.0f}s")
+
+
+def kafka_ready(bootstrap: str) -> bool:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    async def probe() -> bool:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=2000)
+        try:
+            await admin.start()
+            await admin.describe_cluster()
+            return True
+        except Exception:
+            return False
+        finally:
+            await admin.close()
+
+    return asyncio.run(probe())
+
+
+def mongo_ready(uri: str) -> bool:
+    from pymongo import MongoClient
+
+    client = MongoClient(uri, serverSelectionTimeoutMS=500)
+    try:
+        client.admin.command("ping")
+        return True
+    except Exception:
+        return False
+    finally:
+        client.close()
+
+
+def start_kafka(data_dir: Path, port: int, log_file=None) -> Process:
+    classpath = ensure_kafka_classpath()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    controller_port = port + 1 if not port_is_taken(port + 1) else free_port()
+    props = data_dir / "server.properties"
+    props.write_text(_server_properties(data_dir, port, controller_port))
+    java = [shutil.which("java") or "java", *JAVA_OPTS,
+            f"-Dlog4j2.configurationFile={KAFKA_DIR / 'log4j2.properties'}", "-cp", classpath]
+    if not (data_dir / "logs" / "meta.properties").exists():
+        cluster_id = (data_dir / "cluster-id")
+        if not cluster_id.exists():
+            cluster_id.write_text(_kafka_cluster_id())
+        subprocess.run(
+            [*java, "kafka.tools.StorageTool", "format", "-t", cluster_id.read_text().strip(),
+             "-c", str(props), "--ignore-formatted"],
+            check=True, stdout=subprocess.DEVNULL,
+        )
+    popen = subprocess.Popen([*java, "kafka.Kafka", str(props)], stdout=log_file, stderr=subprocess.STDOUT,
+                             start_new_session=True)
+    bootstrap = f"127.0.0.1:{port}"
+    _wait_until(lambda: kafka_ready(bootstrap), "Kafka", 90, popen)
+    return Process("kafka", popen)
+
+
+def _kafka_cluster_id() -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+def start_mongo(data_dir: Path, port: int, log_file=None) -> Process:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    daemon = Path(sys.executable).with_name("secantusd-py")
+    popen = subprocess.Popen(
+        [str(daemon), "--host", "127.0.0.1", "--port", str(port), "--storage-path", str(data_dir),
+         "--log-level", "WARNING"],
+        stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    _wait_until(lambda: mongo_ready(mongo_uri(port)), "SecantusDB", 60, popen)
+    return Process("mongodb", popen)
+
+
+def mongo_uri(port: int) -> str:
+    return f"mongodb://127.0.0.1:{port}/?directConnection=true"
+
+
+@dataclass
+class Infra:
+    kafka_bootstrap: str
+    mongodb_uri: str
+    processes: list[Process] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for proc in reversed(self.processes):
+            proc.stop()
+        self.processes.clear()
+
+
+def start(data_dir: Path, kafka_port: int, mongo_port: int, log_file=None) -> Infra:
+    """Start what the environment does not already provide."""
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    uri = os.environ.get("MONGODB_URI")
+    infra = Infra(kafka_bootstrap=bootstrap or f"127.0.0.1:{kafka_port}", mongodb_uri=uri or mongo_uri(mongo_port))
+    try:
+        if not uri:
+            if port_is_taken(mongo_port):
+                raise InfraError(f"port {mongo_port} is taken: is another Akkoord (make run) already running?")
+            infra.processes.append(start_mongo(data_dir / "mongodb", mongo_port, log_file))
+        if not bootstrap:
+            if port_is_taken(kafka_port):
+                raise InfraError(f"port {kafka_port} is taken: is another Akkoord (make run) already running?")
+            infra.processes.append(start_kafka(data_dir / "kafka", kafka_port, log_file))
+    except BaseException:
+        infra.stop()
+        raise
+    return infra
+
+
+@contextmanager
+def running(data_dir: Path, kafka_port: int, mongo_port: int, log_file=None) -> Iterator[Infra]:
+    infra = start(data_dir, kafka_port, mongo_port, log_file)
+    try:
+        yield infra
+    finally:
+        infra.stop()

@@ -1,0 +1,131 @@
+"""Builds a service process: FastAPI + faststream broker + outbox relay + consumers, one lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable, Iterable
+
+import uvicorn
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+from services.runtime import problems
+from services.runtime.bus import ensure_topics, make_broker
+from services.runtime.config import ServiceSettings
+from services.runtime.consumer import Consumer, Tracking, register
+from services.runtime.mongo import connect
+from services.runtime.outbox import Outbox, OutboxRelay
+from services.runtime.staff_auth import StaffKeys
+from services.runtime.telemetry import setup_logging, setup_tracing
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """The I/O every service has: database, broker, outbox. Built in bootstrap, never at import time."""
+
+    name: str
+    settings: ServiceSettings
+    client: AsyncIOMotorClient
+    db: AsyncIOMotorDatabase
+    broker: KafkaBroker
+    outbox: Outbox
+    tracking: Tracking
+    staff_keys: StaffKeys
+    startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+
+def build_runtime(name: str, settings: ServiceSettings) -> Runtime:
+    provider = setup_tracing(name, settings.otel_exporter_otlp_endpoint)
+    client = connect(settings.mongodb_uri)
+    db = client[settings.database]
+    outbox = Outbox(client, db)
+    staff_keys = StaffKeys(db)
+    runtime = Runtime(name=name, settings=settings, client=client, db=db,
+                      broker=make_broker(settings.kafka_bootstrap_servers, name, provider),
+                      outbox=outbox, tracking=Tracking(outbox), staff_keys=staff_keys)
+    runtime.startup += [outbox.ensure_indexes, staff_keys.ensure_indexes]
+    return runtime
+
+
+def _health_router(runtime: Runtime) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", summary="The process is alive")
+    async def healthz() -> dict:
+        return {"status": "ok", "service": runtime.name}
+
+    @router.get("/readyz", summary="The broker and the database are reachable")
+    async def readyz():
+        checks = {"database": False, "broker": False}
+        try:
+            await asyncio.wait_for(runtime.client.admin.command("ping"), 2)
+            checks["database"] = True
+        except Exception:
+            pass
+        try:
+            checks["broker"] = await runtime.broker.ping(timeout=2)
+        except Exception:
+            pass
+        ready = all(checks.values())
+        return JSONResponse({"status": "ready" if ready else "not ready", **checks}, status_code=200 if ready else 503)
+
+    @router.get("/asyncapi.json", summary="The service's messages, as AsyncAPI", include_in_schema=False)
+    async def asyncapi() -> JSONResponse:
+        spec = AsyncAPI(runtime.broker, title=f"akkoord-{runtime.name}", version="1.0.0")
+        return JSONResponse(spec.to_jsonable())
+
+    return router
+
+
+def create_app(runtime: Runtime, *, title: str, routers: Iterable[APIRouter], consumers: Iterable[Consumer],
+               description: str = "") -> FastAPI:
+    settings = runtime.settings
+    for consumer in consumers:
+        register(runtime.broker, runtime.tracking, consumer, max_attempts=settings.consumer_max_attempts)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        await ensure_topics(settings.kafka_bootstrap_servers)
+        for hook in runtime.startup:
+            await hook()
+        await runtime.broker.start()
+        tasks = [asyncio.create_task(OutboxRelay(runtime.outbox, runtime.broker).run(), name="outbox-relay")]
+        tasks += [asyncio.create_task(job(), name=getattr(job, "__name__", "job")) for job in runtime.background]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await runtime.broker.stop()
+            runtime.client.close()
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan,
+                  responses=problems.PROBLEM_RESPONSES)
+    app.state.runtime = runtime
+    app.state.staff_keys = runtime.staff_keys
+    problems.install(app)
+    app.include_router(_health_router(runtime))
+    for router in routers:
+        app.include_router(router)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    return app
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+def serve(app: FastAPI, settings: ServiceSettings, name: str) -> None:
+    setup_logging(name)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)

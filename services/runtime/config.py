@@ -1,0 +1,46 @@
+"""Settings every service shares: infrastructure addresses and the shared secrets."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "development-only-secret"
+
+
+class ServiceSettings(BaseSettings):
+    """Base for each service's Settings; subclasses set an env prefix (TASKS_, PORTAL_, ...)."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    environment: Literal["development", "production"] = Field(
+        "development", validation_alias="AKKOORD_ENV")
+    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS")
+    mongodb_uri: str = Field("mongodb://127.0.0.1:27017/?directConnection=true", validation_alias="MONGODB_URI")
+    otel_exporter_otlp_endpoint: str | None = Field(None, validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+    # Server-to-server reads between services carry this token.
+    internal_token: str = Field(DEV_SECRET, validation_alias="AKKOORD_INTERNAL_TOKEN", repr=False)
+    # Where the services reach each other (and the portal's public address, for magic links).
+    portal_url: str = Field("http://127.0.0.1:8000", validation_alias="AKKOORD_PORTAL_URL")
+    tasks_url: str = Field("http://127.0.0.1:8001", validation_alias="AKKOORD_TASKS_URL")
+    signing_url: str = Field("http://127.0.0.1:8002", validation_alias="AKKOORD_SIGNING_URL")
+    documents_url: str = Field("http://127.0.0.1:8003", validation_alias="AKKOORD_DOCUMENTS_URL")
+    timeline_url: str = Field("http://127.0.0.1:8004", validation_alias="AKKOORD_TIMELINE_URL")
+    automation_url: str = Field("http://127.0.0.1:8005", validation_alias="AKKOORD_AUTOMATION_URL")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database: str = "akkoord"
+    consumer_max_attempts: int = 5
+
+    secret_fields: tuple[str, ...] = ("internal_token",)
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets_outside_development(self):
+        if self.environment != "development":
+            weak = [name for name in self.secret_fields
+                    if getattr(self, name) in (DEV_SECRET, "", "changethis") or len(getattr(self, name)) < 32]
+            if weak:
+                raise ValueError(f"set real secrets (32+ characters) for {', '.join(weak)} outside development")
+        return self

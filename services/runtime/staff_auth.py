@@ -1,0 +1,116 @@
+"""Staff API keys: the hash lookup behind `Authorization: Bearer <key>`.
+
+tasks owns the keys and writes them here directly; every other staff-facing service keeps the same
+collection as a projection of tasks' `tenant.registered` / `staff_key.*` events, so no request
+waits on a call to tasks. Only SHA-256 hashes are stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request
+from motor.motor_asyncio import AsyncIOMotorDatabase
+
+from contracts import Envelope
+from contracts.messages import StaffKeyIssued, StaffKeyRevoked, TenantRegistered
+from contracts.topics import TASKS_EVENTS, Groups
+from services.runtime.consumer import Consumer
+from services.runtime.mongo import Session
+
+
+def hash_key(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Staff:
+    tenant_id: str
+    key_id: str
+    role: str
+    plan: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class StaffKeys:
+    def __init__(self, db: AsyncIOMotorDatabase):
+        self.keys = db["staff_keys"]
+        self.tenants = db["staff_tenants"]
+
+    async def ensure_indexes(self) -> None:
+        await self.keys.create_index("key_id", unique=True)
+
+    async def lookup(self, secret: str) -> Staff | None:
+        doc = await self.keys.find_one({"_id": hash_key(secret), "revoked": False})
+        if doc is None:
+            return None
+        tenant = await self.tenants.find_one({"_id": doc["tenant_id"]}) or {}
+        return Staff(tenant_id=doc["tenant_id"], key_id=doc["key_id"], role=doc["role"],
+                     plan=tenant.get("plan", "basic"))
+
+    async def save_tenant(self, tenant_id: str, name: str, plan: str, session: Session | None = None) -> None:
+        await self.tenants.update_one({"_id": tenant_id}, {"$set": {"name": name, "plan": plan}},
+                                      upsert=True, session=session)
+
+    async def save_key(self, tenant_id: str, key_id: str, key_hash: str, role: str, name: str,
+                       session: Session | None = None) -> None:
+        await self.keys.update_one(
+            {"_id": key_hash},
+            {"$set": {"tenant_id": tenant_id, "key_id": key_id, "role": role, "name": name},
+             "$setOnInsert": {"revoked": False}},
+            upsert=True, session=session)
+
+    async def revoke(self, tenant_id: str, key_id: str, session: Session | None = None) -> bool:
+        result = await self.keys.update_one({"tenant_id": tenant_id, "key_id": key_id},
+                                            {"$set": {"revoked": True}}, session=session)
+        return result.matched_count == 1
+
+    # -- the projection, for services other than tasks --
+
+    async def on_tenant_registered(self, event: Envelope, session: Session) -> None:
+        assert isinstance(event, TenantRegistered)
+        await self.save_tenant(event.tenant_id, event.payload.name, event.payload.plan, session)
+
+    async def on_key_issued(self, event: Envelope, session: Session) -> None:
+        assert isinstance(event, StaffKeyIssued)
+        p = event.payload
+        await self.save_key(event.tenant_id, p.key_id, p.key_hash, p.role, p.name, session)
+
+    async def on_key_revoked(self, event: Envelope, session: Session) -> None:
+        assert isinstance(event, StaffKeyRevoked)
+        await self.revoke(event.tenant_id, event.payload.key_id, session)
+
+    def projection(self, service: str) -> Consumer:
+        return Consumer(
+            group=Groups.staff_keys(service), topics=(TASKS_EVENTS,),
+            description="Projects tenants and staff API key hashes from tasks, to authenticate staff locally.",
+            handlers={"tenant.registered": self.on_tenant_registered, "staff_key.issued": self.on_key_issued,
+                      "staff_key.revoked": self.on_key_revoked},
+        )
+
+
+async def current_staff(request: Request, authorization: Annotated[str | None, Header()] = None) -> Staff:
+    scheme, _, secret = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not secret:
+        raise HTTPException(401, "Send a staff API key as 'Authorization: Bearer <key>'",
+                            headers={"WWW-Authenticate": "Bearer"})
+    staff = await request.app.state.staff_keys.lookup(secret.strip())
+    if staff is None:
+        raise HTTPException(401, "Unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"})
+    return staff
+
+
+async def internal_caller(request: Request, x_internal_token: Annotated[str | None, Header()] = None) -> None:
+    expected = request.app.state.runtime.settings.internal_token
+    if not x_internal_token or not hmac.compare_digest(x_internal_token, expected):
+        raise HTTPException(401, "This endpoint is for Akkoord's own services")
+
+
+CurrentStaff = Annotated[Staff, Depends(current_staff)]
+InternalCaller = Depends(internal_caller)
