@@ -74,9 +74,9 @@ def register(broker: KafkaBroker, tracking: Tracking, consumer: Consumer, *, max
 
     @broker.subscriber(*consumer.topics, group_id=consumer.group, ack_policy=AckPolicy.ACK,
                        auto_offset_reset="earliest", description=consumer.description)
-    async def on_message(body: bytes, msg: KafkaMessage) -> None:
+    async def on_message(msg: KafkaMessage) -> None:
         try:
-            message = parse_message(body)
+            message = parse_message(msg.body)
         except (ValueError, ValidationError) as exc:
             await dead_letter(msg, f"unreadable message: {exc}")
             return

@@ -87,7 +87,7 @@ class OutboxRelay:
             try:
                 await self.broker.publish(
                     doc["value"].encode(), doc["topic"], key=doc["key"].encode(),
-                    headers={**doc["headers"], "type": doc["type"]}, content_type="application/json",
+                    headers={**doc["headers"], "type": doc["type"], "content-type": "application/json"},
                 )
             finally:
                 context.detach(token)

@@ -1,0 +1,155 @@
+"""`make run`: the whole system on one machine — Kafka, SecantusDB, six services, demo data.
+
+Stays in the foreground, prefixes every process's output with its name, and on Ctrl-C or SIGTERM
+stops everything it started. Data lives in .data/ and survives restarts. A second `make run`
+while one is running says so and exits.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from deploy.local import infra
+from deploy.local.demo import seed_demo
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = Path(os.environ.get("AKKOORD_DATA_DIR", ROOT / ".data"))
+PORTS = {"portal": 8000, "tasks": 8001, "signing": 8002, "documents": 8003, "timeline": 8004, "automation": 8005}
+KAFKA_PORT = int(os.environ.get("AKKOORD_KAFKA_PORT", "9092"))
+MONGO_PORT = int(os.environ.get("AKKOORD_MONGODB_PORT", "27017"))
+_print_lock = threading.Lock()
+
+
+def say(name: str, line: str) -> None:
+    with _print_lock:
+        sys.stdout.write(f"{name:>10} | {line.rstrip()}\n")
+        sys.stdout.flush()
+
+
+def pump(name: str, stream) -> None:
+    for raw in iter(stream.readline, b""):
+        say(name, raw.decode(errors="replace"))
+
+
+def take_lock() -> object:
+    DATA.mkdir(parents=True, exist_ok=True)
+    handle = open(DATA / "run.lock", "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        sys.exit(f"Akkoord is already running (make run, pid {handle.read().strip() or '?'}); "
+                 "stop it with Ctrl-C in its terminal first.")
+    handle.truncate(0)
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
+class Supervisor:
+    def __init__(self, env: dict[str, str]):
+        self.env = env
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.stopping = False
+
+    def start(self, name: str) -> None:
+        env = {**self.env, f"{name.upper()}_PORT": str(PORTS[name])}
+        proc = subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=env, cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        threading.Thread(target=pump, args=(name, proc.stdout), daemon=True).start()
+        self.procs[name] = proc
+
+    def wait_ready(self, deadline_s: float = 90) -> None:
+        deadline = time.monotonic() + deadline_s
+        waiting = set(self.procs)
+        while waiting and time.monotonic() < deadline:
+            for name in list(waiting):
+                if self.procs[name].poll() is not None:
+                    raise RuntimeError(f"{name} exited with code {self.procs[name].returncode}")
+                try:
+                    if httpx.get(f"http://127.0.0.1:{PORTS[name]}/readyz", timeout=1).status_code == 200:
+                        waiting.discard(name)
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.3)
+        if waiting:
+            raise RuntimeError(f"not ready within {deadline_s:.0f}s: {', '.join(sorted(waiting))}")
+
+    def watch(self) -> None:
+        """Restart a service that dies, as an orchestrator would."""
+        while not self.stopping:
+            for name, proc in list(self.procs.items()):
+                if proc.poll() is not None and not self.stopping:
+                    say("run", f"{name} exited with code {proc.returncode}; restarting it")
+                    self.start(name)
+            time.sleep(1)
+
+    def stop(self) -> None:
+        self.stopping = True
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for name, proc in self.procs.items():
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                say("run", f"{name} did not stop in time; killing it")
+                proc.kill()
+
+
+def main() -> None:
+    lock = take_lock()
+    for name, port in PORTS.items():
+        if infra.port_is_taken(port):
+            sys.exit(f"port {port} ({name}) is taken by another program; free it and run again.")
+
+    def on_signal(signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    say("run", f"starting Kafka and SecantusDB (data in {DATA})")
+    log = open(DATA / "infra.log", "ab")
+    local = infra.start(DATA, KAFKA_PORT, MONGO_PORT, log_file=log)
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": local.kafka_bootstrap, "MONGODB_URI": local.mongodb_uri,
+           "AKKOORD_ENV": os.environ.get("AKKOORD_ENV", "development"),
+           **{f"AKKOORD_{n.upper()}_URL": f"http://127.0.0.1:{p}" for n, p in PORTS.items()}}
+    sup = Supervisor(env)
+    try:
+        for name in PORTS:
+            sup.start(name)
+        sup.wait_ready()
+        demo = seed_demo(env, PORTS)
+        banner = [
+            "", "Akkoord is running.",
+            f"  Customer portal:      http://127.0.0.1:{PORTS['portal']}/",
+            f"  Demo customer link:   {demo.portal_link}",
+            f"  Staff API (tasks):    http://127.0.0.1:{PORTS['tasks']}/docs",
+            f"  Timeline / automation http://127.0.0.1:{PORTS['timeline']}/docs  http://127.0.0.1:{PORTS['automation']}/docs",
+            f"  Documents / signing   http://127.0.0.1:{PORTS['documents']}/docs  http://127.0.0.1:{PORTS['signing']}/docs",
+            f"  Demo staff API key:   {demo.staff_key}",
+            f"  Demo task:            {demo.task_id} (phase 'Waiting for approval', open signature request)",
+            "Press Ctrl-C to stop everything.", "",
+        ]
+        for line in banner:
+            say("run", line)
+        sup.watch()
+    except KeyboardInterrupt:
+        say("run", "stopping")
+    finally:
+        sup.stop()
+        local.stop()
+        lock.close()
+        say("run", "stopped")
+
+
+if __name__ == "__main__":
+    main()

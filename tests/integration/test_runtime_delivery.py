@@ -1,0 +1,131 @@
+"""The run kit's delivery guarantees, against the real broker and database."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from contracts import Actor
+from contracts.errors import PermanentFailure
+from contracts.messages import TaskCreated, TaskPayload
+from contracts.models import TaskSnapshot
+from contracts.topics import TASKS_EVENTS, dlq
+from services.runtime.bus import ensure_topics, make_broker
+from services.runtime.consumer import Consumer, Tracking, register
+from services.runtime.mongo import connect
+from services.runtime.outbox import Outbox, OutboxRelay
+from services.runtime.telemetry import setup_tracing
+from tests.support.bus import publish, read_all
+from tests.support.waiting import eventually
+
+
+def task_created(tenant: str, title: str = "Repair") -> TaskCreated:
+    task_id = uuid.uuid4().hex
+    return TaskCreated(tenant_id=tenant, task_id=task_id, actor=Actor(kind="staff", id="k1"),
+                       payload=TaskPayload(task=TaskSnapshot(task_id=task_id, title=title, phase="New")))
+
+
+@pytest.fixture
+async def kit(infra):
+    """A consumer group with a counting handler and a poison handler, wired like a service."""
+    await ensure_topics(infra.kafka_bootstrap)
+    client = connect(infra.mongodb_uri)
+    db = client[f"runtime_{uuid.uuid4().hex[:8]}"]
+    outbox = Outbox(client, db)
+    await outbox.ensure_indexes()
+    broker = make_broker(infra.kafka_bootstrap, "test", setup_tracing("test", None))
+    tenant = uuid.uuid4().hex
+    attempts: list[str] = []
+
+    async def count(event, session):
+        if event.payload.task.title == "poison":
+            raise PermanentFailure("this task can never be handled")
+        if event.payload.task.title == "flaky-forever":
+            attempts.append(event.event_id)
+            raise RuntimeError("still broken")
+        await db["effects"].insert_one({"event_id": event.event_id, "tenant_id": event.tenant_id}, session=session)
+
+    register(broker, Tracking(outbox), Consumer(group=f"test-{tenant}", topics=(TASKS_EVENTS,),
+                                                handlers={"task.created": count}, description="test"),
+             max_attempts=3, backoff=0.01)
+    await broker.start()
+    relay = asyncio.create_task(OutboxRelay(outbox, broker, poll_interval=0.1).run())
+    yield type("Kit", (), {"db": db, "outbox": outbox, "tenant": tenant, "attempts": attempts,
+                           "bootstrap": infra.kafka_bootstrap})
+    relay.cancel()
+    await broker.stop()
+    client.close()
+
+
+async def test_a_redelivered_event_changes_nothing(kit):
+    # given an event delivered twice (at-least-once)
+    event = task_created(kit.tenant)
+    await publish(kit.bootstrap, TASKS_EVENTS, event, event)
+    # then its effect exists exactly once, also after a later event was handled behind it
+    marker = task_created(kit.tenant)
+    await publish(kit.bootstrap, TASKS_EVENTS, marker)
+    await eventually(lambda: kit.db["effects"].find_one({"event_id": marker.event_id}), what="marker handled")
+    assert await kit.db["effects"].count_documents({"event_id": event.event_id}) == 1
+
+
+async def test_an_unreadable_message_goes_to_the_dead_letter_queue_with_the_reason(kit):
+    garbage = f"not json {uuid.uuid4().hex}".encode()
+    await publish(kit.bootstrap, TASKS_EVENTS, garbage)
+
+    async def dead_lettered():
+        return [h for body, h in await read_all(kit.bootstrap, dlq(TASKS_EVENTS)) if body.get("raw") == garbage.decode()]
+
+    [headers] = await eventually(dead_lettered, what="garbage in the DLQ")
+    assert "unreadable message" in headers["error"]
+
+
+async def test_a_permanent_failure_is_dead_lettered_at_once_and_does_not_block_the_partition(kit):
+    poison, after = task_created(kit.tenant, "poison"), task_created(kit.tenant)
+    await publish(kit.bootstrap, TASKS_EVENTS, poison, after)
+    await eventually(lambda: kit.db["effects"].find_one({"event_id": after.event_id}), what="next event handled")
+
+    async def dead_lettered():
+        return [h for body, h in await read_all(kit.bootstrap, dlq(TASKS_EVENTS)) if body.get("event_id") == poison.event_id]
+
+    [headers] = await eventually(dead_lettered, what="poison in the DLQ")
+    assert "can never be handled" in headers["error"]
+
+
+async def test_a_failing_handler_is_retried_a_bounded_number_of_times_then_dead_lettered(kit):
+    flaky = task_created(kit.tenant, "flaky-forever")
+    await publish(kit.bootstrap, TASKS_EVENTS, flaky)
+
+    async def dead_lettered():
+        return [h for body, h in await read_all(kit.bootstrap, dlq(TASKS_EVENTS)) if body.get("event_id") == flaky.event_id]
+
+    [headers] = await eventually(dead_lettered, what="flaky event in the DLQ")
+    assert kit.attempts.count(flaky.event_id) == 3
+    assert "failed 3 times" in headers["error"]
+
+
+async def test_state_and_its_event_commit_together_and_the_relay_publishes_it(kit):
+    event = task_created(kit.tenant, "from the outbox")
+
+    async def work(session):
+        await kit.db["tasks"].insert_one({"_id": event.task_id}, session=session)
+        await kit.outbox.add(session, TASKS_EVENTS, event)
+
+    await kit.outbox.transaction(work)
+    await eventually(lambda: kit.db["effects"].find_one({"event_id": event.event_id}), what="relayed and consumed")
+    assert (await kit.db["outbox"].find_one({"event_id": event.event_id}))["published_at"] is not None
+
+
+async def test_a_failed_transaction_writes_neither_state_nor_event(kit):
+    event = task_created(kit.tenant)
+
+    async def work(session):
+        await kit.db["tasks"].insert_one({"_id": event.task_id}, session=session)
+        await kit.outbox.add(session, TASKS_EVENTS, event)
+        raise ValueError("the use case fails after staging")
+
+    with pytest.raises(ValueError):
+        await kit.outbox.transaction(work)
+    assert await kit.db["tasks"].find_one({"_id": event.task_id}) is None
+    assert await kit.db["outbox"].find_one({"event_id": event.event_id}) is None
