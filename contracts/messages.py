@@ -286,12 +286,29 @@ class SignatureSealed(Envelope):
     payload: SignatureSealedPayload
 
 
+# --- automation.events ---
+
+
+class NoteAddedPayload(BaseModel):
+    """A note on a task's staff timeline, written by an automation rule."""
+
+    text: str
+    audience: Literal["staff"] = "staff"
+    rule_id: str | None = None
+    rule_name: str | None = None
+
+
+class TimelineNoteAdded(Envelope):
+    type: Literal["timeline.note_added"] = "timeline.note_added"
+    payload: NoteAddedPayload
+
+
 MESSAGE_TYPES: tuple[type[Envelope], ...] = (
     TenantRegistered, StaffKeyIssued, StaffKeyRevoked, ContactRegistered, ContactUpdated,
     TaskCreated, TaskUpdated, TaskPhaseChanged, TaskActionRequested, TaskActionCancelled,
     TaskActionCompleted, ActionExpired, ActionReminderDue, ChangeTaskPhase, TaskSigned,
     DocumentSigned, ActionDeclined, DocumentUploaded, DocumentVersionAdded, DocumentStamped,
-    ApprovalWithdrawn, EvidenceRecorded, SignatureSealed,
+    ApprovalWithdrawn, EvidenceRecorded, SignatureSealed, TimelineNoteAdded,
 )
 
 Message = Annotated[Union[MESSAGE_TYPES], Field(discriminator="type")]  # type: ignore[valid-type]

@@ -5,8 +5,9 @@ TASKS_COMMANDS = "tasks.commands"
 PORTAL_EVENTS = "portal.events"
 DOCUMENTS_EVENTS = "documents.events"
 SIGNING_EVENTS = "signing.events"
+AUTOMATION_EVENTS = "automation.events"  # what rules did beyond commands (e.g. a staff timeline note)
 
-EVENT_TOPICS = (TASKS_EVENTS, PORTAL_EVENTS, DOCUMENTS_EVENTS, SIGNING_EVENTS)
+EVENT_TOPICS = (TASKS_EVENTS, PORTAL_EVENTS, DOCUMENTS_EVENTS, SIGNING_EVENTS, AUTOMATION_EVENTS)
 ALL_TOPICS = (*EVENT_TOPICS, TASKS_COMMANDS)
 
 
