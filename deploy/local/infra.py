@@ -110,6 +110,10 @@ def _wait_until(check, what: str, deadline_s: float, proc: subprocess.Popen | No
 def kafka_ready(bootstrap: str) -> bool:
     from aiokafka.admin import AIOKafkaAdminClient
 
+    host, _, port = bootstrap.rpartition(":")
+    if not port_is_taken(int(port), host):
+        return False
+
     async def probe() -> bool:
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=2000)
         try:
