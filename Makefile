@@ -5,15 +5,29 @@ VENV := .venv
 PY := $(VENV)/bin/python
 KAFKA_CP := deploy/local/kafka/target/dependency/.complete
 
-.PHONY: run test test-unit test-integration test-e2e bench install kafka lock schemas clean
+.PHONY: run test test-unit test-integration test-e2e bench install kafka browser lock schemas clean
 
-install: $(VENV)/.installed
+PORTAL_VENDOR := services/portal/static/vendor/signature_pad.umd.min.js
+
+install: $(VENV)/.installed $(PORTAL_VENDOR)
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $@
+
+# The portal's front-end packages come from the npm registry (package-lock.json pins them).
+$(PORTAL_VENDOR): services/portal/web/package-lock.json
+	npm ci --prefix services/portal/web --no-audit --no-fund --silent
+	mkdir -p $(dir $@)
+	cp services/portal/web/node_modules/signature_pad/dist/signature_pad.umd.min.js $@
+
+# Debian's Chromium for the browser tests (Playwright drives the system executable).
+browser:
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 # The broker's jars, resolved by Maven and cached in its local repository (~/.m2).
 kafka: $(KAFKA_CP)
@@ -25,7 +39,7 @@ $(KAFKA_CP): deploy/local/kafka/pom.xml
 run: install kafka
 	$(PY) -m deploy.local.run
 
-test: install kafka
+test: install kafka browser
 	$(PY) -m pytest -q -p no:cacheprovider
 
 test-unit: install
@@ -34,7 +48,7 @@ test-unit: install
 test-integration: install kafka
 	$(PY) -m pytest -q -m integration
 
-test-e2e: install kafka
+test-e2e: install kafka browser
 	$(PY) -m pytest -q -m e2e
 
 bench: install kafka
