@@ -1,0 +1,25 @@
+"""Topic -> handler registration for automation, in one visible place."""
+
+from __future__ import annotations
+
+from contracts.topics import DOCUMENTS_EVENTS, PORTAL_EVENTS, TASKS_EVENTS, Groups
+from services.automation.domain import TRIGGERS
+from services.automation.handlers import Automation
+from services.runtime.consumer import Consumer
+from services.runtime.staff_auth import StaffKeys
+
+LEARNED = ("task.created", "task.updated", "task.action_requested")
+
+
+def consumers(automation: Automation, staff_keys: StaffKeys) -> list[Consumer]:
+    handlers = {t: automation.react for t in TRIGGERS}
+    handlers.update({t: automation.learn for t in LEARNED})
+    handlers["task.phase_changed"] = automation.on_phase_changed
+    return [
+        Consumer(
+            group=Groups.AUTOMATION, topics=(TASKS_EVENTS, PORTAL_EVENTS, DOCUMENTS_EVENTS),
+            description="Keeps the task phases rules test, and runs the tenant's rules on each trigger event.",
+            handlers=handlers,
+        ),
+        staff_keys.projection("automation"),
+    ]

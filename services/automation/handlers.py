@@ -1,0 +1,117 @@
+"""Use cases: manage rules; keep the task-phase projection; run the rules a trigger event matches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from contracts import Actor, Envelope, new_id, utcnow
+from contracts import messages as m
+from contracts.errors import NotFound
+from contracts.topics import AUTOMATION_EVENTS, TASKS_COMMANDS
+from services.automation.adapters.mongo import RuleStore
+from services.automation.domain import Note, PhaseChange, Rule, RuleSpec, evaluate, facts_for
+from services.runtime.mongo import Session
+from services.runtime.outbox import Outbox
+
+
+def _caused_by_rule(event: Envelope, rule: Rule) -> dict:
+    # One hop deeper than the cause: the depth is what stops rules from triggering each other forever.
+    return {**event.caused(), "causation_depth": event.causation_depth + 1,
+            "actor": Actor(kind="rule", id=rule.id, name=rule.name)}
+
+
+def effect_message(event: Envelope, rule: Rule, effect: PhaseChange | Note) -> tuple[str, Envelope]:
+    if isinstance(effect, PhaseChange):
+        return TASKS_COMMANDS, m.ChangeTaskPhase(**_caused_by_rule(event, rule), payload=m.ChangePhasePayload(
+            expected_phase=effect.expected_phase, phase=effect.phase, rule_id=rule.id, rule_name=rule.name))
+    return AUTOMATION_EVENTS, m.TimelineNoteAdded(**_caused_by_rule(event, rule), payload=m.NoteAddedPayload(
+        text=effect.text, rule_id=rule.id, rule_name=rule.name))
+
+
+@dataclass
+class Rules:
+    """Staff manage their tenant's rules; another tenant's rule does not exist for them."""
+
+    store: RuleStore
+
+    async def create(self, tenant_id: str, spec: RuleSpec) -> Rule:
+        now = utcnow()
+        rule = Rule(**spec.model_dump(), id=new_id(), tenant_id=tenant_id, created_at=now, updated_at=now)
+        await self.store.add(rule)
+        return rule
+
+    async def get(self, tenant_id: str, rule_id: str) -> Rule:
+        rule = await self.store.get(tenant_id, rule_id)
+        if rule is None:
+            raise NotFound(f"rule {rule_id} not found")
+        return rule
+
+    async def replace(self, tenant_id: str, rule_id: str, spec: RuleSpec) -> Rule:
+        old = await self.get(tenant_id, rule_id)
+        rule = Rule(**spec.model_dump(), id=old.id, tenant_id=tenant_id, created_at=old.created_at,
+                    updated_at=utcnow())
+        await self.store.replace(rule)
+        return rule
+
+    async def set_enabled(self, tenant_id: str, rule_id: str, enabled: bool) -> Rule:
+        old = await self.get(tenant_id, rule_id)
+        return await self.replace(tenant_id, rule_id, RuleSpec(**{**old.model_dump(include=set(RuleSpec.model_fields)),
+                                                                    "enabled": enabled}))
+
+    async def delete(self, tenant_id: str, rule_id: str) -> None:
+        if not await self.store.remove(tenant_id, rule_id):
+            raise NotFound(f"rule {rule_id} not found")
+
+    async def runs(self, tenant_id: str, rule_id: str, limit: int) -> list[dict]:
+        await self.get(tenant_id, rule_id)
+        return await self.store.runs_of(tenant_id, rule_id=rule_id, limit=limit)
+
+
+@dataclass
+class Automation:
+    store: RuleStore
+    outbox: Outbox
+
+    async def learn(self, event: Envelope, session: Session) -> None:
+        """Project what rules need to know about tasks: the current phase and each action's request."""
+        if event.task_id is None:
+            return
+        if isinstance(event, (m.TaskCreated, m.TaskUpdated)):
+            await self.store.set_phase(event.tenant_id, event.task_id, event.payload.task.phase, event.event_id, session)
+        elif isinstance(event, m.TaskPhaseChanged):
+            await self.store.set_phase(event.tenant_id, event.task_id, event.payload.to_phase, event.event_id, session)
+        elif isinstance(event, m.TaskActionRequested):
+            a = event.payload.action
+            await self.store.note_action(event.tenant_id, a.action_id, {
+                "tenant_id": event.tenant_id, "task_id": event.task_id, "kind": a.kind,
+                "contact_id": a.contact_id, "document_id": a.document_id}, session)
+
+    async def react(self, event: Envelope, session: Session) -> None:
+        """Run every enabled rule of the tenant that `event` triggers, and record each run."""
+        if event.task_id is None:
+            return
+        rules = await self.store.triggered_by(event.tenant_id, event.type, session)
+        if not rules:
+            return
+        phase = await self.store.phase_of(event.tenant_id, event.task_id, session)
+        action_id = getattr(getattr(event, "payload", None), "action_id", None)
+        action = await self.store.action(event.tenant_id, action_id, session) if action_id else None
+        facts = facts_for(event, phase, action)
+        for rule in rules:
+            decision = evaluate(rule, event.type, facts, event.causation_depth)
+            sent = []
+            for effect in decision.effects:
+                topic, message = effect_message(event, rule, effect)
+                await self.outbox.add(session, topic, message)
+                sent.append({"event_id": message.event_id, "type": message.type, "topic": topic,
+                             "payload": message.payload.model_dump(mode="json")})
+            await self.store.record_run({
+                "_id": f"{rule.id}:{event.event_id}", "tenant_id": event.tenant_id, "rule_id": rule.id,
+                "rule_name": rule.name, "task_id": event.task_id, "event_id": event.event_id,
+                "event_type": event.type, "causation_depth": event.causation_depth, "at": utcnow(),
+                "status": decision.status, "matched": decision.matched, "reasons": decision.reasons,
+                "facts": facts.model_dump(), "sent": sent}, session)
+
+    async def on_phase_changed(self, event: Envelope, session: Session) -> None:
+        await self.learn(event, session)
+        await self.react(event, session)

@@ -1,0 +1,138 @@
+"""The timeline's own database: entries (hash-chained per task and audience), and what it learned
+about tasks, actions and contacts from events so that entries can name people."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any
+
+from motor.motor_asyncio import AsyncIOMotorDatabase
+
+from contracts.errors import Invalid
+from services.runtime.mongo import Session
+from services.timeline import chain
+from services.timeline.domain import Audience, Entry, KnownAction
+
+PAGE_MAX = 200
+
+
+def encode_cursor(entry: dict) -> str:
+    return base64.urlsafe_b64encode(f"{entry['seq']}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        return int(base64.urlsafe_b64decode(cursor.encode()).decode())
+    except ValueError as exc:
+        raise Invalid("cursor is not one this service gave out") from exc
+
+
+class TimelineStore:
+    def __init__(self, db: AsyncIOMotorDatabase):
+        self.entries = db["timeline_entries"]
+        self.heads = db["timeline_heads"]
+        self.tasks = db["timeline_tasks"]
+        self.actions = db["timeline_actions"]
+        self.contacts = db["timeline_contacts"]
+
+    async def ensure_indexes(self) -> None:
+        await self.entries.create_index([("tenant_id", 1), ("task_id", 1), ("audience", 1), ("seq", 1)],
+                                        unique=True, name="chain_position")
+        await self.actions.create_index([("tenant_id", 1), ("task_id", 1), ("contact_id", 1)])
+
+    async def drop_all(self) -> None:
+        for collection in (self.entries, self.heads, self.tasks, self.actions, self.contacts):
+            await collection.drop()
+
+    # -- what the projection learns --
+
+    async def note_task(self, tenant_id: str, task_id: str, contact_id: str | None, session: Session) -> None:
+        update: dict[str, Any] = {"$setOnInsert": {"tenant_id": tenant_id, "task_id": task_id}}
+        if contact_id:
+            update["$addToSet"] = {"contact_ids": contact_id}
+        await self.tasks.update_one({"_id": f"{tenant_id}:{task_id}"}, update, upsert=True, session=session)
+
+    async def note_action(self, tenant_id: str, task_id: str, action: KnownAction, session: Session) -> None:
+        await self.actions.update_one(
+            {"_id": f"{tenant_id}:{action.action_id}"},
+            {"$set": {"tenant_id": tenant_id, "task_id": task_id, "action_id": action.action_id,
+                      "contact_id": action.contact_id, "contact_name": action.contact_name, "kind": action.kind,
+                      "document_id": action.document_id}},
+            upsert=True, session=session)
+
+    async def note_contact(self, tenant_id: str, contact_id: str, name: str, session: Session) -> None:
+        await self.contacts.update_one({"_id": f"{tenant_id}:{contact_id}"}, {"$set": {"name": name}},
+                                       upsert=True, session=session)
+
+    async def known_action(self, tenant_id: str, action_id: str, session: Session) -> KnownAction | None:
+        doc = await self.actions.find_one({"_id": f"{tenant_id}:{action_id}"}, session=session)
+        if doc is None:
+            return None
+        return KnownAction(action_id=action_id, contact_id=doc["contact_id"], contact_name=doc.get("contact_name"),
+                           kind=doc["kind"], document_id=doc.get("document_id"))
+
+    async def contact_name(self, tenant_id: str, contact_id: str, session: Session) -> str | None:
+        doc = await self.contacts.find_one({"_id": f"{tenant_id}:{contact_id}"}, session=session)
+        return doc["name"] if doc else None
+
+    # -- entries --
+
+    async def append(self, entry: Entry, session: Session) -> bool:
+        """Add `entry` at the end of its chain; False when it is already there (a replayed event)."""
+        if await self.entries.find_one({"_id": entry.id}, {"_id": 1}, session=session):
+            return False
+        head_id = f"{entry.tenant_id}:{entry.task_id}:{entry.audience}"
+        head = await self.heads.find_one({"_id": head_id}, session=session) or {"seq": 0, "hash": chain.GENESIS}
+        doc = chain.seal(entry.model_dump(), head["seq"] + 1, head["hash"])
+        await self.entries.insert_one({"_id": entry.id, **doc}, session=session)
+        await self.heads.update_one({"_id": head_id}, {"$set": {"seq": doc["seq"], "hash": doc["hash"]}},
+                                    upsert=True, session=session)
+        return True
+
+    async def task_known(self, tenant_id: str, task_id: str) -> dict | None:
+        return await self.tasks.find_one({"_id": f"{tenant_id}:{task_id}"})
+
+    async def contact_action_ids(self, tenant_id: str, task_id: str, contact_id: str) -> list[str]:
+        docs = self.actions.find({"tenant_id": tenant_id, "task_id": task_id, "contact_id": contact_id},
+                                 {"action_id": 1})
+        return [d["action_id"] async for d in docs]
+
+    async def page(self, tenant_id: str, task_id: str, audience: Audience, *, kinds: list[str] | None = None,
+                   contact_id: str | None = None, own_actions: list[str] | None = None,
+                   cursor: str | None = None, limit: int = 50) -> tuple[list[dict], str | None]:
+        """Entries newest first (by their place in the chain); the cursor continues after the last one."""
+        query: dict[str, Any] = {"tenant_id": tenant_id, "task_id": task_id, "audience": audience}
+        if kinds:
+            query["kind"] = {"$in": kinds}
+        if contact_id is not None:
+            # The contact's own entries, entries about their actions, and entries about the whole task.
+            query["$or"] = [{"contact_id": contact_id},
+                            {"contact_id": None, "action_id": {"$in": own_actions or []}},
+                            {"contact_id": None, "action_id": None}]
+        if cursor:
+            query["seq"] = {"$lt": decode_cursor(cursor)}
+        limit = max(1, min(limit, PAGE_MAX))
+        docs = await self.entries.find(query).sort("seq", -1).limit(limit + 1).to_list(limit + 1)
+        more = len(docs) > limit
+        docs = docs[:limit]
+        return docs, (encode_cursor(docs[-1]) if more and docs else None)
+
+    async def chain_of(self, tenant_id: str, task_id: str, audience: Audience) -> tuple[list[dict], str | None]:
+        docs = await self.entries.find({"tenant_id": tenant_id, "task_id": task_id, "audience": audience}) \
+            .sort("seq", 1).to_list(None)
+        head = await self.heads.find_one({"_id": f"{tenant_id}:{task_id}:{audience}"})
+        return docs, head["hash"] if head else None
+
+
+def public(doc: dict) -> dict:
+    """An entry as the API shows it."""
+    at: datetime = doc["at"]
+    out = {"id": doc["_id"], "kind": doc["kind"], "at": at.isoformat(), "audience": doc["audience"],
+           "summary": doc["summary"], "actor": doc["actor"], "data": doc["data"], "seq": doc["seq"],
+           "hash": doc["hash"]}
+    if doc["audience"] == "staff":
+        out.update(contact_id=doc.get("contact_id"), action_id=doc.get("action_id"), event_id=doc["event_id"])
+    else:
+        out.update(action_id=doc.get("action_id"))
+    return out

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from services.runtime.config import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="TIMELINE_", extra="ignore")
+
+    port: int = 8004
+    database: str = "akkoord_timeline"

@@ -1,0 +1,49 @@
+"""Timeline reads: staff (by staff key, any audience) and portal (server to server, one contact)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from services.runtime.staff_auth import CurrentStaff, InternalCaller
+from services.timeline.handlers import Timeline
+
+
+def get_timeline(request: Request) -> Timeline:
+    return request.app.state.timeline
+
+
+TimelineDep = Annotated[Timeline, Depends(get_timeline)]
+Kinds = Annotated[list[str] | None, Query(description="only entries of these kinds (event types)")]
+Limit = Annotated[int, Query(ge=1, le=200)]
+
+
+def _kinds(kind: list[str] | None) -> list[str] | None:
+    return [k for value in kind for k in value.split(",") if k] if kind else None
+
+
+staff = APIRouter(prefix="/v1/tasks", tags=["timeline"])
+
+
+@staff.get("/{task_id}/timeline", summary="A task's timeline for staff, newest first")
+async def staff_timeline(task_id: str, who: CurrentStaff, timeline: TimelineDep,
+                         audience: Literal["staff", "portal"] = "staff", kind: Kinds = None,
+                         cursor: str | None = None, limit: Limit = 50) -> dict:
+    return await timeline.for_staff(who.tenant_id, task_id, audience, kinds=_kinds(kind), cursor=cursor,
+                                    limit=limit)
+
+
+@staff.get("/{task_id}/timeline/verify", summary="Re-compute the hash chain of a task's timelines")
+async def verify_timeline(task_id: str, who: CurrentStaff, timeline: TimelineDep) -> dict:
+    return await timeline.verify(who.tenant_id, task_id)
+
+
+internal = APIRouter(prefix="/internal/v1/tasks", tags=["internal"], dependencies=[InternalCaller])
+
+
+@internal.get("/{task_id}/timeline", summary="A contact's portal timeline of a task, newest first")
+async def portal_timeline(task_id: str, tenant_id: str, contact_id: str, timeline: TimelineDep,
+                          kind: Kinds = None, cursor: str | None = None, limit: Limit = 50) -> dict:
+    return await timeline.for_contact(tenant_id, task_id, contact_id, kinds=_kinds(kind), cursor=cursor,
+                                      limit=limit)

@@ -1,0 +1,80 @@
+"""Use cases: project an event into both timelines; read a timeline for staff or for a portal contact."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from contracts import Envelope
+from contracts import messages as m
+from contracts.errors import NotFound
+from services.runtime.mongo import Session
+from services.timeline import chain
+from services.timeline.adapters.mongo import TimelineStore, public
+from services.timeline.domain import AUDIENCES, Audience, Known, KnownAction, action_of, build_entries, contact_of
+
+
+@dataclass
+class Timeline:
+    store: TimelineStore
+
+    async def project(self, event: Envelope, session: Session) -> None:
+        """Learn what the event tells about the task, then append its entries (idempotent by entry id)."""
+        await self._learn(event, session)
+        if event.task_id is None:
+            return
+        known = await self._known(event, session)
+        for entry in build_entries(event, known):
+            await self.store.append(entry, session)
+
+    async def _learn(self, event: Envelope, session: Session) -> None:
+        if isinstance(event, (m.ContactRegistered, m.ContactUpdated)):
+            c = event.payload.contact
+            await self.store.note_contact(event.tenant_id, c.contact_id, c.name, session)
+        if event.task_id is None:
+            return
+        contact_id = None
+        if isinstance(event, (m.TaskCreated, m.TaskUpdated)):
+            contact_id = event.payload.task.contact_id
+        elif isinstance(event, m.TaskActionRequested):
+            a, c = event.payload.action, event.payload.contact
+            contact_id = c.contact_id
+            await self.store.note_contact(event.tenant_id, c.contact_id, c.name, session)
+            await self.store.note_action(event.tenant_id, event.task_id, KnownAction(
+                action_id=a.action_id, contact_id=c.contact_id, contact_name=c.name, kind=a.kind,
+                document_id=a.document_id), session)
+        await self.store.note_task(event.tenant_id, event.task_id, contact_id, session)
+
+    async def _known(self, event: Envelope, session: Session) -> Known:
+        action_id, contact_id = action_of(event), contact_of(event)
+        action = await self.store.known_action(event.tenant_id, action_id, session) if action_id else None
+        name = await self.store.contact_name(event.tenant_id, contact_id, session) if contact_id else None
+        return Known(action=action, contact_name=name)
+
+    async def for_staff(self, tenant_id: str, task_id: str, audience: Audience, *, kinds: list[str] | None,
+                        cursor: str | None, limit: int) -> dict:
+        if await self.store.task_known(tenant_id, task_id) is None:
+            raise NotFound(f"task {task_id} not found")
+        docs, next_cursor = await self.store.page(tenant_id, task_id, audience, kinds=kinds, cursor=cursor,
+                                                  limit=limit)
+        return {"entries": [public(d) for d in docs], "next_cursor": next_cursor}
+
+    async def for_contact(self, tenant_id: str, task_id: str, contact_id: str, *, kinds: list[str] | None,
+                          cursor: str | None, limit: int) -> dict:
+        task = await self.store.task_known(tenant_id, task_id)
+        own_actions = await self.store.contact_action_ids(tenant_id, task_id, contact_id)
+        if task is None or (contact_id not in task.get("contact_ids", []) and not own_actions):
+            raise NotFound(f"task {task_id} not found")
+        docs, next_cursor = await self.store.page(tenant_id, task_id, "portal", kinds=kinds, contact_id=contact_id,
+                                                  own_actions=own_actions, cursor=cursor, limit=limit)
+        return {"entries": [public(d) for d in docs], "next_cursor": next_cursor}
+
+    async def verify(self, tenant_id: str, task_id: str) -> dict:
+        if await self.store.task_known(tenant_id, task_id) is None:
+            raise NotFound(f"task {task_id} not found")
+        audiences = {}
+        for audience in AUDIENCES:
+            docs, head = await self.store.chain_of(tenant_id, task_id, audience)
+            v = chain.verify(docs, head)
+            audiences[audience] = {"valid": v.valid, "entries": v.entries, "head": v.head,
+                                   "broken_at": v.broken_at, "reason": v.reason}
+        return {"task_id": task_id, "valid": all(a["valid"] for a in audiences.values()), "audiences": audiences}

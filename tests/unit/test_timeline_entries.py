@@ -1,0 +1,96 @@
+"""Building timeline entries from events: two audiences, proof for staff, nothing staff-only for customers."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from tests import approval_events as ev
+from services.timeline.domain import Known, KnownAction, build_entries, entry_id
+
+JAN = ev.contact("c-jan", "Jan")
+
+
+def by_audience(entries):
+    return {e.audience: e for e in entries}
+
+
+def test_a_signing_gives_staff_full_evidence_and_the_portal_proof_without_ip_or_user_agent():
+    # Given Jan signs a task
+    signed = ev.task_signed("t1", "task-1", "a1", JAN)
+    # When the timeline builds its entries
+    entries = by_audience(build_entries(signed))
+    # Then staff see signer, fields, time and the full evidence
+    staff = entries["staff"]
+    assert staff.summary == "Signed by Jan"
+    assert staff.data["ip"] == "203.0.113.7" and staff.data["user_agent"] == "Firefox/140"
+    assert staff.data["auth_method"] == "magic_link" and staff.data["signature"]["image_digest"]
+    # And the portal sees the proof without IP, user agent or session
+    portal = entries["portal"]
+    assert portal.data["signer"]["name"] == "Jan" and portal.data["fields"] == {"remarks": "All good"}
+    assert portal.data["signed_at"].startswith("2026-11-30T09:30")
+    assert not {"ip", "user_agent", "session_id", "auth_method", "signature"} & portal.data.keys()
+    assert portal.contact_id == "c-jan" and portal.actor == {"kind": "contact", "name": "Jan"}
+
+
+def test_entry_ids_derive_from_the_event_and_the_audience_so_a_replay_builds_the_same_entries():
+    signed = ev.task_signed("t1", "task-1", "a1", JAN)
+    first, again = build_entries(signed), build_entries(signed)
+    assert [e.id for e in first] == [entry_id(signed.event_id, "staff"), entry_id(signed.event_id, "portal")]
+    assert first == again
+
+
+def test_a_request_reads_signature_requested_from_the_contact_in_both_timelines():
+    entries = by_audience(build_entries(ev.requested("t1", "task-1", JAN, "a1")))
+    assert entries["staff"].summary == entries["portal"].summary == "Signature requested from Jan"
+    assert entries["portal"].contact_id == "c-jan" and entries["portal"].action_id == "a1"
+    assert "contact" in entries["staff"].data and "contact" not in entries["portal"].data
+
+
+def test_a_phase_change_by_a_rule_names_the_rule_for_staff_only():
+    entries = by_audience(build_entries(
+        ev.phase_changed("t1", "task-1", "Waiting for approval", "Approved", rule_name="Approve on signing")))
+    assert entries["staff"].summary == ("Phase changed from Waiting for approval to Approved "
+                                        "by rule 'Approve on signing'")
+    assert entries["portal"].summary == "Phase changed from Waiting for approval to Approved"
+    assert entries["portal"].contact_id is None and entries["portal"].actor == {"kind": "rule", "name": None}
+
+
+def test_a_decline_names_the_contact_learned_from_the_request():
+    known = Known(action=KnownAction("a1", "c-jan", "Jan", "sign_task"))
+    entries = by_audience(build_entries(ev.declined("t1", "task-1", "a1", JAN), known))
+    assert entries["portal"].summary == "Declined by Jan: Not finished"
+
+
+def test_task_creation_and_evidence_records_are_staff_only():
+    assert [e.audience for e in build_entries(ev.task_created("t1", "task-1"))] == ["staff"]
+
+
+def test_a_stamped_document_shows_the_rendering_of_the_signed_page_to_the_signer():
+    known = Known(action=KnownAction("a1", "c-jan", "Jan", "sign_document", "doc-1"))
+    entries = by_audience(build_entries(ev.stamped("t1", "task-1", "a1"), known))
+    assert entries["portal"].summary == "Rendering of the signed document"
+    assert entries["portal"].data["preview_url"].endswith("1.png") and "digest" not in entries["portal"].data
+    assert entries["portal"].contact_id == "c-jan" and entries["staff"].data["digest"]
+
+
+def test_a_sealed_certificate_links_to_its_pdf():
+    entries = by_audience(build_entries(ev.sealed("t1", "task-1", "a1")))
+    assert entries["staff"].summary == "Approval certificate sealed"
+    assert entries["portal"].data["pdf_url"].endswith("pdf-1") and entries["portal"].action_id == "a1"
+
+
+def test_tenant_level_events_add_no_entries():
+    assert all(build_entries(e) == [] for e in ev.tenant("t1", "secret"))
+
+
+def test_entry_times_keep_milliseconds_so_they_round_trip_through_the_database():
+    signed = ev.task_signed("t1", "task-1", "a1", JAN)
+    assert all(e.at.microsecond % 1000 == 0 for e in build_entries(signed))
+
+
+def test_the_domain_imports_no_io_library():
+    tree = ast.parse(Path("services/timeline/domain.py").read_text())
+    imported = {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    imported |= {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert imported <= {"__future__", "dataclasses", "datetime", "typing", "pydantic", "contracts"}
