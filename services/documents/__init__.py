@@ -1,0 +1,1 @@
+"""Documents: standalone PDFs, their immutable versions, placeholder tags, stamping and previews."""

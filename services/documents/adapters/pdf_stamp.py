@@ -1,0 +1,155 @@
+"""Stamping a signing onto a PDF: a reportlab overlay merged onto the tagged pages with pypdf.
+
+Each tag's text is covered with a white box, then the signature image (kept in proportion), the
+signer's name, the date or a field value is drawn there, upright even on rotated pages. A PDF with
+no tags gets a signature page appended instead. Synchronous and CPU-bound: run it in a thread.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from pypdf import PdfReader, PdfWriter
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen import canvas
+
+from contracts.messages import Placeholder
+
+# A signature drawn only as tall as the tag's text would be unreadable: give it at least this much room.
+MIN_SIGNATURE_HEIGHT = 36.0
+FONT = "Helvetica"
+
+
+@dataclass(frozen=True)
+class Stamp:
+    signature_png: bytes
+    signer_name: str
+    signed_at: str
+    fields: dict[str, str] = field(default_factory=dict)
+    source_digest: str = ""
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Stamped:
+    pdf: bytes
+    signed_page: int  # 1-based: the page a timeline shows as "the signed page"
+    pages: int
+
+
+def stamp_pdf(source: bytes, placeholders: list[Placeholder], stamp: Stamp) -> Stamped:
+    reader = PdfReader(io.BytesIO(source))
+    if reader.is_encrypted:
+        reader.decrypt("")  # only PDFs with an empty user password were accepted on upload
+    writer = PdfWriter(clone_from=reader)
+    by_page: dict[int, list[Placeholder]] = defaultdict(list)
+    for placeholder in placeholders:
+        by_page[placeholder.page].append(placeholder)
+    if not by_page:
+        _append_signature_page(writer, stamp)
+        signed_page = len(writer.pages)
+    else:
+        for page_number, tags in sorted(by_page.items()):
+            page = writer.pages[page_number - 1]
+            overlay = _overlay(page, tags, stamp)
+            page.merge_page(PdfReader(io.BytesIO(overlay)).pages[0])
+        signature_pages = sorted({p.page for p in placeholders if p.kind == "signature"})
+        signed_page = (signature_pages or sorted(by_page))[0]
+    out = io.BytesIO()
+    writer.write(out)
+    return Stamped(pdf=out.getvalue(), signed_page=signed_page, pages=len(writer.pages))
+
+
+def _overlay(page, tags: list[Placeholder], stamp: Stamp) -> bytes:
+    box = page.mediabox
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=(float(box.right), float(box.top)))
+    rotation = (page.get("/Rotate", 0) or 0) % 360
+    image = ImageReader(io.BytesIO(stamp.signature_png))
+    for tag in tags:
+        left, bottom, right, top = tag.box
+        c.setFillColorRGB(1, 1, 1)
+        c.rect(left - 1, bottom - 1, right - left + 2, top - bottom + 2, stroke=0, fill=1)
+        c.saveState()
+        width, height = _upright(c, tag.box, rotation)
+        c.setFillColorRGB(0, 0, 0)
+        if tag.kind == "signature":
+            _draw_signature(c, image, width, height)
+        else:
+            _draw_text(c, _text_for(tag, stamp), width, height)
+        c.restoreState()
+    c.save()
+    return buf.getvalue()
+
+
+def _upright(c: canvas.Canvas, box: tuple[float, float, float, float], rotation: int) -> tuple[float, float]:
+    """Move the origin to the box's corner that is bottom-left on screen; return the box's on-screen size."""
+    left, bottom, right, top = box
+    if rotation == 90:
+        c.translate(right, bottom)
+        c.rotate(90)
+        return top - bottom, right - left
+    if rotation == 180:
+        c.translate(right, top)
+        c.rotate(180)
+        return right - left, top - bottom
+    if rotation == 270:
+        c.translate(left, top)
+        c.rotate(270)
+        return top - bottom, right - left
+    c.translate(left, bottom)
+    return right - left, top - bottom
+
+
+def _draw_signature(c: canvas.Canvas, image: ImageReader, width: float, height: float) -> None:
+    room_h = max(height, MIN_SIGNATURE_HEIGHT)
+    room_w = max(width, room_h * 2.5)
+    img_w, img_h = image.getSize()
+    scale = min(room_w / img_w, room_h / img_h)
+    c.drawImage(image, 0, 0, img_w * scale, img_h * scale, mask="auto")
+
+
+def _draw_text(c: canvas.Canvas, text: str, width: float, height: float) -> None:
+    size = max(6.0, min(12.0, height * 0.85))
+    c.setFont(FONT, size)
+    c.drawString(0, max(0.0, (height - size) / 2) + size * 0.15, text)
+
+
+def _text_for(tag: Placeholder, stamp: Stamp) -> str:
+    if tag.kind == "signer_name":
+        return stamp.signer_name
+    if tag.kind == "signed_at":
+        return stamp.signed_at
+    return stamp.fields.get(tag.field or "", "")
+
+
+def _append_signature_page(writer: PdfWriter, stamp: Stamp) -> None:
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    width, height = A4
+    c.setFont(FONT + "-Bold", 16)
+    c.drawString(72, height - 90, "Signature")
+    c.setFont(FONT, 10)
+    y = height - 120
+    if stamp.title:
+        c.drawString(72, y, f"Document: {stamp.title}")
+        y -= 16
+    image = ImageReader(io.BytesIO(stamp.signature_png))
+    img_w, img_h = image.getSize()
+    scale = min(240 / img_w, 90 / img_h)
+    c.drawImage(image, 72, y - 100, img_w * scale, img_h * scale, mask="auto")
+    c.line(72, y - 104, 312, y - 104)
+    y -= 124
+    for label, value in (("Signed by", stamp.signer_name), ("Signed at", stamp.signed_at),
+                         *((name, value) for name, value in stamp.fields.items())):
+        c.drawString(72, y, f"{label}: {value}")
+        y -= 16
+    if stamp.source_digest:
+        c.setFont(FONT, 8)
+        c.drawString(72, y - 8, f"SHA-256 of the signed document: {stamp.source_digest}")
+    c.showPage()
+    c.save()
+    writer.append(PdfReader(io.BytesIO(buf.getvalue())))

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from services.runtime.config import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="DOCUMENTS_", extra="ignore")
+
+    port: int = 8003
+    database: str = "akkoord_documents"
+    # Uploads past this many bytes are refused with 413 before any parsing.
+    max_upload_bytes: int = 25 * 1024 * 1024
+    # A PDF with more pages than this is refused: nobody signs it, and it ties up the CPU.
+    max_pages: int = 2000
+    # Fetching the signature image from the portal while stamping.
+    fetch_timeout_seconds: float = 10.0

@@ -1,0 +1,164 @@
+"""Use cases: upload a document, add a version, stamp a signing onto a document."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from dataclasses import dataclass
+
+from contracts import Actor, new_id, utcnow
+from contracts.errors import Invalid, NotFound, PermanentFailure
+from contracts.messages import (
+    DocumentSigned, DocumentStamped, DocumentStampedPayload, DocumentUploaded, DocumentVersionAdded,
+    DocumentVersionPayload,
+)
+from contracts.topics import DOCUMENTS_EVENTS
+from services.documents import domain
+from services.documents.adapters.mongo import DocumentStore
+from services.documents.adapters.pdf_inspect import inspect_pdf
+from services.documents.adapters.pdf_render import render_page_png
+from services.documents.adapters.pdf_stamp import Stamp, stamp_pdf
+from services.documents.adapters.signatures import SignatureImages
+from services.documents.config import Settings
+from services.documents.domain import Document, Version
+from services.runtime.mongo import Session
+from services.runtime.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class DocumentHandlers:
+    settings: Settings
+    store: DocumentStore
+    outbox: Outbox
+    signatures: SignatureImages
+
+    # -- staff --
+
+    async def upload_document(self, tenant_id: str, actor: Actor, title: str, data: bytes) -> tuple[Document, Version]:
+        title = title.strip()
+        if not title:
+            raise Invalid("Give the document a title.")
+        facts = await asyncio.to_thread(inspect_pdf, data, max_pages=self.settings.max_pages)
+        now = utcnow()
+        document = Document(document_id=new_id(), tenant_id=tenant_id, title=title[:300], latest_version_id="",
+                            version_count=1, created_at=now, updated_at=now)
+        version = Version(version_id=new_id(), document_id=document.document_id, tenant_id=tenant_id, version=1,
+                          digest=sha256(data), size=len(data), pages=facts.pages,
+                          placeholders=facts.placeholders, created_at=now)
+        document = document.model_copy(update={"latest_version_id": version.version_id})
+        await self.store.put_pdf(version.version_id, data, tenant_id, version.digest)
+
+        async def work(session: Session) -> None:
+            await self.store.create_document(document, session)
+            await self.store.add_version(version, session)
+            await self.outbox.add(session, DOCUMENTS_EVENTS, DocumentUploaded(
+                tenant_id=tenant_id, actor=actor, payload=_payload(document, version)))
+
+        await self.outbox.transaction(work)
+        return document, version
+
+    async def add_version(self, tenant_id: str, actor: Actor, document_id: str, data: bytes) -> Version:
+        if await self.store.document(tenant_id, document_id) is None:
+            raise NotFound(f"No document {document_id}.")
+        facts = await asyncio.to_thread(inspect_pdf, data, max_pages=self.settings.max_pages)
+        version_id = new_id()
+        digest = sha256(data)
+        await self.store.put_pdf(version_id, data, tenant_id, digest)
+
+        async def work(session: Session) -> Version:
+            document = await self.store.claim_next_version(tenant_id, document_id, version_id, session)
+            if document is None:
+                raise NotFound(f"No document {document_id}.")
+            version = Version(version_id=version_id, document_id=document_id, tenant_id=tenant_id,
+                              version=document.version_count, digest=digest, size=len(data), pages=facts.pages,
+                              placeholders=facts.placeholders, created_at=utcnow())
+            await self.store.add_version(version, session)
+            await self.outbox.add(session, DOCUMENTS_EVENTS, DocumentVersionAdded(
+                tenant_id=tenant_id, actor=actor, payload=_payload(document, version)))
+            return version
+
+        return await self.outbox.transaction(work)
+
+    # -- reads shared by staff and internal callers --
+
+    async def pdf(self, tenant_id: str, document_id: str, version_id: str) -> tuple[Version, bytes]:
+        version = await self.store.version(tenant_id, document_id, version_id)
+        data = await self.store.get_pdf(version_id) if version else None
+        if version is None or data is None:
+            raise NotFound(f"No version {version_id} of document {document_id}.")
+        return version, data
+
+    async def page_png(self, tenant_id: str, document_id: str, version_id: str, page: int) -> bytes:
+        version = await self.store.version(tenant_id, document_id, version_id)
+        if version is None:
+            raise NotFound(f"No version {version_id} of document {document_id}.")
+        if not 1 <= page <= version.pages:
+            raise NotFound(f"The document has no page {page}; it has {version.pages}.")
+        if (cached := await self.store.preview(version_id, page)) is not None:
+            return cached
+        _, data = await self.pdf(tenant_id, document_id, version_id)
+        png = await asyncio.to_thread(render_page_png, data, page)
+        await self.store.save_preview(version_id, page, png)
+        return png
+
+    # -- portal.events --
+
+    async def stamp_signed_document(self, event: DocumentSigned, session: Session) -> None:
+        """Draw the signature, name, date and fields at the document's tags (or on an added page)."""
+        p = event.payload
+        if await self.store.stamped_for(event.event_id, session) is not None:
+            return
+        source = await self.store.version(event.tenant_id, p.document_id, p.document_version_id, session)
+        document = await self.store.document(event.tenant_id, p.document_id, session)
+        if source is None or document is None:
+            raise PermanentFailure(f"unknown document {p.document_id} version {p.document_version_id}")
+        if not domain.digest_matches(p.document_digest, source.digest):
+            raise PermanentFailure(f"signed digest {p.document_digest} is not version {source.version_id}'s")
+        data = await self.store.get_pdf(source.version_id)
+        if data is None:
+            raise PermanentFailure(f"the PDF of version {source.version_id} is missing")
+        image = await self.signatures.fetch(p.signature.image_url)
+        if len(p.signature.image_digest.removeprefix("sha256:")) == 64 and \
+                not domain.digest_matches(p.signature.image_digest, sha256(image)):
+            raise PermanentFailure(f"signature image {p.signature.signature_id} does not match its digest")
+        stamp = Stamp(signature_png=image, signer_name=p.signer.name,
+                      signed_at=domain.format_signed_at(p.evidence.signed_at),
+                      fields={k: domain.format_field_value(v, p.language) for k, v in p.fields.items()},
+                      source_digest=source.digest, title=document.title)
+        try:
+            stamped = await asyncio.to_thread(stamp_pdf, data, source.placeholders, stamp)
+        except Exception as exc:  # a PDF that opened on upload but cannot be stamped will never be
+            raise PermanentFailure(f"cannot stamp version {source.version_id}: {exc!r}") from exc
+        version_id = domain.stamped_version_id(event.event_id)
+        digest = sha256(stamped.pdf)
+        await self.store.put_pdf(version_id, stamped.pdf, event.tenant_id, digest)
+        document = await self.store.claim_next_version(event.tenant_id, p.document_id, version_id, session)
+        version = Version(version_id=version_id, document_id=p.document_id, tenant_id=event.tenant_id,
+                          version=document.version_count, digest=digest, size=len(stamped.pdf), pages=stamped.pages,
+                          source="stamped", stamped_from=source.version_id, action_id=p.action_id,
+                          signed_event_id=event.event_id, created_at=utcnow())
+        await self.store.add_version(version, session)
+        await self.outbox.add(session, DOCUMENTS_EVENTS, DocumentStamped(
+            **event.caused(), actor=event.actor, payload=DocumentStampedPayload(
+                document_id=p.document_id, action_id=p.action_id, source_version_id=source.version_id,
+                version_id=version_id, digest=digest, signed_event_id=event.event_id,
+                pdf_url=self.internal_url(event.tenant_id, p.document_id, version_id, "pdf"),
+                preview_url=self.internal_url(event.tenant_id, p.document_id, version_id,
+                                              f"pages/{stamped.signed_page}.png"))))
+
+    def internal_url(self, tenant_id: str, document_id: str, version_id: str, leaf: str) -> str:
+        return (f"{self.settings.documents_url}/internal/v1/documents/{document_id}/versions/{version_id}/{leaf}"
+                f"?tenant_id={tenant_id}")
+
+
+def _payload(document: Document, version: Version) -> DocumentVersionPayload:
+    return DocumentVersionPayload(document_id=document.document_id, title=document.title,
+                                  version_id=version.version_id, version=version.version, digest=version.digest,
+                                  pages=version.pages, placeholders=version.placeholders)

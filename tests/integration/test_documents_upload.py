@@ -1,0 +1,124 @@
+"""Documents against the real broker and database: staff upload PDFs, read them back, and get previews."""
+
+from __future__ import annotations
+
+import io
+import secrets
+
+import httpx
+import pytest
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+
+from contracts import new_id
+from contracts.messages import StaffKeyIssued, StaffKeyIssuedPayload, TenantRegistered, TenantRegisteredPayload
+from contracts.topics import DOCUMENTS_EVENTS, TASKS_EVENTS
+from services.runtime.config import DEV_SECRET
+from services.runtime.staff_auth import hash_key
+from tests.support.bus import publish, read_all
+from tests.support.waiting import eventually
+
+
+def a_pdf(*lines: str, pages: int = 1) -> bytes:
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    for _ in range(pages):
+        for i, line in enumerate(lines):
+            c.drawString(72, 700 - 20 * i, line)
+        c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def documents(stack):
+    return stack.start("documents")
+
+
+async def a_staff_key(infra, url: str) -> tuple[str, str]:
+    """Given a tenant and a staff key registered by tasks, wait until documents knows the key."""
+    tenant_id, secret = new_id(), secrets.token_urlsafe(24)
+    await publish(infra.kafka_bootstrap, TASKS_EVENTS,
+                  TenantRegistered(tenant_id=tenant_id, payload=TenantRegisteredPayload(name="Acme", plan="premium")),
+                  StaffKeyIssued(tenant_id=tenant_id, payload=StaffKeyIssuedPayload(
+                      key_id=new_id(), key_hash=hash_key(secret), name="staff", role="staff")))
+
+    async def known() -> bool:
+        async with httpx.AsyncClient() as client:
+            r = await client.get(f"{url}/v1/documents", headers={"Authorization": f"Bearer {secret}"})
+        return r.status_code == 200
+
+    await eventually(known, what="the staff key projected into documents")
+    return tenant_id, secret
+
+
+async def test_staff_upload_a_pdf_and_read_it_back_with_its_tags_and_previews(infra, documents):
+    tenant_id, key = await a_staff_key(infra, documents.url)
+    auth = {"Authorization": f"Bearer {key}"}
+    pdf = a_pdf("Work order 42", "Signed by {{signer_name}} on {{signed_at}}", "{{signature}}", pages=2)
+
+    async with httpx.AsyncClient(base_url=documents.url) as client:
+        # when staff upload a PDF
+        r = await client.post("/v1/documents", headers=auth, data={"title": "Work order 42"},
+                              files={"file": ("wo.pdf", pdf, "application/pdf")})
+        assert r.status_code == 201, r.text
+        created = r.json()
+        version = created["versions"][0]
+        assert version["pages"] == 2 and version["version"] == 1
+        assert {p["kind"] for p in version["placeholders"]} == {"signer_name", "signed_at", "signature"}
+
+        # then they can list it, read it and download the exact bytes
+        listed = (await client.get("/v1/documents", headers=auth)).json()["documents"]
+        assert [d["id"] for d in listed] == [created["id"]]
+        r = await client.get(f"/v1/documents/{created['id']}/versions/{version['id']}/pdf", headers=auth)
+        assert r.status_code == 200 and r.content == pdf
+
+        # and another service can fetch a page preview with the internal token, scoped by tenant
+        internal = {"X-Internal-Token": DEV_SECRET}
+        path = f"/internal/v1/documents/{created['id']}/versions/{version['id']}/pages/1.png"
+        r = await client.get(path, params={"tenant_id": tenant_id}, headers=internal)
+        assert r.status_code == 200 and r.content.startswith(b"\x89PNG")
+        assert (await client.get(path, params={"tenant_id": "another"}, headers=internal)).status_code == 404
+        assert (await client.get(path, params={"tenant_id": tenant_id})).status_code == 401
+
+        # and a new version gets number 2
+        r = await client.post(f"/v1/documents/{created['id']}/versions", headers=auth,
+                              files={"file": ("wo2.pdf", a_pdf("Work order 42, revised"), "application/pdf")})
+        assert r.status_code == 201 and r.json()["version"] == 2
+
+    async def announced() -> list:
+        records = await read_all(infra.kafka_bootstrap, DOCUMENTS_EVENTS)
+        return [body for body, _ in records if body.get("payload", {}).get("document_id") == created["id"]]
+
+    events = await eventually(lambda: _two(announced), what="document.uploaded and document.version_added")
+    assert [e["type"] for e in events] == ["document.uploaded", "document.version_added"]
+    assert events[0]["payload"]["digest"] == version["digest"]
+
+
+async def _two(probe):
+    found = await probe()
+    return found if len(found) >= 2 else None
+
+
+async def test_a_file_that_is_not_a_pdf_is_refused_with_a_clear_message(infra, documents):
+    _, key = await a_staff_key(infra, documents.url)
+    async with httpx.AsyncClient(base_url=documents.url) as client:
+        r = await client.post("/v1/documents", headers={"Authorization": f"Bearer {key}"}, data={"title": "Notes"},
+                              files={"file": ("notes.pdf", b"just some text, not a PDF", "application/pdf")})
+    assert r.status_code == 422
+    assert "not a PDF" in r.json()["detail"]
+
+
+async def test_a_truncated_pdf_is_refused(infra, documents):
+    _, key = await a_staff_key(infra, documents.url)
+    truncated = a_pdf("half of it")[:400]
+    async with httpx.AsyncClient(base_url=documents.url) as client:
+        r = await client.post("/v1/documents", headers={"Authorization": f"Bearer {key}"}, data={"title": "Half"},
+                              files={"file": ("half.pdf", truncated, "application/pdf")})
+    assert r.status_code == 422, r.text
+
+
+async def test_uploading_without_a_staff_key_is_unauthorized(documents):
+    async with httpx.AsyncClient(base_url=documents.url) as client:
+        r = await client.post("/v1/documents", data={"title": "x"}, files={"file": ("a.pdf", a_pdf("x"))})
+    assert r.status_code == 401
