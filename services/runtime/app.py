@@ -16,7 +16,7 @@ from faststream.specification import AsyncAPI
 from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-from services.runtime import problems
+from services.runtime import metrics, problems
 from services.runtime.bus import ensure_topics, make_broker
 from services.runtime.config import ServiceSettings
 from services.runtime.consumer import Consumer, Tracking, register
@@ -115,6 +115,7 @@ def create_app(runtime: Runtime, *, title: str, routers: Iterable[APIRouter], co
     app.state.runtime = runtime
     app.state.staff_keys = runtime.staff_keys
     problems.install(app)
+    metrics.install(app)
     app.include_router(_health_router(runtime))
     for router in routers:
         app.include_router(router)

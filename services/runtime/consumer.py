@@ -22,6 +22,7 @@ from pymongo.errors import DuplicateKeyError
 from contracts import Envelope, parse_message, utcnow
 from contracts.errors import PermanentFailure
 from contracts.topics import dlq
+from services.runtime.metrics import EVENTS
 from services.runtime.mongo import Session
 from services.runtime.outbox import Outbox
 
@@ -66,6 +67,7 @@ def register(broker: KafkaBroker, tracking: Tracking, consumer: Consumer, *, max
     async def dead_letter(msg, reason: str) -> None:
         raw = msg.raw_message
         log.error("dead-lettering %s@%s/%s: %s", raw.topic, raw.partition, raw.offset, reason)
+        EVENTS.labels(consumer.group, raw.topic, "unknown", "dead_lettered").inc()
         await broker.publish(
             msg.body, dlq(raw.topic), key=raw.key,
             headers={"error": reason[:2000], "group": consumer.group, "source_topic": raw.topic,
@@ -84,7 +86,9 @@ def register(broker: KafkaBroker, tracking: Tracking, consumer: Consumer, *, max
             return  # not for this group, or a newer type it does not know
         for attempt in range(1, max_attempts + 1):
             try:
-                await tracking.handle_once(consumer.group, message, handler)
+                fresh = await tracking.handle_once(consumer.group, message, handler)
+                EVENTS.labels(consumer.group, msg.raw_message.topic, message.type,
+                              "handled" if fresh else "duplicate").inc()
                 return
             except PermanentFailure as exc:
                 await dead_letter(msg, f"{message.type} {message.event_id}: {exc.detail}")
@@ -94,5 +98,6 @@ def register(broker: KafkaBroker, tracking: Tracking, consumer: Consumer, *, max
                     await dead_letter(msg, f"{message.type} {message.event_id} failed {attempt} times: {exc!r}")
                     return
                 log.warning("%s %s attempt %d failed: %r", consumer.group, message.type, attempt, exc)
+                EVENTS.labels(consumer.group, msg.raw_message.topic, message.type, "retried").inc()
                 await asyncio.sleep(backoff * 2 ** (attempt - 1))
 

@@ -18,6 +18,7 @@ from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
 from opentelemetry import context, propagate
 
 from contracts import Envelope, utcnow
+from services.runtime.metrics import OUTBOX_PENDING, PUBLISHED
 from services.runtime.mongo import Session, in_transaction
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         batch = await self.outbox.pending()
+        OUTBOX_PENDING.set(len(batch))
         for doc in batch:
             token = context.attach(propagate.extract(doc["headers"]))
             try:
@@ -92,4 +94,5 @@ class OutboxRelay:
             finally:
                 context.detach(token)
             await self.outbox.messages.update_one({"_id": doc["_id"]}, {"$set": {"published_at": utcnow()}})
+            PUBLISHED.labels(doc["topic"]).inc()
         return len(batch)

@@ -1,7 +1,8 @@
-"""OpenTelemetry: one tracer provider per process, OTLP export when an endpoint is configured."""
+"""OpenTelemetry tracing and JSON logs carrying the trace id."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 from opentelemetry import trace
@@ -23,7 +24,25 @@ def setup_tracing(service_name: str, otlp_endpoint: str | None) -> TracerProvide
     return provider
 
 
+class JsonFormatter(logging.Formatter):
+    def __init__(self, service: str):
+        super().__init__()
+        self.service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        span = trace.get_current_span().get_span_context()
+        entry = {"time": self.formatTime(record), "level": record.levelname, "service": self.service,
+                 "logger": record.name, "message": record.getMessage()}
+        if span.is_valid:
+            entry["trace_id"], entry["span_id"] = f"{span.trace_id:032x}", f"{span.span_id:016x}"
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
 def setup_logging(service_name: str) -> None:
-    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {service_name} %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter(service_name))
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     # aiokafka is chatty about every reconnect attempt while the broker is away.
     logging.getLogger("aiokafka").setLevel(logging.ERROR)
