@@ -1,0 +1,49 @@
+"""Signature requests (actions) on a task."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from contracts.models import ActionKind, FieldSpec
+from services.runtime.staff_auth import CurrentStaff
+from services.tasks.entrypoints.api.deps import DepsDep, IdempotencyHeader, idempotency
+from services.tasks.handlers import actions
+
+router = APIRouter(prefix="/v1/tasks/{task_id}/actions", tags=["actions"])
+
+
+class ActionIn(BaseModel):
+    contact_id: str
+    kind: ActionKind
+    fields: list[FieldSpec] = Field([], max_length=50, examples=[[
+        {"name": "approved_by", "label": "Approved by", "type": "text", "required": True}]])
+    document_id: str | None = Field(None, description="For sign_document: the document to sign (its current "
+                                                       "version is pinned).")
+    message: str | None = Field(None, max_length=2000, description="Shown to the customer in the portal.")
+    expires_at: datetime | None = Field(None, description="After this moment the action expires by itself.")
+
+
+class CancelIn(BaseModel):
+    reason: str | None = Field(None, max_length=2000)
+
+
+@router.post("", status_code=201, summary="Ask a contact to sign the task or a document (premium)")
+async def request_signature(task_id: str, body: ActionIn, request: Request, staff: CurrentStaff, deps: DepsDep,
+                            idempotency_key: IdempotencyHeader = None) -> dict:
+    return await actions.request_signature(deps, staff, task_id, **body.model_dump(exclude={"fields"}),
+                                           fields=body.fields,
+                                           idem=idempotency(request, staff, idempotency_key, body))
+
+
+@router.get("/{action_id}", summary="Read one action")
+async def get_action(task_id: str, action_id: str, staff: CurrentStaff, deps: DepsDep) -> dict:
+    return await actions.get_action(deps, staff, task_id, action_id)
+
+
+@router.post("/{action_id}/cancel", summary="Cancel an open action; the portal stops offering it")
+async def cancel_action(task_id: str, action_id: str, staff: CurrentStaff, deps: DepsDep,
+                        body: CancelIn | None = None) -> dict:
+    return await actions.cancel_action(deps, staff, task_id, action_id, body.reason if body else None)

@@ -1,0 +1,57 @@
+"""Named dependencies for the routes: the use-case deps, the operator, idempotency keys, paging."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Query, Request
+from pydantic import BaseModel
+
+from services.runtime.staff_auth import Staff
+from services.tasks.adapters.idempotency import IdempotencyKey
+from services.tasks.handlers.unit_of_work import Deps
+
+
+def get_deps(request: Request) -> Deps:
+    return request.app.state.deps
+
+
+async def require_operator(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+    expected = request.app.state.deps.settings.operator_key
+    scheme, _, secret = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(secret.strip().encode(), expected.encode()):
+        raise HTTPException(401, "Registering tenants needs the operator key as 'Authorization: Bearer <key>'",
+                            headers={"WWW-Authenticate": "Bearer"})
+
+
+DepsDep = Annotated[Deps, Depends(get_deps)]
+Operator = Depends(require_operator)
+IdempotencyHeader = Annotated[str | None, Header(
+    alias="Idempotency-Key", min_length=1, max_length=200,
+    description="Retrying with the same key and body returns the first response and creates nothing twice.")]
+
+
+def idempotency(request: Request, staff: Staff, key: str | None, body: BaseModel | None) -> IdempotencyKey | None:
+    if key is None:
+        return None
+    return IdempotencyKey.of(staff.tenant_id, f"{request.method} {request.url.path}", key, body)
+
+
+class Paging(BaseModel):
+    limit: int
+    offset: int
+
+
+def paging(limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0) -> Paging:
+    return Paging(limit=limit, offset=offset)
+
+
+PagingDep = Annotated[Paging, Depends(paging)]
+
+
+def page(items: list[dict], paging: Paging) -> dict:
+    """Handlers fetch one item more than asked, to tell whether there is a next page."""
+    more = len(items) > paging.limit
+    return {"items": items[:paging.limit], "limit": paging.limit, "offset": paging.offset,
+            "next_offset": paging.offset + paging.limit if more else None}

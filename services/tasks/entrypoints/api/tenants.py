@@ -1,0 +1,34 @@
+"""Operator routes: register a tenant."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from services.tasks.entrypoints.api.deps import DepsDep, Operator
+from services.tasks.handlers import tenants
+
+router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
+
+
+class TenantIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200, examples=["Bouwbedrijf De Vries"])
+    plan: Literal["premium", "basic"] = "basic"
+    staff_key: str | None = Field(None, min_length=16, max_length=200,
+                                  description="A preset secret for the first staff key; generated when absent.")
+
+
+class TenantOut(BaseModel):
+    tenant_id: str
+    name: str
+    plan: str
+    admin_key: str
+    staff_key: str
+
+
+@router.post("", status_code=201, dependencies=[Operator], response_model=TenantOut,
+             summary="Register a tenant with an admin key and a staff key (secrets shown once)")
+async def register_tenant(body: TenantIn, deps: DepsDep) -> dict:
+    return await tenants.register_tenant(deps, body.name, body.plan, body.staff_key)

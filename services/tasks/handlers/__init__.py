@@ -1,0 +1,1 @@
+"""Use cases: a request or an event in, the domain decides, state and outbox messages out in one transaction."""

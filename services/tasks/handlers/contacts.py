@@ -1,0 +1,99 @@
+"""Contacts (the external people who sign) and their magic links into the portal."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from typing import Any
+
+from contracts import new_id, portal_link, utcnow
+from contracts.messages import ContactPayload, ContactRegistered, ContactUpdated
+from contracts.topics import TASKS_EVENTS
+from services.runtime.mongo import Session
+from services.runtime.staff_auth import Staff
+from services.tasks.adapters.idempotency import IdempotencyKey
+from services.tasks.domain import Contact, require_email
+from services.tasks.handlers.unit_of_work import Deps, commit, staff_actor
+from services.tasks.handlers.views import contact_view
+
+
+async def _contact_changed(deps: Deps, session: Session, staff: Staff, contact: Contact, *, new: bool) -> None:
+    await deps.store.save_contact(contact, session)
+    message = ContactRegistered if new else ContactUpdated
+    await deps.outbox.add(session, TASKS_EVENTS, message(
+        tenant_id=staff.tenant_id, actor=staff_actor(staff),
+        payload=ContactPayload(contact=contact.ref(), archived=contact.archived)))
+
+
+async def create_contact(deps: Deps, staff: Staff, *, name: str, email: str, company: str | None, language: str,
+                         idem: IdempotencyKey | None = None) -> dict:
+    now = utcnow()
+    contact = Contact(id=new_id(), tenant_id=staff.tenant_id, name=name, email=require_email(email),
+                      company=company, language=language, created_at=now, updated_at=now)
+
+    async def work(session: Session) -> dict:
+        await _contact_changed(deps, session, staff, contact, new=True)
+        return contact_view(contact)
+
+    return await commit(deps, work, idem)
+
+
+async def get_contact(deps: Deps, staff: Staff, contact_id: str) -> dict:
+    return contact_view(await deps.store.get_contact(staff.tenant_id, contact_id))
+
+
+async def list_contacts(deps: Deps, staff: Staff, *, company: str | None, email: str | None,
+                        include_archived: bool, limit: int, offset: int) -> list[dict]:
+    contacts = await deps.store.list_contacts(staff.tenant_id, company=company, email=email,
+                                              include_archived=include_archived, limit=limit, offset=offset)
+    return [contact_view(c) for c in contacts]
+
+
+async def update_contact(deps: Deps, staff: Staff, contact_id: str, changes: dict[str, Any]) -> dict:
+    """Change some of name, email, company, language; emits contact.updated when anything changed."""
+    if "email" in changes:
+        changes["email"] = require_email(changes["email"])
+
+    async def work(session: Session) -> dict:
+        contact = await deps.store.get_contact(staff.tenant_id, contact_id, session)
+        contact.require_active()
+        if any(getattr(contact, k) != v for k, v in changes.items()):
+            contact = contact.model_copy(update={**changes, "updated_at": utcnow()})
+            await _contact_changed(deps, session, staff, contact, new=False)
+        return contact_view(contact)
+
+    return await commit(deps, work)
+
+
+async def archive_contact(deps: Deps, staff: Staff, contact_id: str) -> dict:
+    """Archived contacts keep their history but get no new requests or links."""
+
+    async def work(session: Session) -> dict:
+        contact = await deps.store.get_contact(staff.tenant_id, contact_id, session)
+        if not contact.archived:
+            contact = contact.model_copy(update={"archived": True, "updated_at": utcnow()})
+            await _contact_changed(deps, session, staff, contact, new=False)
+        return contact_view(contact)
+
+    return await commit(deps, work)
+
+
+async def create_portal_link(deps: Deps, staff: Staff, contact_id: str,
+                             idem: IdempotencyKey | None = None) -> dict:
+    """A signed, short-lived, single-use magic link; tasks keeps only its hash."""
+    settings = deps.settings
+
+    async def work(session: Session) -> dict:
+        contact = await deps.store.get_contact(staff.tenant_id, contact_id, session)
+        contact.require_active()
+        link = portal_link.PortalLink(link_id=new_id(), tenant_id=staff.tenant_id, contact_id=contact.id,
+                                      expires_at=utcnow() + timedelta(minutes=settings.portal_link_ttl_minutes))
+        token = portal_link.sign(settings.portal_link_secret, link)
+        await deps.store.insert_portal_link(
+            {"_id": link.link_id, "tenant_id": link.tenant_id, "contact_id": contact.id,
+             "token_hash": hashlib.sha256(token.encode()).hexdigest(), "expires_at": link.expires_at,
+             "created_by": staff.key_id, "created_at": utcnow()}, session)
+        return {"link_id": link.link_id, "contact_id": contact.id,
+                "url": f"{settings.portal_url.rstrip('/')}/login?token={token}", "expires_at": link.expires_at}
+
+    return await commit(deps, work, idem)

@@ -1,0 +1,89 @@
+"""Reactions to other services' messages: rule commands, signatures and declines, document versions."""
+
+from __future__ import annotations
+
+import logging
+
+from contracts import Actor, Envelope
+from contracts.errors import Conflict, Invalid, NotFound, PermanentFailure
+from contracts.messages import (
+    ActionCompletedPayload, ActionDeclined, ChangeTaskPhase, DocumentSigned, DocumentUploaded,
+    DocumentVersionAdded, TaskActionCompleted, TaskSigned,
+)
+from contracts.topics import TASKS_EVENTS
+from services.runtime.mongo import Session
+from services.tasks.domain import Action, ActionNotOpen, DocumentVersion
+from services.tasks.handlers.actions import close
+from services.tasks.handlers.tasks import apply_phase_change
+from services.tasks.handlers.unit_of_work import Deps
+
+log = logging.getLogger(__name__)
+
+
+async def change_phase_for_rule(deps: Deps, event: Envelope, session: Session) -> None:
+    """task.change_phase: compare-and-set on the expected phase; a stale command is recorded, not applied."""
+    assert isinstance(event, ChangeTaskPhase)
+    p = event.payload
+    try:
+        task = await deps.store.get_task(event.tenant_id, event.task_id or "", session)
+    except NotFound as exc:
+        raise PermanentFailure(exc.detail) from exc
+    actor = Actor(kind="rule", id=p.rule_id or "unknown-rule", name=p.rule_name)
+    try:
+        await apply_phase_change(deps, session, task, p.phase, expected=p.expected_phase, actor=actor,
+                                 cause=event, rule_id=p.rule_id, rule_name=p.rule_name)
+    except (Conflict, Invalid) as refused:
+        log.info("task.change_phase %s not applied: %s", event.event_id, refused.detail)
+        await deps.store.record_rejection(event.event_id, event.tenant_id, event.type, refused.detail, session,
+                                          task_id=task.id, expected_phase=p.expected_phase, phase=p.phase,
+                                          rule_id=p.rule_id)
+
+
+async def _open_action(deps: Deps, event: Envelope, action_id: str, session: Session) -> Action:
+    try:
+        return await deps.store.get_action(event.tenant_id, action_id, session)
+    except NotFound as exc:
+        raise PermanentFailure(exc.detail) from exc
+
+
+async def complete_signed_action(deps: Deps, event: Envelope, session: Session) -> None:
+    """task.signed / document.signed: the action is completed; emits task.action_completed."""
+    assert isinstance(event, (TaskSigned, DocumentSigned))
+    action = await _open_action(deps, event, event.payload.action_id, session)
+    try:
+        action.complete(event.event_id, event.payload.evidence.signed_at)
+        await close(deps, session, action)
+    except ActionNotOpen as late:
+        # The portal accepted a signature for an action that was closed meanwhile (cancelled, expired).
+        # The signature stands as evidence elsewhere; the action keeps its status.
+        await deps.store.record_rejection(event.event_id, event.tenant_id, event.type, late.detail, session,
+                                          action_id=action.id)
+        return
+    await deps.outbox.add(session, TASKS_EVENTS, TaskActionCompleted(
+        **{**event.caused(), "task_id": action.task_id}, actor=event.actor,
+        payload=ActionCompletedPayload(action_id=action.id, contact_id=action.contact_id, kind=action.kind,
+                                       signed_event_id=event.event_id)))
+
+
+async def decline_action(deps: Deps, event: Envelope, session: Session) -> None:
+    """action.declined: the contact said no; the action is declined."""
+    assert isinstance(event, ActionDeclined)
+    action = await _open_action(deps, event, event.payload.action_id, session)
+    try:
+        action.decline(event.payload.reason, event.payload.declined_at)
+        await close(deps, session, action)
+    except ActionNotOpen as late:
+        await deps.store.record_rejection(event.event_id, event.tenant_id, event.type, late.detail, session,
+                                          action_id=action.id)
+
+
+async def record_document_version(deps: Deps, event: Envelope, session: Session) -> None:
+    """document.uploaded / document.version_added: remember the newest version, to pin it on requests."""
+    assert isinstance(event, (DocumentUploaded, DocumentVersionAdded))
+    p = event.payload
+    known = await deps.store.find_document(event.tenant_id, p.document_id)
+    if known is not None and known.version >= p.version:
+        return
+    await deps.store.save_document_version(DocumentVersion(
+        document_id=p.document_id, tenant_id=event.tenant_id, version_id=p.version_id, version=p.version,
+        digest=p.digest, title=p.title), session)

@@ -1,0 +1,52 @@
+"""What every use case needs, and the one way it commits: state + outbox (+ idempotency record) atomically."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, TypeVar
+
+from pymongo.errors import DuplicateKeyError
+
+from contracts import Actor
+from services.runtime.mongo import Session
+from services.runtime.outbox import Outbox
+from services.runtime.staff_auth import Staff, StaffKeys
+from services.tasks.adapters.idempotency import IdempotencyKey, IdempotencyRecords
+from services.tasks.adapters.mongo import TasksStore
+from services.tasks.config import Settings
+
+T = TypeVar("T")
+
+
+@dataclass
+class Deps:
+    store: TasksStore
+    outbox: Outbox
+    staff_keys: StaffKeys
+    idempotency: IdempotencyRecords
+    settings: Settings
+
+
+def staff_actor(staff: Staff) -> Actor:
+    return Actor(kind="staff", id=staff.key_id)
+
+
+async def commit(deps: Deps, work: Callable[[Session], Awaitable[T]], idem: IdempotencyKey | None = None) -> T:
+    """Run `work` in one transaction; with an idempotency key, a repeat returns the first result instead."""
+    if idem is None:
+        return await deps.outbox.transaction(work)
+    if (first := await deps.idempotency.replay(idem)) is not None:
+        return first
+
+    async def keyed(session: Session) -> Any:
+        result = await work(session)
+        await deps.idempotency.record(idem, result, session)
+        return result
+
+    try:
+        return await deps.outbox.transaction(keyed)
+    except DuplicateKeyError:
+        # A concurrent retry with the same key committed first: answer as it did.
+        if (first := await deps.idempotency.replay(idem)) is not None:
+            return first
+        raise

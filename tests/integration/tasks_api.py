@@ -1,0 +1,64 @@
+"""Helpers for the tasks service's integration tests: a running service, tenants, and its events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from contracts.topics import TASKS_EVENTS
+from tests.support.bus import read_all
+from tests.support.stack import TEST_OPERATOR_KEY
+
+
+@dataclass
+class Tenant:
+    tenant_id: str
+    staff: httpx.AsyncClient
+    admin: httpx.AsyncClient
+    staff_key: str
+    admin_key: str
+
+
+@pytest.fixture(scope="session")
+def tasks_service(stack):
+    return stack.start("tasks")
+
+
+async def register_tenant(url: str, plan: str = "premium", name: str = "Bouwbedrijf Test") -> Tenant:
+    async with httpx.AsyncClient(base_url=url) as operator:
+        response = await operator.post("/v1/tenants", json={"name": name, "plan": plan},
+                                       headers={"Authorization": f"Bearer {TEST_OPERATOR_KEY}"})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    client = lambda key: httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    return Tenant(body["tenant_id"], client(body["staff_key"]), client(body["admin_key"]), body["staff_key"],
+                  body["admin_key"])
+
+
+async def tenant_events(bootstrap: str, tenant_id: str, type_: str | None = None) -> list[dict]:
+    """Every message on tasks.events for this tenant (optionally of one type), in topic order per key."""
+    return [body for body, _ in await read_all(bootstrap, TASKS_EVENTS)
+            if body.get("tenant_id") == tenant_id and (type_ is None or body.get("type") == type_)]
+
+
+async def create_contact(tenant: Tenant, **extra) -> dict:
+    response = await tenant.staff.post("/v1/contacts", json={"name": "Sanne Jansen", "email": "sanne@example.nl",
+                                                             "company": "Jansen BV", "language": "nl", **extra})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def create_task(tenant: Tenant, **extra) -> dict:
+    response = await tenant.staff.post("/v1/tasks", json={"title": "Kitchen renovation", **extra})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def request_signature(tenant: Tenant, task_id: str, contact_id: str, **extra) -> dict:
+    body = {"contact_id": contact_id, "kind": "sign_task",
+            "fields": [{"name": "approved_by", "label": "Approved by", "type": "text", "required": True}], **extra}
+    response = await tenant.staff.post(f"/v1/tasks/{task_id}/actions", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
