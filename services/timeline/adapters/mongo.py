@@ -4,7 +4,7 @@ about tasks, actions and contacts from events so that entries can name people.""
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from motor.motor_asyncio import AsyncIOMotorDatabase
@@ -18,14 +18,17 @@ PAGE_MAX = 200
 
 
 def encode_cursor(entry: dict) -> str:
-    return base64.urlsafe_b64encode(f"{entry['seq']}".encode()).decode()
+    return base64.urlsafe_b64encode(f"{int(entry['at'].timestamp() * 1000)}:{entry['seq']}".encode()).decode()
 
 
-def decode_cursor(cursor: str) -> int:
+def after_cursor(cursor: str) -> dict[str, Any]:
+    """The query part for entries older than the cursor's (time, then place in the chain)."""
     try:
-        return int(base64.urlsafe_b64decode(cursor.encode()).decode())
+        millis, seq = (int(part) for part in base64.urlsafe_b64decode(cursor.encode()).decode().split(":"))
     except ValueError as exc:
         raise Invalid("cursor is not one this service gave out") from exc
+    at = datetime.fromtimestamp(millis / 1000, tz=timezone.utc)
+    return {"$or": [{"at": {"$lt": at}}, {"at": at, "seq": {"$lt": seq}}]}
 
 
 class TimelineStore:
@@ -39,6 +42,8 @@ class TimelineStore:
     async def ensure_indexes(self) -> None:
         await self.entries.create_index([("tenant_id", 1), ("task_id", 1), ("audience", 1), ("seq", 1)],
                                         unique=True, name="chain_position")
+        await self.entries.create_index([("tenant_id", 1), ("task_id", 1), ("audience", 1), ("at", -1), ("seq", -1)],
+                                        name="newest_first")
         await self.actions.create_index([("tenant_id", 1), ("task_id", 1), ("contact_id", 1)])
 
     async def drop_all(self) -> None:
@@ -101,19 +106,20 @@ class TimelineStore:
     async def page(self, tenant_id: str, task_id: str, audience: Audience, *, kinds: list[str] | None = None,
                    contact_id: str | None = None, own_actions: list[str] | None = None,
                    cursor: str | None = None, limit: int = 50) -> tuple[list[dict], str | None]:
-        """Entries newest first (by their place in the chain); the cursor continues after the last one."""
-        query: dict[str, Any] = {"tenant_id": tenant_id, "task_id": task_id, "audience": audience}
+        """Entries newest first (by event time, then place in the chain); the cursor continues after the last."""
+        parts: list[dict[str, Any]] = [{"tenant_id": tenant_id, "task_id": task_id, "audience": audience}]
         if kinds:
-            query["kind"] = {"$in": kinds}
+            parts.append({"kind": {"$in": kinds}})
         if contact_id is not None:
             # The contact's own entries, entries about their actions, and entries about the whole task.
-            query["$or"] = [{"contact_id": contact_id},
-                            {"contact_id": None, "action_id": {"$in": own_actions or []}},
-                            {"contact_id": None, "action_id": None}]
+            parts.append({"$or": [{"contact_id": contact_id},
+                                  {"contact_id": None, "action_id": {"$in": own_actions or []}},
+                                  {"contact_id": None, "action_id": None}]})
         if cursor:
-            query["seq"] = {"$lt": decode_cursor(cursor)}
+            parts.append(after_cursor(cursor))
         limit = max(1, min(limit, PAGE_MAX))
-        docs = await self.entries.find(query).sort("seq", -1).limit(limit + 1).to_list(limit + 1)
+        docs = await self.entries.find({"$and": parts}).sort([("at", -1), ("seq", -1)]).limit(limit + 1) \
+            .to_list(limit + 1)
         more = len(docs) > limit
         docs = docs[:limit]
         return docs, (encode_cursor(docs[-1]) if more and docs else None)
