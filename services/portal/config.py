@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from services.runtime.config import DEV_SECRET, ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="PORTAL_", extra="ignore")
+
+    port: int = 8000
+    database: str = "akkoord_portal"
+    # Shared with tasks, which signs the magic links this service redeems.
+    portal_link_secret: str = Field(DEV_SECRET, validation_alias="AKKOORD_PORTAL_LINK_SECRET", repr=False)
+    session_hours: int = 12
+    max_signature_bytes: int = 512 * 1024
+    timeline_timeout_seconds: float = 3.0
+    # In-process token buckets (per replica): requests allowed in a burst, and refilled per minute.
+    login_burst: int = 20
+    login_per_minute: int = 10
+    signing_burst: int = 20
+    signing_per_minute: int = 20
+
+    secret_fields: tuple[str, ...] = ("internal_token", "portal_link_secret")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.environment != "development"

@@ -1,0 +1,157 @@
+"""The portal's rules: who may act on an action, what a complete submission is, what a signature image is."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from contracts.errors import Conflict, Invalid, NotFound
+from contracts.models import FieldSpec, FieldValue, Language
+
+CONSENT_VERSION = "2026-11-v1"
+CONSENT_TEXT: dict[Language, str] = {
+    "en": "I have reviewed this and I approve it. I agree that my electronic signature, together with the "
+          "time, my IP address and my browser, is recorded as proof of this approval.",
+    "nl": "Ik heb dit bekeken en ik keur het goed. Ik ga ermee akkoord dat mijn elektronische handtekening, "
+          "samen met het tijdstip, mijn IP-adres en mijn browser, wordt vastgelegd als bewijs van deze "
+          "goedkeuring.",
+}
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+JPEG_MAGIC = b"\xff\xd8\xff"
+MAX_FIELD_LENGTH = 2000
+MAX_REASON_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class SessionContext:
+    """Who is acting in the portal: one contact of one tenant, through one session."""
+
+    session_id: str
+    tenant_id: str
+    contact_id: str
+    csrf_token: str
+    language: Language
+    auth_method: str = "magic_link"
+
+
+def csrf_matches(expected: str, presented: str | None) -> bool:
+    return bool(presented) and hmac.compare_digest(expected.encode(), presented.encode())
+
+
+def consent_text(language: Language) -> str:
+    return CONSENT_TEXT.get(language, CONSENT_TEXT["en"])
+
+
+def ensure_actionable(action: dict | None, ctx: SessionContext, now: datetime | None = None) -> dict:
+    """The action exists for this contact and tenant and is still open; otherwise 404, or 409 once closed."""
+    if action is None or action["tenant_id"] != ctx.tenant_id or action["contact_id"] != ctx.contact_id:
+        raise NotFound("There is no such action for you.")
+    status = action["status"]
+    if status == "completed":
+        raise Conflict("This action is already signed.", code="already_signed")
+    if status == "declined":
+        raise Conflict("This action is already declined.", code="already_declined")
+    if status != "open":
+        raise NotFound("This action is no longer open.")
+    expires_at = action.get("expires_at")
+    if expires_at is not None:
+        if expires_at.tzinfo is None:
+            expires_at = expires_at.replace(tzinfo=timezone.utc)
+        if expires_at <= (now or datetime.now(timezone.utc)):
+            raise NotFound("This action has expired.")
+    return action
+
+
+def _is_empty(value: FieldValue) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    return value is False
+
+
+def clean_fields(specs: list[FieldSpec], values: dict[str, FieldValue]) -> dict[str, FieldValue]:
+    """Every required field present and non-empty; only known fields kept; text trimmed and bounded."""
+    errors = []
+    cleaned: dict[str, FieldValue] = {}
+    for spec in specs:
+        value = values.get(spec.name)
+        if isinstance(value, str):
+            value = value.strip()
+            if len(value) > MAX_FIELD_LENGTH:
+                errors.append({"field": f"fields.{spec.name}", "message": f"{spec.label}: too long"})
+                continue
+        if spec.type == "checkbox" and isinstance(value, str):
+            value = value.lower() in ("on", "true", "1", "yes")
+        if spec.required and _is_empty(value):
+            errors.append({"field": f"fields.{spec.name}", "message": f"{spec.label} is required"})
+            continue
+        cleaned[spec.name] = value
+    if errors:
+        names = ", ".join(e["field"].removeprefix("fields.") for e in errors)
+        raise Invalid(f"Please fill in: {names}", errors=errors)
+    return cleaned
+
+
+def require_consent(consent: bool) -> None:
+    if consent is not True:
+        raise Invalid("Please confirm that you agree.",
+                      errors=[{"field": "consent", "message": "consent is required"}])
+
+
+def decode_signature_image(encoded: str | None, max_bytes: int) -> tuple[bytes, str]:
+    """Base64 → bytes, refused when empty, too large, or not a PNG/JPEG by its magic bytes."""
+
+    def refuse(message: str):
+        return Invalid(message, errors=[{"field": "signature", "message": message}])
+
+    if not encoded or not encoded.strip():
+        raise refuse("The signature is empty.")
+    data = encoded.strip()
+    if data.startswith("data:"):
+        data = data.partition(",")[2]
+    if len(data) > (max_bytes * 4) // 3 + 8:
+        raise refuse(f"The signature image is larger than {max_bytes // 1024} KB.")
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise refuse("The signature is not valid base64.") from None
+    if not raw:
+        raise refuse("The signature is empty.")
+    if len(raw) > max_bytes:
+        raise refuse(f"The signature image is larger than {max_bytes // 1024} KB.")
+    if raw.startswith(PNG_MAGIC):
+        return raw, "image/png"
+    if raw.startswith(JPEG_MAGIC):
+        return raw, "image/jpeg"
+    raise refuse("The signature must be a PNG or JPEG image.")
+
+
+def ensure_document_unchanged(action: dict, presented_digest: str | None) -> None:
+    """A document signature is only for the exact version the signer was shown."""
+    if action["kind"] != "sign_document":
+        return
+    if not presented_digest:
+        raise Invalid("document_digest is required to sign a document",
+                      errors=[{"field": "document_digest", "message": "required to sign a document"}])
+    pinned = action.get("document_digest")
+    if not pinned or not hmac.compare_digest(pinned, presented_digest):
+        raise Conflict("This document changed, please review it again.", code="document_changed")
+
+
+def clean_reason(reason: str | None) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise Invalid("Please give a reason.", errors=[{"field": "reason", "message": "reason is required"}])
+    if len(text) > MAX_REASON_LENGTH:
+        raise Invalid("The reason is too long.", errors=[{"field": "reason", "message": "too long"}])
+    return text
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

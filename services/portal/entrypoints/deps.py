@@ -1,0 +1,87 @@
+"""Named dependencies for the portal's routes: the wired handlers, the session, CSRF, rate limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request
+
+from contracts.errors import Forbidden
+from services.portal.config import Settings
+from services.portal.domain import SessionContext, csrf_matches
+from services.portal.entrypoints.ratelimit import RateLimiter
+from services.portal.handlers.queries import Queries
+from services.portal.handlers.sessions import Sessions
+from services.portal.handlers.signing import Client, Signing
+
+COOKIE = "akkoord_session"
+
+
+@dataclass
+class Portal:
+    settings: Settings
+    sessions: Sessions
+    signing: Signing
+    queries: Queries
+    login_limiter: RateLimiter
+    signing_limiter: RateLimiter
+
+
+def get_portal(request: Request) -> Portal:
+    return request.app.state.portal
+
+
+PortalDep = Annotated[Portal, Depends(get_portal)]
+
+
+def client_of(request: Request) -> Client:
+    # Behind the ingress, uvicorn's proxy-headers support turns X-Forwarded-For into request.client.
+    host = request.client.host if request.client else "unknown"
+    return Client(ip=host, user_agent=request.headers.get("user-agent", ""))
+
+
+ClientDep = Annotated[Client, Depends(client_of)]
+
+
+async def optional_session(request: Request, portal: PortalDep) -> SessionContext | None:
+    return await portal.sessions.resume(request.cookies.get(COOKIE))
+
+
+async def current_session(ctx: Annotated[SessionContext | None, Depends(optional_session)]) -> SessionContext:
+    if ctx is None:
+        raise HTTPException(401, "Please open the link from your email to sign in again.")
+    return ctx
+
+
+OptionalSessionDep = Annotated[SessionContext | None, Depends(optional_session)]
+SessionDep = Annotated[SessionContext, Depends(current_session)]
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: float):
+        super().__init__("Too many requests, please wait a moment.")
+        self.retry_after = int(retry_after) + 1
+
+
+def limit(limiter: RateLimiter, key: str) -> None:
+    wait = limiter.retry_after(key)
+    if wait:
+        raise RateLimited(wait)
+
+
+async def login_rate(request: Request, portal: PortalDep) -> None:
+    limit(portal.login_limiter, client_of(request).ip)
+
+
+async def csrf_checked(ctx: SessionDep, portal: PortalDep,
+                       x_csrf_token: Annotated[str | None, Header()] = None) -> SessionContext:
+    """State-changing API calls carry the session's CSRF token in `X-CSRF-Token`."""
+    if not csrf_matches(ctx.csrf_token, x_csrf_token):
+        raise Forbidden("Missing or wrong X-CSRF-Token header.")
+    limit(portal.signing_limiter, ctx.session_id)
+    return ctx
+
+
+CsrfSessionDep = Annotated[SessionContext, Depends(csrf_checked)]
+LoginRate = Depends(login_rate)

@@ -1,0 +1,211 @@
+"""Server-rendered pages for customers: login, my tasks, task, sign, decline. Forms post here, same handlers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from contracts.errors import Conflict, Forbidden, Invalid, NotFound
+from services.portal import i18n
+from services.portal.domain import CONSENT_VERSION, SessionContext, consent_text, csrf_matches
+from services.portal.entrypoints.deps import (
+    COOKIE, ClientDep, LoginRate, OptionalSessionDep, PortalDep, limit,
+)
+from services.portal.handlers.sessions import LinkRefused
+from services.portal.handlers.signing import Submission
+
+router = APIRouter(include_in_schema=False)
+templates = Environment(loader=FileSystemLoader(Path(__file__).parent.parent / "templates"),
+                        autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
+
+
+def render(name: str, language: str, status: int = 200, ctx: SessionContext | None = None, **values) -> HTMLResponse:
+    lang = i18n.language_of(language)
+    html = templates.get_template(name).render(
+        t=i18n.messages(lang), lang=lang, session=ctx, csrf_token=ctx.csrf_token if ctx else "",
+        when=lambda v: i18n.format_datetime(v, lang), **values)
+    return HTMLResponse(html, status_code=status)
+
+
+def preferred_language(request: Request) -> str:
+    """Without a session: ?lang=, else the browser's Accept-Language, else Dutch."""
+    if request.query_params.get("lang") in i18n.LANGUAGES:
+        return request.query_params["lang"]
+    for part in request.headers.get("accept-language", "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in i18n.LANGUAGES:
+            return code
+    return "nl"
+
+
+def signed_out(request: Request) -> HTMLResponse:
+    lang = preferred_language(request)
+    t = i18n.messages(lang)
+    return render("message.html", lang, 401, title=t["signed_out_title"], text=t["signed_out"])
+
+
+def not_found(ctx: SessionContext) -> HTMLResponse:
+    t = i18n.messages(ctx.language)
+    return render("message.html", ctx.language, 404, ctx, title=t["not_found"], text="", back=True)
+
+
+def check_form_csrf(ctx: SessionContext, token: str | None) -> None:
+    if not csrf_matches(ctx.csrf_token, token):
+        raise Forbidden("Missing or wrong CSRF token.")
+
+
+@router.get("/login", summary="Open a session from a magic link")
+async def login(request: Request, portal: PortalDep, client: ClientDep, token: str = "",
+                _: None = LoginRate) -> Response:
+    try:
+        new = await portal.sessions.login(token, client.ip, client.user_agent)
+    except LinkRefused as refused:
+        lang = i18n.language_of(refused.language, preferred_language(request))
+        t = i18n.messages(lang)
+        return render("message.html", lang, refused.status, title=t[f"link_{refused.reason}_title"],
+                      text=t[f"link_{refused.reason}"])
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(COOKIE, new.cookie_value, max_age=portal.settings.session_hours * 3600, httponly=True,
+                        samesite="lax", secure=portal.settings.secure_cookies, path="/")
+    return response
+
+
+@router.post("/logout", summary="End the session")
+async def logout(request: Request, portal: PortalDep, ctx: OptionalSessionDep,
+                 csrf_token: Annotated[str | None, Form()] = None) -> Response:
+    if ctx is not None and csrf_matches(ctx.csrf_token, csrf_token):
+        await portal.sessions.logout(request.cookies[COOKIE])
+    response = RedirectResponse("/signed-out", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+@router.get("/signed-out", summary="Signed out")
+async def signed_out_page(request: Request) -> Response:
+    return signed_out(request)
+
+
+@router.post("/language", summary="Switch the portal's language")
+async def switch_language(request: Request, portal: PortalDep, ctx: OptionalSessionDep,
+                          language: Annotated[str, Form()], csrf_token: Annotated[str | None, Form()] = None,
+                          back: Annotated[str, Form()] = "/") -> Response:
+    if ctx is not None and csrf_matches(ctx.csrf_token, csrf_token):
+        await portal.sessions.set_language(request.cookies[COOKIE], i18n.language_of(language))
+    # Only local paths: never redirect somewhere a crafted form chose.
+    target = back if back.startswith("/") and not back.startswith("//") else "/"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/", summary="My tasks")
+async def my_tasks(request: Request, portal: PortalDep, ctx: OptionalSessionDep) -> Response:
+    if ctx is None:
+        return signed_out(request)
+    tasks = await portal.queries.tasks(ctx)
+    contact = await portal.queries.contact(ctx)
+    return render("tasks.html", ctx.language, ctx=ctx, tasks=tasks, contact=contact, here="/")
+
+
+@router.get("/tasks/{task_id}", summary="A task with its portal timeline")
+async def task_page(task_id: str, request: Request, portal: PortalDep, ctx: OptionalSessionDep,
+                    done: str | None = None) -> Response:
+    if ctx is None:
+        return signed_out(request)
+    try:
+        task = await portal.queries.task(ctx, task_id)
+    except NotFound:
+        return not_found(ctx)
+    return render("task.html", ctx.language, ctx=ctx, task=task, done=done, here=f"/tasks/{task_id}")
+
+
+async def _action_and_task(portal, ctx: SessionContext, action_id: str) -> tuple[dict, dict]:
+    action = await portal.queries.action(ctx, action_id)
+    task = await portal.queries.task(ctx, action["task_id"], with_timeline=False)
+    return action, task
+
+
+def _sign_form(ctx: SessionContext, action: dict, task: dict, status: int = 200, errors: dict | None = None,
+               values: dict | None = None, problem: str | None = None) -> HTMLResponse:
+    return render("sign.html", ctx.language, status, ctx, action=action, task=task, errors=errors or {},
+                  values=values or {}, problem=problem, consent=consent_text(ctx.language),
+                  consent_version=CONSENT_VERSION, here=f"/actions/{action['id']}/sign")
+
+
+@router.get("/actions/{action_id}/sign", summary="The signing form")
+async def sign_page(action_id: str, request: Request, portal: PortalDep, ctx: OptionalSessionDep) -> Response:
+    if ctx is None:
+        return signed_out(request)
+    try:
+        action, task = await _action_and_task(portal, ctx, action_id)
+    except NotFound:
+        return not_found(ctx)
+    if action["status"] != "open":
+        return RedirectResponse(f"/tasks/{task['id']}", status_code=303)
+    return _sign_form(ctx, action, task)
+
+
+@router.post("/actions/{action_id}/sign", summary="Submit the signing form")
+async def sign_submit(action_id: str, request: Request, portal: PortalDep, ctx: OptionalSessionDep,
+                      client: ClientDep) -> Response:
+    if ctx is None:
+        return signed_out(request)
+    form = await request.form()
+    check_form_csrf(ctx, form.get("csrf_token"))
+    limit(portal.signing_limiter, ctx.session_id)
+    try:
+        action, task = await _action_and_task(portal, ctx, action_id)
+    except NotFound:
+        return not_found(ctx)
+    values = {k.removeprefix("field."): str(v) for k, v in form.items() if k.startswith("field.")}
+    submission = Submission(fields=values, signature_kind="typed", png_base64=None,
+                            typed_name=str(form.get("typed_name") or ""), consent=form.get("consent") == "yes",
+                            document_digest=str(form.get("document_digest") or "") or None)
+    try:
+        await portal.signing.sign(ctx, action_id, submission, client)
+    except Invalid as exc:
+        errors = {e["field"].removeprefix("fields."): e["message"] for e in exc.extra.get("errors", [])}
+        return _sign_form(ctx, action, task, 422, errors, {**values, "typed_name": submission.typed_name})
+    except Conflict as exc:
+        t = i18n.messages(ctx.language)
+        key = {"already_signed": "already_signed", "document_changed": "document_changed"}.get(
+            exc.extra.get("code"), "not_open")
+        return _sign_form(ctx, action, task, 409, problem=t[key])
+    except NotFound:
+        return not_found(ctx)
+    return RedirectResponse(f"/tasks/{task['id']}?done=signed", status_code=303)
+
+
+@router.get("/actions/{action_id}/decline", summary="The decline form")
+async def decline_page(action_id: str, request: Request, portal: PortalDep, ctx: OptionalSessionDep) -> Response:
+    if ctx is None:
+        return signed_out(request)
+    try:
+        action, task = await _action_and_task(portal, ctx, action_id)
+    except NotFound:
+        return not_found(ctx)
+    return render("decline.html", ctx.language, ctx=ctx, action=action, task=task, errors={}, values={},
+                  here=f"/actions/{action_id}/decline")
+
+
+@router.post("/actions/{action_id}/decline", summary="Submit the decline form")
+async def decline_submit(action_id: str, request: Request, portal: PortalDep, ctx: OptionalSessionDep,
+                         client: ClientDep, reason: Annotated[str, Form()] = "",
+                         csrf_token: Annotated[str | None, Form()] = None) -> Response:
+    if ctx is None:
+        return signed_out(request)
+    check_form_csrf(ctx, csrf_token)
+    limit(portal.signing_limiter, ctx.session_id)
+    try:
+        action, task = await _action_and_task(portal, ctx, action_id)
+        await portal.signing.decline(ctx, action_id, reason, client)
+    except NotFound:
+        return not_found(ctx)
+    except (Invalid, Conflict) as exc:
+        errors = {e["field"]: e["message"] for e in exc.extra.get("errors", [])} or {"reason": exc.detail}
+        return render("decline.html", ctx.language, 422 if isinstance(exc, Invalid) else 409, ctx, action=action,
+                      task=task, errors=errors, values={"reason": reason}, here=f"/actions/{action_id}/decline")
+    return RedirectResponse(f"/tasks/{task['id']}?done=declined", status_code=303)
+

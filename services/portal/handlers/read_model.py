@@ -1,0 +1,70 @@
+"""Projects tasks.events into the portal's read model, scoped by tenant and contact.
+
+Each handler runs inside the consumer's tracking transaction, so a redelivered event is a no-op.
+"""
+
+from __future__ import annotations
+
+from contracts import Envelope
+from contracts.messages import (
+    ActionExpired, ContactRegistered, ContactUpdated, TaskActionCancelled, TaskActionCompleted,
+    TaskActionRequested, TaskCreated, TaskPhaseChanged, TaskUpdated,
+)
+from services.portal.adapters.mongo import PortalStore
+from services.runtime.mongo import Session
+
+
+class ReadModel:
+    def __init__(self, store: PortalStore):
+        self.store = store
+
+    async def on_contact(self, event: Envelope, session: Session) -> None:
+        assert isinstance(event, (ContactRegistered, ContactUpdated))
+        contact = {**event.payload.contact.model_dump(mode="json"), "archived": event.payload.archived}
+        await self.store.upsert_contact(event.tenant_id, contact, session)
+
+    async def on_task(self, event: Envelope, session: Session) -> None:
+        assert isinstance(event, (TaskCreated, TaskUpdated))
+        await self.store.upsert_task(event.tenant_id, event.payload.task.model_dump(mode="json"), session)
+
+    async def on_phase_changed(self, event: Envelope, session: Session) -> None:
+        assert isinstance(event, TaskPhaseChanged)
+        if event.task_id:
+            await self.store.set_task_phase(event.tenant_id, event.task_id, event.payload.to_phase, session)
+
+    async def on_action_requested(self, event: Envelope, session: Session) -> None:
+        assert isinstance(event, TaskActionRequested)
+        p = event.payload
+        await self.store.upsert_contact(event.tenant_id, p.contact.model_dump(mode="json"), session)
+        await self.store.upsert_task(event.tenant_id, p.task.model_dump(mode="json"), session)
+        action = p.action.model_dump()  # datetimes stay datetimes for expiry checks
+        await self.store.add_action({
+            **action,
+            "fields": [f.model_dump() for f in p.action.fields],
+            "tenant_id": event.tenant_id,
+            "task_id": p.task.task_id,
+            "status": "open",
+            "requested_at": event.occurred_at,
+            "requested_event_id": event.event_id,
+            "correlation_id": event.correlation_id,
+            "causation_depth": event.causation_depth,
+        }, session)
+
+    async def on_action_closed(self, event: Envelope, session: Session) -> None:
+        status = {TaskActionCancelled: "cancelled", ActionExpired: "expired",
+                  TaskActionCompleted: "completed"}[type(event)]
+        # The portal may have closed it already (signed here); tasks' word does not reopen or change that.
+        await self.store.close_action(event.tenant_id, event.payload.action_id, status, event.occurred_at, session)
+
+    def handlers(self) -> dict:
+        return {
+            "contact.registered": self.on_contact,
+            "contact.updated": self.on_contact,
+            "task.created": self.on_task,
+            "task.updated": self.on_task,
+            "task.phase_changed": self.on_phase_changed,
+            "task.action_requested": self.on_action_requested,
+            "task.action_cancelled": self.on_action_closed,
+            "task.action_completed": self.on_action_closed,
+            "action.expired": self.on_action_closed,
+        }

@@ -1,0 +1,95 @@
+"""Magic link in, server-side session out; the cookie holds only a random id whose hash keys the session."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from pymongo.errors import DuplicateKeyError
+
+from contracts import utcnow
+from contracts.errors import DomainError
+from contracts.portal_link import InvalidLink, read
+from services.portal.adapters.mongo import PortalStore
+from services.portal.domain import SessionContext
+from services.runtime.mongo import Session
+from services.runtime.outbox import Outbox
+
+
+class LinkRefused(DomainError):
+    """A magic link that cannot open a session; `reason` picks the friendly page."""
+
+    def __init__(self, reason: str, status: int, language: str | None = None):
+        super().__init__(f"link {reason}")
+        self.reason = reason
+        self.status = status
+        self.language = language
+
+
+@dataclass(frozen=True)
+class NewSession:
+    cookie_value: str
+    context: SessionContext
+
+
+def session_hash(cookie_value: str) -> str:
+    return hashlib.sha256(cookie_value.encode()).hexdigest()
+
+
+class Sessions:
+    def __init__(self, store: PortalStore, outbox: Outbox, link_secret: str, lifetime: timedelta):
+        self.store = store
+        self.outbox = outbox
+        self.link_secret = link_secret
+        self.lifetime = lifetime
+
+    async def login(self, token: str, ip: str, user_agent: str) -> NewSession:
+        try:
+            link = read(self.link_secret, token)
+        except InvalidLink:
+            raise LinkRefused("invalid", 400) from None
+        contact = await self.store.contact(link.tenant_id, link.contact_id) or {}
+        language = contact.get("language")
+        if link.expired:
+            raise LinkRefused("expired", 410, language)
+        if contact.get("archived"):
+            raise LinkRefused("invalid", 400, language)
+        cookie_value = secrets.token_urlsafe(32)
+        now = utcnow()
+        context = SessionContext(session_id=session_hash(cookie_value)[:32], tenant_id=link.tenant_id,
+                                 contact_id=link.contact_id, csrf_token=secrets.token_urlsafe(32),
+                                 language=contact.get("language", "nl"))
+
+        async def work(session: Session) -> None:
+            await self.store.use_link({"link_id": link.link_id, "tenant_id": link.tenant_id,
+                                       "contact_id": link.contact_id, "used_at": now, "ip": ip}, session)
+            await self.store.create_session({
+                "_id": session_hash(cookie_value), "session_id": context.session_id,
+                "tenant_id": link.tenant_id, "contact_id": link.contact_id, "csrf_token": context.csrf_token,
+                "language": context.language, "auth_method": "magic_link", "link_id": link.link_id,
+                "created_at": now, "expires_at": now + self.lifetime, "ip": ip, "user_agent": user_agent,
+            }, session)
+
+        try:
+            await self.outbox.transaction(work)
+        except DuplicateKeyError:
+            raise LinkRefused("used", 410, language) from None
+        return NewSession(cookie_value, context)
+
+    async def resume(self, cookie_value: str | None) -> SessionContext | None:
+        if not cookie_value:
+            return None
+        doc = await self.store.find_session(session_hash(cookie_value), utcnow())
+        if doc is None:
+            return None
+        return SessionContext(session_id=doc["session_id"], tenant_id=doc["tenant_id"],
+                              contact_id=doc["contact_id"], csrf_token=doc["csrf_token"],
+                              language=doc.get("language", "nl"), auth_method=doc.get("auth_method", "magic_link"))
+
+    async def set_language(self, cookie_value: str, language: str) -> None:
+        await self.store.set_session_language(session_hash(cookie_value), language)
+
+    async def logout(self, cookie_value: str) -> None:
+        await self.store.delete_session(session_hash(cookie_value))

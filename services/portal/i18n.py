@@ -1,0 +1,147 @@
+"""The portal's words in Dutch and English: one dict per language, chosen from the contact's language."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+LANGUAGES = ("nl", "en")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "app": "Akkoord",
+        "my_tasks": "My tasks",
+        "open_actions": "Open actions",
+        "no_open_actions": "Nothing is waiting for you right now.",
+        "no_tasks": "You have no tasks yet.",
+        "phase": "Phase",
+        "sign": "Sign",
+        "sign_document": "Sign document",
+        "decline": "Decline",
+        "view_task": "View task",
+        "expires": "Please respond before",
+        "timeline": "Timeline",
+        "timeline_empty": "Nothing has happened yet.",
+        "timeline_unavailable": "The timeline cannot be shown right now. Please try again later.",
+        "your_actions": "Your actions",
+        "status_open": "Waiting for you",
+        "status_completed": "Signed",
+        "status_declined": "Declined",
+        "status_cancelled": "Cancelled",
+        "status_expired": "Expired",
+        "sign_title": "Sign: {title}",
+        "fields": "Please fill in",
+        "required": "required",
+        "signature": "Your signature",
+        "typed_name": "Type your full name as your signature",
+        "typed_hint": "Your name is turned into a signature image.",
+        "consent_legend": "Consent",
+        "submit_sign": "Sign now",
+        "decline_title": "Decline: {title}",
+        "reason": "Why do you decline?",
+        "submit_decline": "Decline",
+        "back": "Back to my tasks",
+        "signed_ok": "Thank you. Your signature has been recorded.",
+        "declined_ok": "You declined. We have let the team know.",
+        "errors_title": "Please correct the following:",
+        "language": "Language",
+        "switch": "Switch",
+        "logout": "Sign out",
+        "document": "Document",
+        "document_changed": "This document changed, please review it again.",
+        "link_invalid_title": "This link does not work",
+        "link_invalid": "The link is incomplete or not valid. Please use the newest link from your email.",
+        "link_expired_title": "This link has expired",
+        "link_expired": "For your security links work for a limited time. Ask the sender for a new link.",
+        "link_used_title": "This link was already used",
+        "link_used": "Each link works once. If you closed the portal, ask the sender for a new link.",
+        "signed_out_title": "You are not signed in",
+        "signed_out": "Please open the link from your email to continue.",
+        "not_found": "This page does not exist or is not for you.",
+        "not_open": "This action is no longer open.",
+        "already_signed": "This has already been signed.",
+        "too_many": "Too many attempts. Please wait a minute and try again.",
+    },
+    "nl": {
+        "app": "Akkoord",
+        "my_tasks": "Mijn taken",
+        "open_actions": "Openstaande acties",
+        "no_open_actions": "Er wacht op dit moment niets op u.",
+        "no_tasks": "U heeft nog geen taken.",
+        "phase": "Fase",
+        "sign": "Ondertekenen",
+        "sign_document": "Document ondertekenen",
+        "decline": "Weigeren",
+        "view_task": "Taak bekijken",
+        "expires": "Reageer vóór",
+        "timeline": "Tijdlijn",
+        "timeline_empty": "Er is nog niets gebeurd.",
+        "timeline_unavailable": "De tijdlijn kan nu niet worden getoond. Probeer het later opnieuw.",
+        "your_actions": "Uw acties",
+        "status_open": "Wacht op u",
+        "status_completed": "Ondertekend",
+        "status_declined": "Geweigerd",
+        "status_cancelled": "Geannuleerd",
+        "status_expired": "Verlopen",
+        "sign_title": "Ondertekenen: {title}",
+        "fields": "Vul in",
+        "required": "verplicht",
+        "signature": "Uw handtekening",
+        "typed_name": "Typ uw volledige naam als handtekening",
+        "typed_hint": "Uw naam wordt omgezet in een afbeelding van een handtekening.",
+        "consent_legend": "Toestemming",
+        "submit_sign": "Nu ondertekenen",
+        "decline_title": "Weigeren: {title}",
+        "reason": "Waarom weigert u?",
+        "submit_decline": "Weigeren",
+        "back": "Terug naar mijn taken",
+        "signed_ok": "Dank u. Uw handtekening is vastgelegd.",
+        "declined_ok": "U heeft geweigerd. We hebben het team op de hoogte gebracht.",
+        "errors_title": "Verbeter het volgende:",
+        "language": "Taal",
+        "switch": "Wijzigen",
+        "logout": "Afmelden",
+        "document": "Document",
+        "document_changed": "Dit document is gewijzigd, bekijk het opnieuw.",
+        "link_invalid_title": "Deze link werkt niet",
+        "link_invalid": "De link is onvolledig of ongeldig. Gebruik de nieuwste link uit uw e-mail.",
+        "link_expired_title": "Deze link is verlopen",
+        "link_expired": "Voor uw veiligheid werken links een beperkte tijd. Vraag de afzender om een nieuwe link.",
+        "link_used_title": "Deze link is al gebruikt",
+        "link_used": "Elke link werkt één keer. Heeft u het portaal gesloten? Vraag de afzender om een nieuwe link.",
+        "signed_out_title": "U bent niet aangemeld",
+        "signed_out": "Open de link uit uw e-mail om verder te gaan.",
+        "not_found": "Deze pagina bestaat niet of is niet voor u.",
+        "not_open": "Deze actie staat niet meer open.",
+        "already_signed": "Dit is al ondertekend.",
+        "too_many": "Te veel pogingen. Wacht een minuut en probeer het opnieuw.",
+    },
+}
+
+MONTHS = {
+    "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
+           "november", "december"],
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"],
+}
+
+
+def language_of(value: str | None, fallback: str = "nl") -> str:
+    return value if value in LANGUAGES else fallback
+
+
+def messages(language: str) -> dict[str, str]:
+    return MESSAGES[language_of(language)]
+
+
+def format_datetime(value: datetime | str | None, language: str) -> str:
+    """A date in the contact's locale: '30 november 2026 14:05' / '30 November 2026, 14:05' (UTC)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    month = MONTHS[language_of(language)][value.month - 1]
+    sep = "," if language == "en" else ""
+    return f"{value.day} {month} {value.year}{sep} {value:%H:%M} UTC"
