@@ -166,7 +166,7 @@ class Action(BaseModel):
 
     def _close(self, status: ActionStatus, at: datetime, reason: str | None = None) -> None:
         if self.status != "open":
-            raise ActionNotOpen(f"action {self.id} is {self.status}, not open", status=self.status)
+            raise ActionNotOpen(f"action {self.id} is {self.status}, not open", action_status=self.status)
         self.status, self.closed_at, self.close_reason = status, at, reason
 
 
