@@ -14,6 +14,12 @@ from services.runtime.mongo import Session
 from services.runtime.outbox import Outbox
 
 
+def _now():
+    # MongoDB keeps milliseconds: what the API answers on create is what it answers later.
+    now = utcnow()
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
 def _caused_by_rule(event: Envelope, rule: Rule) -> dict:
     # One hop deeper than the cause: the depth is what stops rules from triggering each other forever.
     return {**event.caused(), "causation_depth": event.causation_depth + 1,
@@ -35,7 +41,7 @@ class Rules:
     store: RuleStore
 
     async def create(self, tenant_id: str, spec: RuleSpec) -> Rule:
-        now = utcnow()
+        now = _now()
         rule = Rule(**spec.model_dump(), id=new_id(), tenant_id=tenant_id, created_at=now, updated_at=now)
         await self.store.add(rule)
         return rule
@@ -49,7 +55,7 @@ class Rules:
     async def replace(self, tenant_id: str, rule_id: str, spec: RuleSpec) -> Rule:
         old = await self.get(tenant_id, rule_id)
         rule = Rule(**spec.model_dump(), id=old.id, tenant_id=tenant_id, created_at=old.created_at,
-                    updated_at=utcnow())
+                    updated_at=_now())
         await self.store.replace(rule)
         return rule
 
