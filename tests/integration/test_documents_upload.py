@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import io
-import secrets
 
 import httpx
 import pytest
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from contracts import new_id
-from contracts.messages import StaffKeyIssued, StaffKeyIssuedPayload, TenantRegistered, TenantRegisteredPayload
-from contracts.topics import DOCUMENTS_EVENTS, TASKS_EVENTS
+from contracts.topics import DOCUMENTS_EVENTS
 from services.runtime.config import DEV_SECRET
-from services.runtime.staff_auth import hash_key
-from tests.support.bus import publish, read_all
+from tests.integration.staff_keys import a_tenant_with_staff_key
+from tests.support.bus import read_all
 from tests.support.waiting import eventually
 
 
@@ -36,20 +33,7 @@ def documents(stack):
 
 
 async def a_staff_key(infra, url: str) -> tuple[str, str]:
-    """Given a tenant and a staff key registered by tasks, wait until documents knows the key."""
-    tenant_id, secret = new_id(), secrets.token_urlsafe(24)
-    await publish(infra.kafka_bootstrap, TASKS_EVENTS,
-                  TenantRegistered(tenant_id=tenant_id, payload=TenantRegisteredPayload(name="Acme", plan="premium")),
-                  StaffKeyIssued(tenant_id=tenant_id, payload=StaffKeyIssuedPayload(
-                      key_id=new_id(), key_hash=hash_key(secret), name="staff", role="staff")))
-
-    async def known() -> bool:
-        async with httpx.AsyncClient() as client:
-            r = await client.get(f"{url}/v1/documents", headers={"Authorization": f"Bearer {secret}"})
-        return r.status_code == 200
-
-    await eventually(known, what="the staff key projected into documents")
-    return tenant_id, secret
+    return await a_tenant_with_staff_key(infra.kafka_bootstrap, url, "/v1/documents")
 
 
 async def test_staff_upload_a_pdf_and_read_it_back_with_its_tags_and_previews(infra, documents):

@@ -1,0 +1,1 @@
+"""Signing: evidence records, approval certificates, PAdES seals and public verification."""

@@ -1,0 +1,26 @@
+"""Reading what other services hold by reference: signature images (portal), stamped PDFs (documents)."""
+
+from __future__ import annotations
+
+import httpx
+
+from contracts.errors import PermanentFailure
+
+MAX_BYTES = 50 * 1024 * 1024
+
+
+class InternalFetcher:
+    def __init__(self, internal_token: str, timeout: float):
+        self.internal_token = internal_token
+        self.timeout = timeout
+
+    async def get(self, url: str) -> bytes:
+        """The bytes at `url`; gone or refused is permanent, an unreachable service is worth a retry."""
+        async with httpx.AsyncClient(timeout=self.timeout) as client:
+            response = await client.get(url, headers={"X-Internal-Token": self.internal_token})
+        if response.status_code in (400, 401, 403, 404, 410):
+            raise PermanentFailure(f"{url} answered {response.status_code}")
+        response.raise_for_status()
+        if len(response.content) > MAX_BYTES:
+            raise PermanentFailure(f"{url} is larger than {MAX_BYTES} bytes")
+        return response.content

@@ -1,0 +1,107 @@
+"""Evidence records and sealed PDFs (bytes in GridFS). Every query carries tenant_id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from gridfs.errors import FileExists, NoFile
+from motor.motor_asyncio import AsyncIOMotorDatabase, AsyncIOMotorGridFSBucket
+from pydantic import BaseModel
+from pymongo.errors import DuplicateKeyError
+
+from services.runtime.mongo import Session
+from services.signing.domain import DocumentEvidence, EvidenceRecord, SealKind
+
+
+class SealedPdf(BaseModel):
+    pdf_id: str
+    tenant_id: str
+    evidence_id: str
+    action_id: str
+    task_id: str | None
+    kind: SealKind
+    digest: str
+    size: int
+    created_at: datetime
+
+
+class EvidenceStore:
+    def __init__(self, db: AsyncIOMotorDatabase):
+        self.db = db
+        self.evidence = db["evidence"]
+        self.sealed = db["sealed_pdfs"]
+        self.files_meta = db["sealed.files"]
+
+    @property
+    def files(self) -> AsyncIOMotorGridFSBucket:
+        # Built on use, not in bootstrap: the bucket binds to the running event loop when created.
+        return AsyncIOMotorGridFSBucket(self.db, bucket_name="sealed")
+
+    async def ensure_indexes(self) -> None:
+        await self.evidence.create_index([("tenant_id", 1), ("task_id", 1), ("signed_at", -1)])
+        await self.evidence.create_index([("tenant_id", 1), ("action_id", 1)], unique=True)
+        await self.sealed.create_index([("tenant_id", 1), ("evidence_id", 1)])
+        await self.sealed.create_index("digest")
+
+    # -- evidence --
+
+    async def record(self, evidence: EvidenceRecord, session: Session) -> bool:
+        """Store the record unless this action already has one; True when it is new."""
+        # Look first: a duplicate-key error inside a transaction would abort the whole transaction.
+        if await self.evidence.find_one({"_id": evidence.evidence_id}, {"_id": 1}, session=session):
+            return False
+        await self.evidence.insert_one({"_id": evidence.evidence_id, **evidence.model_dump()}, session=session)
+        return True
+
+    async def get(self, tenant_id: str, evidence_id: str, session: Session | None = None) -> EvidenceRecord | None:
+        doc = await self.evidence.find_one({"_id": evidence_id, "tenant_id": tenant_id}, session=session)
+        return EvidenceRecord.model_validate(doc) if doc else None
+
+    async def for_action(self, tenant_id: str, action_id: str, session: Session | None = None) -> EvidenceRecord | None:
+        doc = await self.evidence.find_one({"tenant_id": tenant_id, "action_id": action_id}, session=session)
+        return EvidenceRecord.model_validate(doc) if doc else None
+
+    async def for_task(self, tenant_id: str, task_id: str | None, limit: int) -> list[EvidenceRecord]:
+        query = {"tenant_id": tenant_id, **({"task_id": task_id} if task_id else {})}
+        docs = await self.evidence.find(query).sort("signed_at", -1).to_list(limit)
+        return [EvidenceRecord.model_validate(d) for d in docs]
+
+    async def set_stamped(self, tenant_id: str, evidence_id: str, document: DocumentEvidence, session: Session) -> None:
+        await self.evidence.update_one({"_id": evidence_id, "tenant_id": tenant_id},
+                                       {"$set": {"document": document.model_dump()}}, session=session)
+
+    # -- sealed PDFs --
+
+    async def sealed_pdf(self, tenant_id: str, pdf_id: str, session: Session | None = None) -> SealedPdf | None:
+        doc = await self.sealed.find_one({"_id": pdf_id, "tenant_id": tenant_id}, session=session)
+        return SealedPdf.model_validate(doc) if doc else None
+
+    async def seals_of(self, tenant_id: str, evidence_id: str) -> list[SealedPdf]:
+        docs = await self.sealed.find({"tenant_id": tenant_id, "evidence_id": evidence_id}).to_list(None)
+        return [SealedPdf.model_validate(d) for d in docs]
+
+    async def seal_by_digest(self, digest: str) -> SealedPdf | None:
+        doc = await self.sealed.find_one({"digest": digest})
+        return SealedPdf.model_validate(doc) if doc else None
+
+    async def save_seal(self, sealed: SealedPdf, session: Session) -> None:
+        await self.sealed.insert_one({"_id": sealed.pdf_id, **sealed.model_dump()}, session=session)
+
+    async def has_file(self, file_id: str) -> bool:
+        return await self.files_meta.find_one({"_id": file_id}, {"_id": 1}) is not None
+
+    async def put_file(self, file_id: str, data: bytes, tenant_id: str, digest: str) -> None:
+        if await self.has_file(file_id):
+            return
+        try:
+            await self.files.upload_from_stream_with_id(
+                file_id, f"{file_id}.pdf", data, metadata={"tenant_id": tenant_id, "sha256": digest})
+        except (DuplicateKeyError, FileExists):
+            pass  # a concurrent attempt stored it first
+
+    async def get_file(self, file_id: str) -> bytes | None:
+        try:
+            stream = await self.files.open_download_stream(file_id)
+        except NoFile:
+            return None
+        return await stream.read()

@@ -1,0 +1,29 @@
+"""Wires the signing service: runtime, stores, seal key, handlers, routes and consumers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.runtime.app import build_runtime, create_app
+from services.signing.adapters.fetch import InternalFetcher
+from services.signing.adapters.keys import SealKeys
+from services.signing.adapters.mongo import EvidenceStore
+from services.signing.config import Settings
+from services.signing.entrypoints import api, internal, public, subscribers
+from services.signing.handlers import SigningHandlers
+
+
+def build_app(settings: Settings) -> FastAPI:
+    runtime = build_runtime("signing", settings)
+    store = EvidenceStore(runtime.db)
+    keys = SealKeys(runtime.db, settings)
+    # The key loads before the broker starts, so no message is handled without it.
+    runtime.startup += [store.ensure_indexes, keys.load]
+    handlers = SigningHandlers(settings=settings, store=store, outbox=runtime.outbox, keys=keys,
+                               fetcher=InternalFetcher(settings.internal_token, settings.fetch_timeout_seconds))
+    app = create_app(runtime, title="Akkoord signing",
+                     description="Evidence of signings, sealed approval certificates and documents, verification.",
+                     routers=[api.router, public.router, internal.router],
+                     consumers=subscribers.consumers(handlers, runtime.staff_keys.projection("signing")))
+    app.state.signing = handlers
+    return app

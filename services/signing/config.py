@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from services.runtime.config import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="SIGNING_", extra="ignore")
+
+    port: int = 8002
+    database: str = "akkoord_signing"
+    # The seal's key material: a PKCS#12 file, or a PEM key + certificate (chain) pair. In development,
+    # when neither is set, a P-256 key and a self-signed certificate are made on first start.
+    seal_pkcs12_path: Path | None = None
+    seal_pkcs12_password: str = Field("", repr=False)
+    seal_key_path: Path | None = None
+    seal_key_password: str = Field("", repr=False)
+    seal_cert_path: Path | None = None
+    # An RFC 3161 timestamp authority upgrades seals to PAdES B-T.
+    seal_tsa_url: str | None = None
+    max_verify_bytes: int = 25 * 1024 * 1024
+    fetch_timeout_seconds: float = 15.0
+
+    @property
+    def seal_configured(self) -> bool:
+        return self.seal_pkcs12_path is not None or (self.seal_key_path is not None and self.seal_cert_path is not None)
+
+    @model_validator(mode="after")
+    def _production_needs_real_key_material(self):
+        if self.environment != "development" and not self.seal_configured:
+            raise ValueError("set SIGNING_SEAL_PKCS12_PATH (or SIGNING_SEAL_KEY_PATH and SIGNING_SEAL_CERT_PATH) "
+                             "outside development: the generated development seal is not trusted by anyone")
+        return self

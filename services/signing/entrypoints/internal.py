@@ -1,0 +1,18 @@
+"""Server-to-server reads for the portal and the timeline, scoped by the tenant they name."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from services.runtime.staff_auth import InternalCaller
+from services.signing.entrypoints.api import sealed_pdf_response
+from services.signing.entrypoints.deps import Handlers
+
+router = APIRouter(prefix="/internal/v1", tags=["internal"], dependencies=[InternalCaller])
+
+
+@router.get("/sealed-pdfs/{pdf_id}", response_class=Response, summary="A sealed PDF, for another Akkoord service")
+async def sealed_pdf(pdf_id: str, tenant_id: Annotated[str, Query(min_length=1)], handlers: Handlers) -> Response:
+    return await sealed_pdf_response(handlers, tenant_id, pdf_id)

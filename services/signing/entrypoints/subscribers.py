@@ -1,0 +1,24 @@
+"""Every topic this service listens to, and the handler for each message type."""
+
+from __future__ import annotations
+
+from contracts.topics import DOCUMENTS_EVENTS, PORTAL_EVENTS, Groups
+from services.runtime.consumer import Consumer
+from services.signing.handlers import SigningHandlers
+
+# Certificates are built by a group of their own, so a portal that is slow to serve a signature image
+# delays (or dead-letters) the certificate only, never the evidence record.
+CERTIFICATES_GROUP = f"{Groups.SIGNING}.certificates"
+
+
+def consumers(handlers: SigningHandlers, staff_keys_projection: Consumer) -> list[Consumer]:
+    return [
+        staff_keys_projection,
+        Consumer(group=Groups.SIGNING, topics=(PORTAL_EVENTS, DOCUMENTS_EVENTS),
+                 description="Records the evidence of every signing; seals each stamped document.",
+                 handlers={"task.signed": handlers.record_evidence, "document.signed": handlers.record_evidence,
+                           "document.stamped": handlers.seal_stamped_document}),
+        Consumer(group=CERTIFICATES_GROUP, topics=(PORTAL_EVENTS,),
+                 description="Builds and seals the approval certificate of every signed task.",
+                 handlers={"task.signed": handlers.seal_approval_certificate}),
+    ]

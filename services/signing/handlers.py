@@ -1,0 +1,128 @@
+"""Use cases: record evidence of a signing, seal approval certificates and stamped documents, verify."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from dataclasses import dataclass
+
+from contracts import utcnow
+from contracts.errors import PermanentFailure
+from contracts.messages import (
+    DocumentSigned, DocumentStamped, EvidenceRecorded, EvidenceRecordedPayload, SignatureSealed,
+    SignatureSealedPayload, TaskSigned,
+)
+from contracts.topics import SIGNING_EVENTS
+from services.runtime.mongo import Session
+from services.runtime.outbox import Outbox
+from services.signing.adapters.certificate import append_pdf, approval_certificate, evidence_page
+from services.signing.adapters.fetch import InternalFetcher
+from services.signing.adapters.keys import SealKeys
+from services.signing.adapters.mongo import EvidenceStore, SealedPdf
+from services.signing.adapters.seal import SealCheck, check_pdf, seal_pdf
+from services.signing.config import Settings
+from services.signing.domain import EvidenceRecord, SealKind, evidence_from_signed, seal_id_for
+
+log = logging.getLogger(__name__)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class EvidenceMissing(Exception):
+    """Retried: document.stamped can overtake the document.signed it follows (they ride different topics)."""
+
+
+@dataclass
+class SigningHandlers:
+    settings: Settings
+    store: EvidenceStore
+    outbox: Outbox
+    keys: SealKeys
+    fetcher: InternalFetcher
+
+    async def record_evidence(self, event: TaskSigned | DocumentSigned, session: Session) -> None:
+        """Write the evidence record of a signing (once per action) and announce it."""
+        evidence = evidence_from_signed(event, utcnow())
+        if not await self.store.record(evidence, session):
+            log.info("evidence for action %s already recorded; %s adds nothing", evidence.action_id, event.event_id)
+            return
+        await self.outbox.add(session, SIGNING_EVENTS, EvidenceRecorded(
+            **event.caused(), actor=event.actor, payload=EvidenceRecordedPayload(
+                evidence_id=evidence.evidence_id, action_id=evidence.action_id, kind=evidence.kind,
+                signed_event_id=event.event_id)))
+
+    async def seal_approval_certificate(self, event: TaskSigned, session: Session) -> None:
+        """Build the approval certificate of a signed task and seal it."""
+        evidence = await self.store.for_action(event.tenant_id, event.payload.action_id, session) \
+            or evidence_from_signed(event, utcnow())
+        pdf_id = seal_id_for(evidence.evidence_id, "approval_certificate")
+        if await self.store.sealed_pdf(event.tenant_id, pdf_id, session) is not None:
+            return
+
+        async def build() -> bytes:
+            image = await self.fetcher.get(evidence.signature.image_url)
+            certificate = await asyncio.to_thread(approval_certificate, evidence, image)
+            return await asyncio.to_thread(seal_pdf, certificate, self.keys.key, evidence.evidence_id,
+                                           self.settings.seal_tsa_url)
+
+        await self._store_seal(event, evidence, "approval_certificate", pdf_id, build, session)
+
+    async def seal_stamped_document(self, event: DocumentStamped, session: Session) -> None:
+        """Append the evidence page to a stamped document and seal it."""
+        p = event.payload
+        evidence = await self.store.for_action(event.tenant_id, p.action_id, session)
+        if evidence is None or evidence.document is None:
+            raise EvidenceMissing(f"unknown evidence: no document signing recorded for action {p.action_id}")
+        document = evidence.document.model_copy(update={"stamped_version_id": p.version_id, "digest_after": p.digest})
+        await self.store.set_stamped(event.tenant_id, evidence.evidence_id, document, session)
+        evidence = evidence.model_copy(update={"document": document})
+        pdf_id = seal_id_for(evidence.evidence_id, "sealed_document")
+        if await self.store.sealed_pdf(event.tenant_id, pdf_id, session) is not None:
+            return
+
+        async def build() -> bytes:
+            stamped = await self.fetcher.get(p.pdf_url)
+            if sha256(stamped) != p.digest.removeprefix("sha256:"):
+                raise PermanentFailure(f"the stamped PDF at {p.pdf_url} does not match digest {p.digest}")
+            try:
+                image = await self.fetcher.get(evidence.signature.image_url)
+            except PermanentFailure:
+                image = None  # the stamped document shows the signature; the audit page can go without
+            page = await asyncio.to_thread(evidence_page, evidence, image)
+            try:
+                combined = await asyncio.to_thread(append_pdf, stamped, page)
+            except Exception as exc:
+                raise PermanentFailure(f"cannot add the evidence page to {p.version_id}: {exc!r}") from exc
+            return await asyncio.to_thread(seal_pdf, combined, self.keys.key, evidence.evidence_id,
+                                           self.settings.seal_tsa_url)
+
+        await self._store_seal(event, evidence, "sealed_document", pdf_id, build, session)
+
+    async def _store_seal(self, event, evidence: EvidenceRecord, kind: SealKind, pdf_id: str, build,
+                          session: Session) -> None:
+        # A retried transaction finds the sealed bytes already stored and does not seal again.
+        sealed = await self.store.get_file(pdf_id) if await self.store.has_file(pdf_id) else None
+        if sealed is None:
+            sealed = await build()
+            await self.store.put_file(pdf_id, sealed, event.tenant_id, sha256(sealed))
+            sealed = await self.store.get_file(pdf_id)
+        record = SealedPdf(pdf_id=pdf_id, tenant_id=event.tenant_id, evidence_id=evidence.evidence_id,
+                           action_id=evidence.action_id, task_id=evidence.task_id, kind=kind, digest=sha256(sealed),
+                           size=len(sealed), created_at=utcnow())
+        await self.store.save_seal(record, session)
+        await self.outbox.add(session, SIGNING_EVENTS, SignatureSealed(
+            **event.caused(), actor=event.actor, payload=SignatureSealedPayload(
+                evidence_id=evidence.evidence_id, action_id=evidence.action_id, kind=kind, pdf_id=pdf_id,
+                digest=record.digest, pdf_url=self.internal_pdf_url(event.tenant_id, pdf_id))))
+
+    def internal_pdf_url(self, tenant_id: str, pdf_id: str) -> str:
+        return f"{self.settings.signing_url}/internal/v1/sealed-pdfs/{pdf_id}?tenant_id={tenant_id}"
+
+    async def verify(self, data: bytes) -> tuple[SealCheck, SealedPdf | None]:
+        """Check a PDF someone hands us: our seal, intact, whole file, and whether we stored it."""
+        fingerprints = await self.keys.trusted_fingerprints()
+        check = await asyncio.to_thread(check_pdf, data, self.keys.key, fingerprints)
+        return check, await self.store.seal_by_digest(sha256(data))
