@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 
 from services.runtime.app import serve
+from services.timeline.bootstrap import build_app
 from services.timeline.config import Settings
+from services.timeline.entrypoints.rebuild import rebuild
 
 
 def main(argv: list[str]) -> None:
     settings = Settings()
     if argv[:1] == ["rebuild"]:
-        from services.timeline.rebuild import rebuild
-
-        print(asyncio.run(rebuild(settings)))
+        print(json.dumps(asyncio.run(rebuild(settings))))
         return
-    from services.timeline.bootstrap import build_app
-
     serve(build_app(settings), settings, "timeline")
 
 
