@@ -150,3 +150,18 @@ async def test_staff_manage_their_own_rules_and_no_other_tenants(world):
         assert (await other.delete(f"/v1/rules/{rule['id']}")).status_code == 404
     assert (await world.client.delete(f"/v1/rules/{rule['id']}")).status_code == 204
     assert (await world.client.get(f"/v1/rules/{rule['id']}")).status_code == 404
+
+
+async def test_the_seed_rule_also_approves_a_signed_document(world):
+    # Given the seed's rule on document signings and a task waiting for approval
+    rule = await create_rule(world, {**SEED_RULE, "name": "Approve on document signing", "trigger": "document.signed",
+                                     "conditions": [*SEED_RULE["conditions"],
+                                                    {"field": "document_id", "op": "eq", "value": "doc-1"}]})
+    task = new_id()
+    await publish(world.bootstrap, TASKS_EVENTS, ev.task_created(world.tenant, task, phase="Waiting for approval"))
+    # When the document is signed
+    await publish(world.bootstrap, PORTAL_EVENTS, ev.document_signed(world.tenant, task, "a-doc", JAN))
+    # Then the phase change is requested, naming the rule
+    [command] = await eventually(lambda: commands_for(world, task), what="a task.change_phase command")
+    assert command["payload"] == {"expected_phase": "Waiting for approval", "phase": "Approved",
+                                  "rule_id": rule["id"], "rule_name": "Approve on document signing"}
