@@ -1,87 +1,22 @@
-"""The portal against the real broker and database: magic link → session → open action → sign / decline."""
+"""The portal's JSON API against the real broker and database: magic link → session → sign / decline."""
 
 from __future__ import annotations
 
-import base64
-import io
-from contextlib import asynccontextmanager
-from datetime import datetime, timedelta, timezone
+import asyncio
+from datetime import timedelta
 
 import httpx
-import pytest
-from PIL import Image, ImageDraw
 
-from contracts import new_id
-from contracts.messages import ContactRegistered, TaskActionCancelled, TaskActionRequested
-from contracts.models import ActionSnapshot, ContactRef, FieldSpec, TaskSnapshot
-from contracts.portal_link import PortalLink, sign
-from contracts.topics import PORTAL_EVENTS, TASKS_EVENTS
+from contracts.messages import TaskActionCancelled
+from contracts.topics import TASKS_EVENTS
 from services.runtime.config import DEV_SECRET
-from tests.support.bus import publish, read_all
+from tests.integration.portal_steps import (
+    blank_png, csrf, given_open_action, link_token, open_actions, portal, portal_events, sign_body, signed_in,
+)
+from tests.support.bus import publish
 from tests.support.waiting import eventually
 
-FIELDS = [FieldSpec(name="approved_by", label="Approved by"), FieldSpec(name="remarks", label="Remarks",
-                                                                         required=False)]
-
-
-def png_with_ink() -> str:
-    image = Image.new("RGBA", (200, 60), (255, 255, 255, 0))
-    ImageDraw.Draw(image).line((10, 40, 190, 20), fill=(0, 0, 0, 255), width=4)
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return base64.b64encode(out.getvalue()).decode()
-
-
-@pytest.fixture(scope="module")
-def portal(stack):
-    return stack.start("portal")
-
-
-async def given_open_action(infra, *, tenant_id: str | None = None, contact_id: str | None = None,
-                            kind: str = "sign_task", title: str = "Replace the roof", digest: str | None = None):
-    """tasks has registered a contact and requested an action from them."""
-    tenant_id, contact_id = tenant_id or new_id(), contact_id or new_id()
-    task_id, action_id = new_id(), new_id()
-    contact = ContactRef(contact_id=contact_id, name="Jan de Vries", email="jan@example.com", language="en")
-    task = TaskSnapshot(task_id=task_id, title=title, description="Whole roof", phase="Waiting for approval",
-                        contact_id=contact_id)
-    action = ActionSnapshot(action_id=action_id, kind=kind, contact_id=contact_id, fields=FIELDS,
-                            document_id="doc-1" if digest else None, document_version_id="v1" if digest else None,
-                            document_digest=digest)
-    await publish(infra.kafka_bootstrap, TASKS_EVENTS,
-                  ContactRegistered(tenant_id=tenant_id, payload={"contact": contact}),
-                  TaskActionRequested(tenant_id=tenant_id, task_id=task_id,
-                                      payload={"action": action, "task": task, "contact": contact}))
-    return {"tenant_id": tenant_id, "contact_id": contact_id, "task_id": task_id, "action_id": action_id}
-
-
-def link_token(tenant_id: str, contact_id: str, *, expires_in: timedelta = timedelta(hours=1)) -> str:
-    return sign(DEV_SECRET, PortalLink(link_id=new_id(), tenant_id=tenant_id, contact_id=contact_id,
-                                       expires_at=datetime.now(timezone.utc) + expires_in))
-
-
-@asynccontextmanager
-async def signed_in(portal, tenant_id: str, contact_id: str):
-    """A browser-like client that opened a fresh magic link (its session cookie kept in the jar)."""
-    async with httpx.AsyncClient(base_url=portal.url, timeout=10) as client:
-        response = await client.get("/login", params={"token": link_token(tenant_id, contact_id)})
-        assert response.status_code == 303, response.text
-        assert "akkoord_session" in client.cookies
-        yield client
-
-
-async def open_actions(client: httpx.AsyncClient) -> list[dict]:
-    tasks = (await client.get("/api/v1/tasks")).json()
-    return [a for t in tasks for a in t["open_actions"]]
-
-
-async def csrf(client: httpx.AsyncClient) -> dict:
-    return {"X-CSRF-Token": (await client.get("/api/v1/session")).json()["csrf_token"]}
-
-
-def sign_body(**overrides) -> dict:
-    return {"fields": {"approved_by": "Jan"}, "signature": {"kind": "drawn", "png_base64": png_with_ink()},
-            "consent": True, **overrides}
+__all__ = ["portal"]  # the module-scoped fixture
 
 
 async def test_a_contact_signs_an_open_action_exactly_once_and_task_signed_is_published(infra, portal):
@@ -99,10 +34,8 @@ async def test_a_contact_signs_an_open_action_exactly_once_and_task_signed_is_pu
         assert "already signed" in second.json()["detail"]
         assert await open_actions(client) == []
 
-        async def task_signed():
-            return [b for b, _ in await read_all(infra.kafka_bootstrap, PORTAL_EVENTS)
-                    if b.get("type") == "task.signed" and b["payload"]["action_id"] == given["action_id"]]
-        [event] = await eventually(task_signed, what="task.signed on portal.events")
+        [event] = await eventually(lambda: portal_events(infra, "task.signed", given["action_id"]),
+                                   what="task.signed on portal.events")
         assert event["tenant_id"] == given["tenant_id"] and event["task_id"] == given["task_id"]
         assert event["payload"]["fields"] == {"approved_by": "Jan", "remarks": None}
         assert event["payload"]["evidence"]["auth_method"] == "magic_link"
@@ -138,20 +71,18 @@ async def test_another_contacts_action_is_not_found(infra, portal):
     mine = await given_open_action(infra)
     theirs = await given_open_action(infra, tenant_id=mine["tenant_id"])
     other_tenant = await given_open_action(infra)
+    for other in (theirs, other_tenant):
+        async with signed_in(portal, other["tenant_id"], other["contact_id"]) as their_client:
+            await eventually(lambda: open_actions(their_client), what="the other contact's action")
     async with signed_in(portal, mine["tenant_id"], mine["contact_id"]) as client:
         await eventually(lambda: open_actions(client), what="my open action")
         headers = await csrf(client)
         for other in (theirs, other_tenant):
-            await eventually(lambda: _action_is_projected(portal, other), what="the other action projected")
             response = await client.post(f"/api/v1/actions/{other['action_id']}/signature", json=sign_body(),
                                          headers=headers)
             assert response.status_code == 404
             assert (await client.get(f"/api/v1/tasks/{other['task_id']}")).status_code == 404
-
-
-async def _action_is_projected(portal, given) -> bool:
-    async with signed_in(portal, given["tenant_id"], given["contact_id"]) as client:
-        return bool(await open_actions(client))
+            assert (await client.get(f"/api/v1/actions/{other['action_id']}")).status_code == 404
 
 
 async def test_a_magic_link_opens_one_session_only_and_bad_or_expired_links_are_refused(infra, portal):
@@ -190,10 +121,8 @@ async def test_a_changed_document_is_refused_and_the_shown_version_is_signed(inf
         assert stale.status_code == 409 and "document changed" in stale.json()["detail"]
         assert (await client.post(url, json=sign_body(document_digest="a" * 64), headers=headers)).status_code == 201
 
-    async def document_signed():
-        return [b for b, _ in await read_all(infra.kafka_bootstrap, PORTAL_EVENTS)
-                if b.get("type") == "document.signed" and b["payload"]["action_id"] == given["action_id"]]
-    [event] = await eventually(document_signed, what="document.signed")
+    [event] = await eventually(lambda: portal_events(infra, "document.signed", given["action_id"]),
+                               what="document.signed")
     assert event["payload"]["document_digest"] == "a" * 64
 
 
@@ -208,10 +137,8 @@ async def test_declining_needs_a_reason_and_emits_action_declined(infra, portal)
         assert (await client.post(url, json={"reason": "Not finished"}, headers=headers)).status_code == 200
         assert await open_actions(client) == []
 
-    async def declined():
-        return [b for b, _ in await read_all(infra.kafka_bootstrap, PORTAL_EVENTS)
-                if b.get("type") == "action.declined" and b["payload"]["action_id"] == given["action_id"]]
-    [event] = await eventually(declined, what="action.declined")
+    [event] = await eventually(lambda: portal_events(infra, "action.declined", given["action_id"]),
+                               what="action.declined")
     assert event["payload"]["reason"] == "Not finished"
 
 
@@ -226,3 +153,36 @@ async def test_a_cancelled_action_leaves_the_open_actions(infra, portal):
         async def no_open_actions():
             return await open_actions(client) == []
         await eventually(no_open_actions, what="the action closed")
+
+
+async def test_two_simultaneous_submissions_give_one_signature_and_one_already_signed(infra, portal):
+    given = await given_open_action(infra)
+    async with signed_in(portal, given["tenant_id"], given["contact_id"]) as client:
+        await eventually(lambda: open_actions(client), what="the open action")
+        headers = await csrf(client)
+        url = f"/api/v1/actions/{given['action_id']}/signature"
+        responses = await asyncio.gather(*[client.post(url, json=sign_body(), headers=headers) for _ in range(3)])
+    assert sorted(r.status_code for r in responses) == [201, 409, 409]
+    await eventually(lambda: portal_events(infra, "task.signed", given["action_id"]), what="task.signed")
+    assert len(await portal_events(infra, "task.signed", given["action_id"])) == 1
+
+
+async def test_a_typed_signature_is_rendered_by_the_server(infra, portal):
+    given = await given_open_action(infra)
+    async with signed_in(portal, given["tenant_id"], given["contact_id"]) as client:
+        await eventually(lambda: open_actions(client), what="the open action")
+        response = await client.post(f"/api/v1/actions/{given['action_id']}/signature", headers=await csrf(client),
+                                     json=sign_body(signature={"kind": "typed", "typed_name": "Jan de Vries"}))
+    assert response.status_code == 201, response.text
+    [event] = await eventually(lambda: portal_events(infra, "task.signed", given["action_id"]), what="task.signed")
+    assert event["payload"]["signature"]["kind"] == "typed"
+
+
+async def test_a_blank_drawing_is_refused(infra, portal):
+    given = await given_open_action(infra)
+    async with signed_in(portal, given["tenant_id"], given["contact_id"]) as client:
+        await eventually(lambda: open_actions(client), what="the open action")
+        response = await client.post(f"/api/v1/actions/{given['action_id']}/signature", headers=await csrf(client),
+                                     json=sign_body(signature={"kind": "drawn", "png_base64": blank_png()}))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "signature"

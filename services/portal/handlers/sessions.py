@@ -68,7 +68,7 @@ class Sessions:
             await self.store.create_session({
                 "_id": session_hash(cookie_value), "session_id": context.session_id,
                 "tenant_id": link.tenant_id, "contact_id": link.contact_id, "csrf_token": context.csrf_token,
-                "language": context.language, "auth_method": "magic_link", "link_id": link.link_id,
+                "language": None, "auth_method": "magic_link", "link_id": link.link_id,
                 "created_at": now, "expires_at": now + self.lifetime, "ip": ip, "user_agent": user_agent,
             }, session)
 
@@ -84,9 +84,13 @@ class Sessions:
         doc = await self.store.find_session(session_hash(cookie_value), utcnow())
         if doc is None:
             return None
+        language = doc.get("language")
+        if language is None:  # no switch made: follow the contact's language as tasks knows it
+            contact = await self.store.contact(doc["tenant_id"], doc["contact_id"]) or {}
+            language = contact.get("language", "nl")
         return SessionContext(session_id=doc["session_id"], tenant_id=doc["tenant_id"],
                               contact_id=doc["contact_id"], csrf_token=doc["csrf_token"],
-                              language=doc.get("language", "nl"), auth_method=doc.get("auth_method", "magic_link"))
+                              language=language, auth_method=doc.get("auth_method", "magic_link"))
 
     async def set_language(self, cookie_value: str, language: str) -> None:
         await self.store.set_session_language(session_hash(cookie_value), language)

@@ -1,0 +1,116 @@
+"""The portal's server-rendered pages against the real broker and database."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from tests.integration.portal_steps import (
+    given_open_action, open_actions, portal, portal_events, signed_in,
+)
+from tests.support.waiting import eventually
+
+__all__ = ["portal"]  # the module-scoped fixture
+
+SCRIPT = "<script>alert('x')</script>"
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+async def test_my_tasks_shows_open_actions_with_sign_buttons_under_a_strict_csp(infra, portal):
+    task = await given_open_action(infra, title="Paint the fence")
+    doc = await given_open_action(infra, tenant_id=task["tenant_id"], contact_id=task["contact_id"],
+                                  kind="sign_document", digest="d" * 64, title="Work order")
+    async with signed_in(portal, task["tenant_id"], task["contact_id"]) as client:
+        await eventually(lambda: _count(client, 2), what="both open actions")
+        page = await client.get("/")
+    assert page.status_code == 200
+    csp = page.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert f'<a class="button" href="/actions/{task["action_id"]}/sign">Sign</a>' in page.text
+    assert f'<a class="button primary" href="/actions/{doc["action_id"]}/sign">Sign document</a>' in page.text
+    assert "Open actions" in page.text
+
+
+async def _count(client, n: int) -> bool:
+    return len(await open_actions(client)) == n
+
+
+async def test_script_in_a_field_stays_text_on_the_page(infra, portal):
+    given = await given_open_action(infra, title=SCRIPT, description=SCRIPT)
+    async with signed_in(portal, given["tenant_id"], given["contact_id"]) as client:
+        await eventually(lambda: open_actions(client), what="the open action")
+        for path in ("/", f"/tasks/{given['task_id']}", f"/actions/{given['action_id']}/sign"):
+            page = await client.get(path)
+            assert page.status_code == 200
+            assert SCRIPT not in page.text and "&lt;script&gt;" in page.text
+        # A submitted value comes back escaped too (the form is re-shown because the name is missing).
+        sign_page = await client.get(f"/actions/{given['action_id']}/sign")
+        refused = await client.post(f"/actions/{given['action_id']}/sign", data={
+            "csrf_token": csrf_of(sign_page.text), "field.approved_by": SCRIPT, "consent": "yes"})
+    assert refused.status_code == 422
+    assert SCRIPT not in refused.text and "&lt;script&gt;" in refused.text
+    assert 'aria-invalid="true"' in refused.text
+
+
+async def test_signing_through_the_form_with_a_typed_name_shows_the_confirmation(infra, portal):
+    given = await given_open_action(infra)
+    async with signed_in(portal, given["tenant_id"], given["contact_id"]) as client:
+        await eventually(lambda: open_actions(client), what="the open action")
+        form = await client.get(f"/actions/{given['action_id']}/sign")
+        assert 'for="typed_name"' in form.text and 'for="consent"' in form.text and 'for="f-approved_by"' in form.text
+        response = await client.post(f"/actions/{given['action_id']}/sign", data={
+            "csrf_token": csrf_of(form.text), "field.approved_by": "Jan", "typed_name": "Jan de Vries",
+            "consent": "yes"})
+        assert response.status_code == 303
+        confirmation = await client.get(response.headers["location"])
+        assert "Your signature has been recorded" in confirmation.text
+        assert await open_actions(client) == []
+    [event] = await eventually(lambda: portal_events(infra, "task.signed", given["action_id"]), what="task.signed")
+    assert event["payload"]["signature"]["kind"] == "typed"
+
+
+async def test_a_form_post_without_the_csrf_token_is_forbidden(infra, portal):
+    given = await given_open_action(infra)
+    async with signed_in(portal, given["tenant_id"], given["contact_id"]) as client:
+        await eventually(lambda: open_actions(client), what="the open action")
+        response = await client.post(f"/actions/{given['action_id']}/sign", data={
+            "field.approved_by": "Jan", "typed_name": "Jan", "consent": "yes"})
+        assert response.status_code == 403
+        assert len(await open_actions(client)) == 1
+
+
+async def test_declining_through_the_form_needs_a_reason(infra, portal):
+    given = await given_open_action(infra)
+    async with signed_in(portal, given["tenant_id"], given["contact_id"]) as client:
+        await eventually(lambda: open_actions(client), what="the open action")
+        form = await client.get(f"/actions/{given['action_id']}/decline")
+        url = f"/actions/{given['action_id']}/decline"
+        empty = await client.post(url, data={"csrf_token": csrf_of(form.text), "reason": " "})
+        assert empty.status_code == 422 and 'id="reason-error"' in empty.text
+        done = await client.post(url, data={"csrf_token": csrf_of(form.text), "reason": "The fence is green"})
+        assert done.status_code == 303
+        assert "We have let the team know" in (await client.get(done.headers["location"])).text
+    await eventually(lambda: portal_events(infra, "action.declined", given["action_id"]), what="action.declined")
+
+
+async def test_the_portal_speaks_the_contacts_language_and_can_switch(infra, portal):
+    given = await given_open_action(infra, language="nl")
+    async with signed_in(portal, given["tenant_id"], given["contact_id"]) as client:
+        await eventually(lambda: open_actions(client), what="the open action")
+        dutch = await client.get("/")
+        assert '<html lang="nl">' in dutch.text and "Mijn taken" in dutch.text and ">Ondertekenen</a>" in dutch.text
+        switched = await client.post("/language", data={"csrf_token": csrf_of(dutch.text), "language": "en",
+                                                        "back": "/"})
+        assert switched.status_code == 303
+        english = await client.get("/")
+        assert '<html lang="en">' in english.text and "My tasks" in english.text
+
+
+async def test_without_a_session_the_pages_ask_for_the_link(portal):
+    page = httpx.get(f"{portal.url}/", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert page.status_code == 401 and "open the link from your email" in page.text
+    assert "content-security-policy" in page.headers
