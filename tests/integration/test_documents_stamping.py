@@ -1,0 +1,81 @@
+"""Documents stamps a document.signed onto the PDF it names and announces document.stamped."""
+
+from __future__ import annotations
+
+import io
+
+import httpx
+import pypdfium2 as pdfium
+import pytest
+
+from contracts.topics import DOCUMENTS_EVENTS, PORTAL_EVENTS
+from services.runtime.config import DEV_SECRET
+from tests.integration.signed_events import a_document_signed, a_signature_png, serving_signature
+from tests.integration.staff_keys import a_tenant_with_staff_key
+from tests.integration.test_documents_upload import a_pdf
+from tests.support.bus import publish, read_all
+from tests.support.waiting import eventually
+
+
+@pytest.fixture(scope="module")
+def documents(stack):
+    return stack.start("documents")
+
+
+async def upload(client: httpx.AsyncClient, key: str, pdf: bytes) -> tuple[str, dict]:
+    r = await client.post("/v1/documents", headers={"Authorization": f"Bearer {key}"}, data={"title": "Work order"},
+                          files={"file": ("wo.pdf", pdf, "application/pdf")})
+    assert r.status_code == 201, r.text
+    return r.json()["id"], r.json()["versions"][0]
+
+
+async def stamped_event(bootstrap: str, signed_event_id: str) -> dict | None:
+    for body, _ in await read_all(bootstrap, DOCUMENTS_EVENTS):
+        if body["type"] == "document.stamped" and body["payload"]["signed_event_id"] == signed_event_id:
+            return body
+    return None
+
+
+async def test_a_signed_document_is_stamped_at_its_tags_once_and_announced(infra, documents):
+    tenant_id, key = await a_tenant_with_staff_key(infra.kafka_bootstrap, documents.url, "/v1/documents")
+    png = a_signature_png()
+    async with httpx.AsyncClient(base_url=documents.url) as client:
+        document_id, version = await upload(client, key, a_pdf("Work order 7", "Name: {{signer_name}}",
+                                                               "Signature: {{signature}}"))
+        with serving_signature(png) as image_url:
+            # given the customer signed that version, and the event arrives twice
+            signed = a_document_signed(tenant_id, image_url, png, document_id, version["id"], version["digest"])
+            await publish(infra.kafka_bootstrap, PORTAL_EVENTS, signed, signed)
+            event = await eventually(lambda: stamped_event(infra.kafka_bootstrap, signed.event_id), timeout=40,
+                                     what="document.stamped")
+
+        # then the stamped version is a new version of the document, exactly once
+        p = event["payload"]
+        assert p["source_version_id"] == version["id"] and p["action_id"] == signed.payload.action_id
+        versions = (await client.get(f"/v1/documents/{document_id}",
+                                     headers={"Authorization": f"Bearer {key}"})).json()["versions"]
+        assert [(v["version"], v["source"]) for v in versions] == [(1, "upload"), (2, "stamped")]
+
+        # and its PDF (fetched as another service would) shows the signer's name and the signature image
+        r = await client.get(p["pdf_url"], headers={"X-Internal-Token": DEV_SECRET})
+        assert r.status_code == 200
+        pdf = pdfium.PdfDocument(r.content)
+        page = pdf[0]
+        assert "Jan de Vries" in page.get_textpage().get_text_bounded()
+        assert any(obj.type == pdfium.raw.FPDF_PAGEOBJ_IMAGE for obj in page.get_objects())
+        preview = await client.get(p["preview_url"], headers={"X-Internal-Token": DEV_SECRET})
+        assert preview.status_code == 200 and preview.content.startswith(b"\x89PNG")
+
+
+async def test_a_signing_of_an_unknown_document_goes_to_the_dead_letter_queue(infra, documents):
+    tenant_id, _ = await a_tenant_with_staff_key(infra.kafka_bootstrap, documents.url, "/v1/documents")
+    png = a_signature_png()
+    signed = a_document_signed(tenant_id, "http://127.0.0.1:9/none", png, "no-such-document", "no-version", "0" * 64)
+    await publish(infra.kafka_bootstrap, PORTAL_EVENTS, signed)
+
+    async def dead_lettered():
+        return [h for body, h in await read_all(infra.kafka_bootstrap, f"{PORTAL_EVENTS}.dlq")
+                if body.get("event_id") == signed.event_id and h.get("group") == "akkoord.documents"]
+
+    (headers,) = await eventually(dead_lettered, timeout=30, what="the DLQ entry")
+    assert "unknown document" in headers["error"]
