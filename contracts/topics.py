@@ -22,6 +22,7 @@ class Groups:
     SIGNING = "akkoord.signing"
     TIMELINE = "akkoord.timeline"
     AUTOMATION = "akkoord.automation"
+    AUTOMATION_WEBHOOKS = "akkoord.automation.webhooks"
 
     @staticmethod
     def staff_keys(service: str) -> str:

@@ -10,3 +10,9 @@ class Settings(ServiceSettings):
 
     port: int = 8005
     database: str = "akkoord_automation"
+    # Webhook deliveries: exponential backoff from the base, each wait capped, then given up (failed).
+    webhook_retry_base_seconds: float = 5.0
+    webhook_max_delay_seconds: float = 3600.0
+    webhook_give_up_after_seconds: float = 3 * 24 * 3600.0
+    webhook_timeout_seconds: float = 10.0
+    webhook_poll_seconds: float = 1.0

@@ -1,0 +1,42 @@
+"""Webhook endpoints for staff: subscribe an HTTPS URL to event types; see its deliveries."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from services.automation.delivery import Webhooks
+from services.automation.webhooks import EndpointSpec
+from services.runtime.staff_auth import CurrentStaff
+
+
+def get_webhooks(request: Request) -> Webhooks:
+    return request.app.state.webhooks
+
+
+WebhooksDep = Annotated[Webhooks, Depends(get_webhooks)]
+
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+
+
+@router.post("", status_code=201, summary="Register an endpoint (the signing secret is shown once)")
+async def register_endpoint(spec: EndpointSpec, who: CurrentStaff, webhooks: WebhooksDep) -> dict:
+    return await webhooks.register(who.tenant_id, spec)
+
+
+@router.get("", summary="The tenant's webhook endpoints")
+async def list_endpoints(who: CurrentStaff, webhooks: WebhooksDep) -> dict:
+    return {"endpoints": await webhooks.list(who.tenant_id)}
+
+
+@router.delete("/{endpoint_id}", status_code=204, summary="Remove an endpoint (pending deliveries fail)")
+async def remove_endpoint(endpoint_id: str, who: CurrentStaff, webhooks: WebhooksDep) -> Response:
+    await webhooks.remove(who.tenant_id, endpoint_id)
+    return Response(status_code=204)
+
+
+@router.get("/{endpoint_id}/deliveries", summary="An endpoint's deliveries, newest first, with their attempts")
+async def deliveries(endpoint_id: str, who: CurrentStaff, webhooks: WebhooksDep,
+                     limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict:
+    return {"deliveries": await webhooks.deliveries(who.tenant_id, endpoint_id, limit)}

@@ -1,0 +1,133 @@
+"""Signed webhooks against a receiver on loopback: retried with backoff, then delivered or failed."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from contracts import new_id
+from contracts.topics import PORTAL_EVENTS, TASKS_EVENTS
+from deploy.local.infra import free_port
+from tests import approval_events as ev
+from tests.support.bus import publish
+from tests.support.waiting import eventually
+
+JAN = ev.contact()
+FAST_RETRIES = {"AUTOMATION_WEBHOOK_RETRY_BASE_SECONDS": "0.2", "AUTOMATION_WEBHOOK_MAX_DELAY_SECONDS": "0.5",
+                "AUTOMATION_WEBHOOK_GIVE_UP_AFTER_SECONDS": "3", "AUTOMATION_WEBHOOK_POLL_SECONDS": "0.1"}
+
+
+@pytest.fixture(scope="module")
+async def receiver():
+    """An HTTP receiver: /flaky fails each message's first attempt, /down always fails, /ok accepts."""
+    received: list[dict] = []
+
+    async def hook(request: Request) -> Response:
+        body = await request.body()
+        kind = request.path_params["kind"]
+        seen = sum(1 for r in received if r["headers"].get("webhook-id") == request.headers.get("webhook-id"))
+        received.append({"kind": kind, "headers": dict(request.headers), "body": body})
+        if kind == "down" or (kind == "flaky" and seen == 0):
+            return Response(status_code=503)
+        return Response(status_code=204)
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(Starlette(routes=[Route("/{kind}", hook, methods=["POST"])]),
+                                           host="127.0.0.1", port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+
+    async def listening() -> bool:
+        return server.started
+
+    await eventually(listening, what="the receiver listens")
+    yield type("Receiver", (), {"url": f"http://127.0.0.1:{port}", "received": received})
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture
+async def world(stack, infra, receiver):
+    """Automation (restarted with short retry delays) and a fresh tenant whose staff key it knows."""
+    running = stack.running.get("automation")
+    if running is not None and running.popen.poll() is None and not getattr(running, "fast_retries", False):
+        running.stop()
+    service = stack.start("automation", extra_env=FAST_RETRIES)
+    service.fast_retries = True
+    tenant, secret = new_id(), f"staff-{new_id()}"
+    await publish(infra.kafka_bootstrap, TASKS_EVENTS, *ev.tenant(tenant, secret))
+    async with httpx.AsyncClient(base_url=service.url, headers={"Authorization": f"Bearer {secret}"}) as client:
+        await eventually(lambda: _ok(client.get("/v1/webhooks")), what="the staff key is projected")
+        yield type("World", (), {"client": client, "tenant": tenant, "bootstrap": infra.kafka_bootstrap})
+
+
+async def _ok(request) -> bool:
+    return (await request).status_code == 200
+
+
+def verify(secret: str, headers: dict, body: bytes) -> bool:
+    """Standard Webhooks verification, written out independently of the service's code."""
+    key = base64.b64decode(secret.split("_", 1)[1])
+    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
+    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    return any(hmac.compare_digest(f"v1,{expected}", s) for s in headers["webhook-signature"].split(" "))
+
+
+async def register(world, url: str, types=("task.signed",)) -> dict:
+    response = await world.client.post("/v1/webhooks", json={"url": url, "event_types": list(types)})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def delivery_of(world, endpoint_id: str, status: str) -> dict | None:
+    deliveries = (await world.client.get(f"/v1/webhooks/{endpoint_id}/deliveries")).json()["deliveries"]
+    return next((d for d in deliveries if d["status"] == status), None)
+
+
+async def test_a_signed_event_is_delivered_signed_and_retried_after_a_failure(world, receiver):
+    # Given an endpoint subscribed to task.signed that fails its first attempt
+    endpoint = await register(world, f"{receiver.url}/flaky")
+    assert endpoint["secret"].startswith("whsec_")
+    assert "secret" not in (await world.client.get("/v1/webhooks")).json()["endpoints"][0]
+    # When a task is signed
+    signed = ev.task_signed(world.tenant, new_id(), "a1", JAN)
+    await publish(world.bootstrap, PORTAL_EVENTS, signed)
+    # Then the delivery succeeds on the second attempt
+    delivery = await eventually(lambda: delivery_of(world, endpoint["id"], "delivered"), what="a delivered webhook")
+    assert delivery["attempt_count"] == 2 and [a["status_code"] for a in delivery["attempts"]] == [503, 204]
+    # And both requests carry the same webhook id and a signature that verifies with the endpoint's secret
+    requests = [r for r in receiver.received if r["headers"]["webhook-id"] == delivery["id"]]
+    assert len(requests) == 2
+    for request in requests:
+        assert verify(endpoint["secret"], request["headers"], request["body"])
+        body = json.loads(request["body"])
+        assert body["type"] == "task.signed" and body["data"]["event_id"] == signed.event_id
+
+
+async def test_retries_stop_after_the_time_limit_and_the_delivery_is_marked_failed(world, receiver):
+    endpoint = await register(world, f"{receiver.url}/down")
+    await publish(world.bootstrap, PORTAL_EVENTS, ev.task_signed(world.tenant, new_id(), "a1", JAN))
+    failed = await eventually(lambda: delivery_of(world, endpoint["id"], "failed"), timeout=30,
+                              what="a failed webhook")
+    # Every attempt the receiver saw is counted; the stored attempts are capped at the last ten
+    sent = [r for r in receiver.received if r["headers"]["webhook-id"] == failed["id"]]
+    assert failed["attempt_count"] == len(sent) >= 3
+    assert len(failed["attempts"]) == min(failed["attempt_count"], 10)
+    assert failed["next_attempt_at"] is None and failed["finished_at"]
+
+
+async def test_an_endpoint_must_be_https_and_is_the_tenants_own(world):
+    bad = await world.client.post("/v1/webhooks", json={"url": "http://example.com/hook",
+                                                        "event_types": ["task.signed"]})
+    assert bad.status_code == 422 and "https" in bad.json()["detail"]
+    assert (await world.client.get("/v1/webhooks/nope/deliveries")).status_code == 404
