@@ -12,7 +12,7 @@ from services.tasks.adapters.mongo import TasksStore
 from services.tasks.config import Settings
 from services.tasks.entrypoints.api import ROUTERS
 from services.tasks.entrypoints.subscribers import consumers
-from services.tasks.handlers.actions import run_expiry
+from services.tasks.handlers.schedule import run_action_schedule
 from services.tasks.handlers.unit_of_work import Deps
 
 
@@ -26,9 +26,9 @@ def build(settings: Settings) -> tuple[Runtime, Deps]:
 
 def build_app(settings: Settings) -> FastAPI:
     runtime, deps = build(settings)
-    expiry = partial(run_expiry, deps)
-    expiry.__name__ = "action-expiry"  # type: ignore[attr-defined]
-    runtime.background.append(expiry)
+    schedule = partial(run_action_schedule, deps)
+    schedule.__name__ = "action-schedule"  # type: ignore[attr-defined]
+    runtime.background.append(schedule)
     app = create_app(runtime, title="Akkoord tasks — staff API", routers=ROUTERS, consumers=consumers(deps),
                      description="Contacts, tasks, phases and signature requests for staff; tenants and API "
                                  "keys. Every change is an event on tasks.events.")

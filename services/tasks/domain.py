@@ -13,6 +13,7 @@ from contracts.models import ActionKind, ActionSnapshot, ContactRef, FieldSpec, 
 
 DEFAULT_PHASES = ("New", "In progress", "Waiting for approval", "Approved", "Changes requested", "Done")
 MAX_PHASES = 50
+MAX_REMINDERS = 10
 PLANS_WITH_SIGNING = frozenset({"premium"})
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ActionStatus = Literal["open", "completed", "declined", "cancelled", "expired"]
@@ -136,6 +137,8 @@ class Action(BaseModel):
     document_digest: str | None = None
     message: str | None = None
     expires_at: datetime | None = None
+    remind_at: list[datetime] = []
+    reminders_sent: int = 0
     status: ActionStatus = "open"
     created_at: datetime
     closed_at: datetime | None = None
@@ -150,6 +153,22 @@ class Action(BaseModel):
 
     def is_overdue(self, now: datetime) -> bool:
         return self.status == "open" and self.expires_at is not None and self.expires_at <= now
+
+    @property
+    def next_reminder_at(self) -> datetime | None:
+        if self.status != "open" or self.reminders_sent >= len(self.remind_at):
+            return None
+        return self.remind_at[self.reminders_sent]
+
+    def remind(self, at: datetime) -> int:
+        """Count the reminder that is due; returns its number (1 for the first)."""
+        if self.status != "open":
+            raise ActionNotOpen(f"action {self.id} is {self.status}, not open", action_status=self.status)
+        due = self.next_reminder_at
+        if due is None or due > at:
+            raise Conflict(f"no reminder is due for action {self.id}")
+        self.reminders_sent += 1
+        return self.reminders_sent
 
     def complete(self, signed_event_id: str, at: datetime) -> None:
         self._close("completed", at)
@@ -183,7 +202,7 @@ class DocumentVersion(BaseModel):
 
 def request_action(*, action_id: str, task: Task, contact: Contact, kind: ActionKind, fields: list[FieldSpec],
                    document: DocumentVersion | None, message: str | None, expires_at: datetime | None,
-                   plan: str, now: datetime) -> Action:
+                   plan: str, now: datetime, remind_at: list[datetime] = ()) -> Action:
     """A new open signature request for `contact` on `task`."""
     require_signing(plan)
     contact.require_active()
@@ -202,8 +221,15 @@ def request_action(*, action_id: str, task: Task, contact: Contact, kind: Action
             raise Invalid("expires_at needs a time zone", errors=[{"field": "expires_at", "message": "no tz"}])
         if expires_at <= now:
             raise Invalid("expires_at must be in the future", errors=[{"field": "expires_at", "message": "past"}])
+    remind_at = sorted(remind_at)
+    if len(remind_at) > MAX_REMINDERS:
+        raise Invalid(f"at most {MAX_REMINDERS} reminders", errors=[{"field": "remind_at", "message": "too many"}])
+    for when in remind_at:
+        if when.tzinfo is None or when <= now or (expires_at is not None and when >= expires_at):
+            raise Invalid("reminders are future moments with a time zone, before expires_at",
+                          errors=[{"field": "remind_at", "message": f"bad reminder time {when.isoformat()}"}])
     return Action(id=action_id, tenant_id=task.tenant_id, task_id=task.id, kind=kind, contact_id=contact.id,
                   fields=fields, document_id=document.document_id if document else None,
                   document_version_id=document.version_id if document else None,
                   document_digest=document.digest if document else None, message=message,
-                  expires_at=expires_at, created_at=now)
+                  expires_at=expires_at, remind_at=remind_at, created_at=now)

@@ -55,6 +55,7 @@ async def test_a_retried_post_with_an_idempotency_key_creates_one_task(tasks_ser
     again = await tenant.staff.post("/v1/tasks", json=body, headers=headers)
     assert {r.status_code for r in [first, *retries, again]} == {201}
     assert {r.json()["id"] for r in [first, *retries, again]} == {first.json()["id"]}
+    assert again.json() == first.json()  # the first response, replayed as it was sent
     other_body = await tenant.staff.post("/v1/tasks", json={**body, "title": "Bathroom"}, headers=headers)
     assert other_body.status_code == 422 and "Idempotency-Key" in other_body.json()["detail"]
     assert len((await tenant.staff.get("/v1/tasks")).json()["items"]) == 1
@@ -207,3 +208,24 @@ async def test_the_admin_key_issues_and_revokes_staff_keys(tasks_service, infra)
 
     [event] = await eventually(revoked, what="staff_key.revoked")
     assert event["payload"] == {"key_id": new["key_id"]} and event["actor"]["kind"] == "staff"
+
+
+async def test_a_due_reminder_is_emitted_once_while_the_action_is_open(tasks_service, infra):
+    tenant = await register_tenant(tasks_service.url)
+    contact = await create_contact(tenant)
+    task = await create_task(tenant, contact_id=contact["id"])
+    soon = utcnow() + timedelta(seconds=1)
+    action = await request_signature(tenant, task["id"], contact["id"], remind_at=[soon.isoformat()],
+                                     expires_at=(soon + timedelta(days=7)).isoformat())
+
+    async def reminded():
+        read = (await tenant.staff.get(f"/v1/tasks/{task['id']}/actions/{action['id']}")).json()
+        return read["reminders_sent"] == 1
+
+    await eventually(reminded, timeout=30, what="the reminder to be counted")
+
+    async def reminder_events():
+        return await tenant_events(infra.kafka_bootstrap, tenant.tenant_id, "action.reminder_due")
+
+    [event] = await eventually(reminder_events, what="action.reminder_due")
+    assert event["payload"] == {"action_id": action["id"], "contact_id": contact["id"], "reminder_number": 1}

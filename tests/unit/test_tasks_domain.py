@@ -163,3 +163,32 @@ def test_the_domain_imports_no_io_library():
                 for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
                 for a in (n.names if isinstance(n, ast.Import) else [n])}
     assert imported <= {"__future__", "re", "datetime", "typing", "pydantic", "contracts"}
+
+
+# --- reminders ---
+
+def test_reminders_are_due_in_order_and_each_counted_once():
+    action = request(remind_at=[NOW + timedelta(days=7), NOW + timedelta(days=3)],
+                     expires_at=NOW + timedelta(days=14))
+    assert action.next_reminder_at == NOW + timedelta(days=3)
+    with pytest.raises(Conflict):
+        action.remind(NOW + timedelta(days=1))  # not due yet
+    assert action.remind(NOW + timedelta(days=3)) == 1
+    assert action.next_reminder_at == NOW + timedelta(days=7)
+    assert action.remind(NOW + timedelta(days=8)) == 2
+    assert action.next_reminder_at is None
+
+
+def test_a_closed_action_gets_no_reminders():
+    action = request(remind_at=[NOW + timedelta(days=3)])
+    action.cancel(None, NOW)
+    assert action.next_reminder_at is None
+    with pytest.raises(ActionNotOpen):
+        action.remind(NOW + timedelta(days=4))
+
+
+@pytest.mark.parametrize("remind_at", [[NOW - timedelta(hours=1)], [NOW + timedelta(days=20)],
+                                       [NOW + timedelta(days=1)] * 11])
+def test_reminders_in_the_past_after_expiry_or_too_many_are_invalid(remind_at):
+    with pytest.raises(Invalid):
+        request(remind_at=remind_at, expires_at=NOW + timedelta(days=14))

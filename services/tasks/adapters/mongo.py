@@ -46,6 +46,7 @@ class TasksStore:
         await self.tasks.create_index([("tenant_id", ASCENDING), ("phase", ASCENDING)])
         await self.actions.create_index([("tenant_id", ASCENDING), ("task_id", ASCENDING)])
         await self.actions.create_index([("status", ASCENDING), ("expires_at", ASCENDING)])
+        await self.actions.create_index([("status", ASCENDING), ("next_reminder_at", ASCENDING)])
         await self.portal_links.create_index("token_hash", unique=True)
 
     # --- tenants ---
@@ -141,7 +142,8 @@ class TasksStore:
     # --- actions ---
 
     async def insert_action(self, action: Action, session: Session) -> None:
-        await self.actions.insert_one(to_doc(action), session=session)
+        await self.actions.insert_one({**to_doc(action), "next_reminder_at": action.next_reminder_at},
+                                      session=session)
 
     async def get_action(self, tenant_id: str, action_id: str, session: Session | None = None) -> Action:
         doc = await self.actions.find_one({"_id": action_id, "tenant_id": tenant_id}, session=session)
@@ -158,8 +160,22 @@ class TasksStore:
         result = await self.actions.update_one(
             {"_id": action.id, "tenant_id": action.tenant_id, "status": "open"},
             {"$set": {"status": action.status, "closed_at": action.closed_at, "close_reason": action.close_reason,
-                      "signed_event_id": action.signed_event_id}}, session=session)
+                      "signed_event_id": action.signed_event_id, "next_reminder_at": None}}, session=session)
         return result.matched_count == 1
+
+    async def count_reminder(self, action: Action, session: Session) -> bool:
+        """Record one more reminder sent, only if no one else counted it (one replica wins)."""
+        result = await self.actions.update_one(
+            {"_id": action.id, "tenant_id": action.tenant_id, "status": "open",
+             "reminders_sent": action.reminders_sent - 1},
+            {"$set": {"reminders_sent": action.reminders_sent, "next_reminder_at": action.next_reminder_at}},
+            session=session)
+        return result.matched_count == 1
+
+    async def due_reminders(self, now: datetime, limit: int = 100) -> list[Action]:
+        docs = await (self.actions.find({"status": "open", "next_reminder_at": {"$lte": now}})
+                      .limit(limit).to_list(limit))
+        return [Action(**from_doc(d)) for d in docs]
 
     async def overdue_actions(self, now: datetime, limit: int = 100) -> list[Action]:
         docs = await self.actions.find({"status": "open", "expires_at": {"$lte": now}}).limit(limit).to_list(limit)

@@ -6,14 +6,14 @@ import hashlib
 from datetime import timedelta
 from typing import Any
 
-from contracts import new_id, portal_link, utcnow
+from contracts import new_id, portal_link
 from contracts.messages import ContactPayload, ContactRegistered, ContactUpdated
 from contracts.topics import TASKS_EVENTS
 from services.runtime.mongo import Session
 from services.runtime.staff_auth import Staff
 from services.tasks.adapters.idempotency import IdempotencyKey
 from services.tasks.domain import Contact, require_email
-from services.tasks.handlers.unit_of_work import Deps, commit, staff_actor
+from services.tasks.handlers.unit_of_work import Deps, commit, now, staff_actor
 from services.tasks.handlers.views import contact_view
 
 
@@ -27,9 +27,9 @@ async def _contact_changed(deps: Deps, session: Session, staff: Staff, contact: 
 
 async def create_contact(deps: Deps, staff: Staff, *, name: str, email: str, company: str | None, language: str,
                          idem: IdempotencyKey | None = None) -> dict:
-    now = utcnow()
+    at = now()
     contact = Contact(id=new_id(), tenant_id=staff.tenant_id, name=name, email=require_email(email),
-                      company=company, language=language, created_at=now, updated_at=now)
+                      company=company, language=language, created_at=at, updated_at=at)
 
     async def work(session: Session) -> dict:
         await _contact_changed(deps, session, staff, contact, new=True)
@@ -58,7 +58,7 @@ async def update_contact(deps: Deps, staff: Staff, contact_id: str, changes: dic
         contact = await deps.store.get_contact(staff.tenant_id, contact_id, session)
         contact.require_active()
         if any(getattr(contact, k) != v for k, v in changes.items()):
-            contact = contact.model_copy(update={**changes, "updated_at": utcnow()})
+            contact = contact.model_copy(update={**changes, "updated_at": now()})
             await _contact_changed(deps, session, staff, contact, new=False)
         return contact_view(contact)
 
@@ -71,7 +71,7 @@ async def archive_contact(deps: Deps, staff: Staff, contact_id: str) -> dict:
     async def work(session: Session) -> dict:
         contact = await deps.store.get_contact(staff.tenant_id, contact_id, session)
         if not contact.archived:
-            contact = contact.model_copy(update={"archived": True, "updated_at": utcnow()})
+            contact = contact.model_copy(update={"archived": True, "updated_at": now()})
             await _contact_changed(deps, session, staff, contact, new=False)
         return contact_view(contact)
 
@@ -87,12 +87,12 @@ async def create_portal_link(deps: Deps, staff: Staff, contact_id: str,
         contact = await deps.store.get_contact(staff.tenant_id, contact_id, session)
         contact.require_active()
         link = portal_link.PortalLink(link_id=new_id(), tenant_id=staff.tenant_id, contact_id=contact.id,
-                                      expires_at=utcnow() + timedelta(minutes=settings.portal_link_ttl_minutes))
+                                      expires_at=now() + timedelta(minutes=settings.portal_link_ttl_minutes))
         token = portal_link.sign(settings.portal_link_secret, link)
         await deps.store.insert_portal_link(
             {"_id": link.link_id, "tenant_id": link.tenant_id, "contact_id": contact.id,
              "token_hash": hashlib.sha256(token.encode()).hexdigest(), "expires_at": link.expires_at,
-             "created_by": staff.key_id, "created_at": utcnow()}, session)
+             "created_by": staff.key_id, "created_at": now()}, session)
         return {"link_id": link.link_id, "contact_id": contact.id,
                 "url": f"{settings.portal_url.rstrip('/')}/login?token={token}", "expires_at": link.expires_at}
 

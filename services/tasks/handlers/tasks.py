@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from contracts import Actor, Envelope, new_id, utcnow
+from contracts import Actor, Envelope, new_id
 from contracts.errors import Conflict
 from contracts.messages import PhaseChangedPayload, TaskCreated, TaskPayload, TaskPhaseChanged, TaskUpdated
 from contracts.topics import TASKS_EVENTS
@@ -12,7 +12,7 @@ from services.runtime.mongo import Session
 from services.runtime.staff_auth import Staff
 from services.tasks.adapters.idempotency import IdempotencyKey
 from services.tasks.domain import PhaseMismatch, Task, normalise_phases, require_phase
-from services.tasks.handlers.unit_of_work import Deps, commit, staff_actor
+from services.tasks.handlers.unit_of_work import Deps, commit, now, staff_actor
 from services.tasks.handlers.views import task_view
 
 
@@ -28,9 +28,9 @@ async def create_task(deps: Deps, staff: Staff, *, title: str, description: str,
         require_phase(phases, start)
         if contact_id is not None:
             (await deps.store.get_contact(staff.tenant_id, contact_id, session)).require_active()
-        now = utcnow()
+        at = now()
         task = Task(id=new_id(), tenant_id=staff.tenant_id, title=title, description=description, phase=start,
-                    contact_id=contact_id, created_at=now, updated_at=now)
+                    contact_id=contact_id, created_at=at, updated_at=at)
         await deps.store.save_task(task, session)
         await deps.outbox.add(session, TASKS_EVENTS, TaskCreated(
             tenant_id=task.tenant_id, task_id=task.id, actor=staff_actor(staff),
@@ -60,7 +60,7 @@ async def update_task(deps: Deps, staff: Staff, task_id: str, changes: dict[str,
         if changes.get("contact_id") is not None:
             (await deps.store.get_contact(staff.tenant_id, changes["contact_id"], session)).require_active()
         if any(getattr(task, k) != v for k, v in changes.items()):
-            task = task.model_copy(update={**changes, "updated_at": utcnow()})
+            task = task.model_copy(update={**changes, "updated_at": now()})
             await deps.store.save_task(task, session)
             await deps.outbox.add(session, TASKS_EVENTS, TaskUpdated(
                 tenant_id=task.tenant_id, task_id=task.id, actor=staff_actor(staff),
@@ -76,7 +76,7 @@ async def apply_phase_change(deps: Deps, session: Session, task: Task, phase: st
     """Move `task` to `phase` if it is still in `expected`; stages task.phase_changed. False: nothing to do."""
     current = task.phase
     change = task.change_phase(phase, await phases_of(deps, task.tenant_id, session), expected=expected,
-                               at=utcnow())
+                               at=now())
     if change is None:
         return False
     if not await deps.store.compare_and_set_phase(task, current, session):

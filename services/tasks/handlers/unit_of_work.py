@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Awaitable, Callable, TypeVar
 
+from pydantic_core import to_jsonable_python
 from pymongo.errors import DuplicateKeyError
 
-from contracts import Actor
+from contracts import Actor, utcnow
 from services.runtime.mongo import Session
 from services.runtime.outbox import Outbox
 from services.runtime.staff_auth import Staff, StaffKeys
@@ -27,6 +29,15 @@ class Deps:
     settings: Settings
 
 
+def to_millis(at: datetime) -> datetime:
+    """MongoDB keeps milliseconds; so do we, so that a response equals a later read of the same thing."""
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)
+
+
+def now() -> datetime:
+    return to_millis(utcnow())
+
+
 def staff_actor(staff: Staff) -> Actor:
     return Actor(kind="staff", id=staff.key_id)
 
@@ -39,7 +50,7 @@ async def commit(deps: Deps, work: Callable[[Session], Awaitable[T]], idem: Idem
         return first
 
     async def keyed(session: Session) -> Any:
-        result = await work(session)
+        result = to_jsonable_python(await work(session))  # stored and replayed exactly as first sent
         await deps.idempotency.record(idem, result, session)
         return result
 

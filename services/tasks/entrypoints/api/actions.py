@@ -24,6 +24,8 @@ class ActionIn(BaseModel):
                                                        "version is pinned).")
     message: str | None = Field(None, max_length=2000, description="Shown to the customer in the portal.")
     expires_at: datetime | None = Field(None, description="After this moment the action expires by itself.")
+    remind_at: list[datetime] = Field([], max_length=10, description="Moments (before expires_at) at which "
+                                      "action.reminder_due is emitted while the action is still open.")
 
 
 class CancelIn(BaseModel):
