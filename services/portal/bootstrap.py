@@ -8,14 +8,16 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
+from services.portal.adapters.internal_files import InternalFiles
 from services.portal.adapters.mongo import PortalStore
 from services.portal.adapters.timeline import TimelineClient
 from services.portal.config import Settings
-from services.portal.entrypoints import api, pages
+from services.portal.entrypoints import api, files, pages
 from services.portal.entrypoints.deps import Portal, RateLimited
 from services.portal.entrypoints.ratelimit import RateLimiter
 from services.portal.entrypoints.security import SecurityHeaders
 from services.portal.entrypoints.subscribers import consumers
+from services.portal.handlers.documents import Documents
 from services.portal.handlers.queries import Queries
 from services.portal.handlers.read_model import ReadModel
 from services.portal.handlers.sessions import Sessions
@@ -36,12 +38,14 @@ def build_app(settings: Settings) -> FastAPI:
         signing=Signing(store, runtime.outbox, settings.portal_url, settings.max_signature_bytes),
         queries=Queries(store, TimelineClient(settings.timeline_url, settings.internal_token,
                                               settings.timeline_timeout_seconds)),
+        documents=Documents(store, InternalFiles(settings.internal_token, [settings.documents_url, settings.signing_url]),
+                            settings.documents_url),
         login_limiter=RateLimiter(settings.login_burst, settings.login_per_minute),
         signing_limiter=RateLimiter(settings.signing_burst, settings.signing_per_minute),
     )
     app = create_app(runtime, title="Akkoord portal",
                      description="The customer portal: magic-link sessions, open actions, signing and declining.",
-                     routers=[api.router, api.internal, pages.router], consumers=consumers(ReadModel(store)))
+                     routers=[api.router, api.internal, files.router, pages.router], consumers=consumers(ReadModel(store)))
     app.state.portal = portal
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SecurityHeaders)

@@ -48,6 +48,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "logout": "Sign out",
         "document": "Document",
         "document_changed": "This document changed, please review it again.",
+        "download_pdf": "Download the document (PDF)",
+        "page_of": "Page {n} of {total}",
+        "page_text": "Text of page {n}",
+        "document_unavailable": "The document cannot be shown right now, so it cannot be signed yet. Please try "
+                                "again later.",
         "link_invalid_title": "This link does not work",
         "link_invalid": "The link is incomplete or not valid. Please use the newest link from your email.",
         "link_expired_title": "This link has expired",
@@ -102,6 +107,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "logout": "Afmelden",
         "document": "Document",
         "document_changed": "Dit document is gewijzigd, bekijk het opnieuw.",
+        "download_pdf": "Document downloaden (PDF)",
+        "page_of": "Pagina {n} van {total}",
+        "page_text": "Tekst van pagina {n}",
+        "document_unavailable": "Het document kan nu niet worden getoond en dus nog niet worden ondertekend. "
+                                "Probeer het later opnieuw.",
         "link_invalid_title": "Deze link werkt niet",
         "link_invalid": "De link is onvolledig of ongeldig. Gebruik de nieuwste link uit uw e-mail.",
         "link_expired_title": "Deze link is verlopen",

@@ -45,7 +45,8 @@ def portal(stack):
 
 async def given_open_action(infra, *, tenant_id: str | None = None, contact_id: str | None = None,
                             kind: str = "sign_task", title: str = "Replace the roof", digest: str | None = None,
-                            language: str = "en", description: str = "Whole roof"):
+                            language: str = "en", description: str = "Whole roof", document_id: str = "doc-1",
+                            document_version_id: str = "v1"):
     """tasks has registered a contact and requested an action from them."""
     tenant_id, contact_id = tenant_id or new_id(), contact_id or new_id()
     task_id, action_id = new_id(), new_id()
@@ -54,7 +55,8 @@ async def given_open_action(infra, *, tenant_id: str | None = None, contact_id: 
     task = TaskSnapshot(task_id=task_id, title=title, description=description, phase="Waiting for approval",
                         contact_id=contact_id)
     action = ActionSnapshot(action_id=action_id, kind=kind, contact_id=contact_id, fields=FIELDS,
-                            document_id="doc-1" if digest else None, document_version_id="v1" if digest else None,
+                            document_id=document_id if digest else None,
+                            document_version_id=document_version_id if digest else None,
                             document_digest=digest)
     await publish(infra.kafka_bootstrap, TASKS_EVENTS,
                   ContactRegistered(tenant_id=tenant_id, payload={"contact": contact}),

@@ -65,6 +65,10 @@ class PortalStore:
                                                session=session)
         return result.matched_count == 1
 
+    async def set_artefact(self, tenant_id: str, action_id: str, name: str, url: str, session: Session) -> None:
+        await self.actions.update_one({"tenant_id": tenant_id, "action_id": action_id},
+                                      {"$set": {f"artefacts.{name}": url}}, session=session)
+
     # --- queries for the session's contact ---
 
     async def contact(self, tenant_id: str, contact_id: str) -> dict | None:

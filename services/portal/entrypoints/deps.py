@@ -11,6 +11,7 @@ from contracts.errors import Forbidden
 from services.portal.config import Settings
 from services.portal.domain import SessionContext, csrf_matches
 from services.portal.entrypoints.ratelimit import RateLimiter
+from services.portal.handlers.documents import Documents
 from services.portal.handlers.queries import Queries
 from services.portal.handlers.sessions import Sessions
 from services.portal.handlers.signing import Client, Signing
@@ -24,6 +25,7 @@ class Portal:
     sessions: Sessions
     signing: Signing
     queries: Queries
+    documents: Documents
     login_limiter: RateLimiter
     signing_limiter: RateLimiter
 

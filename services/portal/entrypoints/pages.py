@@ -15,6 +15,7 @@ from services.portal.domain import CONSENT_VERSION, SessionContext, consent_text
 from services.portal.entrypoints.deps import (
     COOKIE, ClientDep, LoginRate, OptionalSessionDep, PortalDep, limit,
 )
+from services.portal.entrypoints.timeline_view import present
 from services.portal.handlers.sessions import LinkRefused
 from services.portal.handlers.signing import Submission
 
@@ -118,7 +119,9 @@ async def task_page(task_id: str, request: Request, portal: PortalDep, ctx: Opti
         task = await portal.queries.task(ctx, task_id)
     except NotFound:
         return not_found(ctx)
-    return render("task.html", ctx.language, ctx=ctx, task=task, done=done, here=f"/tasks/{task_id}")
+    timeline = [present(entry, ctx.language) for entry in task["timeline"]]
+    return render("task.html", ctx.language, ctx=ctx, task=task, timeline=timeline, done=done,
+                  here=f"/tasks/{task_id}")
 
 
 async def _action_and_task(portal, ctx: SessionContext, action_id: str) -> tuple[dict, dict]:
@@ -127,9 +130,11 @@ async def _action_and_task(portal, ctx: SessionContext, action_id: str) -> tuple
     return action, task
 
 
-def _sign_form(ctx: SessionContext, action: dict, task: dict, status: int = 200, errors: dict | None = None,
-               values: dict | None = None, problem: str | None = None) -> HTMLResponse:
-    return render("sign.html", ctx.language, status, ctx, action=action, task=task, errors=errors or {},
+async def _sign_form(portal, ctx: SessionContext, action: dict, task: dict, status: int = 200,
+                     errors: dict | None = None, values: dict | None = None, problem: str | None = None) -> HTMLResponse:
+    document = await portal.documents.view(ctx, action["id"]) if action["kind"] == "sign_document" else None
+    return render("sign.html", ctx.language, status, ctx, action=action, task=task, document=document,
+                  errors=errors or {},
                   values=values or {}, problem=problem, consent=consent_text(ctx.language),
                   consent_version=CONSENT_VERSION, here=f"/actions/{action['id']}/sign")
 
@@ -144,7 +149,7 @@ async def sign_page(action_id: str, request: Request, portal: PortalDep, ctx: Op
         return not_found(ctx)
     if action["status"] != "open":
         return RedirectResponse(f"/tasks/{task['id']}", status_code=303)
-    return _sign_form(ctx, action, task)
+    return await _sign_form(portal, ctx, action, task)
 
 
 @router.post("/actions/{action_id}/sign", summary="Submit the signing form")
@@ -167,12 +172,13 @@ async def sign_submit(action_id: str, request: Request, portal: PortalDep, ctx: 
         await portal.signing.sign(ctx, action_id, submission, client)
     except Invalid as exc:
         errors = {e["field"].removeprefix("fields."): e["message"] for e in exc.extra.get("errors", [])}
-        return _sign_form(ctx, action, task, 422, errors, {**values, "typed_name": submission.typed_name})
+        values["typed_name"] = submission.typed_name or ""
+        return await _sign_form(portal, ctx, action, task, 422, errors, values)
     except Conflict as exc:
         t = i18n.messages(ctx.language)
         key = {"already_signed": "already_signed", "document_changed": "document_changed"}.get(
             exc.extra.get("code"), "not_open")
-        return _sign_form(ctx, action, task, 409, problem=t[key])
+        return await _sign_form(portal, ctx, action, task, 409, problem=t[key])
     except NotFound:
         return not_found(ctx)
     return RedirectResponse(f"/tasks/{task['id']}?done=signed", status_code=303)

@@ -1,4 +1,4 @@
-"""Projects tasks.events into the portal's read model, scoped by tenant and contact.
+"""Projects tasks.events (and the signed artefacts from documents/signing) into the portal's read model, scoped by tenant and contact.
 
 Each handler runs inside the consumer's tracking transaction, so a redelivered event is a no-op.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from contracts import Envelope
 from contracts.messages import (
-    ActionExpired, ContactRegistered, ContactUpdated, TaskActionCancelled, TaskActionCompleted,
+    ActionExpired, ContactRegistered, DocumentStamped, SignatureSealed, ContactUpdated, TaskActionCancelled, TaskActionCompleted,
     TaskActionRequested, TaskCreated, TaskPhaseChanged, TaskUpdated,
 )
 from services.portal.adapters.mongo import PortalStore
@@ -56,6 +56,17 @@ class ReadModel:
         # The portal may have closed it already (signed here); tasks' word does not reopen or change that.
         await self.store.close_action(event.tenant_id, event.payload.action_id, status, event.occurred_at, session)
 
+    async def on_document_stamped(self, event: Envelope, session: Session) -> None:
+        assert isinstance(event, DocumentStamped)
+        p = event.payload
+        await self.store.set_artefact(event.tenant_id, p.action_id, "signed_page", p.preview_url, session)
+        await self.store.set_artefact(event.tenant_id, p.action_id, "signed_document", p.pdf_url, session)
+
+    async def on_signature_sealed(self, event: Envelope, session: Session) -> None:
+        assert isinstance(event, SignatureSealed)
+        p = event.payload
+        await self.store.set_artefact(event.tenant_id, p.action_id, p.kind, p.pdf_url, session)
+
     def handlers(self) -> dict:
         return {
             "contact.registered": self.on_contact,
@@ -67,4 +78,6 @@ class ReadModel:
             "task.action_cancelled": self.on_action_closed,
             "task.action_completed": self.on_action_closed,
             "action.expired": self.on_action_closed,
+            "document.stamped": self.on_document_stamped,
+            "signature.sealed": self.on_signature_sealed,
         }

@@ -1,0 +1,73 @@
+"""The document a contact is asked to sign, and the signed artefacts afterwards, fetched on their behalf."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from contracts.errors import NotFound
+from services.portal.adapters import pdf_text
+from services.portal.adapters.internal_files import InternalFiles
+from services.portal.adapters.mongo import PortalStore
+from services.portal.domain import SessionContext
+
+SEALED_KINDS = ("approval_certificate", "sealed_document")
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    pages: list[str]  # text of each page; its length is the page count (0 when the PDF cannot be read)
+    available: bool
+
+
+class Documents:
+    def __init__(self, store: PortalStore, files: InternalFiles, documents_url: str):
+        self.store = store
+        self.files = files
+        self.documents_url = documents_url.rstrip("/")
+
+    async def _action(self, ctx: SessionContext, action_id: str) -> dict:
+        action = await self.store.action(ctx.tenant_id, action_id)
+        if action is None or action["contact_id"] != ctx.contact_id:
+            raise NotFound("There is no such action for you.")
+        return action
+
+    def _version_url(self, action: dict, leaf: str) -> str:
+        if action.get("kind") != "sign_document" or not action.get("document_id") \
+                or not action.get("document_version_id"):
+            raise NotFound("This action has no document.")
+        return f"{self.documents_url}/internal/v1/documents/{action['document_id']}/versions/" \
+               f"{action['document_version_id']}/{leaf}"
+
+    async def _fetch(self, url: str, tenant_id: str) -> tuple[bytes, str]:
+        found = await self.files.get(url, {"tenant_id": tenant_id})
+        if found is None:
+            raise NotFound("This file is not available right now.")
+        return found
+
+    async def pdf(self, ctx: SessionContext, action_id: str) -> tuple[bytes, str]:
+        action = await self._action(ctx, action_id)
+        return await self._fetch(self._version_url(action, "pdf"), ctx.tenant_id)
+
+    async def page(self, ctx: SessionContext, action_id: str, page: int) -> tuple[bytes, str]:
+        action = await self._action(ctx, action_id)
+        return await self._fetch(self._version_url(action, f"pages/{page}.png"), ctx.tenant_id)
+
+    async def view(self, ctx: SessionContext, action_id: str) -> DocumentView:
+        try:
+            data, _ = await self.pdf(ctx, action_id)
+        except NotFound:
+            return DocumentView(pages=[], available=False)
+        return DocumentView(pages=await asyncio.to_thread(pdf_text.pages_text, data), available=True)
+
+    async def artefact(self, ctx: SessionContext, action_id: str, name: str) -> tuple[bytes, str]:
+        """A signed artefact of the contact's action, by the name the page links it under."""
+        action = await self._action(ctx, action_id)
+        url = (action.get("artefacts") or {}).get(name)
+        if not url:
+            raise NotFound("This file is not available yet.")
+        # URLs from the bus usually name the tenant already; when one does not, say it explicitly.
+        found = await self.files.get(url, None if "tenant_id=" in url else {"tenant_id": ctx.tenant_id})
+        if found is None:
+            raise NotFound("This file is not available right now.")
+        return found

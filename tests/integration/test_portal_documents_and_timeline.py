@@ -1,0 +1,94 @@
+"""The portal with its neighbours running: the document to sign comes from documents, the timeline from timeline."""
+
+from __future__ import annotations
+
+import io
+
+import httpx
+import pytest
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+
+from tests.integration.portal_steps import (
+    csrf, given_open_action, open_actions, portal, sign_body, signed_in,
+)
+from tests.integration.staff_keys import a_tenant_with_staff_key
+from tests.support.waiting import eventually
+
+__all__ = ["portal"]  # the module-scoped fixture
+
+
+def a_pdf(*lines: str, pages: int) -> bytes:
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    for n in range(1, pages + 1):
+        for i, line in enumerate((*lines, f"Page {n}")):
+            c.drawString(72, 700 - 20 * i, line)
+        c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def documents(stack):
+    return stack.start("documents")
+
+
+@pytest.fixture(scope="module")
+def timeline(stack):
+    return stack.start("timeline")
+
+
+async def test_a_document_to_sign_is_shown_page_by_page_with_its_text_and_a_download(infra, portal, documents):
+    tenant_id, key = await a_tenant_with_staff_key(infra.kafka_bootstrap, documents.url, "/v1/documents")
+    pdf = a_pdf("Work order 42", "Roof replaced", pages=2)
+    async with httpx.AsyncClient(base_url=documents.url) as staff:
+        created = (await staff.post("/v1/documents", headers={"Authorization": f"Bearer {key}"},
+                                    data={"title": "Work order 42"},
+                                    files={"file": ("wo.pdf", pdf, "application/pdf")})).json()
+    version = created["versions"][0]
+    given = await given_open_action(infra, tenant_id=tenant_id, kind="sign_document", digest=version["digest"],
+                                    document_id=created["id"], document_version_id=version["id"])
+    other = await given_open_action(infra, tenant_id=tenant_id)
+
+    async with signed_in(portal, tenant_id, given["contact_id"]) as client:
+        await eventually(lambda: open_actions(client), what="the open action")
+        page = await client.get(f"/actions/{given['action_id']}/sign")
+        assert page.status_code == 200
+        for n in (1, 2):
+            assert f'src="/actions/{given["action_id"]}/document/pages/{n}.png" alt="Page {n} of 2"' in page.text
+        assert "Work order 42" in page.text and "Roof replaced" in page.text  # the text, for screen readers
+        assert f'name="document_digest" value="{version["digest"]}"' in page.text
+
+        preview = await client.get(f"/actions/{given['action_id']}/document/pages/2.png")
+        assert preview.status_code == 200 and preview.content.startswith(b"\x89PNG")
+        download = await client.get(f"/actions/{given['action_id']}/document.pdf")
+        assert download.status_code == 200 and download.content == pdf
+        assert (await client.get(f"/actions/{other['action_id']}/document.pdf")).status_code == 404
+
+
+async def test_a_document_that_cannot_be_shown_cannot_be_signed_from_the_page(infra, portal, documents):
+    given = await given_open_action(infra, kind="sign_document", digest="e" * 64)
+    async with signed_in(portal, given["tenant_id"], given["contact_id"]) as client:
+        await eventually(lambda: open_actions(client), what="the open action")
+        page = await client.get(f"/actions/{given['action_id']}/sign")
+    assert "cannot be shown right now" in page.text
+    assert f'action="/actions/{given["action_id"]}/sign"' not in page.text
+
+
+async def test_the_task_page_shows_the_contacts_portal_timeline(infra, portal, timeline):
+    given = await given_open_action(infra)
+    async with signed_in(portal, given["tenant_id"], given["contact_id"]) as client:
+        await eventually(lambda: open_actions(client), what="the open action")
+        signed = await client.post(f"/api/v1/actions/{given['action_id']}/signature", json=sign_body(),
+                                   headers=await csrf(client))
+        assert signed.status_code == 201
+
+        async def signing_in_timeline():
+            task = (await client.get(f"/api/v1/tasks/{given['task_id']}")).json()
+            return task["timeline_available"] and {e["kind"] for e in task["timeline"]} >= {
+                "task.action_requested", "task.signed"}
+        await eventually(signing_in_timeline, what="the signing in the portal timeline")
+        page = await client.get(f"/tasks/{given['task_id']}")
+    assert "You signed" in page.text and "Signature requested" in page.text
+    assert "<dd>Jan</dd>" in page.text  # the field the contact filled in, as proof

@@ -1,0 +1,31 @@
+"""Portal timeline entries as the task page shows them: named per kind, in the contact's language."""
+
+from __future__ import annotations
+
+from services.portal.entrypoints.timeline_view import present
+
+
+def test_a_signing_shows_the_filled_in_fields_in_dutch():
+    item = present({"kind": "task.signed", "at": "2026-11-30T10:00:00+00:00", "summary": "Signed by Jan",
+                    "data": {"action_id": "a1", "fields": {"approved_by": "Jan", "remarks": None}}}, "nl")
+    assert item.title == "U heeft ondertekend"
+    assert item.details == [("Approved by", "Jan")]
+
+
+def test_a_phase_change_names_the_new_phase():
+    item = present({"kind": "task.phase_changed", "data": {"to_phase": "Approved"}}, "en")
+    assert item.title == "Phase changed to Approved"
+
+
+def test_artefacts_are_linked_through_the_portal_never_by_their_internal_address():
+    stamped = present({"kind": "document.stamped", "data": {
+        "action_id": "a1", "preview_url": "http://documents:8003/internal/x", "pdf_url": "http://documents/y"}}, "en")
+    sealed = present({"kind": "signature.sealed", "data": {
+        "action_id": "a1", "kind": "approval_certificate", "pdf_url": "http://signing:8002/internal/z"}}, "en")
+    assert stamped.image[0] == "/actions/a1/signed-page.png"
+    assert stamped.link[0] == "/actions/a1/signed-document.pdf"
+    assert sealed.link[0] == "/actions/a1/sealed/approval_certificate.pdf"
+
+
+def test_an_unknown_kind_falls_back_to_the_timelines_summary():
+    assert present({"kind": "something.new", "summary": "Something new"}, "nl").title == "Something new"
