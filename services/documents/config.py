@@ -14,5 +14,7 @@ class Settings(ServiceSettings):
     max_upload_bytes: int = 25 * 1024 * 1024
     # A PDF with more pages than this is refused: nobody signs it, and it ties up the CPU.
     max_pages: int = 2000
+    # Page content may inflate to at most this much in total; past it, the file is a decompression bomb.
+    max_inflated_bytes: int = 200 * 1024 * 1024
     # Fetching the signature image from the portal while stamping.
     fetch_timeout_seconds: float = 10.0

@@ -45,7 +45,8 @@ class DocumentHandlers:
         title = title.strip()
         if not title:
             raise Invalid("Give the document a title.")
-        facts = await asyncio.to_thread(inspect_pdf, data, max_pages=self.settings.max_pages)
+        facts = await asyncio.to_thread(inspect_pdf, data, max_pages=self.settings.max_pages,
+                                        max_inflated_bytes=self.settings.max_inflated_bytes)
         now = utcnow()
         document = Document(document_id=new_id(), tenant_id=tenant_id, title=title[:300], latest_version_id="",
                             version_count=1, created_at=now, updated_at=now)
@@ -67,7 +68,8 @@ class DocumentHandlers:
     async def add_version(self, tenant_id: str, actor: Actor, document_id: str, data: bytes) -> Version:
         if await self.store.document(tenant_id, document_id) is None:
             raise NotFound(f"No document {document_id}.")
-        facts = await asyncio.to_thread(inspect_pdf, data, max_pages=self.settings.max_pages)
+        facts = await asyncio.to_thread(inspect_pdf, data, max_pages=self.settings.max_pages,
+                                        max_inflated_bytes=self.settings.max_inflated_bytes)
         version_id = new_id()
         digest = sha256(data)
         await self.store.put_pdf(version_id, data, tenant_id, digest)

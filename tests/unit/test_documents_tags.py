@@ -115,3 +115,28 @@ def test_the_domain_imports_only_the_standard_library_pydantic_and_contracts():
                     for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
                     for a in (n.names if isinstance(n, ast.Import) else [n])}
         assert imported <= {"__future__", "hashlib", "re", "datetime", "typing", "pydantic", "contracts"}, imported
+
+
+def a_decompression_bomb(inflated_mb: int) -> bytes:
+    """One page whose content stream is small compressed and huge inflated (mostly a PDF comment)."""
+    import zlib
+
+    from pypdf.generic import NameObject, StreamObject
+
+    content = b"%" + b" " * (inflated_mb * 1024 * 1024) + b"\nBT /F1 12 Tf 72 700 Td ({{signature}}) Tj ET\n"
+    writer = PdfWriter()
+    page = writer.add_blank_page(595, 842)
+    stream = StreamObject()
+    stream._data = zlib.compress(content, 9)
+    stream[NameObject("/Filter")] = NameObject("/FlateDecode")
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_a_decompression_bomb_is_refused_before_it_is_inflated():
+    bomb = a_decompression_bomb(64)
+    assert len(bomb) < 200_000
+    with pytest.raises(Invalid, match="decompression bomb"):
+        inspect_pdf(bomb, max_pages=10, max_inflated_bytes=16 * 1024 * 1024)

@@ -15,6 +15,7 @@ from pypdf.errors import PdfReadError
 
 from contracts.errors import Invalid
 from contracts.messages import Placeholder
+from services.documents.adapters.pdf_limits import check_inflation
 from services.documents.domain import TAG, PdfFacts, classify_tag
 
 log = logging.getLogger(__name__)
@@ -22,11 +23,11 @@ log = logging.getLogger(__name__)
 MAX_TAG_CHARS = 240
 
 
-def inspect_pdf(data: bytes, *, max_pages: int) -> PdfFacts:
+def inspect_pdf(data: bytes, *, max_pages: int, max_inflated_bytes: int = 200 * 1024 * 1024) -> PdfFacts:
     """Check that `data` is a PDF we can open (and stamp), count pages and find the tags."""
     if b"%PDF-" not in data[:1024]:
         raise Invalid("The file is not a PDF (it does not start with %PDF-).")
-    _check_pypdf_opens(data)
+    _check_pypdf_opens(data, max_pages, max_inflated_bytes)
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -42,12 +43,14 @@ def inspect_pdf(data: bytes, *, max_pages: int) -> PdfFacts:
         document.close()
 
 
-def _check_pypdf_opens(data: bytes) -> None:
+def _check_pypdf_opens(data: bytes, max_pages: int, max_inflated_bytes: int) -> None:
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
             raise Invalid("The PDF is encrypted with a password. Upload it without a password.")
-        _ = len(reader.pages)
+        if (pages := len(reader.pages)) > max_pages:
+            raise Invalid(f"The PDF has {pages} pages; at most {max_pages} are accepted.")
+        check_inflation(reader, max_inflated_bytes)
     except Invalid:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
