@@ -35,7 +35,10 @@ class Version(BaseModel):
     # For a stamped version: what it was stamped from, and for which signing.
     stamped_from: str | None = None
     action_id: str | None = None
+    task_id: str | None = None
     signed_event_id: str | None = None
+    # When a newer upload replaced the signed content, the approval it carried no longer holds.
+    withdrawn_at: datetime | None = None
     created_at: datetime
 
 
@@ -101,3 +104,7 @@ def format_signed_at(at: datetime) -> str:
 def digest_matches(expected: str, actual_hex: str) -> bool:
     """Digests may be spelled bare or as "sha256:<hex>"."""
     return expected.lower().removeprefix("sha256:") == actual_hex.lower()
+
+
+def withdrawal_reason(new_version: int) -> str:
+    return f"Version {new_version} of the document was uploaded after it was signed."

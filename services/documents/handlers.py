@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from contracts import Actor, new_id, utcnow
 from contracts.errors import Invalid, NotFound, PermanentFailure
 from contracts.messages import (
-    DocumentSigned, DocumentStamped, DocumentStampedPayload, DocumentUploaded, DocumentVersionAdded,
+    ApprovalWithdrawn, ApprovalWithdrawnPayload, DocumentSigned, DocumentStamped, DocumentStampedPayload, DocumentUploaded, DocumentVersionAdded,
     DocumentVersionPayload,
 )
 from contracts.topics import DOCUMENTS_EVENTS
@@ -84,9 +84,20 @@ class DocumentHandlers:
             await self.store.add_version(version, session)
             await self.outbox.add(session, DOCUMENTS_EVENTS, DocumentVersionAdded(
                 tenant_id=tenant_id, actor=actor, payload=_payload(document, version)))
+            await self._withdraw_approvals(tenant_id, actor, document_id, version.version, session)
             return version
 
         return await self.outbox.transaction(work)
+
+    async def _withdraw_approvals(self, tenant_id: str, actor: Actor, document_id: str, new_version: int,
+                                  session: Session) -> None:
+        """A new upload of a signed document means the signer never approved what it now says."""
+        for signed in await self.store.signed_and_standing(tenant_id, document_id, session):
+            await self.store.mark_withdrawn(signed.version_id, session)
+            await self.outbox.add(session, DOCUMENTS_EVENTS, ApprovalWithdrawn(
+                tenant_id=tenant_id, task_id=signed.task_id, actor=actor, payload=ApprovalWithdrawnPayload(
+                    document_id=document_id, action_id=signed.action_id,
+                    reason=domain.withdrawal_reason(new_version))))
 
     # -- reads shared by staff and internal callers --
 
@@ -145,6 +156,7 @@ class DocumentHandlers:
         version = Version(version_id=version_id, document_id=p.document_id, tenant_id=event.tenant_id,
                           version=document.version_count, digest=digest, size=len(stamped.pdf), pages=stamped.pages,
                           source="stamped", stamped_from=source.version_id, action_id=p.action_id,
+                          task_id=event.task_id,
                           signed_event_id=event.event_id, created_at=utcnow())
         await self.store.add_version(version, session)
         await self.outbox.add(session, DOCUMENTS_EVENTS, DocumentStamped(

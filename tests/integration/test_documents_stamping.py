@@ -66,6 +66,19 @@ async def test_a_signed_document_is_stamped_at_its_tags_once_and_announced(infra
         preview = await client.get(p["preview_url"], headers={"X-Internal-Token": DEV_SECRET})
         assert preview.status_code == 200 and preview.content.startswith(b"\x89PNG")
 
+        # when staff later upload a new version, the signed approval is withdrawn
+        r = await client.post(f"/v1/documents/{document_id}/versions", headers={"Authorization": f"Bearer {key}"},
+                              files={"file": ("wo-v3.pdf", a_pdf("Work order 7, changed"), "application/pdf")})
+        assert r.status_code == 201 and r.json()["version"] == 3
+
+    async def withdrawn():
+        return [b for b, _ in await read_all(infra.kafka_bootstrap, DOCUMENTS_EVENTS)
+                if b["type"] == "approval.withdrawn" and b["payload"]["document_id"] == document_id]
+
+    (withdrawal,) = await eventually(withdrawn, what="approval.withdrawn")
+    assert withdrawal["payload"]["action_id"] == signed.payload.action_id
+    assert withdrawal["task_id"] == signed.task_id and "Version 3" in withdrawal["payload"]["reason"]
+
 
 async def test_a_signing_of_an_unknown_document_goes_to_the_dead_letter_queue(infra, documents):
     tenant_id, _ = await a_tenant_with_staff_key(infra.kafka_bootstrap, documents.url, "/v1/documents")

@@ -91,6 +91,14 @@ class DocumentStore:
             .sort("version", 1).to_list(None)
         return [_version(d) for d in docs]
 
+    async def signed_and_standing(self, tenant_id: str, document_id: str, session: Session) -> list[Version]:
+        docs = await self.versions.find({"tenant_id": tenant_id, "document_id": document_id, "source": "stamped",
+                                         "withdrawn_at": None}, session=session).to_list(None)
+        return [_version(d) for d in docs]
+
+    async def mark_withdrawn(self, version_id: str, session: Session) -> None:
+        await self.versions.update_one({"_id": version_id}, {"$set": {"withdrawn_at": utcnow()}}, session=session)
+
     async def stamped_for(self, signed_event_id: str, session: Session | None = None) -> Version | None:
         return _version(await self.versions.find_one({"signed_event_id": signed_event_id}, session=session))
 

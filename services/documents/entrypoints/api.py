@@ -28,12 +28,13 @@ class VersionOut(BaseModel):
     placeholders: list[Placeholder]
     stamped_from: str | None = None
     action_id: str | None = None
+    withdrawn_at: datetime | None = None
     created_at: datetime
 
     @classmethod
     def of(cls, v: Version) -> "VersionOut":
         return cls(id=v.version_id, **v.model_dump(exclude={"version_id", "document_id", "tenant_id",
-                                                            "signed_event_id"}))
+                                                            "signed_event_id", "task_id"}))
 
 
 class DocumentOut(BaseModel):
