@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 
 from fastapi import FastAPI
@@ -18,8 +19,9 @@ from services.tasks.handlers.unit_of_work import Deps
 
 def build(settings: Settings) -> tuple[Runtime, Deps]:
     runtime = build_runtime("tasks", settings)
+    idempotency = IdempotencyRecords(runtime.db, timedelta(hours=settings.idempotency_retention_hours))
     deps = Deps(store=TasksStore(runtime.db), outbox=runtime.outbox, staff_keys=runtime.staff_keys,
-                idempotency=IdempotencyRecords(runtime.db), settings=settings)
+                idempotency=idempotency, settings=settings)
     runtime.startup += [deps.store.ensure_indexes, deps.idempotency.ensure_indexes]
     return runtime, deps
 

@@ -20,6 +20,8 @@ class Settings(ServiceSettings):
     portal_link_ttl_minutes: int = Field(24 * 60, gt=0)
     # `seed-demo` uses this as the demo tenant's staff key when set.
     demo_staff_key: str | None = Field(None, validation_alias="AKKOORD_DEMO_STAFF_KEY", repr=False)
+    # How long a POST's Idempotency-Key is remembered.
+    idempotency_retention_hours: int = Field(7 * 24, gt=0)
     expiry_interval_seconds: float = Field(5.0, gt=0)
     # How long an action request waits for a just-uploaded document to reach tasks' projection.
     document_wait_seconds: float = Field(5.0, ge=0)

@@ -229,3 +229,27 @@ async def test_a_due_reminder_is_emitted_once_while_the_action_is_open(tasks_ser
 
     [event] = await eventually(reminder_events, what="action.reminder_due")
     assert event["payload"] == {"action_id": action["id"], "contact_id": contact["id"], "reminder_number": 1}
+
+
+async def test_replacing_an_open_action_cancels_it_and_requests_the_successor(tasks_service, infra):
+    tenant = await register_tenant(tasks_service.url)
+    contact = await create_contact(tenant)
+    task = await create_task(tenant, contact_id=contact["id"])
+    old = await request_signature(tenant, task["id"], contact["id"])
+    replaced = await tenant.staff.post(f"/v1/tasks/{task['id']}/actions/{old['id']}/replace", json={
+        "contact_id": contact["id"], "kind": "sign_task", "message": "Corrected fields",
+        "fields": [{"name": "full_name", "label": "Full name"}]})
+    assert replaced.status_code == 201, replaced.text
+    new = replaced.json()
+    assert new["replaces"] == old["id"] and new["status"] == "open"
+    statuses = {a["id"]: a["status"] for a in (await tenant.staff.get(f"/v1/tasks/{task['id']}")).json()["actions"]}
+    assert statuses == {old["id"]: "cancelled", new["id"]: "open"}
+
+    async def events():
+        found = await tenant_events(infra.kafka_bootstrap, tenant.tenant_id)
+        kinds = [e["type"] for e in found if e["type"] in ("task.action_cancelled", "task.action_requested")]
+        return found if len(kinds) == 3 else None
+
+    found = await eventually(events, what="the cancellation and the new request")
+    [cancelled] = [e for e in found if e["type"] == "task.action_cancelled"]
+    assert cancelled["payload"]["action_id"] == old["id"] and new["id"] in cancelled["payload"]["reason"]

@@ -19,7 +19,6 @@ from contracts import utcnow
 from contracts.errors import Invalid
 from services.runtime.mongo import Session
 
-KEEP = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -34,11 +33,13 @@ class IdempotencyKey:
 
 
 class IdempotencyRecords:
-    def __init__(self, db: AsyncIOMotorDatabase):
+    def __init__(self, db: AsyncIOMotorDatabase, keep: timedelta):
         self.records = db["idempotency"]
+        self.keep = keep
 
     async def ensure_indexes(self) -> None:
-        await self.records.create_index("created_at", expireAfterSeconds=int(KEEP.total_seconds()))
+        # Each record carries its own expiry, so changing the retention needs no index rebuild.
+        await self.records.create_index("expires_at", expireAfterSeconds=0)
 
     async def replay(self, key: IdempotencyKey) -> Any | None:
         """The stored response for `key`, or None; the same key with another body is refused."""
@@ -52,4 +53,5 @@ class IdempotencyRecords:
 
     async def record(self, key: IdempotencyKey, response: Any, session: Session) -> None:
         await self.records.insert_one({"_id": key.scope, "fingerprint": key.fingerprint, "response": response,
-                                       "created_at": utcnow()}, session=session)
+                                       "created_at": utcnow(), "expires_at": utcnow() + self.keep},
+                                      session=session)

@@ -151,8 +151,9 @@ class TasksStore:
             raise NotFound(f"action {action_id} not found")
         return Action(**from_doc(doc))
 
-    async def actions_of(self, tenant_id: str, task_id: str) -> list[Action]:
-        docs = await self.actions.find({"tenant_id": tenant_id, "task_id": task_id}).sort("created_at", 1).to_list(500)
+    async def actions_of(self, tenant_id: str, task_id: str, session: Session | None = None) -> list[Action]:
+        docs = await (self.actions.find({"tenant_id": tenant_id, "task_id": task_id}, session=session)
+                      .sort("created_at", 1).to_list(500))
         return [Action(**from_doc(d)) for d in docs]
 
     async def close_action(self, action: Action, session: Session) -> bool:

@@ -1,9 +1,10 @@
-"""Signature requests on a task: request, read and cancel them."""
+"""Signature requests on a task: request, read, cancel and replace them."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from contracts import new_id
@@ -19,6 +20,19 @@ from services.tasks.handlers.unit_of_work import Deps, commit, now, staff_actor,
 from services.tasks.handlers.views import action_view
 
 
+@dataclass
+class SignatureRequest:
+    """The command: ask `contact_id` to sign the task (or a document)."""
+
+    contact_id: str
+    kind: ActionKind
+    fields: list[FieldSpec] = field(default_factory=list)
+    document_id: str | None = None
+    message: str | None = None
+    expires_at: datetime | None = None
+    remind_at: list[datetime] = field(default_factory=list)
+
+
 async def _document(deps: Deps, tenant_id: str, document_id: str) -> DocumentVersion:
     """The document's current version, from documents' events. A document uploaded a moment ago may
     not have reached this projection yet, so wait a little before calling it unknown."""
@@ -31,28 +45,32 @@ async def _document(deps: Deps, tenant_id: str, document_id: str) -> DocumentVer
     return found
 
 
-async def request_signature(deps: Deps, staff: Staff, task_id: str, *, contact_id: str, kind: ActionKind,
-                            fields: list[FieldSpec], document_id: str | None, message: str | None,
-                            expires_at: datetime | None, remind_at: list[datetime] = (),
-                            idem: IdempotencyKey | None = None) -> dict:
-    """Ask a contact to sign the task (or a document); the portal shows it from task.action_requested."""
-    require_signing(staff.plan)
-    document = await _document(deps, staff.tenant_id, document_id) if document_id else None
+async def _open(deps: Deps, session: Session, staff: Staff, task_id: str, request: SignatureRequest,
+                document: DocumentVersion | None, action_id: str | None = None) -> Action:
+    task = await deps.store.get_task(staff.tenant_id, task_id, session)
+    contact = await deps.store.get_contact(staff.tenant_id, request.contact_id, session)
+    action = request_action(action_id=action_id or new_id(), task=task, contact=contact, kind=request.kind,
+                            fields=request.fields, document=document, message=request.message, plan=staff.plan,
+                            now=now(), expires_at=to_millis(request.expires_at) if request.expires_at else None,
+                            remind_at=[to_millis(when) for when in request.remind_at])
+    await deps.store.insert_action(action, session)
+    await deps.outbox.add(session, TASKS_EVENTS, TaskActionRequested(
+        tenant_id=task.tenant_id, task_id=task.id, actor=staff_actor(staff),
+        payload=ActionRequestedPayload(action=action.snapshot(), task=task.snapshot(), contact=contact.ref())))
+    return action
 
-    async def work(session: Session) -> dict:
-        task = await deps.store.get_task(staff.tenant_id, task_id, session)
-        contact = await deps.store.get_contact(staff.tenant_id, contact_id, session)
-        action = request_action(action_id=new_id(), task=task, contact=contact, kind=kind, fields=fields,
-                                document=document, message=message, plan=staff.plan, now=now(),
-                                expires_at=to_millis(expires_at) if expires_at else None,
-                                remind_at=[to_millis(when) for when in remind_at])
-        await deps.store.insert_action(action, session)
-        await deps.outbox.add(session, TASKS_EVENTS, TaskActionRequested(
-            tenant_id=task.tenant_id, task_id=task.id, actor=staff_actor(staff),
-            payload=ActionRequestedPayload(action=action.snapshot(), task=task.snapshot(), contact=contact.ref())))
-        return action_view(action)
 
-    return await commit(deps, work, idem)
+async def _cancel(deps: Deps, session: Session, staff: Staff, task_id: str, action_id: str,
+                  reason: str | None) -> Action:
+    action = await deps.store.get_action(staff.tenant_id, action_id, session)
+    if action.task_id != task_id:
+        raise NotFound(f"action {action_id} not found on task {task_id}")
+    action.cancel(reason, now())
+    await close(deps, session, action)
+    await deps.outbox.add(session, TASKS_EVENTS, TaskActionCancelled(
+        tenant_id=action.tenant_id, task_id=action.task_id, actor=staff_actor(staff),
+        payload=ActionRefPayload(action_id=action.id, contact_id=action.contact_id, reason=reason)))
+    return action
 
 
 async def close(deps: Deps, session: Session, action: Action) -> None:
@@ -61,19 +79,38 @@ async def close(deps: Deps, session: Session, action: Action) -> None:
         raise ActionNotOpen(f"action {action.id} is no longer open")
 
 
+async def request_signature(deps: Deps, staff: Staff, task_id: str, request: SignatureRequest,
+                            idem: IdempotencyKey | None = None) -> dict:
+    """Ask a contact to sign; the portal shows it from task.action_requested."""
+    require_signing(staff.plan)
+    document = await _document(deps, staff.tenant_id, request.document_id) if request.document_id else None
+
+    async def work(session: Session) -> dict:
+        return action_view(await _open(deps, session, staff, task_id, request, document))
+
+    return await commit(deps, work, idem)
+
+
 async def cancel_action(deps: Deps, staff: Staff, task_id: str, action_id: str, reason: str | None) -> dict:
     async def work(session: Session) -> dict:
-        action = await deps.store.get_action(staff.tenant_id, action_id, session)
-        if action.task_id != task_id:
-            raise NotFound(f"action {action_id} not found on task {task_id}")
-        action.cancel(reason, now())
-        await close(deps, session, action)
-        await deps.outbox.add(session, TASKS_EVENTS, TaskActionCancelled(
-            tenant_id=action.tenant_id, task_id=action.task_id, actor=staff_actor(staff),
-            payload=ActionRefPayload(action_id=action.id, contact_id=action.contact_id, reason=reason)))
-        return action_view(action)
+        return action_view(await _cancel(deps, session, staff, task_id, action_id, reason))
 
     return await commit(deps, work)
+
+
+async def replace_action(deps: Deps, staff: Staff, task_id: str, action_id: str, request: SignatureRequest,
+                         idem: IdempotencyKey | None = None) -> dict:
+    """Cancel an open action and request its successor in one step: the portal never shows both."""
+    require_signing(staff.plan)
+    document = await _document(deps, staff.tenant_id, request.document_id) if request.document_id else None
+
+    async def work(session: Session) -> dict:
+        successor_id = new_id()  # named in the cancellation, so the timeline can link the two
+        await _cancel(deps, session, staff, task_id, action_id, f"replaced by {successor_id}")
+        successor = await _open(deps, session, staff, task_id, request, document, successor_id)
+        return action_view(successor) | {"replaces": action_id}
+
+    return await commit(deps, work, idem)
 
 
 async def get_action(deps: Deps, staff: Staff, task_id: str, action_id: str) -> dict:

@@ -65,7 +65,7 @@ async def update_task(deps: Deps, staff: Staff, task_id: str, changes: dict[str,
             await deps.outbox.add(session, TASKS_EVENTS, TaskUpdated(
                 tenant_id=task.tenant_id, task_id=task.id, actor=staff_actor(staff),
                 payload=TaskPayload(task=task.snapshot())))
-        return task_view(task, await deps.store.actions_of(staff.tenant_id, task.id))
+        return task_view(task, await deps.store.actions_of(staff.tenant_id, task.id, session))
 
     return await commit(deps, work)
 
@@ -94,7 +94,7 @@ async def change_phase(deps: Deps, staff: Staff, task_id: str, phase: str, if_ph
     async def work(session: Session) -> dict:
         task = await deps.store.get_task(staff.tenant_id, task_id, session)
         await apply_phase_change(deps, session, task, phase, expected=if_phase, actor=staff_actor(staff))
-        return task_view(task)
+        return task_view(task, await deps.store.actions_of(task.tenant_id, task.id, session))
 
     return await commit(deps, work)
 

@@ -10,7 +10,9 @@ from pydantic import BaseModel, Field
 from contracts.models import ActionKind, FieldSpec
 from services.runtime.staff_auth import CurrentStaff
 from services.tasks.entrypoints.api.deps import DepsDep, IdempotencyHeader, idempotency
+from services.tasks.entrypoints.api.schemas import ActionOut
 from services.tasks.handlers import actions
+from services.tasks.handlers.actions import SignatureRequest
 
 router = APIRouter(prefix="/v1/tasks/{task_id}/actions", tags=["actions"])
 
@@ -27,25 +29,37 @@ class ActionIn(BaseModel):
     remind_at: list[datetime] = Field([], max_length=10, description="Moments (before expires_at) at which "
                                       "action.reminder_due is emitted while the action is still open.")
 
+    def command(self) -> SignatureRequest:
+        return SignatureRequest(**dict(self))
+
 
 class CancelIn(BaseModel):
     reason: str | None = Field(None, max_length=2000)
 
 
-@router.post("", status_code=201, summary="Ask a contact to sign the task or a document (premium)")
+@router.post("", status_code=201, response_model=ActionOut,
+             summary="Ask a contact to sign the task or a document (premium)")
 async def request_signature(task_id: str, body: ActionIn, request: Request, staff: CurrentStaff, deps: DepsDep,
                             idempotency_key: IdempotencyHeader = None) -> dict:
-    return await actions.request_signature(deps, staff, task_id, **body.model_dump(exclude={"fields"}),
-                                           fields=body.fields,
-                                           idem=idempotency(request, staff, idempotency_key, body))
+    return await actions.request_signature(deps, staff, task_id, body.command(),
+                                           idempotency(request, staff, idempotency_key, body))
 
 
-@router.get("/{action_id}", summary="Read one action")
+@router.get("/{action_id}", response_model=ActionOut, summary="Read one action")
 async def get_action(task_id: str, action_id: str, staff: CurrentStaff, deps: DepsDep) -> dict:
     return await actions.get_action(deps, staff, task_id, action_id)
 
 
-@router.post("/{action_id}/cancel", summary="Cancel an open action; the portal stops offering it")
+@router.post("/{action_id}/cancel", response_model=ActionOut,
+             summary="Cancel an open action; the portal stops offering it")
 async def cancel_action(task_id: str, action_id: str, staff: CurrentStaff, deps: DepsDep,
                         body: CancelIn | None = None) -> dict:
     return await actions.cancel_action(deps, staff, task_id, action_id, body.reason if body else None)
+
+
+@router.post("/{action_id}/replace", status_code=201, response_model=ActionOut,
+             summary="Replace an open action with a new request (the old one is cancelled)")
+async def replace_action(task_id: str, action_id: str, body: ActionIn, request: Request, staff: CurrentStaff,
+                         deps: DepsDep, idempotency_key: IdempotencyHeader = None) -> dict:
+    return await actions.replace_action(deps, staff, task_id, action_id, body.command(),
+                                        idempotency(request, staff, idempotency_key, body))

@@ -11,6 +11,7 @@ from contracts.errors import Invalid
 from contracts.models import Language
 from services.runtime.staff_auth import CurrentStaff
 from services.tasks.entrypoints.api.deps import DepsDep, IdempotencyHeader, PagingDep, idempotency, page
+from services.tasks.entrypoints.api.schemas import ContactOut, ContactPage, PortalLinkOut
 from services.tasks.handlers import contacts
 
 router = APIRouter(prefix="/v1/contacts", tags=["contacts"])
@@ -30,14 +31,14 @@ class ContactPatch(BaseModel):
     language: Language | None = None
 
 
-@router.post("", status_code=201, summary="Create a contact")
+@router.post("", status_code=201, response_model=ContactOut, summary="Create a contact")
 async def create_contact(body: ContactIn, request: Request, staff: CurrentStaff, deps: DepsDep,
                          idempotency_key: IdempotencyHeader = None) -> dict:
     return await contacts.create_contact(deps, staff, **body.model_dump(),
                                          idem=idempotency(request, staff, idempotency_key, body))
 
 
-@router.get("", summary="List contacts, filtered by company or email, a page at a time")
+@router.get("", response_model=ContactPage, summary="List contacts, filtered by company or email, a page at a time")
 async def list_contacts(staff: CurrentStaff, deps: DepsDep, paging: PagingDep,
                         company: Annotated[str | None, Query()] = None,
                         email: Annotated[str | None, Query()] = None,
@@ -48,12 +49,12 @@ async def list_contacts(staff: CurrentStaff, deps: DepsDep, paging: PagingDep,
     return page(items, paging)
 
 
-@router.get("/{contact_id}", summary="Read a contact")
+@router.get("/{contact_id}", response_model=ContactOut, summary="Read a contact")
 async def get_contact(contact_id: str, staff: CurrentStaff, deps: DepsDep) -> dict:
     return await contacts.get_contact(deps, staff, contact_id)
 
 
-@router.patch("/{contact_id}", summary="Change a contact's name, email, company or language")
+@router.patch("/{contact_id}", response_model=ContactOut, summary="Change a contact's name, email, company or language")
 async def update_contact(contact_id: str, body: ContactPatch, staff: CurrentStaff, deps: DepsDep) -> dict:
     changes = body.model_dump(exclude_unset=True)
     if nulls := [k for k in ("name", "email", "language") if k in changes and changes[k] is None]:
@@ -61,12 +62,12 @@ async def update_contact(contact_id: str, body: ContactPatch, staff: CurrentStaf
     return await contacts.update_contact(deps, staff, contact_id, changes)
 
 
-@router.post("/{contact_id}/archive", summary="Archive a contact: history stays, no new requests or links")
+@router.post("/{contact_id}/archive", response_model=ContactOut, summary="Archive a contact: history stays, no new requests or links")
 async def archive_contact(contact_id: str, staff: CurrentStaff, deps: DepsDep) -> dict:
     return await contacts.archive_contact(deps, staff, contact_id)
 
 
-@router.post("/{contact_id}/portal-links", status_code=201,
+@router.post("/{contact_id}/portal-links", status_code=201, response_model=PortalLinkOut,
              summary="Create a short-lived, single-use magic link into the portal for this contact")
 async def create_portal_link(contact_id: str, request: Request, staff: CurrentStaff, deps: DepsDep,
                              idempotency_key: IdempotencyHeader = None) -> dict:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from contracts.errors import Invalid
 from services.runtime.staff_auth import CurrentStaff
 from services.tasks.entrypoints.api.deps import DepsDep, IdempotencyHeader, PagingDep, idempotency, page
+from services.tasks.entrypoints.api.schemas import PhasesOut, TaskOut, TaskPage
 from services.tasks.handlers import tasks
 
 router = APIRouter(tags=["tasks"])
@@ -38,14 +39,14 @@ class PhasesIn(BaseModel):
     phases: list[str] = Field(examples=[["New", "In progress", "Waiting for approval", "Approved", "Done"]])
 
 
-@router.post("/v1/tasks", status_code=201, summary="Create a task")
+@router.post("/v1/tasks", status_code=201, response_model=TaskOut, summary="Create a task")
 async def create_task(body: TaskIn, request: Request, staff: CurrentStaff, deps: DepsDep,
                       idempotency_key: IdempotencyHeader = None) -> dict:
     return await tasks.create_task(deps, staff, **body.model_dump(),
                                    idem=idempotency(request, staff, idempotency_key, body))
 
 
-@router.get("/v1/tasks", summary="List tasks, filtered by phase, contact or open action, sorted, a page at a time")
+@router.get("/v1/tasks", response_model=TaskPage, summary="List tasks, filtered by phase, contact or open action, sorted, a page at a time")
 async def list_tasks(staff: CurrentStaff, deps: DepsDep, paging: PagingDep,
                      phase: Annotated[str | None, Query()] = None,
                      contact_id: Annotated[str | None, Query()] = None,
@@ -56,12 +57,12 @@ async def list_tasks(staff: CurrentStaff, deps: DepsDep, paging: PagingDep,
     return page(items, paging)
 
 
-@router.get("/v1/tasks/{task_id}", summary="Read a task with its actions")
+@router.get("/v1/tasks/{task_id}", response_model=TaskOut, summary="Read a task with its actions")
 async def get_task(task_id: str, staff: CurrentStaff, deps: DepsDep) -> dict:
     return await tasks.get_task(deps, staff, task_id)
 
 
-@router.patch("/v1/tasks/{task_id}", summary="Change a task's title, description or contact")
+@router.patch("/v1/tasks/{task_id}", response_model=TaskOut, summary="Change a task's title, description or contact")
 async def update_task(task_id: str, body: TaskPatch, staff: CurrentStaff, deps: DepsDep) -> dict:
     changes = body.model_dump(exclude_unset=True)
     if nulls := [k for k in ("title", "description") if k in changes and changes[k] is None]:
@@ -69,16 +70,16 @@ async def update_task(task_id: str, body: TaskPatch, staff: CurrentStaff, deps: 
     return await tasks.update_task(deps, staff, task_id, changes)
 
 
-@router.put("/v1/tasks/{task_id}/phase", summary="Move a task to a phase, optionally only if it is still in if_phase")
+@router.put("/v1/tasks/{task_id}/phase", response_model=TaskOut, summary="Move a task to a phase, optionally only if it is still in if_phase")
 async def change_phase(task_id: str, body: PhaseIn, staff: CurrentStaff, deps: DepsDep) -> dict:
     return await tasks.change_phase(deps, staff, task_id, body.phase, body.if_phase)
 
 
-@router.get("/v1/phases", summary="The tenant's task phases, in order")
+@router.get("/v1/phases", response_model=PhasesOut, summary="The tenant's task phases, in order")
 async def list_phases(staff: CurrentStaff, deps: DepsDep) -> dict:
     return await tasks.list_phases(deps, staff)
 
 
-@router.put("/v1/phases", summary="Replace the tenant's task phases (a phase still in use cannot be removed)")
+@router.put("/v1/phases", response_model=PhasesOut, summary="Replace the tenant's task phases (a phase still in use cannot be removed)")
 async def set_phases(body: PhasesIn, staff: CurrentStaff, deps: DepsDep) -> dict:
     return await tasks.set_phases(deps, staff, body.phases)
