@@ -50,6 +50,9 @@ async def complete_signed_action(deps: Deps, event: Envelope, session: Session) 
     """task.signed / document.signed: the action is completed; emits task.action_completed."""
     assert isinstance(event, (TaskSigned, DocumentSigned))
     action = await _open_action(deps, event, event.payload.action_id, session)
+    if event.payload.signer.contact_id != action.contact_id:
+        raise PermanentFailure(f"action {action.id} asks {action.contact_id} to sign, "
+                               f"not {event.payload.signer.contact_id}")
     try:
         action.complete(event.event_id, event.payload.evidence.signed_at)
         await close(deps, session, action)
