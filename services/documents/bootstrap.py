@@ -17,7 +17,8 @@ def build_app(settings: Settings) -> FastAPI:
     store = DocumentStore(runtime.db)
     runtime.startup.append(store.ensure_indexes)
     handlers = DocumentHandlers(settings=settings, store=store, outbox=runtime.outbox,
-                                signatures=SignatureImages(settings.internal_token, settings.fetch_timeout_seconds))
+                                signatures=SignatureImages(settings.internal_token, settings.fetch_timeout_seconds,
+                                                           allowed_hosts=settings.service_hosts))
     app = create_app(runtime, title="Akkoord documents",
                      description="Standalone PDFs, their versions, placeholder tags, stamping and previews.",
                      routers=[api.router, internal.router],

@@ -20,7 +20,8 @@ def build_app(settings: Settings) -> FastAPI:
     # The key loads before the broker starts, so no message is handled without it.
     runtime.startup += [store.ensure_indexes, keys.load]
     handlers = SigningHandlers(settings=settings, store=store, outbox=runtime.outbox, keys=keys,
-                               fetcher=InternalFetcher(settings.internal_token, settings.fetch_timeout_seconds))
+                               fetcher=InternalFetcher(settings.internal_token, settings.fetch_timeout_seconds,
+                                                       allowed_hosts=settings.service_hosts))
     app = create_app(runtime, title="Akkoord signing",
                      description="Evidence of signings, sealed approval certificates and documents, verification.",
                      routers=[api.router, public.router, internal.router],

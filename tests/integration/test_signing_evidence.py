@@ -100,3 +100,20 @@ async def test_verify_reports_an_unsealed_pdf_as_not_verified(signing):
         garbage = (await client.post("/v1/verify", files={"file": ("x.pdf", b"garbage")})).json()
     assert report["sealed"] is False and report["verified"] is False
     assert garbage["verified"] is False and garbage["problem"]
+
+
+async def test_a_stamped_document_without_any_recorded_signing_is_dead_lettered(infra, signing):
+    from contracts.messages import DocumentStamped, DocumentStampedPayload
+    from contracts.topics import DOCUMENTS_EVENTS
+
+    stamped = DocumentStamped(tenant_id="nobody", task_id="t-1", payload=DocumentStampedPayload(
+        document_id="d", action_id="never-signed", source_version_id="v1", version_id="v2", digest="0" * 64,
+        pdf_url=f"{signing.url}/nowhere", preview_url=f"{signing.url}/nowhere", signed_event_id="e"))
+    await publish(infra.kafka_bootstrap, DOCUMENTS_EVENTS, stamped)
+
+    async def dead_lettered():
+        return [h for body, h in await read_all(infra.kafka_bootstrap, f"{DOCUMENTS_EVENTS}.dlq")
+                if body.get("event_id") == stamped.event_id]
+
+    (headers,) = await eventually(dead_lettered, timeout=40, what="the DLQ entry")
+    assert "unknown evidence" in headers["error"] and headers["group"] == "akkoord.signing"

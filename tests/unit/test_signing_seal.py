@@ -95,3 +95,15 @@ def test_a_configured_development_key_is_recognised_as_one(tmp_path):
     loaded = load_configured_key(settings)
     assert loaded.development and loaded.fingerprint == KEY.fingerprint
     assert "PRIVATE KEY" not in repr(loaded)  # the private key never shows up in logs
+
+
+async def test_production_refuses_to_seal_with_a_development_key(tmp_path, monkeypatch):
+    from services.signing.adapters.keys import SealKeys
+
+    (tmp_path / "key.pem").write_bytes(KEY.key_pem)
+    (tmp_path / "cert.pem").write_bytes(KEY.cert_pem)
+    monkeypatch.setenv("AKKOORD_ENV", "production")
+    monkeypatch.setenv("AKKOORD_INTERNAL_TOKEN", "x" * 40)
+    settings = Settings(seal_key_path=tmp_path / "key.pem", seal_cert_path=tmp_path / "cert.pem")
+    with pytest.raises(RuntimeError, match="development key"):
+        await SealKeys(db={"seal_keys": None}, settings=settings).load()

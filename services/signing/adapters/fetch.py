@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import httpx
 
 from contracts.errors import PermanentFailure
@@ -10,12 +12,17 @@ MAX_BYTES = 50 * 1024 * 1024
 
 
 class InternalFetcher:
-    def __init__(self, internal_token: str, timeout: float):
+    def __init__(self, internal_token: str, timeout: float, allowed_hosts: set[str]):
         self.internal_token = internal_token
         self.timeout = timeout
+        # The internal token goes only to hosts that run Akkoord's services, whatever URL an event names.
+        self.allowed_hosts = allowed_hosts
 
     async def get(self, url: str) -> bytes:
         """The bytes at `url`; gone or refused is permanent, an unreachable service is worth a retry."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or parts.hostname not in self.allowed_hosts:
+            raise PermanentFailure(f"{url} is not on an Akkoord service host")
         async with httpx.AsyncClient(timeout=self.timeout) as client:
             response = await client.get(url, headers={"X-Internal-Token": self.internal_token})
         if response.status_code in (400, 401, 403, 404, 410):
