@@ -34,7 +34,8 @@ def build_app(settings: Settings) -> FastAPI:
                      description="Rules as data: a trigger event, conditions, actions; every run recorded. "
                                  "Signed webhooks for the tenant's event subscriptions.",
                      routers=[api.router, webhooks_api.router],
-                     consumers=subscribers.consumers(Automation(rules, runtime.outbox), webhooks, runtime.staff_keys))
-    app.state.rules = Rules(rules)
+                     consumers=subscribers.consumers(Automation(rules, runtime.outbox, webhooks), webhooks,
+                                                     runtime.staff_keys))
+    app.state.rules = Rules(rules, webhooks)
     app.state.webhooks = webhooks
     return app

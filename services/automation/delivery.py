@@ -59,19 +59,29 @@ class Webhooks:
 
     async def fan_out(self, event: Envelope, session: Session) -> None:
         """Queue one delivery per enabled endpoint of the tenant subscribed to this event's type."""
-        endpoints = await self.store.subscribed(event.tenant_id, event.type, session)
-        if not endpoints:
-            return
-        body = json.dumps({"type": event.type, "timestamp": event.occurred_at.isoformat(),
-                           "data": event.model_dump(mode="json")}, separators=(",", ":"))
+        for endpoint in await self.store.subscribed(event.tenant_id, event.type, session):
+            await self._queue(event, endpoint, session)
+
+    async def call_for_rule(self, event: Envelope, endpoint_id: str, rule: dict, session: Session) -> str | None:
+        """Queue a delivery of `event` on behalf of a rule; None when the endpoint is gone or disabled."""
+        endpoint = await self.store.endpoint(event.tenant_id, endpoint_id, session)
+        if endpoint is None or not endpoint.get("enabled", True):
+            return None
+        return await self._queue(event, endpoint, session, rule)
+
+    async def _queue(self, event: Envelope, endpoint: dict, session: Session, rule: dict | None = None) -> str:
+        content = {"type": event.type, "timestamp": event.occurred_at.isoformat(), "data": event.model_dump(mode="json")}
+        if rule:
+            content["rule"] = rule
+        # The webhook id stays the same over retries (and replays), so receivers can drop duplicates.
+        delivery_id = f"msg_{endpoint['_id']}_{event.event_id}" + (f"_{rule['id']}" if rule else "")
         now = utcnow()
-        for endpoint in endpoints:
-            # The webhook id stays the same over retries, so receivers can drop duplicates.
-            await self.store.enqueue({
-                "_id": f"msg_{endpoint['_id']}_{event.event_id}", "tenant_id": event.tenant_id,
-                "endpoint_id": endpoint["_id"], "event_id": event.event_id, "event_type": event.type,
-                "body": body, "status": "pending", "attempts": [], "attempt_count": 0, "created_at": now,
-                "next_attempt_at": now, "finished_at": None}, session)
+        await self.store.enqueue({
+            "_id": delivery_id, "tenant_id": event.tenant_id, "endpoint_id": endpoint["_id"],
+            "event_id": event.event_id, "event_type": event.type, "rule_id": rule["id"] if rule else None,
+            "body": json.dumps(content, separators=(",", ":")), "status": "pending", "attempts": [],
+            "attempt_count": 0, "created_at": now, "next_attempt_at": now, "finished_at": None}, session)
+        return delivery_id
 
     async def deliver_due(self) -> int:
         """Attempt every delivery that is due; the number attempted."""

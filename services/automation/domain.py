@@ -55,7 +55,13 @@ class AddNote(BaseModel):
     text: str = Field(min_length=1, max_length=2000)
 
 
-RuleAction = Annotated[Union[SetPhase, AddNote], Field(discriminator="type")]
+class CallWebhook(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["call_webhook"] = "call_webhook"
+    endpoint_id: str = Field(min_length=1)
+
+
+RuleAction = Annotated[Union[SetPhase, AddNote, CallWebhook], Field(discriminator="type")]
 
 
 class RuleSpec(BaseModel):
@@ -121,7 +127,12 @@ class Note:
     text: str
 
 
-Effect = PhaseChange | Note
+@dataclass(frozen=True)
+class WebhookCall:
+    endpoint_id: str
+
+
+Effect = PhaseChange | Note | WebhookCall
 
 
 @dataclass
@@ -168,6 +179,8 @@ def plan_effects(rule: RuleSpec, facts: Facts, reasons: list[str]) -> list[Effec
                 phase = action.phase  # a later set_phase in the same rule follows this one
         elif isinstance(action, AddNote):
             effects.append(Note(action.text))
+        elif isinstance(action, CallWebhook):
+            effects.append(WebhookCall(action.endpoint_id))
     return effects
 
 

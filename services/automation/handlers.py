@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 from contracts import Actor, Envelope, new_id, utcnow
 from contracts import messages as m
-from contracts.errors import NotFound
+from contracts.errors import Invalid, NotFound
 from contracts.topics import AUTOMATION_EVENTS, TASKS_COMMANDS
 from services.automation.adapters.mongo import RuleStore
-from services.automation.domain import Note, PhaseChange, Rule, RuleSpec, evaluate, facts_for
+from services.automation.delivery import Webhooks
+from services.automation.domain import CallWebhook, Note, PhaseChange, Rule, RuleSpec, WebhookCall, evaluate, facts_for
 from services.runtime.mongo import Session
 from services.runtime.outbox import Outbox
 
@@ -39,8 +40,16 @@ class Rules:
     """Staff manage their tenant's rules; another tenant's rule does not exist for them."""
 
     store: RuleStore
+    webhooks: Webhooks
+
+    async def _check_endpoints(self, tenant_id: str, spec: RuleSpec) -> None:
+        for action in spec.actions:
+            if isinstance(action, CallWebhook) and await self.webhooks.store.endpoint(tenant_id, action.endpoint_id) is None:
+                raise Invalid(f"webhook endpoint {action.endpoint_id} not found",
+                              errors=[{"field": "actions.endpoint_id", "message": "no such webhook endpoint"}])
 
     async def create(self, tenant_id: str, spec: RuleSpec) -> Rule:
+        await self._check_endpoints(tenant_id, spec)
         now = _now()
         rule = Rule(**spec.model_dump(), id=new_id(), tenant_id=tenant_id, created_at=now, updated_at=now)
         await self.store.add(rule)
@@ -54,6 +63,7 @@ class Rules:
 
     async def replace(self, tenant_id: str, rule_id: str, spec: RuleSpec) -> Rule:
         old = await self.get(tenant_id, rule_id)
+        await self._check_endpoints(tenant_id, spec)
         rule = Rule(**spec.model_dump(), id=old.id, tenant_id=tenant_id, created_at=old.created_at,
                     updated_at=_now())
         await self.store.replace(rule)
@@ -77,6 +87,7 @@ class Rules:
 class Automation:
     store: RuleStore
     outbox: Outbox
+    webhooks: Webhooks
 
     async def learn(self, event: Envelope, session: Session) -> None:
         """Project what rules need to know about tasks: the current phase and each action's request."""
@@ -107,6 +118,14 @@ class Automation:
             decision = evaluate(rule, event.type, facts, event.causation_depth)
             sent = []
             for effect in decision.effects:
+                if isinstance(effect, WebhookCall):
+                    delivery = await self.webhooks.call_for_rule(event, effect.endpoint_id,
+                                                                 {"id": rule.id, "name": rule.name}, session)
+                    if delivery is None:
+                        decision.reasons.append(f"webhook endpoint {effect.endpoint_id} is gone or disabled")
+                    else:
+                        sent.append({"type": "webhook", "endpoint_id": effect.endpoint_id, "delivery_id": delivery})
+                    continue
                 topic, message = effect_message(event, rule, effect)
                 await self.outbox.add(session, topic, message)
                 sent.append({"event_id": message.event_id, "type": message.type, "topic": topic,

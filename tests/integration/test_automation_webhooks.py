@@ -131,3 +131,23 @@ async def test_an_endpoint_must_be_https_and_is_the_tenants_own(world):
                                                         "event_types": ["task.signed"]})
     assert bad.status_code == 422 and "https" in bad.json()["detail"]
     assert (await world.client.get("/v1/webhooks/nope/deliveries")).status_code == 404
+
+
+async def test_a_rule_can_call_a_webhook_and_the_delivery_names_the_rule(world, receiver):
+    # Given an endpoint (subscribed to something else) and a rule that calls it when a task is signed
+    endpoint = await register(world, f"{receiver.url}/ok", types=("action.declined",))
+    rule = {"name": "Tell the ERP", "trigger": "task.signed",
+            "actions": [{"type": "call_webhook", "endpoint_id": endpoint["id"]}]}
+    missing = await world.client.post("/v1/rules", json={**rule, "actions": [{"type": "call_webhook",
+                                                                               "endpoint_id": "nope"}]})
+    assert missing.status_code == 422
+    created = (await world.client.post("/v1/rules", json=rule)).json()
+    # When a task is signed
+    task = new_id()
+    await publish(world.bootstrap, PORTAL_EVENTS, ev.task_signed(world.tenant, task, "a1", JAN))
+    # Then the endpoint receives the event with the rule that sent it, and the run says so
+    delivery = await eventually(lambda: delivery_of(world, endpoint["id"], "delivered"), what="the rule's webhook")
+    [request] = [r for r in receiver.received if r["headers"]["webhook-id"] == delivery["id"]]
+    assert json.loads(request["body"])["rule"] == {"id": created["id"], "name": "Tell the ERP"}
+    runs = (await world.client.get(f"/v1/rules/{created['id']}/runs")).json()["runs"]
+    assert runs[0]["sent"] == [{"type": "webhook", "endpoint_id": endpoint["id"], "delivery_id": delivery["id"]}]

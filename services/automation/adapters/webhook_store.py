@@ -33,8 +33,8 @@ class WebhookStore:
     async def add_endpoint(self, doc: dict[str, Any]) -> None:
         await self.endpoints.insert_one(doc)
 
-    async def endpoint(self, tenant_id: str, endpoint_id: str) -> dict | None:
-        return await self.endpoints.find_one({"_id": endpoint_id, "tenant_id": tenant_id})
+    async def endpoint(self, tenant_id: str, endpoint_id: str, session: Session | None = None) -> dict | None:
+        return await self.endpoints.find_one({"_id": endpoint_id, "tenant_id": tenant_id}, session=session)
 
     async def list_endpoints(self, tenant_id: str) -> list[dict]:
         return await self.endpoints.find({"tenant_id": tenant_id}).sort("created_at", 1).to_list(None)
