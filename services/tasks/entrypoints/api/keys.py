@@ -19,6 +19,17 @@ class KeyIn(BaseModel):
     role: Literal["staff", "admin"] = "staff"
 
 
+class KeyInfo(BaseModel):
+    key_id: str
+    name: str
+    role: str
+    revoked: bool
+
+
+class KeyList(BaseModel):
+    items: list[KeyInfo]
+
+
 class KeyOut(BaseModel):
     key_id: str
     name: str
@@ -33,7 +44,7 @@ async def create_key(body: KeyIn, request: Request, staff: CurrentStaff, deps: D
                                     idempotency(request, staff, idempotency_key, body))
 
 
-@router.get("", summary="List the tenant's API keys (never the secrets)")
+@router.get("", response_model=KeyList, summary="List the tenant's API keys (never the secrets)")
 async def list_keys(staff: CurrentStaff, deps: DepsDep) -> dict:
     return {"items": await tenants.list_keys(deps, staff)}
 
