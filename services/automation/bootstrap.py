@@ -26,7 +26,7 @@ def build_webhooks(settings: Settings, store: WebhookStore) -> Webhooks:
 
 def build_app(settings: Settings) -> FastAPI:
     runtime = build_runtime("automation", settings)
-    rules, hooks = RuleStore(runtime.db), WebhookStore(runtime.db)
+    rules, hooks = RuleStore(runtime.db, settings.rule_run_retention_days), WebhookStore(runtime.db)
     webhooks = build_webhooks(settings, hooks)
     runtime.startup += [rules.ensure_indexes, hooks.ensure_indexes]
     runtime.background.append(webhooks.run)

@@ -10,6 +10,7 @@ class Settings(ServiceSettings):
 
     port: int = 8005
     database: str = "akkoord_automation"
+    rule_run_retention_days: int = 90
     # Webhook deliveries: exponential backoff from the base, each wait capped, then given up (failed).
     webhook_retry_base_seconds: float = 5.0
     webhook_max_delay_seconds: float = 3600.0

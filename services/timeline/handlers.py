@@ -68,6 +68,12 @@ class Timeline:
                                                   own_actions=own_actions, cursor=cursor, limit=limit)
         return {"entries": [public(d) for d in docs], "next_cursor": next_cursor}
 
+    async def heads(self, tenant_id: str, task_id: str) -> dict:
+        """The last link of each audience's chain: what another service anchors (e.g. in signing evidence)."""
+        if await self.store.task_known(tenant_id, task_id) is None:
+            raise NotFound(f"task {task_id} not found")
+        return {"task_id": task_id, "heads": {a: await self.store.head(tenant_id, task_id, a) for a in AUDIENCES}}
+
     async def verify(self, tenant_id: str, task_id: str) -> dict:
         if await self.store.task_known(tenant_id, task_id) is None:
             raise NotFound(f"task {task_id} not found")

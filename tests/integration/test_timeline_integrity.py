@@ -12,6 +12,7 @@ import pytest
 from contracts import Actor, new_id
 from contracts.messages import NoteAddedPayload, TimelineNoteAdded
 from contracts.topics import AUTOMATION_EVENTS, PORTAL_EVENTS, SIGNING_EVENTS, TASKS_EVENTS
+from services.runtime.config import DEV_SECRET
 from services.runtime.mongo import connect
 from tests import approval_events as ev
 from tests.support.bus import publish
@@ -56,6 +57,10 @@ async def test_an_untouched_timeline_verifies_and_a_tampered_entry_is_caught(wor
     verdict = (await world.client.get(f"/v1/tasks/{task}/timeline/verify")).json()
     assert verdict["valid"] and verdict["audiences"]["staff"]["entries"] == 5
     assert verdict["audiences"]["portal"]["entries"] == 3
+    # And the heads another service can anchor are the last links that verify computed
+    heads = (await world.client.get(f"/internal/v1/tasks/{task}/timeline/head", params={"tenant_id": world.tenant},
+                                    headers={"X-Internal-Token": DEV_SECRET})).json()["heads"]
+    assert heads["staff"] == {"seq": 5, "hash": verdict["audiences"]["staff"]["head"]}
     # When someone changes the signing entry in the database
     client = connect(world.mongodb_uri)
     try:

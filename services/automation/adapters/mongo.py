@@ -13,7 +13,8 @@ RUNS_PAGE_MAX = 200
 
 
 class RuleStore:
-    def __init__(self, db: AsyncIOMotorDatabase):
+    def __init__(self, db: AsyncIOMotorDatabase, keep_runs_days: int = 90):
+        self.keep_runs_days = keep_runs_days
         self.rules = db["rules"]
         self.runs = db["rule_runs"]
         self.tasks = db["task_phases"]
@@ -23,6 +24,8 @@ class RuleStore:
         await self.rules.create_index([("tenant_id", 1), ("trigger", 1), ("enabled", 1)])
         await self.runs.create_index([("tenant_id", 1), ("rule_id", 1), ("at", -1)])
         await self.runs.create_index([("tenant_id", 1), ("task_id", 1), ("at", -1)])
+        # Runs are an audit trail of decisions, not state: kept for a while, not forever.
+        await self.runs.create_index("at", expireAfterSeconds=self.keep_runs_days * 86400, name="runs_ttl")
 
     # -- rules --
 

@@ -124,6 +124,10 @@ class TimelineStore:
         docs = docs[:limit]
         return docs, (encode_cursor(docs[-1]) if more and docs else None)
 
+    async def head(self, tenant_id: str, task_id: str, audience: Audience) -> dict:
+        doc = await self.heads.find_one({"_id": f"{tenant_id}:{task_id}:{audience}"}) or {}
+        return {"seq": doc.get("seq", 0), "hash": doc.get("hash", chain.GENESIS)}
+
     async def chain_of(self, tenant_id: str, task_id: str, audience: Audience) -> tuple[list[dict], str | None]:
         docs = await self.entries.find({"tenant_id": tenant_id, "task_id": task_id, "audience": audience}) \
             .sort("seq", 1).to_list(None)

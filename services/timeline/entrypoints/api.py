@@ -47,3 +47,8 @@ async def portal_timeline(task_id: str, tenant_id: str, contact_id: str, timelin
                           kind: Kinds = None, cursor: str | None = None, limit: Limit = 50) -> dict:
     return await timeline.for_contact(tenant_id, task_id, contact_id, kinds=_kinds(kind), cursor=cursor,
                                       limit=limit)
+
+
+@internal.get("/{task_id}/timeline/head", summary="The hash-chain heads of a task's timelines, to anchor elsewhere")
+async def timeline_head(task_id: str, tenant_id: str, timeline: TimelineDep) -> dict:
+    return await timeline.heads(tenant_id, task_id)
