@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
@@ -20,4 +22,17 @@ def tenant(running):
     r = httpx.post(f"{running.running['tasks'].url}/v1/tenants", json={"name": "Installatiebedrijf Smit",
                    "plan": "premium"}, headers={"Authorization": f"Bearer {TEST_OPERATOR_KEY}"}, timeout=10)
     assert r.status_code == 201, r.text
-    return r.json()
+    tenant = r.json()
+    # Other services learn the key from tasks' events: a new key works everywhere within moments.
+    headers = {"Authorization": f"Bearer {tenant['staff_key']}"}
+    probes = {"automation": "/v1/rules", "documents": "/v1/documents", "signing": "/v1/evidence?task_id=none",
+              "timeline": "/v1/tasks/probe/timeline?audience=staff"}
+    deadline = time.monotonic() + 30
+    for name, path in probes.items():
+        while True:
+            status = httpx.get(f"{running.running[name].url}{path}", headers=headers, timeout=5).status_code
+            if status != 401:
+                break
+            assert time.monotonic() < deadline, f"{name} never accepted the new staff key"
+            time.sleep(0.1)
+    return tenant

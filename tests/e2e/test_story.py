@@ -112,13 +112,16 @@ async def test_a_customer_signs_a_task_and_every_service_reacts(running, tenant)
     change = await eventually(phase_entry, what="the phase change in the staff timeline")
     assert "Approve on signing" in (change["summary"] + str(change["data"]))
 
-    # And signing recorded the evidence for this signing
-    async def evidence():
+    # And signing recorded the evidence for this signing and sealed an approval certificate
+    async def sealed_evidence():
         r = await staff.get(f"{urls['signing']}/v1/evidence", params={"task_id": task["id"]})
-        return r.json() if r.status_code == 200 and r.json() else None
+        records = r.json()["evidence"] if r.status_code == 200 else []
+        return records if records and records[0]["seals"] else None
 
-    records = await eventually(evidence, what="an evidence record")
-    assert len(records if isinstance(records, list) else records["items"]) == 1
-    assert rule_id
+    records = await eventually(sealed_evidence, what="a sealed evidence record")
+    assert len(records) == 1
+    assert records[0]["seals"][0]["kind"] == "approval_certificate"
+    runs = (await staff.get(f"{urls['automation']}/v1/rules/{rule_id}/runs")).json()
+    assert runs, "the rule run is recorded"
     await staff.aclose()
     await customer.aclose()
