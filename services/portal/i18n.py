@@ -65,6 +65,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "not_open": "This action is no longer open.",
         "already_signed": "This has already been signed.",
         "too_many": "Too many attempts. Please wait a minute and try again.",
+        "field_required": "Please fill in: {label}",
+        "field_too_long": "{label} is too long",
+        "signature_required": "Please type your name to sign.",
+        "consent_required": "Please tick the box to agree.",
+        "reason_required": "Please tell us why you decline.",
+        "kind_sign_task": "Signature",
+        "kind_sign_document": "Document signature",
     },
     "nl": {
         "app": "Akkoord",
@@ -124,6 +131,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "not_open": "Deze actie staat niet meer open.",
         "already_signed": "Dit is al ondertekend.",
         "too_many": "Te veel pogingen. Wacht een minuut en probeer het opnieuw.",
+        "field_required": "Vul in: {label}",
+        "field_too_long": "{label} is te lang",
+        "signature_required": "Typ uw naam om te ondertekenen.",
+        "consent_required": "Vink het vakje aan om akkoord te gaan.",
+        "reason_required": "Vertel ons waarom u weigert.",
+        "kind_sign_task": "Handtekening",
+        "kind_sign_document": "Documentondertekening",
     },
 }
 

@@ -85,6 +85,11 @@ async def logout(request: Request, portal: PortalDep, ctx: OptionalSessionDep,
     return response
 
 
+@router.get("/favicon.ico", summary="No icon yet")
+async def favicon() -> Response:
+    return Response(status_code=204)
+
+
 @router.get("/signed-out", summary="Signed out")
 async def signed_out_page(request: Request) -> Response:
     return signed_out(request)
@@ -122,6 +127,25 @@ async def task_page(task_id: str, request: Request, portal: PortalDep, ctx: Opti
     timeline = [present(entry, ctx.language) for entry in task["timeline"]]
     return render("task.html", ctx.language, ctx=ctx, task=task, timeline=timeline, done=done,
                   here=f"/tasks/{task_id}")
+
+
+def form_errors(exc: Invalid, action: dict, language: str) -> dict[str, str]:
+    """The refusal's errors, keyed by form field and worded in the contact's language."""
+    t = i18n.messages(language)
+    labels = {f["name"]: f["label"] for f in action.get("fields", [])}
+    errors = {}
+    for error in exc.extra.get("errors", []):
+        name = error["field"].removeprefix("fields.")
+        if name in labels:
+            key = "field_too_long" if "too long" in error["message"] else "field_required"
+            errors[name] = t[key].format(label=labels[name])
+        elif name == "signature":
+            errors[name] = t["signature_required"]
+        elif name in ("consent", "reason"):
+            errors[name] = t[f"{name}_required"]
+        else:
+            errors[name] = error["message"]
+    return errors
 
 
 async def _action_and_task(portal, ctx: SessionContext, action_id: str) -> tuple[dict, dict]:
@@ -171,7 +195,7 @@ async def sign_submit(action_id: str, request: Request, portal: PortalDep, ctx: 
     try:
         await portal.signing.sign(ctx, action_id, submission, client)
     except Invalid as exc:
-        errors = {e["field"].removeprefix("fields."): e["message"] for e in exc.extra.get("errors", [])}
+        errors = form_errors(exc, action, ctx.language)
         values["typed_name"] = submission.typed_name or ""
         return await _sign_form(portal, ctx, action, task, 422, errors, values)
     except Conflict as exc:
@@ -192,6 +216,8 @@ async def decline_page(action_id: str, request: Request, portal: PortalDep, ctx:
         action, task = await _action_and_task(portal, ctx, action_id)
     except NotFound:
         return not_found(ctx)
+    if action["status"] != "open":
+        return RedirectResponse(f"/tasks/{task['id']}", status_code=303)
     return render("decline.html", ctx.language, ctx=ctx, action=action, task=task, errors={}, values={},
                   here=f"/actions/{action_id}/decline")
 
@@ -210,7 +236,8 @@ async def decline_submit(action_id: str, request: Request, portal: PortalDep, ct
     except NotFound:
         return not_found(ctx)
     except (Invalid, Conflict) as exc:
-        errors = {e["field"]: e["message"] for e in exc.extra.get("errors", [])} or {"reason": exc.detail}
+        errors = (form_errors(exc, action, ctx.language) if isinstance(exc, Invalid) else {}) or \
+            {"reason": i18n.messages(ctx.language)["not_open"]}
         return render("decline.html", ctx.language, 422 if isinstance(exc, Invalid) else 409, ctx, action=action,
                       task=task, errors=errors, values={"reason": reason}, here=f"/actions/{action_id}/decline")
     return RedirectResponse(f"/tasks/{task['id']}?done=declined", status_code=303)

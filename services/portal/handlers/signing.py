@@ -9,7 +9,7 @@ from typing import Literal
 from pymongo.errors import DuplicateKeyError
 
 from contracts import Actor, new_id, utcnow
-from contracts.errors import Conflict
+from contracts.errors import Conflict, Invalid
 from contracts.messages import ActionDeclined, DocumentSigned, TaskSigned
 from contracts.models import Evidence, FieldSpec, FieldValue, SignatureRef, Signer, TaskSnapshot
 from contracts.topics import PORTAL_EVENTS
@@ -46,6 +46,16 @@ class Signed:
     signed_at: str
 
 
+async def _collect(errors: list[dict], check, *args):
+    """Run a check (sync or async); on Invalid, keep its errors and carry on."""
+    try:
+        result = check(*args)
+        return await result if asyncio.iscoroutine(result) else result
+    except Invalid as exc:
+        errors.extend(exc.extra.get("errors") or [{"field": "body", "message": exc.detail}])
+        return None
+
+
 class Signing:
     def __init__(self, store: PortalStore, outbox: Outbox, portal_url: str, max_signature_bytes: int):
         self.store = store
@@ -75,11 +85,15 @@ class Signing:
 
     async def sign(self, ctx: SessionContext, action_id: str, submission: Submission, client: Client) -> Signed:
         action = domain.ensure_actionable(await self.store.action(ctx.tenant_id, action_id), ctx)
-        fields = domain.clean_fields([FieldSpec.model_validate(f) for f in action.get("fields", [])],
-                                     submission.fields)
-        domain.require_consent(submission.consent)
         domain.ensure_document_unchanged(action, submission.document_digest)
-        image = await self._image(submission)
+        # Every problem with the submission at once, so a form can show them all together.
+        errors: list[dict] = []
+        fields = await _collect(errors, domain.clean_fields,
+                                [FieldSpec.model_validate(f) for f in action.get("fields", [])], submission.fields)
+        await _collect(errors, domain.require_consent, submission.consent)
+        image = await _collect(errors, self._image, submission)
+        if errors:
+            raise Invalid("; ".join(e["message"] for e in errors), errors=errors)
         signer, task, _, envelope = await self._origin(ctx, action)
 
         signature_id, now = new_id(), utcnow()
