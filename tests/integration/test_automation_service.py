@@ -165,3 +165,22 @@ async def test_the_seed_rule_also_approves_a_signed_document(world):
     [command] = await eventually(lambda: commands_for(world, task), what="a task.change_phase command")
     assert command["payload"] == {"expected_phase": "Waiting for approval", "phase": "Approved",
                                   "rule_id": rule["id"], "rule_name": "Approve on document signing"}
+
+
+async def test_a_redelivered_signing_runs_the_rule_once(world):
+    await create_rule(world, SEED_RULE)
+    task = new_id()
+    await publish(world.bootstrap, TASKS_EVENTS, ev.task_created(world.tenant, task, phase="Waiting for approval"))
+    # Given the same signing delivered twice, and a later signing queued behind it on the same partition
+    signed = ev.task_signed(world.tenant, task, "a1", JAN)
+    later = ev.task_signed(world.tenant, task, "a2", JAN)
+    await publish(world.bootstrap, PORTAL_EVENTS, signed, signed, later)
+    # Then once the later one has its command, the first has exactly one
+    commands = await eventually(lambda: _with_cause(world, task, later.event_id), what="the later command")
+    assert [c["causation_id"] for c in commands].count(signed.event_id) == 1
+    assert len(await runs_for(world, task, count=2)) == 2
+
+
+async def _with_cause(world, task: str, cause: str) -> list[dict] | None:
+    commands = await commands_for(world, task)
+    return commands if any(c["causation_id"] == cause for c in commands) else None
