@@ -152,6 +152,9 @@ class DocumentHandlers:
         version_id = domain.stamped_version_id(event.event_id)
         digest = sha256(stamped.pdf)
         await self.store.put_pdf(version_id, stamped.pdf, event.tenant_id, digest)
+        # The timelines show the signed page right away: render it now rather than on their first read.
+        png = await asyncio.to_thread(render_page_png, stamped.pdf, stamped.signed_page)
+        await self.store.save_preview(version_id, stamped.signed_page, png)
         document = await self.store.claim_next_version(event.tenant_id, p.document_id, version_id, session)
         version = Version(version_id=version_id, document_id=p.document_id, tenant_id=event.tenant_id,
                           version=document.version_count, digest=digest, size=len(stamped.pdf), pages=stamped.pages,

@@ -106,3 +106,23 @@ async def test_uploading_without_a_staff_key_is_unauthorized(documents):
     async with httpx.AsyncClient(base_url=documents.url) as client:
         r = await client.post("/v1/documents", data={"title": "x"}, files={"file": ("a.pdf", a_pdf("x"))})
     assert r.status_code == 401
+
+
+async def test_a_file_over_the_size_limit_is_refused_with_413(infra, documents):
+    _, key = await a_staff_key(infra, documents.url)
+    too_big = b"%PDF-1.7\n" + b"0" * (25 * 1024 * 1024 + 1)
+    async with httpx.AsyncClient(base_url=documents.url, timeout=60) as client:
+        r = await client.post("/v1/documents", headers={"Authorization": f"Bearer {key}"}, data={"title": "Big"},
+                              files={"file": ("big.pdf", too_big, "application/pdf")})
+    assert r.status_code == 413 and "25 MB" in r.json()["detail"]
+
+
+async def test_another_tenants_document_is_not_found(infra, documents):
+    _, mine = await a_staff_key(infra, documents.url)
+    _, theirs = await a_staff_key(infra, documents.url)
+    async with httpx.AsyncClient(base_url=documents.url) as client:
+        r = await client.post("/v1/documents", headers={"Authorization": f"Bearer {mine}"}, data={"title": "Mine"},
+                              files={"file": ("m.pdf", a_pdf("mine"), "application/pdf")})
+        document_id = r.json()["id"]
+        r = await client.get(f"/v1/documents/{document_id}", headers={"Authorization": f"Bearer {theirs}"})
+    assert r.status_code == 404

@@ -31,12 +31,13 @@ async def test_a_task_signed_twice_gives_exactly_one_evidence_record_and_one_sea
         signed = a_task_signed(tenant_id, image_url, png)
         await publish(infra.kafka_bootstrap, PORTAL_EVENTS, signed, signed)
 
-        # then the certificate is sealed once (its image came from the portal)
-        async def sealed() -> list[dict]:
+        # then the evidence is recorded and the certificate sealed (its image came from the portal),
+        # by two independent consumer groups, so in either order
+        async def recorded_and_sealed() -> list[dict]:
             events = await signing_events_for(infra.kafka_bootstrap, signed.payload.action_id)
-            return events if any(e["type"] == "signature.sealed" for e in events) else []
+            return events if {e["type"] for e in events} == {"evidence.recorded", "signature.sealed"} else []
 
-        events = await eventually(sealed, timeout=60, what="signature.sealed for the certificate")
+        events = await eventually(recorded_and_sealed, timeout=60, what="evidence.recorded and signature.sealed")
 
     assert sorted(e["type"] for e in events) == ["evidence.recorded", "signature.sealed"]
     async with httpx.AsyncClient(base_url=signing.url) as client:
