@@ -119,6 +119,8 @@ def kafka_ready(bootstrap: str) -> bool:
         try:
             await admin.start()
             await admin.describe_cluster()
+            # Consumers join groups right away: wait until the group coordinator is up too.
+            await admin.find_coordinator("akkoord.readiness")
             return True
         except Exception:
             return False
