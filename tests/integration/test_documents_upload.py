@@ -64,6 +64,9 @@ async def test_staff_upload_a_pdf_and_read_it_back_with_its_tags_and_previews(in
         assert r.status_code == 200 and r.content.startswith(b"\x89PNG")
         assert (await client.get(path, params={"tenant_id": "another"}, headers=internal)).status_code == 404
         assert (await client.get(path, params={"tenant_id": tenant_id})).status_code == 401
+        r = await client.get(f"/internal/v1/documents/{created['id']}", params={"tenant_id": tenant_id},
+                             headers=internal)
+        assert r.json()["versions"][0]["pages"] == 2
 
         # and a new version gets number 2
         r = await client.post(f"/v1/documents/{created['id']}/versions", headers=auth,

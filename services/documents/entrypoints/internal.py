@@ -6,12 +6,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from services.documents.entrypoints.api import pdf_response, png_response
+from contracts.errors import NotFound
+from services.documents.entrypoints.api import DocumentOut, pdf_response, png_response
 from services.documents.entrypoints.deps import Handlers
 from services.runtime.staff_auth import InternalCaller
 
 router = APIRouter(prefix="/internal/v1/documents", tags=["internal"], dependencies=[InternalCaller])
 TenantId = Annotated[str, Query(min_length=1)]
+
+
+@router.get("/{document_id}", response_model=DocumentOut,
+            summary="A document with its versions (pages, digests, tags), for another Akkoord service")
+async def document(document_id: str, tenant_id: TenantId, handlers: Handlers) -> DocumentOut:
+    found = await handlers.store.document(tenant_id, document_id)
+    if found is None:
+        raise NotFound(f"No document {document_id}.")
+    return DocumentOut.of(found, await handlers.store.versions_of(tenant_id, document_id))
 
 
 @router.get("/{document_id}/versions/{version_id}/pdf", response_class=Response,
