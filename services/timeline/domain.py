@@ -82,7 +82,10 @@ def _actor(event: Envelope, audience: Audience) -> dict[str, Any]:
     return {"kind": event.actor.kind, "name": name}
 
 
-def _name(known: Known, contact_id: str | None = None) -> str:
+def _name(known: Known, contact_id: str | None, event: Envelope) -> str:
+    # The event's own actor first: it does not depend on which topic the projection happened to read first.
+    if event.actor.kind == "contact" and event.actor.id == contact_id and event.actor.name:
+        return event.actor.name
     if known.action and known.action.contact_name and (contact_id in (None, known.action.contact_id)):
         return known.action.contact_name
     return known.contact_name or "the contact"
@@ -131,26 +134,26 @@ def _requested(e: m.TaskActionRequested, known: Known) -> list[Draft]:
 def _cancelled(e: m.TaskActionCancelled, known: Known) -> list[Draft]:
     p = e.payload
     data = {"action_id": p.action_id, "reason": p.reason}
-    return _both(f"Signature request to {_name(known, p.contact_id)} cancelled", data, data,
+    return _both(f"Signature request to {_name(known, p.contact_id, e)} cancelled", data, data,
                  contact_id=p.contact_id, action_id=p.action_id)
 
 
 def _completed(e: m.TaskActionCompleted, known: Known) -> list[Draft]:
     p = e.payload
-    return _staff(f"Action of {_name(known, p.contact_id)} completed", p.model_dump(mode="json"),
+    return _staff(f"Action of {_name(known, p.contact_id, e)} completed", p.model_dump(mode="json"),
                   contact_id=p.contact_id, action_id=p.action_id)
 
 
 def _expired(e: m.ActionExpired, known: Known) -> list[Draft]:
     p = e.payload
     data = {"action_id": p.action_id, "reason": p.reason}
-    return _both(f"Signature request to {_name(known, p.contact_id)} expired", data, data,
+    return _both(f"Signature request to {_name(known, p.contact_id, e)} expired", data, data,
                  contact_id=p.contact_id, action_id=p.action_id)
 
 
 def _reminder(e: m.ActionReminderDue, known: Known) -> list[Draft]:
     p = e.payload
-    return _staff(f"Reminder {p.reminder_number} sent to {_name(known, p.contact_id)}", p.model_dump(mode="json"),
+    return _staff(f"Reminder {p.reminder_number} sent to {_name(known, p.contact_id, e)}", p.model_dump(mode="json"),
                   contact_id=p.contact_id, action_id=p.action_id)
 
 
@@ -174,7 +177,7 @@ def _signed(e: m.TaskSigned | m.DocumentSigned, known: Known) -> list[Draft]:
 def _declined(e: m.ActionDeclined, known: Known) -> list[Draft]:
     p = e.payload
     data = {"action_id": p.action_id, "kind": p.kind, "reason": p.reason, "declined_at": p.declined_at.isoformat()}
-    return _both(f"Declined by {_name(known, p.contact_id)}: {p.reason}", data, data,
+    return _both(f"Declined by {_name(known, p.contact_id, e)}: {p.reason}", data, data,
                  contact_id=p.contact_id, action_id=p.action_id)
 
 

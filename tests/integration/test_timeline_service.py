@@ -107,7 +107,7 @@ async def test_a_signed_document_shows_the_rendering_of_the_signed_page_and_the_
                   ev.requested(world.tenant, task, JAN, "a-doc", kind="sign_document", document_id="doc-1"))
     await publish(world.bootstrap, PORTAL_EVENTS, ev.document_signed(world.tenant, task, "a-doc", JAN))
     await publish(world.bootstrap, DOCUMENTS_EVENTS, ev.stamped(world.tenant, task, "a-doc"))
-    await wait_for_kinds(world, task, "document.signed", "document.stamped")
+    await wait_for_kinds(world, task, "task.action_requested", "document.signed", "document.stamped")
     jan = (await portal_entries(world, task, "c-jan")).json()["entries"]
     rendering = next(e for e in jan if e["kind"] == "document.stamped")
     assert rendering["summary"] == "Rendering of the signed document"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from contracts.envelope import SYSTEM
 from tests import approval_events as ev
 from services.timeline.domain import Known, KnownAction, build_entries, entry_id
 
@@ -56,10 +57,14 @@ def test_a_phase_change_by_a_rule_names_the_rule_for_staff_only():
     assert entries["portal"].contact_id is None and entries["portal"].actor == {"kind": "rule", "name": None}
 
 
-def test_a_decline_names_the_contact_learned_from_the_request():
+def test_a_decline_names_the_contact_who_declined_whatever_the_projection_has_read_so_far():
+    declined = ev.declined("t1", "task-1", "a1", JAN)
+    assert by_audience(build_entries(declined))["portal"].summary == "Declined by Jan: Not finished"
+    # Without a contact actor on the event, the name comes from the request the projection learned
+    by_system = declined.model_copy(update={"actor": SYSTEM})
     known = Known(action=KnownAction("a1", "c-jan", "Jan", "sign_task"))
-    entries = by_audience(build_entries(ev.declined("t1", "task-1", "a1", JAN), known))
-    assert entries["portal"].summary == "Declined by Jan: Not finished"
+    assert by_audience(build_entries(by_system, known))["staff"].summary == "Declined by Jan: Not finished"
+    assert by_audience(build_entries(by_system))["staff"].summary == "Declined by the contact: Not finished"
 
 
 def test_task_creation_and_evidence_records_are_staff_only():
