@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from services.portal.adapters.internal_files import InternalFiles
 from services.portal.adapters.mongo import PortalStore
 from services.portal.adapters.timeline import TimelineClient
+from services.portal.adapters.verifier import SealVerifier
 from services.portal.config import Settings
-from services.portal.entrypoints import api, files, pages
+from services.portal.entrypoints import api, files, pages, verify
 from services.portal.entrypoints.deps import Portal, RateLimited
 from services.portal.entrypoints.ratelimit import RateLimiter
 from services.portal.entrypoints.security import SecurityHeaders
@@ -22,7 +23,6 @@ from services.portal.handlers.queries import Queries
 from services.portal.handlers.read_model import ReadModel
 from services.portal.handlers.sessions import Sessions
 from services.portal.handlers.signing import Signing
-from services.runtime import problems
 from services.runtime.app import build_runtime, create_app
 
 STATIC = Path(__file__).parent / "static"
@@ -38,22 +38,20 @@ def build_app(settings: Settings) -> FastAPI:
         signing=Signing(store, runtime.outbox, settings.portal_url, settings.max_signature_bytes),
         queries=Queries(store, TimelineClient(settings.timeline_url, settings.internal_token,
                                               settings.timeline_timeout_seconds)),
-        documents=Documents(store, InternalFiles(settings.internal_token, [settings.documents_url, settings.signing_url]),
+        documents=Documents(store, InternalFiles(settings.internal_token,
+                                                 [settings.documents_url, settings.signing_url]),
                             settings.documents_url),
+        verifier=SealVerifier(settings.signing_url),
         login_limiter=RateLimiter(settings.login_burst, settings.login_per_minute),
         signing_limiter=RateLimiter(settings.signing_burst, settings.signing_per_minute),
     )
     app = create_app(runtime, title="Akkoord portal",
                      description="The customer portal: magic-link sessions, open actions, signing and declining.",
-                     routers=[api.router, api.internal, files.router, pages.router], consumers=consumers(ReadModel(store)))
+                     routers=[api.router, api.internal, files.router, pages.router, verify.router],
+                     consumers=consumers(ReadModel(store)))
     app.state.portal = portal
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SecurityHeaders)
 
-    @app.exception_handler(RateLimited)
-    async def rate_limited(_: Request, exc: RateLimited):
-        response = problems.problem(429, "Too many requests", str(exc))
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response
-
+    app.add_exception_handler(RateLimited, pages.rate_limited)
     return app

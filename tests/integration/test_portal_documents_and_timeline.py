@@ -92,3 +92,14 @@ async def test_the_task_page_shows_the_contacts_portal_timeline(infra, portal, t
         page = await client.get(f"/tasks/{given['task_id']}")
     assert "You signed" in page.text and "Signature requested" in page.text
     assert "<dd>Jan</dd>" in page.text  # the field the contact filled in, as proof
+
+
+async def test_anyone_can_check_a_pdfs_seal_on_the_verify_page(stack, portal):
+    stack.start("signing")
+    async with httpx.AsyncClient(base_url=portal.url, timeout=30, headers={"Accept-Language": "en"}) as client:
+        assert (await client.get("/verify")).status_code == 200
+        unsealed = await client.post("/verify", files={"file": ("x.pdf", a_pdf("Not sealed", pages=1),
+                                                                  "application/pdf")})
+        assert unsealed.status_code == 200 and "Not valid" in unsealed.text
+        not_a_pdf = await client.post("/verify", files={"file": ("x.pdf", b"hello", "application/pdf")})
+        assert not_a_pdf.status_code == 422

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import httpx
+from PIL import Image, ImageDraw
 
 from tests.integration.portal_steps import (
     given_open_action, open_actions, portal, portal_events, signed_in,
@@ -114,3 +116,27 @@ async def test_without_a_session_the_pages_ask_for_the_link(portal):
     page = httpx.get(f"{portal.url}/", headers={"Accept-Language": "en-GB,en;q=0.9"})
     assert page.status_code == 401 and "open the link from your email" in page.text
     assert "content-security-policy" in page.headers
+
+
+async def test_an_uploaded_picture_of_a_signature_can_be_used_and_a_blank_one_is_refused(infra, portal):
+    given = await given_open_action(infra)
+    async with signed_in(portal, given["tenant_id"], given["contact_id"]) as client:
+        await eventually(lambda: open_actions(client), what="the open action")
+        form = await client.get(f"/actions/{given['action_id']}/sign")
+        data = {"csrf_token": csrf_of(form.text), "field.approved_by": "Jan", "consent": "yes"}
+        url = f"/actions/{given['action_id']}/sign"
+        blank = await client.post(url, data=data, files={"signature_file": ("s.png", _png(ink=False), "image/png")})
+        assert blank.status_code == 422 and "This picture cannot be used" in blank.text
+        done = await client.post(url, data=data, files={"signature_file": ("s.png", _png(ink=True), "image/png")})
+        assert done.status_code == 303
+    [event] = await eventually(lambda: portal_events(infra, "task.signed", given["action_id"]), what="task.signed")
+    assert event["payload"]["signature"]["kind"] == "uploaded"
+
+
+def _png(ink: bool) -> bytes:
+    image = Image.new("RGBA", (240, 80), (255, 255, 255, 0))
+    if ink:
+        ImageDraw.Draw(image).line((10, 60, 230, 20), fill=(0, 0, 80, 255), width=4)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()

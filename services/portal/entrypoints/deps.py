@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
+from fastapi.security import APIKeyCookie
 
 from contracts.errors import Forbidden
 from services.portal.config import Settings
 from services.portal.domain import SessionContext, csrf_matches
+from services.portal.adapters.verifier import SealVerifier
 from services.portal.entrypoints.ratelimit import RateLimiter
 from services.portal.handlers.documents import Documents
 from services.portal.handlers.queries import Queries
@@ -26,6 +28,7 @@ class Portal:
     signing: Signing
     queries: Queries
     documents: Documents
+    verifier: SealVerifier
     login_limiter: RateLimiter
     signing_limiter: RateLimiter
 
@@ -46,8 +49,13 @@ def client_of(request: Request) -> Client:
 ClientDep = Annotated[Client, Depends(client_of)]
 
 
-async def optional_session(request: Request, portal: PortalDep) -> SessionContext | None:
-    return await portal.sessions.resume(request.cookies.get(COOKIE))
+# Documents the session cookie in OpenAPI; the cookie itself is set by GET /login.
+session_cookie = APIKeyCookie(name=COOKIE, auto_error=False, description="Set by opening a magic link (/login)")
+
+
+async def optional_session(portal: PortalDep,
+                           cookie: Annotated[str | None, Depends(session_cookie)]) -> SessionContext | None:
+    return await portal.sessions.resume(cookie)
 
 
 async def current_session(ctx: Annotated[SessionContext | None, Depends(optional_session)]) -> SessionContext:

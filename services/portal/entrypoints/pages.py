@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.datastructures import UploadFile  # what request.form() yields
 
 from contracts.errors import Conflict, Forbidden, Invalid, NotFound
 from services.portal import i18n
 from services.portal.domain import CONSENT_VERSION, SessionContext, consent_text, csrf_matches
 from services.portal.entrypoints.deps import (
-    COOKIE, ClientDep, LoginRate, OptionalSessionDep, PortalDep, limit,
+    COOKIE, ClientDep, LoginRate, OptionalSessionDep, PortalDep, RateLimited, limit,
 )
 from services.portal.entrypoints.timeline_view import present
 from services.portal.handlers.sessions import LinkRefused
 from services.portal.handlers.signing import Submission
+from services.runtime import problems
 
 router = APIRouter(include_in_schema=False)
 templates = Environment(loader=FileSystemLoader(Path(__file__).parent.parent / "templates"),
@@ -52,6 +55,17 @@ def signed_out(request: Request) -> HTMLResponse:
 def not_found(ctx: SessionContext) -> HTMLResponse:
     t = i18n.messages(ctx.language)
     return render("message.html", ctx.language, 404, ctx, title=t["not_found"], text="", back=True)
+
+
+async def rate_limited(request: Request, exc: RateLimited) -> Response:
+    """429 as a page for browsers, as problem details for the API; both say when to retry."""
+    if request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", ""):
+        response = problems.problem(429, "Too many requests", str(exc))
+    else:
+        lang = preferred_language(request)
+        response = render("message.html", lang, 429, title=i18n.messages(lang)["too_many"], text="")
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def check_form_csrf(ctx: SessionContext, token: str | None) -> None:
@@ -129,7 +143,15 @@ async def task_page(task_id: str, request: Request, portal: PortalDep, ctx: Opti
                   here=f"/tasks/{task_id}")
 
 
-def form_errors(exc: Invalid, action: dict, language: str) -> dict[str, str]:
+async def _uploaded_image(upload, max_bytes: int) -> str | None:
+    """An uploaded signature image as base64 (the same checks as the API then apply), or None if none was sent."""
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return None
+    data = await upload.read(max_bytes + 1)
+    return base64.b64encode(data).decode() if data else None
+
+
+def form_errors(exc: Invalid, action: dict, language: str, uploaded: bool = False) -> dict[str, str]:
     """The refusal's errors, keyed by form field and worded in the contact's language."""
     t = i18n.messages(language)
     labels = {f["name"]: f["label"] for f in action.get("fields", [])}
@@ -140,7 +162,7 @@ def form_errors(exc: Invalid, action: dict, language: str) -> dict[str, str]:
             key = "field_too_long" if "too long" in error["message"] else "field_required"
             errors[name] = t[key].format(label=labels[name])
         elif name == "signature":
-            errors[name] = t["signature_required"]
+            errors[name] = t["signature_upload_invalid" if uploaded else "signature_required"]
         elif name in ("consent", "reason"):
             errors[name] = t[f"{name}_required"]
         else:
@@ -181,7 +203,7 @@ async def sign_submit(action_id: str, request: Request, portal: PortalDep, ctx: 
                       client: ClientDep) -> Response:
     if ctx is None:
         return signed_out(request)
-    form = await request.form()
+    form = await request.form(max_files=1, max_fields=200)
     check_form_csrf(ctx, form.get("csrf_token"))
     limit(portal.signing_limiter, ctx.session_id)
     try:
@@ -189,13 +211,14 @@ async def sign_submit(action_id: str, request: Request, portal: PortalDep, ctx: 
     except NotFound:
         return not_found(ctx)
     values = {k.removeprefix("field."): str(v) for k, v in form.items() if k.startswith("field.")}
-    submission = Submission(fields=values, signature_kind="typed", png_base64=None,
+    uploaded = await _uploaded_image(form.get("signature_file"), portal.settings.max_signature_bytes)
+    submission = Submission(fields=values, signature_kind="uploaded" if uploaded else "typed", png_base64=uploaded,
                             typed_name=str(form.get("typed_name") or ""), consent=form.get("consent") == "yes",
                             document_digest=str(form.get("document_digest") or "") or None)
     try:
         await portal.signing.sign(ctx, action_id, submission, client)
     except Invalid as exc:
-        errors = form_errors(exc, action, ctx.language)
+        errors = form_errors(exc, action, ctx.language, uploaded=bool(uploaded))
         values["typed_name"] = submission.typed_name or ""
         return await _sign_form(portal, ctx, action, task, 422, errors, values)
     except Conflict as exc:

@@ -84,10 +84,11 @@ class Sessions:
         doc = await self.store.find_session(session_hash(cookie_value), utcnow())
         if doc is None:
             return None
-        language = doc.get("language")
-        if language is None:  # no switch made: follow the contact's language as tasks knows it
-            contact = await self.store.contact(doc["tenant_id"], doc["contact_id"]) or {}
-            language = contact.get("language", "nl")
+        contact = await self.store.contact(doc["tenant_id"], doc["contact_id"]) or {}
+        if contact.get("archived"):
+            return None  # an archived contact's sessions end with it
+        # Until the contact switches, follow their language as tasks knows it.
+        language = doc.get("language") or contact.get("language", "nl")
         return SessionContext(session_id=doc["session_id"], tenant_id=doc["tenant_id"],
                               contact_id=doc["contact_id"], csrf_token=doc["csrf_token"],
                               language=language, auth_method=doc.get("auth_method", "magic_link"))
