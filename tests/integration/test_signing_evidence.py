@@ -129,3 +129,10 @@ async def test_a_stamped_document_without_any_recorded_signing_is_dead_lettered(
 
     (headers,) = await eventually(dead_lettered, timeout=40, what="the DLQ entry")
     assert "unknown evidence" in headers["error"] and headers["group"] == "akkoord.signing"
+
+
+
+async def test_anyone_can_fetch_the_seal_certificate_but_never_the_key(signing):
+    async with httpx.AsyncClient(base_url=signing.url) as client:
+        certificate = await client.get("/v1/seal-certificate")
+    assert certificate.text.startswith("-----BEGIN CERTIFICATE-----") and "PRIVATE" not in certificate.text
