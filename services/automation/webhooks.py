@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from datetime import datetime, timedelta
 from typing import Literal
@@ -41,14 +42,28 @@ class EndpointSpec(BaseModel):
         return sorted(set(value))
 
 
+def _internal_host(host: str) -> bool:
+    if host == "localhost" or host.endswith((".localhost", ".internal", ".local")):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False  # a name: resolved at send time (see the note in the report on DNS)
+    return not address.is_global
+
+
 def check_url(url: str, *, allow_plain_http_loopback: bool) -> str | None:
-    """Why `url` cannot receive webhooks, or None. Plain HTTP only to loopback, and only in development."""
+    """Why `url` cannot receive webhooks, or None. Plain HTTP only to loopback, and only in development;
+    otherwise HTTPS to a public host, so a tenant cannot point Akkoord at its own network."""
     parsed = urlparse(url)
-    if parsed.scheme == "https" and parsed.hostname:
+    host = parsed.hostname or ""
+    if allow_plain_http_loopback and parsed.scheme in ("http", "https") and host in ("127.0.0.1", "localhost", "::1"):
         return None
-    if allow_plain_http_loopback and parsed.scheme == "http" and parsed.hostname in ("127.0.0.1", "localhost", "::1"):
-        return None
-    return "the URL must be https://"
+    if parsed.scheme != "https" or not host:
+        return "the URL must be https://"
+    if _internal_host(host):
+        return "the URL must point to a public host"
+    return None
 
 
 def new_secret() -> str:

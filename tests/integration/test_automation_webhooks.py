@@ -17,8 +17,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from contracts import new_id
+from contracts.messages import StaffKeyIssued, StaffKeyIssuedPayload
 from contracts.topics import PORTAL_EVENTS, TASKS_EVENTS
 from deploy.local.infra import free_port
+from services.runtime.staff_auth import hash_key
 from tests import approval_events as ev
 from tests.support.bus import publish
 from tests.support.waiting import eventually
@@ -131,6 +133,20 @@ async def test_an_endpoint_must_be_https_and_is_the_tenants_own(world):
                                                         "event_types": ["task.signed"]})
     assert bad.status_code == 422 and "https" in bad.json()["detail"]
     assert (await world.client.get("/v1/webhooks/nope/deliveries")).status_code == 404
+
+
+async def test_only_an_admin_key_adds_webhook_endpoints(world):
+    # Given a plain staff key (not admin) of the same tenant
+    secret = f"staff-{new_id()}"
+    await publish(world.bootstrap, TASKS_EVENTS, StaffKeyIssued(tenant_id=world.tenant, payload=StaffKeyIssuedPayload(
+        key_id=new_id(), key_hash=hash_key(secret), name="desk", role="staff")))
+    async with httpx.AsyncClient(base_url=str(world.client.base_url),
+                                 headers={"Authorization": f"Bearer {secret}"}) as staff:
+        await eventually(lambda: _ok(staff.get("/v1/webhooks")), what="the staff key is projected")
+        # Then it may look, but not add an endpoint
+        refused = await staff.post("/v1/webhooks", json={"url": "https://example.com/hook",
+                                                         "event_types": ["task.signed"]})
+        assert refused.status_code == 403
 
 
 async def test_a_rule_can_call_a_webhook_and_the_delivery_names_the_rule(world, receiver):

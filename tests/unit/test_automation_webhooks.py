@@ -30,6 +30,12 @@ def test_only_https_urls_receive_webhooks_except_loopback_in_development():
     assert check_url("http://127.0.0.1:9000/hook", allow_plain_http_loopback=False) is not None
 
 
+@pytest.mark.parametrize("url", ["https://10.0.0.5/hook", "https://169.254.169.254/latest", "https://localhost/x",
+                                 "https://[::1]/x", "https://kafka.internal/x", "https://192.168.1.1/x"])
+def test_outside_development_an_endpoint_cannot_point_into_a_private_network(url):
+    assert check_url(url, allow_plain_http_loopback=False) == "the URL must point to a public host"
+
+
 def test_an_endpoint_subscribes_to_known_public_event_types_only():
     assert EndpointSpec(url="https://x", event_types=["task.signed", "task.signed"]).event_types == ["task.signed"]
     with pytest.raises(ValidationError):

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from contracts.errors import Forbidden
 from services.automation.delivery import Webhooks
 from services.automation.webhooks import EndpointSpec
 from services.runtime.staff_auth import CurrentStaff
@@ -17,11 +18,18 @@ def get_webhooks(request: Request) -> Webhooks:
 
 WebhooksDep = Annotated[Webhooks, Depends(get_webhooks)]
 
+
+def _admin_only(who) -> None:
+    # An endpoint receives the tenant's events, evidence included: only admins choose where they go.
+    if not who.is_admin:
+        raise Forbidden("only an admin key may add or remove webhook endpoints")
+
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
 
 @router.post("", status_code=201, summary="Register an endpoint (the signing secret is shown once)")
 async def register_endpoint(spec: EndpointSpec, who: CurrentStaff, webhooks: WebhooksDep) -> dict:
+    _admin_only(who)
     return await webhooks.register(who.tenant_id, spec)
 
 
@@ -32,6 +40,7 @@ async def list_endpoints(who: CurrentStaff, webhooks: WebhooksDep) -> dict:
 
 @router.delete("/{endpoint_id}", status_code=204, summary="Remove an endpoint (pending deliveries fail)")
 async def remove_endpoint(endpoint_id: str, who: CurrentStaff, webhooks: WebhooksDep) -> Response:
+    _admin_only(who)
     await webhooks.remove(who.tenant_id, endpoint_id)
     return Response(status_code=204)
 
