@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from contracts import utcnow
 from contracts.errors import PermanentFailure
@@ -42,6 +42,7 @@ class SigningHandlers:
     outbox: Outbox
     keys: SealKeys
     fetcher: InternalFetcher
+    verify_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
 
     async def record_evidence(self, event: TaskSigned | DocumentSigned, session: Session) -> None:
         """Write the evidence record of a signing (once per action) and announce it."""
@@ -124,5 +125,6 @@ class SigningHandlers:
     async def verify(self, data: bytes) -> tuple[SealCheck, SealedPdf | None]:
         """Check a PDF someone hands us: our seal, intact, whole file, and whether we stored it."""
         fingerprints = await self.keys.trusted_fingerprints()
-        check = await asyncio.to_thread(check_pdf, data, self.keys.key, fingerprints)
+        async with self.verify_slots:  # a public endpoint: bound the CPU anyone can make us spend
+            check = await asyncio.to_thread(check_pdf, data, self.keys.key, fingerprints)
         return check, await self.store.seal_by_digest(sha256(data))

@@ -132,3 +132,15 @@ def test_non_a4_pages_keep_their_size():
     page = PdfReader(io.BytesIO(stamped.pdf)).pages[0]
     assert (float(page.mediabox.width), float(page.mediabox.height)) == landscape(letter)
     assert "Jan de Vries" in text_of(stamped.pdf)
+
+
+async def test_pdf_work_from_many_threads_at_once_is_safe():
+    import asyncio
+
+    from services.documents.adapters.pdf_render import render_page_png
+
+    source = template([(72, 400, "{{signature}}")], pages=3)
+    jobs = [asyncio.to_thread(inspect_pdf, source, max_pages=10) for _ in range(6)]
+    jobs += [asyncio.to_thread(render_page_png, source, n % 3 + 1) for n in range(6)]
+    results = await asyncio.gather(*jobs)
+    assert all(r.pages == 3 for r in results[:6]) and all(r.startswith(b"\x89PNG") for r in results[6:])

@@ -16,6 +16,7 @@ from pypdf.errors import PdfReadError
 from contracts.errors import Invalid
 from contracts.messages import Placeholder
 from services.documents.adapters.pdf_limits import check_inflation
+from services.documents.adapters.pdfium_guard import PDFIUM
 from services.documents.domain import TAG, PdfFacts, classify_tag
 
 log = logging.getLogger(__name__)
@@ -28,19 +29,20 @@ def inspect_pdf(data: bytes, *, max_pages: int, max_inflated_bytes: int = 200 * 
     if b"%PDF-" not in data[:1024]:
         raise Invalid("The file is not a PDF (it does not start with %PDF-).")
     _check_pypdf_opens(data, max_pages, max_inflated_bytes)
-    try:
-        document = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as exc:
-        raise Invalid(f"The PDF cannot be opened: {exc}. Is it truncated or damaged?") from exc
-    try:
-        pages = len(document)
-        if pages == 0:
-            raise Invalid("The PDF has no pages.")
-        if pages > max_pages:
-            raise Invalid(f"The PDF has {pages} pages; at most {max_pages} are accepted.")
-        return PdfFacts(pages=pages, placeholders=find_placeholders(document))
-    finally:
-        document.close()
+    with PDFIUM:
+        try:
+            document = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as exc:
+            raise Invalid(f"The PDF cannot be opened: {exc}. Is it truncated or damaged?") from exc
+        try:
+            pages = len(document)
+            if pages == 0:
+                raise Invalid("The PDF has no pages.")
+            if pages > max_pages:
+                raise Invalid(f"The PDF has {pages} pages; at most {max_pages} are accepted.")
+            return PdfFacts(pages=pages, placeholders=find_placeholders(document))
+        finally:
+            document.close()
 
 
 def _check_pypdf_opens(data: bytes, max_pages: int, max_inflated_bytes: int) -> None:
@@ -62,6 +64,7 @@ def _check_pypdf_opens(data: bytes, max_pages: int, max_inflated_bytes: int) -> 
 
 
 def find_placeholders(document: pdfium.PdfDocument) -> list[Placeholder]:
+    """Every tag in `document`; the caller holds the PDFIUM lock."""
     found: list[Placeholder] = []
     for index in range(len(document)):
         page = document[index]

@@ -1,0 +1,5 @@
+"""PDFium is not thread-safe: every call into it, from any worker thread, holds this lock."""
+
+import threading
+
+PDFIUM = threading.Lock()
