@@ -1,23 +1,28 @@
 """Demo data for `make run`, created through the public APIs like any staff application would.
 
-Re-running is safe: POSTs carry fixed Idempotency-Keys, so the same contact, task and request come
-back; only the customer's magic link is new each time (links are single-use).
+Re-running finds what an earlier run made (the contact by email, the task by title, its open
+request) instead of making it twice; only the customer's magic link is new each time, since links
+are single-use.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 
 import httpx
 
-RULE = {
-    "name": "Approve on signing",
-    "trigger": "task.signed",
-    "conditions": [{"field": "task.phase", "op": "eq", "value": "Waiting for approval"}],
-    "actions": [{"type": "set_phase", "phase": "Approved"}],
-}
+CONTACT = {"name": "Jan de Vries", "email": "jan@example.nl", "company": "Bakkerij De Vries", "language": "nl"}
+TASK = {"title": "Onderhoud ovens april", "phase": "Waiting for approval",
+        "description": "Jaarlijks onderhoud van beide ovens uitgevoerd; thermostaat vervangen."}
+ACTION = {"kind": "sign_task", "message": "Wilt u het uitgevoerde onderhoud goedkeuren?",
+          "fields": [{"name": "full_name", "label": "Naam", "type": "text", "required": True},
+                     {"name": "remarks", "label": "Opmerkingen", "type": "text", "required": False}]}
+RULE = {"name": "Approve on signing", "trigger": "task.signed",
+        "conditions": [{"field": "task.phase", "op": "eq", "value": "Waiting for approval"}],
+        "actions": [{"type": "set_phase", "phase": "Approved"}]}
 
 
 @dataclass
@@ -38,31 +43,33 @@ def _staff_key(env: dict[str, str]) -> str:
 
 def seed_demo(env: dict[str, str], ports: dict[str, int]) -> Demo:
     key = _staff_key(env)
-    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(headers={"Authorization": f"Bearer {key}"}, timeout=10) as http:
+        def call(method: str, service: str, path: str, **kw) -> dict:
+            r = http.request(method, f"http://127.0.0.1:{ports[service]}{path}", **kw)
+            r.raise_for_status()
+            return r.json()
 
-    def post(service: str, path: str, body: dict, idem: str | None = None) -> dict:
-        h = {**headers, **({"Idempotency-Key": idem} if idem else {})}
-        r = httpx.post(f"http://127.0.0.1:{ports[service]}{path}", json=body, headers=h, timeout=10)
-        r.raise_for_status()
-        return r.json()
-
-    contact = post("tasks", "/v1/contacts", {"name": "Jan de Vries", "email": "jan@example.nl",
-                                             "company": "Bakkerij De Vries", "language": "nl"}, "demo-contact")
-    task = post("tasks", "/v1/tasks", {
-        "title": "Onderhoud ovens april", "phase": "Waiting for approval", "contact_id": contact["id"],
-        "description": "Jaarlijks onderhoud van beide ovens uitgevoerd; thermostaat vervangen.",
-    }, "demo-task")
-    post("tasks", f"/v1/tasks/{task['id']}/actions", {
-        "contact_id": contact["id"], "kind": "sign_task",
-        "message": "Wilt u het uitgevoerde onderhoud goedkeuren?",
-        "fields": [{"name": "full_name", "label": "Naam", "type": "text", "required": True},
-                   {"name": "remarks", "label": "Opmerkingen", "type": "text", "required": False}],
-    }, "demo-action")
-    rules = httpx.get(f"http://127.0.0.1:{ports['automation']}/v1/rules", headers=headers, timeout=10)
-    if rules.status_code == 200 and not any(r.get("name") == RULE["name"] for r in _items(rules.json())):
-        post("automation", "/v1/rules", RULE)
-    link = post("tasks", f"/v1/contacts/{contact['id']}/portal-links", {})
+        contacts = call("GET", "tasks", "/v1/contacts", params={"email": CONTACT["email"]})["items"]
+        contact = contacts[0] if contacts else call("POST", "tasks", "/v1/contacts", json=CONTACT)
+        tasks = [t for t in call("GET", "tasks", "/v1/tasks", params={"contact_id": contact["id"]})["items"]
+                 if t["title"] == TASK["title"]]
+        task = tasks[0] if tasks else call("POST", "tasks", "/v1/tasks", json={**TASK, "contact_id": contact["id"]})
+        if not any(a["status"] == "open" for a in task.get("actions", [])) and task["phase"] == TASK["phase"]:
+            call("POST", "tasks", f"/v1/tasks/{task['id']}/actions", json={**ACTION, "contact_id": contact["id"]})
+        _wait_until_known(http, f"http://127.0.0.1:{ports['automation']}/v1/rules")
+        if not any(r["name"] == RULE["name"] for r in _items(call("GET", "automation", "/v1/rules"))):
+            call("POST", "automation", "/v1/rules", json=RULE)
+        link = call("POST", "tasks", f"/v1/contacts/{contact['id']}/portal-links")
     return Demo(staff_key=key, task_id=task["id"], portal_link=link["url"])
+
+
+def _wait_until_known(http: httpx.Client, url: str, deadline_s: float = 30) -> None:
+    """Services other than tasks learn a new staff key from tasks' events, moments later."""
+    deadline = time.monotonic() + deadline_s
+    while http.get(url).status_code == 401:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not accept the demo staff key within {deadline_s:.0f}s")
+        time.sleep(0.2)
 
 
 def _items(body) -> list[dict]:
