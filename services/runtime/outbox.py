@@ -84,15 +84,24 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         batch = await self.outbox.pending()
         OUTBOX_PENDING.set(len(batch))
+        if not batch:
+            return 0
+        # Hand the whole batch to the producer in order (one partition keeps its order), then wait
+        # for every acknowledgement before marking any of it published.
+        confirmations = []
         for doc in batch:
             token = context.attach(propagate.extract(doc["headers"]))
             try:
-                await self.broker.publish(
+                confirmations.append(await self.broker.publish(
                     doc["value"].encode(), doc["topic"], key=doc["key"].encode(),
                     headers={**doc["headers"], "type": doc["type"], "content-type": "application/json"},
-                )
+                    no_confirm=True,
+                ))
             finally:
                 context.detach(token)
-            await self.outbox.messages.update_one({"_id": doc["_id"]}, {"$set": {"published_at": utcnow()}})
+        await asyncio.gather(*confirmations)
+        await self.outbox.messages.update_many({"_id": {"$in": [d["_id"] for d in batch]}},
+                                               {"$set": {"published_at": utcnow()}})
+        for doc in batch:
             PUBLISHED.labels(doc["topic"]).inc()
         return len(batch)
