@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 KAFKA_CP := deploy/local/kafka/target/dependency/.complete
 
-.PHONY: run test test-unit test-integration test-e2e bench install kafka browser lock schemas clean
+.PHONY: run test test-unit test-integration test-e2e bench install kafka system-packages lock schemas clean
 
 PORTAL_VENDOR := services/portal/static/vendor/signature_pad.umd.min.js
 
@@ -23,11 +23,16 @@ $(PORTAL_VENDOR): services/portal/web/package-lock.json
 	mkdir -p $(dir $@)
 	cp services/portal/web/node_modules/signature_pad/dist/signature_pad.umd.min.js $@
 
-# Debian's Chromium for the browser tests (Playwright drives the system executable).
-browser:
-	@command -v chromium >/dev/null || { \
+# Debian packages the tests drive: Chromium (Playwright uses the system executable), poppler-utils
+# (pdfsig, an independent seal validator; pdftocairo) and qpdf (structural PDF checks).
+DEBIAN_PACKAGES := chromium poppler-utils qpdf
+system-packages:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  echo "installing Debian packages:$$missing"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 # The broker's jars, resolved by Maven and cached in its local repository (~/.m2).
 kafka: $(KAFKA_CP)
@@ -39,16 +44,16 @@ $(KAFKA_CP): deploy/local/kafka/pom.xml
 run: install kafka
 	$(PY) -m deploy.local.run
 
-test: install kafka browser
+test: install kafka system-packages
 	$(PY) -m pytest -q -p no:cacheprovider
 
-test-unit: install
+test-unit: install system-packages
 	$(PY) -m pytest -q -m unit
 
 test-integration: install kafka
 	$(PY) -m pytest -q -m integration
 
-test-e2e: install kafka browser
+test-e2e: install kafka system-packages
 	$(PY) -m pytest -q -m e2e
 
 bench: install kafka
