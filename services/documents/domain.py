@@ -86,9 +86,9 @@ def next_version_number(current_count: int) -> int:
     return current_count + 1
 
 
-def stamped_version_id(signed_event_id: str) -> str:
+def stamped_version_id(tenant_id: str, action_id: str) -> str:
     """Deterministic, so a retried or redelivered signing stores its stamped PDF under one id."""
-    return hashlib.sha256(f"stamped:{signed_event_id}".encode()).hexdigest()[:32]
+    return hashlib.sha256(f"stamped:{tenant_id}:{action_id}".encode()).hexdigest()[:32]
 
 
 def format_field_value(value: str | bool | None, language: str) -> str:

@@ -126,8 +126,8 @@ class DocumentHandlers:
     async def stamp_signed_document(self, event: DocumentSigned, session: Session) -> None:
         """Draw the signature, name, date and fields at the document's tags (or on an added page)."""
         p = event.payload
-        if await self.store.stamped_for(event.event_id, session) is not None:
-            return
+        if await self.store.stamped_for(event.tenant_id, p.action_id, session) is not None:
+            return  # one stamped version per signed action, however often it is announced
         source = await self.store.version(event.tenant_id, p.document_id, p.document_version_id, session)
         document = await self.store.document(event.tenant_id, p.document_id, session)
         if source is None or document is None:
@@ -149,9 +149,10 @@ class DocumentHandlers:
             stamped = await asyncio.to_thread(stamp_pdf, data, source.placeholders, stamp)
         except Exception as exc:  # a PDF that opened on upload but cannot be stamped will never be
             raise PermanentFailure(f"cannot stamp version {source.version_id}: {exc!r}") from exc
-        version_id = domain.stamped_version_id(event.event_id)
-        digest = sha256(stamped.pdf)
-        await self.store.put_pdf(version_id, stamped.pdf, event.tenant_id, digest)
+        version_id = domain.stamped_version_id(event.tenant_id, p.action_id)
+        await self.store.put_pdf(version_id, stamped.pdf, event.tenant_id, sha256(stamped.pdf))
+        # A retried transaction may find the bytes of an earlier attempt stored: describe those.
+        digest = sha256(await self.store.get_pdf(version_id) or stamped.pdf)
         # The timelines show the signed page right away: render it now rather than on their first read.
         png = await asyncio.to_thread(render_page_png, stamped.pdf, stamped.signed_page)
         await self.store.save_preview(version_id, stamped.signed_page, png)

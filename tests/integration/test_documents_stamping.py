@@ -36,6 +36,11 @@ async def stamped_event(bootstrap: str, signed_event_id: str) -> dict | None:
     return None
 
 
+async def dead_lettered(bootstrap: str, event_id: str) -> list[dict]:
+    return [h for body, h in await read_all(bootstrap, f"{PORTAL_EVENTS}.dlq")
+            if body.get("event_id") == event_id and h.get("group") == "akkoord.documents"]
+
+
 async def test_a_signed_document_is_stamped_at_its_tags_once_and_announced(infra, documents):
     tenant_id, key = await a_tenant_with_staff_key(infra.kafka_bootstrap, documents.url, "/v1/documents")
     png = a_signature_png()
@@ -43,11 +48,19 @@ async def test_a_signed_document_is_stamped_at_its_tags_once_and_announced(infra
         document_id, version = await upload(client, key, a_pdf("Work order 7", "Name: {{signer_name}}",
                                                                "Signature: {{signature}}"))
         with serving_signature(png) as image_url:
-            # given the customer signed that version, and the event arrives twice
+            # given the customer signed that version, and the event arrives twice, plus once more as a
+            # copy with a new event id; a poison event on the same partition marks the end of them
             signed = a_document_signed(tenant_id, image_url, png, document_id, version["id"], version["digest"])
-            await publish(infra.kafka_bootstrap, PORTAL_EVENTS, signed, signed)
+            copy = signed.model_copy(update={"event_id": f"copy-{signed.event_id}"})
+            marker = signed.model_copy(update={"event_id": f"marker-{signed.event_id}", "payload": signed.payload
+                                               .model_copy(update={"document_id": "none", "action_id": "none"})})
+            await publish(infra.kafka_bootstrap, PORTAL_EVENTS, signed, signed, copy, marker)
             event = await eventually(lambda: stamped_event(infra.kafka_bootstrap, signed.event_id), timeout=40,
                                      what="document.stamped")
+            await eventually(lambda: dead_lettered(infra.kafka_bootstrap, marker.event_id), what="the marker")
+            announced = [b for b, _ in await read_all(infra.kafka_bootstrap, DOCUMENTS_EVENTS)
+                         if b["type"] == "document.stamped" and b["payload"]["action_id"] == signed.payload.action_id]
+            assert len(announced) == 1
 
         # then the stamped version is a new version of the document, exactly once
         p = event["payload"]
@@ -86,9 +99,6 @@ async def test_a_signing_of_an_unknown_document_goes_to_the_dead_letter_queue(in
     signed = a_document_signed(tenant_id, "http://127.0.0.1:9/none", png, "no-such-document", "no-version", "0" * 64)
     await publish(infra.kafka_bootstrap, PORTAL_EVENTS, signed)
 
-    async def dead_lettered():
-        return [h for body, h in await read_all(infra.kafka_bootstrap, f"{PORTAL_EVENTS}.dlq")
-                if body.get("event_id") == signed.event_id and h.get("group") == "akkoord.documents"]
-
-    (headers,) = await eventually(dead_lettered, timeout=30, what="the DLQ entry")
+    (headers,) = await eventually(lambda: dead_lettered(infra.kafka_bootstrap, signed.event_id), timeout=30,
+                                  what="the DLQ entry")
     assert "unknown document" in headers["error"]

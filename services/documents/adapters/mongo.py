@@ -29,9 +29,9 @@ class DocumentStore:
     async def ensure_indexes(self) -> None:
         await self.documents.create_index([("tenant_id", 1), ("updated_at", -1)])
         await self.versions.create_index([("tenant_id", 1), ("document_id", 1), ("version", 1)], unique=True)
-        # One stamped version per signing, however often the signed event is delivered.
-        await self.versions.create_index("signed_event_id", unique=True,
-                                         partialFilterExpression={"signed_event_id": {"$type": "string"}})
+        # One stamped version per signed action, however often the signed event is delivered.
+        await self.versions.create_index([("tenant_id", 1), ("action_id", 1)], unique=True,
+                                         partialFilterExpression={"action_id": {"$type": "string"}})
 
     # -- bytes --
 
@@ -99,8 +99,9 @@ class DocumentStore:
     async def mark_withdrawn(self, version_id: str, session: Session) -> None:
         await self.versions.update_one({"_id": version_id}, {"$set": {"withdrawn_at": utcnow()}}, session=session)
 
-    async def stamped_for(self, signed_event_id: str, session: Session | None = None) -> Version | None:
-        return _version(await self.versions.find_one({"signed_event_id": signed_event_id}, session=session))
+    async def stamped_for(self, tenant_id: str, action_id: str, session: Session | None = None) -> Version | None:
+        return _version(await self.versions.find_one({"tenant_id": tenant_id, "action_id": action_id},
+                                                     session=session))
 
     # -- previews, cached after the first render --
 
