@@ -7,9 +7,10 @@ from services.portal.entrypoints.timeline_view import present
 
 def test_a_signing_shows_the_filled_in_fields_in_dutch():
     item = present({"kind": "task.signed", "at": "2026-11-30T10:00:00+00:00", "summary": "Signed by Jan",
-                    "data": {"action_id": "a1", "fields": {"approved_by": "Jan", "remarks": None}}}, "nl")
+                    "data": {"action_id": "a1", "fields": {"approved_by": "Jan", "remarks": None}}}, "nl",
+                   {"a1": {"approved_by": "Goedgekeurd door"}})
     assert item.title == "U heeft ondertekend"
-    assert item.details == [("Approved by", "Jan")]
+    assert item.details == [("Goedgekeurd door", "Jan")]
 
 
 def test_a_phase_change_names_the_new_phase():

@@ -138,7 +138,8 @@ async def task_page(task_id: str, request: Request, portal: PortalDep, ctx: Opti
         task = await portal.queries.task(ctx, task_id)
     except NotFound:
         return not_found(ctx)
-    timeline = [present(entry, ctx.language) for entry in task["timeline"]]
+    labels = {a["id"]: {f["name"]: f["label"] for f in a.get("fields") or []} for a in task["actions"]}
+    timeline = [present(entry, ctx.language, labels) for entry in task["timeline"]]
     return render("task.html", ctx.language, ctx=ctx, task=task, timeline=timeline, done=done,
                   here=f"/tasks/{task_id}")
 

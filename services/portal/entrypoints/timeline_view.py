@@ -42,13 +42,14 @@ class Item:
     link: tuple[str, str] | None = None   # (portal URL, label)
 
 
-def _fields(data: dict) -> list[tuple[str, str]]:
+def _fields(data: dict, labels: dict[str, str]) -> list[tuple[str, str]]:
     values = data.get("fields") or {}
-    return [(name.replace("_", " ").capitalize(), "✓" if value is True else str(value))
+    return [(labels.get(name) or name.replace("_", " ").capitalize(), "✓" if value is True else str(value))
             for name, value in values.items() if value not in (None, "", False)]
 
 
-def present(entry: dict, language: str) -> Item:
+def present(entry: dict, language: str, field_labels: dict[str, dict[str, str]] | None = None) -> Item:
+    """`field_labels`: per action id, the labels the contact saw for each field name."""
     words = LABELS.get(language, LABELS["en"])
     kind, data = entry.get("kind", ""), entry.get("data") or {}
     action_id = data.get("action_id")
@@ -59,7 +60,7 @@ def present(entry: dict, language: str) -> Item:
             item.details.append(("", data["message"]))
     elif kind in ("task.signed", "document.signed"):
         item.title = words[kind]
-        item.details = _fields(data)
+        item.details = _fields(data, (field_labels or {}).get(action_id or "", {}))
     elif kind == "action.declined":
         item.title = words[kind]
         item.details = [(words["reason"], data.get("reason", ""))]

@@ -1,0 +1,102 @@
+"""The portal in a real browser (Debian's Chromium via Playwright) on a phone-sized screen, all services running."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import async_playwright
+
+from tests.support.waiting import eventually
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "portal"
+PHONE = {"width": 390, "height": 844}
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture
+async def browser():
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()
+
+
+async def a_signature_request(running, tenant, *, language: str, title: str) -> dict:
+    """Staff: a contact, a task waiting for approval, a sign_task request, and the contact's magic link."""
+    urls = {name: proc.url for name, proc in running.running.items()}
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {tenant['staff_key']}"}, timeout=10) as staff:
+        contact = (await staff.post(f"{urls['tasks']}/v1/contacts", json={
+            "name": "Jan de Vries", "email": "jan@example.nl", "language": language})).json()
+        task = (await staff.post(f"{urls['tasks']}/v1/tasks", json={
+            "title": title, "description": "Thermostaat vervangen", "phase": "Waiting for approval",
+            "contact_id": contact["id"]})).json()
+        action = (await staff.post(f"{urls['tasks']}/v1/tasks/{task['id']}/actions", json={
+            "contact_id": contact["id"], "kind": "sign_task",
+            "fields": [{"name": "full_name", "label": "Naam" if language == "nl" else "Name", "required": True}]})).json()
+        link = (await staff.post(f"{urls['tasks']}/v1/contacts/{contact['id']}/portal-links")).json()
+    return {"task": task, "action": action, "link": link["url"], "portal": urls["portal"]}
+
+
+async def test_a_customer_signs_with_a_typed_name_using_only_the_keyboard_on_a_phone(running, tenant, browser):
+    given = await a_signature_request(running, tenant, language="nl", title="Onderhoud ovens")
+    page = await browser.new_page(viewport=PHONE)
+
+    # Given the customer opened the magic link and the request reached the portal
+    await page.goto(given["link"])
+
+    async def open_action_shown():
+        await page.goto(given["portal"] + "/")
+        return await page.locator(f'a[href="/actions/{given["action"]["id"]}/sign"]').count() == 1
+    await eventually(open_action_shown, what="the open action on My tasks", interval=0.5)
+    assert await page.locator("h1").inner_text() == "Mijn taken"
+    await page.screenshot(path=str(ARTIFACTS / "my-tasks-nl.png"), full_page=True)
+
+    # When they sign with the keyboard alone: fields, typed name, consent, Enter
+    await page.click(f'a[href="/actions/{given["action"]["id"]}/sign"]')
+    await page.focus("#f-full_name")
+    await page.keyboard.type("Jan de Vries")
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.id") == "typed_name"
+    await page.keyboard.type("Jan de Vries")
+    await page.focus("#consent")
+    await page.keyboard.press("Space")
+    await page.screenshot(path=str(ARTIFACTS / "sign-nl.png"), full_page=True)
+    await page.keyboard.press("Enter")
+
+    # Then the task page confirms it and the portal timeline shows the signing
+    await page.wait_for_url(f"**/tasks/{given['task']['id']}?done=signed")
+    assert "Uw handtekening is vastgelegd" in await page.inner_text("main")
+
+    async def signing_in_timeline():
+        await page.reload()
+        return "U heeft ondertekend" in await page.inner_text("main")
+    await eventually(signing_in_timeline, what="the signing in the portal timeline", interval=0.5)
+    await page.screenshot(path=str(ARTIFACTS / "signed-nl.png"), full_page=True)
+
+
+async def test_a_customer_declines_in_english_and_sees_it_in_the_timeline(running, tenant, browser):
+    given = await a_signature_request(running, tenant, language="en", title="Oven maintenance")
+    page = await browser.new_page(viewport=PHONE)
+    await page.goto(given["link"])
+    decline = f'a[href="/actions/{given["action"]["id"]}/decline"]'
+
+    async def open_action_shown():
+        await page.goto(given["portal"] + "/")
+        return await page.locator(decline).count() == 1
+    await eventually(open_action_shown, what="the open action on My tasks", interval=0.5)
+
+    await page.click(decline)
+    await page.click("main button[type=submit]")  # no reason yet
+    assert "Please tell us why you decline." in await page.inner_text("#reason-error")
+    await page.fill("#reason", "The oven is still cold")
+    await page.click("main button[type=submit]")
+    await page.wait_for_url(f"**/tasks/{given['task']['id']}?done=declined")
+
+    async def declined_in_timeline():
+        await page.reload()
+        return "The oven is still cold" in await page.inner_text("main")
+    await eventually(declined_in_timeline, what="the decline in the portal timeline", interval=0.5)
+    await page.screenshot(path=str(ARTIFACTS / "declined-en.png"), full_page=True)
