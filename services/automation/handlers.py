@@ -139,4 +139,7 @@ class Automation:
 
     async def on_phase_changed(self, event: Envelope, session: Session) -> None:
         await self.learn(event, session)
+        if isinstance(event, m.TaskPhaseChanged) and event.payload.rule_id and event.causation_id:
+            # Tasks applied a rule's command (compare-and-set held); a command it refused leaves no mark.
+            await self.store.mark_applied(event.tenant_id, event.causation_id, event.event_id, session)
         await self.react(event, session)

@@ -184,3 +184,24 @@ async def test_a_redelivered_signing_runs_the_rule_once(world):
 async def _with_cause(world, task: str, cause: str) -> list[dict] | None:
     commands = await commands_for(world, task)
     return commands if any(c["causation_id"] == cause for c in commands) else None
+
+
+async def test_a_run_shows_when_tasks_applied_its_phase_change(world):
+    # Given the seed rule sent its command for a signed task
+    rule = await create_rule(world, SEED_RULE)
+    task = new_id()
+    await publish(world.bootstrap, TASKS_EVENTS, ev.task_created(world.tenant, task, phase="Waiting for approval"))
+    await publish(world.bootstrap, PORTAL_EVENTS, ev.task_signed(world.tenant, task, "a1", JAN))
+    [command] = await eventually(lambda: commands_for(world, task), what="a task.change_phase command")
+    # When tasks applies it (its task.phase_changed is caused by the command and names the rule)
+    applied = ev.phase_changed(world.tenant, task, "Waiting for approval", "Approved", rule_name=rule["name"], depth=1)
+    applied = applied.model_copy(update={"causation_id": command["event_id"],
+                                         "payload": applied.payload.model_copy(update={"rule_id": rule["id"]})})
+    await publish(world.bootstrap, TASKS_EVENTS, applied)
+
+    # Then the run shows the phase change that followed
+    async def marked():
+        runs = (await world.client.get(f"/v1/rules/{rule['id']}/runs")).json()["runs"]
+        return runs[0].get("applied") if runs else None
+
+    assert await eventually(marked, what="the run marked applied") == {command["event_id"]: applied.event_id}

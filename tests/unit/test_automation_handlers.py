@@ -39,6 +39,11 @@ class FakeRules:
     async def record_run(self, run, session):
         self.runs.append(run)
 
+    async def mark_applied(self, tenant_id, command_id, applied_by, session):
+        for run in self.runs:
+            if any(sent.get("event_id") == command_id for sent in run["sent"]):
+                run.setdefault("applied", {})[command_id] = applied_by
+
 
 class FakeOutbox:
     def __init__(self):

@@ -56,6 +56,11 @@ class RuleStore:
     async def record_run(self, run: dict[str, Any], session: Session) -> None:
         await self.runs.insert_one(run, session=session)
 
+    async def mark_applied(self, tenant_id: str, command_id: str, applied_by: str, session: Session) -> None:
+        """Tasks applied the command `command_id`: its run shows the phase change that followed."""
+        await self.runs.update_one({"tenant_id": tenant_id, "sent.event_id": command_id},
+                                   {"$set": {f"applied.{command_id}": applied_by}}, session=session)
+
     async def runs_of(self, tenant_id: str, *, rule_id: str | None = None, task_id: str | None = None,
                       limit: int = 50) -> list[dict]:
         query: dict[str, Any] = {"tenant_id": tenant_id}
