@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import logging
 from dataclasses import dataclass
 
 from contracts import Actor, new_id, utcnow
@@ -25,7 +24,6 @@ from services.documents.domain import Document, Version
 from services.runtime.mongo import Session
 from services.runtime.outbox import Outbox
 
-log = logging.getLogger(__name__)
 
 
 def sha256(data: bytes) -> str:
