@@ -25,7 +25,6 @@ from services.runtime.mongo import Session
 from services.runtime.outbox import Outbox
 
 
-
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
