@@ -104,6 +104,12 @@ def require_consent(consent: bool) -> None:
                       errors=[{"field": "consent", "message": "consent is required"}])
 
 
+def ensure_consent_current(presented_version: str | None) -> None:
+    """A signer agrees to the consent text they were shown; if it changed since, they must see the new one."""
+    if presented_version and presented_version != CONSENT_VERSION:
+        raise Conflict("The consent text changed, please review it again.", code="consent_changed")
+
+
 def decode_signature_image(encoded: str | None, max_bytes: int) -> tuple[bytes, str]:
     """Base64 → bytes, refused when empty, too large, or not a PNG/JPEG by its magic bytes."""
 

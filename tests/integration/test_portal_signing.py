@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import httpx
 
-from contracts.messages import TaskActionCancelled
-from contracts.topics import TASKS_EVENTS
+from contracts.messages import DocumentStamped, SignatureSealed, TaskActionCancelled
+from contracts.topics import DOCUMENTS_EVENTS, SIGNING_EVENTS, TASKS_EVENTS
 from services.runtime.config import DEV_SECRET
 from tests.integration.portal_steps import (
     blank_png, csrf, given_open_action, link_token, open_actions, portal, portal_events, sign_body, signed_in,
@@ -188,3 +188,29 @@ async def test_a_blank_drawing_is_refused(infra, portal):
                                      json=sign_body(signature={"kind": "drawn", "png_base64": blank_png()}))
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "signature"
+
+
+async def test_signed_artefacts_announced_by_documents_and_signing_are_offered_through_the_portal(infra, portal):
+    given = await given_open_action(infra)
+    async with signed_in(portal, given["tenant_id"], given["contact_id"]) as client:
+        await eventually(lambda: open_actions(client), what="the open action")
+        assert (await client.post(f"/api/v1/actions/{given['action_id']}/signature", json=sign_body(),
+                                  headers=await csrf(client))).status_code == 201
+        common = {"tenant_id": given["tenant_id"], "task_id": given["task_id"]}
+        await publish(infra.kafka_bootstrap, DOCUMENTS_EVENTS, DocumentStamped(**common, payload={
+            "document_id": "d1", "action_id": given["action_id"], "source_version_id": "v1", "version_id": "v2",
+            "digest": "f" * 64, "signed_event_id": "e1",
+            "pdf_url": "http://127.0.0.1:8003/internal/v1/documents/d1/versions/v2/pdf",
+            "preview_url": "http://attacker.example/steal"}))
+        await publish(infra.kafka_bootstrap, SIGNING_EVENTS, SignatureSealed(**common, payload={
+            "evidence_id": "ev1", "action_id": given["action_id"], "kind": "approval_certificate",
+            "pdf_id": "p1", "digest": "f" * 64, "pdf_url": "http://127.0.0.1:8002/internal/v1/sealed-pdfs/p1"}))
+
+        async def downloads():
+            action = (await client.get(f"/api/v1/actions/{given['action_id']}")).json()
+            return action["downloads"] if len(action["downloads"]) == 3 else None
+        offered = await eventually(downloads, what="the artefacts in the read model")
+        assert offered["approval_certificate"] == f"/actions/{given['action_id']}/sealed/approval_certificate.pdf"
+        # Neither service runs at those addresses here, and a foreign address is never fetched: a 404, not a 500.
+        for path in offered.values():
+            assert (await client.get(path)).status_code == 404

@@ -110,3 +110,10 @@ def test_the_domain_imports_only_the_standard_library_pydantic_and_contracts():
     roots |= {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     assert roots <= {"__future__", "base64", "binascii", "hashlib", "hmac", "dataclasses", "datetime",
                      "pydantic", "contracts"}
+
+
+def test_a_changed_consent_text_must_be_read_again():
+    with pytest.raises(Conflict, match="consent text changed"):
+        domain.ensure_consent_current("1999-old")
+    domain.ensure_consent_current(domain.CONSENT_VERSION)
+    domain.ensure_consent_current(None)

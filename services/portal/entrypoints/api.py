@@ -30,6 +30,7 @@ class SignRequest(BaseModel):
     signature: SignatureIn
     consent: bool = False
     document_digest: str | None = None
+    consent_version: str | None = Field(None, description="The consent version shown (from GET /api/v1/session)")
 
 
 class SignResponse(BaseModel):
@@ -73,6 +74,7 @@ async def sign_action(action_id: str, body: SignRequest, ctx: CsrfSessionDep, po
     signed = await portal.signing.sign(ctx, action_id, Submission(
         fields=body.fields, signature_kind=body.signature.kind, png_base64=body.signature.png_base64,
         typed_name=body.signature.typed_name, consent=body.consent, document_digest=body.document_digest,
+        consent_version=body.consent_version,
     ), client)
     response.headers["Location"] = f"/api/v1/actions/{action_id}"
     return SignResponse(**signed.__dict__)

@@ -215,7 +215,8 @@ async def sign_submit(action_id: str, request: Request, portal: PortalDep, ctx: 
     uploaded = await _uploaded_image(form.get("signature_file"), portal.settings.max_signature_bytes)
     submission = Submission(fields=values, signature_kind="uploaded" if uploaded else "typed", png_base64=uploaded,
                             typed_name=str(form.get("typed_name") or ""), consent=form.get("consent") == "yes",
-                            document_digest=str(form.get("document_digest") or "") or None)
+                            document_digest=str(form.get("document_digest") or "") or None,
+                            consent_version=str(form.get("consent_version") or "") or None)
     try:
         await portal.signing.sign(ctx, action_id, submission, client)
     except Invalid as exc:
@@ -224,8 +225,8 @@ async def sign_submit(action_id: str, request: Request, portal: PortalDep, ctx: 
         return await _sign_form(portal, ctx, action, task, 422, errors, values)
     except Conflict as exc:
         t = i18n.messages(ctx.language)
-        key = {"already_signed": "already_signed", "document_changed": "document_changed"}.get(
-            exc.extra.get("code"), "not_open")
+        key = {"already_signed": "already_signed", "document_changed": "document_changed",
+               "consent_changed": "consent_changed"}.get(exc.extra.get("code"), "not_open")
         return await _sign_form(portal, ctx, action, task, 409, problem=t[key])
     except NotFound:
         return not_found(ctx)

@@ -11,9 +11,16 @@ ACTION_KEYS = ("action_id", "kind", "status", "fields", "document_id", "document
                "message", "expires_at", "requested_at", "closed_at")
 
 
+ARTEFACT_PATHS = {"signed_page": "signed-page.png", "signed_document": "signed-document.pdf",
+                  "approval_certificate": "sealed/approval_certificate.pdf",
+                  "sealed_document": "sealed/sealed_document.pdf"}
+
+
 def action_view(action: dict) -> dict:
     view = {k: action.get(k) for k in ACTION_KEYS}
-    return {"id": action["action_id"], "task_id": action["task_id"], **view}
+    downloads = {name: f"/actions/{action['action_id']}/{ARTEFACT_PATHS[name]}"
+                 for name in (action.get("artefacts") or {}) if name in ARTEFACT_PATHS}
+    return {"id": action["action_id"], "task_id": action["task_id"], **view, "downloads": downloads}
 
 
 def task_view(task: dict, actions: list[dict]) -> dict:

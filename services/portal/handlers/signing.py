@@ -29,6 +29,7 @@ class Submission:
     typed_name: str | None
     consent: bool
     document_digest: str | None = None
+    consent_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,8 @@ class Signing:
         raw, _ = domain.decode_signature_image(submission.png_base64, self.max_signature_bytes)
         return await asyncio.to_thread(images.normalise_signature, raw)
 
-    async def _origin(self, ctx: SessionContext, action: dict) -> tuple[Signer, TaskSnapshot, Actor, dict]:
+    async def _origin(self, ctx: SessionContext, action: dict) -> tuple[Signer, TaskSnapshot, dict]:
+        """Who signs, the task as the portal knows it, and the envelope fields continuing the request's story."""
         contact = await self.store.contact(ctx.tenant_id, ctx.contact_id) or {}
         task = await self.store.task(ctx.tenant_id, action["task_id"]) or {}
         signer = Signer(contact_id=ctx.contact_id, name=contact.get("name", ""), email=contact.get("email", ""))
@@ -81,11 +83,12 @@ class Signing:
                     "correlation_id": action.get("correlation_id") or new_id(),
                     "causation_id": action.get("requested_event_id"),
                     "causation_depth": action.get("causation_depth", 0)}
-        return signer, snapshot, actor, envelope
+        return signer, snapshot, envelope
 
     async def sign(self, ctx: SessionContext, action_id: str, submission: Submission, client: Client) -> Signed:
         action = domain.ensure_actionable(await self.store.action(ctx.tenant_id, action_id), ctx)
         domain.ensure_document_unchanged(action, submission.document_digest)
+        domain.ensure_consent_current(submission.consent_version)
         # Every problem with the submission at once, so a form can show them all together.
         errors: list[dict] = []
         fields = await _collect(errors, domain.clean_fields,
@@ -94,7 +97,7 @@ class Signing:
         image = await _collect(errors, self._image, submission)
         if errors:
             raise Invalid("; ".join(e["message"] for e in errors), errors=errors)
-        signer, task, _, envelope = await self._origin(ctx, action)
+        signer, task, envelope = await self._origin(ctx, action)
 
         signature_id, now = new_id(), utcnow()
         ref = SignatureRef(signature_id=signature_id, kind=submission.signature_kind,
@@ -134,7 +137,7 @@ class Signing:
     async def decline(self, ctx: SessionContext, action_id: str, reason: str | None, client: Client) -> str:
         action = domain.ensure_actionable(await self.store.action(ctx.tenant_id, action_id), ctx)
         text = domain.clean_reason(reason)
-        _, _, _, envelope = await self._origin(ctx, action)
+        _, _, envelope = await self._origin(ctx, action)
         now = utcnow()
         message = ActionDeclined(**envelope, payload=dict(
             action_id=action_id, contact_id=ctx.contact_id, kind=action["kind"], reason=text, declined_at=now))
