@@ -50,6 +50,7 @@ def build_app(settings: Settings) -> FastAPI:
                      routers=[api.router, api.internal, files.router, pages.router, verify.router],
                      consumers=consumers(ReadModel(store)))
     app.state.portal = portal
+    pages.configure(settings.display_timezone)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SecurityHeaders)
 

@@ -14,6 +14,8 @@ class Settings(ServiceSettings):
     # Shared with tasks, which signs the magic links this service redeems.
     portal_link_secret: str = Field(DEV_SECRET, validation_alias="AKKOORD_PORTAL_LINK_SECRET", repr=False)
     session_hours: int = 12
+    # Pages show times in this zone (stored times are UTC); most customers are in the Netherlands.
+    display_timezone: str = "Europe/Amsterdam"
     max_signature_bytes: int = 512 * 1024
     timeline_timeout_seconds: float = 3.0
     # In-process token buckets (per replica): requests allowed in a burst, and refilled per minute.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone, tzinfo
 
 LANGUAGES = ("nl", "en")
 
@@ -190,8 +190,8 @@ def messages(language: str) -> dict[str, str]:
     return MESSAGES[language_of(language)]
 
 
-def format_datetime(value: datetime | str | None, language: str) -> str:
-    """A date in the contact's locale: '30 november 2026 14:05' / '30 November 2026, 14:05' (UTC)."""
+def format_datetime(value: datetime | str | None, language: str, zone: tzinfo = timezone.utc) -> str:
+    """A moment in the contact's locale and the portal's display zone: '30 november 2026 15:05 CET'."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -199,6 +199,9 @@ def format_datetime(value: datetime | str | None, language: str) -> str:
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return value
-    month = MONTHS[language_of(language)][value.month - 1]
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    local = value.astimezone(zone)
+    month = MONTHS[language_of(language)][local.month - 1]
     sep = "," if language == "en" else ""
-    return f"{value.day} {month} {value.year}{sep} {value:%H:%M} UTC"
+    return f"{local.day} {month} {local.year}{sep} {local:%H:%M} {local.tzname()}"

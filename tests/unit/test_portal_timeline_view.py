@@ -1,8 +1,11 @@
-"""Portal timeline entries as the task page shows them: named per kind, in the contact's language."""
+"""Portal timeline entries and times as the task page shows them: in the contact's language."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from services.portal.entrypoints.timeline_view import present
+from services.portal.i18n import format_datetime
 
 
 def test_a_signing_shows_the_filled_in_fields_in_dutch():
@@ -30,3 +33,9 @@ def test_artefacts_are_linked_through_the_portal_never_by_their_internal_address
 
 def test_an_unknown_kind_falls_back_to_the_timelines_summary():
     assert present({"kind": "something.new", "summary": "Something new"}, "nl").title == "Something new"
+
+
+def test_times_are_shown_in_the_contacts_words_and_the_display_zone():
+    at = "2026-11-30T14:05:00+00:00"
+    assert format_datetime(at, "nl", ZoneInfo("Europe/Amsterdam")) == "30 november 2026 15:05 CET"
+    assert format_datetime(at, "en") == "30 November 2026, 14:05 UTC"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+from datetime import timezone
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -27,11 +29,20 @@ templates = Environment(loader=FileSystemLoader(Path(__file__).parent.parent / "
                         autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
 
 
+templates.globals["display_zone"] = timezone.utc
+
+
+def configure(display_zone: str) -> None:
+    """Called once by bootstrap: the zone in which pages show times (the contact's locale sets the words)."""
+    templates.globals["display_zone"] = ZoneInfo(display_zone)
+
+
 def render(name: str, language: str, status: int = 200, ctx: SessionContext | None = None, **values) -> HTMLResponse:
     lang = i18n.language_of(language)
+    zone = templates.globals["display_zone"]
     html = templates.get_template(name).render(
         t=i18n.messages(lang), lang=lang, session=ctx, csrf_token=ctx.csrf_token if ctx else "",
-        when=lambda v: i18n.format_datetime(v, lang), **values)
+        when=lambda v: i18n.format_datetime(v, lang, zone), **values)
     return HTMLResponse(html, status_code=status)
 
 
