@@ -23,6 +23,15 @@ class DocumentEvidence(BaseModel):
     digest_after: str | None = None
 
 
+class TimelineAnchor(BaseModel):
+    """The head of the task's hash-chained staff timeline when the seal was made: the evidence and the
+    timeline vouch for each other, and neither can be rewritten alone."""
+
+    audience: str = "staff"
+    seq: int
+    hash: str
+
+
 class EvidenceRecord(BaseModel):
     evidence_id: str
     tenant_id: str
@@ -44,6 +53,7 @@ class EvidenceRecord(BaseModel):
     task: TaskSnapshot
     language: str = "nl"
     document: DocumentEvidence | None = None
+    timeline_anchor: TimelineAnchor | None = None
     recorded_at: datetime
 
 

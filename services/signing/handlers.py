@@ -22,7 +22,7 @@ from services.signing.adapters.keys import SealKeys
 from services.signing.adapters.mongo import EvidenceStore, SealedPdf
 from services.signing.adapters.seal import SealCheck, check_pdf, seal_pdf
 from services.signing.config import Settings
-from services.signing.domain import EvidenceRecord, SealKind, evidence_from_signed, seal_id_for
+from services.signing.domain import EvidenceRecord, SealKind, TimelineAnchor, evidence_from_signed, seal_id_for
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,7 @@ class SigningHandlers:
         pdf_id = seal_id_for(evidence.evidence_id, "approval_certificate")
         if await self.store.sealed_pdf(event.tenant_id, pdf_id, session) is not None:
             return
+        evidence = await self._anchored(evidence, session)
 
         async def build() -> bytes:
             image = await self.fetcher.get(evidence.signature.image_url)
@@ -83,6 +84,7 @@ class SigningHandlers:
         pdf_id = seal_id_for(evidence.evidence_id, "sealed_document")
         if await self.store.sealed_pdf(event.tenant_id, pdf_id, session) is not None:
             return
+        evidence = await self._anchored(evidence, session)
 
         async def build() -> bytes:
             stamped = await self.fetcher.get(p.pdf_url)
@@ -101,6 +103,20 @@ class SigningHandlers:
                                            self.settings.seal_tsa_url)
 
         await self._store_seal(event, evidence, "sealed_document", pdf_id, build, session)
+
+    async def _anchored(self, evidence: EvidenceRecord, session: Session) -> EvidenceRecord:
+        """Anchor the task's timeline head in the evidence, when the timeline answers (best effort)."""
+        if evidence.timeline_anchor is not None or not evidence.task_id:
+            return evidence
+        url = (f"{self.settings.timeline_url}/internal/v1/tasks/{evidence.task_id}/timeline/head"
+               f"?tenant_id={evidence.tenant_id}")
+        found = await self.fetcher.get_json_or_none(url)
+        head = (found or {}).get("heads", {}).get("staff") or {}
+        if not head.get("hash"):
+            return evidence
+        anchor = TimelineAnchor(seq=int(head.get("seq", 0)), hash=str(head["hash"]))
+        await self.store.set_anchor(evidence.tenant_id, evidence.evidence_id, anchor, session)
+        return evidence.model_copy(update={"timeline_anchor": anchor})
 
     async def _store_seal(self, event, evidence: EvidenceRecord, kind: SealKind, pdf_id: str, build,
                           session: Session) -> None:

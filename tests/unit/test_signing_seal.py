@@ -128,3 +128,12 @@ def test_production_key_material_loads_from_a_pkcs12_file(tmp_path):
     sealed = seal_pdf(approval_certificate(an_evidence_record(), None), loaded, "evidence-9")
     check = check_pdf(sealed, loaded, {loaded.fingerprint})
     assert check.akkoord_seal and check.valid and check.evidence_id == "evidence-9"
+
+
+def test_the_certificate_names_the_timeline_head_it_is_anchored_to():
+    from services.signing.domain import TimelineAnchor
+
+    evidence = an_evidence_record().model_copy(update={"timeline_anchor": TimelineAnchor(seq=7, hash="9f" * 32)})
+    document = pdfium.PdfDocument(approval_certificate(evidence, None))
+    text = "".join("".join(document[i].get_textpage().get_text_bounded().split()) for i in range(len(document)))
+    assert "#7" in text and "9f" * 32 in text

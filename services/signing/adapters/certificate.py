@@ -77,6 +77,9 @@ def _signature_and_evidence(evidence: EvidenceRecord, signature_png: bytes | Non
                  ("Document SHA-256 as signed", evidence.document.digest_before)]
         if evidence.document.digest_after:
             rows.append(("Document SHA-256 after stamping", evidence.document.digest_after))
+    if evidence.timeline_anchor is not None:
+        anchor = evidence.timeline_anchor
+        rows.append((f"Timeline ({anchor.audience}) head", f"#{anchor.seq} {anchor.hash}"))
     rows += [("Evidence record", evidence.evidence_id), ("Signed event", evidence.signed_event_id)]
     story += [Paragraph("Evidence", _STYLES["Heading3"]), _table(rows)]
     return story

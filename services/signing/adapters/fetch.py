@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import logging
+
 import httpx
 
 from contracts.errors import PermanentFailure
 
+log = logging.getLogger(__name__)
 MAX_BYTES = 50 * 1024 * 1024
 
 
@@ -31,3 +34,13 @@ class InternalFetcher:
         if len(response.content) > MAX_BYTES:
             raise PermanentFailure(f"{url} is larger than {MAX_BYTES} bytes")
         return response.content
+
+    async def get_json_or_none(self, url: str) -> dict | None:
+        """A best-effort JSON read: None when the service is away or says no."""
+        try:
+            async with httpx.AsyncClient(timeout=min(self.timeout, 5.0)) as client:
+                response = await client.get(url, headers={"X-Internal-Token": self.internal_token})
+            return response.json() if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError) as exc:
+            log.info("no answer from %s: %r", url, exc)
+            return None

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from pymongo.errors import DuplicateKeyError
 
 from services.runtime.mongo import Session
-from services.signing.domain import DocumentEvidence, EvidenceRecord, SealKind
+from services.signing.domain import DocumentEvidence, EvidenceRecord, SealKind, TimelineAnchor
 
 
 class SealedPdf(BaseModel):
@@ -69,6 +69,10 @@ class EvidenceStore:
     async def set_stamped(self, tenant_id: str, evidence_id: str, document: DocumentEvidence, session: Session) -> None:
         await self.evidence.update_one({"_id": evidence_id, "tenant_id": tenant_id},
                                        {"$set": {"document": document.model_dump()}}, session=session)
+
+    async def set_anchor(self, tenant_id: str, evidence_id: str, anchor: TimelineAnchor, session: Session) -> None:
+        await self.evidence.update_one({"_id": evidence_id, "tenant_id": tenant_id},
+                                       {"$set": {"timeline_anchor": anchor.model_dump()}}, session=session)
 
     # -- sealed PDFs --
 
