@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pyhanko.keys import load_certs_from_pemder_data, load_private_key_from_pemder_data
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -24,17 +25,28 @@ from services.signing.domain import evidence_id_from_reason, seal_reason
 FIELD_NAME = "AkkoordSeal"
 
 
-def seal_pdf(pdf: bytes, key: SealKey, evidence_id: str, tsa_url: str | None = None) -> bytes:
+# An ECDSA seal with its certificate chain takes ~1-3 KB; reserving room up front spares pyHanko a
+# trial signature to estimate it. A timestamp token's size is unknown, so then pyHanko estimates.
+RESERVED_BYTES = 16 * 1024
+
+
+@lru_cache(maxsize=4)
+def _signer(key: SealKey) -> signers.SimpleSigner:
     certs = list(load_certs_from_pemder_data(key.cert_pem))
-    signer = signers.SimpleSigner(signing_cert=certs[0],
-                                  signing_key=load_private_key_from_pemder_data(key.key_pem, passphrase=None),
-                                  cert_registry=SimpleCertificateStore.from_certs(certs))
+    return signers.SimpleSigner(signing_cert=certs[0],
+                                signing_key=load_private_key_from_pemder_data(key.key_pem, passphrase=None),
+                                cert_registry=SimpleCertificateStore.from_certs(certs))
+
+
+def seal_pdf(pdf: bytes, key: SealKey, evidence_id: str, tsa_url: str | None = None) -> bytes:
+    signer = _signer(key)
     meta = signers.PdfSignatureMetadata(
         field_name=FIELD_NAME, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
         reason=seal_reason(evidence_id), name="Akkoord", location="Akkoord")
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     timestamper = timestamps.HTTPTimeStamper(tsa_url) if tsa_url else None
-    out = signers.sign_pdf(writer, meta, signer=signer, timestamper=timestamper)
+    out = signers.sign_pdf(writer, meta, signer=signer, timestamper=timestamper,
+                           bytes_reserved=None if timestamper else RESERVED_BYTES)
     return out.getvalue()
 
 
