@@ -56,7 +56,7 @@ class Timeline:
             raise NotFound(f"task {task_id} not found")
         docs, next_cursor = await self.store.page(tenant_id, task_id, audience, kinds=kinds, cursor=cursor,
                                                   limit=limit)
-        return {"entries": [public(d) for d in docs], "next_cursor": next_cursor}
+        return {"entries": [public(d, staff_reader=True) for d in docs], "next_cursor": next_cursor}
 
     async def for_contact(self, tenant_id: str, task_id: str, contact_id: str, *, kinds: list[str] | None,
                           cursor: str | None, limit: int) -> dict:
@@ -66,7 +66,7 @@ class Timeline:
             raise NotFound(f"task {task_id} not found")
         docs, next_cursor = await self.store.page(tenant_id, task_id, "portal", kinds=kinds, contact_id=contact_id,
                                                   own_actions=own_actions, cursor=cursor, limit=limit)
-        return {"entries": [public(d) for d in docs], "next_cursor": next_cursor}
+        return {"entries": [public(d, staff_reader=False) for d in docs], "next_cursor": next_cursor}
 
     async def heads(self, tenant_id: str, task_id: str) -> dict:
         """The last link of each audience's chain: what another service anchors (e.g. in signing evidence)."""

@@ -135,13 +135,13 @@ class TimelineStore:
         return docs, head["hash"] if head else None
 
 
-def public(doc: dict) -> dict:
-    """An entry as the API shows it."""
+def public(doc: dict, *, staff_reader: bool) -> dict:
+    """An entry as the API shows it; ids that only make sense inside Akkoord are for staff readers."""
     at: datetime = doc["at"]
     out = {"id": doc["_id"], "kind": doc["kind"], "at": at.isoformat(), "audience": doc["audience"],
            "summary": doc["summary"], "actor": doc["actor"], "data": doc["data"], "seq": doc["seq"],
            "hash": doc["hash"]}
-    if doc["audience"] == "staff":
+    if staff_reader:
         out.update(contact_id=doc.get("contact_id"), action_id=doc.get("action_id"), event_id=doc["event_id"])
     else:
         out.update(action_id=doc.get("action_id"))
