@@ -6,7 +6,6 @@ database so that every replica and restart seals with the same certificate.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -117,12 +116,10 @@ class SealKeys:
         return SealKey(key_pem=doc["key_pem"].encode(), cert_pem=doc["cert_pem"].encode(), development=True)
 
     async def trusted_fingerprints(self) -> set[str]:
-        """Every certificate this deployment has sealed with (the current one, and a stored dev one)."""
+        """The certificates whose seals count as Akkoord's: the current one; in development also the
+        stored development one (never in production, even if a development database was reused)."""
         found = {self.key.fingerprint}
-        async for doc in self.collection.find({}, {"fingerprint": 1}):
-            found.add(doc["fingerprint"])
+        if self.settings.environment == "development":
+            async for doc in self.collection.find({}, {"fingerprint": 1}):
+                found.add(doc["fingerprint"])
         return found
-
-
-def fingerprint_of_der(der: bytes) -> str:
-    return hashlib.sha256(der).hexdigest()
