@@ -58,6 +58,10 @@ class Stack:
             "KAFKA_BOOTSTRAP_SERVERS": self.infra.kafka_bootstrap,
             "MONGODB_URI": self.infra.mongodb_uri,
             "TASKS_OPERATOR_KEY": TEST_OPERATOR_KEY,
+            # Every test reaches the shared portal from one loopback address; the per-client rate
+            # limits themselves are covered by their own tests.
+            "PORTAL_LOGIN_BURST": "100000", "PORTAL_LOGIN_PER_MINUTE": "100000",
+            "PORTAL_SIGNING_BURST": "100000", "PORTAL_SIGNING_PER_MINUTE": "100000",
             f"{name.upper()}_PORT": str(self.ports[name]),
             **{f"AKKOORD_{svc.upper()}_URL": f"http://127.0.0.1:{port}" for svc, port in self.ports.items()},
         }
