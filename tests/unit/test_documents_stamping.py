@@ -144,3 +144,13 @@ async def test_pdf_work_from_many_threads_at_once_is_safe():
     jobs += [asyncio.to_thread(render_page_png, source, n % 3 + 1) for n in range(6)]
     results = await asyncio.gather(*jobs)
     assert all(r.pages == 3 for r in results[:6]) and all(r.startswith(b"\x89PNG") for r in results[6:])
+
+
+def test_a_pdf_encrypted_with_an_empty_user_password_is_stamped():
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(template([(72, 300, "{{signer_name}}")]))))
+    writer.encrypt(user_password="", owner_password="owner-secret", algorithm="AES-256")
+    out = io.BytesIO()
+    writer.write(out)
+    source = out.getvalue()
+    stamped = stamp_pdf(source, inspect_pdf(source, max_pages=10).placeholders, stamp())
+    assert "Jan de Vries" in text_of(stamped.pdf)
