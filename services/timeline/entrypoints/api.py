@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 
 from services.runtime.staff_auth import CurrentStaff, InternalCaller
+from services.timeline.entrypoints.schemas import Heads, TimelinePage, Verification
 from services.timeline.handlers import Timeline
 
 
@@ -26,7 +27,8 @@ def _kinds(kind: list[str] | None) -> list[str] | None:
 staff = APIRouter(prefix="/v1/tasks", tags=["timeline"])
 
 
-@staff.get("/{task_id}/timeline", summary="A task's timeline for staff, newest first")
+@staff.get("/{task_id}/timeline", summary="A task's timeline for staff, newest first", response_model=TimelinePage,
+           response_model_exclude_none=False)
 async def staff_timeline(task_id: str, who: CurrentStaff, timeline: TimelineDep,
                          audience: Literal["staff", "portal"] = "staff", kind: Kinds = None,
                          cursor: str | None = None, limit: Limit = 50) -> dict:
@@ -34,7 +36,8 @@ async def staff_timeline(task_id: str, who: CurrentStaff, timeline: TimelineDep,
                                     limit=limit)
 
 
-@staff.get("/{task_id}/timeline/verify", summary="Re-compute the hash chain of a task's timelines")
+@staff.get("/{task_id}/timeline/verify", summary="Re-compute the hash chain of a task's timelines",
+           response_model=Verification)
 async def verify_timeline(task_id: str, who: CurrentStaff, timeline: TimelineDep) -> dict:
     return await timeline.verify(who.tenant_id, task_id)
 
@@ -42,13 +45,15 @@ async def verify_timeline(task_id: str, who: CurrentStaff, timeline: TimelineDep
 internal = APIRouter(prefix="/internal/v1/tasks", tags=["internal"], dependencies=[InternalCaller])
 
 
-@internal.get("/{task_id}/timeline", summary="A contact's portal timeline of a task, newest first")
+@internal.get("/{task_id}/timeline", summary="A contact's portal timeline of a task, newest first",
+              response_model=TimelinePage, response_model_exclude_unset=True)
 async def portal_timeline(task_id: str, tenant_id: str, contact_id: str, timeline: TimelineDep,
                           kind: Kinds = None, cursor: str | None = None, limit: Limit = 50) -> dict:
     return await timeline.for_contact(tenant_id, task_id, contact_id, kinds=_kinds(kind), cursor=cursor,
                                       limit=limit)
 
 
-@internal.get("/{task_id}/timeline/head", summary="The hash-chain heads of a task's timelines, to anchor elsewhere")
+@internal.get("/{task_id}/timeline/head", summary="The hash-chain heads of a task's timelines, to anchor elsewhere",
+              response_model=Heads)
 async def timeline_head(task_id: str, tenant_id: str, timeline: TimelineDep) -> dict:
     return await timeline.heads(tenant_id, task_id)
