@@ -41,6 +41,10 @@ def inspect_pdf(data: bytes, *, max_pages: int, max_inflated_bytes: int = 200 * 
             if pages > max_pages:
                 raise Invalid(f"The PDF has {pages} pages; at most {max_pages} are accepted.")
             return PdfFacts(pages=pages, placeholders=find_placeholders(document))
+        except Invalid:
+            raise
+        except Exception as exc:  # hostile input: a clear 422, never a 500
+            raise Invalid(f"The PDF's text cannot be read: {exc}.") from exc
         finally:
             document.close()
 

@@ -14,7 +14,6 @@ from pyhanko.keys import load_certs_from_pemder_data, load_private_key_from_pemd
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers, timestamps
-from pyhanko.sign.general import SigningError
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -67,6 +66,13 @@ class SealCheck:
 def check_pdf(data: bytes, key: SealKey, trusted_fingerprints: set[str]) -> SealCheck:
     """Whether `data` carries one of our seals, untouched, over the whole file."""
     try:
+        return _check(data, key, trusted_fingerprints)
+    except Exception as exc:  # anyone may upload anything: hostile input gets a report, never a 500
+        return SealCheck(sealed=False, problem=f"the PDF's signatures cannot be read: {exc}")
+
+
+def _check(data: bytes, key: SealKey, trusted_fingerprints: set[str]) -> SealCheck:
+    try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         embedded = list(reader.embedded_signatures)
     except Exception as exc:  # hostile or broken input: a report, not a crash
@@ -85,7 +91,7 @@ def check_pdf(data: bytes, key: SealKey, trusted_fingerprints: set[str]) -> Seal
     trust = list(load_certs_from_pemder_data(key.cert_pem))
     try:
         status = validate_pdf_signature(sig, ValidationContext(trust_roots=trust, allow_fetching=False))
-    except (SigningError, ValueError, KeyError) as exc:
+    except Exception as exc:  # pyHanko raises many kinds on malformed signatures
         check.problem = f"the signature cannot be validated: {exc}"
         return check
     check.intact = bool(status.intact)
