@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.async_api import async_playwright
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
 
 from tests.support.waiting import eventually
 
@@ -100,3 +103,69 @@ async def test_a_customer_declines_in_english_and_sees_it_in_the_timeline(runnin
         return "The oven is still cold" in await page.inner_text("main")
     await eventually(declined_in_timeline, what="the decline in the portal timeline", interval=0.5)
     await page.screenshot(path=str(ARTIFACTS / "declined-en.png"), full_page=True)
+
+
+async def test_a_customer_signs_a_document_they_see_page_by_page_and_then_sees_the_signed_page(
+        running, tenant, browser):
+    urls = {name: proc.url for name, proc in running.running.items()}
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {tenant['staff_key']}"}, timeout=20) as staff:
+        # Given staff uploaded a work order with a signature placeholder and asked a contact to sign it
+        document = (await staff.post(f"{urls['documents']}/v1/documents", data={"title": "Work order 7"}, files={
+            "file": ("wo.pdf", a_pdf("Work order 7", "Signature: {{signature}}"), "application/pdf")})).json()
+        contact = (await staff.post(f"{urls['tasks']}/v1/contacts", json={
+            "name": "Jan de Vries", "email": "jan@example.nl", "language": "en"})).json()
+        task = (await staff.post(f"{urls['tasks']}/v1/tasks", json={
+            "title": "Boiler service", "phase": "Waiting for approval", "contact_id": contact["id"]})).json()
+
+        async def requested():  # tasks learns of the document from documents' events
+            r = await staff.post(f"{urls['tasks']}/v1/tasks/{task['id']}/actions", json={
+                "contact_id": contact["id"], "kind": "sign_document", "document_id": document["id"], "fields": []})
+            return r.json() if r.status_code == 201 else None
+        action = await eventually(requested, what="tasks accepting the document", interval=0.3)
+        link = (await staff.post(f"{urls['tasks']}/v1/contacts/{contact['id']}/portal-links")).json()["url"]
+
+    page = await browser.new_page(viewport=PHONE)
+    await page.goto(link)
+    sign = f'a[href="/actions/{action["id"]}/sign"]'
+
+    async def open_action_shown():
+        await page.goto(urls["portal"] + "/")
+        return await page.locator(sign).count() == 1
+    await eventually(open_action_shown, what="the open action on My tasks", interval=0.5)
+    assert await page.locator(sign).inner_text() == "Sign document"
+
+    # When they open it, they see the page and its text, then sign with a typed name
+    await page.click(sign)
+    preview = page.locator('img[alt="Page 1 of 1"]')
+    await preview.scroll_into_view_if_needed()
+    await eventually(lambda: preview.evaluate("img => img.complete && img.naturalWidth > 0"),
+                     what="the page preview loaded", interval=0.3)
+    await page.fill("#typed_name", "Jan de Vries")
+    await page.check("#consent")
+    await page.screenshot(path=str(ARTIFACTS / "sign-document-en.png"), full_page=True)
+    await page.click("main button[type=submit]")
+    await page.wait_for_url(f"**/tasks/{task['id']}?done=signed")
+
+    # Then the timeline shows a rendering of the signed page, served through the portal
+    async def signed_page_shown():
+        await page.reload()
+        image = page.locator(f'img[src="/actions/{action["id"]}/signed-page.png"]')
+        if await image.count() == 0:
+            return False
+        await image.scroll_into_view_if_needed()
+        return await image.evaluate("img => img.complete && img.naturalWidth > 0")
+    await eventually(signed_page_shown, what="the signed page in the portal timeline", timeout=60, interval=1)
+    await page.screenshot(path=str(ARTIFACTS / "signed-document-en.png"), full_page=True)
+    async with httpx.AsyncClient(base_url=urls["portal"], cookies=dict(
+            (c["name"], c["value"]) for c in await page.context.cookies())) as customer:
+        assert (await customer.get(f"/actions/{action['id']}/signed-document.pdf")).content.startswith(b"%PDF")
+
+
+def a_pdf(*lines: str) -> bytes:
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    for i, line in enumerate(lines):
+        c.drawString(72, 700 - 20 * i, line)
+    c.showPage()
+    c.save()
+    return buf.getvalue()

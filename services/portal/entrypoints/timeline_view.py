@@ -16,7 +16,10 @@ LABELS = {
         "action.declined": "You declined", "task.phase_changed": "Phase changed to {to_phase}",
         "task.action_cancelled": "Request cancelled", "action.expired": "Request expired",
         "document.stamped": "The signed document", "approval_certificate": "Approval certificate ready",
-        "sealed_document": "Sealed signed document ready", "reason": "Reason", "download": "Download (PDF)",
+        "sealed_document": "Sealed signed document ready", "reason": "Reason",
+        "download_signed": "Download the signed document (PDF)",
+        "download_approval_certificate": "Download the approval certificate (PDF)",
+        "download_sealed_document": "Download the sealed document (PDF)",
         "signed_page": "Signed page of the document",
     },
     "nl": {
@@ -28,7 +31,10 @@ LABELS = {
         "document.stamped": "Het ondertekende document",
         "approval_certificate": "Goedkeuringscertificaat beschikbaar",
         "sealed_document": "Verzegeld ondertekend document beschikbaar", "reason": "Reden",
-        "download": "Downloaden (PDF)", "signed_page": "Ondertekende pagina van het document",
+        "download_signed": "Ondertekend document downloaden (PDF)",
+        "download_approval_certificate": "Goedkeuringscertificaat downloaden (PDF)",
+        "download_sealed_document": "Verzegeld document downloaden (PDF)",
+        "signed_page": "Ondertekende pagina van het document",
     },
 }
 
@@ -71,8 +77,8 @@ def present(entry: dict, language: str, field_labels: dict[str, dict[str, str]] 
     elif kind == "document.stamped" and action_id:
         item.title = words[kind]
         item.image = (f"/actions/{action_id}/signed-page.png", words["signed_page"])
-        item.link = (f"/actions/{action_id}/signed-document.pdf", words["download"])
+        item.link = (f"/actions/{action_id}/signed-document.pdf", words["download_signed"])
     elif kind == "signature.sealed" and action_id and data.get("kind") in ("approval_certificate", "sealed_document"):
         item.title = words[data["kind"]]
-        item.link = (f"/actions/{action_id}/sealed/{data['kind']}.pdf", words["download"])
+        item.link = (f"/actions/{action_id}/sealed/{data['kind']}.pdf", words[f"download_{data['kind']}"])
     return item
