@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.automation.domain import Rule, RuleSpec
+from services.automation.entrypoints.schemas import RuleList, RuleRuns
 from services.automation.handlers import Rules
 from services.runtime.staff_auth import CurrentStaff
 
@@ -27,8 +28,8 @@ async def create_rule(spec: RuleSpec, who: CurrentStaff, rules: RulesDep) -> Rul
 
 
 @router.get("/v1/rules", summary="The tenant's rules")
-async def list_rules(who: CurrentStaff, rules: RulesDep) -> dict:
-    return {"rules": await rules.store.list(who.tenant_id)}
+async def list_rules(who: CurrentStaff, rules: RulesDep) -> RuleList:
+    return RuleList(rules=await rules.store.list(who.tenant_id))
 
 
 @router.get("/v1/rules/{rule_id}", summary="One rule")
@@ -58,10 +59,11 @@ async def delete_rule(rule_id: str, who: CurrentStaff, rules: RulesDep) -> Respo
 
 
 @router.get("/v1/rules/{rule_id}/runs", summary="A rule's runs, newest first, matched or not and why")
-async def rule_runs(rule_id: str, who: CurrentStaff, rules: RulesDep, limit: Limit = 50) -> dict:
-    return {"runs": await rules.runs(who.tenant_id, rule_id, limit)}
+async def rule_runs(rule_id: str, who: CurrentStaff, rules: RulesDep, limit: Limit = 50) -> RuleRuns:
+    return RuleRuns(runs=await rules.runs(who.tenant_id, rule_id, limit))
 
 
 @router.get("/v1/rule-runs", summary="Rule runs of the tenant, optionally for one task, newest first")
-async def all_rule_runs(who: CurrentStaff, rules: RulesDep, task_id: str | None = None, limit: Limit = 50) -> dict:
-    return {"runs": await rules.store.runs_of(who.tenant_id, task_id=task_id, limit=limit)}
+async def all_rule_runs(who: CurrentStaff, rules: RulesDep, task_id: str | None = None,
+                        limit: Limit = 50) -> RuleRuns:
+    return RuleRuns(runs=await rules.store.runs_of(who.tenant_id, task_id=task_id, limit=limit))

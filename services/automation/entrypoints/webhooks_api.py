@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from contracts.errors import Forbidden
 from services.automation.delivery import Webhooks
+from services.automation.entrypoints.schemas import Deliveries, EndpointList, RegisteredEndpoint
 from services.automation.webhooks import EndpointSpec
 from services.runtime.staff_auth import CurrentStaff
 
@@ -28,14 +29,14 @@ router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
 
 @router.post("", status_code=201, summary="Register an endpoint (the signing secret is shown once)")
-async def register_endpoint(spec: EndpointSpec, who: CurrentStaff, webhooks: WebhooksDep) -> dict:
+async def register_endpoint(spec: EndpointSpec, who: CurrentStaff, webhooks: WebhooksDep) -> RegisteredEndpoint:
     _admin_only(who)
-    return await webhooks.register(who.tenant_id, spec)
+    return RegisteredEndpoint(**await webhooks.register(who.tenant_id, spec))
 
 
 @router.get("", summary="The tenant's webhook endpoints")
-async def list_endpoints(who: CurrentStaff, webhooks: WebhooksDep) -> dict:
-    return {"endpoints": await webhooks.list(who.tenant_id)}
+async def list_endpoints(who: CurrentStaff, webhooks: WebhooksDep) -> EndpointList:
+    return EndpointList(endpoints=await webhooks.list(who.tenant_id))
 
 
 @router.delete("/{endpoint_id}", status_code=204, summary="Remove an endpoint (pending deliveries fail)")
@@ -47,5 +48,5 @@ async def remove_endpoint(endpoint_id: str, who: CurrentStaff, webhooks: Webhook
 
 @router.get("/{endpoint_id}/deliveries", summary="An endpoint's deliveries, newest first, with their attempts")
 async def deliveries(endpoint_id: str, who: CurrentStaff, webhooks: WebhooksDep,
-                     limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict:
-    return {"deliveries": await webhooks.deliveries(who.tenant_id, endpoint_id, limit)}
+                     limit: Annotated[int, Query(ge=1, le=200)] = 50) -> Deliveries:
+    return Deliveries(deliveries=await webhooks.deliveries(who.tenant_id, endpoint_id, limit))
