@@ -19,6 +19,7 @@ class Settings(ServiceSettings):
     max_signature_bytes: int = 512 * 1024
     timeline_timeout_seconds: float = 3.0
     # In-process token buckets (per replica): requests allowed in a burst, and refilled per minute.
+    # Login counts refused links per client address; signing counts every change per session.
     login_burst: int = 20
     login_per_minute: int = 10
     signing_burst: int = 20

@@ -39,8 +39,7 @@ def blank_png() -> str:
 
 @pytest.fixture(scope="module")
 def portal(stack):
-    # Every test logs in from 127.0.0.1: a roomy login bucket keeps the per-IP limit out of the way.
-    return stack.start("portal", extra_env={"PORTAL_LOGIN_BURST": "500"})
+    return stack.start("portal")
 
 
 async def given_open_action(infra, *, tenant_id: str | None = None, contact_id: str | None = None,

@@ -29,3 +29,12 @@ def test_keys_are_limited_separately_and_old_keys_are_forgotten():
     assert limiter.retry_after("a") > 0
     limiter.retry_after("c")
     assert set(limiter.buckets) == {"a", "c"}
+
+
+def test_a_failures_only_limit_checks_without_spending():
+    clock = Clock()
+    limiter = RateLimiter(burst=2, per_minute=60, clock=clock)
+    assert [limiter.blocked_for("ip") for _ in range(10)] == [0] * 10
+    limiter.retry_after("ip")
+    limiter.retry_after("ip")
+    assert limiter.blocked_for("ip") > 0

@@ -81,7 +81,10 @@ def limit(limiter: RateLimiter, key: str) -> None:
 
 
 async def login_rate(request: Request, portal: PortalDep) -> None:
-    limit(portal.login_limiter, client_of(request).ip)
+    """Only refused links count (a valid link works once anyway); an address that keeps failing waits."""
+    wait = portal.login_limiter.blocked_for(client_of(request).ip)
+    if wait:
+        raise RateLimited(wait)
 
 
 async def csrf_checked(ctx: SessionDep, portal: PortalDep,

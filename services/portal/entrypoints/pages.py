@@ -90,6 +90,7 @@ async def login(request: Request, portal: PortalDep, client: ClientDep, token: s
     try:
         new = await portal.sessions.login(token, client.ip, client.user_agent)
     except LinkRefused as refused:
+        portal.login_limiter.retry_after(client.ip)  # count the failure
         lang = i18n.language_of(refused.language, preferred_language(request))
         t = i18n.messages(lang)
         return render("message.html", lang, refused.status, title=t[f"link_{refused.reason}_title"],

@@ -16,13 +16,14 @@ class TokenBucket:
         self.tokens = float(burst)
         self.updated = clock()
 
-    def take(self) -> float:
-        """0 when allowed; otherwise the seconds until a token is back."""
+    def take(self, consume: bool = True) -> float:
+        """0 when allowed (a token is used unless `consume` is False); otherwise seconds until a token is back."""
         now = self.clock()
         self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
         if self.tokens >= 1:
-            self.tokens -= 1
+            if consume:
+                self.tokens -= 1
             return 0.0
         return (1 - self.tokens) / self.rate if self.rate else 60.0
 
@@ -35,9 +36,17 @@ class RateLimiter:
         self.burst, self.per_minute, self.max_keys, self.clock = burst, per_minute, max_keys, clock
         self.buckets: OrderedDict[str, TokenBucket] = OrderedDict()
 
-    def retry_after(self, key: str) -> float:
+    def _bucket(self, key: str) -> TokenBucket:
         bucket = self.buckets.pop(key, None) or TokenBucket(self.burst, self.per_minute, self.clock)
         self.buckets[key] = bucket
         while len(self.buckets) > self.max_keys:
             self.buckets.popitem(last=False)
-        return bucket.take()
+        return bucket
+
+    def retry_after(self, key: str) -> float:
+        """Spend a token for `key`: 0 when allowed, else the seconds to wait."""
+        return self._bucket(key).take()
+
+    def blocked_for(self, key: str) -> float:
+        """Like retry_after, without spending: for limits that only count failures."""
+        return self._bucket(key).take(consume=False)
