@@ -56,6 +56,8 @@ class KnownAction:
 class Known:
     action: KnownAction | None = None
     contact_name: str | None = None
+    # The name of the staff key behind a staff actor that carries only the key id.
+    staff_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,12 +76,18 @@ def _at_millis(at: datetime) -> datetime:
     return at.replace(microsecond=at.microsecond // 1000 * 1000)
 
 
-def _actor(event: Envelope, audience: Audience) -> dict[str, Any]:
+def _actor(event: Envelope, audience: Audience, known: Known) -> dict[str, Any]:
     if audience == "staff":
-        return event.actor.model_dump()
+        return {**event.actor.model_dump(), "name": _actor_name(event, known)}
     # Customers see who, never internal key or rule ids.
     name = event.actor.name if event.actor.kind == "contact" else None
     return {"kind": event.actor.kind, "name": name}
+
+
+def _actor_name(event: Envelope, known: Known) -> str | None:
+    if event.actor.name:
+        return event.actor.name
+    return known.staff_name if event.actor.kind == "staff" else None
 
 
 def _name(known: Known, contact_id: str | None, event: Envelope) -> str:
@@ -115,7 +123,8 @@ def _task_updated(e: m.TaskUpdated, known: Known) -> list[Draft]:
 def _phase_changed(e: m.TaskPhaseChanged, known: Known) -> list[Draft]:
     p = e.payload
     said = f"Phase changed from {p.from_phase} to {p.to_phase}"
-    by = f" by rule '{p.rule_name}'" if p.rule_name else (f" by {e.actor.name}" if e.actor.name else "")
+    who = _actor_name(e, known)
+    by = f" by rule '{p.rule_name}'" if p.rule_name else (f" by {who}" if who else "")
     return [Draft("staff", said + by, p.model_dump(mode="json")),
             Draft("portal", said, {"from_phase": p.from_phase, "to_phase": p.to_phase})]
 
@@ -234,7 +243,7 @@ def build_entries(event: Envelope, known: Known = Known()) -> list[Entry]:
     return [
         Entry(id=entry_id(event.event_id, d.audience), tenant_id=event.tenant_id, task_id=event.task_id,
               audience=d.audience, kind=event.type, at=_at_millis(event.occurred_at), summary=d.summary,
-              actor=_actor(event, d.audience), contact_id=d.contact_id, action_id=d.action_id, data=d.data,
+              actor=_actor(event, d.audience, known), contact_id=d.contact_id, action_id=d.action_id, data=d.data,
               event_id=event.event_id)
         for d in builder(event, known)
     ]

@@ -48,7 +48,10 @@ class Timeline:
         action_id, contact_id = action_of(event), contact_of(event)
         action = await self.store.known_action(event.tenant_id, action_id, session) if action_id else None
         name = await self.store.contact_name(event.tenant_id, contact_id, session) if contact_id else None
-        return Known(action=action, contact_name=name)
+        staff = None
+        if event.actor.kind == "staff" and not event.actor.name:
+            staff = await self.store.staff_key_name(event.tenant_id, event.actor.id, session)
+        return Known(action=action, contact_name=name, staff_name=staff)
 
     async def for_staff(self, tenant_id: str, task_id: str, audience: Audience, *, kinds: list[str] | None,
                         cursor: str | None, limit: int) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from contracts import new_id
+from contracts import Actor, new_id
 from contracts.topics import DOCUMENTS_EVENTS, PORTAL_EVENTS, SIGNING_EVENTS, TASKS_EVENTS
 from services.runtime.config import DEV_SECRET
 from tests import approval_events as ev
@@ -20,10 +20,11 @@ async def world(stack, infra):
     """A running timeline service and a fresh tenant whose staff key it already knows."""
     service = stack.start("timeline")
     tenant, secret = new_id(), f"staff-{new_id()}"
-    await publish(infra.kafka_bootstrap, TASKS_EVENTS, *ev.tenant(tenant, secret))
+    registered, key = ev.tenant(tenant, secret)
+    await publish(infra.kafka_bootstrap, TASKS_EVENTS, registered, key)
     async with httpx.AsyncClient(base_url=service.url, headers={"Authorization": f"Bearer {secret}"}) as client:
         yield type("World", (), {"client": client, "tenant": tenant, "bootstrap": infra.kafka_bootstrap,
-                                 "url": service.url})
+                                 "url": service.url, "key_id": key.payload.key_id})
 
 
 async def staff_entries(world, task_id: str, **params) -> list[dict]:
@@ -140,3 +141,19 @@ async def test_another_tenants_task_is_not_found_and_reads_page_and_filter(world
         assert await eventually(status, what="the other tenant's key is known") == 404
     async with httpx.AsyncClient(base_url=world.url) as anonymous:
         assert (await anonymous.get(f"/v1/tasks/{task}/timeline")).status_code == 401
+
+
+async def test_a_phase_change_by_staff_names_the_staff_key(world):
+    # Given the staff key is known (authenticating with it works) and a phase change made with it
+    async def key_known():
+        return (await world.client.get(f"/v1/tasks/{new_id()}/timeline")).status_code == 404
+
+    await eventually(key_known, what="the staff key is projected")
+    task = new_id()
+    changed = ev.phase_changed(world.tenant, task, "New", "Waiting for approval")
+    changed = changed.model_copy(update={"actor": Actor(kind="staff", id=world.key_id)})
+    await publish(world.bootstrap, TASKS_EVENTS, ev.task_created(world.tenant, task, phase="New"), changed)
+    # Then the staff timeline names the key (the projection of tasks' keys knows its name)
+    [entry] = await eventually(lambda: staff_entries(world, task, kind="task.phase_changed"), what="the change")
+    assert entry["summary"] == "Phase changed from New to Waiting for approval by staff"
+    assert entry["actor"] == {"kind": "staff", "id": world.key_id, "name": "staff"}

@@ -57,6 +57,15 @@ def test_a_phase_change_by_a_rule_names_the_rule_for_staff_only():
     assert entries["portal"].contact_id is None and entries["portal"].actor == {"kind": "rule", "name": None}
 
 
+def test_a_phase_change_by_staff_names_the_key_when_the_event_carries_only_its_id():
+    changed = ev.phase_changed("t1", "task-1", "New", "Waiting for approval")
+    changed = changed.model_copy(update={"actor": changed.actor.model_copy(update={"name": None})})
+    entries = by_audience(build_entries(changed, Known(staff_name="Els (office)")))
+    assert entries["staff"].summary == "Phase changed from New to Waiting for approval by Els (office)"
+    assert entries["staff"].actor["name"] == "Els (office)"
+    assert entries["portal"].summary == "Phase changed from New to Waiting for approval"
+
+
 def test_a_decline_names_the_contact_who_declined_whatever_the_projection_has_read_so_far():
     declined = ev.declined("t1", "task-1", "a1", JAN)
     assert by_audience(build_entries(declined))["portal"].summary == "Declined by Jan: Not finished"

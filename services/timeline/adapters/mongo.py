@@ -38,6 +38,7 @@ class TimelineStore:
         self.tasks = db["timeline_tasks"]
         self.actions = db["timeline_actions"]
         self.contacts = db["timeline_contacts"]
+        self.staff_keys = db["staff_keys"]  # the runtime's projection of tasks' staff keys
 
     async def ensure_indexes(self) -> None:
         await self.entries.create_index([("tenant_id", 1), ("task_id", 1), ("audience", 1), ("seq", 1)],
@@ -80,6 +81,10 @@ class TimelineStore:
     async def contact_name(self, tenant_id: str, contact_id: str, session: Session) -> str | None:
         doc = await self.contacts.find_one({"_id": f"{tenant_id}:{contact_id}"}, session=session)
         return doc["name"] if doc else None
+
+    async def staff_key_name(self, tenant_id: str, key_id: str, session: Session) -> str | None:
+        doc = await self.staff_keys.find_one({"tenant_id": tenant_id, "key_id": key_id}, {"name": 1}, session=session)
+        return doc.get("name") if doc else None
 
     # -- entries --
 
