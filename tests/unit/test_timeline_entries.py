@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from contracts import messages as m
 from contracts.envelope import SYSTEM
 from tests import approval_events as ev
 from services.timeline.domain import Known, KnownAction, build_entries, entry_id
@@ -108,3 +109,14 @@ def test_the_domain_imports_no_io_library():
     imported = {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     imported |= {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     assert imported <= {"__future__", "dataclasses", "datetime", "typing", "pydantic", "contracts"}
+
+
+def test_reminders_are_for_staff_and_expiries_reach_the_contact_too():
+    known = Known(action=KnownAction("a1", "c-jan", "Jan", "sign_task"))
+    reminder = m.ActionReminderDue(tenant_id="t1", task_id="task-1", payload=m.ReminderDuePayload(
+        action_id="a1", contact_id="c-jan", reminder_number=2))
+    expired = m.ActionExpired(tenant_id="t1", task_id="task-1", payload=m.ActionRefPayload(
+        action_id="a1", contact_id="c-jan"))
+    assert [(e.audience, e.summary) for e in build_entries(reminder, known)] == [("staff", "Reminder 2 sent to Jan")]
+    assert {e.audience: e.summary for e in build_entries(expired, known)} == {
+        "staff": "Signature request to Jan expired", "portal": "Signature request to Jan expired"}
