@@ -9,11 +9,12 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from services.portal.adapters.internal_files import InternalFiles
+from services.portal.adapters.mail import FileOutbox, SmtpMailer
 from services.portal.adapters.mongo import PortalStore
 from services.portal.adapters.timeline import TimelineClient
 from services.portal.adapters.verifier import SealVerifier
 from services.portal.config import Settings
-from services.portal.entrypoints import api, files, pages, verify
+from services.portal.entrypoints import api, files, otp_pages, pages, verify
 from services.portal.entrypoints.deps import Portal, RateLimited
 from services.portal.entrypoints.ratelimit import RateLimiter
 from services.portal.entrypoints.security import SecurityHeaders
@@ -21,6 +22,7 @@ from services.portal.entrypoints.subscribers import consumers
 from services.portal.handlers.documents import Documents
 from services.portal.handlers.queries import Queries
 from services.portal.handlers.read_model import ReadModel
+from services.portal.handlers.second_factor import SecondFactor
 from services.portal.handlers.sessions import Sessions
 from services.portal.handlers.signing import Signing
 from services.runtime.app import build_runtime, create_app
@@ -28,14 +30,25 @@ from services.runtime.app import build_runtime, create_app
 STATIC = Path(__file__).parent / "static"
 
 
+def _mailer(settings: Settings) -> SmtpMailer | FileOutbox:
+    if settings.smtp_host:
+        return SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_username, settings.smtp_password,
+                          settings.mail_from)
+    return FileOutbox(Path(settings.mail_outbox_dir), settings.mail_from)
+
+
 def build_app(settings: Settings) -> FastAPI:
     runtime = build_runtime("portal", settings)
     store = PortalStore(runtime.db)
     runtime.startup.append(store.ensure_indexes)
+    second_factor = SecondFactor(store, _mailer(settings), settings.otp_tenants,
+                                 timedelta(minutes=settings.otp_minutes), settings.otp_max_attempts)
     portal = Portal(
         settings=settings,
         sessions=Sessions(store, runtime.outbox, settings.portal_link_secret, timedelta(hours=settings.session_hours)),
-        signing=Signing(store, runtime.outbox, settings.portal_url, settings.max_signature_bytes),
+        signing=Signing(store, runtime.outbox, settings.portal_url, settings.max_signature_bytes,
+                        second_factor.required),
+        second_factor=second_factor,
         queries=Queries(store, TimelineClient(settings.timeline_url, settings.internal_token,
                                               settings.timeline_timeout_seconds)),
         documents=Documents(store, InternalFiles(settings.internal_token,
@@ -47,7 +60,7 @@ def build_app(settings: Settings) -> FastAPI:
     )
     app = create_app(runtime, title="Akkoord portal",
                      description="The customer portal: magic-link sessions, open actions, signing and declining.",
-                     routers=[api.router, api.internal, files.router, pages.router, verify.router],
+                     routers=[api.router, api.internal, files.router, pages.router, otp_pages.router, verify.router],
                      consumers=consumers(ReadModel(store)))
     app.state.portal = portal
     pages.configure(settings.display_timezone)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -24,6 +26,19 @@ class Settings(ServiceSettings):
     login_per_minute: int = 10
     signing_burst: int = 20
     signing_per_minute: int = 20
+
+    # Second factor before signing: "*" for every tenant, or a comma-separated list of tenant ids ("" = off).
+    # A per-tenant setting announced by tasks would replace this list.
+    otp_tenants: str = ""
+    otp_minutes: int = 10
+    otp_max_attempts: int = 5
+    # Mail: SMTP when a host is set; otherwise (development) .eml files in mail_outbox_dir.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = Field(None, repr=False)
+    mail_from: str = "Akkoord <no-reply@akkoord.example>"
+    mail_outbox_dir: str = str(Path(__file__).resolve().parents[2] / ".data" / "mail")
 
     secret_fields: tuple[str, ...] = ("internal_token", "portal_link_secret")
 

@@ -6,10 +6,11 @@ import base64
 import binascii
 import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from contracts.errors import Conflict, Invalid, NotFound
+from contracts.errors import Conflict, Forbidden, Invalid, NotFound
 from contracts.models import FieldSpec, FieldValue, Language
 
 CONSENT_VERSION = "2026-11-v1"
@@ -37,6 +38,44 @@ class SessionContext:
     csrf_token: str
     language: Language
     auth_method: str = "magic_link"
+
+
+OTP_DIGITS = 6
+
+
+def new_otp_code() -> str:
+    return f"{secrets.randbelow(10 ** OTP_DIGITS):0{OTP_DIGITS}d}"
+
+
+def otp_hash(session_id: str, code: str) -> str:
+    # Bound to the session: a code mailed for one session is worthless in another.
+    return hashlib.sha256(f"{session_id}:{code}".encode()).hexdigest()
+
+
+def check_otp(pending: dict | None, session_id: str, code: str, now: datetime) -> None:
+    """`pending` is the stored {hash, expires_at}; raises Invalid with a reason the form can show."""
+    def refuse(reason: str, message: str):
+        return Invalid(message, code=reason, errors=[{"field": "code", "message": message}])
+
+    if not pending:
+        raise refuse("otp_not_sent", "Ask for a code first.")
+    expires_at = pending["expires_at"]
+    if expires_at.tzinfo is None:
+        expires_at = expires_at.replace(tzinfo=timezone.utc)
+    if expires_at <= now:
+        raise refuse("otp_expired", "This code has expired. Ask for a new one.")
+    if not hmac.compare_digest(pending["hash"], otp_hash(session_id, "".join(code.split()))):
+        raise refuse("otp_wrong", "This code is not right.")
+
+
+def ensure_second_factor(required: bool, ctx: SessionContext) -> None:
+    if required and ctx.auth_method != "magic_link+otp":
+        raise Forbidden("Enter the code we e-mail you before signing.", code="otp_required")
+
+
+def mask_email(email: str) -> str:
+    name, _, domain_part = email.partition("@")
+    return f"{name[:1]}***@{domain_part}" if domain_part else "***"
 
 
 def csrf_matches(expected: str, presented: str | None) -> bool:

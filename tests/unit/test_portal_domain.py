@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from contracts.errors import Conflict, Invalid, NotFound
+from contracts.errors import Conflict, Forbidden, Invalid, NotFound
 from contracts.models import FieldSpec
 from services.portal import domain
 from services.portal.domain import SessionContext
@@ -108,7 +108,7 @@ def test_the_domain_imports_only_the_standard_library_pydantic_and_contracts():
     tree = ast.parse(Path(domain.__file__).read_text())
     roots = {(n.module or "").split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     roots |= {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-    assert roots <= {"__future__", "base64", "binascii", "hashlib", "hmac", "dataclasses", "datetime",
+    assert roots <= {"__future__", "base64", "binascii", "hashlib", "hmac", "secrets", "dataclasses", "datetime",
                      "pydantic", "contracts"}
 
 
@@ -117,3 +117,25 @@ def test_a_changed_consent_text_must_be_read_again():
         domain.ensure_consent_current("1999-old")
     domain.ensure_consent_current(domain.CONSENT_VERSION)
     domain.ensure_consent_current(None)
+
+
+def test_a_one_time_code_works_only_for_its_session_and_before_it_expires():
+    now = datetime.now(timezone.utc)
+    code = domain.new_otp_code()
+    pending = {"hash": domain.otp_hash("s1", code), "expires_at": now + timedelta(minutes=10)}
+    domain.check_otp(pending, "s1", code, now)
+    domain.check_otp(pending, "s1", f" {code[:3]} {code[3:]} ", now)  # spaces as people type them
+    with pytest.raises(Invalid, match="not right"):
+        domain.check_otp(pending, "s2", code, now)
+    with pytest.raises(Invalid, match="expired"):
+        domain.check_otp(pending, "s1", code, now + timedelta(minutes=11))
+    with pytest.raises(Invalid, match="first"):
+        domain.check_otp(None, "s1", code, now)
+
+
+def test_signing_waits_for_the_second_factor_when_the_tenant_asks_for_it():
+    with pytest.raises(Forbidden):
+        domain.ensure_second_factor(True, CTX)
+    domain.ensure_second_factor(False, CTX)
+    domain.ensure_second_factor(True, SessionContext(**{**CTX.__dict__, "auth_method": "magic_link+otp"}))
+    assert domain.mask_email("jan@example.nl") == "j***@example.nl"

@@ -31,6 +31,7 @@ class PortalStore:
         await self.actions.create_index([("tenant_id", ASCENDING), ("contact_id", ASCENDING), ("status", ASCENDING)])
         await self.used_links.create_index("link_id", unique=True)
         await self.sessions.create_index("expires_at", expireAfterSeconds=0)
+        await self.sessions.create_index("session_id", unique=True)
         # Exactly one signature and one decline per action, whatever the number of tabs or clicks.
         await self.signatures.create_index("action_id", unique=True)
         await self.declines.create_index("action_id", unique=True)
@@ -106,6 +107,20 @@ class PortalStore:
 
     async def set_session_language(self, session_hash: str, language: str) -> None:
         await self.sessions.update_one({"_id": session_hash}, {"$set": {"language": language}})
+
+    async def set_pending_otp(self, session_id: str, pending: dict) -> None:
+        await self.sessions.update_one({"session_id": session_id}, {"$set": {"otp": {**pending, "attempts": 0}}})
+
+    async def spend_otp_attempt(self, session_id: str, max_attempts: int) -> dict | None:
+        """Count one attempt atomically; None once the code has had its attempts (or none was sent)."""
+        doc = await self.sessions.find_one_and_update(
+            {"session_id": session_id, "otp.attempts": {"$lt": max_attempts}}, {"$inc": {"otp.attempts": 1}},
+            projection={"otp": 1})
+        return doc["otp"] if doc else None
+
+    async def mark_second_factor(self, session_id: str) -> None:
+        await self.sessions.update_one({"session_id": session_id},
+                                       {"$set": {"auth_method": "magic_link+otp"}, "$unset": {"otp": ""}})
 
     async def delete_session(self, session_hash: str) -> None:
         await self.sessions.delete_one({"_id": session_hash})

@@ -49,7 +49,24 @@ class DeclineRequest(BaseModel):
 @router.get("/session", summary="The signed-in contact and the CSRF token for changes")
 async def get_session(ctx: SessionDep, portal: PortalDep) -> dict:
     return {"contact": await portal.queries.contact(ctx), "csrf_token": ctx.csrf_token,
-            "consent": {"text": consent_text(ctx.language), "version": CONSENT_VERSION}}
+            "consent": {"text": consent_text(ctx.language), "version": CONSENT_VERSION},
+            "auth_method": ctx.auth_method, "second_factor": portal.second_factor.status(ctx)}
+
+
+class VerifyCodeRequest(BaseModel):
+    code: str = Field(min_length=1, max_length=20)
+
+
+@router.post("/session/otp", status_code=202, summary="E-mail a one-time code (when the tenant asks for one)")
+async def send_code(ctx: CsrfSessionDep, portal: PortalDep) -> dict:
+    sent = await portal.second_factor.send(ctx)
+    return {"sent_to": sent.sent_to, "expires_at": sent.expires_at}
+
+
+@router.post("/session/otp/verify", summary="Confirm the e-mailed code; the session may then sign")
+async def verify_code(body: VerifyCodeRequest, ctx: CsrfSessionDep, portal: PortalDep) -> dict:
+    await portal.second_factor.verify(ctx, body.code)
+    return {"auth_method": "magic_link+otp"}
 
 
 @router.get("/tasks", summary="The contact's tasks, each with its open actions")

@@ -15,6 +15,7 @@ from services.portal.adapters.verifier import SealVerifier
 from services.portal.entrypoints.ratelimit import RateLimiter
 from services.portal.handlers.documents import Documents
 from services.portal.handlers.queries import Queries
+from services.portal.handlers.second_factor import SecondFactor
 from services.portal.handlers.sessions import Sessions
 from services.portal.handlers.signing import Client, Signing
 
@@ -29,6 +30,7 @@ class Portal:
     queries: Queries
     documents: Documents
     verifier: SealVerifier
+    second_factor: SecondFactor
     login_limiter: RateLimiter
     signing_limiter: RateLimiter
 

@@ -190,9 +190,12 @@ async def _action_and_task(portal, ctx: SessionContext, action_id: str) -> tuple
 
 
 async def _sign_form(portal, ctx: SessionContext, action: dict, task: dict, status: int = 200,
-                     errors: dict | None = None, values: dict | None = None, problem: str | None = None) -> HTMLResponse:
+                     errors: dict | None = None, values: dict | None = None, problem: str | None = None,
+                     otp_state: str | None = None) -> HTMLResponse:
     document = await portal.documents.view(ctx, action["id"]) if action["kind"] == "sign_document" else None
+    factor = portal.second_factor.status(ctx)
     return render("sign.html", ctx.language, status, ctx, action=action, task=task, document=document,
+                  needs_code=factor["required"] and not factor["verified"], otp_state=otp_state,
                   errors=errors or {},
                   values=values or {}, problem=problem, consent=consent_text(ctx.language),
                   consent_version=CONSENT_VERSION, here=f"/actions/{action['id']}/sign")
@@ -208,7 +211,7 @@ async def sign_page(action_id: str, request: Request, portal: PortalDep, ctx: Op
         return not_found(ctx)
     if action["status"] != "open":
         return RedirectResponse(f"/tasks/{task['id']}", status_code=303)
-    return await _sign_form(portal, ctx, action, task)
+    return await _sign_form(portal, ctx, action, task, otp_state=request.query_params.get("otp"))
 
 
 @router.post("/actions/{action_id}/sign", summary="Submit the signing form")
@@ -240,6 +243,8 @@ async def sign_submit(action_id: str, request: Request, portal: PortalDep, ctx: 
         key = {"already_signed": "already_signed", "document_changed": "document_changed",
                "consent_changed": "consent_changed"}.get(exc.extra.get("code"), "not_open")
         return await _sign_form(portal, ctx, action, task, 409, problem=t[key])
+    except Forbidden:  # the second factor is required and not given yet
+        return await _sign_form(portal, ctx, action, task, 403)
     except NotFound:
         return not_found(ctx)
     return RedirectResponse(f"/tasks/{task['id']}?done=signed", status_code=303)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Literal
+from typing import Callable, Literal
 
 from pymongo.errors import DuplicateKeyError
 
@@ -58,7 +58,9 @@ async def _collect(errors: list[dict], check, *args):
 
 
 class Signing:
-    def __init__(self, store: PortalStore, outbox: Outbox, portal_url: str, max_signature_bytes: int):
+    def __init__(self, store: PortalStore, outbox: Outbox, portal_url: str, max_signature_bytes: int,
+                 requires_second_factor: Callable[[str], bool] = lambda tenant_id: False):
+        self.requires_second_factor = requires_second_factor
         self.store = store
         self.outbox = outbox
         self.portal_url = portal_url.rstrip("/")
@@ -89,6 +91,7 @@ class Signing:
         action = domain.ensure_actionable(await self.store.action(ctx.tenant_id, action_id), ctx)
         domain.ensure_document_unchanged(action, submission.document_digest)
         domain.ensure_consent_current(submission.consent_version)
+        domain.ensure_second_factor(self.requires_second_factor(ctx.tenant_id), ctx)
         # Every problem with the submission at once, so a form can show them all together.
         errors: list[dict] = []
         fields = await _collect(errors, domain.clean_fields,
@@ -104,7 +107,7 @@ class Signing:
                            image_digest=domain.digest(image), media_type="image/png",
                            image_url=f"{self.portal_url}/internal/v1/signatures/{signature_id}")
         evidence = Evidence(signed_at=now, ip=client.ip, user_agent=client.user_agent[:512],
-                            session_id=ctx.session_id, auth_method="magic_link",
+                            session_id=ctx.session_id, auth_method=ctx.auth_method,
                             consent_text=domain.consent_text(ctx.language), consent_version=domain.CONSENT_VERSION)
         payload = dict(action_id=action_id, signer=signer, fields=fields, signature=ref, evidence=evidence,
                        task=task, language=ctx.language)
