@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.documents.adapters.mongo import DocumentStore
-from services.documents.adapters.signatures import SignatureImages
 from services.documents.config import Settings
 from services.documents.entrypoints import api, internal, subscribers
 from services.documents.handlers import DocumentHandlers
 from services.runtime.app import build_runtime, create_app
+from services.runtime.internal_http import InternalFetcher
 
 
 def build_app(settings: Settings) -> FastAPI:
@@ -17,7 +17,7 @@ def build_app(settings: Settings) -> FastAPI:
     store = DocumentStore(runtime.db)
     runtime.startup.append(store.ensure_indexes)
     handlers = DocumentHandlers(settings=settings, store=store, outbox=runtime.outbox,
-                                signatures=SignatureImages(settings.internal_token, settings.fetch_timeout_seconds,
+                                signatures=InternalFetcher(settings.internal_token, settings.fetch_timeout_seconds,
                                                            allowed_hosts=settings.service_hosts))
     app = create_app(runtime, title="Akkoord documents",
                      description="Standalone PDFs, their versions, placeholder tags, stamping and previews.",

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from pydantic_settings import SettingsConfigDict
 
 from services.runtime.config import ServiceSettings
@@ -20,9 +18,3 @@ class Settings(ServiceSettings):
     max_inflated_bytes: int = 200 * 1024 * 1024
     # Fetching the signature image from the portal while stamping.
     fetch_timeout_seconds: float = 10.0
-
-    @property
-    def service_hosts(self) -> set[str]:
-        urls = (self.portal_url, self.tasks_url, self.signing_url, self.documents_url, self.timeline_url,
-                self.automation_url)
-        return {urlsplit(u).hostname for u in urls if urlsplit(u).hostname}

@@ -18,11 +18,14 @@ from services.documents.adapters.mongo import DocumentStore
 from services.documents.adapters.pdf_inspect import inspect_pdf
 from services.documents.adapters.pdf_render import render_page_png
 from services.documents.adapters.pdf_stamp import Stamp, stamp_pdf
-from services.documents.adapters.signatures import SignatureImages
 from services.documents.config import Settings
 from services.documents.domain import Document, Version
+from services.runtime.internal_http import InternalFetcher
 from services.runtime.mongo import Session
 from services.runtime.outbox import Outbox
+
+# A signature is a small image; anything bigger than this is not one.
+MAX_SIGNATURE_BYTES = 5 * 1024 * 1024
 
 
 def sha256(data: bytes) -> str:
@@ -34,7 +37,7 @@ class DocumentHandlers:
     settings: Settings
     store: DocumentStore
     outbox: Outbox
-    signatures: SignatureImages
+    signatures: InternalFetcher
 
     # -- staff --
 
@@ -134,7 +137,7 @@ class DocumentHandlers:
         data = await self.store.get_pdf(source.version_id)
         if data is None:
             raise PermanentFailure(f"the PDF of version {source.version_id} is missing")
-        image = await self.signatures.fetch(p.signature.image_url)
+        image = await self.signatures.get(p.signature.image_url, max_bytes=MAX_SIGNATURE_BYTES)
         if len(p.signature.image_digest.removeprefix("sha256:")) == 64 and \
                 not domain.digest_matches(p.signature.image_digest, sha256(image)):
             raise PermanentFailure(f"signature image {p.signature.signature_id} does not match its digest")

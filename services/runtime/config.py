@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,8 +23,10 @@ class ServiceSettings(BaseSettings):
     otel_exporter_otlp_endpoint: str | None = Field(None, validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT")
     # Server-to-server reads between services carry this token.
     internal_token: str = Field(DEV_SECRET, validation_alias="AKKOORD_INTERNAL_TOKEN", repr=False)
-    # Where the services reach each other (and the portal's public address, for magic links).
+    # Where the services reach each other; the portal has a public address (magic links) and an
+    # internal one (references in events, read with the internal token — never through the ingress).
     portal_url: str = Field("http://127.0.0.1:8000", validation_alias="AKKOORD_PORTAL_URL")
+    portal_internal_url: str = Field("http://127.0.0.1:8000", validation_alias="AKKOORD_PORTAL_INTERNAL_URL")
     tasks_url: str = Field("http://127.0.0.1:8001", validation_alias="AKKOORD_TASKS_URL")
     signing_url: str = Field("http://127.0.0.1:8002", validation_alias="AKKOORD_SIGNING_URL")
     documents_url: str = Field("http://127.0.0.1:8003", validation_alias="AKKOORD_DOCUMENTS_URL")
@@ -35,6 +38,13 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = 5
 
     secret_fields: tuple[str, ...] = ("internal_token",)
+
+    @property
+    def service_hosts(self) -> set[str]:
+        """Hosts that run Akkoord's services: the only ones the internal token is sent to."""
+        urls = (self.portal_internal_url, self.tasks_url, self.signing_url, self.documents_url,
+                self.timeline_url, self.automation_url)
+        return {host for u in urls if (host := urlsplit(u).hostname)}
 
     @model_validator(mode="after")
     def _no_placeholder_secrets_outside_development(self):

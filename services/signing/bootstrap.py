@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.runtime.app import build_runtime, create_app
-from services.signing.adapters.fetch import InternalFetcher
+from services.runtime.internal_http import InternalFetcher
 from services.signing.adapters.keys import SealKeys
 from services.signing.adapters.mongo import EvidenceStore
 from services.signing.config import Settings

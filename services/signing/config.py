@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -29,12 +28,6 @@ class Settings(ServiceSettings):
     @property
     def seal_configured(self) -> bool:
         return self.seal_pkcs12_path is not None or (self.seal_key_path is not None and self.seal_cert_path is not None)
-
-    @property
-    def service_hosts(self) -> set[str]:
-        urls = (self.portal_url, self.tasks_url, self.signing_url, self.documents_url, self.timeline_url,
-                self.automation_url)
-        return {urlsplit(u).hostname for u in urls if urlsplit(u).hostname}
 
     @model_validator(mode="after")
     def _production_needs_real_key_material(self):

@@ -17,7 +17,7 @@ from contracts.topics import SIGNING_EVENTS
 from services.runtime.mongo import Session
 from services.runtime.outbox import Outbox
 from services.signing.adapters.certificate import append_pdf, approval_certificate, evidence_page
-from services.signing.adapters.fetch import InternalFetcher
+from services.runtime.internal_http import InternalFetcher
 from services.signing.adapters.keys import SealKeys
 from services.signing.adapters.mongo import EvidenceStore, SealedPdf
 from services.signing.adapters.seal import SealCheck, check_pdf, seal_pdf

@@ -52,8 +52,16 @@ async def kit(infra):
              max_attempts=3, backoff=0.01)
     await broker.start()
     relay = asyncio.create_task(OutboxRelay(outbox, broker, poll_interval=0.1).run())
-    yield type("Kit", (), {"db": db, "outbox": outbox, "tenant": tenant, "attempts": attempts,
-                           "bootstrap": infra.kafka_bootstrap})
+    kit = type("Kit", (), {"db": db, "outbox": outbox, "tenant": tenant, "attempts": attempts,
+                           "bootstrap": infra.kafka_bootstrap, "group": f"test-{tenant}"})
+
+    async def dead_letters(match):
+        """This group's DLQ entries (services running beside the test dead-letter garbage too)."""
+        return [h for body, h in await read_all(infra.kafka_bootstrap, dlq(TASKS_EVENTS))
+                if h.get("group") == kit.group and match(body)]
+
+    kit.dead_letters = staticmethod(dead_letters)
+    yield kit
     relay.cancel()
     await broker.stop()
     client.close()
@@ -74,10 +82,8 @@ async def test_an_unreadable_message_goes_to_the_dead_letter_queue_with_the_reas
     garbage = f"not json {uuid.uuid4().hex}".encode()
     await publish(kit.bootstrap, TASKS_EVENTS, garbage)
 
-    async def dead_lettered():
-        return [h for body, h in await read_all(kit.bootstrap, dlq(TASKS_EVENTS)) if body.get("raw") == garbage.decode()]
-
-    [headers] = await eventually(dead_lettered, what="garbage in the DLQ")
+    [headers] = await eventually(lambda: kit.dead_letters(lambda b: b.get("raw") == garbage.decode()),
+                                 what="garbage in the DLQ")
     assert "unreadable message" in headers["error"]
 
 
@@ -86,10 +92,8 @@ async def test_a_permanent_failure_is_dead_lettered_at_once_and_does_not_block_t
     await publish(kit.bootstrap, TASKS_EVENTS, poison, after)
     await eventually(lambda: kit.db["effects"].find_one({"event_id": after.event_id}), what="next event handled")
 
-    async def dead_lettered():
-        return [h for body, h in await read_all(kit.bootstrap, dlq(TASKS_EVENTS)) if body.get("event_id") == poison.event_id]
-
-    [headers] = await eventually(dead_lettered, what="poison in the DLQ")
+    [headers] = await eventually(lambda: kit.dead_letters(lambda b: b.get("event_id") == poison.event_id),
+                                 what="poison in the DLQ")
     assert "can never be handled" in headers["error"]
 
 
@@ -97,10 +101,8 @@ async def test_a_failing_handler_is_retried_a_bounded_number_of_times_then_dead_
     flaky = task_created(kit.tenant, "flaky-forever")
     await publish(kit.bootstrap, TASKS_EVENTS, flaky)
 
-    async def dead_lettered():
-        return [h for body, h in await read_all(kit.bootstrap, dlq(TASKS_EVENTS)) if body.get("event_id") == flaky.event_id]
-
-    [headers] = await eventually(dead_lettered, what="flaky event in the DLQ")
+    [headers] = await eventually(lambda: kit.dead_letters(lambda b: b.get("event_id") == flaky.event_id),
+                                 what="flaky event in the DLQ")
     assert kit.attempts.count(flaky.event_id) == 3
     assert "failed 3 times" in headers["error"]
 

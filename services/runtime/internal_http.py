@@ -1,10 +1,9 @@
-"""Reading what other services hold by reference: signature images (portal), stamped PDFs (documents)."""
+"""Server-to-server reads of what another service holds by reference (signature images, PDFs, timelines)."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import logging
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -15,13 +14,14 @@ MAX_BYTES = 50 * 1024 * 1024
 
 
 class InternalFetcher:
+    """Sends the internal token only to Akkoord's own service hosts, whatever URL an event names."""
+
     def __init__(self, internal_token: str, timeout: float, allowed_hosts: set[str]):
         self.internal_token = internal_token
         self.timeout = timeout
-        # The internal token goes only to hosts that run Akkoord's services, whatever URL an event names.
         self.allowed_hosts = allowed_hosts
 
-    async def get(self, url: str) -> bytes:
+    async def get(self, url: str, max_bytes: int = MAX_BYTES) -> bytes:
         """The bytes at `url`; gone or refused is permanent, an unreachable service is worth a retry."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or parts.hostname not in self.allowed_hosts:
@@ -31,8 +31,8 @@ class InternalFetcher:
         if response.status_code in (400, 401, 403, 404, 410):
             raise PermanentFailure(f"{url} answered {response.status_code}")
         response.raise_for_status()
-        if len(response.content) > MAX_BYTES:
-            raise PermanentFailure(f"{url} is larger than {MAX_BYTES} bytes")
+        if len(response.content) > max_bytes:
+            raise PermanentFailure(f"{url} is larger than {max_bytes} bytes")
         return response.content
 
     async def get_json_or_none(self, url: str) -> dict | None:
