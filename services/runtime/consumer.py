@@ -75,7 +75,8 @@ def register(broker: KafkaBroker, tracking: Tracking, consumer: Consumer, *, max
         )
 
     @broker.subscriber(*consumer.topics, group_id=consumer.group, ack_policy=AckPolicy.ACK,
-                       auto_offset_reset="earliest", description=consumer.description)
+                       auto_offset_reset="earliest", description=consumer.description,
+                       title=f"{consumer.group}:{','.join(consumer.topics)}")
     async def on_message(msg: KafkaMessage) -> None:
         try:
             message = parse_message(msg.body)
