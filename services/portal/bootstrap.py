@@ -46,7 +46,7 @@ def build_app(settings: Settings) -> FastAPI:
     portal = Portal(
         settings=settings,
         sessions=Sessions(store, runtime.outbox, settings.portal_link_secret, timedelta(hours=settings.session_hours)),
-        signing=Signing(store, runtime.outbox, settings.portal_url, settings.max_signature_bytes,
+        signing=Signing(store, runtime.outbox, settings.portal_internal_url, settings.max_signature_bytes,
                         second_factor.required),
         second_factor=second_factor,
         queries=Queries(store, TimelineClient(settings.timeline_url, settings.internal_token,

@@ -82,7 +82,7 @@ def _health_router(runtime: Runtime) -> APIRouter:
     @router.get("/asyncapi.json", summary="The service's messages, as AsyncAPI", include_in_schema=False)
     async def asyncapi() -> JSONResponse:
         spec = AsyncAPI(runtime.broker, title=f"akkoord-{runtime.name}", version="1.0.0")
-        return JSONResponse(spec.to_jsonable())
+        return JSONResponse(spec.to_specification().to_jsonable())
 
     return router
 

@@ -106,7 +106,12 @@ async def current_staff(request: Request, authorization: Annotated[str | None, H
     return staff
 
 
-async def internal_caller(request: Request, x_internal_token: Annotated[str | None, Header()] = None) -> None:
+async def internal_caller(request: Request, x_internal_token: Annotated[str | None, Header()] = None,
+                          x_forwarded_for: Annotated[str | None, Header()] = None) -> None:
+    # Services call each other directly; a request that came through the ingress (or any proxy) is
+    # a customer's, whatever token it carries.
+    if x_forwarded_for:
+        raise HTTPException(404, "Not found")
     expected = request.app.state.runtime.settings.internal_token
     if not x_internal_token or not hmac.compare_digest(x_internal_token, expected):
         raise HTTPException(401, "This endpoint is for Akkoord's own services")
