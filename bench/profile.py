@@ -78,7 +78,7 @@ def print_summary(path: Path) -> None:
     for frame, p in s["inclusive"]:
         if any(k in frame for k in ("services/", "contracts/", "motor", "pymongo", "aiokafka", "faststream",
                                     "pydantic", "httpx", "opentelemetry", "fastapi", "starlette", "reportlab",
-                                    "pyhanko", "pypdf", "PIL")):
+                                    "pyhanko", "pypdf", "PIL", "secantus", "wiredtiger", "bson", "ssl")):
             print(f"    {p:5.1f}%  {frame}")
 
 
