@@ -9,7 +9,7 @@ import httpx
 from PIL import Image, ImageDraw
 
 from tests.integration.portal_steps import (
-    given_open_action, open_actions, portal, portal_events, signed_in,
+    given_open_action, link_token, open_actions, portal, portal_events, signed_in,
 )
 from tests.support.waiting import eventually
 
@@ -140,3 +140,13 @@ def _png(ink: bool) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
+
+
+async def test_opening_the_same_link_again_in_the_browser_that_used_it_goes_to_my_tasks(infra, portal):
+    given = await given_open_action(infra)
+    token = link_token(given["tenant_id"], given["contact_id"])
+    async with httpx.AsyncClient(base_url=portal.url) as browser:
+        assert (await browser.get("/login", params={"token": token})).status_code == 303
+        again = await browser.get("/login", params={"token": token})
+        assert again.status_code == 303 and again.headers["location"] == "/"
+    assert httpx.get(f"{portal.url}/login", params={"token": token}).status_code == 410  # any other browser

@@ -85,11 +85,13 @@ def check_form_csrf(ctx: SessionContext, token: str | None) -> None:
 
 
 @router.get("/login", summary="Open a session from a magic link")
-async def login(request: Request, portal: PortalDep, client: ClientDep, token: str = "",
+async def login(request: Request, portal: PortalDep, client: ClientDep, ctx: OptionalSessionDep, token: str = "",
                 _: None = LoginRate) -> Response:
     try:
         new = await portal.sessions.login(token, client.ip, client.user_agent)
     except LinkRefused as refused:
+        if refused.owner and ctx is not None and refused.owner == (ctx.tenant_id, ctx.contact_id):
+            return RedirectResponse("/", status_code=303)  # the link again, in the browser it already opened
         portal.login_limiter.retry_after(client.ip)  # count the failure
         lang = i18n.language_of(refused.language, preferred_language(request))
         t = i18n.messages(lang)
@@ -242,6 +244,8 @@ async def sign_submit(action_id: str, request: Request, portal: PortalDep, ctx: 
         t = i18n.messages(ctx.language)
         key = {"already_signed": "already_signed", "document_changed": "document_changed",
                "consent_changed": "consent_changed"}.get(exc.extra.get("code"), "not_open")
+        if key == "already_signed":
+            return RedirectResponse(f"/tasks/{task['id']}?done=signed", status_code=303)
         return await _sign_form(portal, ctx, action, task, 409, problem=t[key])
     except Forbidden:  # the second factor is required and not given yet
         return await _sign_form(portal, ctx, action, task, 403)

@@ -21,11 +21,12 @@ from services.runtime.outbox import Outbox
 class LinkRefused(DomainError):
     """A magic link that cannot open a session; `reason` picks the friendly page."""
 
-    def __init__(self, reason: str, status: int, language: str | None = None):
+    def __init__(self, reason: str, status: int, language: str | None = None, owner: tuple[str, str] | None = None):
         super().__init__(f"link {reason}")
         self.reason = reason
         self.status = status
         self.language = language
+        self.owner = owner  # (tenant_id, contact_id) of a genuine link
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class Sessions:
         try:
             await self.outbox.transaction(work)
         except DuplicateKeyError:
-            raise LinkRefused("used", 410, language) from None
+            raise LinkRefused("used", 410, language, (link.tenant_id, link.contact_id)) from None
         return NewSession(cookie_value, context)
 
     async def resume(self, cookie_value: str | None) -> SessionContext | None:
