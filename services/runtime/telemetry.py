@@ -6,6 +6,7 @@ import json
 import logging
 
 from opentelemetry import trace
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -21,6 +22,9 @@ def setup_tracing(service_name: str, otlp_endpoint: str | None) -> TracerProvide
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{otlp_endpoint}/v1/traces")))
     trace.set_tracer_provider(provider)
+    # Outgoing server-to-server reads (the portal reading the timeline, signing fetching PDFs) carry
+    # the W3C trace context, so the called service's spans join the caller's trace.
+    HTTPXClientInstrumentor().instrument(tracer_provider=provider)
     return provider
 
 
