@@ -30,6 +30,14 @@ from services.runtime.app import build_runtime, create_app
 STATIC = Path(__file__).parent / "static"
 
 
+def _internal_url(settings: Settings) -> str:
+    """Where other services read what events reference (signature images): the internal address when one is
+    set (never through the ingress); otherwise, as in development and tests, the one address the portal has."""
+    if "portal_internal_url" in settings.model_fields_set:
+        return settings.portal_internal_url
+    return settings.portal_url
+
+
 def _mailer(settings: Settings) -> SmtpMailer | FileOutbox:
     if settings.smtp_host:
         return SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_username, settings.smtp_password,
@@ -46,7 +54,7 @@ def build_app(settings: Settings) -> FastAPI:
     portal = Portal(
         settings=settings,
         sessions=Sessions(store, runtime.outbox, settings.portal_link_secret, timedelta(hours=settings.session_hours)),
-        signing=Signing(store, runtime.outbox, settings.portal_internal_url, settings.max_signature_bytes,
+        signing=Signing(store, runtime.outbox, _internal_url(settings), settings.max_signature_bytes,
                         second_factor.required),
         second_factor=second_factor,
         queries=Queries(store, TimelineClient(settings.timeline_url, settings.internal_token,

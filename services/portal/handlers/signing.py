@@ -58,12 +58,12 @@ async def _collect(errors: list[dict], check, *args):
 
 
 class Signing:
-    def __init__(self, store: PortalStore, outbox: Outbox, portal_url: str, max_signature_bytes: int,
+    def __init__(self, store: PortalStore, outbox: Outbox, internal_url: str, max_signature_bytes: int,
                  requires_second_factor: Callable[[str], bool] = lambda tenant_id: False):
         self.requires_second_factor = requires_second_factor
         self.store = store
         self.outbox = outbox
-        self.portal_url = portal_url.rstrip("/")
+        self.internal_url = internal_url.rstrip("/")
         self.max_signature_bytes = max_signature_bytes
 
     async def _image(self, submission: Submission) -> bytes:
@@ -105,7 +105,7 @@ class Signing:
         signature_id, now = new_id(), utcnow()
         ref = SignatureRef(signature_id=signature_id, kind=submission.signature_kind,
                            image_digest=domain.digest(image), media_type="image/png",
-                           image_url=f"{self.portal_url}/internal/v1/signatures/{signature_id}")
+                           image_url=f"{self.internal_url}/internal/v1/signatures/{signature_id}")
         evidence = Evidence(signed_at=now, ip=client.ip, user_agent=client.user_agent[:512],
                             session_id=ctx.session_id, auth_method=ctx.auth_method,
                             consent_text=domain.consent_text(ctx.language), consent_version=domain.CONSENT_VERSION)
