@@ -26,7 +26,7 @@ class ServiceSettings(BaseSettings):
     # Where the services reach each other; the portal has a public address (magic links) and an
     # internal one (references in events, read with the internal token — never through the ingress).
     portal_url: str = Field("http://127.0.0.1:8000", validation_alias="AKKOORD_PORTAL_URL")
-    portal_internal_url: str = Field("http://127.0.0.1:8000", validation_alias="AKKOORD_PORTAL_INTERNAL_URL")
+    portal_internal_url: str = Field("", validation_alias="AKKOORD_PORTAL_INTERNAL_URL")  # default: portal_url
     tasks_url: str = Field("http://127.0.0.1:8001", validation_alias="AKKOORD_TASKS_URL")
     signing_url: str = Field("http://127.0.0.1:8002", validation_alias="AKKOORD_SIGNING_URL")
     documents_url: str = Field("http://127.0.0.1:8003", validation_alias="AKKOORD_DOCUMENTS_URL")
@@ -45,6 +45,12 @@ class ServiceSettings(BaseSettings):
         urls = (self.portal_internal_url, self.tasks_url, self.signing_url, self.documents_url,
                 self.timeline_url, self.automation_url)
         return {host for u in urls if (host := urlsplit(u).hostname)}
+
+    @model_validator(mode="after")
+    def _portal_internal_url_defaults_to_the_public_one(self):
+        if not self.portal_internal_url:
+            self.portal_internal_url = self.portal_url
+        return self
 
     @model_validator(mode="after")
     def _no_placeholder_secrets_outside_development(self):
