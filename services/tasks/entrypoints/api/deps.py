@@ -43,7 +43,12 @@ class Paging(BaseModel):
     offset: int
 
 
-def paging(limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0) -> Paging:
+# MongoDB's skip is a 64-bit integer: a larger offset must be a 422, not a driver error (a 500).
+MAX_OFFSET = 1_000_000
+
+
+def paging(limit: Annotated[int, Query(ge=1, le=200)] = 50,
+           offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> Paging:
     return Paging(limit=limit, offset=offset)
 
 
