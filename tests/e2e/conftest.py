@@ -19,7 +19,12 @@ def running(stack):
 @pytest.fixture(scope="session")
 def tenant(running):
     """A fresh premium tenant and its staff key, made through the operator API."""
-    r = httpx.post(f"{running.running['tasks'].url}/v1/tenants", json={"name": "Installatiebedrijf Smit",
+    return new_tenant(running, "Installatiebedrijf Smit")
+
+
+def new_tenant(running, name: str) -> dict:
+    """A premium tenant whose staff key every staff-facing service already accepts."""
+    r = httpx.post(f"{running.running['tasks'].url}/v1/tenants", json={"name": name,
                    "plan": "premium"}, headers={"Authorization": f"Bearer {TEST_OPERATOR_KEY}"}, timeout=10)
     assert r.status_code == 201, r.text
     tenant = r.json()
