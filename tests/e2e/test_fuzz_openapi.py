@@ -22,6 +22,8 @@ from schemathesis import GenerationMode
 from tests.e2e.conftest import new_tenant
 from tests.support.waiting import eventually
 
+# The first test also pays for starting the services.
+pytestmark = pytest.mark.timeout(600)
 # Enough to stay near a minute in `make test`; set AKKOORD_FUZZ_EXAMPLES higher to dig deeper locally.
 EXAMPLES_PER_OPERATION = int(os.environ.get("AKKOORD_FUZZ_EXAMPLES", "10"))
 STAFF_APIS = ("tasks", "timeline", "automation", "documents", "signing")

@@ -29,6 +29,8 @@ from tests.e2e.test_story import RULE, drawn_signature_png
 from tests.support.stack import SERVICES, Stack
 from tests.support.waiting import eventually
 
+# The first test also pays for starting the services (and here a broker and database of its own).
+pytestmark = pytest.mark.timeout(600)
 SIGN_ROUTE = "POST /api/v1/actions/{action_id}/signature"
 TASK_ROUTE = "GET /api/v1/tasks/{task_id}"
 TIMELINE_READ_ROUTE = "GET /internal/v1/tasks/{task_id}/timeline"
@@ -177,7 +179,7 @@ async def signed(traced):
     async def approved():
         return (await staff.get(f"{urls['tasks']}/v1/tasks/{task['id']}")).json()["phase"] == "Approved"
 
-    await eventually(approved, timeout=30, what="the phase changed by the rule")
+    await eventually(approved, timeout=60, what="the phase changed by the rule")
     yield urls, customer, task
     await staff.aclose()
     await customer.aclose()
@@ -200,7 +202,7 @@ async def test_one_trace_links_the_portal_signing_to_timeline_automation_and_the
             f"missing {sorted(wanted - names)}; orphans {orphans}; trace has:\n" + "\n".join(map(str, spans)))
         return spans
 
-    spans = await eventually(one_linked_trace, timeout=30, what="one trace through every service")
+    spans = await eventually(one_linked_trace, timeout=60, what="one trace through every service")
     roots = [s for s in spans if not s.parent_id]
     assert [(r.service, r.name) for r in roots] == [("akkoord-portal", SIGN_ROUTE)]
     assert {s.service for s in spans} >= {f"akkoord-{name}" for name in ("portal", "tasks", "timeline",
@@ -227,4 +229,4 @@ async def test_the_portal_reading_the_timeline_over_http_is_one_trace(signed, re
         assert read, f"the timeline read is not in the portal request's trace: {[str(s) for s in spans]}"
         return portal[-1].span_id in _ancestors(read, spans)
 
-    await eventually(linked, timeout=30, what="the timeline read inside the portal request's trace")
+    await eventually(linked, timeout=60, what="the timeline read inside the portal request's trace")
