@@ -50,6 +50,7 @@ class Stack:
     workdir: Path
     ports: dict[str, int] = field(default_factory=lambda: {name: free_port() for name in SERVICES})
     running: dict[str, ServiceProcess] = field(default_factory=dict)
+    replicas: dict[str, ServiceProcess] = field(default_factory=dict)
 
     def env(self, name: str, extra: dict[str, str] | None = None) -> dict[str, str]:
         env = {
@@ -71,18 +72,33 @@ class Stack:
     def start(self, name: str, extra_env: dict[str, str] | None = None, timeout: float = 60) -> ServiceProcess:
         if name in self.running and self.running[name].popen.poll() is None:
             return self.running[name]
-        log_path = self.workdir / f"{name}.log"
+        proc = self._launch(name, self.ports[name], self.workdir / f"{name}.log", self.env(name, extra_env), timeout)
+        self.running[name] = proc
+        return proc
+
+    def start_replica(self, name: str, replica: int = 2, extra_env: dict[str, str] | None = None,
+                      timeout: float = 60) -> ServiceProcess:
+        """Another process of `name` in the same consumer groups, on a port of its own (`<name>-<replica>`)."""
+        key = f"{name}-{replica}"
+        if key in self.replicas and self.replicas[key].popen.poll() is None:
+            return self.replicas[key]
+        port = self.replicas[key].port if key in self.replicas else free_port()
+        env = self.env(name, {**(extra_env or {}), f"{name.upper()}_PORT": str(port)})
+        proc = self._launch(name, port, self.workdir / f"{key}.log", env, timeout)
+        self.replicas[key] = proc
+        return proc
+
+    def _launch(self, name: str, port: int, log_path: Path, env: dict[str, str], timeout: float) -> ServiceProcess:
         log_file = open(log_path, "ab")
-        popen = subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=self.env(name, extra_env),
+        popen = subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=env,
                                  stdout=log_file, stderr=subprocess.STDOUT)
-        proc = ServiceProcess(name, self.ports[name], popen, log_path)
+        proc = ServiceProcess(name, port, popen, log_path)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if popen.poll() is not None:
                 raise RuntimeError(f"{name} exited with {popen.returncode}:\n{proc.log()[-4000:]}")
             try:
                 if httpx.get(f"{proc.url}/readyz", timeout=1).status_code == 200:
-                    self.running[name] = proc
                     return proc
             except httpx.HTTPError:
                 pass
@@ -91,6 +107,7 @@ class Stack:
         raise RuntimeError(f"{name} was not ready within {timeout}s:\n{proc.log()[-4000:]}")
 
     def stop_all(self) -> None:
-        for proc in self.running.values():
+        for proc in [*self.replicas.values(), *self.running.values()]:
             proc.stop()
+        self.replicas.clear()
         self.running.clear()
