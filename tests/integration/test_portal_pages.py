@@ -9,7 +9,7 @@ import httpx
 from PIL import Image, ImageDraw
 
 from tests.integration.portal_steps import (
-    given_open_action, link_token, open_actions, portal, portal_events, signed_in,
+    blank_png, given_open_action, link_token, open_actions, png_with_ink, portal, portal_events, signed_in,
 )
 from tests.support.waiting import eventually
 
@@ -150,3 +150,35 @@ async def test_opening_the_same_link_again_in_the_browser_that_used_it_goes_to_m
         again = await browser.get("/login", params={"token": token})
         assert again.status_code == 303 and again.headers["location"] == "/"
     assert httpx.get(f"{portal.url}/login", params={"token": token}).status_code == 410  # any other browser
+
+
+async def test_a_drawing_from_the_form_is_signed_as_drawn_and_an_empty_one_is_refused_at_the_canvas(infra, portal):
+    given = await given_open_action(infra)
+    async with signed_in(portal, given["tenant_id"], given["contact_id"]) as client:
+        await eventually(lambda: open_actions(client), what="the open action")
+        form = await client.get(f"/actions/{given['action_id']}/sign")
+        assert 'id="signature-pad"' in form.text and 'src="/static/sign.js"' in form.text
+        assert 'value="typed" checked' in form.text  # without script, typing is the default
+        url = f"/actions/{given['action_id']}/sign"
+        data = {"csrf_token": csrf_of(form.text), "field.approved_by": "Jan", "consent": "yes",
+                "signature_kind": "drawn", "typed_name": "Jan de Vries"}
+
+        # An empty canvas sends no image; a blank PNG (a canvas exported untouched) is refused just the same.
+        for drawn in ("", "data:image/png;base64," + blank_png()):
+            refused = await client.post(url, data={**data, "signature_drawn": drawn})
+            assert refused.status_code == 422
+            assert 'id="typed_name-error"' not in refused.text  # the error is at the canvas, not the name
+            assert 'id="signature-pad-error">Please draw your signature in the box' in refused.text
+            assert 'aria-describedby="signature-pad-hint signature-pad-error" aria-invalid="true"' in refused.text
+            assert 'href="#signature-pad"' in refused.text and 'value="drawn" checked' in refused.text
+        assert await portal_events(infra, "task.signed", given["action_id"]) == []
+
+        # Another field's error keeps a good drawing, to be put back on the canvas.
+        drawing = "data:image/png;base64," + png_with_ink()
+        kept = await client.post(url, data={**data, "consent": "", "signature_drawn": drawing})
+        assert kept.status_code == 422 and f'value="{drawing}"' in kept.text
+
+        done = await client.post(url, data={**data, "signature_drawn": drawing})
+        assert done.status_code == 303
+    [event] = await eventually(lambda: portal_events(infra, "task.signed", given["action_id"]), what="task.signed")
+    assert event["payload"]["signature"]["kind"] == "drawn"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import timezone
 from pathlib import Path
 from typing import Annotated
@@ -11,13 +10,15 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from starlette.datastructures import UploadFile  # what request.form() yields
 
 from contracts.errors import Conflict, Forbidden, Invalid, NotFound
 from services.portal import i18n
 from services.portal.domain import CONSENT_VERSION, SessionContext, consent_text, csrf_matches
 from services.portal.entrypoints.deps import (
     COOKIE, ClientDep, LoginRate, OptionalSessionDep, PortalDep, RateLimited, limit,
+)
+from services.portal.entrypoints.sign_form import (
+    ERROR_MESSAGES, ERROR_TARGETS, drawing_to_show_again, signature_choice, uploaded_image,
 )
 from services.portal.entrypoints.timeline_view import present
 from services.portal.handlers.sessions import LinkRefused
@@ -158,15 +159,7 @@ async def task_page(task_id: str, request: Request, portal: PortalDep, ctx: Opti
                   here=f"/tasks/{task_id}")
 
 
-async def _uploaded_image(upload, max_bytes: int) -> str | None:
-    """An uploaded signature image as base64 (the same checks as the API then apply), or None if none was sent."""
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        return None
-    data = await upload.read(max_bytes + 1)
-    return base64.b64encode(data).decode() if data else None
-
-
-def form_errors(exc: Invalid, action: dict, language: str, uploaded: bool = False) -> dict[str, str]:
+def form_errors(exc: Invalid, action: dict, language: str, signature_kind: str = "typed") -> dict[str, str]:
     """The refusal's errors, keyed by form field and worded in the contact's language."""
     t = i18n.messages(language)
     labels = {f["name"]: f["label"] for f in action.get("fields", [])}
@@ -177,7 +170,7 @@ def form_errors(exc: Invalid, action: dict, language: str, uploaded: bool = Fals
             key = "field_too_long" if "too long" in error["message"] else "field_required"
             errors[name] = t[key].format(label=labels[name])
         elif name == "signature":
-            errors[name] = t["signature_upload_invalid" if uploaded else "signature_required"]
+            errors[name] = t[ERROR_MESSAGES.get(signature_kind, "signature_required")]
         elif name in ("consent", "reason"):
             errors[name] = t[f"{name}_required"]
         else:
@@ -200,7 +193,13 @@ async def _sign_form(portal, ctx: SessionContext, action: dict, task: dict, stat
                   needs_code=factor["required"] and not factor["verified"], otp_state=otp_state,
                   errors=errors or {},
                   values=values or {}, problem=problem, consent=consent_text(ctx.language),
-                  consent_version=CONSENT_VERSION, here=f"/actions/{action['id']}/sign")
+                  consent_version=CONSENT_VERSION, error_targets=ERROR_TARGETS,
+                  here=f"/actions/{action['id']}/sign")
+
+
+def _text(form, name: str) -> str | None:
+    value = form.get(name)
+    return value if isinstance(value, str) else None
 
 
 @router.get("/actions/{action_id}/sign", summary="The signing form")
@@ -229,16 +228,19 @@ async def sign_submit(action_id: str, request: Request, portal: PortalDep, ctx: 
     except NotFound:
         return not_found(ctx)
     values = {k.removeprefix("field."): str(v) for k, v in form.items() if k.startswith("field.")}
-    uploaded = await _uploaded_image(form.get("signature_file"), portal.settings.max_signature_bytes)
-    submission = Submission(fields=values, signature_kind="uploaded" if uploaded else "typed", png_base64=uploaded,
-                            typed_name=str(form.get("typed_name") or ""), consent=form.get("consent") == "yes",
+    uploaded = await uploaded_image(form.get("signature_file"), portal.settings.max_signature_bytes)
+    choice = signature_choice(_text(form, "signature_kind"), _text(form, "signature_drawn"), uploaded,
+                              _text(form, "typed_name"))
+    submission = Submission(fields=values, signature_kind=choice.kind, png_base64=choice.png_base64,
+                            typed_name=choice.typed_name, consent=form.get("consent") == "yes",
                             document_digest=str(form.get("document_digest") or "") or None,
                             consent_version=str(form.get("consent_version") or "") or None)
     try:
         await portal.signing.sign(ctx, action_id, submission, client)
     except Invalid as exc:
-        errors = form_errors(exc, action, ctx.language, uploaded=bool(uploaded))
-        values["typed_name"] = submission.typed_name or ""
+        errors = form_errors(exc, action, ctx.language, choice.kind)
+        values.update(typed_name=choice.typed_name, signature_kind=choice.kind,
+                      signature_drawn=drawing_to_show_again(choice, errors))
         return await _sign_form(portal, ctx, action, task, 422, errors, values)
     except Conflict as exc:
         t = i18n.messages(ctx.language)
