@@ -9,7 +9,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
-from pathlib import Path
 
 import httpx
 
@@ -94,37 +93,47 @@ class Setup:
         await self.staff.aclose()
         await self.portal.aclose()
 
+    async def _call(self, client: httpx.AsyncClient, method: str, url: str, **kwargs) -> dict:
+        """A staff or portal call; a connection the server dropped (an idle keep-alive) is tried again."""
+        for attempt in range(3):
+            try:
+                return await self._ok(await client.request(method, url, **kwargs))
+            except httpx.TransportError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
     async def _ok(self, response: httpx.Response) -> dict:
         if response.status_code >= 400:
             raise RuntimeError(f"{response.request.method} {response.request.url}: {response.status_code} {response.text[:300]}")
         return response.json() if response.content else {}
 
     async def rule(self) -> str:
-        return (await self._ok(await self.staff.post(f"{self.urls['automation']}/v1/rules", json=RULE)))["id"]
+        return (await self._call(self.staff, "POST", f"{self.urls['automation']}/v1/rules", json=RULE))["id"]
 
     async def customer(self, index: int) -> Customer:
         async with self.sem:
-            contact = await self._ok(await self.staff.post(f"{self.urls['tasks']}/v1/contacts", json={
-                "name": f"Klant {index:04d}", "email": f"klant{index}@example.nl", "language": "nl"}))
-            link = await self._ok(await self.staff.post(f"{self.urls['tasks']}/v1/contacts/{contact['id']}/portal-links"))
+            contact = await self._call(self.staff, "POST", f"{self.urls['tasks']}/v1/contacts", json={
+                "name": f"Klant {index:04d}", "email": f"klant{index}@example.nl", "language": "nl"})
+            link = await self._call(self.staff, "POST", f"{self.urls['tasks']}/v1/contacts/{contact['id']}/portal-links")
             async with httpx.AsyncClient(timeout=60, follow_redirects=False) as browser:
                 r = await browser.get(link["url"])
                 cookie = r.cookies.get("akkoord_session") or browser.cookies.get("akkoord_session")
             if not cookie:
                 raise RuntimeError(f"login gave no session: {r.status_code} {r.text[:200]}")
             found = Customer(index, contact["id"], cookie)
-            session = await self._ok(await self.portal.get(f"{self.urls['portal']}/api/v1/session", headers=found.headers))
+            session = await self._call(self.portal, "GET", f"{self.urls['portal']}/api/v1/session", headers=found.headers)
             found.csrf = session["csrf_token"]
             return found
 
     async def job(self, customer: Customer, label: str) -> Job:
         async with self.sem:
-            task = await self._ok(await self.staff.post(f"{self.urls['tasks']}/v1/tasks", json={
+            task = await self._call(self.staff, "POST", f"{self.urls['tasks']}/v1/tasks", json={
                 "title": f"Onderhoud {label} #{customer.index}", "description": "Bench", "phase": WAITING,
-                "contact_id": customer.contact_id}))
-            action = await self._ok(await self.staff.post(f"{self.urls['tasks']}/v1/tasks/{task['id']}/actions", json={
+                "contact_id": customer.contact_id})
+            action = await self._call(self.staff, "POST", f"{self.urls['tasks']}/v1/tasks/{task['id']}/actions", json={
                 "contact_id": customer.contact_id, "kind": "sign_task",
-                "fields": [{"name": "full_name", "label": "Name", "required": True}]}))
+                "fields": [{"name": "full_name", "label": "Name", "required": True}]})
             return Job(customer, task["id"], action["id"])
 
     async def ready(self, job: Job, timeout: float = 180.0) -> None:
@@ -132,19 +141,18 @@ class Setup:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             async with self.sem:
-                tasks = (await self.portal.get(f"{self.urls['portal']}/api/v1/tasks", headers=job.customer.headers)).json()
-                opened = any(a["id"] == job.action_id for t in tasks for a in t["open_actions"])
-                r = await self.staff.get(f"{self.urls['timeline']}/v1/tasks/{job.task_id}/timeline",
-                                         params={"audience": "staff", "limit": 1})
-                requested = r.status_code == 200 and bool(r.json().get("entries"))
+                try:
+                    tasks = (await self.portal.get(f"{self.urls['portal']}/api/v1/tasks", headers=job.customer.headers)).json()
+                    opened = any(a["id"] == job.action_id for t in tasks for a in t["open_actions"])
+                    r = await self.staff.get(f"{self.urls['timeline']}/v1/tasks/{job.task_id}/timeline",
+                                             params={"audience": "staff", "limit": 1})
+                    requested = r.status_code == 200 and bool(r.json().get("entries"))
+                except httpx.TransportError:
+                    opened = requested = False
             if opened and requested:
                 return
             await asyncio.sleep(0.2)
         raise RuntimeError(f"action {job.action_id} never became open in the portal")
-
-
-async def gather_bounded(coros) -> list:
-    return list(await asyncio.gather(*coros))
 
 
 def service_pids(stack: Stack) -> dict[str, int]:
@@ -152,8 +160,3 @@ def service_pids(stack: Stack) -> dict[str, int]:
     for proc in stack.infra.processes:
         pids[proc.name] = proc.popen.pid
     return pids
-
-
-def workdir(base: Path) -> Path:
-    base.mkdir(parents=True, exist_ok=True)
-    return base
