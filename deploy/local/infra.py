@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import shutil
 import signal
 import socket
@@ -37,9 +38,18 @@ def port_is_taken(port: int, host: str = "127.0.0.1") -> bool:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port that is free now, below the kernel's ephemeral range: outgoing connections (which take
+    ephemeral ports) cannot grab it between this check and the server binding it."""
+    low, _ = (int(n) for n in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    for port in random.sample(range(20000, min(low, 32768)), 200):
+        if not port_is_taken(port) and not port_is_taken(port + 1):
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            return port
+    raise InfraError("no free port found below the ephemeral range")
 
 
 def ensure_kafka_classpath() -> str:
