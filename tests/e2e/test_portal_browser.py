@@ -57,10 +57,15 @@ async def test_a_customer_signs_with_a_typed_name_using_only_the_keyboard_on_a_p
     assert await page.locator("h1").inner_text() == "Mijn taken"
     await page.screenshot(path=str(ARTIFACTS / "my-tasks-nl.png"), full_page=True)
 
-    # When they sign with the keyboard alone: fields, typed name, consent, Enter
+    # When they sign with the keyboard alone: fields, the typed way of signing (drawing is the default, and
+    # needs a pointer), typed name, consent, Enter
     await page.click(f'a[href="/actions/{given["action"]["id"]}/sign"]')
     await page.focus("#f-full_name")
     await page.keyboard.type("Jan de Vries")
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.id") == "kind-drawn"
+    await page.keyboard.press("ArrowDown")
+    assert await page.is_checked("#kind-typed")
     await page.keyboard.press("Tab")
     assert await page.evaluate("document.activeElement.id") == "typed_name"
     await page.keyboard.type("Jan de Vries")
@@ -140,6 +145,7 @@ async def test_a_customer_signs_a_document_they_see_page_by_page_and_then_sees_t
     await preview.scroll_into_view_if_needed()
     await eventually(lambda: preview.evaluate("img => img.complete && img.naturalWidth > 0"),
                      what="the page preview loaded", interval=0.3)
+    await page.check("#kind-typed")
     await page.fill("#typed_name", "Jan de Vries")
     await page.check("#consent")
     await page.screenshot(path=str(ARTIFACTS / "sign-document-en.png"), full_page=True)
