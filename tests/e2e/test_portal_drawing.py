@@ -13,6 +13,8 @@ from tests.e2e.test_portal_browser import ARTIFACTS, PHONE, a_signature_request,
 from tests.support.waiting import eventually
 
 DESKTOP = {"width": 1280, "height": 800}
+INKED_PIXELS = ("c => { const a = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;"
+                " for (let i = 3; i < a.length; i += 4) { if (a[i] > 128) n++; } return n > 500 ? n : 0; }")
 # A hand-like stroke across the box, as fractions of its width and height.
 STROKE = [(0.08, 0.65), (0.2, 0.25), (0.3, 0.75), (0.45, 0.3), (0.55, 0.7), (0.7, 0.35), (0.92, 0.55)]
 
@@ -144,6 +146,12 @@ async def test_an_empty_canvas_is_refused_at_the_canvas_and_a_drawing_survives_a
     await eventually(lambda: page.eval_on_selector("#signature-pad", "c => c.width === 2 * c.clientWidth"),
                      what="the canvas refitted to its new width", interval=0.1)
     width = await page.eval_on_selector("#signature-pad", "c => c.width")
+
+    # And they forget the consent: the form comes back with the drawing put back on the canvas
+    await page.click("main button[type=submit]")
+    await page.locator("#consent-error").wait_for()
+    await eventually(lambda: page.eval_on_selector("#signature-pad", INKED_PIXELS),
+                     what="the drawing back on the canvas", interval=0.1)
     await page.check("#consent")
     await page.click("main button[type=submit]")
 
