@@ -4,20 +4,26 @@ Each handled message records `<group>:<event_id>` in the service's `processed` c
 same transaction as its effect, so a redelivered message is a no-op. Offsets are committed after
 handling (faststream's AckPolicy.ACK). A message that keeps failing, or can never be parsed, goes
 to `<topic>.dlq` with the reason, so it never blocks its partition.
+
+A failure to reach something (the database, another service being restarted, a 5xx) says nothing
+about the message: it is retried for `outage_patience` seconds, not a handful of attempts, so that a
+restart elsewhere delays the message instead of dead-lettering a good one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from typing import Awaitable, Callable, Mapping
 
+import httpx
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError
 
 from contracts import Envelope, parse_message, utcnow
 from contracts.errors import PermanentFailure
@@ -60,8 +66,15 @@ class Tracking:
         return True
 
 
+def is_outage(exc: BaseException) -> bool:
+    """Something the handler needs is away for now (not a fault of the message)."""
+    if isinstance(exc, httpx.HTTPStatusError):
+        return exc.response.status_code >= 500
+    return isinstance(exc, (ConnectionFailure, httpx.TransportError, ConnectionError, asyncio.TimeoutError))
+
+
 def register(broker: KafkaBroker, tracking: Tracking, consumer: Consumer, *, max_attempts: int = 5,
-             backoff: float = 0.2) -> None:
+             backoff: float = 0.2, outage_patience: float = 120.0, max_backoff: float = 5.0) -> None:
     """Subscribe one consumer group to its topics and route each message type to its handler."""
 
     async def dead_letter(msg, reason: str) -> None:
@@ -85,7 +98,9 @@ def register(broker: KafkaBroker, tracking: Tracking, consumer: Consumer, *, max
             return
         if message is None or (handler := consumer.handlers.get(message.type)) is None:
             return  # not for this group, or a newer type it does not know
-        for attempt in range(1, max_attempts + 1):
+        started, attempt = time.monotonic(), 0
+        while True:
+            attempt += 1
             try:
                 fresh = await tracking.handle_once(consumer.group, message, handler)
                 EVENTS.labels(consumer.group, msg.raw_message.topic, message.type,
@@ -95,10 +110,11 @@ def register(broker: KafkaBroker, tracking: Tracking, consumer: Consumer, *, max
                 await dead_letter(msg, f"{message.type} {message.event_id}: {exc.detail}")
                 return
             except Exception as exc:
-                if attempt == max_attempts:
+                outage = is_outage(exc)
+                if (attempt >= max_attempts and not outage) or time.monotonic() - started >= outage_patience:
                     await dead_letter(msg, f"{message.type} {message.event_id} failed {attempt} times: {exc!r}")
                     return
-                log.warning("%s %s attempt %d failed: %r", consumer.group, message.type, attempt, exc)
+                log.warning("%s %s attempt %d failed%s: %r", consumer.group, message.type, attempt,
+                            " (outage, retrying)" if outage else "", exc)
                 EVENTS.labels(consumer.group, msg.raw_message.topic, message.type, "retried").inc()
-                await asyncio.sleep(backoff * 2 ** (attempt - 1))
-
+                await asyncio.sleep(min(backoff * 2 ** (attempt - 1), max_backoff))
