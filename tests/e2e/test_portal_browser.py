@@ -43,6 +43,11 @@ async def a_signature_request(running, tenant, *, language: str, title: str) -> 
     return {"task": task, "action": action, "link": link["url"], "portal": urls["portal"]}
 
 
+async def sign_form_ready(page) -> None:
+    """The page's script has run: the drawing option it adds is shown (and chosen, on a fresh form)."""
+    await page.locator("#kind-drawn").wait_for(state="visible")
+
+
 async def test_a_customer_signs_with_a_typed_name_using_only_the_keyboard_on_a_phone(running, tenant, browser):
     given = await a_signature_request(running, tenant, language="nl", title="Onderhoud ovens")
     page = await browser.new_page(viewport=PHONE)
@@ -60,6 +65,7 @@ async def test_a_customer_signs_with_a_typed_name_using_only_the_keyboard_on_a_p
     # When they sign with the keyboard alone: fields, the typed way of signing (drawing is the default, and
     # needs a pointer), typed name, consent, Enter
     await page.click(f'a[href="/actions/{given["action"]["id"]}/sign"]')
+    await sign_form_ready(page)
     await page.focus("#f-full_name")
     await page.keyboard.type("Jan de Vries")
     await page.keyboard.press("Tab")
@@ -145,6 +151,7 @@ async def test_a_customer_signs_a_document_they_see_page_by_page_and_then_sees_t
     await preview.scroll_into_view_if_needed()
     await eventually(lambda: preview.evaluate("img => img.complete && img.naturalWidth > 0"),
                      what="the page preview loaded", interval=0.3)
+    await sign_form_ready(page)
     await page.check("#kind-typed")
     await page.fill("#typed_name", "Jan de Vries")
     await page.check("#consent")

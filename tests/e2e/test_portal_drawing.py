@@ -9,7 +9,9 @@ import httpx
 from PIL import Image
 
 from services.runtime.config import DEV_SECRET
-from tests.e2e.test_portal_browser import ARTIFACTS, PHONE, a_signature_request, browser  # noqa: F401 (fixture)
+from tests.e2e.test_portal_browser import (  # noqa: F401 (browser: the fixture)
+    ARTIFACTS, PHONE, a_signature_request, browser, sign_form_ready,
+)
 from tests.support.waiting import eventually
 
 DESKTOP = {"width": 1280, "height": 800}
@@ -19,7 +21,7 @@ INKED_PIXELS = ("c => { const a = c.getContext('2d').getImageData(0, 0, c.width,
 STROKE = [(0.08, 0.65), (0.2, 0.25), (0.3, 0.75), (0.45, 0.3), (0.55, 0.7), (0.7, 0.35), (0.92, 0.55)]
 
 
-async def open_the_sign_page(page, given: dict) -> None:
+async def open_the_sign_page(page, given: dict, *, script: bool = True) -> None:
     await page.goto(given["link"])
     sign = f'a[href="/actions/{given["action"]["id"]}/sign"]'
 
@@ -28,6 +30,10 @@ async def open_the_sign_page(page, given: dict) -> None:
         return await page.locator(sign).count() == 1
     await eventually(open_action_shown, what="the open action on My tasks", interval=0.5)
     await page.click(sign)
+    if script:
+        await sign_form_ready(page)
+    else:
+        await page.locator("#typed_name").wait_for()
 
 
 async def draw_a_signature(page) -> None:
@@ -170,7 +176,7 @@ async def test_without_script_the_page_offers_typing_and_uploading_and_signs(run
     given = await a_signature_request(running, tenant, language="en", title="Window cleaning")
     context = await browser.new_context(viewport=PHONE, java_script_enabled=False)
     page = await context.new_page()
-    await open_the_sign_page(page, given)
+    await open_the_sign_page(page, given, script=False)
 
     # The drawing option needs script, so it is not offered; typing is chosen, uploading is there
     assert not await page.is_visible("#kind-drawn") and not await page.is_visible("#signature-pad")

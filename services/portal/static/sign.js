@@ -64,8 +64,11 @@
   }
 
   form.querySelector('[data-signature-choice="drawn"]').hidden = false;
-  if (!group.hasAttribute("data-chosen")) {
-    form.querySelector("#kind-drawn").checked = true; // drawing is the default where it can work
+  // Drawing is the default where it can work, unless the signer already chose (in a submission shown again) or
+  // began typing or choosing a file before this script ran.
+  if (!group.hasAttribute("data-chosen") && !form.querySelector("#typed_name").value &&
+      !form.querySelector("#signature_file").value) {
+    form.querySelector("#kind-drawn").checked = true;
   }
   for (var i = 0; i < radios.length; i++) {
     radios[i].addEventListener("change", show);
