@@ -16,9 +16,9 @@ def build_app(settings: Settings) -> FastAPI:
     runtime = build_runtime("documents", settings)
     store = DocumentStore(runtime.db)
     runtime.startup.append(store.ensure_indexes)
-    handlers = DocumentHandlers(settings=settings, store=store, outbox=runtime.outbox,
-                                signatures=InternalFetcher(settings.internal_token, settings.fetch_timeout_seconds,
-                                                           allowed_hosts=settings.service_hosts))
+    fetcher = InternalFetcher(settings.internal_token, settings.fetch_timeout_seconds, settings.service_hosts)
+    runtime.shutdown.append(fetcher.aclose)
+    handlers = DocumentHandlers(settings=settings, store=store, outbox=runtime.outbox, signatures=fetcher)
     app = create_app(runtime, title="Akkoord documents",
                      description="Standalone PDFs, their versions, placeholder tags, stamping and previews.",
                      routers=[api.router, internal.router],

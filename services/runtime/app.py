@@ -41,6 +41,7 @@ class Runtime:
     tracking: Tracking
     staff_keys: StaffKeys
     startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
@@ -107,6 +108,8 @@ def create_app(runtime: Runtime, *, title: str, routers: Iterable[APIRouter], co
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            for hook in runtime.shutdown:
+                await hook()
             await runtime.broker.stop()
             runtime.client.close()
 

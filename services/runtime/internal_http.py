@@ -20,14 +20,27 @@ class InternalFetcher:
         self.internal_token = internal_token
         self.timeout = timeout
         self.allowed_hosts = allowed_hosts
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        # One pooled client per process: building one (and its SSL context) per call costs ~35 ms of CPU.
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self.timeout,
+                                             headers={"X-Internal-Token": self.internal_token})
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
     async def get(self, url: str, max_bytes: int = MAX_BYTES) -> bytes:
         """The bytes at `url`; gone or refused is permanent, an unreachable service is worth a retry."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or parts.hostname not in self.allowed_hosts:
             raise PermanentFailure(f"{url} is not on an Akkoord service host")
-        async with httpx.AsyncClient(timeout=self.timeout) as client:
-            response = await client.get(url, headers={"X-Internal-Token": self.internal_token})
+        response = await self.client.get(url)
         if response.status_code in (400, 401, 403, 404, 410):
             raise PermanentFailure(f"{url} answered {response.status_code}")
         response.raise_for_status()
@@ -38,8 +51,7 @@ class InternalFetcher:
     async def get_json_or_none(self, url: str) -> dict | None:
         """A best-effort JSON read: None when the service is away or says no."""
         try:
-            async with httpx.AsyncClient(timeout=min(self.timeout, 5.0)) as client:
-                response = await client.get(url, headers={"X-Internal-Token": self.internal_token})
+            response = await self.client.get(url, timeout=min(self.timeout, 5.0))
             return response.json() if response.status_code == 200 else None
         except (httpx.HTTPError, ValueError) as exc:
             log.info("no answer from %s: %r", url, exc)

@@ -19,9 +19,9 @@ def build_app(settings: Settings) -> FastAPI:
     keys = SealKeys(runtime.db, settings)
     # The key loads before the broker starts, so no message is handled without it.
     runtime.startup += [store.ensure_indexes, keys.load]
-    handlers = SigningHandlers(settings=settings, store=store, outbox=runtime.outbox, keys=keys,
-                               fetcher=InternalFetcher(settings.internal_token, settings.fetch_timeout_seconds,
-                                                       allowed_hosts=settings.service_hosts))
+    fetcher = InternalFetcher(settings.internal_token, settings.fetch_timeout_seconds, settings.service_hosts)
+    runtime.shutdown.append(fetcher.aclose)
+    handlers = SigningHandlers(settings=settings, store=store, outbox=runtime.outbox, keys=keys, fetcher=fetcher)
     app = create_app(runtime, title="Akkoord signing",
                      description="Evidence of signings, sealed approval certificates and documents, verification.",
                      routers=[api.router, public.router, internal.router],
