@@ -219,6 +219,12 @@ async def test_signed_artefacts_announced_by_documents_and_signing_are_offered_t
             return action["downloads"] if len(action["downloads"]) == 3 else None
         offered = await eventually(downloads, what="the artefacts in the read model")
         assert offered["approval_certificate"] == f"/actions/{given['action_id']}/sealed/approval_certificate.pdf"
-        # Neither service runs at those addresses here, and a foreign address is never fetched: a 404, not a 500.
-        for path in offered.values():
-            assert (await client.get(path)).status_code == 404
+        # Neither service holds those documents, and a foreign address is never fetched: a 404, not a 500.
+        for kind, path in offered.items():
+            response = await client.get(path)
+            if kind == "approval_certificate" and response.status_code == 200:
+                # the real signing service, when it runs beside this test, sealed a certificate for this signing
+                # and its announcement replaced the one above
+                assert response.content.startswith(b"%PDF")
+            else:
+                assert response.status_code == 404, (kind, response.status_code)
