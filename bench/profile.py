@@ -13,6 +13,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
 PROFILES = Path(__file__).parent / "profiles"
 
 
@@ -40,7 +41,7 @@ def stop(recorders: list[subprocess.Popen]) -> None:
 def _frame_label(frame: str) -> str:
     name, _, where = frame.partition(" (")
     where = where.rstrip(")")
-    for marker in ("site-packages/", "/work/main/", "lib/python3"):
+    for marker in ("site-packages/", f"{ROOT}/", "lib/python3"):
         if marker in where:
             where = where.split(marker, 1)[1]
     return f"{name} ({where.rsplit(':', 1)[0]})"
