@@ -180,7 +180,10 @@ def start_kafka(data_dir: Path, port: int, log_file=None) -> Process:
 def _kafka_cluster_id() -> str:
     import base64
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    # Like Kafka's own Uuid: base64url without padding, never starting with "-" (a command-line flag).
+    while (cluster_id := base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))[0] == "-":
+        pass
+    return cluster_id
 
 
 def start_mongo(data_dir: Path, port: int, log_file=None) -> Process:
