@@ -189,7 +189,8 @@ async def test_one_trace_links_the_portal_signing_to_timeline_automation_and_the
     # Then the portal request's trace holds the timeline's handling of the signing and of the phase
     # change, the automation rule run and tasks applying the phase change, every span linked to its parent
     wanted = {_process_span("timeline", "portal.events"), _process_span("timeline", "tasks.events"),
-              _process_span("automation", "portal.events"), _process_span("tasks", "tasks.commands")}
+              _process_span("automation", "portal.events"), _process_span("tasks", "tasks.commands"),
+              _process_span("signing", "portal.events")}
 
     async def one_linked_trace():
         requests = receiver.find("akkoord-portal", SIGN_ROUTE)
