@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, Field, TypeAdapter
 
 from contracts.envelope import Envelope
 from contracts.models import (
-    ActionKind, ActionSnapshot, ContactRef, Evidence, FieldValue, Language, SignatureRef, Signer,
+    ActionKind, ActionSnapshot, ContactRef, Evidence, FieldSpec, FieldValue, Language, SignatureRef, Signer,
     TaskSnapshot,
 )
 
@@ -96,6 +96,9 @@ class ActionRequestedPayload(BaseModel):
     action: ActionSnapshot
     task: TaskSnapshot
     contact: ContactRef
+    # Set when an automation rule asked for the action (task.request_action), so timelines can name it.
+    rule_id: str | None = None
+    rule_name: str | None = None
 
 
 class TaskActionRequested(Envelope):
@@ -155,6 +158,23 @@ class ChangePhasePayload(BaseModel):
 class ChangeTaskPhase(Envelope):
     type: Literal["task.change_phase"] = "task.change_phase"
     payload: ChangePhasePayload
+
+
+class RequestActionPayload(BaseModel):
+    """What a rule asks for: the same request staff make with POST /v1/tasks/{id}/actions."""
+
+    contact_id: str
+    kind: ActionKind
+    fields: list[FieldSpec] = []
+    document_id: str | None = None
+    message: str | None = None
+    rule_id: str | None = None
+    rule_name: str | None = None
+
+
+class RequestTaskAction(Envelope):
+    type: Literal["task.request_action"] = "task.request_action"
+    payload: RequestActionPayload
 
 
 # --- portal.events ---
@@ -303,12 +323,36 @@ class TimelineNoteAdded(Envelope):
     payload: NoteAddedPayload
 
 
+# --- timeline.chain: where timeline placed each entry (its own log, read back by a rebuild) ---
+
+
+class EntryAppendedPayload(BaseModel):
+    """One entry's place in its task's hash chain, and what the projection knew beside the event."""
+
+    entry_id: str
+    event_id: str  # the event the entry shows
+    audience: Literal["staff", "portal"]
+    seq: int
+    prev_hash: str
+    content_hash: str
+    hash: str
+    # Names and the action's request as the projection knew them when it wrote the entry: read back by a
+    # rebuild, so the entry is rebuilt from the event with exactly the same content (opaque to others).
+    known: dict[str, Any] = {}
+
+
+class TimelineEntryAppended(Envelope):
+    type: Literal["timeline.entry_appended"] = "timeline.entry_appended"
+    payload: EntryAppendedPayload
+
+
 MESSAGE_TYPES: tuple[type[Envelope], ...] = (
     TenantRegistered, StaffKeyIssued, StaffKeyRevoked, ContactRegistered, ContactUpdated,
     TaskCreated, TaskUpdated, TaskPhaseChanged, TaskActionRequested, TaskActionCancelled,
     TaskActionCompleted, ActionExpired, ActionReminderDue, ChangeTaskPhase, TaskSigned,
     DocumentSigned, ActionDeclined, DocumentUploaded, DocumentVersionAdded, DocumentStamped,
-    ApprovalWithdrawn, EvidenceRecorded, SignatureSealed, TimelineNoteAdded,
+    ApprovalWithdrawn, EvidenceRecorded, SignatureSealed, TimelineNoteAdded, RequestTaskAction,
+    TimelineEntryAppended,
 )
 
 Message = Annotated[Union[MESSAGE_TYPES], Field(discriminator="type")]  # type: ignore[valid-type]

@@ -7,8 +7,12 @@ DOCUMENTS_EVENTS = "documents.events"
 SIGNING_EVENTS = "signing.events"
 AUTOMATION_EVENTS = "automation.events"  # what rules did beyond commands (e.g. a staff timeline note)
 
+# The order in which timeline appended entries to each task's hash chain: timeline's own log, which only
+# its rebuild reads (so it is not one of the event topics that timeline and webhooks consume).
+TIMELINE_CHAIN = "timeline.chain"
+
 EVENT_TOPICS = (TASKS_EVENTS, PORTAL_EVENTS, DOCUMENTS_EVENTS, SIGNING_EVENTS, AUTOMATION_EVENTS)
-ALL_TOPICS = (*EVENT_TOPICS, TASKS_COMMANDS)
+ALL_TOPICS = (*EVENT_TOPICS, TASKS_COMMANDS, TIMELINE_CHAIN)
 
 
 def dlq(topic: str) -> str:

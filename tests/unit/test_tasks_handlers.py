@@ -9,11 +9,13 @@ import pytest
 from contracts import Actor, utcnow
 from contracts.errors import Conflict, Forbidden, Invalid, PermanentFailure
 from contracts.messages import (
-    ActionDeclined, ActionDeclinedPayload, ChangePhasePayload, ChangeTaskPhase, TaskSigned, TaskSignedPayload,
+    ActionDeclined, ActionDeclinedPayload, ChangePhasePayload, ChangeTaskPhase, RequestActionPayload,
+    RequestTaskAction, TaskSigned, TaskSignedPayload,
 )
 from contracts.models import Evidence, FieldSpec, SignatureRef, Signer, TaskSnapshot
 from services.runtime.staff_auth import Staff, hash_key
 from services.tasks.adapters.idempotency import IdempotencyKey
+from services.tasks.domain import DocumentVersion
 from services.tasks.handlers import actions, contacts, events, schedule, tasks, tenants
 from services.tasks.handlers.actions import SignatureRequest
 from tests.unit.tasks_fakes import fake_deps
@@ -184,3 +186,59 @@ async def test_cancelling_twice_is_a_conflict(world):
     with pytest.raises(Conflict):
         await actions.cancel_action(world.deps, world.staff, world.task["id"], action["id"], "again")
     assert world.deps.outbox.types().count("task.action_cancelled") == 1
+
+
+def request_command(world, **payload) -> RequestTaskAction:
+    body = {"contact_id": world.contact["id"], "kind": "sign_task", "rule_id": "r2", "rule_name": "Ask for the task",
+            "fields": [FieldSpec(name="approved_by", label="Approved by")], **payload}
+    return RequestTaskAction(tenant_id=world.tenant_id, task_id=world.task["id"], causation_id="signed-1",
+                             causation_depth=1, actor=Actor(kind="rule", id="r2", name="Ask for the task"),
+                             payload=RequestActionPayload(**body))
+
+
+async def test_a_rule_command_requests_an_action_as_staff_would_and_a_redelivery_adds_none(world):
+    # Given a rule's task.request_action
+    command = request_command(world)
+    # When tasks handles it, twice (a redelivery whose tracking record was lost)
+    await events.request_action_for_rule(world.deps, command, None)
+    await events.request_action_for_rule(world.deps, command, None)
+    # Then there is one open action, and one task.action_requested that names the rule and its cause
+    [action] = world.deps.store.actions.values()
+    assert (action.status, action.kind, action.contact_id) == ("open", "sign_task", world.contact["id"])
+    assert [f.name for f in action.fields] == ["approved_by"]
+    [requested] = world.deps.outbox.messages["tasks.events"]
+    assert requested.type == "task.action_requested" and requested.payload.action.action_id == action.id
+    assert (requested.payload.rule_id, requested.payload.rule_name) == ("r2", "Ask for the task")
+    assert requested.causation_id == command.event_id and requested.correlation_id == command.correlation_id
+    assert requested.causation_depth == 1 and requested.actor.kind == "rule"
+    assert requested.payload.contact.name == "Sanne" and requested.payload.task.title == "Kitchen"
+
+
+async def test_a_rule_command_for_an_archived_contact_is_refused_and_recorded(world):
+    await contacts.archive_contact(world.deps, world.staff, world.contact["id"])
+    world.deps.outbox.messages.clear()
+    command = request_command(world)
+    await events.request_action_for_rule(world.deps, command, None)
+    assert world.deps.store.actions == {} and world.deps.outbox.types() == []
+    rejection = world.deps.store.rejections[command.event_id]
+    assert "archived" in rejection["reason"] and rejection["rule_id"] == "r2"
+
+
+async def test_a_rule_command_naming_another_tenants_document_or_contact_is_refused_and_recorded(world):
+    world.deps.store.documents["doc-x"] = DocumentVersion(document_id="doc-x", tenant_id="other", version_id="v1",
+                                                          digest="0" * 64)
+    foreign_document = request_command(world, kind="sign_document", document_id="doc-x", fields=[])
+    foreign_contact = request_command(world, contact_id="someone-elses")
+    duplicate_fields = request_command(world, fields=[FieldSpec(name="a", label="A"), FieldSpec(name="a", label="B")])
+    for command in (foreign_document, foreign_contact, duplicate_fields):
+        await events.request_action_for_rule(world.deps, command, None)
+    assert world.deps.store.actions == {} and world.deps.outbox.types() == []
+    assert "doc-x not found" in world.deps.store.rejections[foreign_document.event_id]["reason"]
+    assert "someone-elses not found" in world.deps.store.rejections[foreign_contact.event_id]["reason"]
+    assert "unique" in world.deps.store.rejections[duplicate_fields.event_id]["reason"]
+
+
+async def test_a_rule_command_for_a_task_of_no_known_tenant_or_task_is_a_permanent_failure(world):
+    with pytest.raises(PermanentFailure):
+        await events.request_action_for_rule(world.deps, request_command(world).model_copy(
+            update={"task_id": "nope"}), None)

@@ -6,6 +6,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from contracts import new_id
 from contracts.errors import Invalid, NotFound
@@ -45,19 +46,30 @@ async def _document(deps: Deps, tenant_id: str, document_id: str) -> DocumentVer
     return found
 
 
-async def _open(deps: Deps, session: Session, staff: Staff, task_id: str, request: SignatureRequest,
-                document: DocumentVersion | None, action_id: str | None = None) -> Action:
-    task = await deps.store.get_task(staff.tenant_id, task_id, session)
-    contact = await deps.store.get_contact(staff.tenant_id, request.contact_id, session)
-    action = request_action(action_id=action_id or new_id(), task=task, contact=contact, kind=request.kind,
-                            fields=request.fields, document=document, message=request.message, plan=staff.plan,
+async def open_action(deps: Deps, session: Session, *, tenant_id: str, plan: str, task_id: str,
+                      request: SignatureRequest, document: DocumentVersion | None, action_id: str,
+                      envelope: dict[str, Any], rule_id: str | None = None, rule_name: str | None = None) -> Action:
+    """The one way an action is requested, by staff or by a rule's command: validate, store, stage
+    task.action_requested. Everything is checked before anything is written."""
+    task = await deps.store.get_task(tenant_id, task_id, session)
+    contact = await deps.store.get_contact(tenant_id, request.contact_id, session)
+    action = request_action(action_id=action_id, task=task, contact=contact, kind=request.kind,
+                            fields=request.fields, document=document, message=request.message, plan=plan,
                             now=now(), expires_at=to_millis(request.expires_at) if request.expires_at else None,
                             remind_at=[to_millis(when) for when in request.remind_at])
     await deps.store.insert_action(action, session)
     await deps.outbox.add(session, TASKS_EVENTS, TaskActionRequested(
-        tenant_id=task.tenant_id, task_id=task.id, actor=staff_actor(staff),
-        payload=ActionRequestedPayload(action=action.snapshot(), task=task.snapshot(), contact=contact.ref())))
+        **{**envelope, "tenant_id": task.tenant_id, "task_id": task.id},
+        payload=ActionRequestedPayload(action=action.snapshot(), task=task.snapshot(), contact=contact.ref(),
+                                       rule_id=rule_id, rule_name=rule_name)))
     return action
+
+
+async def _open(deps: Deps, session: Session, staff: Staff, task_id: str, request: SignatureRequest,
+                document: DocumentVersion | None, action_id: str | None = None) -> Action:
+    return await open_action(deps, session, tenant_id=staff.tenant_id, plan=staff.plan, task_id=task_id,
+                             request=request, document=document, action_id=action_id or new_id(),
+                             envelope={"actor": staff_actor(staff)})
 
 
 async def _cancel(deps: Deps, session: Session, staff: Staff, task_id: str, action_id: str,

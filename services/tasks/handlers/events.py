@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 from contracts import Actor, Envelope
-from contracts.errors import Conflict, Invalid, NotFound, PermanentFailure
+from contracts.errors import Conflict, Forbidden, Invalid, NotFound, PermanentFailure
 from contracts.messages import (
     ActionCompletedPayload, ActionDeclined, ChangeTaskPhase, DocumentSigned, DocumentUploaded,
-    DocumentVersionAdded, TaskActionCompleted, TaskSigned,
+    DocumentVersionAdded, RequestTaskAction, TaskActionCompleted, TaskSigned,
 )
 from contracts.topics import TASKS_EVENTS
 from services.runtime.mongo import Session
 from services.tasks.domain import Action, ActionNotOpen, DocumentVersion
-from services.tasks.handlers.actions import close
+from services.tasks.handlers.actions import SignatureRequest, close, open_action
 from services.tasks.handlers.tasks import apply_phase_change
 from services.tasks.handlers.unit_of_work import Deps
 
@@ -37,6 +38,44 @@ async def change_phase_for_rule(deps: Deps, event: Envelope, session: Session) -
         await deps.store.record_rejection(event.event_id, event.tenant_id, event.type, refused.detail, session,
                                           task_id=task.id, expected_phase=p.expected_phase, phase=p.phase,
                                           rule_id=p.rule_id)
+
+
+def rule_action_id(command_id: str) -> str:
+    """The id of the action a task.request_action creates: derived from the command, so a redelivered
+    command finds the action it already created instead of adding a second one."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"akkoord:task.request_action:{command_id}").hex
+
+
+async def request_action_for_rule(deps: Deps, event: Envelope, session: Session) -> None:
+    """task.request_action: a rule asks a contact for another action, validated and stored exactly as a staff
+    request; one the tenant's data refuses (archived contact, unknown document, no signing plan) is recorded."""
+    assert isinstance(event, RequestTaskAction)
+    p, action_id = event.payload, rule_action_id(event.event_id)
+    try:
+        tenant = await deps.store.get_tenant(event.tenant_id, session)
+        await deps.store.get_task(event.tenant_id, event.task_id or "", session)
+    except NotFound as exc:
+        raise PermanentFailure(exc.detail) from exc
+    try:
+        await deps.store.get_action(event.tenant_id, action_id, session)
+        return  # this command was applied before
+    except NotFound:
+        pass
+    request = SignatureRequest(contact_id=p.contact_id, kind=p.kind, fields=p.fields, document_id=p.document_id,
+                               message=p.message)
+    try:
+        document = None
+        if p.document_id and (document := await deps.store.find_document(event.tenant_id, p.document_id)) is None:
+            raise Invalid(f"document {p.document_id} not found in this tenant")
+        await open_action(deps, session, tenant_id=event.tenant_id, plan=tenant["plan"], task_id=event.task_id,
+                          request=request, document=document, action_id=action_id,
+                          envelope={**event.caused(), "actor": event.actor}, rule_id=p.rule_id,
+                          rule_name=p.rule_name)
+    except (Conflict, Forbidden, Invalid, NotFound) as refused:
+        log.info("task.request_action %s not applied: %s", event.event_id, refused.detail)
+        await deps.store.record_rejection(event.event_id, event.tenant_id, event.type, refused.detail, session,
+                                          task_id=event.task_id, contact_id=p.contact_id, action_kind=p.kind,
+                                          document_id=p.document_id, rule_id=p.rule_id)
 
 
 async def _open_action(deps: Deps, event: Envelope, action_id: str, session: Session) -> Action:
