@@ -24,8 +24,8 @@ from services.documents.adapters.pdf_inspect import find_placeholders
 from services.documents.adapters.pdf_render import render_page_png
 from services.documents.adapters.pdf_stamp import Stamp, stamp_pdf
 from services.documents.adapters.pdfium_guard import PDFIUM
-from services.signing.adapters.keys import generate_development_key
-from services.signing.adapters.seal import seal_pdf
+from services.signing.adapters.keys import SealKey, generate_development_key
+from services.signing.adapters.seal import Sealer
 
 PAGES = 50
 TAGGED_PAGES = {1: "{{signer_name}}", 25: "{{signed_at}}", 50: "{{signature}}"}
@@ -57,6 +57,24 @@ def signature_png() -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
+
+
+def rsa_seal_key() -> SealKey:
+    """An RSA-2048 seal key with a self-signed certificate: the other key type a deployment may bring."""
+    from datetime import datetime, timedelta, timezone
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key, now = rsa.generate_private_key(public_exponent=65537, key_size=2048), datetime.now(timezone.utc)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Bench RSA seal")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(days=1)).sign(key, hashes.SHA256()))
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return SealKey(key_pem=pem, cert_pem=cert.public_bytes(serialization.Encoding.PEM), development=False)
 
 
 def pypdf_round_trip(data: bytes) -> bytes:
@@ -100,7 +118,8 @@ def run(runs: int = 30) -> dict:
     stamp = Stamp(signature_png=signature_png(), signer_name="Jan de Vries", signed_at="2026-11-30 10:00 UTC",
                   source_digest="0" * 64, title="Work order")
     stamped = stamp_pdf(data, tags, stamp).pdf
-    key = generate_development_key()
+    # As in the service: one Sealer per key, built at startup, then one seal per call.
+    ec_sealer, rsa_sealer = Sealer(generate_development_key()), Sealer(rsa_seal_key())
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "in.pdf", Path(tmp) / "out.pdf"
         src.write_bytes(data)
@@ -112,7 +131,8 @@ def run(runs: int = 30) -> dict:
     measured = {
         "tag_search": (repeat(lambda: find_tags(data), runs), "pypdf_round_trip", 25.0),
         "stamping": (repeat(lambda: stamp_pdf(data, tags, stamp), runs), "pypdf_round_trip", None),
-        "seal": (repeat(lambda: seal_pdf(stamped, key, "bench-evidence"), runs), "pypdf_round_trip", 20.0),
+        "seal": (repeat(lambda: ec_sealer.seal(stamped, "bench-evidence"), runs), "pypdf_round_trip", 20.0),
+        "seal_rsa2048": (repeat(lambda: rsa_sealer.seal(stamped, "bench-evidence"), runs), "pypdf_round_trip", None),
         "preview_page_1x": (repeat(lambda: render_page_png(data, 1), runs), "plain_pdfium_render", 15.0),
     }
     results = {}

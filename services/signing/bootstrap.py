@@ -17,11 +17,13 @@ def build_app(settings: Settings) -> FastAPI:
     runtime = build_runtime("signing", settings)
     store = EvidenceStore(runtime.db)
     keys = SealKeys(runtime.db, settings)
-    # The key loads before the broker starts, so no message is handled without it.
-    runtime.startup += [store.ensure_indexes, keys.load]
+    runtime.startup.append(store.ensure_indexes)
     fetcher = InternalFetcher(settings.internal_token, settings.fetch_timeout_seconds, settings.service_hosts)
     runtime.shutdown.append(fetcher.aclose)
     handlers = SigningHandlers(settings=settings, store=store, outbox=runtime.outbox, keys=keys, fetcher=fetcher)
+    # The key (and the sealer built around it) loads before the broker starts, so no message is
+    # handled without it.
+    runtime.startup.append(handlers.load_seal_key)
     app = create_app(runtime, title="Akkoord signing",
                      description="Evidence of signings, sealed approval certificates and documents, verification.",
                      routers=[api.router, public.router, internal.router],

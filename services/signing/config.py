@@ -20,8 +20,10 @@ class Settings(ServiceSettings):
     seal_key_path: Path | None = None
     seal_key_password: str = Field("", repr=False)
     seal_cert_path: Path | None = None
-    # An RFC 3161 timestamp authority upgrades seals to PAdES B-T.
+    # An RFC 3161 timestamp authority upgrades seals to PAdES B-T. While it does not answer, seals wait
+    # (retried as an outage, then dead-lettered): none is made without the timestamp asked for.
     seal_tsa_url: str | None = None
+    seal_tsa_timeout_seconds: float = 10.0
     max_verify_bytes: int = 25 * 1024 * 1024
     fetch_timeout_seconds: float = 15.0
 

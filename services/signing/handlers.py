@@ -20,7 +20,7 @@ from services.signing.adapters.certificate import append_pdf, approval_certifica
 from services.runtime.internal_http import InternalFetcher
 from services.signing.adapters.keys import SealKeys
 from services.signing.adapters.mongo import EvidenceStore, SealedPdf
-from services.signing.adapters.seal import SealCheck, check_pdf, seal_pdf
+from services.signing.adapters.seal import SealCheck, Sealer, check_pdf
 from services.signing.config import Settings
 from services.signing.domain import EvidenceRecord, SealKind, TimelineAnchor, evidence_from_signed, seal_id_for
 
@@ -43,6 +43,12 @@ class SigningHandlers:
     keys: SealKeys
     fetcher: InternalFetcher
     verify_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
+    sealer: Sealer | None = None
+
+    async def load_seal_key(self) -> None:
+        """Load the seal key and build the sealer once, before any message is handled."""
+        await self.keys.load()
+        self.sealer = Sealer(self.keys.key, self.settings.seal_tsa_url, self.settings.seal_tsa_timeout_seconds)
 
     async def record_evidence(self, event: TaskSigned | DocumentSigned, session: Session) -> None:
         """Write the evidence record of a signing (once per action) and announce it."""
@@ -67,8 +73,7 @@ class SigningHandlers:
         async def build() -> bytes:
             image = await self.fetcher.get(evidence.signature.image_url)
             certificate = await asyncio.to_thread(approval_certificate, evidence, image)
-            return await asyncio.to_thread(seal_pdf, certificate, self.keys.key, evidence.evidence_id,
-                                           self.settings.seal_tsa_url)
+            return await asyncio.to_thread(self.sealer.seal, certificate, evidence.evidence_id)
 
         await self._store_seal(event, evidence, "approval_certificate", pdf_id, build, session)
 
@@ -99,8 +104,7 @@ class SigningHandlers:
                 combined = await asyncio.to_thread(append_pdf, stamped, page)
             except Exception as exc:
                 raise PermanentFailure(f"cannot add the evidence page to {p.version_id}: {exc!r}") from exc
-            return await asyncio.to_thread(seal_pdf, combined, self.keys.key, evidence.evidence_id,
-                                           self.settings.seal_tsa_url)
+            return await asyncio.to_thread(self.sealer.seal, combined, evidence.evidence_id)
 
         await self._store_seal(event, evidence, "sealed_document", pdf_id, build, session)
 

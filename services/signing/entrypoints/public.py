@@ -29,6 +29,8 @@ async def verify(request: Request, file: UploadFile, handlers: Handlers) -> dict
         "evidence_id": check.evidence_id,
         "sealed_at": check.signed_at,
         "sealed_by": check.signer,
+        "timestamped_at": check.timestamped_at,
+        "timestamped_by": check.timestamped_by,
         "signatures": check.signatures,
         # The exact bytes Akkoord stored when it sealed (a re-saved copy can still be intact but differ).
         "matches_stored": stored is not None and stored.evidence_id == check.evidence_id,
