@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contracts import Envelope
 from contracts import messages as m
+from contracts.models import ActionKind, FieldSpec
 
 Trigger = Literal["task.signed", "document.signed", "action.declined", "action.expired", "approval.withdrawn",
                   "task.phase_changed"]
@@ -61,7 +62,33 @@ class CallWebhook(BaseModel):
     endpoint_id: str = Field(min_length=1)
 
 
-RuleAction = Annotated[Union[SetPhase, AddNote, CallWebhook], Field(discriminator="type")]
+class RequestAction(BaseModel):
+    """Ask a contact for another action on the task (sent to tasks as task.request_action)."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["request_action"] = "request_action"
+    kind: ActionKind
+    fields: list[FieldSpec] = Field([], max_length=50)
+    document_id: str | None = Field(None, min_length=1, description="For sign_document: the document to sign.")
+    contact_id: str | None = Field(None, min_length=1,
+                                   description="Who is asked; by default the contact of the triggering event.")
+    message: str | None = Field(None, max_length=2000, description="Shown to the customer in the portal.")
+
+    @model_validator(mode="after")
+    def _document_for_sign_document_only(self):
+        if self.kind == "sign_document" and self.document_id is None:
+            raise ValueError("a sign_document request needs a document_id")
+        if self.kind == "sign_task" and self.document_id is not None:
+            raise ValueError("a sign_task request has no document_id; use kind sign_document")
+        names = [f.name for f in self.fields]
+        if duplicates := sorted({n for n in names if names.count(n) > 1}):
+            raise ValueError(f"field names must be unique: {', '.join(duplicates)}")
+        return self
+
+
+RuleAction = Annotated[Union[SetPhase, AddNote, CallWebhook, RequestAction], Field(discriminator="type")]
+# Triggers whose event names no contact: a request_action on them must name its contact itself.
+CONTACTLESS_TRIGGERS = frozenset({"task.phase_changed"})
 
 
 class RuleSpec(BaseModel):
@@ -74,6 +101,13 @@ class RuleSpec(BaseModel):
     conditions: list[Condition] = []
     actions: list[RuleAction] = Field(min_length=1)
     enabled: bool = True
+
+    @model_validator(mode="after")
+    def _someone_to_ask(self):
+        if self.trigger in CONTACTLESS_TRIGGERS and any(
+                isinstance(a, RequestAction) and a.contact_id is None for a in self.actions):
+            raise ValueError(f"a request_action on {self.trigger} needs a contact_id: that event names no contact")
+        return self
 
 
 class Rule(RuleSpec):
@@ -132,7 +166,16 @@ class WebhookCall:
     endpoint_id: str
 
 
-Effect = PhaseChange | Note | WebhookCall
+@dataclass(frozen=True)
+class ActionRequest:
+    kind: str
+    contact_id: str
+    fields: tuple[FieldSpec, ...] = ()
+    document_id: str | None = None
+    message: str | None = None
+
+
+Effect = PhaseChange | Note | WebhookCall | ActionRequest
 
 
 @dataclass
@@ -181,6 +224,13 @@ def plan_effects(rule: RuleSpec, facts: Facts, reasons: list[str]) -> list[Effec
             effects.append(Note(action.text))
         elif isinstance(action, CallWebhook):
             effects.append(WebhookCall(action.endpoint_id))
+        elif isinstance(action, RequestAction):
+            contact = action.contact_id or facts.contact_id
+            if contact is None:
+                reasons.append(f"request_action {action.kind} skipped: the event names no contact to ask")
+            else:
+                effects.append(ActionRequest(kind=action.kind, contact_id=contact, fields=tuple(action.fields),
+                                             document_id=action.document_id, message=action.message))
     return effects
 
 

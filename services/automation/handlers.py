@@ -10,7 +10,9 @@ from contracts.errors import Invalid, NotFound
 from contracts.topics import AUTOMATION_EVENTS, TASKS_COMMANDS
 from services.automation.adapters.mongo import RuleStore
 from services.automation.delivery import Webhooks
-from services.automation.domain import CallWebhook, Note, PhaseChange, Rule, RuleSpec, WebhookCall, evaluate, facts_for
+from services.automation.domain import (
+    ActionRequest, CallWebhook, Note, PhaseChange, Rule, RuleSpec, WebhookCall, evaluate, facts_for,
+)
 from services.runtime.mongo import Session
 from services.runtime.outbox import Outbox
 
@@ -27,10 +29,14 @@ def _caused_by_rule(event: Envelope, rule: Rule) -> dict:
             "actor": Actor(kind="rule", id=rule.id, name=rule.name)}
 
 
-def effect_message(event: Envelope, rule: Rule, effect: PhaseChange | Note) -> tuple[str, Envelope]:
+def effect_message(event: Envelope, rule: Rule, effect: PhaseChange | Note | ActionRequest) -> tuple[str, Envelope]:
     if isinstance(effect, PhaseChange):
         return TASKS_COMMANDS, m.ChangeTaskPhase(**_caused_by_rule(event, rule), payload=m.ChangePhasePayload(
             expected_phase=effect.expected_phase, phase=effect.phase, rule_id=rule.id, rule_name=rule.name))
+    if isinstance(effect, ActionRequest):
+        return TASKS_COMMANDS, m.RequestTaskAction(**_caused_by_rule(event, rule), payload=m.RequestActionPayload(
+            contact_id=effect.contact_id, kind=effect.kind, fields=list(effect.fields),
+            document_id=effect.document_id, message=effect.message, rule_id=rule.id, rule_name=rule.name))
     return AUTOMATION_EVENTS, m.TimelineNoteAdded(**_caused_by_rule(event, rule), payload=m.NoteAddedPayload(
         text=effect.text, rule_id=rule.id, rule_name=rule.name))
 
@@ -102,6 +108,9 @@ class Automation:
             await self.store.note_action(event.tenant_id, a.action_id, {
                 "tenant_id": event.tenant_id, "task_id": event.task_id, "kind": a.kind,
                 "contact_id": a.contact_id, "document_id": a.document_id}, session)
+            if event.payload.rule_id and event.causation_id:
+                # Tasks applied a rule's task.request_action: its run shows the request that followed.
+                await self.store.mark_applied(event.tenant_id, event.causation_id, event.event_id, session)
 
     async def react(self, event: Envelope, session: Session) -> None:
         """Run every enabled rule of the tenant that `event` triggers, and record each run."""

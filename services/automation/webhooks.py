@@ -20,7 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from contracts.messages import KNOWN_TYPES
 
 # Tenant and key events stay inside Akkoord; commands are not facts.
-NOT_SUBSCRIBABLE = frozenset({"tenant.registered", "staff_key.issued", "staff_key.revoked", "task.change_phase"})
+# timeline.entry_appended is timeline's own bookkeeping (its chain order), not a fact about the work.
+NOT_SUBSCRIBABLE = frozenset({"tenant.registered", "staff_key.issued", "staff_key.revoked", "task.change_phase",
+                              "task.request_action", "timeline.entry_appended"})
 SUBSCRIBABLE = frozenset(KNOWN_TYPES - NOT_SUBSCRIBABLE)
 KEEP_ATTEMPTS = 10  # the last attempts stored per delivery: a failing endpoint cannot grow a document forever
 

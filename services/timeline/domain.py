@@ -137,7 +137,12 @@ def _requested(e: m.TaskActionRequested, known: Known) -> list[Draft]:
               "expires_at": a.expires_at.isoformat() if a.expires_at else None}
     staff = {**portal, "contact": c.model_dump(mode="json"), "document_version_id": a.document_version_id,
              "document_digest": a.document_digest}
-    return _both(f"{what} requested from {c.name}", staff, portal, contact_id=c.contact_id, action_id=a.action_id)
+    said, who = f"{what} requested from {c.name}", {"contact_id": c.contact_id, "action_id": a.action_id}
+    if e.payload.rule_name:  # asked by an automation rule (task.request_action): staff see which one
+        staff.update(rule_id=e.payload.rule_id, rule_name=e.payload.rule_name)
+        return [Draft("staff", f"{said} by rule '{e.payload.rule_name}'", staff, **who),
+                Draft("portal", said, portal, **who)]
+    return _both(said, staff, portal, **who)
 
 
 def _cancelled(e: m.TaskActionCancelled, known: Known) -> list[Draft]:

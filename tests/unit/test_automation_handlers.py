@@ -89,3 +89,21 @@ async def test_a_stopped_run_is_recorded_and_sends_nothing():
     handler, rules, outbox = automation(SEED)
     await handler.react(ev.task_signed("t1", "task-1", "a1", JAN, depth=5), None)
     assert outbox.sent == [] and rules.runs[0]["status"] == "stopped"
+
+
+async def test_a_rule_request_is_sent_to_tasks_and_its_run_shows_the_request_that_followed():
+    # Given a rule that asks the signer of a document to sign the task
+    ask = RuleSpec(name="Then sign the task", trigger="document.signed",
+                   actions=[{"type": "request_action", "kind": "sign_task"}])
+    handler, rules, outbox = automation(ask)
+    # When a document is signed
+    await handler.react(ev.document_signed("t1", "task-1", "a-doc", JAN), None)
+    [(topic, command)] = outbox.sent
+    assert topic == "tasks.commands" and command.type == "task.request_action"
+    assert command.payload.contact_id == "c-jan" and rules.runs[0]["sent"][0]["type"] == "task.request_action"
+    # And tasks' task.action_requested caused by the command marks the run applied
+    requested = ev.requested("t1", "task-1", JAN, "a-new")
+    requested = requested.model_copy(update={"causation_id": command.event_id, "payload": requested.payload.model_copy(
+        update={"rule_id": "r1", "rule_name": "Then sign the task"})})
+    await handler.learn(requested, None)
+    assert rules.runs[0]["applied"] == {command.event_id: requested.event_id}

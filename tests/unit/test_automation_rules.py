@@ -10,7 +10,8 @@ from pydantic import ValidationError
 
 from tests import approval_events as ev
 from services.automation.domain import (
-    MAX_CAUSATION_DEPTH, AddNote, Condition, Facts, Note, PhaseChange, RuleSpec, SetPhase, evaluate, facts_for,
+    MAX_CAUSATION_DEPTH, ActionRequest, AddNote, Condition, Facts, Note, PhaseChange, RequestAction, RuleSpec,
+    SetPhase, evaluate, facts_for,
 )
 from services.automation.handlers import effect_message
 from services.automation.domain import Rule
@@ -108,6 +109,62 @@ def test_the_command_is_caused_by_the_event_one_hop_deeper_and_names_the_rule():
     assert command.causation_depth == 3 and command.task_id == "task-1"
     assert (command.actor.kind, command.actor.id, command.actor.name) == ("rule", "r1", "Approve on signing")
     assert (command.payload.rule_id, command.payload.rule_name) == ("r1", "Approve on signing")
+
+
+ASK_FOR_THE_TASK = RuleSpec(name="Then sign the task", trigger="document.signed",
+                            actions=[{"type": "request_action", "kind": "sign_task", "message": "Now the task",
+                                      "fields": [{"name": "approved_by", "label": "Approved by"}]}])
+
+
+def test_a_signed_document_asks_the_same_contact_to_sign_the_task():
+    # Given a rule on document.signed that requests a sign_task action without naming a contact
+    signed = ev.document_signed("t1", "task-1", "a-doc", JAN)
+    # When it is evaluated for a signed document
+    decision = evaluate(ASK_FOR_THE_TASK, "document.signed", facts_for(signed, "Waiting for approval", None), 0)
+    # Then it asks the signer (the triggering event's contact) for the task's signature, with the rule's fields
+    [effect] = decision.effects
+    assert decision.matched and isinstance(effect, ActionRequest)
+    assert (effect.kind, effect.contact_id, effect.document_id, effect.message) == \
+        ("sign_task", "c-jan", None, "Now the task")
+    assert [f.name for f in effect.fields] == ["approved_by"]
+    # And the command to tasks is task.request_action, caused by the signing one hop deeper, naming the rule
+    rule = Rule(**ASK_FOR_THE_TASK.model_dump(), id="r7", tenant_id="t1", created_at=utcnow(), updated_at=utcnow())
+    topic, command = effect_message(signed, rule, effect)
+    assert topic == "tasks.commands" and command.type == "task.request_action" and command.task_id == "task-1"
+    assert command.causation_id == signed.event_id and command.causation_depth == 1
+    assert (command.actor.kind, command.actor.id) == ("rule", "r7")
+    assert command.payload.model_dump(mode="json") == {
+        "contact_id": "c-jan", "kind": "sign_task", "document_id": None, "message": "Now the task",
+        "fields": [{"name": "approved_by", "label": "Approved by", "type": "text", "required": True}],
+        "rule_id": "r7", "rule_name": "Then sign the task"}
+
+
+def test_a_request_can_name_its_own_contact_and_another_document():
+    rule = RuleSpec(name="Ask Piet", trigger="task.signed", actions=[RequestAction(
+        kind="sign_document", document_id="doc-2", contact_id="c-piet")])
+    [effect] = evaluate(rule, "task.signed", facts(contact_id="c-jan"), 0).effects
+    assert (effect.kind, effect.contact_id, effect.document_id) == ("sign_document", "c-piet", "doc-2")
+
+
+def test_a_request_with_no_one_to_ask_is_skipped_and_says_why():
+    rule = RuleSpec(name="Ask", trigger="approval.withdrawn", actions=[RequestAction(kind="sign_task")])
+    decision = evaluate(rule, "approval.withdrawn", facts(), 0)
+    assert decision.matched and decision.effects == []
+    assert decision.reasons[-1] == "request_action sign_task skipped: the event names no contact to ask"
+
+
+@pytest.mark.parametrize("action, trigger, problem", [
+    ({"type": "request_action", "kind": "sign_document"}, "task.signed", "needs a document_id"),
+    ({"type": "request_action", "kind": "sign_task", "document_id": "doc-1"}, "task.signed", "has no document_id"),
+    ({"type": "request_action", "kind": "sign_task", "fields": [{"name": "a", "label": "A"},
+                                                               {"name": "a", "label": "B"}]},
+     "task.signed", "unique"),
+    ({"type": "request_action", "kind": "sign_contract"}, "task.signed", "kind"),
+    ({"type": "request_action", "kind": "sign_task"}, "task.phase_changed", "needs a contact_id"),
+])
+def test_a_request_action_that_could_never_be_applied_is_refused_when_the_rule_is_written(action, trigger, problem):
+    with pytest.raises(ValidationError, match=problem):
+        RuleSpec(name="r", trigger=trigger, actions=[action])
 
 
 def test_the_domain_imports_no_io_library():

@@ -49,6 +49,18 @@ def test_a_request_reads_signature_requested_from_the_contact_in_both_timelines(
     assert "contact" in entries["staff"].data and "contact" not in entries["portal"].data
 
 
+def test_a_request_by_a_rule_names_the_rule_for_staff_only():
+    requested = ev.requested("t1", "task-1", JAN, "a2")
+    requested = requested.model_copy(update={"payload": requested.payload.model_copy(
+        update={"rule_id": "r7", "rule_name": "Then sign the task"})})
+    entries = by_audience(build_entries(requested))
+    assert entries["staff"].summary == "Signature requested from Jan by rule 'Then sign the task'"
+    assert entries["staff"].data["rule_name"] == "Then sign the task" and entries["staff"].data["rule_id"] == "r7"
+    assert entries["portal"].summary == "Signature requested from Jan"
+    assert "rule_id" not in entries["portal"].data and "rule_name" not in entries["portal"].data
+    assert entries["portal"].action_id == "a2" and entries["portal"].contact_id == "c-jan"
+
+
 def test_a_phase_change_by_a_rule_names_the_rule_for_staff_only():
     entries = by_audience(build_entries(
         ev.phase_changed("t1", "task-1", "Waiting for approval", "Approved", rule_name="Approve on signing")))

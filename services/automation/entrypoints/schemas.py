@@ -28,7 +28,7 @@ class RuleRun(BaseModel):
     reasons: list[str]
     facts: dict[str, Any]
     sent: list[dict[str, Any]]
-    # command event id -> the task.phase_changed that applied it
+    # command event id -> the task.phase_changed / task.action_requested that applied it
     applied: dict[str, str] = {}
 
 
