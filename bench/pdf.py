@@ -90,10 +90,12 @@ def file_copy(src: Path, dst: Path) -> None:
 
 
 def find_tags(data: bytes):
+    """The service's tag search from the bytes: pypdf's view of the file (the pre-filter) and pdfium's."""
+    reader = PdfReader(io.BytesIO(data))
     with PDFIUM:
         document = pdfium.PdfDocument(data)
         try:
-            return find_placeholders(document)
+            return find_placeholders(document, reader)
         finally:
             document.close()
 

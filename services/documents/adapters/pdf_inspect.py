@@ -15,6 +15,7 @@ from pypdf.errors import PdfReadError
 
 from contracts.errors import Invalid
 from contracts.messages import Placeholder
+from services.documents.adapters.pdf_brace_filter import candidate_pages
 from services.documents.adapters.pdf_limits import check_inflation
 from services.documents.adapters.pdfium_guard import PDFIUM
 from services.documents.domain import TAG, PdfFacts, classify_tag
@@ -28,7 +29,7 @@ def inspect_pdf(data: bytes, *, max_pages: int, max_inflated_bytes: int = 200 * 
     """Check that `data` is a PDF we can open (and stamp), count pages and find the tags."""
     if b"%PDF-" not in data[:1024]:
         raise Invalid("The file is not a PDF (it does not start with %PDF-).")
-    _check_pypdf_opens(data, max_pages, max_inflated_bytes)
+    reader = _check_pypdf_opens(data, max_pages, max_inflated_bytes)
     with PDFIUM:
         try:
             document = pdfium.PdfDocument(data)
@@ -40,7 +41,7 @@ def inspect_pdf(data: bytes, *, max_pages: int, max_inflated_bytes: int = 200 * 
                 raise Invalid("The PDF has no pages.")
             if pages > max_pages:
                 raise Invalid(f"The PDF has {pages} pages; at most {max_pages} are accepted.")
-            return PdfFacts(pages=pages, placeholders=find_placeholders(document))
+            return PdfFacts(pages=pages, placeholders=find_placeholders(document, reader))
         except Invalid:
             raise
         except Exception as exc:  # hostile input: a clear 422, never a 500
@@ -49,7 +50,7 @@ def inspect_pdf(data: bytes, *, max_pages: int, max_inflated_bytes: int = 200 * 
             document.close()
 
 
-def _check_pypdf_opens(data: bytes, max_pages: int, max_inflated_bytes: int) -> None:
+def _check_pypdf_opens(data: bytes, max_pages: int, max_inflated_bytes: int) -> PdfReader:
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
@@ -57,6 +58,7 @@ def _check_pypdf_opens(data: bytes, max_pages: int, max_inflated_bytes: int) -> 
         if (pages := len(reader.pages)) > max_pages:
             raise Invalid(f"The PDF has {pages} pages; at most {max_pages} are accepted.")
         check_inflation(reader, max_inflated_bytes)
+        return reader
     except Invalid:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
@@ -67,10 +69,18 @@ def _check_pypdf_opens(data: bytes, max_pages: int, max_inflated_bytes: int) -> 
         raise Invalid(f"The PDF cannot be read: {exc}.") from exc
 
 
-def find_placeholders(document: pdfium.PdfDocument) -> list[Placeholder]:
-    """Every tag in `document`; the caller holds the PDFIUM lock."""
+def find_placeholders(document: pdfium.PdfDocument, reader: PdfReader | None = None) -> list[Placeholder]:
+    """Every tag in `document`; the caller holds the PDFIUM lock.
+
+    Building pdfium's text page is most of the cost, so with the same file open in pypdf (`reader`) only
+    the pages that can show a "{" at all are searched (see pdf_brace_filter).
+    """
+    indices = range(len(document))
+    if reader is not None and len(reader.pages) == len(document):
+        candidates = candidate_pages(reader)
+        indices = indices if candidates is None else candidates
     found: list[Placeholder] = []
-    for index in range(len(document)):
+    for index in indices:
         page = document[index]
         text_page = page.get_textpage()
         try:
