@@ -9,13 +9,16 @@ import sys
 from services.runtime.app import serve
 from services.timeline.bootstrap import build_app
 from services.timeline.config import Settings
-from services.timeline.entrypoints.rebuild import rebuild
+from services.timeline.entrypoints.rebuild import TimelineRunning, rebuild
 
 
 def main(argv: list[str]) -> None:
     settings = Settings()
     if argv[:1] == ["rebuild"]:
-        print(json.dumps(asyncio.run(rebuild(settings))))
+        try:
+            print(json.dumps(asyncio.run(rebuild(settings))))
+        except TimelineRunning as refused:
+            sys.exit(f"rebuild refused: {refused}")
         return
     serve(build_app(settings), settings, "timeline")
 

@@ -15,7 +15,7 @@ def build_timeline(settings: Settings) -> tuple[Runtime, Timeline]:
     runtime = build_runtime("timeline", settings)
     store = TimelineStore(runtime.db)
     runtime.startup.append(store.ensure_indexes)
-    return runtime, Timeline(store)
+    return runtime, Timeline(store, runtime.outbox)
 
 
 def build_app(settings: Settings) -> FastAPI:

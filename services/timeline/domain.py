@@ -8,7 +8,7 @@ audience, so a redelivered event can never add a second entry.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Callable, Literal
 
@@ -58,6 +58,17 @@ class Known:
     contact_name: str | None = None
     # The name of the staff key behind a staff actor that carries only the key id.
     staff_name: str | None = None
+
+    # What the projection knew depends on which topic it happened to read first, so it is recorded with
+    # each entry's place in the chain (timeline.entry_appended) and a rebuild builds the entry from it.
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Known:
+        action = data.get("action")
+        return cls(action=KnownAction(**action) if action else None, contact_name=data.get("contact_name"),
+                   staff_name=data.get("staff_name"))
 
 
 @dataclass(frozen=True)

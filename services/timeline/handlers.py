@@ -7,24 +7,59 @@ from dataclasses import dataclass
 from contracts import Envelope
 from contracts import messages as m
 from contracts.errors import NotFound
+from contracts.topics import TIMELINE_CHAIN
 from services.runtime.mongo import Session
+from services.runtime.outbox import Outbox
 from services.timeline import chain
 from services.timeline.adapters.mongo import TimelineStore, public
 from services.timeline.domain import AUDIENCES, Audience, Known, KnownAction, action_of, build_entries, contact_of
+from services.timeline.order import Placement
 
 
 @dataclass
 class Timeline:
     store: TimelineStore
+    outbox: Outbox
 
     async def project(self, event: Envelope, session: Session) -> None:
         """Learn what the event tells about the task, then append its entries (idempotent by entry id)."""
         await self._learn(event, session)
+        await self.append_new(event, session)
+
+    async def append_new(self, event: Envelope, session: Session) -> int:
+        """Append the event's entries not yet in their chains, and record where each went (timeline.chain)."""
         if event.task_id is None:
-            return
-        known = await self._known(event, session)
+            return 0
+        known, appended = await self._known(event, session), 0
         for entry in build_entries(event, known):
-            await self.store.append(entry, session)
+            if (placed := await self.store.append(entry, session)) is not None:
+                await self.outbox.add(session, TIMELINE_CHAIN, m.TimelineEntryAppended(
+                    **event.caused(), payload=m.EntryAppendedPayload(
+                        entry_id=entry.id, event_id=event.event_id, audience=entry.audience, seq=placed["seq"],
+                        prev_hash=placed["prev_hash"], content_hash=placed["content_hash"], hash=placed["hash"],
+                        known=known.to_dict())))
+                appended += 1
+        return appended
+
+    async def restore(self, event: Envelope, session: Session, placed: dict[str, Placement]) -> tuple[int, int, bool]:
+        """Rebuild: learn from the event, and put back each of its entries that has a recorded place, built
+        with the knowledge recorded with it. Returns (restored, restored with a different hash, all placed)."""
+        await self._learn(event, session)
+        if event.task_id is None:
+            return 0, 0, True
+        ids = [entry.id for entry in build_entries(event)]
+        recorded = [placed[i] for i in ids if i in placed]
+        known = recorded[0].known if recorded else Known()
+        restored = changed = 0
+        for entry in build_entries(event, known):
+            where = placed.get(entry.id)
+            if where is None or (where.tenant_id, where.task_id, where.audience) != \
+                    (entry.tenant_id, entry.task_id, entry.audience):
+                continue
+            doc = await self.store.restore(entry, where.seq, where.prev_hash, session)
+            restored += 1
+            changed += doc["hash"] != where.hash  # the event or the code that builds entries changed since
+        return restored, changed, restored == len(ids)
 
     async def _learn(self, event: Envelope, session: Session) -> None:
         if isinstance(event, (m.ContactRegistered, m.ContactUpdated)):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from datetime import timedelta
 
 import httpx
 import pytest
 
-from contracts import Actor, new_id
+from contracts import Actor, new_id, utcnow
 from contracts.messages import NoteAddedPayload, TimelineNoteAdded
 from contracts.topics import AUTOMATION_EVENTS, PORTAL_EVENTS, SIGNING_EVENTS, TASKS_EVENTS
 from services.runtime.config import DEV_SECRET
@@ -19,7 +20,6 @@ from tests.support.bus import publish
 from tests.support.waiting import eventually
 
 JAN = ev.contact()
-COMPARED = ("id", "kind", "at", "audience", "summary", "actor", "data", "action_id")
 
 
 @pytest.fixture
@@ -30,7 +30,12 @@ async def world(stack, infra):
     async with httpx.AsyncClient(base_url=service.url, headers={"Authorization": f"Bearer {secret}"}) as client:
         yield type("World", (), {"client": client, "tenant": tenant, "bootstrap": infra.kafka_bootstrap,
                                  "mongodb_uri": infra.mongodb_uri, "env": stack.env("timeline"),
-                                 "running": set(stack.running)})
+                                 "running": set(stack.running), "stack": stack})
+
+
+def note(world, task: str, text: str = "Invoice this") -> TimelineNoteAdded:
+    return TimelineNoteAdded(tenant_id=world.tenant, task_id=task, actor=Actor(kind="rule", id="r1", name="Note it"),
+                             payload=NoteAddedPayload(text=text, rule_id="r1", rule_name="Note it"))
 
 
 async def a_signed_task(world) -> str:
@@ -39,9 +44,7 @@ async def a_signed_task(world) -> str:
                   ev.requested(world.tenant, task, JAN, "a1"))
     await publish(world.bootstrap, PORTAL_EVENTS, ev.task_signed(world.tenant, task, "a1", JAN))
     await publish(world.bootstrap, SIGNING_EVENTS, ev.sealed(world.tenant, task, "a1"))
-    await publish(world.bootstrap, AUTOMATION_EVENTS, TimelineNoteAdded(
-        tenant_id=world.tenant, task_id=task, actor=Actor(kind="rule", id="r1", name="Note it"),
-        payload=NoteAddedPayload(text="Invoice this", rule_id="r1", rule_name="Note it")))
+    await publish(world.bootstrap, AUTOMATION_EVENTS, note(world, task))
     await eventually(lambda: timeline(world, task, expect=5), what="five staff entries")
     if "signing" in world.running:
         # signing, when running beside this test, reacts to the signing with an evidence record
@@ -89,21 +92,97 @@ async def test_a_rule_note_shows_on_the_staff_timeline_only(world):
     assert "timeline.note_added" not in {e["kind"] for e in await timeline(world, task, "portal")}
 
 
+async def run_rebuild(world) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "services.timeline", "rebuild",
+                                                   env=world.env, stdout=asyncio.subprocess.PIPE,
+                                                   stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), 180)
+    return process.returncode, out.decode(), err.decode()
+
+
+async def rebuilt(world) -> dict:
+    """Stop the timeline service, rebuild its projection from Kafka, start it again: the rebuild's report."""
+    world.stack.running["timeline"].stop()
+    code, out, err = await run_rebuild(world)
+    world.stack.start("timeline")
+    assert code == 0, err[-3000:]
+    return json.loads(out.strip().splitlines()[-1])
+
+
+async def both_timelines(world, task: str) -> dict[str, list[dict]]:
+    return {a: await timeline(world, task, a) for a in ("staff", "portal")}
+
+
 async def test_a_rebuild_from_kafka_gives_the_same_timelines_as_the_live_projection(world):
     # Given live timelines of a signed task
     task = await a_signed_task(world)
-    live = {a: await timeline(world, task, a) for a in ("staff", "portal")}
+    live = await both_timelines(world, task)
+    # And a rebuild is refused while the live projection is consuming
+    code, _, err = await run_rebuild(world)
+    assert code != 0 and "stop the timeline service" in err
+    # And a task whose events arrived while the timeline service was stopped (never projected live)
+    world.stack.running["timeline"].stop()
+    later = new_id()
+    await publish(world.bootstrap, TASKS_EVENTS, ev.task_created(world.tenant, later),
+                  ev.requested(world.tenant, later, JAN, "b1"))
+    await publish(world.bootstrap, AUTOMATION_EVENTS, note(world, later, "Arrived while stopped"))
     # When the projection is dropped and rebuilt from the beginning of every topic, twice
-    for _ in range(2):
-        process = await asyncio.create_subprocess_exec(sys.executable, "-m", "services.timeline", "rebuild",
-                                                       env=world.env, stdout=asyncio.subprocess.PIPE)
-        out, _ = await asyncio.wait_for(process.communicate(), 120)
-        assert process.returncode == 0
-        report = json.loads(out.decode().strip().splitlines()[-1])
-        assert report["events_read"] >= 5 and report["entries"] >= 8
-        # Then each timeline holds the same entries, and its hash chain verifies
-        for audience, entries in live.items():
-            rebuilt = await timeline(world, task, audience)
-            assert [{k: e.get(k) for k in COMPARED} for e in rebuilt] == \
-                [{k: e.get(k) for k in COMPARED} for e in entries]
-        assert (await world.client.get(f"/v1/tasks/{task}/timeline/verify")).json()["valid"] is True
+    first = await rebuilt(world)
+    assert first["events_read"] >= 8 and first["entries_restored"] >= 8 and first["entries_changed"] == 0
+    assert first["entries_appended"] >= 4  # the later task's entries: appended after the recorded ones
+    after_first = await both_timelines(world, later)
+    second = await rebuilt(world)
+    assert second["entries_changed"] == 0
+    # Then each timeline holds the same entries as live, at the same places and with the same hashes
+    assert await both_timelines(world, task) == live
+    # And the entries that were never recorded kept the places the first rebuild gave them
+    assert await both_timelines(world, later) == after_first
+    assert [e["kind"] for e in sorted(after_first["staff"], key=lambda e: e["seq"])] == \
+        ["task.created", "task.action_requested", "timeline.note_added"]
+    for t in (task, later):
+        assert (await world.client.get(f"/v1/tasks/{t}/timeline/verify")).json()["valid"] is True
+
+
+async def test_a_head_anchored_before_a_rebuild_is_still_the_head_after_it_though_topics_arrived_interleaved(world):
+    # Given one task's events from four topics that reach the timeline out of the order they happened in:
+    # the seal first (before the request that names its contact), then a note, a decline, and the task itself
+    task, start = new_id(), utcnow() - timedelta(minutes=5)
+    at = lambda event, seconds: event.model_copy(update={"occurred_at": start + timedelta(seconds=seconds)})
+    created, requested = at(ev.task_created(world.tenant, task), 0), at(ev.requested(world.tenant, task, JAN, "a1"), 1)
+    declined, sealed = at(ev.declined(world.tenant, task, "a1", JAN), 2), at(ev.sealed(world.tenant, task, "a1"), 3)
+    arrivals = [(SIGNING_EVENTS, [sealed], 1), (AUTOMATION_EVENTS, [at(note(world, task), 4)], 2),
+                (PORTAL_EVENTS, [declined], 3), (TASKS_EVENTS, [created, requested], 5),
+                # the decline redelivered, and a later decline on its partition to know the copy was handled
+                (PORTAL_EVENTS, [declined, at(ev.declined(world.tenant, task, "a2", JAN), 5)], 6)]
+    for topic, events, staff_entries in arrivals:
+        await publish(world.bootstrap, topic, *events)
+        await eventually(lambda: timeline(world, task, expect=staff_entries), what=f"{staff_entries} staff entries")
+    live = await both_timelines(world, task)
+    # (pages are newest first by when things happened; the chain is in the order they arrived)
+    assert [e["kind"] for e in sorted(live["staff"], key=lambda e: e["seq"])] == [
+        "signature.sealed", "timeline.note_added", "action.declined", "task.created", "task.action_requested",
+        "action.declined"]
+    live_seal = next(e for e in live["staff"] if e["kind"] == "signature.sealed")
+    assert live_seal["seq"] == 1 and live_seal["contact_id"] is None  # the request was not known yet
+    # And the heads another service anchored (signing puts them in its evidence)
+    anchored = (await world.client.get(f"/internal/v1/tasks/{task}/timeline/head", params={"tenant_id": world.tenant},
+                                       headers={"X-Internal-Token": DEV_SECRET})).json()["heads"]
+    verified = (await world.client.get(f"/v1/tasks/{task}/timeline/verify")).json()
+    assert verified["valid"] and {a: v["head"] for a, v in verified["audiences"].items()} == \
+        {a: h["hash"] for a, h in anchored.items()}
+    # When the projection is rebuilt from Kafka
+    report = await rebuilt(world)
+    assert report["entries_changed"] == 0
+    # Then both timelines are exactly the live ones: same entries, same places, same hashes
+    assert await both_timelines(world, task) == live
+    # And each anchored head is still the hash of the entry at its place, and still the head of a valid chain
+    for audience, head in anchored.items():
+        assert next(e for e in live[audience] if e["seq"] == head["seq"])["hash"] == head["hash"]
+    after = (await world.client.get(f"/v1/tasks/{task}/timeline/verify")).json()
+    assert after["valid"] and {a: v["head"] for a, v in after["audiences"].items()} == \
+        {a: h["hash"] for a, h in anchored.items()}
+    # And the live projection carries on from there: the next entry follows the anchored head
+    await publish(world.bootstrap, AUTOMATION_EVENTS, note(world, task, "After the rebuild"))
+    newest = (await eventually(lambda: timeline(world, task, expect=7), what="the entry after the rebuild"))[0]
+    assert newest["seq"] == anchored["staff"]["seq"] + 1
+    assert (await world.client.get(f"/v1/tasks/{task}/timeline/verify")).json()["valid"] is True

@@ -88,17 +88,34 @@ class TimelineStore:
 
     # -- entries --
 
-    async def append(self, entry: Entry, session: Session) -> bool:
-        """Add `entry` at the end of its chain; False when it is already there (a replayed event)."""
+    async def append(self, entry: Entry, session: Session) -> dict | None:
+        """Add `entry` at the end of its chain and return it sealed; None when it is already there."""
         if await self.entries.find_one({"_id": entry.id}, {"_id": 1}, session=session):
-            return False
+            return None
         head_id = f"{entry.tenant_id}:{entry.task_id}:{entry.audience}"
         head = await self.heads.find_one({"_id": head_id}, session=session) or {"seq": 0, "hash": chain.GENESIS}
         doc = chain.seal(entry.model_dump(), head["seq"] + 1, head["hash"])
         await self.entries.insert_one({"_id": entry.id, **doc}, session=session)
         await self.heads.update_one({"_id": head_id}, {"$set": {"seq": doc["seq"], "hash": doc["hash"]}},
                                     upsert=True, session=session)
-        return True
+        return doc
+
+    async def restore(self, entry: Entry, seq: int, prev_hash: str, session: Session) -> dict:
+        """Rebuild: put `entry` back at the place the live projection recorded (heads follow in reset_heads)."""
+        doc = chain.seal(entry.model_dump(), seq, prev_hash)
+        await self.entries.insert_one({"_id": entry.id, **doc}, session=session)
+        return doc
+
+    async def reset_heads(self) -> None:
+        """Rebuild: each chain's head is its entry furthest along."""
+        heads: dict[str, dict] = {}
+        async for doc in self.entries.find({}, {"tenant_id": 1, "task_id": 1, "audience": 1, "seq": 1, "hash": 1}):
+            head_id = f"{doc['tenant_id']}:{doc['task_id']}:{doc['audience']}"
+            if head_id not in heads or heads[head_id]["seq"] < doc["seq"]:
+                heads[head_id] = {"seq": doc["seq"], "hash": doc["hash"]}
+        await self.heads.delete_many({})
+        if heads:
+            await self.heads.insert_many([{"_id": head_id, **head} for head_id, head in heads.items()])
 
     async def task_known(self, tenant_id: str, task_id: str) -> dict | None:
         return await self.tasks.find_one({"_id": f"{tenant_id}:{task_id}"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import ValidationError
 
 from contracts import Envelope, parse_message
@@ -48,3 +49,16 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
         await consumer._client.force_metadata_update()  # aiokafka learns a topic's partitions lazily
         found = consumer.partitions_for_topic(topic)
     return found or set()
+
+
+async def group_has_members(bootstrap: str, group: str) -> bool:
+    """Whether some process is consuming as `group` right now (a stopped service leaves its group)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        responses = await admin.describe_consumer_groups([group])
+    finally:
+        await admin.close()
+    # Each described group is (error_code, group_id, state, protocol_type, protocol, members, ...).
+    return any(described[2] not in ("Empty", "Dead") or described[5]
+               for response in responses for described in response.groups)
