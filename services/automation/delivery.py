@@ -57,6 +57,10 @@ class Webhooks:
         await self.get(tenant_id, endpoint_id)
         return [_public(d) for d in await self.store.deliveries_of(tenant_id, endpoint_id, limit)]
 
+    async def subscribed(self, event: Envelope) -> bool:
+        """Whether any endpoint of the tenant wants this event (most events have none to go to)."""
+        return bool(await self.store.subscribed(event.tenant_id, event.type))
+
     async def fan_out(self, event: Envelope, session: Session) -> None:
         """Queue one delivery per enabled endpoint of the tenant subscribed to this event's type."""
         for endpoint in await self.store.subscribed(event.tenant_id, event.type, session):

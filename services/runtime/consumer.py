@@ -2,8 +2,8 @@
 
 Each handled message records `<group>:<event_id>` in the service's `processed` collection in the
 same transaction as its effect, so a redelivered message is a no-op. Offsets are committed after
-handling (faststream's AckPolicy.ACK). A message that keeps failing, or can never be parsed, goes
-to `<topic>.dlq` with the reason, so it never blocks its partition.
+handling a fetched batch (faststream's AckPolicy.ACK). A message that keeps failing, or can never be
+parsed, goes to `<topic>.dlq` with the reason, so it never blocks its partition.
 
 A failure to reach something (the database, another service being restarted, a 5xx) says nothing
 about the message: it is retried for `outage_patience` seconds, not a handful of attempts, so that a
@@ -15,20 +15,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Awaitable, Callable, Mapping
 
 import httpx
+from aiokafka import ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from opentelemetry import propagate, trace
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, DuplicateKeyError
 
 from contracts import Envelope, parse_message, utcnow
 from contracts.errors import PermanentFailure
 from contracts.topics import dlq
-from services.runtime.metrics import EVENTS
+from services.runtime.metrics import CONSUMER_LAG, EVENTS
 from services.runtime.mongo import Session
 from services.runtime.outbox import Outbox
 
@@ -42,6 +45,9 @@ class Consumer:
     topics: tuple[str, ...]
     handlers: Mapping[str, Handler]
     description: str
+    # A cheap read before any transaction: False means the message has nothing to do in this group
+    # (no effect, so nothing to record either), and it is passed over. A redelivery asks again.
+    wants: Callable[[Envelope], Awaitable[bool]] | None = None
 
 
 class Tracking:
@@ -74,27 +80,32 @@ def is_outage(exc: BaseException) -> bool:
 
 
 def register(broker: KafkaBroker, tracking: Tracking, consumer: Consumer, *, max_attempts: int = 5,
-             backoff: float = 0.2, outage_patience: float = 120.0, max_backoff: float = 5.0) -> None:
-    """Subscribe one consumer group to its topics and route each message type to its handler."""
+             backoff: float = 0.2, outage_patience: float = 120.0, max_backoff: float = 5.0,
+             max_records: int = 200, concurrency: int = 32) -> None:
+    """Subscribe one consumer group to its topics and route each message type to its handler.
 
-    async def dead_letter(msg, reason: str) -> None:
-        raw = msg.raw_message
-        log.error("dead-lettering %s@%s/%s: %s", raw.topic, raw.partition, raw.offset, reason)
-        EVENTS.labels(consumer.group, raw.topic, "unknown", "dead_lettered").inc()
+    Messages arrive in batches (one fetch). Messages with the same key (a task's id) are handled one
+    after another in offset order; different keys are handled concurrently, at most `concurrency` at
+    a time, so one group's throughput is not one database round trip after another. The batch's
+    offsets are committed only when every message in it is handled or dead-lettered.
+    """
+    tracer = trace.get_tracer("akkoord.consumer")
+    slots = asyncio.Semaphore(concurrency)
+
+    async def dead_letter(record: ConsumerRecord, reason: str) -> None:
+        log.error("dead-lettering %s@%s/%s: %s", record.topic, record.partition, record.offset, reason)
+        EVENTS.labels(consumer.group, record.topic, "unknown", "dead_lettered").inc()
         await broker.publish(
-            msg.body, dlq(raw.topic), key=raw.key,
-            headers={"error": reason[:2000], "group": consumer.group, "source_topic": raw.topic,
-                     "source_partition": str(raw.partition), "source_offset": str(raw.offset)},
+            record.value or b"", dlq(record.topic), key=record.key,
+            headers={"error": reason[:2000], "group": consumer.group, "source_topic": record.topic,
+                     "source_partition": str(record.partition), "source_offset": str(record.offset)},
         )
 
-    @broker.subscriber(*consumer.topics, group_id=consumer.group, ack_policy=AckPolicy.ACK,
-                       auto_offset_reset="earliest", description=consumer.description,
-                       title=f"{consumer.group}:{','.join(consumer.topics)}")
-    async def on_message(msg: KafkaMessage) -> None:
+    async def handle(record: ConsumerRecord) -> None:
         try:
-            message = parse_message(msg.body)
+            message = parse_message(record.value or b"")
         except (ValueError, ValidationError) as exc:
-            await dead_letter(msg, f"unreadable message: {exc}")
+            await dead_letter(record, f"unreadable message: {exc}")
             return
         if message is None or (handler := consumer.handlers.get(message.type)) is None:
             return  # not for this group, or a newer type it does not know
@@ -102,19 +113,57 @@ def register(broker: KafkaBroker, tracking: Tracking, consumer: Consumer, *, max
         while True:
             attempt += 1
             try:
+                if consumer.wants is not None and not await consumer.wants(message):
+                    EVENTS.labels(consumer.group, record.topic, message.type, "passed_over").inc()
+                    return
                 fresh = await tracking.handle_once(consumer.group, message, handler)
-                EVENTS.labels(consumer.group, msg.raw_message.topic, message.type,
-                              "handled" if fresh else "duplicate").inc()
+                EVENTS.labels(consumer.group, record.topic, message.type, "handled" if fresh else "duplicate").inc()
                 return
             except PermanentFailure as exc:
-                await dead_letter(msg, f"{message.type} {message.event_id}: {exc.detail}")
+                await dead_letter(record, f"{message.type} {message.event_id}: {exc.detail}")
                 return
             except Exception as exc:
                 outage = is_outage(exc)
                 if (attempt >= max_attempts and not outage) or time.monotonic() - started >= outage_patience:
-                    await dead_letter(msg, f"{message.type} {message.event_id} failed {attempt} times: {exc!r}")
+                    await dead_letter(record, f"{message.type} {message.event_id} failed {attempt} times: {exc!r}")
                     return
                 log.warning("%s %s attempt %d failed%s: %r", consumer.group, message.type, attempt,
                             " (outage, retrying)" if outage else "", exc)
-                EVENTS.labels(consumer.group, msg.raw_message.topic, message.type, "retried").inc()
+                EVENTS.labels(consumer.group, record.topic, message.type, "retried").inc()
                 await asyncio.sleep(min(backoff * 2 ** (attempt - 1), max_backoff))
+
+    async def traced(record: ConsumerRecord) -> None:
+        # The batch's own span only links the messages; each message's work joins the trace of the
+        # request that caused it, so one click stays one trace through every service.
+        parent = propagate.extract({k: v.decode(errors="replace") for k, v in record.headers})
+        with tracer.start_as_current_span(f"{record.topic} process", context=parent, kind=trace.SpanKind.CONSUMER,
+                                          attributes={"messaging.system": "kafka",
+                                                      "messaging.destination.name": record.topic,
+                                                      "messaging.consumer.group.name": consumer.group,
+                                                      "messaging.kafka.offset": record.offset}):
+            await handle(record)
+
+    async def in_order(records: list[ConsumerRecord]) -> None:
+        async with slots:
+            for record in records:
+                await traced(record)
+
+    @broker.subscriber(*consumer.topics, group_id=consumer.group, ack_policy=AckPolicy.ACK,
+                       auto_offset_reset="earliest", description=consumer.description,
+                       title=f"{consumer.group}:{','.join(consumer.topics)}",
+                       batch=True, max_records=max_records, batch_timeout_ms=50)
+    async def on_batch(msg: KafkaMessage) -> None:
+        # One task's messages (its id is the key) stay in order, whichever of the group's topics they
+        # came from; a keyless record keeps the order of its partition.
+        by_key: dict[object, list[ConsumerRecord]] = defaultdict(list)
+        for record in msg.raw_message:
+            by_key[record.key if record.key is not None else (record.topic, record.partition)].append(record)
+        await asyncio.gather(*(in_order(records) for records in by_key.values()))
+        report_lag(getattr(msg, "consumer", None), msg.raw_message)
+
+    def report_lag(kafka_consumer, records: tuple[ConsumerRecord, ...]) -> None:
+        last = {(r.topic, r.partition): r.offset for r in records}
+        for (topic, partition), offset in last.items():
+            end = kafka_consumer.highwater(TopicPartition(topic, partition)) if hasattr(kafka_consumer, "highwater") else None
+            if end is not None:
+                CONSUMER_LAG.labels(consumer.group, topic, str(partition)).set(max(0, end - offset - 1))

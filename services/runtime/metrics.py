@@ -10,7 +10,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, ge
 REQUEST_SECONDS = Histogram("akkoord_http_request_duration_seconds", "HTTP request latency",
                             ["method", "route", "status"])
 EVENTS = Counter("akkoord_events_total", "Messages consumed, by outcome",
-                 ["group", "topic", "type", "outcome"])  # handled | duplicate | retried | dead_lettered
+                 ["group", "topic", "type", "outcome"])  # handled | duplicate | passed_over | retried | dead_lettered
+CONSUMER_LAG = Gauge("akkoord_consumer_lag", "Messages behind the partition's end after a batch was handled",
+                     ["group", "topic", "partition"])
 OUTBOX_PENDING = Gauge("akkoord_outbox_pending", "Messages written but not yet published")
 PUBLISHED = Counter("akkoord_outbox_published_total", "Messages published by the outbox relay", ["topic"])
 

@@ -19,7 +19,7 @@ from opentelemetry import context, propagate
 
 from contracts import Envelope, utcnow
 from services.runtime.metrics import OUTBOX_PENDING, PUBLISHED
-from services.runtime.mongo import Session, in_transaction
+from services.runtime.mongo import Session
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -31,6 +31,7 @@ class Outbox:
         self.client = client
         self.messages = db["outbox"]
         self.wakeup = asyncio.Event()
+        self._adding: set[int] = set()  # sessions whose transaction wrote messages
 
     async def ensure_indexes(self) -> None:
         await self.messages.create_index("event_id", unique=True)
@@ -41,6 +42,7 @@ class Outbox:
     async def add(self, session: Session, topic: str, *messages: Envelope) -> None:
         headers: dict[str, str] = {}
         propagate.inject(headers)  # the W3C trace context of the request that caused the message
+        self._adding.add(id(session))
         await self.messages.insert_many(
             [{"_id": ObjectId(), "event_id": m.event_id, "topic": topic, "key": m.key,
               "type": m.type, "value": m.model_dump_json(), "headers": headers, "published_at": None}
@@ -50,8 +52,16 @@ class Outbox:
 
     async def transaction(self, work: Callable[[Session], Awaitable[T]]) -> T:
         """Run `work` atomically; messages it adds are relayed once the transaction commits."""
-        result = await in_transaction(self.client, work)
-        self.wakeup.set()
+        async with await self.client.start_session() as session:
+            try:
+                result = await session.with_transaction(work)
+            finally:
+                wrote = id(session) in self._adding
+                self._adding.discard(id(session))
+        # Most transactions (a projection, a duplicate) write no message: waking the relay for them
+        # would cost the database a query each.
+        if wrote:
+            self.wakeup.set()
         return result
 
     async def pending(self, limit: int = 500) -> list[dict]:

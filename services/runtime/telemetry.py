@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 from opentelemetry import trace
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
@@ -44,9 +45,35 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class Throttle(logging.Filter):
+    """Lets one line of each kind from `prefix` loggers through per `every` seconds, with how many it held back.
+
+    While the broker restarts aiokafka logs every failed reconnect at ERROR (several a second per
+    client); the first line says what is going on, the rest would bury everything else."""
+
+    def __init__(self, prefix: str = "aiokafka", every: float = 30.0, clock=time.monotonic):
+        super().__init__()
+        self.prefix, self.every, self.clock = prefix, every, clock
+        self.last: dict[tuple[str, object], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(self.prefix):
+            return True
+        key, now = (record.name, record.msg), self.clock()
+        shown, held = self.last.get(key, (float("-inf"), 0))
+        if now - shown < self.every:
+            self.last[key] = (shown, held + 1)
+            return False
+        self.last[key] = (now, 0)
+        if held:
+            record.msg = f"{record.msg} ({held} more like this in the last {now - shown:.0f} s)"
+        return True
+
+
 def setup_logging(service_name: str) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter(service_name))
+    handler.addFilter(Throttle())
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     # aiokafka is chatty about every reconnect attempt while the broker is away.
     logging.getLogger("aiokafka").setLevel(logging.ERROR)

@@ -17,6 +17,8 @@ from services.runtime.consumer import Consumer, Tracking, register
 from services.runtime.mongo import connect
 from services.runtime.outbox import Outbox, OutboxRelay
 from services.runtime.telemetry import setup_tracing
+from prometheus_client import REGISTRY
+
 from tests.support.bus import publish, read_all
 from tests.support.waiting import eventually
 
@@ -132,3 +134,69 @@ async def test_a_failed_transaction_writes_neither_state_nor_event(kit):
         await kit.outbox.transaction(work)
     assert await kit.db["tasks"].find_one({"_id": event.task_id}) is None
     assert await kit.db["outbox"].find_one({"event_id": event.event_id}) is None
+
+
+async def test_one_tasks_events_are_handled_in_order_while_other_tasks_go_on(kit):
+    # given three events for each of ten tasks, published together (one fetch holds many tasks)
+    tasks = [uuid.uuid4().hex for _ in range(10)]
+    events = [task_created(kit.tenant, f"step {step}", task_id=t) for step in range(3) for t in tasks]
+    await publish(kit.bootstrap, TASKS_EVENTS, *events)
+    # then every event is handled once
+    ids = [e.event_id for e in events]
+    await eventually(lambda: _count(kit, ids, len(ids)), what="all thirty handled")
+    # and each task's events took effect in the order they were published
+    for t in tasks:
+        mine = [e.event_id for e in events if e.task_id == t]
+        effects = await kit.db["effects"].find({"event_id": {"$in": mine}}).sort("_id", 1).to_list(None)
+        assert [d["event_id"] for d in effects] == mine
+
+
+async def _count(kit, ids, wanted):
+    return await kit.db["effects"].count_documents({"event_id": {"$in": ids}}) == wanted or None
+
+
+async def test_a_message_the_group_does_not_want_is_passed_over_without_a_trace(infra):
+    # given a group that wants only events of tasks titled "wanted"
+    await ensure_topics(infra.kafka_bootstrap)
+    client = connect(infra.mongodb_uri)
+    db = client[f"runtime_{uuid.uuid4().hex[:8]}"]
+    outbox = Outbox(client, db)
+    await outbox.ensure_indexes()
+    broker = make_broker(infra.kafka_bootstrap, "test", setup_tracing("test", None))
+    tenant, group = uuid.uuid4().hex, f"test-wants-{uuid.uuid4().hex[:8]}"
+
+    async def effect(event, session):
+        await db["effects"].insert_one({"event_id": event.event_id}, session=session)
+
+    async def wants(event):
+        return event.tenant_id == tenant and event.payload.task.title == "wanted"
+
+    register(broker, Tracking(outbox), Consumer(group=group, topics=(TASKS_EVENTS,), handlers={"task.created": effect},
+                                                description="test", wants=wants))
+    await broker.start()
+    try:
+        skipped, wanted = task_created(tenant, "not wanted"), task_created(tenant, "wanted")
+        await publish(infra.kafka_bootstrap, TASKS_EVENTS, skipped, wanted)
+        # when the wanted event (published after the other, on any partition) has been handled
+        await eventually(lambda: db["effects"].find_one({"event_id": wanted.event_id}), what="wanted handled")
+        await eventually(lambda: _processed(db, group, wanted.event_id), what="wanted recorded")
+        # then the other one left neither an effect nor a processed record (a redelivery asks again)
+        await eventually(lambda: _passed_over(group), what="passed-over counted")
+        assert await db["effects"].find_one({"event_id": skipped.event_id}) is None
+        assert await db["processed"].find_one({"_id": f"{group}:{skipped.event_id}"}) is None
+        # and the group's lag is reported once its batch is done
+        lags = [s.value for m in REGISTRY.collect() if m.name == "akkoord_consumer_lag"
+                for s in m.samples if s.labels["group"] == group]
+        assert lags and all(v >= 0 for v in lags)
+    finally:
+        await broker.stop()
+        client.close()
+
+
+async def _processed(db, group, event_id):
+    return await db["processed"].find_one({"_id": f"{group}:{event_id}"})
+
+
+async def _passed_over(group):
+    return REGISTRY.get_sample_value("akkoord_events_total", {"group": group, "topic": TASKS_EVENTS,
+                                                              "type": "task.created", "outcome": "passed_over"}) or None

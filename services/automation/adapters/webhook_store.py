@@ -42,7 +42,7 @@ class WebhookStore:
     async def remove_endpoint(self, tenant_id: str, endpoint_id: str) -> bool:
         return (await self.endpoints.delete_one({"_id": endpoint_id, "tenant_id": tenant_id})).deleted_count == 1
 
-    async def subscribed(self, tenant_id: str, event_type: str, session: Session) -> list[dict]:
+    async def subscribed(self, tenant_id: str, event_type: str, session: Session | None = None) -> list[dict]:
         return await self.endpoints.find({"tenant_id": tenant_id, "event_types": event_type, "enabled": True},
                                          session=session).to_list(None)
 

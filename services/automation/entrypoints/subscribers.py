@@ -26,7 +26,7 @@ def consumers(automation: Automation, webhooks: Webhooks, staff_keys: StaffKeys)
         Consumer(
             group=Groups.AUTOMATION_WEBHOOKS, topics=EVENT_TOPICS,
             description="Queues a signed webhook delivery for each endpoint subscribed to the event's type.",
-            handlers={t: webhooks.fan_out for t in sorted(SUBSCRIBABLE)},
+            handlers={t: webhooks.fan_out for t in sorted(SUBSCRIBABLE)}, wants=webhooks.subscribed,
         ),
         staff_keys.projection("automation"),
     ]
