@@ -30,16 +30,16 @@ class Timeline:
         """Append the event's entries not yet in their chains, and record where each went (timeline.chain)."""
         if event.task_id is None:
             return 0
-        known, appended = await self._known(event, session), 0
+        known, records = await self._known(event, session), []
         for entry in build_entries(event, known):
             if (placed := await self.store.append(entry, session)) is not None:
-                await self.outbox.add(session, TIMELINE_CHAIN, m.TimelineEntryAppended(
-                    **event.caused(), payload=m.EntryAppendedPayload(
-                        entry_id=entry.id, event_id=event.event_id, audience=entry.audience, seq=placed["seq"],
-                        prev_hash=placed["prev_hash"], content_hash=placed["content_hash"], hash=placed["hash"],
-                        known=known.to_dict())))
-                appended += 1
-        return appended
+                records.append(m.TimelineEntryAppended(**event.caused(), payload=m.EntryAppendedPayload(
+                    entry_id=entry.id, event_id=event.event_id, audience=entry.audience, seq=placed["seq"],
+                    prev_hash=placed["prev_hash"], content_hash=placed["content_hash"], hash=placed["hash"],
+                    known=known.to_dict())))
+        if records:
+            await self.outbox.add(session, TIMELINE_CHAIN, *records)
+        return len(records)
 
     async def restore(self, event: Envelope, session: Session, placed: dict[str, Placement]) -> tuple[int, int, bool]:
         """Rebuild: learn from the event, and put back each of its entries that has a recorded place, built

@@ -12,11 +12,11 @@ import pytest
 
 from contracts import Actor, new_id, utcnow
 from contracts.messages import NoteAddedPayload, TimelineNoteAdded
-from contracts.topics import AUTOMATION_EVENTS, PORTAL_EVENTS, SIGNING_EVENTS, TASKS_EVENTS
+from contracts.topics import AUTOMATION_EVENTS, PORTAL_EVENTS, SIGNING_EVENTS, TASKS_EVENTS, TIMELINE_CHAIN
 from services.runtime.config import DEV_SECRET
 from services.runtime.mongo import connect
 from tests import approval_events as ev
-from tests.support.bus import publish
+from tests.support.bus import publish, read_all
 from tests.support.waiting import eventually
 
 JAN = ev.contact()
@@ -131,6 +131,12 @@ async def test_a_rebuild_from_kafka_gives_the_same_timelines_as_the_live_project
     assert first["events_read"] >= 8 and first["entries_restored"] >= 8 and first["entries_changed"] == 0
     assert first["entries_appended"] >= 4  # the later task's entries: appended after the recorded ones
     after_first = await both_timelines(world, later)
+    # And every entry, the live ones and the ones the rebuild appended, has its place on timeline.chain
+    places = {(b["task_id"], b["payload"]["audience"], b["payload"]["seq"]): b["payload"]["hash"]
+              for b, _ in await read_all(world.bootstrap, TIMELINE_CHAIN) if b.get("tenant_id") == world.tenant}
+    for t, entries in ((task, live), (later, after_first)):
+        assert {(t, a, e["seq"]): e["hash"] for a in entries for e in entries[a]} == \
+            {k: v for k, v in places.items() if k[0] == t}
     second = await rebuilt(world)
     assert second["entries_changed"] == 0
     # Then each timeline holds the same entries as live, at the same places and with the same hashes
