@@ -7,9 +7,10 @@ import hashlib
 from contracts import Actor, new_id, utcnow
 from contracts.messages import (
     ActionDeclined, ActionDeclinedPayload, ChangePhasePayload, ChangeTaskPhase, DocumentSigned,
-    DocumentSignedPayload, DocumentUploaded, DocumentVersionPayload, TaskSigned, TaskSignedPayload,
+    DocumentSignedPayload, DocumentUploaded, DocumentVersionPayload, RequestActionPayload, RequestTaskAction,
+    TaskSigned, TaskSignedPayload,
 )
-from contracts.models import Evidence, SignatureRef, Signer, TaskSnapshot
+from contracts.models import Evidence, FieldSpec, SignatureRef, Signer, TaskSnapshot
 from contracts.topics import DOCUMENTS_EVENTS, PORTAL_EVENTS, TASKS_COMMANDS, dlq
 from services.runtime.mongo import connect
 from tests.integration.tasks_api import (  # noqa: F401  (tasks_service is a fixture)
@@ -166,3 +167,40 @@ async def test_a_signature_for_an_unknown_action_goes_to_the_dead_letter_queue(t
 
     [headers] = await eventually(dead_lettered, what="the unknown action's signature in the DLQ")
     assert "no-such-action" in headers["error"]
+
+
+def request_action(tenant_id: str, task_id: str, contact_id: str, message: str) -> RequestTaskAction:
+    return RequestTaskAction(tenant_id=tenant_id, task_id=task_id, causation_depth=1,
+                             actor=Actor(kind="rule", id=RULE["rule_id"], name=RULE["rule_name"]),
+                             payload=RequestActionPayload(contact_id=contact_id, kind="sign_task", message=message,
+                                                          fields=[FieldSpec(name="ok", label="OK")], **RULE))
+
+
+async def test_a_redelivered_request_action_command_requests_the_action_once(tasks_service, infra):
+    # Given a task of a contact
+    tenant = await register_tenant(tasks_service.url)
+    contact = await create_contact(tenant)
+    task = await create_task(tenant, contact_id=contact["id"])
+    # When a rule's task.request_action arrives twice, and then another one on the same partition
+    command = request_action(tenant.tenant_id, task["id"], contact["id"], "first")
+    marker = request_action(tenant.tenant_id, task["id"], contact["id"], "marker")
+    await publish(infra.kafka_bootstrap, TASKS_COMMANDS, command, command, marker)
+
+    # Then once the later command's action exists, the first command has exactly one
+    async def both_requested():
+        actions = (await tenant.staff.get(f"/v1/tasks/{task['id']}")).json()["actions"]
+        return actions if any(a["message"] == "marker" for a in actions) else None
+
+    actions = await eventually(both_requested, what="the marker command's action")
+    assert sorted(a["message"] for a in actions) == ["first", "marker"]
+    assert all(a["status"] == "open" and a["contact_id"] == contact["id"] for a in actions)
+    # And exactly one task.action_requested answers the first command, naming the rule
+
+    async def marker_published():  # the outbox relays in order: the first command's event is out before it
+        events = await tenant_events(infra.kafka_bootstrap, tenant.tenant_id, "task.action_requested")
+        return events if any(e["causation_id"] == marker.event_id for e in events) else None
+
+    requested = await eventually(marker_published, what="the marker's task.action_requested on tasks.events")
+    first = [e for e in requested if e["causation_id"] == command.event_id]
+    assert len(first) == 1 and first[0]["payload"]["rule_name"] == RULE["rule_name"]
+    assert first[0]["actor"]["kind"] == "rule" and first[0]["correlation_id"] == command.correlation_id
