@@ -43,6 +43,7 @@ async def rebuild(settings: Settings) -> dict:
     store, tracking = TimelineStore(runtime.db), runtime.tracking
     timeline = Timeline(store, runtime.outbox)
     relay = OutboxRelay(runtime.outbox, runtime.broker)
+    await runtime.outbox.ensure_indexes()
     await runtime.broker.connect()
     try:
         # Places the live projection recorded but had not yet published belong in the log before it is read.
