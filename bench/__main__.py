@@ -6,8 +6,6 @@ Environment:
                           (default 10,50,25,max: the 50/s floor is measured before a tight budget can skip 25/s)
   BENCH_LEVEL_SECONDS     a throttled level offers at most rate x this many signings (default 2)
   BENCH_BUDGET_S          no new throttled level starts after this many seconds (default 480)
-  BENCH_POLL_CONCURRENCY  poll requests in flight at most (default 8)
-  BENCH_POLL_GAP_MS       least pause between one signing's poll rounds (default 25; grows to 10% of the wait)
   BENCH_TIMEOUT_S         a signing not complete this long after its submit counts as timed out (default 120)
   BENCH_PDF_RUNS          repetitions per PDF operation (default 30)
   BENCH_ONLY              "pdf" or "e2e" to run one part
@@ -31,8 +29,6 @@ def config() -> dict:
     rates = [None if r.strip() == "max" else float(r) for r in env("BENCH_RATES", "10,50,25,max").split(",") if r.strip()]
     return {"signings": int(env("BENCH_SIGNINGS", "50")), "rates": rates,
             "level_seconds": float(env("BENCH_LEVEL_SECONDS", "2")),
-            "poll_concurrency": int(env("BENCH_POLL_CONCURRENCY", "8")),
-            "poll_gap": float(env("BENCH_POLL_GAP_MS", "25")) / 1000,
             "timeout": float(env("BENCH_TIMEOUT_S", "120")), "setup_concurrency": 8,
             "pdf_runs": int(env("BENCH_PDF_RUNS", "30")), "only": env("BENCH_ONLY", ""),
             "pyspy": [s for s in env("BENCH_PYSPY", "").split(",") if s],
@@ -50,14 +46,14 @@ def print_ceiling(result: dict) -> None:
         m = c[key]
         print(f"  {name}: {m['writes_per_s']} writes/s, unit p50 {m['unit_latency']['p50_ms']} ms")
     top = next((lv for lv in result["levels"] if lv["offered_per_s"] is None), result["levels"][-1])
-    cpu = top["per_signing"].get("cpu_ms_total_without_polling") or top["per_signing"]["cpu_ms_total"]
+    cpu = top["per_signing"]["cpu_ms_total_pipeline"]
     print(f"  {'ceiling':<30} {'signings/s':>10} {'pipeline/ceiling':>17} {'CPU ms/signing':>15} {'ceiling/pipeline CPU':>21}")
     for name, value in c["signings_per_s"].items():
         raw_cpu = c["cpu_ms_per_signing"][name]
         print(f"  {name:<30} {value:10.1f} {ratio(top['completed_per_s'], value)!s:>17} {raw_cpu:15.1f} "
               f"{ratio(raw_cpu, cpu)!s:>21}")
     print(f"  (pipeline: {top['completed_per_s']} signings/s completed, {cpu} ms CPU per signing over all processes, "
-          f"idle burn and the bench's polling subtracted)")
+          f"idle burn subtracted)")
 
 
 def main() -> int:
