@@ -137,3 +137,9 @@ def test_the_certificate_names_the_timeline_head_it_is_anchored_to():
     document = pdfium.PdfDocument(approval_certificate(evidence, None))
     text = "".join("".join(document[i].get_textpage().get_text_bounded().split()) for i in range(len(document)))
     assert "#7" in text and "9f" * 32 in text
+
+
+def test_the_settings_never_show_the_key_passwords():
+    settings = Settings(seal_pkcs12_password="p12-secret-value", seal_key_password="pem-secret-value")
+    for shown in (repr(settings), str(settings)):
+        assert "p12-secret-value" not in shown and "pem-secret-value" not in shown

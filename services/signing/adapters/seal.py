@@ -86,22 +86,19 @@ class Sealer:
             out = signers.sign_pdf(writer, meta, signer=self.signer, timestamper=self.timestamper,
                                    bytes_reserved=None if self.timestamper else RESERVED_BYTES)
         except TimestampRequestError as exc:
-            raise TimestampAuthorityUnavailable(
-                f"the timestamp authority {_without_credentials(self.tsa_url)} gave no token: "
-                f"{_cause(exc)}") from exc
+            raise TimestampAuthorityUnavailable(self._tsa_failure(exc)) from exc
         return out.getvalue()
 
-
-def _without_credentials(url: str | None) -> str:
-    parts = urlsplit(url or "")
-    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
-
-
-def _cause(exc: BaseException) -> str:
-    causes = [str(exc)]
-    while (exc := exc.__cause__ or exc.__context__) is not None and len(causes) < 3:
-        causes.append(f"{type(exc).__name__}: {exc}")
-    return "; ".join(c for c in causes if c)
+    def _tsa_failure(self, exc: BaseException) -> str:
+        causes = []
+        while exc is not None and len(causes) < 3:
+            causes.append(f"{type(exc).__name__}: {exc}")
+            exc = exc.__cause__
+        # A TSA URL may carry its account's credentials; they stay out of logs and dead letters.
+        parts = urlsplit(self.tsa_url or "")
+        where = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+        text = f"the timestamp authority {where} gave no token: " + "; ".join(causes)
+        return text.replace(parts.password, "***") if parts.password else text
 
 
 @lru_cache(maxsize=4)

@@ -1,0 +1,120 @@
+"""A real RFC 3161 timestamp authority over HTTP on loopback, for tests.
+
+pyHanko's DummyTimeStamper does the TSA's work (it signs a TSTInfo for the request's message imprint
+with a key it holds); this wraps it in an HTTP server that speaks `application/timestamp-query` /
+`application/timestamp-reply`, as a real TSA does. Its certificate (RSA, extended key usage
+timeStamping, critical) is issued by a test root, so validators can be told to trust it, or not.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import tsp
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pyhanko.sign.timestamps import DummyTimeStamper
+
+TSA_NAME = "Akkoord test TSA"
+
+
+@lru_cache(maxsize=1)
+def tsa_material() -> tuple[x509.Certificate, x509.Certificate, rsa.RSAPrivateKey]:
+    """(root certificate, TSA certificate, TSA key): made once per test session."""
+    now = datetime.now(timezone.utc)
+    root_key, tsa_key = (rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(2))
+    root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Akkoord test TSA root")])
+    tsa_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, TSA_NAME)])
+    root = (x509.CertificateBuilder().subject_name(root_name).issuer_name(root_name)
+            .public_key(root_key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
+                                         data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                         crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+            .sign(root_key, hashes.SHA256()))
+    tsa = (x509.CertificateBuilder().subject_name(tsa_name).issuer_name(root_name)
+           .public_key(tsa_key.public_key()).serial_number(x509.random_serial_number())
+           .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
+           .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+           .sign(root_key, hashes.SHA256()))
+    return root, tsa, tsa_key
+
+
+def asn1_certificate(cert: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
+class LoopbackTsa:
+    """`with LoopbackTsa(port) as tsa:` serves timestamps at `tsa.url` until the block ends.
+
+    `refuse=True` makes it answer every request with 503, as a TSA in trouble does; `stall=True` makes
+    it answer nothing until the block ends.
+    """
+
+    def __init__(self, port: int = 0, refuse: bool = False, stall: bool = False):
+        root, cert, key = tsa_material()
+        self.root, self.certificate = root, cert
+        self.stamper = DummyTimeStamper(
+            tsa_cert=asn1_certificate(cert),
+            tsa_key=asn1_keys.PrivateKeyInfo.load(key.private_bytes(
+                serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())),
+            certs_to_embed=[asn1_certificate(root)])
+        self.port, self.refuse, self.stall = port, refuse, stall
+        self.released = threading.Event()
+        self.tokens_issued = 0
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/tsa"
+
+    def __enter__(self) -> "LoopbackTsa":
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, name="loopback-tsa", daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        assert self._server is not None
+        self.released.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        tsa = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if tsa.stall:
+                    tsa.released.wait(30)
+                    return
+                if tsa.refuse:
+                    return self._answer(503, "text/plain", b"timestamping is down for maintenance")
+                if self.headers.get("Content-Type") != "application/timestamp-query":
+                    return self._answer(415, "text/plain", b"expected application/timestamp-query")
+                with tsa._lock:
+                    reply = tsa.stamper.request_tsa_response(tsp.TimeStampReq.load(body)).dump()
+                    tsa.tokens_issued += 1
+                self._answer(200, "application/timestamp-reply", reply)
+
+            def _answer(self, status: int, content_type: str, body: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        return Handler
