@@ -74,9 +74,9 @@ def test_a_tag_in_any_string_spelling_is_kept(spelling):
 
 def test_a_brace_given_another_code_by_differences_is_kept():
     # code 0x41 ("A") is re-encoded as braceleft: the bytes hold no 0x7B, the page still shows "{{"
-    differences = DictionaryObject({NameObject("/Type"): NameObject("/Encoding"),
-                                    NameObject("/BaseEncoding"): NameObject("/WinAnsiEncoding"),
-                                    NameObject("/Differences"): ArrayObject([NumberObject(65), NameObject("/braceleft")])})
+    differences = DictionaryObject({
+        NameObject("/Type"): NameObject("/Encoding"), NameObject("/BaseEncoding"): NameObject("/WinAnsiEncoding"),
+        NameObject("/Differences"): ArrayObject([NumberObject(65), NameObject("/braceleft")])})
     data = raw_pdf(shown(b"(plain) Tj"), shown(b"(AAsignature}}) Tj"), encoding=differences)
     assert pages_of(data) == [1]
     (tag,) = inspect_pdf(data, max_pages=5).placeholders

@@ -18,6 +18,8 @@ from functools import lru_cache
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, StreamObject
 
+from services.documents.adapters.pdf_fonts import UnreadableCMap, parse_cmap
+
 BRACE = 0x7B
 _KNOWN_ENCODINGS = {"/WinAnsiEncoding", "/MacRomanEncoding", "/StandardEncoding", "/PDFDocEncoding",
                     "/MacExpertEncoding"}
@@ -29,8 +31,6 @@ MAX_FORM_DEPTH = 12
 _HEX_STRING = re.compile(rb"<([^<>]*)>")
 _NOT_HEX = re.compile(rb"[^0-9A-Fa-f]")
 _INLINE_IMAGE = re.compile(rb"(?:^|\s)ID[\s\x00]")
-_CMAP_SECTION = re.compile(rb"begin(bfchar|bfrange)(.*?)end\1", re.S)
-_CMAP_TOKEN = re.compile(rb"<([0-9A-Fa-f\s]*)>|\[|\]")
 
 
 class _Unknown(Exception):
@@ -201,48 +201,16 @@ def _to_unicode_codes(stream) -> set[int]:
     return {code for low, high, _ in _cmap_entries(stream) or () for code in range(low, min(high, 0xFF) + 1)}
 
 
-@lru_cache(maxsize=256)
-def _parse_cmap(data: bytes) -> tuple | None:
-    if b"usecmap" in data:
-        raise _Unknown
-    entries = []
-    for kind, body in _CMAP_SECTION.findall(data):
-        tokens = [m.group(0) for m in _CMAP_TOKEN.finditer(body)]
-        i = 0
-        while i < len(tokens):
-            if kind == b"bfchar":
-                code, target = _hex_int(tokens[i]), _utf16(tokens[i + 1])
-                entries.append((code, code, [target]))
-                i += 2
-            elif tokens[i + 2] == b"[":
-                end = tokens.index(b"]", i + 3)
-                entries.append((_hex_int(tokens[i]), _hex_int(tokens[i + 1]), [_utf16(t) for t in tokens[i + 3:end]]))
-                i = end + 1
-            else:
-                entries.append((_hex_int(tokens[i]), _hex_int(tokens[i + 1]), _utf16(tokens[i + 2])))
-                i += 3
-    return tuple(entries) if entries else None
-
-
 def _cmap_entries(stream):
     stream = stream.get_object() if stream is not None else None
     if stream is None:
         return None
     if not isinstance(stream, StreamObject):
         raise _Unknown  # a named CMap in place of a stream
-    entries = _parse_cmap(stream.get_data())
-    if entries is None:
-        raise _Unknown
-    return entries
-
-
-def _hex_int(token: bytes) -> int:
-    return int(_NOT_HEX.sub(b"", token) or b"0", 16)
-
-
-def _utf16(token: bytes) -> tuple[int, ...]:
-    digits = _NOT_HEX.sub(b"", token)
-    return tuple(int(digits[i:i + 4], 16) for i in range(0, len(digits), 4))
+    try:
+        return parse_cmap(stream.get_data())
+    except UnreadableCMap as exc:
+        raise _Unknown from exc
 
 
 def _hex_strings(data: bytes) -> bytes:

@@ -49,7 +49,8 @@ def encode_png(pixels: bytes, width: int, height: int, stride: int) -> bytes:
     row = width * 3
     raw = b"".join(b"\x00" + pixels[y * stride:y * stride + row] for y in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw, DEFLATE_LEVEL)) + _chunk(b"IEND", b"")
+    body = zlib.compress(raw, DEFLATE_LEVEL)
+    return PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", body) + _chunk(b"IEND", b"")
 
 
 def _chunk(kind: bytes, body: bytes) -> bytes:

@@ -1,8 +1,9 @@
-"""Stamping a signing onto a PDF: a reportlab overlay merged onto the tagged pages with pypdf.
+"""Stamping a signing onto a PDF: a reportlab overlay drawn over the tagged pages (pdf_overlay).
 
-Each tag's text is covered with a white box, then the signature image (kept in proportion), the
-signer's name, the date or a field value is drawn there, upright even on rotated pages. A PDF with
-no tags gets a signature page appended instead. Synchronous and CPU-bound: run it in a thread.
+Each tag's text is taken out of the page (pdf_redact) and its box covered white, then the signature
+image (kept in proportion), the signer's name, the date or a field value is drawn there, upright even
+on rotated pages. A PDF with no tags gets a signature page appended instead. Synchronous and
+CPU-bound: run it in a thread.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
 from contracts.messages import Placeholder
+from services.documents.adapters.pdf_overlay import draw_over
+from services.documents.adapters.pdf_redact import remove_tag_text
 
 # A signature drawn only as tall as the tag's text would be unreadable: give it at least this much room.
 MIN_SIGNATURE_HEIGHT = 36.0
@@ -52,10 +55,12 @@ def stamp_pdf(source: bytes, placeholders: list[Placeholder], stamp: Stamp) -> S
         _append_signature_page(writer, stamp)
         signed_page = len(writer.pages)
     else:
-        for page_number, tags in sorted(by_page.items()):
-            page = writer.pages[page_number - 1]
-            overlay = _overlay(page, tags, stamp)
-            page.merge_page(PdfReader(io.BytesIO(overlay)).pages[0])
+        tagged = [(writer.pages[number - 1], tags) for number, tags in sorted(by_page.items())]
+        # one overlay document, a page per tagged page: the signature image is embedded once
+        overlays = PdfReader(io.BytesIO(_overlays(tagged, stamp))).pages
+        for (page, tags), overlay in zip(tagged, overlays):
+            remove_tag_text(page, writer, [tag.tag for tag in tags])
+            draw_over(page, writer, overlay)
         signature_pages = sorted({p.page for p in placeholders if p.kind == "signature"})
         signed_page = (signature_pages or sorted(by_page))[0]
     out = io.BytesIO()
@@ -63,12 +68,20 @@ def stamp_pdf(source: bytes, placeholders: list[Placeholder], stamp: Stamp) -> S
     return Stamped(pdf=out.getvalue(), signed_page=signed_page, pages=len(writer.pages))
 
 
-def _overlay(page, tags: list[Placeholder], stamp: Stamp) -> bytes:
-    box = page.mediabox
+def _overlays(tagged: list, stamp: Stamp) -> bytes:
     buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=(float(box.right), float(box.top)))
-    rotation = (page.get("/Rotate", 0) or 0) % 360
+    c = canvas.Canvas(buf)
     image = ImageReader(io.BytesIO(stamp.signature_png))
+    for page, tags in tagged:
+        box = page.mediabox
+        c.setPageSize((float(box.right), float(box.top)))
+        _overlay(c, (page.get("/Rotate", 0) or 0) % 360, tags, image, stamp)
+        c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def _overlay(c: canvas.Canvas, rotation: int, tags: list[Placeholder], image: ImageReader, stamp: Stamp) -> None:
     for tag in tags:
         left, bottom, right, top = tag.box
         c.setFillColorRGB(1, 1, 1)
@@ -81,8 +94,6 @@ def _overlay(page, tags: list[Placeholder], stamp: Stamp) -> bytes:
         else:
             _draw_text(c, _text_for(tag, stamp), width, height)
         c.restoreState()
-    c.save()
-    return buf.getvalue()
 
 
 def _upright(c: canvas.Canvas, box: tuple[float, float, float, float], rotation: int) -> tuple[float, float]:
