@@ -1,6 +1,8 @@
-"""Signing handlers with in-memory fakes: anchoring evidence to the task's timeline."""
+"""Signing handlers with in-memory fakes: anchoring evidence to the task's timeline, sealing off the loop."""
 
 from __future__ import annotations
+
+import asyncio
 
 from contracts import utcnow
 from services.signing.config import Settings
@@ -46,3 +48,75 @@ async def test_a_timeline_that_does_not_answer_leaves_the_evidence_unanchored():
     signing, store, _ = handlers(None)
     assert (await signing._anchored(evidence, session=None)).timeline_anchor is None
     assert store.anchors == {}
+
+
+class SealingStore(FakeStore):
+    def __init__(self):
+        super().__init__()
+        self.files, self.seals = {}, []
+
+    async def for_action(self, tenant_id, action_id, session):
+        return None
+
+    async def sealed_pdf(self, tenant_id, pdf_id, session):
+        return None
+
+    async def has_file(self, file_id):
+        return file_id in self.files
+
+    async def put_file(self, file_id, data, tenant_id, digest):
+        self.files.setdefault(file_id, data)
+
+    async def get_file(self, file_id):
+        return self.files.get(file_id)
+
+    async def save_seal(self, record, session):
+        self.seals.append(record)
+
+
+class SignatureImages(FakeTimeline):
+    async def get(self, url: str) -> bytes:
+        return a_signature_png()
+
+
+class Outbox:
+    def __init__(self):
+        self.added = []
+
+    async def add(self, session, topic, message):
+        self.added.append(message)
+
+
+class LoopWatchingSealer:
+    """The real sealer, noting whether it was called on a thread that runs an event loop."""
+
+    def __init__(self, sealer):
+        self.sealer, self.called_on_a_loop = sealer, []
+
+    def seal(self, pdf: bytes, evidence_id: str) -> bytes:
+        try:
+            asyncio.get_running_loop()
+            self.called_on_a_loop.append(True)
+        except RuntimeError:
+            self.called_on_a_loop.append(False)
+        return self.sealer.seal(pdf, evidence_id)
+
+
+async def test_the_approval_certificate_is_sealed_off_the_event_loop():
+    # given the signing handlers with the real sealer
+    from services.signing.adapters.seal import Sealer, check_pdf
+    from tests.unit.test_signing_seal import KEY, TRUSTED
+
+    store, outbox = SealingStore(), Outbox()
+    sealer = LoopWatchingSealer(Sealer(KEY))
+    signing = SigningHandlers(settings=Settings(), store=store, outbox=outbox, keys=None,
+                              fetcher=SignatureImages(None), sealer=sealer)
+
+    # when a signed task's certificate is sealed
+    await signing.seal_approval_certificate(a_task_signed("t-1", "http://x", a_signature_png()), session=None)
+
+    # then the seal was made on a worker thread, not on the loop, and it is a valid seal
+    assert sealer.called_on_a_loop == [False]
+    (sealed,) = store.files.values()
+    assert (await asyncio.to_thread(check_pdf, sealed, KEY, TRUSTED)).valid  # pyHanko cannot run on a loop either
+    assert [m.type for m in outbox.added] == ["signature.sealed"]
