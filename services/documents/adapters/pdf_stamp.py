@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pypdf import PdfReader, PdfWriter
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen import canvas
 
 from contracts.messages import Placeholder
@@ -23,6 +24,8 @@ from services.documents.adapters.pdf_redact import remove_tag_text
 
 # A signature drawn only as tall as the tag's text would be unreadable: give it at least this much room.
 MIN_SIGNATURE_HEIGHT = 36.0
+MIN_TEXT_SIZE, MAX_TEXT_SIZE = 6.0, 14.0
+BRACE_HEIGHT_EM = 0.93
 FONT = "Helvetica"
 
 
@@ -124,9 +127,15 @@ def _draw_signature(c: canvas.Canvas, image: ImageReader, width: float, height: 
 
 
 def _draw_text(c: canvas.Canvas, text: str, width: float, height: float) -> None:
-    size = max(6.0, min(12.0, height * 0.85))
+    # The tag's box reaches from the bottom to the top of its braces, about 0.93 em in common fonts: the
+    # value is written in the tag's own size, made smaller (to 6 pt at least) if it is wider than the tag.
+    size = max(MIN_TEXT_SIZE, min(MAX_TEXT_SIZE, height / BRACE_HEIGHT_EM))
+    natural = pdfmetrics.stringWidth(text, FONT, size)
+    if natural > width > 0:
+        size = max(MIN_TEXT_SIZE, size * width / natural)
     c.setFont(FONT, size)
-    c.drawString(0, max(0.0, (height - size) / 2) + size * 0.15, text)
+    # the braces reach about 0.2 em below the baseline
+    c.drawString(0, max(0.0, (height - size * BRACE_HEIGHT_EM) / 2) + size * 0.2, text)
 
 
 def _text_for(tag: Placeholder, stamp: Stamp) -> str:
