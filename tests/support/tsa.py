@@ -8,6 +8,7 @@ timeStamping, critical) is issued by a test root, so validators can be told to t
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -18,7 +19,7 @@ from asn1crypto import tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko.sign.timestamps import DummyTimeStamper
 
@@ -48,6 +49,21 @@ def tsa_material() -> tuple[x509.Certificate, x509.Certificate, rsa.RSAPrivateKe
     return root, tsa, tsa_key
 
 
+@lru_cache(maxsize=1)
+def filler_certificates(count: int = 24) -> list[asn1_x509.Certificate]:
+    """Certificates a token can carry beside the TSA's own, to make it much larger."""
+    key, now = ec.generate_private_key(ec.SECP256R1()), datetime.now(timezone.utc)
+    out = []
+    for n in range(count):
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"Akkoord test intermediate {n:02d}"),
+                          x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "padding " * 8)])
+        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+                .not_valid_after(now + timedelta(days=30)).sign(key, hashes.SHA256()))
+        out.append(asn1_certificate(cert))
+    return out
+
+
 def asn1_certificate(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
@@ -56,18 +72,19 @@ class LoopbackTsa:
     """`with LoopbackTsa(port) as tsa:` serves timestamps at `tsa.url` until the block ends.
 
     `refuse=True` makes it answer every request with 503, as a TSA in trouble does; `stall=True` makes
-    it answer nothing until the block ends.
+    it answer nothing until the block ends; `grow=True` makes every token but the one for pyHanko's
+    size probe (the digest of nothing) carry two dozen more certificates.
     """
 
-    def __init__(self, port: int = 0, refuse: bool = False, stall: bool = False):
+    def __init__(self, port: int = 0, refuse: bool = False, stall: bool = False, grow: bool = False):
         root, cert, key = tsa_material()
         self.root, self.certificate = root, cert
-        self.stamper = DummyTimeStamper(
-            tsa_cert=asn1_certificate(cert),
-            tsa_key=asn1_keys.PrivateKeyInfo.load(key.private_bytes(
-                serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())),
-            certs_to_embed=[asn1_certificate(root)])
-        self.port, self.refuse, self.stall = port, refuse, stall
+        tsa_cert, tsa_key = asn1_certificate(cert), asn1_keys.PrivateKeyInfo.load(key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        self.stamper = DummyTimeStamper(tsa_cert=tsa_cert, tsa_key=tsa_key, certs_to_embed=[asn1_certificate(root)])
+        self.large_stamper = DummyTimeStamper(tsa_cert=tsa_cert, tsa_key=tsa_key,
+                                              certs_to_embed=[asn1_certificate(root), *filler_certificates()])
+        self.port, self.refuse, self.stall, self.grow = port, refuse, stall, grow
         self.released = threading.Event()
         self.tokens_issued = 0
         self._lock = threading.Lock()
@@ -102,8 +119,11 @@ class LoopbackTsa:
                     return self._answer(503, "text/plain", b"timestamping is down for maintenance")
                 if self.headers.get("Content-Type") != "application/timestamp-query":
                     return self._answer(415, "text/plain", b"expected application/timestamp-query")
+                request = tsp.TimeStampReq.load(body)
+                probe = request["message_imprint"]["hashed_message"].native == hashlib.sha256(b"").digest()
+                stamper = tsa.large_stamper if tsa.grow and not probe else tsa.stamper
                 with tsa._lock:
-                    reply = tsa.stamper.request_tsa_response(tsp.TimeStampReq.load(body)).dump()
+                    reply = stamper.request_tsa_response(request).dump()
                     tsa.tokens_issued += 1
                 self._answer(200, "application/timestamp-reply", reply)
 

@@ -106,3 +106,40 @@ def test_a_timestamp_authority_that_does_not_answer_in_time_fails_the_seal_the_s
             Sealer(KEY, tsa.url, tsa_timeout_seconds=0.5).seal(approval_certificate(an_evidence_record(), None),
                                                                "evidence-stalled")
         assert is_outage(failure.value) and tsa.tokens_issued == 0
+
+
+def test_tokens_larger_than_the_first_one_still_fit_and_the_seal_is_timestamped(caplog):
+    # given a TSA whose real tokens are much larger than the one the room was measured on
+    with LoopbackTsa(grow=True) as tsa:
+        sealer = Sealer(KEY, tsa.url)
+        certificate = approval_certificate(an_evidence_record(), None)
+
+        # when it seals twice, then both seals are whole and carry the large tokens...
+        grew = []
+        for evidence_id in ("evidence-1", "evidence-2"):
+            caplog.clear()
+            sealed = sealer.seal(certificate, evidence_id)
+            grew.append(any("outgrew its room" in r.getMessage() for r in caplog.records))
+            check = check_pdf(sealed, KEY, TRUSTED)
+            assert check.valid and check.covers_whole_file and check.timestamped_by == f"Common Name: {TSA_NAME}"
+            embedded, _ = signature_timestamp_of(sealed, KEY.cert_pem, tsa)
+            (token,) = embedded.signer_info["unsigned_attrs"][0]["values"]
+            assert len(token["content"]["certificates"]) > 20
+    # ...the first made again in more room, the second in that room at once
+    assert grew == [True, False]
+
+
+def test_a_seal_key_with_a_long_certificate_chain_fits_at_the_first_try(caplog):
+    from asn1crypto import pem
+
+    from services.signing.adapters.keys import SealKey
+    from tests.support.tsa import filler_certificates
+
+    chain = b"".join(pem.armor("CERTIFICATE", cert.dump()) for cert in filler_certificates())
+    key = SealKey(key_pem=KEY.key_pem, cert_pem=KEY.cert_pem + chain, development=False)
+    # more than the fixed room (16 K hex digits) seals used to have, whatever their chain
+    assert 2 * sum(len(cert.dump()) for cert in filler_certificates()) > 16 * 1024
+    sealed = Sealer(key).seal(approval_certificate(an_evidence_record(), None), "evidence-chain")
+    check = check_pdf(sealed, key, {key.fingerprint})
+    assert check.akkoord_seal and check.valid and check.covers_whole_file
+    assert not any("outgrew its room" in r.getMessage() for r in caplog.records)

@@ -5,12 +5,18 @@ Synchronous and CPU-bound: callers run these through `asyncio.to_thread`.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
+import logging
+import ssl
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+import aiohttp
+import certifi
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
@@ -18,6 +24,7 @@ from pyhanko.keys import load_certs_from_pemder_data, load_private_key_from_pemd
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers, timestamps
+from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps import TimestampRequestError
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
@@ -27,11 +34,16 @@ from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 from services.signing.adapters.keys import SealKey
 from services.signing.domain import evidence_id_from_reason, seal_reason
 
+log = logging.getLogger(__name__)
+
 FIELD_NAME = "AkkoordSeal"
 
-# An ECDSA seal with its certificate chain takes ~1-3 KB; reserving room up front spares pyHanko a
-# trial signature to estimate it. A timestamp token's size is unknown, so then pyHanko estimates.
-RESERVED_BYTES = 16 * 1024
+# The seal's room in the file, in hex digits (two per byte of its CMS): the certificates it embeds,
+# plus this much for the signature, its attributes and the structure around them (~1 KB of the 4 KB
+# allowed). Reserving room up front spares pyHanko a trial signature (a second CMS, built and thrown
+# away) per seal to measure it. A seal that still outgrows its room is made again in twice the room.
+SIGNATURE_ROOM = 8 * 1024
+ROOM_ATTEMPTS = 4
 
 
 class TimestampAuthorityUnavailable(ConnectionError):
@@ -65,40 +77,87 @@ class _KeyInMemorySigner(signers.SimpleSigner):
         return super().sign_raw(data, digest_algorithm)  # PSS, EdDSA, ...: pyHanko's own path
 
 
+class _TimestampClient(timestamps.HTTPTimeStamper):
+    """pyHanko's HTTP timestamp client, with one TLS context per process: by default every request
+    builds a fresh one and loads the CA bundle into it (~10 ms of CPU per seal)."""
+
+    def __init__(self, url: str, timeout: float):
+        super().__init__(url, timeout=timeout)
+        self._tls = ssl.create_default_context(cafile=certifi.where())  # the bundle pyHanko uses
+
+    @asynccontextmanager
+    async def _acquire_session(self):
+        # pyHanko signs on an event loop of its own per seal and a session is bound to its loop, so
+        # still a session per request, as pyHanko's own, only around the shared context.
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=self._tls)) as session:
+            yield session
+
+
 class Sealer:
     """What every seal shares, built once when the key loads: the signer (certificates parsed, key
-    loaded) and the timestamp client, whose size-estimation token is then fetched once per process
-    instead of once per seal."""
+    loaded), the timestamp client, and the room a seal takes in the file (with a TSA: measured on one
+    token from it, once per process)."""
 
     def __init__(self, key: SealKey, tsa_url: str | None = None, tsa_timeout_seconds: float = 10.0):
         self.key = key
         self.signer = _KeyInMemorySigner(key)
         self.tsa_url = tsa_url
-        self.timestamper = timestamps.HTTPTimeStamper(tsa_url, timeout=tsa_timeout_seconds) if tsa_url else None
+        self.timestamper = _TimestampClient(tsa_url, tsa_timeout_seconds) if tsa_url else None
+        self._room = SIGNATURE_ROOM + 2 * sum(len(cert.dump()) for cert in self.signer.cert_registry)
+        self._token_room: int | None = None
 
     def seal(self, pdf: bytes, evidence_id: str) -> bytes:
         """One PAdES seal (ETSI.CAdES.detached) over the whole file; B-T when a TSA is configured."""
+        try:
+            for _ in range(ROOM_ATTEMPTS - 1):
+                try:
+                    return self._sign(pdf, evidence_id, self._reserved())
+                except SigningError as exc:
+                    if "larger than expected" not in str(exc):
+                        raise
+                    self._grow(exc)
+            return self._sign(pdf, evidence_id, self._reserved())
+        except TimestampRequestError as exc:
+            raise TimestampAuthorityUnavailable(self._tsa_failure(exc)) from exc
+
+    def _sign(self, pdf: bytes, evidence_id: str, room: int) -> bytes:
         meta = signers.PdfSignatureMetadata(
             field_name=FIELD_NAME, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
             reason=seal_reason(evidence_id), name="Akkoord", location="Akkoord")
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-        try:
-            out = signers.sign_pdf(writer, meta, signer=self.signer, timestamper=self.timestamper,
-                                   bytes_reserved=None if self.timestamper else RESERVED_BYTES)
-        except TimestampRequestError as exc:
-            raise TimestampAuthorityUnavailable(self._tsa_failure(exc)) from exc
-        return out.getvalue()
+        return signers.sign_pdf(writer, meta, signer=self.signer, timestamper=self.timestamper,
+                                bytes_reserved=room).getvalue()
+
+    def _reserved(self) -> int:
+        if self.timestamper is not None and self._token_room is None:
+            # One token for a dummy digest (pyHanko's own size probe, which the timestamper keeps), in
+            # hex, plus half again as pyHanko allows: tokens differ by a few bytes (nonce, serial, time).
+            token = 2 * len(asyncio.run(self.timestamper.async_dummy_response("sha256")).dump())
+            self._token_room = token + 2 * (token // 4)
+        return self._room + (self._token_room or 0)
+
+    def _grow(self, exc: SigningError) -> None:
+        # Larger than measured (a TSA whose tokens vary, an unusual chain): twice the room, kept for
+        # the seals after this one too.
+        if self._token_room is not None:
+            self._token_room *= 2
+        else:
+            self._room *= 2
+        log.warning("a seal outgrew its room (%s); reserving %d hex digits from now on", exc, self._reserved())
+
+    def _tsa_display(self) -> str:
+        # A TSA URL may carry its account's credentials; they stay out of logs and dead letters.
+        parts = urlsplit(self.tsa_url or "")
+        return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
     def _tsa_failure(self, exc: BaseException) -> str:
         causes = []
         while exc is not None and len(causes) < 3:
             causes.append(f"{type(exc).__name__}: {exc}")
             exc = exc.__cause__
-        # A TSA URL may carry its account's credentials; they stay out of logs and dead letters.
-        parts = urlsplit(self.tsa_url or "")
-        where = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
-        text = f"the timestamp authority {where} gave no token: " + "; ".join(causes)
-        return text.replace(parts.password, "***") if parts.password else text
+        text = f"the timestamp authority {self._tsa_display()} gave no token: " + "; ".join(causes)
+        password = urlsplit(self.tsa_url or "").password
+        return text.replace(password, "***") if password else text
 
 
 @lru_cache(maxsize=4)
