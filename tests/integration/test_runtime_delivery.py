@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 import pytest
+from prometheus_client import REGISTRY
 
 from contracts import Actor
 from contracts.errors import PermanentFailure
@@ -17,8 +18,6 @@ from services.runtime.consumer import Consumer, Tracking, register
 from services.runtime.mongo import connect
 from services.runtime.outbox import Outbox, OutboxRelay
 from services.runtime.telemetry import setup_tracing
-from prometheus_client import REGISTRY
-
 from tests.support.bus import publish, read_all
 from tests.support.waiting import eventually
 
@@ -29,16 +28,34 @@ def task_created(tenant: str, title: str = "Repair", task_id: str | None = None)
                        payload=TaskPayload(task=TaskSnapshot(task_id=task_id, title=title, phase="New")))
 
 
+class Group:
+    """A consumer group of the run kit on its own database, wired like a service."""
+
+    def __init__(self, infra, handlers, **options):
+        self.client = connect(infra.mongodb_uri)
+        self.db = self.client[f"runtime_{uuid.uuid4().hex[:8]}"]
+        self.outbox = Outbox(self.client, self.db)
+        self.broker = make_broker(infra.kafka_bootstrap, "test", setup_tracing("test", None))
+        self.tenant, self.group = uuid.uuid4().hex, f"test-{uuid.uuid4().hex}"
+        self.bootstrap = infra.kafka_bootstrap
+        wants = options.pop("wants", None)
+        register(self.broker, Tracking(self.outbox), Consumer(group=self.group, topics=(TASKS_EVENTS,), handlers=handlers,
+                                                               description="test", wants=wants), **options)
+
+    async def __aenter__(self) -> "Group":
+        await ensure_topics(self.bootstrap)
+        await self.outbox.ensure_indexes()
+        await self.broker.start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.broker.stop()
+        self.client.close()
+
+
 @pytest.fixture
 async def kit(infra):
-    """A consumer group with a counting handler and a poison handler, wired like a service."""
-    await ensure_topics(infra.kafka_bootstrap)
-    client = connect(infra.mongodb_uri)
-    db = client[f"runtime_{uuid.uuid4().hex[:8]}"]
-    outbox = Outbox(client, db)
-    await outbox.ensure_indexes()
-    broker = make_broker(infra.kafka_bootstrap, "test", setup_tracing("test", None))
-    tenant = uuid.uuid4().hex
+    """A consumer group with a counting handler and a poison handler."""
     attempts: list[str] = []
 
     async def count(event, session):
@@ -47,26 +64,20 @@ async def kit(infra):
         if event.payload.task.title == "flaky-forever":
             attempts.append(event.event_id)
             raise RuntimeError("still broken")
-        await db["effects"].insert_one({"event_id": event.event_id, "tenant_id": event.tenant_id}, session=session)
+        await kit.db["effects"].insert_one({"event_id": event.event_id, "tenant_id": event.tenant_id}, session=session)
 
-    register(broker, Tracking(outbox), Consumer(group=f"test-{tenant}", topics=(TASKS_EVENTS,),
-                                                handlers={"task.created": count}, description="test"),
-             max_attempts=3, backoff=0.01)
-    await broker.start()
-    relay = asyncio.create_task(OutboxRelay(outbox, broker, poll_interval=0.1).run())
-    kit = type("Kit", (), {"db": db, "outbox": outbox, "tenant": tenant, "attempts": attempts,
-                           "bootstrap": infra.kafka_bootstrap, "group": f"test-{tenant}"})
+    async with Group(infra, {"task.created": count}, max_attempts=3, backoff=0.01) as kit:
+        kit.attempts = attempts
+        relay = asyncio.create_task(OutboxRelay(kit.outbox, kit.broker, poll_interval=0.1).run())
 
-    async def dead_letters(match):
-        """This group's DLQ entries (services running beside the test dead-letter garbage too)."""
-        return [h for body, h in await read_all(infra.kafka_bootstrap, dlq(TASKS_EVENTS))
-                if h.get("group") == kit.group and match(body)]
+        async def dead_letters(match):
+            """This group's DLQ entries (services running beside the test dead-letter garbage too)."""
+            return [h for body, h in await read_all(infra.kafka_bootstrap, dlq(TASKS_EVENTS))
+                    if h.get("group") == kit.group and match(body)]
 
-    kit.dead_letters = staticmethod(dead_letters)
-    yield kit
-    relay.cancel()
-    await broker.stop()
-    client.close()
+        kit.dead_letters = dead_letters
+        yield kit
+        relay.cancel()
 
 
 async def test_a_redelivered_event_changes_nothing(kit):
@@ -157,40 +168,27 @@ async def _count(kit, ids, wanted):
 
 async def test_a_message_the_group_does_not_want_is_passed_over_without_a_trace(infra):
     # given a group that wants only events of tasks titled "wanted"
-    await ensure_topics(infra.kafka_bootstrap)
-    client = connect(infra.mongodb_uri)
-    db = client[f"runtime_{uuid.uuid4().hex[:8]}"]
-    outbox = Outbox(client, db)
-    await outbox.ensure_indexes()
-    broker = make_broker(infra.kafka_bootstrap, "test", setup_tracing("test", None))
-    tenant, group = uuid.uuid4().hex, f"test-wants-{uuid.uuid4().hex[:8]}"
-
     async def effect(event, session):
-        await db["effects"].insert_one({"event_id": event.event_id}, session=session)
+        await group.db["effects"].insert_one({"event_id": event.event_id}, session=session)
 
     async def wants(event):
-        return event.tenant_id == tenant and event.payload.task.title == "wanted"
+        return event.payload.task.title == "wanted"
 
-    register(broker, Tracking(outbox), Consumer(group=group, topics=(TASKS_EVENTS,), handlers={"task.created": effect},
-                                                description="test", wants=wants))
-    await broker.start()
-    try:
-        skipped, wanted = task_created(tenant, "not wanted"), task_created(tenant, "wanted")
+    async with Group(infra, {"task.created": effect}, wants=wants) as group:
+        db, name = group.db, group.group
+        skipped, wanted = task_created(group.tenant, "not wanted"), task_created(group.tenant, "wanted")
         await publish(infra.kafka_bootstrap, TASKS_EVENTS, skipped, wanted)
         # when the wanted event (published after the other, on any partition) has been handled
-        await eventually(lambda: db["effects"].find_one({"event_id": wanted.event_id}), what="wanted handled")
-        await eventually(lambda: _processed(db, group, wanted.event_id), what="wanted recorded")
+        await eventually(lambda: _processed(db, name, wanted.event_id), what="wanted handled and recorded")
+        assert await db["effects"].find_one({"event_id": wanted.event_id})
         # then the other one left neither an effect nor a processed record (a redelivery asks again)
-        await eventually(lambda: _passed_over(group), what="passed-over counted")
+        await eventually(lambda: _passed_over(name), what="passed-over counted")
         assert await db["effects"].find_one({"event_id": skipped.event_id}) is None
-        assert await db["processed"].find_one({"_id": f"{group}:{skipped.event_id}"}) is None
+        assert await db["processed"].find_one({"_id": f"{name}:{skipped.event_id}"}) is None
         # and the group's lag is reported once its batch is done
         lags = [s.value for m in REGISTRY.collect() if m.name == "akkoord_consumer_lag"
-                for s in m.samples if s.labels["group"] == group]
+                for s in m.samples if s.labels["group"] == name]
         assert lags and all(v >= 0 for v in lags)
-    finally:
-        await broker.stop()
-        client.close()
 
 
 async def _processed(db, group, event_id):
