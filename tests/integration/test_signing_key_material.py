@@ -59,8 +59,8 @@ async def test_the_seal_key_appears_in_no_response_and_no_log_line(infra, stack)
             responses[path] = await client.get(path)
         record = await client.get(f"/v1/evidence/{event['payload']['evidence_id']}", headers=auth)
         responses["evidence"], responses["evidence list"] = record, await client.get("/v1/evidence", headers=auth)
-        responses["sealed pdf"] = await client.get(record.json()["seals"][0]["url"], headers=auth)
-        responses["verify"] = await client.post("/v1/verify", files={"file": ("c.pdf", responses["sealed pdf"].content)})
+        sealed_pdf = responses["sealed pdf"] = await client.get(record.json()["seals"][0]["url"], headers=auth)
+        responses["verify"] = await client.post("/v1/verify", files={"file": ("c.pdf", sealed_pdf.content)})
         responses["verify garbage"] = await client.post("/v1/verify", files={"file": ("x.pdf", b"%PDF-1.7 junk")})
 
     # then the certificate is public, the key is not: not in any response, not in the log
