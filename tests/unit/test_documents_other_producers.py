@@ -71,7 +71,8 @@ EXPECTED = {
                    (1, "{{signed_at}}", "signed_at", None, "Datum: ")],
 }
 # text after a tag on its line, which must keep its place when the tag's glyphs go
-AFTER_TAGS = {"landscape": ["Handtekening klant:"], "split_runs": ["(vet in het midden)", "(twee lettertypen)", "Ελληνικά"]}
+AFTER_TAGS = {"landscape": ["Handtekening klant:"],
+              "split_runs": ["(vet in het midden)", "(twee lettertypen)", "Ελληνικά"]}
 
 
 def qpdf_check(path: Path) -> str:
@@ -133,9 +134,11 @@ def test_a_libreoffice_template_is_stamped_in_its_tag_boxes_and_the_tags_are_gon
     for tag, (left, bottom, right, top) in zip(signatures, sorted(images)):
         assert abs(left - tag.box[0]) < 1 and abs(bottom - tag.box[1]) < 1
         assert abs((right - left) / (top - bottom) - 3.0) < 0.05
-        assert pixels.crop((int(left), int(page_height - top), int(right), int(page_height - bottom))).getextrema()[0] < 100
+        ink = pixels.crop((int(left), int(page_height - top), int(right), int(page_height - bottom)))
+        assert ink.getextrema()[0] < 100
+    page = stamped.signed_page - 1
     for needle in AFTER_TAGS.get(name, []):
-        assert char_boxes(stamped.pdf, stamped.signed_page - 1, needle) == char_boxes(source, stamped.signed_page - 1, needle)
+        assert char_boxes(stamped.pdf, page, needle) == char_boxes(source, page, needle)
 
 
 def cid_font_template() -> bytes:

@@ -4,6 +4,7 @@ spelling the content stream uses for it."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader, PdfWriter
@@ -108,3 +109,47 @@ def test_a_stream_we_cannot_decode_makes_the_search_fall_back_to_every_page():
     data = raw_pdf(shown(b"(plain) Tj"), shown(b"({{signature}}) Tj"), first_filter="/NoSuchDecode")
     assert pages_of(data) is None
     assert [p.page for p in inspect_pdf(data, max_pages=5).placeholders] == [2]
+
+
+def symbolic_truetype_pdf(to_unicode: bytes, *contents: bytes) -> bytes:
+    """Pages drawn in an embedded symbolic TrueType subset without /Encoding, as LibreOffice writes them:
+    codes its ToUnicode map leaves out read through the font program's own encoding."""
+    writer = PdfWriter()
+    cmap, program = StreamObject(), StreamObject()
+    cmap.set_data(b"begincmap\n1 begincodespacerange <00> <FF> endcodespacerange\n" + to_unicode + b"\nendcmap")
+    program.set_data(b"not read by the pre-filter")
+    descriptor = DictionaryObject({NameObject("/Type"): NameObject("/FontDescriptor"),
+                                   NameObject("/Flags"): NumberObject(4),
+                                   NameObject("/FontFile2"): writer._add_object(program)})
+    font = writer._add_object(DictionaryObject({
+        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/TrueType"),
+        NameObject("/BaseFont"): NameObject("/BAAAAA+LiberationSans"),
+        NameObject("/FontDescriptor"): writer._add_object(descriptor),
+        NameObject("/ToUnicode"): writer._add_object(cmap)}))
+    for content in contents:
+        page = writer.add_blank_page(595, 842)
+        stream = StreamObject()
+        stream.set_data(content)
+        page[NameObject("/Contents")] = writer._add_object(stream)
+        page[NameObject("/Resources")] = DictionaryObject(
+            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_a_font_with_its_own_encoding_is_read_string_by_string():
+    to_unicode = b"3 beginbfchar <01> <0061> <02> <0062> <03> <007B> endbfchar"
+    data = symbolic_truetype_pdf(
+        to_unicode,
+        b"BT /F1 12 Tf 72 700 Td <0102> Tj [<02> 120 <01>] TJ ET",  # only mapped codes, none of them "{"
+        b"BT /F1 12 Tf 72 700 Td <0103> Tj ET",  # code 03 is "{"
+        b"BT /F1 12 Tf 72 700 Td <0104> Tj ET",  # code 04 is not in the map: it could be anything
+        b"BT 72 700 Td <01> Tj ET",  # no font selected yet: pdfium would use a stock font
+    )
+    assert pages_of(data) == [1, 2, 3]
+
+
+def test_only_the_signature_page_of_the_libreoffice_work_order_is_searched():
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "libreoffice" / "work_order.pdf"
+    assert pages_of(fixture.read_bytes()) == [1]

@@ -13,12 +13,14 @@ we cannot decode — makes the page a candidate, so the search stays pdfium's.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, StreamObject
 
-from services.documents.adapters.pdf_fonts import UnreadableCMap, parse_cmap
+from services.documents.adapters.pdf_content import UnreadableContent, shows_in
+from services.documents.adapters.pdf_fonts import UnreadableCMap, parse_cmap, uses_font_program_encoding
 
 BRACE = 0x7B
 _KNOWN_ENCODINGS = {"/WinAnsiEncoding", "/MacRomanEncoding", "/StandardEncoding", "/PDFDocEncoding",
@@ -37,9 +39,20 @@ class _Unknown(Exception):
     """Something on the page we cannot read for certain: search it."""
 
 
+@dataclass(frozen=True)
+class _Braces:
+    """The codes that may show "{" in one font."""
+
+    code_bytes: int
+    codes: frozenset[int]
+    # For a font whose codes ToUnicode leaves out read through its font program's own encoding: the
+    # codes it maps. Any other code might be a "{", so such a font is read string by string.
+    mapped: frozenset[int] | None = None
+
+
 def candidate_pages(reader: PdfReader) -> list[int] | None:
     """0-based indices of the pages that may show "{"; None when every page must be searched."""
-    fonts: dict[int, tuple[frozenset[int], frozenset[bytes]] | None] = {}
+    fonts: dict[int, _Braces | None] = {}
     pages = []
     try:
         for index, page in enumerate(reader.pages):
@@ -52,12 +65,15 @@ def candidate_pages(reader: PdfReader) -> list[int] | None:
 
 def _may_show_brace(page, fonts: dict) -> bool:
     streams: list[bytes] = []
-    singles: set[int] = {BRACE}
-    doubles: set[bytes] = set()
+    by_name: dict[str, _Braces] = {}
     try:
-        _collect(page, page.get("/Resources"), streams, singles, doubles, fonts, set(), 0)
+        _collect(page, page.get("/Resources"), streams, by_name, fonts, set(), 0)
     except _Unknown:
         return True
+    if any(braces.mapped is not None for braces in by_name.values()):
+        return len(streams) != 1 or _shows_brace(streams[0], page, by_name)
+    singles = {BRACE}.union(*(b.codes for b in by_name.values() if b.code_bytes == 1))
+    doubles = {code.to_bytes(2, "big") for b in by_name.values() if b.code_bytes == 2 for code in b.codes}
     pattern = _literal_pattern(frozenset(singles), frozenset(doubles))
     # Every spelling of a code in a literal string begins with its first byte or a backslash.
     firsts = [bytes([b]) for b in singles | {code[0] for code in doubles}]
@@ -73,21 +89,47 @@ def _may_show_brace(page, fonts: dict) -> bool:
     return False
 
 
-def _collect(holder, resources, streams, singles, doubles, fonts, seen: set[int], depth: int) -> None:
+def _shows_brace(data: bytes, page, by_name: dict[str, _Braces]) -> bool:
+    """String by string, in the font each is shown in: could any show a "{"?"""
+    try:
+        shows = shows_in(data, None, joined=frozenset(n for n, b in by_name.items() if b.code_bytes == 1))
+    except UnreadableContent:
+        return True
+    for show in shows:
+        braces = by_name.get(show.font_name) if show.font_name else None
+        if braces is None:
+            return True  # before any Tf, or a font the page does not define: pdfium uses a stock font
+        for item in show.items:
+            if isinstance(item, float):
+                continue
+            if braces.code_bytes == 2:
+                if len(item) % 2:
+                    return True
+                codes = {int.from_bytes(item[i:i + 2], "big") for i in range(0, len(item), 2)}
+            else:
+                codes = set(item)
+            if not braces.codes.isdisjoint(codes) or (braces.mapped is not None and not codes <= braces.mapped):
+                return True
+    return False
+
+
+def _collect(holder, resources, streams, by_name, fonts, seen: set[int], depth: int) -> None:
     if depth > MAX_FORM_DEPTH:
         raise _Unknown
     streams.extend(_contents(holder) if depth == 0 else [holder.get_data()])
     resources = resources.get_object() if resources is not None else None
     if not isinstance(resources, DictionaryObject):
         return
-    for ref in _values(resources.get("/Font")):
+    font_dict = resources.get("/Font")
+    font_dict = font_dict.get_object() if font_dict is not None else None
+    for name, ref in (font_dict.items() if isinstance(font_dict, DictionaryObject) else ()):
         key = getattr(ref, "idnum", None) or id(ref)
         if key not in fonts:
             fonts[key] = _brace_codes(ref.get_object())
         if fonts[key] is None:
             raise _Unknown
-        singles |= fonts[key][0]
-        doubles |= fonts[key][1]
+        # a form's fonts may reuse the page's names: they count for the byte scan of every stream
+        by_name[str(name) if depth == 0 else f"{name} in form {depth}:{key}"] = fonts[key]
     for ref in _values(resources.get("/Properties")):
         properties = ref.get_object()
         if isinstance(properties, DictionaryObject) and "{" in str(properties.get("/ActualText", "")):
@@ -100,7 +142,7 @@ def _collect(holder, resources, streams, singles, doubles, fonts, seen: set[int]
         xobject = ref.get_object()
         if isinstance(xobject, StreamObject) and xobject.get("/Subtype") == "/Form":
             # a form without resources of its own draws with its page's fonts, which are collected already
-            _collect(xobject, xobject.get("/Resources"), streams, singles, doubles, fonts, seen, depth + 1)
+            _collect(xobject, xobject.get("/Resources"), streams, by_name, fonts, seen, depth + 1)
 
 
 def _contents(page) -> list[bytes]:
@@ -115,8 +157,8 @@ def _values(dictionary) -> list:
     return list(dictionary.values()) if isinstance(dictionary, DictionaryObject) else []
 
 
-def _brace_codes(font) -> tuple[frozenset[int], frozenset[bytes]] | None:
-    """The 1-byte and 2-byte codes that may show "{" in `font`, or None if that cannot be known."""
+def _brace_codes(font) -> _Braces | None:
+    """The codes that may show "{" in `font`, or None if that cannot be known."""
     if not isinstance(font, DictionaryObject):
         return None
     try:
@@ -125,14 +167,12 @@ def _brace_codes(font) -> tuple[frozenset[int], frozenset[bytes]] | None:
             return _cid_codes(font, to_unicode)
         if font.get("/Subtype") in _SIMPLE:
             return _simple_codes(font, to_unicode)
-    except _Unknown:
-        return None
-    except Exception:
+    except Exception:  # _Unknown, or a font dictionary too broken to read
         return None
     return None
 
 
-def _cid_codes(font, to_unicode: set[int] | None) -> tuple[frozenset[int], frozenset[bytes]]:
+def _cid_codes(font, to_unicode: set[int] | None) -> _Braces:
     if font.get("/Encoding") not in ("/Identity-H", "/Identity-V") or to_unicode is None:
         raise _Unknown  # another CMap, or glyph numbers with no map to Unicode
     (descendant,) = font["/DescendantFonts"]
@@ -140,22 +180,21 @@ def _cid_codes(font, to_unicode: set[int] | None) -> tuple[frozenset[int], froze
     ordering = str(info.get_object().get("/Ordering", "")) if info is not None else ""
     if ordering in _CID_ORDERINGS_WITH_TABLES:
         raise _Unknown  # pdfium reads unmapped codes through that collection's Unicode table
-    return frozenset(), frozenset(code.to_bytes(2, "big") for code in to_unicode | {BRACE} if code <= 0xFFFF)
+    return _Braces(2, frozenset(code for code in to_unicode | {BRACE} if code <= 0xFFFF))
 
 
-def _simple_codes(font, to_unicode: set[int] | None) -> tuple[frozenset[int], frozenset[bytes]]:
+def _simple_codes(font, to_unicode: set[int] | None) -> _Braces:
     codes = {BRACE} | {code for code in (to_unicode or ()) if code <= 0xFF}
     encoding = font.get("/Encoding")
     encoding = encoding.get_object() if encoding is not None else None
     base = encoding.get("/BaseEncoding") if isinstance(encoding, DictionaryObject) else encoding
     if base is not None and base not in _KNOWN_ENCODINGS:
         raise _Unknown
-    if base is None and font.get("/Subtype") != "/Type3" and _builtin_encoding(font):
-        # codes that the ToUnicode map leaves out read through the font program's own encoding
+    mapped = None
+    if base is None and font.get("/Subtype") != "/Type3" and uses_font_program_encoding(font):
         if to_unicode is None:
             raise _Unknown
-        mapped = _to_unicode_codes(font.get("/ToUnicode"))
-        codes |= set(range(256)) - mapped
+        mapped = frozenset(_to_unicode_codes(font.get("/ToUnicode")))
     if isinstance(encoding, DictionaryObject):
         code = 0
         for item in encoding.get("/Differences", []):
@@ -165,18 +204,7 @@ def _simple_codes(font, to_unicode: set[int] | None) -> tuple[frozenset[int], fr
                 code += 1
             else:
                 code = int(item)
-    return frozenset(codes), frozenset()
-
-
-def _builtin_encoding(font) -> bool:
-    """Whether pdfium falls back to the font program's own encoding (a symbolic, embedded font)."""
-    descriptor = font.get("/FontDescriptor")
-    descriptor = descriptor.get_object() if descriptor is not None else None
-    if not isinstance(descriptor, DictionaryObject):
-        return False
-    embedded = any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
-    symbolic = int(descriptor.get("/Flags", 0) or 0) & 4
-    return embedded and bool(symbolic) or embedded and font.get("/Subtype") != "/TrueType"
+    return _Braces(1, frozenset(codes), mapped)
 
 
 def _to_unicode_braces(stream) -> set[int] | None:

@@ -207,16 +207,23 @@ def _simple(font) -> FontCodes | None:
                 code += 1
             else:
                 code = int(item)
-    if not texts and base is None and _embedded(font):
-        return None  # the font program's own encoding decides what its codes mean
+    if base is None and uses_font_program_encoding(font):
+        if not texts:
+            return None  # the font program's own encoding decides what its codes mean
+        fallback = {}  # and what the codes ToUnicode leaves out mean
     return FontCodes(code_bytes=1, texts=texts, fallback_text=fallback, **_simple_widths(font))
 
 
-def _embedded(font) -> bool:
+def uses_font_program_encoding(font) -> bool:
+    """Whether codes without /Encoding read through the font program's own encoding (pdfium does so for
+    an embedded font that is symbolic, or not TrueType) rather than the standard one."""
     descriptor = font.get("/FontDescriptor")
     descriptor = descriptor.get_object() if descriptor is not None else None
-    return isinstance(descriptor, DictionaryObject) and any(
-        k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+    if not isinstance(descriptor, DictionaryObject):
+        return False
+    embedded = any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+    symbolic = int(descriptor.get("/Flags", 0) or 0) & 4
+    return embedded and (bool(symbolic) or font.get("/Subtype") != "/TrueType")
 
 
 def _simple_widths(font) -> dict:

@@ -11,59 +11,14 @@ glyphs stay under the stamp's white cover.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 
-from pypdf.generic import ArrayObject, IndirectObject, NameObject, StreamObject
+from pypdf.generic import IndirectObject, NameObject, StreamObject
 
-from services.documents.adapters.pdf_fonts import FontCodes, font_codes
+from services.documents.adapters.pdf_content import Show, UnreadableContent, content_bytes, page_fonts, shows_in
 from services.documents.domain import TAG, classify_tag
-
-_DELIM = rb"\x00\t\n\x0c\r ()<>\[\]{}/%"
-_END = rb"(?![^" + _DELIM + rb"])"  # and ends here
-_WS = rb"[\x00\t\n\x0c\r ]"
-_NUM = rb"[+-]?(?:\d+\.?\d*|\.\d+)"
-_LIT = rb"\((?:[^()\\]|\\.)*\)"  # a literal string without unescaped parentheses inside
-_HEX = rb"<[0-9A-Fa-f\x00\t\n\x0c\r ]*>"
-_STR = rb"(?:" + _LIT + rb"|" + _HEX + rb")"
-_NAME = rb"/[^" + _DELIM + rb"]*"
-_TOKENS = re.compile(
-    rb"(?=[%(<\[/TqQB>])"  # every token below starts with one of these: lets the scan skip the rest fast
-    rb"(?:(?P<comment>%[^\r\n]*)"
-    rb"|(?P<show>(?P<s>" + _STR + rb")" + _WS + rb"*(?P<sop>Tj|'|\")" + _END + rb")"
-    rb"|(?P<tj>\[(?P<arr>(?:" + _WS + rb"|" + _STR + rb"|" + _NUM + rb")*)\]" + _WS + rb"*TJ" + _END + rb")"
-    rb"|(?P<tf>(?P<font>" + _NAME + rb")" + _WS + rb"+(?P<size>" + _NUM + rb")" + _WS + rb"+Tf" + _END + rb")"
-    rb"|(?P<name>" + _NAME + rb")|(?P<string>" + _STR + rb")|(?P<dict><<|>>)"
-    rb"|(?P<op>(?:Tc|Tw|q|Q|BI)" + _END + rb")"
-    rb"|(?P<unsure>[(<]))",
-    re.S)
-# the operands of Tc, Tw and '"', read back from where their operator begins
-_OPERANDS = {1: re.compile(rb"(" + _NUM + rb")" + _WS + rb"*$"),
-             2: re.compile(rb"(" + _NUM + rb")" + _WS + rb"+(" + _NUM + rb")" + _WS + rb"*$")}
-_DELIMS = set(b"\x00\t\n\x0c\r ()<>[]{}/%")
-_ARRAY_ITEM = re.compile(_STR + rb"|" + _NUM)
-_ESCAPE = re.compile(rb"\\([0-7]{1,3}|\r\n|.)", re.S)
-_NOT_HEX = re.compile(rb"[^0-9A-Fa-f]")
-_NAMED = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f", b"\r\n": b"", b"\r": b"", b"\n": b""}
-
-
-class _Unsure(Exception):
-    pass
-
-
-@dataclass(frozen=True)
-class _Show:
-    start: int
-    end: int
-    operator: bytes  # Tj, ', " or TJ
-    items: list  # bytes (a string's codes) or float (a TJ adjustment)
-    extra: bytes  # what a " operator sets before it shows: b"aw Tw ac Tc "
-    font: FontCodes | None
-    size: float
-    char_spacing: float
-    word_spacing: float
 
 
 @dataclass(frozen=True)
@@ -81,12 +36,12 @@ def remove_tag_text(page, writer, tags: list[str]) -> int:
     """Remove from `page` (of `writer`) the glyphs of the `tags` pdfium found there; how many went."""
     if not tags:
         return 0
-    data = _content_bytes(page)
+    data = content_bytes(page)
     if data is None:
         return 0
     try:
-        shows = _shows(data, _fonts(page))
-    except _Unsure:
+        shows = shows_in(data, page_fonts(page))
+    except UnreadableContent:
         return 0
     spans, text = _text(shows)
     starts = [span.text_start for span in spans]
@@ -108,90 +63,7 @@ def remove_tag_text(page, writer, tags: list[str]) -> int:
     return count
 
 
-def _content_bytes(page) -> bytes | None:
-    contents = page.get("/Contents")
-    contents = contents.get_object() if contents is not None else None
-    parts = contents if isinstance(contents, ArrayObject) else [contents] if contents is not None else []
-    try:
-        return b"\n".join(part.get_object().get_data() for part in parts) if parts else None
-    except Exception:  # a stream pypdf cannot decode: leave the page as it is
-        return None
-
-
-def _fonts(page) -> dict:
-    resources = page.get("/Resources")
-    resources = resources.get_object() if resources is not None else None
-    fonts = resources.get("/Font") if resources is not None and hasattr(resources, "get") else None
-    fonts = fonts.get_object() if fonts is not None else None
-    return fonts if hasattr(fonts, "get") else {}
-
-
-def _shows(data: bytes, fonts) -> list[_Show]:
-    state = {"font": None, "size": 0.0, b"Tc": 0.0, b"Tw": 0.0}
-    stack: list[dict] = []
-    readers: dict = {}
-    shows: list[_Show] = []
-    for m in _TOKENS.finditer(data):
-        kind = m.lastgroup
-        if kind == "unsure":
-            raise _Unsure
-        if kind == "op":
-            operator = m.group("op")
-            if m.start() and data[m.start() - 1] not in _DELIMS:
-                continue  # the end of some other word
-            if operator == b"BI":
-                raise _Unsure  # inline image data could hold anything
-            if operator == b"q":
-                stack.append(dict(state))
-            elif operator == b"Q":
-                if stack:
-                    state = stack.pop()
-            else:
-                state[operator] = float(_operands(data, m.start(), 1).group(1))
-        elif kind == "tf":
-            state["font"], state["size"] = m.group("font").decode("latin-1"), float(m.group("size"))
-        elif kind in ("show", "tj"):
-            start, extra = m.start(), b""
-            operator = b"TJ" if kind == "tj" else m.group("sop")
-            if operator == b'"':  # aw ac string ": sets word and character spacing, then shows
-                operands = _operands(data, start, 2)
-                aw, ac = operands.groups()
-                state[b"Tw"], state[b"Tc"] = float(aw), float(ac)
-                start, extra = operands.start(), aw + b" Tw " + ac + b" Tc "
-            if kind == "tj":
-                items = [_string(t) if t[:1] in b"(<" else float(t) for t in _ARRAY_ITEM.findall(m.group("arr"))]
-            else:
-                items = [_string(m.group("s"))]
-            name = state["font"]
-            if name not in readers:
-                readers[name] = font_codes(fonts.get(name)) if name else None
-            shows.append(_Show(start, m.end(), operator, items, extra, readers[name], state["size"],
-                               state[b"Tc"], state[b"Tw"]))
-    return shows
-
-
-def _operands(data: bytes, end: int, count: int) -> re.Match:
-    found = _OPERANDS[count].search(data, max(0, end - 64), end)
-    if found is None:
-        raise _Unsure
-    return found
-
-
-def _string(token: bytes) -> bytes:
-    if token[:1] == b"<":
-        digits = _NOT_HEX.sub(b"", token)
-        return bytes.fromhex((digits + b"0" if len(digits) % 2 else digits).decode())
-    return _ESCAPE.sub(_unescape, token[1:-1])
-
-
-def _unescape(m: re.Match) -> bytes:
-    escaped = m.group(1)
-    if escaped[:1].isdigit():
-        return bytes([int(escaped, 8) & 0xFF])
-    return _NAMED.get(escaped, escaped)
-
-
-def _text(shows: list[_Show]) -> tuple[list[_Span], str]:
+def _text(shows: list[Show]) -> tuple[list[_Span], str]:
     spans: list[_Span] = []
     chunks: list[str] = []
     length = 0
@@ -226,12 +98,12 @@ def _glyphs(spans: list[_Span], starts: list[int], start: int, end: int) -> dict
     return owned
 
 
-def _editable(show: _Show, item: int) -> bool:
+def _editable(show: Show, item: int) -> bool:
     return show.font is not None and show.size != 0 and all(
         show.font.width(code) is not None for code in show.font.codes(show.items[item]) or [None])
 
 
-def _spliced(data: bytes, shows: list[_Show], gone: dict[int, dict[int, set[int]]]) -> bytes:
+def _spliced(data: bytes, shows: list[Show], gone: dict[int, dict[int, set[int]]]) -> bytes:
     out, position = [], 0
     for s in sorted(gone):
         show = shows[s]
@@ -241,7 +113,7 @@ def _spliced(data: bytes, shows: list[_Show], gone: dict[int, dict[int, set[int]
     return b"".join(out)
 
 
-def _rewritten(show: _Show, gone: dict[int, set[int]]) -> bytes:
+def _rewritten(show: Show, gone: dict[int, set[int]]) -> bytes:
     """The show as a TJ array without the removed glyphs, each replaced by an adjustment of its width."""
     font = show.font
     parts: list[bytes] = []

@@ -1,0 +1,160 @@
+"""Reading a page's content stream: the strings each show operator draws, with the font and text state
+they are drawn in. A regular-expression scan, not a full parser: it keeps to what it can read for
+certain and raises UnreadableContent otherwise (an inline image, a literal string with nested
+parentheses, an operand it cannot find), so callers can leave such a page alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pypdf.generic import ArrayObject
+
+from services.documents.adapters.pdf_fonts import FontCodes, font_codes
+
+_DELIM = rb"\x00\t\n\x0c\r ()<>\[\]{}/%"
+_END = rb"(?![^" + _DELIM + rb"])"  # and ends here
+_WS = rb"[\x00\t\n\x0c\r ]"
+_NUM = rb"[+-]?(?:\d+\.?\d*|\.\d+)"
+_LIT = rb"\((?:[^()\\]++|\\.)*+\)"  # a literal string without unescaped parentheses inside
+_HEX = rb"<[0-9A-Fa-f\x00\t\n\x0c\r ]*>"
+_STR = rb"(?:" + _LIT + rb"|" + _HEX + rb")"
+_NAME = rb"/[^" + _DELIM + rb"]*"
+_TOKENS = re.compile(
+    rb"(?=[%(<\[/TqQB>])"  # every token below starts with one of these: lets the scan skip the rest fast
+    rb"(?:(?P<comment>%[^\r\n]*)"
+    rb"|(?P<show>(?P<s>" + _STR + rb")" + _WS + rb"*(?P<sop>Tj|'|\")" + _END + rb")"
+    rb"|(?P<tj>\[(?P<arr>(?:[^\[\]()]++|" + _LIT + rb")*+)\]" + _WS + rb"*TJ" + _END + rb")"
+    rb"|(?P<tf>(?P<font>" + _NAME + rb")" + _WS + rb"+(?P<size>" + _NUM + rb")" + _WS + rb"+Tf" + _END + rb")"
+    rb"|(?P<name>" + _NAME + rb")|(?P<string>" + _STR + rb")|(?P<dict><<|>>)"
+    rb"|(?P<op>(?:Tc|Tw|q|Q|BI)" + _END + rb")"
+    rb"|(?P<unsure>[(<]))",
+    re.S)
+# the operands of Tc, Tw and '"', read back from where their operator begins
+_OPERANDS = {1: re.compile(rb"(" + _NUM + rb")" + _WS + rb"*$"),
+             2: re.compile(rb"(" + _NUM + rb")" + _WS + rb"+(" + _NUM + rb")" + _WS + rb"*$")}
+_DELIMS = set(b"\x00\t\n\x0c\r ()<>[]{}/%")
+_ARRAY_ITEM = re.compile(_STR + rb"|" + _NUM)
+_ESCAPE = re.compile(rb"\\([0-7]{1,3}|\r\n|.)", re.S)
+_NOT_HEX = re.compile(rb"[^0-9A-Fa-f]")
+_HEX_BODY = re.compile(rb"<([^<>]*)>")
+_ODD_HEX = re.compile(rb"<(?:[^<>]{2})*[^<>]>")
+_NAMED = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f", b"\r\n": b"", b"\r": b"", b"\n": b""}
+
+
+class UnreadableContent(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Show:
+    start: int
+    end: int
+    operator: bytes  # Tj, ', " or TJ
+    items: list  # bytes (a string's codes) or float (a TJ adjustment)
+    extra: bytes  # what a " operator sets before it shows: b"aw Tw ac Tc "
+    font_name: str | None  # its resource name, as the Tf operator gave it
+    font: FontCodes | None
+    size: float
+    char_spacing: float
+    word_spacing: float
+
+
+def content_bytes(page) -> bytes | None:
+    contents = page.get("/Contents")
+    contents = contents.get_object() if contents is not None else None
+    parts = contents if isinstance(contents, ArrayObject) else [contents] if contents is not None else []
+    try:
+        return b"\n".join(part.get_object().get_data() for part in parts) if parts else None
+    except Exception:  # a stream pypdf cannot decode: leave the page as it is
+        return None
+
+
+def page_fonts(page) -> dict:
+    resources = page.get("/Resources")
+    resources = resources.get_object() if resources is not None else None
+    fonts = resources.get("/Font") if resources is not None and hasattr(resources, "get") else None
+    fonts = fonts.get_object() if fonts is not None else None
+    return fonts if hasattr(fonts, "get") else {}
+
+
+def shows_in(data: bytes, fonts, joined: frozenset[str] = frozenset()) -> list[Show]:
+    """Every show operator in `data` (a page's decoded content), in order, with its font and text state.
+
+    In the fonts named in `joined` (one-byte codes), a TJ array's strings come as one string of all
+    their bytes, adjustments left out: enough to ask which codes a page shows, and much faster for
+    producers that kern every glyph. With no `fonts`, no font is read.
+    """
+    state = {"font": None, "size": 0.0, b"Tc": 0.0, b"Tw": 0.0}
+    stack: list[dict] = []
+    readers: dict = {}
+    found: list[Show] = []
+    for m in _TOKENS.finditer(data):
+        kind = m.lastgroup
+        if kind == "unsure":
+            raise UnreadableContent
+        if kind == "op":
+            operator = m.group("op")
+            if m.start() and data[m.start() - 1] not in _DELIMS:
+                continue  # the end of some other word
+            if operator == b"BI":
+                raise UnreadableContent  # inline image data could hold anything
+            if operator == b"q":
+                stack.append(dict(state))
+            elif operator == b"Q":
+                if stack:
+                    state = stack.pop()
+            else:
+                state[operator] = float(_operands(data, m.start(), 1).group(1))
+        elif kind == "tf":
+            state["font"], state["size"] = m.group("font").decode("latin-1"), float(m.group("size"))
+        elif kind in ("show", "tj"):
+            start, extra = m.start(), b""
+            operator = b"TJ" if kind == "tj" else m.group("sop")
+            if operator == b'"':  # aw ac string ": sets word and character spacing, then shows
+                operands = _operands(data, start, 2)
+                aw, ac = operands.groups()
+                state[b"Tw"], state[b"Tc"] = float(aw), float(ac)
+                start, extra = operands.start(), aw + b" Tw " + ac + b" Tc "
+            if kind == "tj" and state["font"] in joined:
+                items = [_joined(m.group("arr"))]
+            elif kind == "tj":
+                items = [_string(t) if t[:1] in b"(<" else float(t) for t in _ARRAY_ITEM.findall(m.group("arr"))]
+            else:
+                items = [_string(m.group("s"))]
+            name = state["font"]
+            if name not in readers:
+                readers[name] = font_codes(fonts.get(name)) if name and fonts is not None else None
+            found.append(Show(start, m.end(), operator, items, extra, name, readers[name], state["size"],
+                              state[b"Tc"], state[b"Tw"]))
+    return found
+
+
+def _joined(array: bytes) -> bytes:
+    if b"(" not in array:
+        digits = b"".join(_HEX_BODY.findall(array))
+        if not _NOT_HEX.search(digits) and not _ODD_HEX.search(array):  # else: one by one
+            return bytes.fromhex(digits.decode())
+    return b"".join(_string(t) for t in _ARRAY_ITEM.findall(array) if t[:1] in b"(<")
+
+
+def _operands(data: bytes, end: int, count: int) -> re.Match:
+    found = _OPERANDS[count].search(data, max(0, end - 64), end)
+    if found is None:
+        raise UnreadableContent
+    return found
+
+
+def _string(token: bytes) -> bytes:
+    if token[:1] == b"<":
+        digits = _NOT_HEX.sub(b"", token)
+        return bytes.fromhex((digits + b"0" if len(digits) % 2 else digits).decode())
+    return _ESCAPE.sub(_unescape, token[1:-1])
+
+
+def _unescape(m: re.Match) -> bytes:
+    escaped = m.group(1)
+    if escaped[:1].isdigit():
+        return bytes([int(escaped, 8) & 0xFF])
+    return _NAMED.get(escaped, escaped)
