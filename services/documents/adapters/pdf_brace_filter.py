@@ -19,7 +19,7 @@ from functools import lru_cache
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, StreamObject
 
-from services.documents.adapters.pdf_content import UnreadableContent, shows_in
+from services.documents.adapters.pdf_content import UnreadableContent, joined_codes, shows_in
 from services.documents.adapters.pdf_fonts import UnreadableCMap, parse_cmap, uses_font_program_encoding
 
 BRACE = 0x7B
@@ -90,26 +90,26 @@ def _may_show_brace(page, fonts: dict) -> bool:
 
 
 def _shows_brace(data: bytes, page, by_name: dict[str, _Braces]) -> bool:
-    """String by string, in the font each is shown in: could any show a "{"?"""
+    """String by string (TJ arrays font by font), in the font each is shown in: could any show a "{"?"""
+    arrays: dict[str, list[bytes]] = {name: [] for name, braces in by_name.items() if braces.code_bytes == 1}
     try:
-        shows = shows_in(data, None, joined=frozenset(n for n, b in by_name.items() if b.code_bytes == 1))
+        shows = shows_in(data, None, joined=arrays)
     except UnreadableContent:
         return True
-    for show in shows:
-        braces = by_name.get(show.font_name) if show.font_name else None
+    shown = [(show.font_name, item) for show in shows for item in show.items if not isinstance(item, float)]
+    shown += [(name, joined_codes(found)) for name, found in arrays.items() if found]
+    for name, item in shown:
+        braces = by_name.get(name) if name else None
         if braces is None:
             return True  # before any Tf, or a font the page does not define: pdfium uses a stock font
-        for item in show.items:
-            if isinstance(item, float):
-                continue
-            if braces.code_bytes == 2:
-                if len(item) % 2:
-                    return True
-                codes = {int.from_bytes(item[i:i + 2], "big") for i in range(0, len(item), 2)}
-            else:
-                codes = set(item)
-            if not braces.codes.isdisjoint(codes) or (braces.mapped is not None and not codes <= braces.mapped):
+        if braces.code_bytes == 2:
+            if len(item) % 2:
                 return True
+            codes = {int.from_bytes(item[i:i + 2], "big") for i in range(0, len(item), 2)}
+        else:
+            codes = set(item)
+        if not braces.codes.isdisjoint(codes) or (braces.mapped is not None and not codes <= braces.mapped):
+            return True
     return False
 
 

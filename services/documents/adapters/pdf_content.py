@@ -39,7 +39,6 @@ _ARRAY_ITEM = re.compile(_STR + rb"|" + _NUM)
 _ESCAPE = re.compile(rb"\\([0-7]{1,3}|\r\n|.)", re.S)
 _NOT_HEX = re.compile(rb"[^0-9A-Fa-f]")
 _HEX_BODY = re.compile(rb"<([^<>]*)>")
-_ODD_HEX = re.compile(rb"<(?:[^<>]{2})*[^<>]>")
 _NAMED = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f", b"\r\n": b"", b"\r": b"", b"\n": b""}
 
 
@@ -79,12 +78,12 @@ def page_fonts(page) -> dict:
     return fonts if hasattr(fonts, "get") else {}
 
 
-def shows_in(data: bytes, fonts, joined: frozenset[str] = frozenset()) -> list[Show]:
+def shows_in(data: bytes, fonts, joined: dict[str, list[bytes]] | None = None) -> list[Show]:
     """Every show operator in `data` (a page's decoded content), in order, with its font and text state.
 
-    In the fonts named in `joined` (one-byte codes), a TJ array's strings come as one string of all
-    their bytes, adjustments left out: enough to ask which codes a page shows, and much faster for
-    producers that kern every glyph. With no `fonts`, no font is read.
+    With no `fonts`, no font is read. A TJ array in a font named in `joined` (fonts of one-byte codes)
+    is not returned but added, as it stands, to that font's list there: enough to ask which codes a
+    page shows (joined_codes), and much faster for producers that kern every glyph.
     """
     state = {"font": None, "size": 0.0, b"Tc": 0.0, b"Tw": 0.0}
     stack: list[dict] = []
@@ -117,9 +116,10 @@ def shows_in(data: bytes, fonts, joined: frozenset[str] = frozenset()) -> list[S
                 aw, ac = operands.groups()
                 state[b"Tw"], state[b"Tc"] = float(aw), float(ac)
                 start, extra = operands.start(), aw + b" Tw " + ac + b" Tc "
-            if kind == "tj" and state["font"] in joined:
-                items = [_joined(m.group("arr"))]
-            elif kind == "tj":
+            if kind == "tj" and joined is not None and state["font"] in joined:
+                joined[state["font"]].append(m.group("arr"))
+                continue
+            if kind == "tj":
                 items = [_string(t) if t[:1] in b"(<" else float(t) for t in _ARRAY_ITEM.findall(m.group("arr"))]
             else:
                 items = [_string(m.group("s"))]
@@ -131,11 +131,16 @@ def shows_in(data: bytes, fonts, joined: frozenset[str] = frozenset()) -> list[S
     return found
 
 
-def _joined(array: bytes) -> bytes:
+def joined_codes(arrays: list[bytes]) -> bytes:
+    """Every byte the strings of these TJ arrays show, in one string."""
+    array = b" ".join(arrays)
     if b"(" not in array:
-        digits = b"".join(_HEX_BODY.findall(array))
-        if not _NOT_HEX.search(digits) and not _ODD_HEX.search(array):  # else: one by one
-            return bytes.fromhex(digits.decode())
+        try:
+            # fromhex takes spaces between bytes only: a string with an odd digit or anything but hex
+            # digits and spaces fails it, and is read one by one below
+            return bytes.fromhex(b" ".join(_HEX_BODY.findall(array)).decode("latin-1"))
+        except ValueError:
+            pass
     return b"".join(_string(t) for t in _ARRAY_ITEM.findall(array) if t[:1] in b"(<")
 
 
