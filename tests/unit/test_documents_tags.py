@@ -140,3 +140,37 @@ def test_a_decompression_bomb_is_refused_before_it_is_inflated():
     assert len(bomb) < 200_000
     with pytest.raises(Invalid, match="decompression bomb"):
         inspect_pdf(bomb, max_pages=10, max_inflated_bytes=16 * 1024 * 1024)
+
+
+def a_layered_bomb(layers: list[str], inflated_mb: int) -> bytes:
+    """A decompression bomb behind other filters: ASCII85 before Flate (as reportlab writes content), or
+    Flate inside Flate."""
+    import base64
+    import zlib
+
+    from pypdf.generic import ArrayObject, NameObject, StreamObject
+
+    data = b"%" + b" " * (inflated_mb * 1024 * 1024) + b"\nBT /F1 12 Tf 72 700 Td ({{signature}}) Tj ET\n"
+    for name in reversed(layers):
+        data = zlib.compress(data, 9) if name == "/FlateDecode" else base64.a85encode(data) + b"~>"
+    writer = PdfWriter()
+    page = writer.add_blank_page(595, 842)
+    stream = StreamObject()
+    stream._data = data
+    stream[NameObject("/Filter")] = ArrayObject([NameObject(n) for n in layers])
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("layers", [["/ASCII85Decode", "/FlateDecode"], ["/FlateDecode", "/FlateDecode"]])
+def test_a_decompression_bomb_behind_other_filters_is_refused_too(layers):
+    bomb = a_layered_bomb(layers, 64)
+    assert len(bomb) < 400_000
+    with pytest.raises(Invalid, match="decompression bomb"):
+        inspect_pdf(bomb, max_pages=10, max_inflated_bytes=16 * 1024 * 1024)
+    # and the same filters on an ordinary page are read as before
+    small = a_layered_bomb(layers, 1)
+    assert [p.kind for p in inspect_pdf(small, max_pages=10, max_inflated_bytes=16 * 1024 * 1024).placeholders] \
+        == ["signature"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import zlib
 
 from pypdf import PdfReader
+from pypdf.filters import ASCII85Decode, ASCIIHexDecode
 from pypdf.generic import ArrayObject, DictionaryObject, StreamObject
 
 from contracts.errors import Invalid
@@ -18,6 +19,8 @@ from contracts.errors import Invalid
 CHUNK = 1024 * 1024
 MAX_IMAGE_PIXELS = 200_000_000
 MAX_FORM_DEPTH = 12
+_ASCII = {"/ASCII85Decode": ASCII85Decode, "/A85": ASCII85Decode, "/ASCIIHexDecode": ASCIIHexDecode,
+          "/AHx": ASCIIHexDecode}
 
 
 def check_inflation(reader: PdfReader, max_inflated_bytes: int) -> None:
@@ -75,17 +78,39 @@ def _inflate(stream, budget: _Budget) -> None:
         return
     filters = stream.get("/Filter")
     filters = filters.get_object() if filters is not None else None
-    first = filters[0] if isinstance(filters, ArrayObject) and filters else filters
-    raw = stream._data  # the encoded bytes, as stored in the file
-    if first not in ("/FlateDecode", "/Fl"):
-        budget.spend(len(raw))
-        return
-    inflater = zlib.decompressobj()
-    data = raw
+    filters = [str(f) for f in filters] if isinstance(filters, ArrayObject) else [str(filters)] if filters else []
+    data = stream._data  # the encoded bytes, as stored in the file
     try:
-        while data:
-            budget.spend(len(inflater.decompress(data, CHUNK)))
-            data = inflater.unconsumed_tail
-        budget.spend(len(inflater.flush(CHUNK)))
+        # ASCII layers (reportlab puts ASCII85 before Flate) only shrink the data: undo them whole
+        while filters and filters[0] in _ASCII:
+            data = _ASCII[filters.pop(0)].decode(data)
+    except Exception:
+        budget.spend(len(data))
+        return
+    layers = 0
+    while layers < len(filters) and filters[layers] in ("/FlateDecode", "/Fl"):
+        layers += 1  # a Flate stream inside a Flate stream inflates twice: follow every layer
+    if not layers:
+        budget.spend(len(data))
+        return
+    chunks = iter([data])
+    for _ in range(layers):
+        chunks = _inflated(chunks)
+    try:
+        for chunk in chunks:
+            budget.spend(len(chunk))
     except zlib.error:
         pass  # a damaged stream inflates to less, not more; pdfium copes with it or refuses the file
+
+
+def _inflated(chunks):
+    """Inflate a stream given in chunks, a chunk of at most CHUNK bytes at a time, never all of it."""
+    inflater = zlib.decompressobj()
+    for data in chunks:
+        while data and not inflater.eof:
+            out = inflater.decompress(data, CHUNK)
+            if out:
+                yield out
+            data = inflater.unconsumed_tail
+    if not inflater.eof:
+        yield inflater.flush()
