@@ -30,7 +30,7 @@ def draw_over(page, writer, overlay) -> None:
         n += 1
         name = f"{NAME}{n}"
     xobjects[NameObject(name)] = writer._add_object(form)
-    parts = _content_parts(page)
+    parts = _content_parts(page, writer)
     page[NameObject("/Contents")] = ArrayObject(
         [writer._add_object(_stream(b"q\n")), *parts, writer._add_object(_stream(f"\nQ\nq {name} Do Q\n".encode()))])
 
@@ -48,14 +48,14 @@ def _form(overlay, page) -> StreamObject:
     return form
 
 
-def _content_parts(page) -> list:
+def _content_parts(page, writer) -> list:
     contents = page.get("/Contents")
     if contents is None:
         return []
     resolved = contents.get_object()
     if isinstance(resolved, ArrayObject):
         return list(resolved)
-    return [contents if isinstance(contents, IndirectObject) else page.indirect_reference.pdf._add_object(resolved)]
+    return [contents if isinstance(contents, IndirectObject) else writer._add_object(resolved)]
 
 
 def _stream(data: bytes) -> StreamObject:
