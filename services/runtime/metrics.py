@@ -13,6 +13,8 @@ EVENTS = Counter("akkoord_events_total", "Messages consumed, by outcome",
                  ["group", "topic", "type", "outcome"])  # handled | duplicate | passed_over | retried | dead_lettered
 CONSUMER_LAG = Gauge("akkoord_consumer_lag", "Messages behind the partition's end after a batch was handled",
                      ["group", "topic", "partition"])
+PDF_SECONDS = Histogram("akkoord_pdf_work_seconds", "CPU-bound PDF work on a worker thread, by operation",
+                        ["operation"], buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 OUTBOX_PENDING = Gauge("akkoord_outbox_pending", "Messages written but not yet published")
 PUBLISHED = Counter("akkoord_outbox_published_total", "Messages published by the outbox relay", ["topic"])
 

@@ -14,6 +14,7 @@ from contracts.messages import (
     SignatureSealedPayload, TaskSigned,
 )
 from contracts.topics import SIGNING_EVENTS
+from services.runtime.metrics import PDF_SECONDS
 from services.runtime.mongo import Session
 from services.runtime.outbox import Outbox
 from services.signing.adapters.certificate import append_pdf, approval_certificate, evidence_page
@@ -25,6 +26,7 @@ from services.signing.config import Settings
 from services.signing.domain import EvidenceRecord, SealKind, TimelineAnchor, evidence_from_signed, seal_id_for
 
 log = logging.getLogger(__name__)
+SEAL_TIME = PDF_SECONDS.labels("seal")
 
 
 def sha256(data: bytes) -> str:
@@ -73,7 +75,7 @@ class SigningHandlers:
         async def build() -> bytes:
             image = await self.fetcher.get(evidence.signature.image_url)
             certificate = await asyncio.to_thread(approval_certificate, evidence, image)
-            return await asyncio.to_thread(self.sealer.seal, certificate, evidence.evidence_id)
+            return await asyncio.to_thread(self._timed_seal, certificate, evidence.evidence_id)
 
         await self._store_seal(event, evidence, "approval_certificate", pdf_id, build, session)
 
@@ -104,9 +106,14 @@ class SigningHandlers:
                 combined = await asyncio.to_thread(append_pdf, stamped, page)
             except Exception as exc:
                 raise PermanentFailure(f"cannot add the evidence page to {p.version_id}: {exc!r}") from exc
-            return await asyncio.to_thread(self.sealer.seal, combined, evidence.evidence_id)
+            return await asyncio.to_thread(self._timed_seal, combined, evidence.evidence_id)
 
         await self._store_seal(event, evidence, "sealed_document", pdf_id, build, session)
+
+    def _timed_seal(self, pdf: bytes, evidence_id: str) -> bytes:
+        """On a worker thread: one seal, its duration in the metrics."""
+        with SEAL_TIME.time():
+            return self.sealer.seal(pdf, evidence_id)
 
     async def _anchored(self, evidence: EvidenceRecord, session: Session) -> EvidenceRecord:
         """Anchor the task's timeline head in the evidence, when the timeline answers (best effort)."""

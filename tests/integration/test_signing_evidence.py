@@ -68,6 +68,10 @@ async def test_a_task_signed_twice_gives_exactly_one_evidence_record_and_one_sea
         r = await client.get(f"/v1/evidence/{record['id']}", headers={"Authorization": f"Bearer {other}"})
         assert r.status_code == 404
 
+        # and the time the seal took is in the service's metrics
+        metrics = (await client.get("/metrics")).text
+        assert 'akkoord_pdf_work_seconds_count{operation="seal"}' in metrics
+
 
 async def test_a_second_signed_event_for_the_same_action_adds_no_evidence(infra, signing):
     tenant_id, key = await a_tenant_with_staff_key(infra.kafka_bootstrap, signing.url, "/v1/evidence")
