@@ -20,7 +20,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
 from bench.stats import ratio, repeat
-from services.documents.adapters.pdf_inspect import find_placeholders
+from services.documents.adapters.pdf_inspect import TagPages, find_placeholders
 from services.documents.adapters.pdf_render import render_page_png
 from services.documents.adapters.pdf_stamp import Stamp, stamp_pdf
 from services.documents.adapters.pdfium_guard import PDFIUM
@@ -92,11 +92,11 @@ def file_copy(src: Path, dst: Path) -> None:
 
 def find_tags(data: bytes):
     """The service's tag search from the bytes: pypdf's view of the file (the pre-filter) and pdfium's."""
-    reader = PdfReader(io.BytesIO(data))
+    candidates = TagPages.of(PdfReader(io.BytesIO(data)))
     with PDFIUM:
         document = pdfium.PdfDocument(data)
         try:
-            return find_placeholders(document, reader)
+            return find_placeholders(document, candidates)
         finally:
             document.close()
 

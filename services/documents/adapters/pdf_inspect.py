@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import logging
+from dataclasses import dataclass
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -30,6 +31,7 @@ def inspect_pdf(data: bytes, *, max_pages: int, max_inflated_bytes: int = 200 * 
     if b"%PDF-" not in data[:1024]:
         raise Invalid("The file is not a PDF (it does not start with %PDF-).")
     reader = _check_pypdf_opens(data, max_pages, max_inflated_bytes)
+    candidates = TagPages.of(reader)  # pypdf only: outside the pdfium lock
     with PDFIUM:
         try:
             document = pdfium.PdfDocument(data)
@@ -41,7 +43,7 @@ def inspect_pdf(data: bytes, *, max_pages: int, max_inflated_bytes: int = 200 * 
                 raise Invalid("The PDF has no pages.")
             if pages > max_pages:
                 raise Invalid(f"The PDF has {pages} pages; at most {max_pages} are accepted.")
-            return PdfFacts(pages=pages, placeholders=find_placeholders(document, reader))
+            return PdfFacts(pages=pages, placeholders=find_placeholders(document, candidates))
         except Invalid:
             raise
         except Exception as exc:  # hostile input: a clear 422, never a 500
@@ -69,16 +71,29 @@ def _check_pypdf_opens(data: bytes, max_pages: int, max_inflated_bytes: int) -> 
         raise Invalid(f"The PDF cannot be read: {exc}.") from exc
 
 
-def find_placeholders(document: pdfium.PdfDocument, reader: PdfReader | None = None) -> list[Placeholder]:
+@dataclass(frozen=True)
+class TagPages:
+    """The pages worth a pdfium text page, as pypdf's view of the file (pdf_brace_filter) tells."""
+
+    pages: int
+    candidates: list[int] | None  # None: every page
+
+    @classmethod
+    def of(cls, reader: PdfReader) -> TagPages:
+        return cls(len(reader.pages), candidate_pages(reader))
+
+    def indices(self, pages: int) -> range | list[int]:
+        # pdfium and pypdf may read a damaged page tree differently: then pdfium's pages all count
+        return self.candidates if self.candidates is not None and pages == self.pages else range(pages)
+
+
+def find_placeholders(document: pdfium.PdfDocument, candidates: TagPages | None = None) -> list[Placeholder]:
     """Every tag in `document`; the caller holds the PDFIUM lock.
 
-    Building pdfium's text page is most of the cost, so with the same file open in pypdf (`reader`) only
-    the pages that can show a "{" at all are searched (see pdf_brace_filter).
+    Building pdfium's text page is most of the cost, so with `candidates` only the pages that can show
+    a "{" at all are searched.
     """
-    indices = range(len(document))
-    if reader is not None and len(reader.pages) == len(document):
-        candidates = candidate_pages(reader)
-        indices = indices if candidates is None else candidates
+    indices = candidates.indices(len(document)) if candidates is not None else range(len(document))
     found: list[Placeholder] = []
     for index in indices:
         page = document[index]
