@@ -5,9 +5,13 @@ tag only if it can show a "{". Which byte codes show "{" depends on the font (a 
 glyph numbers, read through its ToUnicode map), so per font we work out every code that could: the ones
 its ToUnicode map or /Differences give "{", plus code 0x7B itself (pdfium falls back to the code when a
 font maps it to nothing). A page whose content streams (and form XObjects) show none of those codes, in
-any string spelling (raw, escaped, octal, hex), cannot show "{" and is not searched. Whatever we cannot
-read for certain — an unknown encoding or CMap, a font's built-in encoding, an inline image, a stream
-we cannot decode — makes the page a candidate, so the search stays pdfium's.
+any string spelling (raw, escaped, octal, hex), cannot show "{" and is not searched.
+
+A font whose codes outside its ToUnicode map read through the font program's own encoding (LibreOffice's
+symbolic TrueType subsets) could show "{" for any such code, so its pages are read string by string in
+the font each string is shown in (pdf_content), and every code must be one the map gives. Whatever we
+cannot read for certain — an unknown encoding or CMap, an inline image, a stream we cannot decode or
+tokenize — makes the page a candidate, so the search stays pdfium's.
 """
 
 from __future__ import annotations
