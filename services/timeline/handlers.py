@@ -22,21 +22,23 @@ class Timeline:
     outbox: Outbox
 
     async def project(self, event: Envelope, session: Session) -> None:
-        """Learn what the event tells about the task, then append its entries (idempotent by entry id)."""
+        """Learn what the event tells about the task, then append its entries (a new event: the consumer
+        records each event it handled in the same transaction, so none of its entries exists yet)."""
         await self._learn(event, session)
-        await self.append_new(event, session)
+        await self.append_new(event, session, fresh=True)
 
-    async def append_new(self, event: Envelope, session: Session) -> int:
+    async def append_new(self, event: Envelope, session: Session, *, fresh: bool = False) -> int:
         """Append the event's entries not yet in their chains, and record where each went (timeline.chain)."""
         if event.task_id is None:
             return 0
-        known, records = await self._known(event, session), []
-        for entry in build_entries(event, known):
-            if (placed := await self.store.append(entry, session)) is not None:
-                records.append(m.TimelineEntryAppended(**event.caused(), payload=m.EntryAppendedPayload(
-                    entry_id=entry.id, event_id=event.event_id, audience=entry.audience, seq=placed["seq"],
-                    prev_hash=placed["prev_hash"], content_hash=placed["content_hash"], hash=placed["hash"],
-                    known=known.to_dict())))
+        known = await self._known(event, session)
+        entries = build_entries(event, known)
+        records = [m.TimelineEntryAppended(**event.caused(), payload=m.EntryAppendedPayload(
+            entry_id=entry.id, event_id=event.event_id, audience=entry.audience, seq=placed["seq"],
+            prev_hash=placed["prev_hash"], content_hash=placed["content_hash"], hash=placed["hash"],
+            known=known.to_dict()))
+            for entry, placed in zip(entries, await self.store.append_all(entries, session, fresh=fresh))
+            if placed is not None]
         if records:
             await self.outbox.add(session, TIMELINE_CHAIN, *records)
         return len(records)

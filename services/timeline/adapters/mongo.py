@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from motor.motor_asyncio import AsyncIOMotorDatabase
+from pymongo import UpdateOne
 
 from contracts.errors import Invalid
 from services.runtime.mongo import Session
@@ -88,17 +89,36 @@ class TimelineStore:
 
     # -- entries --
 
-    async def append(self, entry: Entry, session: Session) -> dict | None:
-        """Add `entry` at the end of its chain and return it sealed; None when it is already there."""
-        if await self.entries.find_one({"_id": entry.id}, {"_id": 1}, session=session):
-            return None
-        head_id = f"{entry.tenant_id}:{entry.task_id}:{entry.audience}"
-        head = await self.heads.find_one({"_id": head_id}, session=session) or {"seq": 0, "hash": chain.GENESIS}
-        doc = chain.seal(entry.model_dump(), head["seq"] + 1, head["hash"])
-        await self.entries.insert_one({"_id": entry.id, **doc}, session=session)
-        await self.heads.update_one({"_id": head_id}, {"$set": {"seq": doc["seq"], "hash": doc["hash"]}},
-                                    upsert=True, session=session)
-        return doc
+    async def append_all(self, entries: list[Entry], session: Session, *, fresh: bool = False) -> list[dict | None]:
+        """Add each entry at the end of its chain and return it sealed, or None where it is already there.
+
+        A few round trips whatever the number of entries (heads read together, entries and heads written
+        together): this runs once per event, and the database's cost is per command. `fresh` says the
+        event's entries cannot exist yet (the consumer records each event it handled with its effect),
+        so the look for them is skipped."""
+        if not entries:
+            return []
+        present = set() if fresh else {d["_id"] async for d in self.entries.find(
+            {"_id": {"$in": [e.id for e in entries]}}, {"_id": 1}, session=session)}
+        head_ids = [f"{e.tenant_id}:{e.task_id}:{e.audience}" for e in entries]
+        heads = {d["_id"]: d async for d in self.heads.find({"_id": {"$in": sorted(set(head_ids))}}, session=session)}
+        placed: list[dict | None] = []
+        for entry, head_id in zip(entries, head_ids):
+            if entry.id in present:
+                placed.append(None)
+                continue
+            head = heads.get(head_id) or {"seq": 0, "hash": chain.GENESIS}
+            doc = chain.seal(entry.model_dump(), head["seq"] + 1, head["hash"])
+            heads[head_id] = {"_id": head_id, "seq": doc["seq"], "hash": doc["hash"]}
+            present.add(entry.id)
+            placed.append(doc)
+        new = [{"_id": e.id, **doc} for e, doc in zip(entries, placed) if doc is not None]
+        if new:
+            await self.entries.insert_many(new, ordered=True, session=session)
+            moved = {f"{d['tenant_id']}:{d['task_id']}:{d['audience']}" for d in new}
+            await self.heads.bulk_write([UpdateOne({"_id": h}, {"$set": {"seq": heads[h]["seq"], "hash": heads[h]["hash"]}},
+                                                   upsert=True) for h in sorted(moved)], session=session)
+        return placed
 
     async def restore(self, entry: Entry, seq: int, prev_hash: str, session: Session) -> dict:
         """Rebuild: put `entry` back at the place the live projection recorded (heads follow in reset_heads)."""
