@@ -149,8 +149,9 @@ def test_a_font_with_its_own_encoding_is_read_string_by_string():
         b"BT /F1 12 Tf 72 700 Td [<0102> -5 <01\n02>] TJ ET",  # whitespace between bytes: still only a, b
         b"BT /F1 12 Tf 72 700 Td [<0102> -5 <0 3>] TJ ET",  # a space between the digits of code 03
         b"BT /F1 12 Tf 72 700 Td [<0102> -5 <0>] TJ ET",  # an odd digit is padded: code 00, not in the map
+        b"/Span <</ActualText (\\173)>> BDC BT /F1 12 Tf 72 700 Td <01> Tj ET EMC",  # text given instead
     )
-    assert pages_of(data) == [1, 2, 3, 5, 6]
+    assert pages_of(data) == [1, 2, 3, 5, 6, 7]
 
 
 def test_only_the_signature_page_of_the_libreoffice_work_order_is_searched():

@@ -95,6 +95,8 @@ def _may_show_brace(page, fonts: dict) -> bool:
 
 def _shows_brace(data: bytes, page, by_name: dict[str, _Braces]) -> bool:
     """String by string (TJ arrays font by font), in the font each is shown in: could any show a "{"?"""
+    if b"ActualText" in data:
+        return True  # marked content whose text pdfium reads instead of the glyphs'
     arrays: dict[str, list[bytes]] = {name: [] for name, braces in by_name.items() if braces.code_bytes == 1}
     try:
         shows = shows_in(data, None, joined=arrays)
