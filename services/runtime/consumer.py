@@ -81,7 +81,7 @@ def is_outage(exc: BaseException) -> bool:
 
 def register(broker: KafkaBroker, tracking: Tracking, consumer: Consumer, *, max_attempts: int = 5,
              backoff: float = 0.2, outage_patience: float = 120.0, max_backoff: float = 5.0,
-             max_records: int = 200, concurrency: int = 32) -> None:
+             max_records: int = 200, concurrency: int = 8) -> None:
     """Subscribe one consumer group to its topics and route each message type to its handler.
 
     Messages arrive in batches (one fetch). Messages with the same key (a task's id) are handled one

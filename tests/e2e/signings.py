@@ -27,6 +27,7 @@ from motor.motor_asyncio import AsyncIOMotorClient
 from contracts import Actor, utcnow
 from contracts.messages import TaskSigned
 from contracts.models import Evidence, SignatureRef, Signer, TaskSnapshot
+from contracts.topics import TASKS_EVENTS
 from deploy.local import infra as local_infra
 from deploy.local.infra import Infra, free_port
 from tests.support.stack import TEST_OPERATOR_KEY, Stack
@@ -245,6 +246,43 @@ class Records:
 
     async def tasks_in(self, phase: str) -> int:
         return await self.tasks.count_documents({"tenant_id": self.tenant_id, "phase": phase})
+
+
+class PhaseTally:
+    """The tenant's tasks whose phase changed, counted from tasks.events as it grows: a probe for "settled"
+    that costs the database nothing (a count over a growing collection is a scan in the local server)."""
+
+    def __init__(self, bootstrap: str, tenant_id: str):
+        self.tenant_id = tenant_id
+        self.tasks: set[str] = set()
+        self.consumer = AIOKafkaConsumer(TASKS_EVENTS, bootstrap_servers=bootstrap, group_id=None,
+                                         enable_auto_commit=False, auto_offset_reset="earliest")
+        self.reader: asyncio.Task | None = None
+
+    async def start(self) -> "PhaseTally":
+        await self.consumer.start()
+        self.reader = asyncio.create_task(self._read())
+        return self
+
+    async def stop(self) -> None:
+        self.reader.cancel()
+        await asyncio.gather(self.reader, return_exceptions=True)
+        await self.consumer.stop()
+
+    async def _read(self) -> None:
+        while True:
+            for records in (await self.consumer.getmany(timeout_ms=500)).values():
+                for r in records:
+                    try:
+                        body = json.loads(r.value)
+                    except ValueError:
+                        continue
+                    if body.get("type") == "task.phase_changed" and body.get("tenant_id") == self.tenant_id:
+                        self.tasks.add(body["task_id"])
+
+    @property
+    def changed(self) -> int:
+        return len(self.tasks)
 
 
 def phase_changes_per_task(records: list[dict], tenant_id: str) -> Counter:
