@@ -29,12 +29,11 @@ def tsa_port() -> int:
 def signing_with_tsa(stack, tsa_port):
     """The signing service restarted with a TSA configured; stopped afterwards, so the next test that
     needs signing starts it as usual."""
-    if (running := stack.running.get("signing")) is not None:
-        running.stop()
+    stack.stop("signing")
     proc = stack.start("signing", extra_env={"SIGNING_SEAL_TSA_URL": f"http://127.0.0.1:{tsa_port}/tsa",
                                              "SIGNING_SEAL_TSA_TIMEOUT_SECONDS": "2"})
     yield proc
-    proc.stop()
+    stack.stop("signing")
 
 
 async def test_a_seal_waits_for_a_timestamp_authority_that_is_down_and_is_timestamped_once_it_answers(

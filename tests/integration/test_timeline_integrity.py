@@ -30,7 +30,8 @@ async def world(stack, infra):
     async with httpx.AsyncClient(base_url=service.url, headers={"Authorization": f"Bearer {secret}"}) as client:
         yield type("World", (), {"client": client, "tenant": tenant, "bootstrap": infra.kafka_bootstrap,
                                  "mongodb_uri": infra.mongodb_uri, "env": stack.env("timeline"),
-                                 "running": set(stack.running), "stack": stack})
+                                 "running": {n for n, p in stack.running.items() if p.popen.poll() is None},
+                                 "stack": stack})
 
 
 def note(world, task: str, text: str = "Invoice this") -> TimelineNoteAdded:

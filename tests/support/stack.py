@@ -106,6 +106,11 @@ class Stack:
         proc.stop()
         raise RuntimeError(f"{name} was not ready within {timeout}s:\n{proc.log()[-4000:]}")
 
+    def stop(self, name: str) -> None:
+        """Stop one service and forget it, so that `running` names only live processes."""
+        if (proc := self.running.pop(name, None)) is not None:
+            proc.stop()
+
     def stop_all(self) -> None:
         for proc in [*self.replicas.values(), *self.running.values()]:
             proc.stop()
