@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import httpx
 import pytest
 
-from contracts.topics import TASKS_EVENTS
-from tests.support.bus import read_all
+from contracts import new_id
+from contracts.messages import DocumentUploaded, DocumentVersionPayload
+from contracts.topics import DOCUMENTS_EVENTS, TASKS_EVENTS
+from tests.support.bus import publish, read_all
 from tests.support.stack import TEST_OPERATOR_KEY
 
 
@@ -62,3 +65,16 @@ async def request_signature(tenant: Tenant, task_id: str, contact_id: str, **ext
     response = await tenant.staff.post(f"/v1/tasks/{task_id}/actions", json=body)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+async def request_document_signature(bootstrap: str, tenant: Tenant, task_id: str, contact_id: str,
+                                     content: bytes = b"work order") -> tuple[dict, str, str]:
+    """A work order uploaded (documents' event, as tasks learns of it) and a sign_document action pinning it:
+    (the action, the document id, its digest)."""
+    document_id, digest = new_id(), hashlib.sha256(content).hexdigest()
+    await publish(bootstrap, DOCUMENTS_EVENTS, DocumentUploaded(
+        tenant_id=tenant.tenant_id, payload=DocumentVersionPayload(
+            document_id=document_id, title="Work order", version_id="v1", version=1, digest=digest, pages=1)))
+    action = await request_signature(tenant, task_id, contact_id, kind="sign_document", document_id=document_id,
+                                     fields=[])
+    return action, document_id, digest

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import httpx
 import pytest
 
-from contracts import Actor, new_id
-from contracts.messages import DocumentSigned, DocumentSignedPayload, DocumentUploaded, DocumentVersionPayload
-from contracts.topics import DOCUMENTS_EVENTS, PORTAL_EVENTS
+from contracts import Actor
+from contracts.messages import DocumentSigned, DocumentSignedPayload
+from contracts.topics import PORTAL_EVENTS
 from services.runtime.mongo import connect
 from tests.integration.portal_steps import open_actions, signed_in
 from tests.integration.tasks_api import (  # noqa: F401  (tasks_service is a fixture)
-    create_contact, create_task, register_tenant, request_signature, tasks_service,
+    create_contact, create_task, register_tenant, request_document_signature, tasks_service,
 )
 from tests.integration.test_tasks_consumers import signed_payload
 from tests.support.bus import publish
@@ -32,12 +30,8 @@ async def world(stack, infra, tasks_service):
     tenant = await register_tenant(tasks_service.url)
     contact = await create_contact(tenant)
     task = await create_task(tenant, contact_id=contact["id"], phase="Waiting for approval")
-    document_id, digest = new_id(), hashlib.sha256(b"work order").hexdigest()
-    await publish(infra.kafka_bootstrap, DOCUMENTS_EVENTS, DocumentUploaded(
-        tenant_id=tenant.tenant_id, payload=DocumentVersionPayload(
-            document_id=document_id, title="Work order", version_id="v1", version=1, digest=digest, pages=1)))
-    action = await request_signature(tenant, task["id"], contact["id"], kind="sign_document",
-                                     document_id=document_id, fields=[])
+    action, document_id, digest = await request_document_signature(
+        infra.kafka_bootstrap, tenant, task["id"], contact["id"])
     auth = {"Authorization": f"Bearer {tenant.staff_key}"}
     async with httpx.AsyncClient(base_url=automation.url, headers=auth) as rules, \
             httpx.AsyncClient(base_url=timeline.url, headers=auth) as timelines:

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from contracts import Actor, new_id, utcnow
 from contracts.messages import (
     ActionDeclined, ActionDeclinedPayload, ChangePhasePayload, ChangeTaskPhase, DocumentSigned,
-    DocumentSignedPayload, DocumentUploaded, DocumentVersionPayload, RequestActionPayload, RequestTaskAction,
+    DocumentSignedPayload, RequestActionPayload, RequestTaskAction,
     TaskSigned, TaskSignedPayload,
 )
 from contracts.models import Evidence, FieldSpec, SignatureRef, Signer, TaskSnapshot
-from contracts.topics import DOCUMENTS_EVENTS, PORTAL_EVENTS, TASKS_COMMANDS, dlq
+from contracts.topics import PORTAL_EVENTS, TASKS_COMMANDS, dlq
 from services.runtime.mongo import connect
 from tests.integration.tasks_api import (  # noqa: F401  (tasks_service is a fixture)
-    create_contact, create_task, register_tenant, request_signature, tasks_service, tenant_events,
+    create_contact, create_task, register_tenant, request_document_signature, request_signature, tasks_service,
+    tenant_events,
 )
 from tests.support.bus import publish, read_all
 from tests.support.waiting import eventually
@@ -111,12 +110,8 @@ async def test_a_signed_document_completes_the_action_that_pinned_its_version(ta
     tenant = await register_tenant(tasks_service.url)
     contact = await create_contact(tenant)
     task = await create_task(tenant, contact_id=contact["id"])
-    document_id, digest = new_id(), hashlib.sha256(b"work order").hexdigest()
-    await publish(infra.kafka_bootstrap, DOCUMENTS_EVENTS, DocumentUploaded(
-        tenant_id=tenant.tenant_id, payload=DocumentVersionPayload(
-            document_id=document_id, title="Work order", version_id="v1", version=1, digest=digest, pages=1)))
-    action = await request_signature(tenant, task["id"], contact["id"], kind="sign_document",
-                                     document_id=document_id, fields=[])
+    action, document_id, digest = await request_document_signature(
+        infra.kafka_bootstrap, tenant, task["id"], contact["id"])
     assert action["document_version_id"] == "v1" and action["document_digest"] == digest
 
     signed = DocumentSigned(tenant_id=tenant.tenant_id, task_id=task["id"],
