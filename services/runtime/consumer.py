@@ -2,8 +2,9 @@
 
 Each handled message records `<group>:<event_id>` in the service's `processed` collection in the
 same transaction as its effect, so a redelivered message is a no-op. Offsets are committed after
-handling a fetched batch (faststream's AckPolicy.ACK). A message that keeps failing, or can never be
-parsed, goes to `<topic>.dlq` with the reason, so it never blocks its partition.
+handling a fetched batch; a batch that fails outside its handlers is fetched again
+(AckPolicy.NACK_ON_ERROR). A message that keeps failing, or can never be parsed, goes to
+`<topic>.dlq` with the reason, so it never blocks its partition.
 
 A failure to reach something (the database, another service being restarted, a 5xx) says nothing
 about the message: it is retried for `outage_patience` seconds, not a handful of attempts, so that a
@@ -148,7 +149,7 @@ def register(broker: KafkaBroker, tracking: Tracking, consumer: Consumer, *, max
             for record in records:
                 await traced(record)
 
-    @broker.subscriber(*consumer.topics, group_id=consumer.group, ack_policy=AckPolicy.ACK,
+    @broker.subscriber(*consumer.topics, group_id=consumer.group, ack_policy=AckPolicy.NACK_ON_ERROR,
                        auto_offset_reset="earliest", description=consumer.description,
                        title=f"{consumer.group}:{','.join(consumer.topics)}",
                        batch=True, max_records=max_records, batch_timeout_ms=50)
@@ -158,7 +159,13 @@ def register(broker: KafkaBroker, tracking: Tracking, consumer: Consumer, *, max
         by_key: dict[object, list[ConsumerRecord]] = defaultdict(list)
         for record in msg.raw_message:
             by_key[record.key if record.key is not None else (record.topic, record.partition)].append(record)
-        await asyncio.gather(*(in_order(records) for records in by_key.values()))
+        outcomes = await asyncio.gather(*(in_order(records) for records in by_key.values()), return_exceptions=True)
+        if failed := [o for o in outcomes if isinstance(o, BaseException)]:
+            # Something around the handlers failed (the DLQ could not be written, say), after every other
+            # message of the batch was done: nothing is committed, the batch comes again from its first
+            # offsets, and what was handled is a duplicate then.
+            log.error("%s: a batch of %d comes again: %r", consumer.group, len(msg.raw_message), failed[0])
+            raise failed[0]
         report_lag(getattr(msg, "consumer", None), msg.raw_message)
 
     def report_lag(kafka_consumer, records: tuple[ConsumerRecord, ...]) -> None:

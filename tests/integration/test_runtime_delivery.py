@@ -198,3 +198,32 @@ async def _processed(db, group, event_id):
 async def _passed_over(group):
     return REGISTRY.get_sample_value("akkoord_events_total", {"group": group, "topic": TASKS_EVENTS,
                                                               "type": "task.created", "outcome": "passed_over"}) or None
+
+
+class Hiccup(BaseException):
+    """Fails past the handlers' own retries, as a DLQ that cannot be written would."""
+
+
+async def test_a_batch_that_fails_outside_its_handlers_comes_again_and_loses_nothing(infra):
+    # given a group whose first look at one event fails outside the handlers
+    asked: list[str] = []
+
+    async def effect(event, session):
+        await group.db["effects"].insert_one({"event_id": event.event_id}, session=session)
+
+    async def wants(event):
+        asked.append(event.event_id)
+        if event.payload.task.title == "hiccup" and asked.count(event.event_id) == 1:
+            raise Hiccup()
+        return True
+
+    async with Group(infra, {"task.created": effect}, wants=wants) as group:
+        # when it and others arrive in one batch
+        events = [task_created(group.tenant, "hiccup")] + [task_created(group.tenant) for _ in range(5)]
+        await publish(infra.kafka_bootstrap, TASKS_EVENTS, *events)
+        # then the batch comes again: every event takes effect exactly once, the failed one on its second look
+        ids = [e.event_id for e in events]
+        await eventually(lambda: _count(group, ids, len(ids)), what="all six handled")
+        assert asked.count(events[0].event_id) >= 2
+        for event_id in ids:
+            assert await group.db["effects"].count_documents({"event_id": event_id}) == 1
