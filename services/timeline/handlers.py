@@ -33,12 +33,12 @@ class Timeline:
             return 0
         known = await self._known(event, session)
         entries = build_entries(event, known)
+        sealed = await self.store.append_all(entries, session, fresh=fresh)
         records = [m.TimelineEntryAppended(**event.caused(), payload=m.EntryAppendedPayload(
             entry_id=entry.id, event_id=event.event_id, audience=entry.audience, seq=placed["seq"],
             prev_hash=placed["prev_hash"], content_hash=placed["content_hash"], hash=placed["hash"],
             known=known.to_dict()))
-            for entry, placed in zip(entries, await self.store.append_all(entries, session, fresh=fresh))
-            if placed is not None]
+            for entry, placed in zip(entries, sealed) if placed is not None]
         if records:
             await self.outbox.add(session, TIMELINE_CHAIN, *records)
         return len(records)

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from pypdf import PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, NameObject, StreamObject
+from pypdf.generic import DictionaryObject, NameObject, StreamObject
 
-from services.documents.adapters.pdf_content import UnreadableContent, joined_codes, shows_in
+from services.documents.adapters.pdf_content import UnreadableContent, content_streams, joined_codes, shows_in
 from services.documents.adapters.pdf_fonts import UnreadableCMap, parse_cmap, uses_font_program_encoding
 
 BRACE = 0x7B
@@ -122,7 +122,7 @@ def _shows_brace(data: bytes, page, by_name: dict[str, _Braces]) -> bool:
 def _collect(holder, resources, streams, by_name, fonts, seen: set[int], depth: int) -> None:
     if depth > MAX_FORM_DEPTH:
         raise _Unknown
-    streams.extend(_contents(holder) if depth == 0 else [holder.get_data()])
+    streams.extend(content_streams(holder) if depth == 0 else [holder.get_data()])
     resources = resources.get_object() if resources is not None else None
     if not isinstance(resources, DictionaryObject):
         return
@@ -149,13 +149,6 @@ def _collect(holder, resources, streams, by_name, fonts, seen: set[int], depth: 
         if isinstance(xobject, StreamObject) and xobject.get("/Subtype") == "/Form":
             # a form without resources of its own draws with its page's fonts, which are collected already
             _collect(xobject, xobject.get("/Resources"), streams, by_name, fonts, seen, depth + 1)
-
-
-def _contents(page) -> list[bytes]:
-    contents = page.get("/Contents")
-    contents = contents.get_object() if contents is not None else None
-    parts = contents if isinstance(contents, ArrayObject) else [contents] if contents is not None else []
-    return [part.get_object().get_data() for part in parts]
 
 
 def _values(dictionary) -> list:

@@ -60,14 +60,20 @@ class Show:
     word_spacing: float
 
 
-def content_bytes(page) -> bytes | None:
+def content_streams(page) -> list[bytes]:
+    """The decoded bytes of each of the page's content streams, in drawing order."""
     contents = page.get("/Contents")
     contents = contents.get_object() if contents is not None else None
     parts = contents if isinstance(contents, ArrayObject) else [contents] if contents is not None else []
+    return [part.get_object().get_data() for part in parts]
+
+
+def content_bytes(page) -> bytes | None:
     try:
-        return b"\n".join(part.get_object().get_data() for part in parts) if parts else None
+        parts = content_streams(page)
     except Exception:  # a stream pypdf cannot decode: leave the page as it is
         return None
+    return b"\n".join(parts) if parts else None
 
 
 def page_fonts(page) -> dict:
