@@ -118,7 +118,8 @@ async def test_a_customer_signs_a_task_and_every_service_reacts(running, tenant)
         records = r.json()["evidence"] if r.status_code == 200 else []
         return records if records and records[0]["seals"] else None
 
-    records = await eventually(sealed_evidence, what="a sealed evidence record")
+    # (sealing fetches the signature image and signs a PDF: the slowest step, given as long as elsewhere)
+    records = await eventually(sealed_evidence, timeout=60, what="a sealed evidence record")
     assert len(records) == 1
     assert records[0]["seals"][0]["kind"] == "approval_certificate"
     runs = (await staff.get(f"{urls['automation']}/v1/rules/{rule_id}/runs")).json()

@@ -13,6 +13,7 @@ from contracts.messages import DocumentUploaded, DocumentVersionPayload
 from contracts.topics import DOCUMENTS_EVENTS, TASKS_EVENTS
 from tests.support.bus import publish, read_all
 from tests.support.stack import TEST_OPERATOR_KEY
+from tests.support.waiting import eventually
 
 
 @dataclass
@@ -75,6 +76,16 @@ async def request_document_signature(bootstrap: str, tenant: Tenant, task_id: st
     await publish(bootstrap, DOCUMENTS_EVENTS, DocumentUploaded(
         tenant_id=tenant.tenant_id, payload=DocumentVersionPayload(
             document_id=document_id, title="Work order", version_id="v1", version=1, digest=digest, pages=1)))
-    action = await request_signature(tenant, task_id, contact_id, kind="sign_document", document_id=document_id,
-                                     fields=[])
+
+    async def requested() -> dict | None:
+        # tasks learns of the document from documents' events, on a partition of their own: it waits a few
+        # seconds for one it does not know yet, which a loaded machine can take longer than to deliver it.
+        response = await tenant.staff.post(f"/v1/tasks/{task_id}/actions", json={
+            "contact_id": contact_id, "kind": "sign_document", "document_id": document_id, "fields": []})
+        if response.status_code == 422 and "unknown document" in response.text:
+            return None
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    action = await eventually(requested, timeout=60, what="tasks accepting the uploaded document")
     return action, document_id, digest

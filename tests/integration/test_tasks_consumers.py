@@ -126,7 +126,9 @@ async def test_a_signed_document_completes_the_action_that_pinned_its_version(ta
         return read["status"] == "completed"
 
     await eventually(completed, what="the sign_document action to complete")
-    [event] = await tenant_events(infra.kafka_bootstrap, tenant.tenant_id, "task.action_requested")
+    # (the request's event is relayed from tasks' outbox on its own time, which the completion says nothing about)
+    [event] = await eventually(lambda: tenant_events(infra.kafka_bootstrap, tenant.tenant_id, "task.action_requested"),
+                               what="task.action_requested on tasks.events")
     assert event["payload"]["action"]["document_digest"] == digest
 
 
