@@ -14,6 +14,7 @@ restart elsewhere delays the message instead of dead-lettering a good one.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import time
 from collections import defaultdict
@@ -32,6 +33,7 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError
 from contracts import Envelope, parse_message, utcnow
 from contracts.errors import PermanentFailure
 from contracts.topics import dlq
+from services.runtime.dlq import REPLAY_FOR
 from services.runtime.metrics import CONSUMER_LAG, EVENTS
 from services.runtime.mongo import Session
 from services.runtime.outbox import Outbox
@@ -110,6 +112,9 @@ def register(broker: KafkaBroker, tracking: Tracking, consumer: Consumer, *, max
             return
         if message is None or (handler := consumer.handlers.get(message.type)) is None:
             return  # not for this group, or a newer type it does not know
+        if (replay_for := dict(record.headers).get(REPLAY_FOR)) is not None and replay_for.decode() != consumer.group:
+            EVENTS.labels(consumer.group, record.topic, message.type, "passed_over").inc()
+            return  # a dead letter replayed for the group that failed it (services/runtime/dlq.py)
         started, attempt = time.monotonic(), 0
         while True:
             attempt += 1
@@ -154,12 +159,15 @@ def register(broker: KafkaBroker, tracking: Tracking, consumer: Consumer, *, max
                        title=f"{consumer.group}:{','.join(consumer.topics)}",
                        batch=True, max_records=max_records, batch_timeout_ms=50)
     async def on_batch(msg: KafkaMessage) -> None:
-        # One task's messages (its id is the key) stay in order, whichever of the group's topics they
-        # came from; a keyless record keeps the order of its partition.
-        by_key: dict[object, list[ConsumerRecord]] = defaultdict(list)
+        # One task's messages (its id is the key) are handled one after another: each partition's in
+        # offset order, and those from different topics merged by their timestamps, so an event comes
+        # after the one that caused it on another topic. A keyless record keeps the order of its partition.
+        by_key: dict[object, dict[tuple[str, int], list[ConsumerRecord]]] = defaultdict(lambda: defaultdict(list))
         for record in msg.raw_message:
-            by_key[record.key if record.key is not None else (record.topic, record.partition)].append(record)
-        outcomes = await asyncio.gather(*(in_order(records) for records in by_key.values()), return_exceptions=True)
+            key = record.key if record.key is not None else (record.topic, record.partition)
+            by_key[key][(record.topic, record.partition)].append(record)
+        ordered = [list(heapq.merge(*runs.values(), key=lambda r: r.timestamp)) for runs in by_key.values()]
+        outcomes = await asyncio.gather(*(in_order(records) for records in ordered), return_exceptions=True)
         if failed := [o for o in outcomes if isinstance(o, BaseException)]:
             # Something around the handlers failed (the DLQ could not be written, say), after every other
             # message of the batch was done: nothing is committed, the batch comes again from its first

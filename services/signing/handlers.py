@@ -33,10 +33,6 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-class EvidenceMissing(Exception):
-    """Retried: document.stamped can overtake the document.signed it follows (they ride different topics)."""
-
-
 @dataclass
 class SigningHandlers:
     settings: Settings
@@ -62,6 +58,9 @@ class SigningHandlers:
             **event.caused(), actor=event.actor, payload=EvidenceRecordedPayload(
                 evidence_id=evidence.evidence_id, action_id=evidence.action_id, kind=evidence.kind,
                 signed_event_id=event.event_id)))
+        if isinstance(event, DocumentSigned) and (held := await self.store.take_stamp(
+                event.tenant_id, evidence.action_id, session)) is not None:
+            await self.seal_stamped_document(DocumentStamped.model_validate(held), session)
 
     async def seal_approval_certificate(self, event: TaskSigned, session: Session) -> None:
         """Build the approval certificate of a signed task and seal it."""
@@ -83,8 +82,14 @@ class SigningHandlers:
         """Append the evidence page to a stamped document and seal it."""
         p = event.payload
         evidence = await self.store.for_action(event.tenant_id, p.action_id, session)
-        if evidence is None or evidence.document is None:
-            raise EvidenceMissing(f"unknown evidence: no document signing recorded for action {p.action_id}")
+        if evidence is None:
+            # document.stamped rides documents.events, its document.signed portal.events: when this one comes
+            # first (a consumer behind on portal.events), it is held, and recording the signing seals it.
+            log.info("document.stamped %s before its signing; held for action %s", event.event_id, p.action_id)
+            await self.store.hold_stamp(event.tenant_id, p.action_id, event.model_dump(mode="json"), session)
+            return
+        if evidence.document is None:
+            raise PermanentFailure(f"action {p.action_id} was a task signing; {event.event_id} stamps a document")
         document = evidence.document.model_copy(update={"stamped_version_id": p.version_id, "digest_after": p.digest})
         await self.store.set_stamped(event.tenant_id, evidence.evidence_id, document, session)
         evidence = evidence.model_copy(update={"document": document})

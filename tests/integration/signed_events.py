@@ -27,6 +27,13 @@ def a_signature_png() -> bytes:
 @contextmanager
 def serving_signature(png: bytes):
     """A loopback server answering like the portal's internal signature endpoint; yields the image URL."""
+    with serving(png, "image/png", f"/internal/v1/signatures/{new_id()}") as url:
+        yield url
+
+
+@contextmanager
+def serving(data: bytes, content_type: str, path: str):
+    """A loopback server answering an internal read (the internal token required) with `data`; yields its URL."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 (http.server's spelling)
@@ -35,10 +42,10 @@ def serving_signature(png: bytes):
                 self.end_headers()
                 return
             self.send_response(200)
-            self.send_header("Content-Type", "image/png")
-            self.send_header("Content-Length", str(len(png)))
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(png)
+            self.wfile.write(data)
 
         def log_message(self, *args):
             pass
@@ -47,7 +54,7 @@ def serving_signature(png: bytes):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}/internal/v1/signatures/{new_id()}"
+        yield f"http://127.0.0.1:{server.server_port}{path}"
     finally:
         server.shutdown()
         server.server_close()

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import httpx
 import pytest
+from motor.motor_asyncio import AsyncIOMotorClient
 
-from contracts.topics import PORTAL_EVENTS, SIGNING_EVENTS
-from tests.integration.signed_events import a_signature_png, a_task_signed, serving_signature
+from contracts.messages import DocumentStamped, DocumentStampedPayload
+from contracts.topics import DOCUMENTS_EVENTS, PORTAL_EVENTS, SIGNING_EVENTS
+from tests.integration.signed_events import (
+    a_document_signed, a_signature_png, a_task_signed, serving, serving_signature,
+)
+from tests.integration.test_documents_upload import a_pdf
 from tests.integration.staff_keys import a_tenant_with_staff_key
 from tests.support.bus import publish, read_all
 from tests.support.waiting import eventually
@@ -121,13 +128,55 @@ async def test_verify_reports_an_unsealed_pdf_as_not_verified(signing):
     assert garbage["verified"] is False and garbage["problem"]
 
 
-async def test_a_stamped_document_without_any_recorded_signing_is_dead_lettered(infra, signing):
-    from contracts.messages import DocumentStamped, DocumentStampedPayload
-    from contracts.topics import DOCUMENTS_EVENTS
+async def test_a_stamped_document_that_overtakes_its_signing_is_held_then_sealed_when_the_signing_comes(
+        infra, signing):
+    # given a document signed and stamped, where signing sees document.stamped (documents.events) before the
+    # document.signed it follows (portal.events), as a consumer behind on portal.events does
+    tenant_id, key = await a_tenant_with_staff_key(infra.kafka_bootstrap, signing.url, "/v1/evidence")
+    png, stamped_pdf = a_signature_png(), a_pdf("Work order 9, stamped")
+    with serving_signature(png) as image_url, serving(stamped_pdf, "application/pdf", "/stamped.pdf") as pdf_url:
+        signed = a_document_signed(tenant_id, image_url, png, "doc-9", "v1", "sha256:" + "1" * 64)
+        stamped = DocumentStamped(tenant_id=tenant_id, task_id=signed.task_id, payload=DocumentStampedPayload(
+            document_id="doc-9", action_id=signed.payload.action_id, source_version_id="v1", version_id="v2",
+            digest=hashlib.sha256(stamped_pdf).hexdigest(), pdf_url=pdf_url, preview_url=pdf_url,
+            signed_event_id=signed.event_id))
+        await publish(infra.kafka_bootstrap, DOCUMENTS_EVENTS, stamped)
+        held = AsyncIOMotorClient(infra.mongodb_uri)["akkoord_signing"]["held_stamps"]
+        await eventually(lambda: held.find_one({"_id": f"{tenant_id}:{signed.payload.action_id}"}),
+                         timeout=40, what="the stamp held")
+        assert await signing_events_for(infra.kafka_bootstrap, signed.payload.action_id) == []
 
-    stamped = DocumentStamped(tenant_id="nobody", task_id="t-1", payload=DocumentStampedPayload(
-        document_id="d", action_id="never-signed", source_version_id="v1", version_id="v2", digest="0" * 64,
-        pdf_url=f"{signing.url}/nowhere", preview_url=f"{signing.url}/nowhere", signed_event_id="e"))
+        # when the signing arrives
+        await publish(infra.kafka_bootstrap, PORTAL_EVENTS, signed)
+
+        # then its evidence is recorded and the stamped document sealed, once, and nothing is dead-lettered
+        async def sealed():
+            return [e for e in await signing_events_for(infra.kafka_bootstrap, signed.payload.action_id)
+                    if e["type"] == "signature.sealed"]
+
+        [event] = await eventually(sealed, timeout=60, what="the stamped document sealed")
+        assert event["payload"]["kind"] == "sealed_document"
+    async with httpx.AsyncClient(base_url=signing.url, headers={"Authorization": f"Bearer {key}"}) as client:
+        record = (await client.get(f"/v1/evidence/{event['payload']['evidence_id']}")).json()
+        assert record["document"]["digest_after"] == stamped.payload.digest
+        assert record["document"]["stamped_version_id"] == "v2"
+    assert await held.find_one({"_id": f"{tenant_id}:{signed.payload.action_id}"}) is None
+    assert [b for b, _ in await read_all(infra.kafka_bootstrap, f"{DOCUMENTS_EVENTS}.dlq")
+            if b.get("event_id") == stamped.event_id] == []
+
+
+async def test_a_stamp_for_a_task_signing_is_dead_lettered(infra, signing):
+    tenant_id, _ = await a_tenant_with_staff_key(infra.kafka_bootstrap, signing.url, "/v1/evidence")
+    png = a_signature_png()
+    with serving_signature(png) as image_url:
+        signed = a_task_signed(tenant_id, image_url, png)
+        await publish(infra.kafka_bootstrap, PORTAL_EVENTS, signed)
+        await eventually(lambda: signing_events_for(infra.kafka_bootstrap, signed.payload.action_id),
+                         what="the task signing's evidence")
+    stamped = DocumentStamped(tenant_id=tenant_id, task_id=signed.task_id, payload=DocumentStampedPayload(
+        document_id="d", action_id=signed.payload.action_id, source_version_id="v1", version_id="v2",
+        digest="0" * 64, pdf_url=f"{signing.url}/nowhere", preview_url=f"{signing.url}/nowhere",
+        signed_event_id=signed.event_id))
     await publish(infra.kafka_bootstrap, DOCUMENTS_EVENTS, stamped)
 
     async def dead_lettered():
@@ -135,8 +184,7 @@ async def test_a_stamped_document_without_any_recorded_signing_is_dead_lettered(
                 if body.get("event_id") == stamped.event_id]
 
     (headers,) = await eventually(dead_lettered, timeout=40, what="the DLQ entry")
-    assert "unknown evidence" in headers["error"] and headers["group"] == "akkoord.signing"
-
+    assert "was a task signing" in headers["error"] and headers["group"] == "akkoord.signing"
 
 
 async def test_anyone_can_fetch_the_seal_certificate_but_never_the_key(signing):

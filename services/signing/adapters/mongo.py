@@ -31,6 +31,7 @@ class EvidenceStore:
         self.evidence = db["evidence"]
         self.sealed = db["sealed_pdfs"]
         self.files_meta = db["sealed.files"]
+        self.held_stamps = db["held_stamps"]
 
     @property
     def files(self) -> AsyncIOMotorGridFSBucket:
@@ -73,6 +74,17 @@ class EvidenceStore:
     async def set_anchor(self, tenant_id: str, evidence_id: str, anchor: TimelineAnchor, session: Session) -> None:
         await self.evidence.update_one({"_id": evidence_id, "tenant_id": tenant_id},
                                        {"$set": {"timeline_anchor": anchor.model_dump()}}, session=session)
+
+    # -- a document.stamped that overtook its document.signed --
+
+    async def hold_stamp(self, tenant_id: str, action_id: str, stamped: dict, session: Session) -> None:
+        await self.held_stamps.replace_one({"_id": f"{tenant_id}:{action_id}"},
+                                           {"tenant_id": tenant_id, "action_id": action_id, "event": stamped},
+                                           upsert=True, session=session)
+
+    async def take_stamp(self, tenant_id: str, action_id: str, session: Session) -> dict | None:
+        doc = await self.held_stamps.find_one_and_delete({"_id": f"{tenant_id}:{action_id}"}, session=session)
+        return doc["event"] if doc else None
 
     # -- sealed PDFs --
 

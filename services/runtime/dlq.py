@@ -1,0 +1,194 @@
+"""Dead-letter queues: list what is in `<topic>.dlq`, and replay it once its cause is fixed.
+
+    python -m services.runtime.dlq list tasks.events
+    python -m services.runtime.dlq replay tasks.events [--group akkoord.signing] [--dry-run]
+
+A replay publishes each dead-lettered message again on its source topic, with its key (so it joins its
+task's partition) and a `replay_for` header naming the group that dead-lettered it: only that group
+handles it, every other group passes over it before any transaction. Each group's replay has its own
+cursor (Kafka consumer group `akkoord.dlq-replay.<group>` on the DLQ), committed after the messages are
+on the bus: a second replay sends only what was dead-lettered since, and a replay cut short sends some
+messages again, which the group's idempotent handling makes harmless. A message that fails again is
+dead-lettered again, to be replayed later.
+
+Unreadable messages (not an Akkoord message at all) are not replayed; they would only come back. They
+stay in the DLQ, listed, until its retention drops them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from dataclasses import asdict, dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from contracts.topics import dlq
+from services.runtime.config import ServiceSettings
+
+REPLAY_FOR = "replay_for"
+UNREADABLE = "unreadable message"
+
+
+def replay_cursor(group: str) -> str:
+    return f"akkoord.dlq-replay.{group}"
+
+
+@dataclass
+class DeadLetter:
+    partition: int
+    offset: int
+    group: str
+    error: str
+    source_topic: str
+    source_offset: str
+    type: str | None
+    event_id: str | None
+    replayed: bool = False  # its group's replay cursor is past it (an unreadable one was left behind, not sent)
+
+    @property
+    def unreadable(self) -> bool:
+        return self.error.startswith(UNREADABLE)
+
+
+def _headers(record: ConsumerRecord) -> dict[str, str]:
+    return {k: v.decode(errors="replace") for k, v in record.headers}
+
+
+def _dead_letter(record: ConsumerRecord, topic: str) -> DeadLetter:
+    headers = _headers(record)
+    try:
+        body = json.loads(record.value or b"")
+    except ValueError:
+        body = None
+    body = body if isinstance(body, dict) else {}
+    return DeadLetter(partition=record.partition, offset=record.offset, group=headers.get("group", ""),
+                      error=headers.get("error", ""), source_topic=headers.get("source_topic", topic),
+                      source_offset=headers.get("source_offset", ""), type=body.get("type"),
+                      event_id=body.get("event_id"))
+
+
+async def _partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        [described] = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    if described["error_code"] or not described["partitions"]:
+        raise SystemExit(f"no topic {topic!r} on the broker")
+    return [TopicPartition(topic, p["partition"]) for p in sorted(described["partitions"], key=lambda p: p["partition"])]
+
+
+async def _read_to_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition], *, from_committed: bool,
+                       timeout: float = 60.0) -> list[ConsumerRecord]:
+    """Every record of `partitions` up to their ends when the read began: from the start, or from the cursor."""
+    consumer.assign(partitions)
+    for tp in partitions:
+        committed = await consumer.committed(tp) if from_committed else None
+        if committed is None:
+            await consumer.seek_to_beginning(tp)
+        else:
+            consumer.seek(tp, committed)
+    ends = await consumer.end_offsets(partitions)
+    deadline = asyncio.get_running_loop().time() + timeout
+    records: list[ConsumerRecord] = []
+    while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"{partitions[0].topic} not read to its end within {timeout:.0f}s")
+        for tp, batch in (await consumer.getmany(*partitions, timeout_ms=500)).items():
+            records.extend(r for r in batch if r.offset < ends[tp])
+    return records
+
+
+def _consumer(bootstrap: str, group: str | None) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
+                            auto_offset_reset="earliest")
+
+
+async def list_dead_letters(bootstrap: str, topic: str) -> list[DeadLetter]:
+    """Everything in `topic`'s DLQ, each marked replayed when its group's replay cursor is past it."""
+    consumer = _consumer(bootstrap, None)
+    await consumer.start()
+    try:
+        records = await _read_to_end(consumer, await _partitions(bootstrap, dlq(topic)), from_committed=False)
+        letters = [_dead_letter(r, topic) for r in records]
+    finally:
+        await consumer.stop()
+    for group in sorted({letter.group for letter in letters}):
+        cursor = _consumer(bootstrap, replay_cursor(group))
+        await cursor.start()
+        try:
+            for letter in letters:
+                if letter.group == group:
+                    done = await cursor.committed(TopicPartition(dlq(topic), letter.partition))
+                    letter.replayed = done is not None and letter.offset < done
+        finally:
+            await cursor.stop()
+    return letters
+
+
+async def replay(bootstrap: str, topic: str, group: str | None = None, *, dry_run: bool = False) -> dict:
+    """Replay `topic`'s dead letters for `group` (every group found, when None); returns what was done."""
+    groups = [group] if group else sorted({letter.group for letter in await list_dead_letters(bootstrap, topic)
+                                           if letter.group})
+    summary: dict[str, dict] = {}
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        for name in groups:
+            summary[name] = await _replay_group(bootstrap, producer, topic, name, dry_run)
+    finally:
+        await producer.stop()
+    return {"topic": topic, "dry_run": dry_run, "groups": summary}
+
+
+async def _replay_group(bootstrap: str, producer: AIOKafkaProducer, topic: str, group: str, dry_run: bool) -> dict:
+    cursor = _consumer(bootstrap, replay_cursor(group))
+    await cursor.start()
+    try:
+        records = await _read_to_end(cursor, await _partitions(bootstrap, dlq(topic)), from_committed=True)
+        mine = [(r, _dead_letter(r, topic)) for r in records if _headers(r).get("group") == group]
+        sendable = [(r, letter) for r, letter in mine if not letter.unreadable]
+        outcome = {"replayed": len(sendable), "unreadable_left": len(mine) - len(sendable),
+                   "event_ids": [letter.event_id for _, letter in sendable]}
+        if dry_run or not records:
+            return outcome
+        sent = [await producer.send(letter.source_topic, r.value, key=r.key,
+                                    headers=[(REPLAY_FOR, group.encode()),
+                                             ("replayed_from", f"{r.topic}/{r.partition}/{r.offset}".encode())])
+                for r, letter in sendable]
+        await asyncio.gather(*sent)  # on the bus (acks=all) before the cursor moves
+        last: dict[TopicPartition, int] = {}
+        for r in records:
+            tp = TopicPartition(r.topic, r.partition)
+            last[tp] = max(last.get(tp, -1), r.offset)
+        await cursor.commit({tp: offset + 1 for tp, offset in last.items()})
+        return outcome
+    finally:
+        await cursor.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m services.runtime.dlq", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    listing = commands.add_parser("list", help="print each dead letter of a topic as a JSON line")
+    listing.add_argument("topic", help="the source topic, e.g. portal.events")
+    again = commands.add_parser("replay", help="publish a topic's dead letters again for the group that failed them")
+    again.add_argument("topic", help="the source topic, e.g. portal.events")
+    again.add_argument("--group", help="only this consumer group's dead letters (default: every group's)")
+    again.add_argument("--dry-run", action="store_true", help="say what would be replayed; send nothing")
+    args = parser.parse_args(argv)
+    bootstrap = ServiceSettings().kafka_bootstrap_servers
+    if args.command == "list":
+        for letter in asyncio.run(list_dead_letters(bootstrap, args.topic)):
+            print(json.dumps({**asdict(letter), "unreadable": letter.unreadable}))
+    else:
+        print(json.dumps(asyncio.run(replay(bootstrap, args.topic, args.group, dry_run=args.dry_run))))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
