@@ -107,7 +107,8 @@ async def test_an_unreadable_message_goes_to_the_dead_letter_queue_with_the_reas
 
 
 async def test_a_permanent_failure_is_dead_lettered_at_once_and_does_not_block_the_partition(kit):
-    poison, after = task_created(kit.tenant, "poison"), task_created(kit.tenant)
+    poison = task_created(kit.tenant, "poison")
+    after = task_created(kit.tenant, task_id=poison.task_id)  # the same task: the same partition, after it
     await publish(kit.bootstrap, TASKS_EVENTS, poison, after)
     await eventually(lambda: kit.db["effects"].find_one({"event_id": after.event_id}), what="next event handled")
 
