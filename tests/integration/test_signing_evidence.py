@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 
 import httpx
 import pytest
 from motor.motor_asyncio import AsyncIOMotorClient
+from pymongo.errors import OperationFailure
 
 from contracts.messages import DocumentStamped, DocumentStampedPayload
 from contracts.topics import DOCUMENTS_EVENTS, PORTAL_EVENTS, SIGNING_EVENTS
+from services.signing.adapters.mongo import EvidenceStore
 from tests.integration.signed_events import (
     a_document_signed, a_signature_png, a_task_signed, serving, serving_signature,
 )
@@ -142,7 +145,7 @@ async def test_a_stamped_document_that_overtakes_its_signing_is_held_then_sealed
             signed_event_id=signed.event_id))
         await publish(infra.kafka_bootstrap, DOCUMENTS_EVENTS, stamped)
         held = AsyncIOMotorClient(infra.mongodb_uri)["akkoord_signing"]["held_stamps"]
-        await eventually(lambda: held.find_one({"_id": f"{tenant_id}:{signed.payload.action_id}"}),
+        await eventually(lambda: held.find_one({"_id": f"{tenant_id}:{signed.payload.action_id}", "event": {"$exists": True}}),
                          timeout=40, what="the stamp held")
         assert await signing_events_for(infra.kafka_bootstrap, signed.payload.action_id) == []
 
@@ -160,7 +163,7 @@ async def test_a_stamped_document_that_overtakes_its_signing_is_held_then_sealed
         record = (await client.get(f"/v1/evidence/{event['payload']['evidence_id']}")).json()
         assert record["document"]["digest_after"] == stamped.payload.digest
         assert record["document"]["stamped_version_id"] == "v2"
-    assert await held.find_one({"_id": f"{tenant_id}:{signed.payload.action_id}"}) is None
+    assert await held.find_one({"_id": f"{tenant_id}:{signed.payload.action_id}", "event": {"$exists": True}}) is None
     assert [b for b, _ in await read_all(infra.kafka_bootstrap, f"{DOCUMENTS_EVENTS}.dlq")
             if b.get("event_id") == stamped.event_id] == []
 
@@ -191,3 +194,24 @@ async def test_anyone_can_fetch_the_seal_certificate_but_never_the_key(signing):
     async with httpx.AsyncClient(base_url=signing.url) as client:
         certificate = await client.get("/v1/seal-certificate")
     assert certificate.text.startswith("-----BEGIN CERTIFICATE-----") and "PRIVATE" not in certificate.text
+
+
+async def test_a_stamp_held_by_one_replica_while_another_records_the_signing_is_a_conflict_not_a_lost_stamp(infra):
+    # given two signing replicas in transactions at once: one holds the stamp (no evidence yet), the other
+    # records the signing and asks for a held stamp (none yet)
+    client = AsyncIOMotorClient(infra.mongodb_uri)
+    store = EvidenceStore(client[f"signing_{uuid.uuid4().hex[:8]}"])
+    holding, recording = await client.start_session(), await client.start_session()
+    holding.start_transaction()
+    recording.start_transaction()
+    await store.hold_stamp("t1", "a1", {"type": "document.stamped"}, holding)
+    # then they write the same document, so the second writer fails with a conflict its transaction retries
+    with pytest.raises(OperationFailure) as conflict:
+        await store.take_stamp("t1", "a1", recording)
+    assert conflict.value.has_error_label("TransientTransactionError")
+    await recording.abort_transaction()
+    await holding.commit_transaction()
+    # and, retried, the recording side finds the stamp the other committed
+    async with await client.start_session() as retried, retried.start_transaction():
+        assert await store.take_stamp("t1", "a1", retried) == {"type": "document.stamped"}
+    client.close()

@@ -76,15 +76,21 @@ class EvidenceStore:
                                        {"$set": {"timeline_anchor": anchor.model_dump()}}, session=session)
 
     # -- a document.stamped that overtook its document.signed --
+    # Both sides write the action's one document here, so a stamp held by one replica while another records
+    # the signing is a write conflict (one transaction is retried and sees the other), never a stamp left held.
 
     async def hold_stamp(self, tenant_id: str, action_id: str, stamped: dict, session: Session) -> None:
-        await self.held_stamps.replace_one({"_id": f"{tenant_id}:{action_id}"},
-                                           {"tenant_id": tenant_id, "action_id": action_id, "event": stamped},
-                                           upsert=True, session=session)
+        await self.held_stamps.update_one({"_id": f"{tenant_id}:{action_id}"},
+                                          {"$set": {"tenant_id": tenant_id, "action_id": action_id, "event": stamped}},
+                                          upsert=True, session=session)
 
     async def take_stamp(self, tenant_id: str, action_id: str, session: Session) -> dict | None:
-        doc = await self.held_stamps.find_one_and_delete({"_id": f"{tenant_id}:{action_id}"}, session=session)
-        return doc["event"] if doc else None
+        """Mark the action's signing recorded; the stamp that was held for it, if any."""
+        before = await self.held_stamps.find_one_and_update(
+            {"_id": f"{tenant_id}:{action_id}"},
+            {"$set": {"tenant_id": tenant_id, "action_id": action_id, "signing_recorded": True},
+             "$unset": {"event": ""}}, upsert=True, session=session)
+        return (before or {}).get("event")
 
     # -- sealed PDFs --
 
