@@ -168,6 +168,9 @@ class RequestActionPayload(BaseModel):
     fields: list[FieldSpec] = []
     document_id: str | None = None
     message: str | None = None
+    # Relative to when tasks opens the action (a rule states durations, not moments).
+    expires_in_hours: int | None = None
+    remind_in_hours: list[int] = []
     rule_id: str | None = None
     rule_name: str | None = None
 

@@ -73,6 +73,18 @@ class RequestAction(BaseModel):
     contact_id: str | None = Field(None, min_length=1,
                                    description="Who is asked; by default the contact of the triggering event.")
     message: str | None = Field(None, max_length=2000, description="Shown to the customer in the portal.")
+    expires_in_hours: int | None = Field(None, ge=1, le=24 * 365,
+                                         description="The action expires this long after tasks opens it.")
+    remind_in_hours: list[int] = Field([], max_length=10, description="Remind the customer this long after "
+                                       "the action opens, for each value (before it expires).")
+
+    @model_validator(mode="after")
+    def _reminders_before_expiry(self):
+        if any(h < 1 for h in self.remind_in_hours):
+            raise ValueError("remind_in_hours are whole hours from 1 up")
+        if self.expires_in_hours is not None and any(h >= self.expires_in_hours for h in self.remind_in_hours):
+            raise ValueError("every reminder comes before the action expires (remind_in_hours < expires_in_hours)")
+        return self
 
     @model_validator(mode="after")
     def _document_for_sign_document_only(self):
@@ -173,6 +185,8 @@ class ActionRequest:
     fields: tuple[FieldSpec, ...] = ()
     document_id: str | None = None
     message: str | None = None
+    expires_in_hours: int | None = None
+    remind_in_hours: tuple[int, ...] = ()
 
 
 Effect = PhaseChange | Note | WebhookCall | ActionRequest
@@ -230,7 +244,9 @@ def plan_effects(rule: RuleSpec, facts: Facts, reasons: list[str]) -> list[Effec
                 reasons.append(f"request_action {action.kind} skipped: the event names no contact to ask")
             else:
                 effects.append(ActionRequest(kind=action.kind, contact_id=contact, fields=tuple(action.fields),
-                                             document_id=action.document_id, message=action.message))
+                                             document_id=action.document_id, message=action.message,
+                                             expires_in_hours=action.expires_in_hours,
+                                             remind_in_hours=tuple(sorted(set(action.remind_in_hours)))))
     return effects
 
 

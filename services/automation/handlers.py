@@ -36,7 +36,8 @@ def effect_message(event: Envelope, rule: Rule, effect: PhaseChange | Note | Act
     if isinstance(effect, ActionRequest):
         return TASKS_COMMANDS, m.RequestTaskAction(**_caused_by_rule(event, rule), payload=m.RequestActionPayload(
             contact_id=effect.contact_id, kind=effect.kind, fields=list(effect.fields),
-            document_id=effect.document_id, message=effect.message, rule_id=rule.id, rule_name=rule.name))
+            document_id=effect.document_id, message=effect.message, expires_in_hours=effect.expires_in_hours,
+            remind_in_hours=list(effect.remind_in_hours), rule_id=rule.id, rule_name=rule.name))
     return AUTOMATION_EVENTS, m.TimelineNoteAdded(**_caused_by_rule(event, rule), payload=m.NoteAddedPayload(
         text=effect.text, rule_id=rule.id, rule_name=rule.name))
 

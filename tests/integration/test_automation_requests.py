@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import httpx
 import pytest
 
@@ -19,7 +21,8 @@ from tests.support.waiting import eventually
 
 ASK_FOR_THE_TASK = {"name": "Then sign the task", "trigger": "document.signed",
                     "actions": [{"type": "request_action", "kind": "sign_task", "message": "Now approve the work",
-                                 "fields": [{"name": "approved_by", "label": "Approved by"}]}]}
+                                 "fields": [{"name": "approved_by", "label": "Approved by"}],
+                                 "expires_in_hours": 72, "remind_in_hours": [24, 48]}]}
 
 
 @pytest.fixture
@@ -73,6 +76,10 @@ async def test_a_rule_on_a_signed_document_asks_the_signer_to_sign_the_task(worl
     [asked_for] = await eventually(asked, what="an open sign_task action requested by the rule")
     assert asked_for["contact_id"] == world.contact["id"] and asked_for["message"] == "Now approve the work"
     assert [f["name"] for f in asked_for["fields"]] == ["approved_by"]
+    # with the rule's deadline and reminders counted from when tasks opened it
+    opened = datetime.fromisoformat(asked_for["created_at"])
+    assert abs(datetime.fromisoformat(asked_for["expires_at"]) - opened - timedelta(hours=72)) < timedelta(minutes=1)
+    assert [round((datetime.fromisoformat(r) - opened) / timedelta(hours=1)) for r in asked_for["remind_at"]] == [24, 48]
 
     # And the work order's action is completed: tasks does that from the signing itself, which it reads apart
     # from (and not necessarily before) the rule's command that asked for the new one

@@ -136,7 +136,18 @@ def test_a_signed_document_asks_the_same_contact_to_sign_the_task():
     assert command.payload.model_dump(mode="json") == {
         "contact_id": "c-jan", "kind": "sign_task", "document_id": None, "message": "Now the task",
         "fields": [{"name": "approved_by", "label": "Approved by", "type": "text", "required": True}],
-        "rule_id": "r7", "rule_name": "Then sign the task"}
+        "expires_in_hours": None, "remind_in_hours": [], "rule_id": "r7", "rule_name": "Then sign the task"}
+
+
+def test_a_request_can_give_the_customer_a_deadline_and_reminders_in_hours_from_when_it_opens():
+    rule = RuleSpec(name="Ask", trigger="document.signed", actions=[RequestAction(
+        kind="sign_task", expires_in_hours=72, remind_in_hours=[48, 24, 48])])
+    signed = ev.document_signed("t1", "task-1", "a-doc", JAN)
+    [effect] = evaluate(rule, "document.signed", facts_for(signed, None, None), 0).effects
+    assert (effect.expires_in_hours, effect.remind_in_hours) == (72, (24, 48))
+    stored = Rule(**rule.model_dump(), id="r8", tenant_id="t1", created_at=utcnow(), updated_at=utcnow())
+    _, command = effect_message(signed, stored, effect)
+    assert (command.payload.expires_in_hours, command.payload.remind_in_hours) == (72, [24, 48])
 
 
 def test_a_request_can_name_its_own_contact_and_another_document():
@@ -161,6 +172,10 @@ def test_a_request_with_no_one_to_ask_is_skipped_and_says_why():
      "task.signed", "unique"),
     ({"type": "request_action", "kind": "sign_contract"}, "task.signed", "kind"),
     ({"type": "request_action", "kind": "sign_task"}, "task.phase_changed", "needs a contact_id"),
+    ({"type": "request_action", "kind": "sign_task", "expires_in_hours": 24, "remind_in_hours": [24]},
+     "task.signed", "before the action expires"),
+    ({"type": "request_action", "kind": "sign_task", "remind_in_hours": [0]}, "task.signed", "from 1 up"),
+    ({"type": "request_action", "kind": "sign_task", "expires_in_hours": 0}, "task.signed", "greater than or equal"),
 ])
 def test_a_request_action_that_could_never_be_applied_is_refused_when_the_rule_is_written(action, trigger, problem):
     with pytest.raises(ValidationError, match=problem):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import timedelta
 
 from contracts import Actor, Envelope
 from contracts.errors import Conflict, Forbidden, Invalid, NotFound, PermanentFailure
@@ -16,7 +17,7 @@ from services.runtime.mongo import Session
 from services.tasks.domain import Action, ActionNotOpen, DocumentVersion
 from services.tasks.handlers.actions import SignatureRequest, close, open_action
 from services.tasks.handlers.tasks import apply_phase_change
-from services.tasks.handlers.unit_of_work import Deps
+from services.tasks.handlers.unit_of_work import Deps, now
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,11 @@ async def request_action_for_rule(deps: Deps, event: Envelope, session: Session)
         return  # this command was applied before
     except NotFound:
         pass
-    request = SignatureRequest(contact_id=p.contact_id, kind=p.kind, fields=p.fields, document_id=p.document_id,
-                               message=p.message)
+    opened = now()
+    request = SignatureRequest(
+        contact_id=p.contact_id, kind=p.kind, fields=p.fields, document_id=p.document_id, message=p.message,
+        expires_at=opened + timedelta(hours=p.expires_in_hours) if p.expires_in_hours else None,
+        remind_at=[opened + timedelta(hours=h) for h in p.remind_in_hours])
     try:
         document = None
         if p.document_id and (document := await deps.store.find_document(event.tenant_id, p.document_id)) is None:
