@@ -42,6 +42,15 @@ async def commands_for(world, task_id: str, topic: str = TASKS_COMMANDS) -> list
     return [body for body, _ in await read_all(world.bootstrap, topic) if body.get("task_id") == task_id]
 
 
+async def relayed_since(world) -> None:
+    """A later command of the seed rule is on the bus: automation's relay, which publishes its outbox in
+    order, is past anything written before (a command that did not appear by then was never written)."""
+    marker = new_id()
+    await publish(world.bootstrap, PORTAL_EVENTS,
+                  ev.task_signed(world.tenant, marker, "a-marker", JAN, phase="Waiting for approval"))
+    await eventually(lambda: commands_for(world, marker), what="the marker's command")
+
+
 async def runs_for(world, task_id: str, count: int = 1) -> list[dict]:
     async def probe():
         runs = (await world.client.get("/v1/rule-runs", params={"task_id": task_id})).json()["runs"]
@@ -95,7 +104,8 @@ async def test_a_rule_whose_condition_does_not_hold_sends_nothing_and_records_wh
     [run] = await runs_for(world, task)
     assert run["rule_id"] == rule["id"] and run["status"] == "not_matched" and run["sent"] == []
     assert run["reasons"] == ["task.phase is 'New': eq 'Waiting for approval' does not hold"]
-    # The run and any command are written in one transaction, so none can follow later
+    # The run and any command are written in one transaction: none follows once the relay is past it
+    await relayed_since(world)
     assert await commands_for(world, task) == []
 
 
@@ -110,6 +120,7 @@ async def test_a_chain_of_rule_effects_stops_at_depth_five_and_says_so(world):
     assert command["causation_depth"] == 5
     [stopped] = await runs_for(world, deeper)
     assert stopped["status"] == "stopped" and "limit of 5" in stopped["reasons"][0] and stopped["sent"] == []
+    await relayed_since(world)
     assert await commands_for(world, deeper) == []
 
 
