@@ -74,6 +74,10 @@ class Tracking:
             return False
         return True
 
+    async def forget(self, group: str, event_id: str, session: Session) -> None:
+        """Undo the record of a message handled without a lasting effect, so a later delivery is new."""
+        await self.processed.delete_one({"_id": f"{group}:{event_id}"}, session=session)
+
 
 def is_outage(exc: BaseException) -> bool:
     """Something the handler needs is away for now (not a fault of the message)."""

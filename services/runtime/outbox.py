@@ -39,8 +39,8 @@ class Outbox:
         await self.messages.create_index("published_at", expireAfterSeconds=int(KEEP_PUBLISHED.total_seconds()),
                                          name="published_ttl")
 
-    async def add(self, session: Session, topic: str, *messages: Envelope) -> None:
-        headers: dict[str, str] = {}
+    async def add(self, session: Session, topic: str, *messages: Envelope, headers: dict[str, str] | None = None) -> None:
+        headers = dict(headers or {})
         propagate.inject(headers)  # the W3C trace context of the request that caused the message
         self._adding.add(id(session))
         await self.messages.insert_many(

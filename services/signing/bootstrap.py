@@ -20,7 +20,9 @@ def build_app(settings: Settings) -> FastAPI:
     runtime.startup.append(store.ensure_indexes)
     fetcher = InternalFetcher(settings.internal_token, settings.fetch_timeout_seconds, settings.service_hosts)
     runtime.shutdown.append(fetcher.aclose)
-    handlers = SigningHandlers(settings=settings, store=store, outbox=runtime.outbox, keys=keys, fetcher=fetcher)
+    handlers = SigningHandlers(settings=settings, store=store, outbox=runtime.outbox, keys=keys, fetcher=fetcher,
+                               tracking=runtime.tracking)
+    runtime.background.append(handlers.watch_held_stamps)
     # The key (and the sealer built around it) loads before the broker starts, so no message is
     # handled without it.
     runtime.startup.append(handlers.load_seal_key)

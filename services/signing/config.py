@@ -24,6 +24,10 @@ class Settings(ServiceSettings):
     # (retried as an outage, then dead-lettered): none is made without the timestamp asked for.
     seal_tsa_url: str | None = None
     seal_tsa_timeout_seconds: float = 10.0
+    # A document.stamped that arrives before its document.signed is held this long for it, then
+    # dead-lettered (to replay once the signing is there); the holds are looked at every check interval.
+    hold_stamp_seconds: float = Field(600.0, ge=0)
+    hold_check_seconds: float = Field(30.0, gt=0)
     max_verify_bytes: int = 25 * 1024 * 1024
     fetch_timeout_seconds: float = 15.0
 

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from contracts import utcnow
 from contracts.errors import PermanentFailure
@@ -13,8 +14,9 @@ from contracts.messages import (
     DocumentSigned, DocumentStamped, EvidenceRecorded, EvidenceRecordedPayload, SignatureSealed,
     SignatureSealedPayload, TaskSigned,
 )
-from contracts.topics import SIGNING_EVENTS
-from services.runtime.metrics import PDF_SECONDS
+from contracts.topics import DOCUMENTS_EVENTS, SIGNING_EVENTS, Groups, dlq
+from services.runtime.consumer import Tracking
+from services.runtime.metrics import EVENTS, PDF_SECONDS
 from services.runtime.mongo import Session
 from services.runtime.outbox import Outbox
 from services.signing.adapters.certificate import append_pdf, approval_certificate, evidence_page
@@ -40,6 +42,7 @@ class SigningHandlers:
     outbox: Outbox
     keys: SealKeys
     fetcher: InternalFetcher
+    tracking: Tracking | None = None
     verify_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
     sealer: Sealer | None = None
 
@@ -114,6 +117,40 @@ class SigningHandlers:
             return await asyncio.to_thread(self._timed_seal, combined, evidence.evidence_id)
 
         await self._store_seal(event, evidence, "sealed_document", pdf_id, build, session)
+
+    async def give_up_overdue_stamps(self) -> int:
+        """Dead-letter each stamp held longer than `hold_stamp_seconds` (its signing never came, or was itself
+        dead-lettered): the DLQ says why, and a replay once the signing is recorded seals the document."""
+        wait = self.settings.hold_stamp_seconds
+        released = 0
+        for held_id in await self.store.overdue_stamps(utcnow() - timedelta(seconds=wait)):
+            async def work(session: Session, held_id: str = held_id) -> bool:
+                if (held := await self.store.release_stamp(held_id, session)) is None:
+                    return False  # its signing came meanwhile, or another replica gave it up
+                stamped = DocumentStamped.model_validate(held)
+                await self.tracking.forget(Groups.SIGNING, stamped.event_id, session)  # the replay is news
+                await self.outbox.add(session, dlq(DOCUMENTS_EVENTS), stamped, headers={
+                    "error": f"document.stamped {stamped.event_id}: unknown evidence: no document signing recorded "
+                             f"for action {stamped.payload.action_id} within {wait:.0f} s",
+                    "group": Groups.SIGNING, "source_topic": DOCUMENTS_EVENTS})
+                return True
+
+            if await self.outbox.transaction(work):
+                EVENTS.labels(Groups.SIGNING, DOCUMENTS_EVENTS, "document.stamped", "dead_lettered").inc()
+                released += 1
+        return released
+
+    async def watch_held_stamps(self) -> None:
+        """The background job: give up stamps held past their time, every `hold_check_seconds`."""
+        while True:
+            try:
+                if released := await self.give_up_overdue_stamps():
+                    log.error("dead-lettered %d document.stamped whose signing did not come", released)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("looking at held stamps failed; trying again next interval")
+            await asyncio.sleep(self.settings.hold_check_seconds)
 
     def _timed_seal(self, pdf: bytes, evidence_id: str) -> bytes:
         """On a worker thread: one seal, its duration in the metrics."""

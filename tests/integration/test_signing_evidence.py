@@ -12,7 +12,12 @@ from pymongo.errors import OperationFailure
 
 from contracts.messages import DocumentStamped, DocumentStampedPayload
 from contracts.topics import DOCUMENTS_EVENTS, PORTAL_EVENTS, SIGNING_EVENTS
+from services.runtime.consumer import Tracking
+from services.runtime.dlq import replay
+from services.runtime.outbox import Outbox
 from services.signing.adapters.mongo import EvidenceStore
+from services.signing.config import Settings
+from services.signing.handlers import SigningHandlers
 from tests.integration.signed_events import (
     a_document_signed, a_signature_png, a_task_signed, serving, serving_signature,
 )
@@ -214,4 +219,53 @@ async def test_a_stamp_held_by_one_replica_while_another_records_the_signing_is_
     # and, retried, the recording side finds the stamp the other committed
     async with await client.start_session() as retried, retried.start_transaction():
         assert await store.take_stamp("t1", "a1", retried) == {"type": "document.stamped"}
+    client.close()
+
+
+async def test_a_stamp_whose_signing_does_not_come_is_dead_lettered_with_why_and_seals_when_replayed(infra, signing):
+    # given a stamped document held by the signing service for a signing that has not come
+    tenant_id, _ = await a_tenant_with_staff_key(infra.kafka_bootstrap, signing.url, "/v1/evidence")
+    png, stamped_pdf = a_signature_png(), a_pdf("Work order 10, stamped")
+    client = AsyncIOMotorClient(infra.mongodb_uri)
+    db = client["akkoord_signing"]
+    with serving_signature(png) as image_url, serving(stamped_pdf, "application/pdf", "/stamped.pdf") as pdf_url:
+        signed = a_document_signed(tenant_id, image_url, png, "doc-10", "v1", "sha256:" + "2" * 64)
+        action_id = signed.payload.action_id
+        stamped = DocumentStamped(tenant_id=tenant_id, task_id=signed.task_id, payload=DocumentStampedPayload(
+            document_id="doc-10", action_id=action_id, source_version_id="v1", version_id="v2",
+            digest=hashlib.sha256(stamped_pdf).hexdigest(), pdf_url=pdf_url, preview_url=pdf_url,
+            signed_event_id=signed.event_id))
+        await publish(infra.kafka_bootstrap, DOCUMENTS_EVENTS, stamped)
+        await eventually(lambda: db["held_stamps"].find_one({"_id": f"{tenant_id}:{action_id}", "event": {"$exists": True}}),
+                         timeout=40, what="the stamp held")
+
+        # when its time is up (the service's own watch does this after SIGNING_HOLD_STAMP_SECONDS; here a
+        # handler on the service's database, with no time to wait, through the service's outbox)
+        outbox = Outbox(client, db)
+        watch = SigningHandlers(settings=Settings(hold_stamp_seconds=0), store=EvidenceStore(db), outbox=outbox,
+                                keys=None, fetcher=None, tracking=Tracking(outbox))
+        assert await watch.give_up_overdue_stamps() >= 1
+
+        # then it is in the DLQ with the reason, for signing's group, and no longer held
+        async def dead_lettered():
+            return [h for body, h in await read_all(infra.kafka_bootstrap, f"{DOCUMENTS_EVENTS}.dlq")
+                    if body.get("event_id") == stamped.event_id]
+
+        (headers,) = await eventually(dead_lettered, timeout=40, what="the DLQ entry")
+        assert "unknown evidence" in headers["error"] and headers["group"] == "akkoord.signing"
+        assert headers["source_topic"] == DOCUMENTS_EVENTS
+        assert await watch.give_up_overdue_stamps() == 0
+
+        # and once the signing is recorded, a replay of signing's dead letters seals the stamped document
+        await publish(infra.kafka_bootstrap, PORTAL_EVENTS, signed)
+
+        async def of_kind(kind):
+            return [e for e in await signing_events_for(infra.kafka_bootstrap, action_id) if e["type"] == kind]
+
+        await eventually(lambda: of_kind("evidence.recorded"), timeout=40, what="the signing's evidence")
+        assert await of_kind("signature.sealed") == []
+        replayed = await replay(infra.kafka_bootstrap, DOCUMENTS_EVENTS, "akkoord.signing")
+        assert stamped.event_id in replayed["groups"]["akkoord.signing"]["event_ids"]
+        [sealed] = await eventually(lambda: of_kind("signature.sealed"), timeout=60, what="the document sealed")
+        assert sealed["payload"]["kind"] == "sealed_document"
     client.close()

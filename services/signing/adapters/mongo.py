@@ -9,6 +9,7 @@ from motor.motor_asyncio import AsyncIOMotorDatabase, AsyncIOMotorGridFSBucket
 from pydantic import BaseModel
 from pymongo.errors import DuplicateKeyError
 
+from contracts import utcnow
 from services.runtime.mongo import Session
 from services.signing.domain import DocumentEvidence, EvidenceRecord, SealKind, TimelineAnchor
 
@@ -43,6 +44,7 @@ class EvidenceStore:
         await self.evidence.create_index([("tenant_id", 1), ("action_id", 1)], unique=True)
         await self.sealed.create_index([("tenant_id", 1), ("evidence_id", 1)])
         await self.sealed.create_index("digest")
+        await self.held_stamps.create_index("held_at", sparse=True)
 
     # -- evidence --
 
@@ -81,15 +83,27 @@ class EvidenceStore:
 
     async def hold_stamp(self, tenant_id: str, action_id: str, stamped: dict, session: Session) -> None:
         await self.held_stamps.update_one({"_id": f"{tenant_id}:{action_id}"},
-                                          {"$set": {"tenant_id": tenant_id, "action_id": action_id, "event": stamped}},
+                                          {"$set": {"tenant_id": tenant_id, "action_id": action_id, "event": stamped,
+                                                    "held_at": utcnow()}},
                                           upsert=True, session=session)
+
+    async def overdue_stamps(self, held_before: datetime, limit: int = 100) -> list[str]:
+        docs = await self.held_stamps.find({"event": {"$exists": True}, "held_at": {"$lt": held_before}},
+                                           {"_id": 1}).limit(limit).to_list(limit)
+        return [d["_id"] for d in docs]
+
+    async def release_stamp(self, held_id: str, session: Session) -> dict | None:
+        """Give up holding a stamp (its signing never came); the stamp, unless it was taken meanwhile."""
+        before = await self.held_stamps.find_one_and_update(
+            {"_id": held_id, "event": {"$exists": True}}, {"$unset": {"event": "", "held_at": ""}}, session=session)
+        return (before or {}).get("event")
 
     async def take_stamp(self, tenant_id: str, action_id: str, session: Session) -> dict | None:
         """Mark the action's signing recorded; the stamp that was held for it, if any."""
         before = await self.held_stamps.find_one_and_update(
             {"_id": f"{tenant_id}:{action_id}"},
             {"$set": {"tenant_id": tenant_id, "action_id": action_id, "signing_recorded": True},
-             "$unset": {"event": ""}}, upsert=True, session=session)
+             "$unset": {"event": "", "held_at": ""}}, upsert=True, session=session)
         return (before or {}).get("event")
 
     # -- sealed PDFs --
