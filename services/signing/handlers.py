@@ -174,11 +174,10 @@ class SigningHandlers:
     async def _store_seal(self, event, evidence: EvidenceRecord, kind: SealKind, pdf_id: str, build,
                           session: Session) -> None:
         # A retried transaction finds the sealed bytes already stored and does not seal again.
-        sealed = await self.store.get_file(pdf_id) if await self.store.has_file(pdf_id) else None
+        sealed = await self.store.get_file(pdf_id)
         if sealed is None:
             sealed = await build()
-            await self.store.put_file(pdf_id, sealed, event.tenant_id, sha256(sealed))
-            sealed = await self.store.get_file(pdf_id)
+            sealed = await self.store.put_file(pdf_id, sealed, event.tenant_id, sha256(sealed))
         record = SealedPdf(pdf_id=pdf_id, tenant_id=event.tenant_id, evidence_id=evidence.evidence_id,
                            action_id=evidence.action_id, task_id=evidence.task_id, kind=kind, digest=sha256(sealed),
                            size=len(sealed), created_at=utcnow())

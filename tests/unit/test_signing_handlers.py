@@ -61,11 +61,8 @@ class SealingStore(FakeStore):
     async def sealed_pdf(self, tenant_id, pdf_id, session):
         return None
 
-    async def has_file(self, file_id):
-        return file_id in self.files
-
     async def put_file(self, file_id, data, tenant_id, digest):
-        self.files.setdefault(file_id, data)
+        return self.files.setdefault(file_id, data)
 
     async def get_file(self, file_id):
         return self.files.get(file_id)

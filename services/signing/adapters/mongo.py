@@ -123,17 +123,14 @@ class EvidenceStore:
     async def save_seal(self, sealed: SealedPdf, session: Session) -> None:
         await self.sealed.insert_one({"_id": sealed.pdf_id, **sealed.model_dump()}, session=session)
 
-    async def has_file(self, file_id: str) -> bool:
-        return await self.files_meta.find_one({"_id": file_id}, {"_id": 1}) is not None
-
-    async def put_file(self, file_id: str, data: bytes, tenant_id: str, digest: str) -> None:
-        if await self.has_file(file_id):
-            return
+    async def put_file(self, file_id: str, data: bytes, tenant_id: str, digest: str) -> bytes:
+        """Store `data` as `file_id`; the bytes stored under it (another attempt's, when that one came first)."""
         try:
             await self.files.upload_from_stream_with_id(
                 file_id, f"{file_id}.pdf", data, metadata={"tenant_id": tenant_id, "sha256": digest})
         except (DuplicateKeyError, FileExists):
-            pass  # a concurrent attempt stored it first
+            return await self.get_file(file_id)  # a concurrent attempt stored its seal first: that one counts
+        return data
 
     async def get_file(self, file_id: str) -> bytes | None:
         try:
