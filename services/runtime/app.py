@@ -44,6 +44,22 @@ class Runtime:
     shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
+    def every(self, seconds: float, job: Callable[[], Awaitable[object]], name: str) -> None:
+        """Run `job` in the background every `seconds` while the service runs; a pass that fails is logged
+        and the next one comes as planned."""
+        async def repeat() -> None:
+            while True:
+                try:
+                    await job()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("%s failed; trying again in %g s", name, seconds)
+                await asyncio.sleep(seconds)
+
+        repeat.__name__ = name
+        self.background.append(repeat)
+
 
 def build_runtime(name: str, settings: ServiceSettings) -> Runtime:
     provider = setup_tracing(name, settings.otel_exporter_otlp_endpoint)

@@ -22,7 +22,7 @@ def build_app(settings: Settings) -> FastAPI:
     runtime.shutdown.append(fetcher.aclose)
     handlers = SigningHandlers(settings=settings, store=store, outbox=runtime.outbox, keys=keys, fetcher=fetcher,
                                tracking=runtime.tracking)
-    runtime.background.append(handlers.watch_held_stamps)
+    runtime.every(settings.hold_check_seconds, handlers.give_up_overdue_stamps, "held-stamps")
     # The key (and the sealer built around it) loads before the broker starts, so no message is
     # handled without it.
     runtime.startup.append(handlers.load_seal_key)

@@ -138,19 +138,9 @@ class SigningHandlers:
             if await self.outbox.transaction(work):
                 EVENTS.labels(Groups.SIGNING, DOCUMENTS_EVENTS, "document.stamped", "dead_lettered").inc()
                 released += 1
+        if released:
+            log.error("dead-lettered %d document.stamped whose signing did not come", released)
         return released
-
-    async def watch_held_stamps(self) -> None:
-        """The background job: give up stamps held past their time, every `hold_check_seconds`."""
-        while True:
-            try:
-                if released := await self.give_up_overdue_stamps():
-                    log.error("dead-lettered %d document.stamped whose signing did not come", released)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("looking at held stamps failed; trying again next interval")
-            await asyncio.sleep(self.settings.hold_check_seconds)
 
     def _timed_seal(self, pdf: bytes, evidence_id: str) -> bytes:
         """On a worker thread: one seal, its duration in the metrics."""

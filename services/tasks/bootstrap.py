@@ -13,7 +13,7 @@ from services.tasks.adapters.mongo import TasksStore
 from services.tasks.config import Settings
 from services.tasks.entrypoints.api import ROUTERS
 from services.tasks.entrypoints.subscribers import consumers
-from services.tasks.handlers.schedule import run_action_schedule
+from services.tasks.handlers.schedule import action_schedule_pass
 from services.tasks.handlers.unit_of_work import Deps
 
 
@@ -28,9 +28,7 @@ def build(settings: Settings) -> tuple[Runtime, Deps]:
 
 def build_app(settings: Settings) -> FastAPI:
     runtime, deps = build(settings)
-    schedule = partial(run_action_schedule, deps)
-    schedule.__name__ = "action-schedule"  # type: ignore[attr-defined]
-    runtime.background.append(schedule)
+    runtime.every(settings.expiry_interval_seconds, partial(action_schedule_pass, deps), "action-schedule")
     app = create_app(runtime, title="Akkoord tasks — staff API", routers=ROUTERS, consumers=consumers(deps),
                      description="Contacts, tasks, phases and signature requests for staff; tenants and API "
                                  "keys. Every change is an event on tasks.events.")

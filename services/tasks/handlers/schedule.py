@@ -6,7 +6,6 @@ one of them makes it and emits its event; the others find nothing to do.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 
@@ -63,16 +62,9 @@ async def send_due_reminders(deps: Deps, at: datetime | None = None) -> int:
     return sent
 
 
-async def run_action_schedule(deps: Deps) -> None:
-    """The background job: look for overdue actions and due reminders every few seconds."""
-    while True:
-        try:
-            if expired := await expire_overdue(deps):
-                log.info("expired %d overdue action(s)", expired)
-            if reminded := await send_due_reminders(deps):
-                log.info("sent %d reminder(s)", reminded)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("action schedule pass failed; trying again next interval")
-        await asyncio.sleep(deps.settings.expiry_interval_seconds)
+async def action_schedule_pass(deps: Deps) -> None:
+    """One pass of the background job: expire overdue actions and send due reminders."""
+    if expired := await expire_overdue(deps):
+        log.info("expired %d overdue action(s)", expired)
+    if reminded := await send_due_reminders(deps):
+        log.info("sent %d reminder(s)", reminded)
