@@ -1,0 +1,38 @@
+"""Runtime.every: a service's periodic job keeps its rhythm through a failing pass."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from services.runtime.app import build_runtime
+from services.runtime.config import ServiceSettings
+from tests.support.waiting import eventually
+
+
+async def test_a_failing_pass_is_logged_and_the_next_one_comes(caplog):
+    runtime = build_runtime("test", ServiceSettings())  # builds clients; connects to nothing until used
+    passes: list[int] = []
+
+    async def job():
+        passes.append(len(passes))
+        if len(passes) == 2:
+            raise RuntimeError("the database is away")
+
+    runtime.every(0.01, job, "probe-job")
+    [repeat] = runtime.background
+    assert repeat.__name__ == "probe-job"
+    async def went_on() -> bool:
+        return len(passes) >= 4
+
+    with caplog.at_level(logging.ERROR):
+        running = asyncio.create_task(repeat())
+        try:
+            await eventually(went_on, what="passes after the failed one")
+        finally:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+    assert running.cancelled()
+    assert [r.getMessage() for r in caplog.records if "probe-job failed" in r.getMessage()] == [
+        "probe-job failed; trying again in 0.01 s"]
+    runtime.client.close()
