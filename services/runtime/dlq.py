@@ -122,10 +122,11 @@ async def list_dead_letters(bootstrap: str, topic: str) -> list[DeadLetter]:
         cursor = _consumer(bootstrap, replay_cursor(group))
         await cursor.start()
         try:
+            done = {p: await cursor.committed(TopicPartition(dlq(topic), p))
+                    for p in {letter.partition for letter in letters if letter.group == group}}
             for letter in letters:
                 if letter.group == group:
-                    done = await cursor.committed(TopicPartition(dlq(topic), letter.partition))
-                    letter.replayed = done is not None and letter.offset < done
+                    letter.replayed = done[letter.partition] is not None and letter.offset < done[letter.partition]
         finally:
             await cursor.stop()
     return letters
