@@ -63,7 +63,14 @@ class SigningHandlers:
                 signed_event_id=event.event_id)))
         if isinstance(event, DocumentSigned) and (held := await self.store.take_stamp(
                 event.tenant_id, evidence.action_id, session)) is not None:
-            await self.seal_stamped_document(DocumentStamped.model_validate(held), session)
+            stamped = DocumentStamped.model_validate(held)
+            try:
+                await self.seal_stamped_document(stamped, session)
+            except PermanentFailure as exc:
+                # The stamp is at fault, not the signing: the evidence stays as recorded, the stamp goes to
+                # the DLQ with the reason, as it would have had it come after the signing.
+                await self.store.set_stamped(event.tenant_id, evidence.evidence_id, evidence.document, session)
+                await self._dead_letter_stamp(stamped, exc.detail, session)
 
     async def seal_approval_certificate(self, event: TaskSigned, session: Session) -> None:
         """Build the approval certificate of a signed task and seal it."""
@@ -128,19 +135,23 @@ class SigningHandlers:
                 if (held := await self.store.release_stamp(held_id, session)) is None:
                     return False  # its signing came meanwhile, or another replica gave it up
                 stamped = DocumentStamped.model_validate(held)
-                await self.tracking.forget(Groups.SIGNING, stamped.event_id, session)  # the replay is news
-                await self.outbox.add(session, dlq(DOCUMENTS_EVENTS), stamped, headers={
-                    "error": f"document.stamped {stamped.event_id}: unknown evidence: no document signing recorded "
-                             f"for action {stamped.payload.action_id} within {wait:.0f} s",
-                    "group": Groups.SIGNING, "source_topic": DOCUMENTS_EVENTS})
+                await self._dead_letter_stamp(stamped, f"unknown evidence: no document signing recorded for action "
+                                                       f"{stamped.payload.action_id} within {wait:.0f} s", session)
                 return True
 
-            if await self.outbox.transaction(work):
-                EVENTS.labels(Groups.SIGNING, DOCUMENTS_EVENTS, "document.stamped", "dead_lettered").inc()
-                released += 1
+            released += await self.outbox.transaction(work)
         if released:
             log.error("dead-lettered %d document.stamped whose signing did not come", released)
         return released
+
+    async def _dead_letter_stamp(self, stamped: DocumentStamped, reason: str, session: Session) -> None:
+        """A held stamp to the DLQ (through the outbox, with this transaction), shaped like the consumer's own
+        dead letters; its processed mark is forgotten so that a replay is handled as new."""
+        await self.tracking.forget(Groups.SIGNING, stamped.event_id, session)
+        await self.outbox.add(session, dlq(DOCUMENTS_EVENTS), stamped, headers={
+            "error": f"document.stamped {stamped.event_id}: {reason}", "group": Groups.SIGNING,
+            "source_topic": DOCUMENTS_EVENTS})
+        EVENTS.labels(Groups.SIGNING, DOCUMENTS_EVENTS, "document.stamped", "dead_lettered").inc()
 
     def _timed_seal(self, pdf: bytes, evidence_id: str) -> bytes:
         """On a worker thread: one seal, its duration in the metrics."""

@@ -269,3 +269,37 @@ async def test_a_stamp_whose_signing_does_not_come_is_dead_lettered_with_why_and
         [sealed] = await eventually(lambda: of_kind("signature.sealed"), timeout=60, what="the document sealed")
         assert sealed["payload"]["kind"] == "sealed_document"
     client.close()
+
+
+async def test_a_held_stamp_whose_pdf_does_not_match_is_dead_lettered_and_the_signing_keeps_its_evidence(
+        infra, signing):
+    # given a stamp held for its signing, whose PDF is not the one its digest names
+    tenant_id, key = await a_tenant_with_staff_key(infra.kafka_bootstrap, signing.url, "/v1/evidence")
+    png = a_signature_png()
+    db = AsyncIOMotorClient(infra.mongodb_uri)["akkoord_signing"]
+    with serving_signature(png) as image_url, serving(a_pdf("Not this one"), "application/pdf", "/x.pdf") as pdf_url:
+        signed = a_document_signed(tenant_id, image_url, png, "doc-11", "v1", "sha256:" + "3" * 64)
+        action_id = signed.payload.action_id
+        stamped = DocumentStamped(tenant_id=tenant_id, task_id=signed.task_id, payload=DocumentStampedPayload(
+            document_id="doc-11", action_id=action_id, source_version_id="v1", version_id="v2", digest="4" * 64,
+            pdf_url=pdf_url, preview_url=pdf_url, signed_event_id=signed.event_id))
+        await publish(infra.kafka_bootstrap, DOCUMENTS_EVENTS, stamped)
+        await eventually(lambda: db["held_stamps"].find_one({"_id": f"{tenant_id}:{action_id}", "event": {"$exists": True}}),
+                         timeout=40, what="the stamp held")
+        # when the signing comes
+        await publish(infra.kafka_bootstrap, PORTAL_EVENTS, signed)
+
+        # then the stamp is dead-lettered with the reason, and the signing's evidence is recorded all the same
+        async def dead_lettered():
+            return [h for body, h in await read_all(infra.kafka_bootstrap, f"{DOCUMENTS_EVENTS}.dlq")
+                    if body.get("event_id") == stamped.event_id]
+
+        (headers,) = await eventually(dead_lettered, timeout=40, what="the stamp in the DLQ")
+        assert "does not match digest" in headers["error"] and headers["group"] == "akkoord.signing"
+    async def evidence_recorded():
+        return [e for e in await signing_events_for(infra.kafka_bootstrap, action_id) if e["type"] == "evidence.recorded"]
+
+    [recorded] = await eventually(evidence_recorded, what="the signing's evidence.recorded")
+    async with httpx.AsyncClient(base_url=signing.url, headers={"Authorization": f"Bearer {key}"}) as client:
+        record = (await client.get(f"/v1/evidence/{recorded['payload']['evidence_id']}")).json()
+    assert record["document"]["digest_after"] is None and record["seals"] == []
