@@ -8,6 +8,8 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from prometheus_client import Gauge
+
 from contracts import utcnow
 from contracts.errors import PermanentFailure
 from contracts.messages import (
@@ -29,6 +31,7 @@ from services.signing.domain import EvidenceRecord, SealKind, TimelineAnchor, ev
 
 log = logging.getLogger(__name__)
 SEAL_TIME = PDF_SECONDS.labels("seal")
+HELD_STAMPS = Gauge("akkoord_signing_held_stamps", "document.stamped waiting for their document.signed")
 
 
 def sha256(data: bytes) -> str:
@@ -142,6 +145,7 @@ class SigningHandlers:
             released += await self.outbox.transaction(work)
         if released:
             log.error("dead-lettered %d document.stamped whose signing did not come", released)
+        HELD_STAMPS.set(await self.store.count_held_stamps())
         return released
 
     async def _dead_letter_stamp(self, stamped: DocumentStamped, reason: str, session: Session) -> None:

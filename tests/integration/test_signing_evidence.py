@@ -8,6 +8,7 @@ import uuid
 import httpx
 import pytest
 from motor.motor_asyncio import AsyncIOMotorClient
+from prometheus_client import REGISTRY
 from pymongo.errors import OperationFailure
 
 from contracts.messages import DocumentStamped, DocumentStampedPayload
@@ -245,6 +246,9 @@ async def test_a_stamp_whose_signing_does_not_come_is_dead_lettered_with_why_and
         watch = SigningHandlers(settings=Settings(hold_stamp_seconds=0), store=EvidenceStore(db), outbox=outbox,
                                 keys=None, fetcher=None, tracking=Tracking(outbox))
         assert await watch.give_up_overdue_stamps() >= 1
+        assert REGISTRY.get_sample_value("akkoord_signing_held_stamps") == 0  # none waits any longer
+        async with httpx.AsyncClient() as c:  # the service's own watch reports the same gauge
+            assert "akkoord_signing_held_stamps" in (await c.get(f"{signing.url}/metrics")).text
 
         # then it is in the DLQ with the reason, for signing's group, and no longer held
         async def dead_lettered():

@@ -92,6 +92,9 @@ class EvidenceStore:
                                            {"_id": 1}).limit(limit).to_list(limit)
         return [d["_id"] for d in docs]
 
+    async def count_held_stamps(self) -> int:
+        return await self.held_stamps.count_documents({"event": {"$exists": True}})
+
     async def release_stamp(self, held_id: str, session: Session) -> dict | None:
         """Give up holding a stamp (its signing never came); the stamp, unless it was taken meanwhile."""
         before = await self.held_stamps.find_one_and_update(
