@@ -1,7 +1,7 @@
 """Dead-letter queues: list what is in `<topic>.dlq`, and replay it once its cause is fixed.
 
     python -m services.runtime.dlq list tasks.events
-    python -m services.runtime.dlq replay tasks.events [--group akkoord.signing] [--dry-run]
+    python -m services.runtime.dlq replay tasks.events [--group akkoord.signing] [--dry-run] [--event-id E ...]
 
 A replay publishes each dead-lettered message again on its source topic, with its key (so it joins its
 task's partition) and a `replay_for` header naming the group that dead-lettered it: only that group
@@ -132,8 +132,12 @@ async def list_dead_letters(bootstrap: str, topic: str) -> list[DeadLetter]:
     return letters
 
 
-async def replay(bootstrap: str, topic: str, group: str | None = None, *, dry_run: bool = False) -> dict:
-    """Replay `topic`'s dead letters for `group` (every group found, when None); returns what was done."""
+async def replay(bootstrap: str, topic: str, group: str | None = None, *, dry_run: bool = False,
+                 event_ids: set[str] | None = None) -> dict:
+    """Replay `topic`'s dead letters for `group` (every group found, when None); returns what was done.
+
+    With `event_ids`, only those messages are sent, and the cursors stay where they are: a later whole
+    replay sends them again, which their group then finds already handled."""
     groups = [group] if group else sorted({letter.group for letter in await list_dead_letters(bootstrap, topic)
                                            if letter.group})
     summary: dict[str, dict] = {}
@@ -141,18 +145,21 @@ async def replay(bootstrap: str, topic: str, group: str | None = None, *, dry_ru
     await producer.start()
     try:
         for name in groups:
-            summary[name] = await _replay_group(bootstrap, producer, topic, name, dry_run)
+            summary[name] = await _replay_group(bootstrap, producer, topic, name, dry_run, event_ids)
     finally:
         await producer.stop()
     return {"topic": topic, "dry_run": dry_run, "groups": summary}
 
 
-async def _replay_group(bootstrap: str, producer: AIOKafkaProducer, topic: str, group: str, dry_run: bool) -> dict:
+async def _replay_group(bootstrap: str, producer: AIOKafkaProducer, topic: str, group: str, dry_run: bool,
+                        event_ids: set[str] | None) -> dict:
     cursor = _consumer(bootstrap, replay_cursor(group))
     await cursor.start()
     try:
-        records = await _read_to_end(cursor, await _partitions(bootstrap, dlq(topic)), from_committed=True)
+        records = await _read_to_end(cursor, await _partitions(bootstrap, dlq(topic)), from_committed=event_ids is None)
         mine = [(r, _dead_letter(r, topic)) for r in records if _headers(r).get("group") == group]
+        if event_ids is not None:
+            mine = [(r, letter) for r, letter in mine if letter.event_id in event_ids]
         sendable = [(r, letter) for r, letter in mine if not letter.unreadable]
         outcome = {"replayed": len(sendable), "unreadable_left": len(mine) - len(sendable),
                    "event_ids": [letter.event_id for _, letter in sendable]}
@@ -163,6 +170,8 @@ async def _replay_group(bootstrap: str, producer: AIOKafkaProducer, topic: str, 
                                              ("replayed_from", f"{r.topic}/{r.partition}/{r.offset}".encode())])
                 for r, letter in sendable]
         await asyncio.gather(*sent)  # on the bus (acks=all) before the cursor moves
+        if event_ids is not None:
+            return outcome
         last: dict[TopicPartition, int] = {}
         for r in records:
             tp = TopicPartition(r.topic, r.partition)
@@ -182,13 +191,16 @@ def main(argv: list[str] | None = None) -> None:
     again.add_argument("topic", help="the source topic, e.g. portal.events")
     again.add_argument("--group", help="only this consumer group's dead letters (default: every group's)")
     again.add_argument("--dry-run", action="store_true", help="say what would be replayed; send nothing")
+    again.add_argument("--event-id", action="append", dest="event_ids",
+                       help="only this message (repeatable); the replay cursor stays where it is")
     args = parser.parse_args(argv)
     bootstrap = ServiceSettings().kafka_bootstrap_servers
     if args.command == "list":
         for letter in asyncio.run(list_dead_letters(bootstrap, args.topic)):
             print(json.dumps({**asdict(letter), "unreadable": letter.unreadable}))
     else:
-        print(json.dumps(asyncio.run(replay(bootstrap, args.topic, args.group, dry_run=args.dry_run))))
+        print(json.dumps(asyncio.run(replay(bootstrap, args.topic, args.group, dry_run=args.dry_run,
+                                            event_ids=set(args.event_ids) if args.event_ids else None))))
 
 
 if __name__ == "__main__":

@@ -128,12 +128,13 @@ class SigningHandlers:
 
         await self._store_seal(event, evidence, "sealed_document", pdf_id, build, session)
 
-    async def give_up_overdue_stamps(self) -> int:
+    async def give_up_overdue_stamps(self, tenant_id: str | None = None) -> int:
         """Dead-letter each stamp held longer than `hold_stamp_seconds` (its signing never came, or was itself
-        dead-lettered): the DLQ says why, and a replay once the signing is recorded seals the document."""
+        dead-lettered), of every tenant or of one: the DLQ says why, and a replay once the signing is recorded
+        seals the document."""
         wait = self.settings.hold_stamp_seconds
         released = 0
-        for held_id in await self.store.overdue_stamps(utcnow() - timedelta(seconds=wait)):
+        for held_id in await self.store.overdue_stamps(utcnow() - timedelta(seconds=wait), tenant_id):
             async def work(session: Session, held_id: str = held_id) -> bool:
                 if (held := await self.store.release_stamp(held_id, session)) is None:
                     return False  # its signing came meanwhile, or another replica gave it up

@@ -87,9 +87,10 @@ class EvidenceStore:
                                                     "held_at": utcnow()}},
                                           upsert=True, session=session)
 
-    async def overdue_stamps(self, held_before: datetime, limit: int = 100) -> list[str]:
-        docs = await self.held_stamps.find({"event": {"$exists": True}, "held_at": {"$lt": held_before}},
-                                           {"_id": 1}).limit(limit).to_list(limit)
+    async def overdue_stamps(self, held_before: datetime, tenant_id: str | None = None, limit: int = 100) -> list[str]:
+        query = {"event": {"$exists": True}, "held_at": {"$lt": held_before},
+                 **({"tenant_id": tenant_id} if tenant_id else {})}
+        docs = await self.held_stamps.find(query, {"_id": 1}).limit(limit).to_list(limit)
         return [d["_id"] for d in docs]
 
     async def count_held_stamps(self) -> int:
