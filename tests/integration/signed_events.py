@@ -27,37 +27,53 @@ def a_signature_png() -> bytes:
 @contextmanager
 def serving_signature(png: bytes):
     """A loopback server answering like the portal's internal signature endpoint; yields the image URL."""
-    with serving(png, "image/png", f"/internal/v1/signatures/{new_id()}") as url:
+    with serving(png, "image/png", "/internal/v1/signatures/sig") as url:
         yield url
 
 
 @contextmanager
 def serving(data: bytes, content_type: str, path: str):
-    """A loopback server answering an internal read (the internal token required) with `data`; yields its URL."""
+    """Answer an internal read (the internal token required) of a fresh URL ending in `path` with `data`, for
+    the duration of the block; yields the URL.
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's spelling)
-            if self.headers.get("X-Internal-Token") != DEV_SECRET:
-                self.send_response(401)
-                self.end_headers()
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    One loopback server serves every test of the run: a URL whose block has ended answers 404, so a service
+    that reads it late (a backlog a consumer starts on, say) fails that message at once, where a server
+    that had gone would look like an outage, retried for minutes."""
+    url_path = f"/{new_id()}{path}"
+    _SERVED[url_path] = (data, content_type)
     try:
-        yield f"http://127.0.0.1:{server.server_port}{path}"
+        yield f"http://127.0.0.1:{_server().server_port}{url_path}"
     finally:
-        server.shutdown()
-        server.server_close()
+        del _SERVED[url_path]
+
+
+_SERVED: dict[str, tuple[bytes, str]] = {}
+_SERVER: list[ThreadingHTTPServer] = []
+
+
+def _server() -> ThreadingHTTPServer:
+    if not _SERVER:
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (http.server's spelling)
+                found = _SERVED.get(self.path.split("?")[0])
+                if self.headers.get("X-Internal-Token") != DEV_SECRET or found is None:
+                    self.send_response(401 if found is not None else 404)
+                    self.end_headers()
+                    return
+                data, content_type = found
+                self.send_response(200)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        _SERVER.append(server)
+    return _SERVER[0]
 
 
 def _common(tenant_id: str, image_url: str, png: bytes, fields: dict) -> dict:
