@@ -286,8 +286,10 @@ class PhaseTally:
 
 
 def phase_changes_per_task(records: list[dict], tenant_id: str) -> Counter:
-    return Counter(r["task_id"] for r in records
-                   if r.get("type") == "task.phase_changed" and r.get("tenant_id") == tenant_id)
+    """Distinct task.phase_changed events per task. The same event can be on the topic twice (the relay
+    published it, then died before marking it published; consumers know it by its id): that is one change."""
+    return Counter(task_id for task_id, _ in {(r["task_id"], r["event_id"]) for r in records
+                                              if r.get("type") == "task.phase_changed" and r.get("tenant_id") == tenant_id})
 
 
 METRIC = re.compile(r'^akkoord_events_total\{(?P<labels>[^}]*)\} (?P<value>[0-9.e+]+)$', re.M)
