@@ -33,7 +33,7 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError
 from contracts import Envelope, parse_message, utcnow
 from contracts.errors import PermanentFailure
 from contracts.topics import dlq
-from services.runtime.dlq import REPLAY_FOR
+from services.runtime.dlq import REPLAY_FOR, dead_letter_headers
 from services.runtime.metrics import CONSUMER_LAG, EVENTS
 from services.runtime.mongo import Session
 from services.runtime.outbox import Outbox
@@ -104,8 +104,7 @@ def register(broker: KafkaBroker, tracking: Tracking, consumer: Consumer, *, max
         EVENTS.labels(consumer.group, record.topic, "unknown", "dead_lettered").inc()
         await broker.publish(
             record.value or b"", dlq(record.topic), key=record.key,
-            headers={"error": reason[:2000], "group": consumer.group, "source_topic": record.topic,
-                     "source_partition": str(record.partition), "source_offset": str(record.offset)},
+            headers=dead_letter_headers(consumer.group, reason, record.topic, record.partition, record.offset),
         )
 
     async def handle(record: ConsumerRecord) -> None:

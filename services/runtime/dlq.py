@@ -33,6 +33,15 @@ REPLAY_FOR = "replay_for"
 UNREADABLE = "unreadable message"
 
 
+def dead_letter_headers(group: str, reason: str, source_topic: str, partition: int | None = None,
+                        offset: int | None = None) -> dict[str, str]:
+    """The headers of a dead letter, which `list` and `replay` read: who failed it, why, where it came from."""
+    headers = {"error": reason[:2000], "group": group, "source_topic": source_topic}
+    if partition is not None and offset is not None:
+        headers |= {"source_partition": str(partition), "source_offset": str(offset)}
+    return headers
+
+
 def replay_cursor(group: str) -> str:
     return f"akkoord.dlq-replay.{group}"
 

@@ -18,6 +18,7 @@ from contracts.messages import (
 )
 from contracts.topics import DOCUMENTS_EVENTS, SIGNING_EVENTS, Groups, dlq
 from services.runtime.consumer import Tracking
+from services.runtime.dlq import dead_letter_headers
 from services.runtime.metrics import EVENTS, PDF_SECONDS
 from services.runtime.mongo import Session
 from services.runtime.outbox import Outbox
@@ -153,9 +154,8 @@ class SigningHandlers:
         """A held stamp to the DLQ (through the outbox, with this transaction), shaped like the consumer's own
         dead letters; its processed mark is forgotten so that a replay is handled as new."""
         await self.tracking.forget(Groups.SIGNING, stamped.event_id, session)
-        await self.outbox.add(session, dlq(DOCUMENTS_EVENTS), stamped, headers={
-            "error": f"document.stamped {stamped.event_id}: {reason}", "group": Groups.SIGNING,
-            "source_topic": DOCUMENTS_EVENTS})
+        await self.outbox.add(session, dlq(DOCUMENTS_EVENTS), stamped, headers=dead_letter_headers(
+            Groups.SIGNING, f"document.stamped {stamped.event_id}: {reason}", DOCUMENTS_EVENTS))
         EVENTS.labels(Groups.SIGNING, DOCUMENTS_EVENTS, "document.stamped", "dead_lettered").inc()
 
     def _timed_seal(self, pdf: bytes, evidence_id: str) -> bytes:

@@ -38,6 +38,24 @@ async def signing_events_for(bootstrap: str, action_id: str) -> list[dict]:
             if body.get("payload", {}).get("action_id") == action_id]
 
 
+def a_stamp_of(signed, document_id: str, digest: str, pdf_url: str) -> DocumentStamped:
+    """The document.stamped documents emits for a signed document (version v1 stamped as v2)."""
+    return DocumentStamped(tenant_id=signed.tenant_id, task_id=signed.task_id, payload=DocumentStampedPayload(
+        document_id=document_id, action_id=signed.payload.action_id, source_version_id="v1", version_id="v2",
+        digest=digest, pdf_url=pdf_url, preview_url=pdf_url, signed_event_id=signed.event_id))
+
+
+async def dead_letters_of(infra, stamped: DocumentStamped) -> list[dict]:
+    return [h for body, h in await read_all(infra.kafka_bootstrap, f"{DOCUMENTS_EVENTS}.dlq")
+            if body.get("event_id") == stamped.event_id]
+
+
+async def held_stamp(held_stamps, stamped: DocumentStamped) -> dict | None:
+    """signing's hold of `stamped`, while it waits for its signing."""
+    return await held_stamps.find_one({"_id": f"{stamped.tenant_id}:{stamped.payload.action_id}",
+                                       "event": {"$exists": True}})
+
+
 async def test_a_task_signed_twice_gives_exactly_one_evidence_record_and_one_sealed_certificate(infra, signing):
     tenant_id, key = await a_tenant_with_staff_key(infra.kafka_bootstrap, signing.url, "/v1/evidence")
     auth = {"Authorization": f"Bearer {key}"}
@@ -145,14 +163,10 @@ async def test_a_stamped_document_that_overtakes_its_signing_is_held_then_sealed
     png, stamped_pdf = a_signature_png(), a_pdf("Work order 9, stamped")
     with serving_signature(png) as image_url, serving(stamped_pdf, "application/pdf", "/stamped.pdf") as pdf_url:
         signed = a_document_signed(tenant_id, image_url, png, "doc-9", "v1", "sha256:" + "1" * 64)
-        stamped = DocumentStamped(tenant_id=tenant_id, task_id=signed.task_id, payload=DocumentStampedPayload(
-            document_id="doc-9", action_id=signed.payload.action_id, source_version_id="v1", version_id="v2",
-            digest=hashlib.sha256(stamped_pdf).hexdigest(), pdf_url=pdf_url, preview_url=pdf_url,
-            signed_event_id=signed.event_id))
+        stamped = a_stamp_of(signed, "doc-9", hashlib.sha256(stamped_pdf).hexdigest(), pdf_url)
         await publish(infra.kafka_bootstrap, DOCUMENTS_EVENTS, stamped)
         held = AsyncIOMotorClient(infra.mongodb_uri)["akkoord_signing"]["held_stamps"]
-        await eventually(lambda: held.find_one({"_id": f"{tenant_id}:{signed.payload.action_id}", "event": {"$exists": True}}),
-                         timeout=40, what="the stamp held")
+        await eventually(lambda: held_stamp(held, stamped), timeout=40, what="the stamp held")
         assert await signing_events_for(infra.kafka_bootstrap, signed.payload.action_id) == []
 
         # when the signing arrives
@@ -169,7 +183,7 @@ async def test_a_stamped_document_that_overtakes_its_signing_is_held_then_sealed
         record = (await client.get(f"/v1/evidence/{event['payload']['evidence_id']}")).json()
         assert record["document"]["digest_after"] == stamped.payload.digest
         assert record["document"]["stamped_version_id"] == "v2"
-    assert await held.find_one({"_id": f"{tenant_id}:{signed.payload.action_id}", "event": {"$exists": True}}) is None
+    assert await held_stamp(held, stamped) is None
     assert [b for b, _ in await read_all(infra.kafka_bootstrap, f"{DOCUMENTS_EVENTS}.dlq")
             if b.get("event_id") == stamped.event_id] == []
 
@@ -182,17 +196,10 @@ async def test_a_stamp_for_a_task_signing_is_dead_lettered(infra, signing):
         await publish(infra.kafka_bootstrap, PORTAL_EVENTS, signed)
         await eventually(lambda: signing_events_for(infra.kafka_bootstrap, signed.payload.action_id),
                          what="the task signing's evidence")
-    stamped = DocumentStamped(tenant_id=tenant_id, task_id=signed.task_id, payload=DocumentStampedPayload(
-        document_id="d", action_id=signed.payload.action_id, source_version_id="v1", version_id="v2",
-        digest="0" * 64, pdf_url=f"{signing.url}/nowhere", preview_url=f"{signing.url}/nowhere",
-        signed_event_id=signed.event_id))
+    stamped = a_stamp_of(signed, "d", "0" * 64, f"{signing.url}/nowhere")
     await publish(infra.kafka_bootstrap, DOCUMENTS_EVENTS, stamped)
 
-    async def dead_lettered():
-        return [h for body, h in await read_all(infra.kafka_bootstrap, f"{DOCUMENTS_EVENTS}.dlq")
-                if body.get("event_id") == stamped.event_id]
-
-    (headers,) = await eventually(dead_lettered, timeout=40, what="the DLQ entry")
+    (headers,) = await eventually(lambda: dead_letters_of(infra, stamped), timeout=40, what="the DLQ entry")
     assert "was a task signing" in headers["error"] and headers["group"] == "akkoord.signing"
 
 
@@ -232,13 +239,9 @@ async def test_a_stamp_whose_signing_does_not_come_is_dead_lettered_with_why_and
     with serving_signature(png) as image_url, serving(stamped_pdf, "application/pdf", "/stamped.pdf") as pdf_url:
         signed = a_document_signed(tenant_id, image_url, png, "doc-10", "v1", "sha256:" + "2" * 64)
         action_id = signed.payload.action_id
-        stamped = DocumentStamped(tenant_id=tenant_id, task_id=signed.task_id, payload=DocumentStampedPayload(
-            document_id="doc-10", action_id=action_id, source_version_id="v1", version_id="v2",
-            digest=hashlib.sha256(stamped_pdf).hexdigest(), pdf_url=pdf_url, preview_url=pdf_url,
-            signed_event_id=signed.event_id))
+        stamped = a_stamp_of(signed, "doc-10", hashlib.sha256(stamped_pdf).hexdigest(), pdf_url)
         await publish(infra.kafka_bootstrap, DOCUMENTS_EVENTS, stamped)
-        await eventually(lambda: db["held_stamps"].find_one({"_id": f"{tenant_id}:{action_id}", "event": {"$exists": True}}),
-                         timeout=40, what="the stamp held")
+        await eventually(lambda: held_stamp(db["held_stamps"], stamped), timeout=40, what="the stamp held")
 
         # when its time is up (the service's own watch does this after SIGNING_HOLD_STAMP_SECONDS; here a
         # handler on the service's database, with no time to wait, through the service's outbox)
@@ -252,11 +255,7 @@ async def test_a_stamp_whose_signing_does_not_come_is_dead_lettered_with_why_and
             assert "akkoord_signing_held_stamps" in (await c.get(f"{signing.url}/metrics")).text
 
         # then it is in the DLQ with the reason, for signing's group, and no longer held
-        async def dead_lettered():
-            return [h for body, h in await read_all(infra.kafka_bootstrap, f"{DOCUMENTS_EVENTS}.dlq")
-                    if body.get("event_id") == stamped.event_id]
-
-        (headers,) = await eventually(dead_lettered, timeout=40, what="the DLQ entry")
+        (headers,) = await eventually(lambda: dead_letters_of(infra, stamped), timeout=40, what="the DLQ entry")
         assert "unknown evidence" in headers["error"] and headers["group"] == "akkoord.signing"
         assert headers["source_topic"] == DOCUMENTS_EVENTS
         assert await watch.give_up_overdue_stamps(tenant_id) == 0
@@ -286,21 +285,15 @@ async def test_a_held_stamp_whose_pdf_does_not_match_is_dead_lettered_and_the_si
     with serving_signature(png) as image_url, serving(a_pdf("Not this one"), "application/pdf", "/x.pdf") as pdf_url:
         signed = a_document_signed(tenant_id, image_url, png, "doc-11", "v1", "sha256:" + "3" * 64)
         action_id = signed.payload.action_id
-        stamped = DocumentStamped(tenant_id=tenant_id, task_id=signed.task_id, payload=DocumentStampedPayload(
-            document_id="doc-11", action_id=action_id, source_version_id="v1", version_id="v2", digest="4" * 64,
-            pdf_url=pdf_url, preview_url=pdf_url, signed_event_id=signed.event_id))
+        stamped = a_stamp_of(signed, "doc-11", "4" * 64, pdf_url)
         await publish(infra.kafka_bootstrap, DOCUMENTS_EVENTS, stamped)
-        await eventually(lambda: db["held_stamps"].find_one({"_id": f"{tenant_id}:{action_id}", "event": {"$exists": True}}),
-                         timeout=40, what="the stamp held")
+        await eventually(lambda: held_stamp(db["held_stamps"], stamped), timeout=40, what="the stamp held")
         # when the signing comes
         await publish(infra.kafka_bootstrap, PORTAL_EVENTS, signed)
 
         # then the stamp is dead-lettered with the reason, and the signing's evidence is recorded all the same
-        async def dead_lettered():
-            return [h for body, h in await read_all(infra.kafka_bootstrap, f"{DOCUMENTS_EVENTS}.dlq")
-                    if body.get("event_id") == stamped.event_id]
-
-        (headers,) = await eventually(dead_lettered, timeout=40, what="the stamp in the DLQ")
+        (headers,) = await eventually(lambda: dead_letters_of(infra, stamped), timeout=40,
+                                      what="the stamp in the DLQ")
         assert "does not match digest" in headers["error"] and headers["group"] == "akkoord.signing"
     async def evidence_recorded():
         return [e for e in await signing_events_for(infra.kafka_bootstrap, action_id) if e["type"] == "evidence.recorded"]
