@@ -15,6 +15,10 @@ from deploy.local import infra as local_infra
 from deploy.local.infra import free_port
 from tests.support.stack import Stack
 
+# The tests are a development environment: settings built in this process (unit tests, helpers) may use the
+# development placeholders, which an unset AKKOORD_ENV refuses. Services started by tests get it from Stack.env.
+os.environ.setdefault("AKKOORD_ENV", "development")
+
 
 def pytest_collection_modifyitems(items):
     for item in items:

@@ -14,10 +14,13 @@ DEV_SECRET = "development-only-secret"
 class ServiceSettings(BaseSettings):
     """Base for each service's Settings; subclasses set an env prefix (TASKS_, PORTAL_, ...)."""
 
-    model_config = SettingsConfigDict(extra="ignore")
+    # A refused setting must not print the environment it was read from (secrets) into the logs.
+    model_config = SettingsConfigDict(extra="ignore", hide_input_in_errors=True)
 
+    # Unset means production: the development placeholders work only when development is asked for by name
+    # (`make run` and the tests do), so a deployment that forgets AKKOORD_ENV cannot run on them.
     environment: Literal["development", "production"] = Field(
-        "development", validation_alias="AKKOORD_ENV")
+        "production", validation_alias="AKKOORD_ENV")
     kafka_bootstrap_servers: str = Field("127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS")
     mongodb_uri: str = Field("mongodb://127.0.0.1:27017/?directConnection=true", validation_alias="MONGODB_URI")
     otel_exporter_otlp_endpoint: str | None = Field(None, validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT")
@@ -52,11 +55,21 @@ class ServiceSettings(BaseSettings):
             self.portal_internal_url = self.portal_url
         return self
 
+    def _variable(self, name: str) -> str:
+        """The environment variable that sets field `name`, so the refusal says what to set."""
+        field = type(self).model_fields[name]
+        if isinstance(field.validation_alias, str):
+            return field.validation_alias
+        return f"{self.model_config.get('env_prefix', '')}{name}".upper()
+
     @model_validator(mode="after")
     def _no_placeholder_secrets_outside_development(self):
         if self.environment != "development":
             weak = [name for name in self.secret_fields
                     if getattr(self, name) in (DEV_SECRET, "", "changethis") or len(getattr(self, name)) < 32]
             if weak:
-                raise ValueError(f"set real secrets (32+ characters) for {', '.join(weak)} outside development")
+                raise ValueError(
+                    f"refusing to start outside development with placeholder or short secrets: set real secrets "
+                    f"(32+ characters) for {', '.join(self._variable(n) for n in weak)}, or set "
+                    f"AKKOORD_ENV=development explicitly to run on the development defaults")
         return self

@@ -12,7 +12,7 @@ def test_outside_development_the_placeholder_link_secret_is_refused(monkeypatch)
     monkeypatch.setenv("AKKOORD_ENV", "production")
     monkeypatch.setenv("AKKOORD_INTERNAL_TOKEN", "i" * 40)
     monkeypatch.delenv("AKKOORD_PORTAL_LINK_SECRET", raising=False)
-    with pytest.raises(ValidationError, match="portal_link_secret"):
+    with pytest.raises(ValidationError, match="AKKOORD_PORTAL_LINK_SECRET"):
         Settings()
 
 
