@@ -1,8 +1,8 @@
 """Demo data for `make run`, created through the public APIs like any staff application would.
 
 Re-running finds what an earlier run made (the contact by email, the task by title, its open
-request) instead of making it twice; only the customer's magic link is new each time, since links
-are single-use.
+request) instead of making it twice, so every start leaves one demo task with one open request; only the
+customer's magic link is new each time, since links are single-use.
 """
 
 from __future__ import annotations
@@ -54,13 +54,28 @@ def seed_demo(env: dict[str, str], ports: dict[str, int]) -> Demo:
         tasks = [t for t in call("GET", "tasks", "/v1/tasks", params={"contact_id": contact["id"]})["items"]
                  if t["title"] == TASK["title"]]
         task = tasks[0] if tasks else call("POST", "tasks", "/v1/tasks", json={**TASK, "contact_id": contact["id"]})
-        if not any(a["status"] == "open" for a in task.get("actions", [])) and task["phase"] == TASK["phase"]:
-            call("POST", "tasks", f"/v1/tasks/{task['id']}/actions", json={**ACTION, "contact_id": contact["id"]})
+        _one_open_request(call, call("GET", "tasks", f"/v1/tasks/{task['id']}"), contact["id"])
         _wait_until_known(http, f"http://127.0.0.1:{ports['automation']}/v1/rules")
         if not any(r["name"] == RULE["name"] for r in _items(call("GET", "automation", "/v1/rules"))):
             call("POST", "automation", "/v1/rules", json=RULE)
         link = call("POST", "tasks", f"/v1/contacts/{contact['id']}/portal-links")
     return Demo(staff_key=key, task_id=task["id"], portal_link=link["url"])
+
+
+def _one_open_request(call, task: dict, contact_id: str) -> None:
+    """The demo task waits for exactly one signature: surplus open requests (left by earlier versions, which
+    added one on every start) are cancelled, and a task whose request was signed, declined or expired goes back
+    to the phase that asks for approval with a fresh request. The task list carries no actions, so this reads
+    the task itself."""
+    path = f"/v1/tasks/{task['id']}"
+    open_ = [a for a in task["actions"] if a["status"] == "open"]
+    for surplus in open_[1:]:
+        call("POST", "tasks", f"{path}/actions/{surplus['id']}/cancel")
+    if open_:
+        return
+    if task["phase"] != TASK["phase"]:
+        call("PUT", "tasks", f"{path}/phase", json={"phase": TASK["phase"], "if_phase": task["phase"]})
+    call("POST", "tasks", f"{path}/actions", json={**ACTION, "contact_id": contact_id})
 
 
 def _wait_until_known(http: httpx.Client, url: str, deadline_s: float = 30) -> None:
