@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pydantic_settings import SettingsConfigDict
 
+from services.documents.adapters.pdf_limits import MAX_IMAGE_PIXELS, MAX_PAGE_POINTS, MAX_RENDER_BYTES
 from services.runtime.config import ServiceSettings
 
 
@@ -16,5 +17,11 @@ class Settings(ServiceSettings):
     max_pages: int = 2000
     # Page content may inflate to at most this much in total; past it, the file is a decompression bomb.
     max_inflated_bytes: int = 200 * 1024 * 1024
+    # A page whose MediaBox or CropBox (times UserUnit) is wider or taller than this is refused (100 inches).
+    max_page_points: float = MAX_PAGE_POINTS
+    # An image that declares more pixels than this is refused: rendering decodes it whole.
+    max_image_pixels: int = MAX_IMAGE_PIXELS
+    # A preview's bitmap may take at most this much memory; a larger page is rendered at a smaller scale.
+    max_render_bytes: int = MAX_RENDER_BYTES
     # Fetching the signature image from the portal while stamping.
     fetch_timeout_seconds: float = 10.0

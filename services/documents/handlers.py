@@ -46,7 +46,9 @@ class DocumentHandlers:
         if not title:
             raise Invalid("Give the document a title.")
         facts = await asyncio.to_thread(inspect_pdf, data, max_pages=self.settings.max_pages,
-                                        max_inflated_bytes=self.settings.max_inflated_bytes)
+                                        max_inflated_bytes=self.settings.max_inflated_bytes,
+                                        max_page_points=self.settings.max_page_points,
+                                        max_image_pixels=self.settings.max_image_pixels)
         now = utcnow()
         document = Document(document_id=new_id(), tenant_id=tenant_id, title=title[:300], latest_version_id="",
                             version_count=1, created_at=now, updated_at=now)
@@ -69,7 +71,9 @@ class DocumentHandlers:
         if await self.store.document(tenant_id, document_id) is None:
             raise NotFound(f"No document {document_id}.")
         facts = await asyncio.to_thread(inspect_pdf, data, max_pages=self.settings.max_pages,
-                                        max_inflated_bytes=self.settings.max_inflated_bytes)
+                                        max_inflated_bytes=self.settings.max_inflated_bytes,
+                                        max_page_points=self.settings.max_page_points,
+                                        max_image_pixels=self.settings.max_image_pixels)
         version_id = new_id()
         digest = sha256(data)
         await self.store.put_pdf(version_id, data, tenant_id, digest)
@@ -117,7 +121,8 @@ class DocumentHandlers:
         if (cached := await self.store.preview(version_id, page)) is not None:
             return cached
         _, data = await self.pdf(tenant_id, document_id, version_id)
-        png = await asyncio.to_thread(render_page_png, data, page)
+        png = await asyncio.to_thread(render_page_png, data, page,
+                                      max_bitmap_bytes=self.settings.max_render_bytes)
         await self.store.save_preview(version_id, page, png)
         return png
 
@@ -154,7 +159,8 @@ class DocumentHandlers:
         # A retried transaction may find the bytes of an earlier attempt stored: describe those.
         digest = sha256(await self.store.get_pdf(version_id) or stamped.pdf)
         # The timelines show the signed page right away: render it now rather than on their first read.
-        png = await asyncio.to_thread(render_page_png, stamped.pdf, stamped.signed_page)
+        png = await asyncio.to_thread(render_page_png, stamped.pdf, stamped.signed_page,
+                                      max_bitmap_bytes=self.settings.max_render_bytes)
         await self.store.save_preview(version_id, stamped.signed_page, png)
         document = await self.store.claim_next_version(event.tenant_id, p.document_id, version_id, session)
         version = Version(version_id=version_id, document_id=p.document_id, tenant_id=event.tenant_id,

@@ -129,3 +129,27 @@ async def test_another_tenants_document_is_not_found(infra, documents):
         document_id = r.json()["id"]
         r = await client.get(f"/v1/documents/{document_id}", headers={"Authorization": f"Bearer {theirs}"})
     assert r.status_code == 404
+
+
+async def test_a_tiny_pdf_with_a_14400_point_page_is_refused_naming_the_limit_and_the_page(infra, documents):
+    # given a 2-page PDF of a few KB whose second page is 200 inches square (600 MB of bitmap at 72 dpi)
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    c.drawString(72, 700, "Work order")
+    c.showPage()
+    c.setPageSize((14400, 14400))
+    c.drawString(72, 700, "{{signature}}")
+    c.showPage()
+    c.save()
+    huge = buf.getvalue()
+    assert len(huge) < 5_000
+    _, key = await a_staff_key(infra, documents.url)
+    async with httpx.AsyncClient(base_url=documents.url) as client:
+        # when staff upload it
+        r = await client.post("/v1/documents", headers={"Authorization": f"Bearer {key}"}, data={"title": "Huge"},
+                              files={"file": ("huge.pdf", huge, "application/pdf")})
+        # then it is refused with the page and the limit named, and the service is still there
+        assert r.status_code == 422, r.text
+        assert "Page 2 is 14400 x 14400 points" in r.json()["detail"]
+        assert "at most 100 inches (7200 points) a side" in r.json()["detail"]
+        assert (await client.get("/healthz")).status_code == 200

@@ -17,7 +17,9 @@ from pypdf.errors import PdfReadError
 from contracts.errors import Invalid
 from contracts.messages import Placeholder
 from services.documents.adapters.pdf_brace_filter import candidate_pages
-from services.documents.adapters.pdf_limits import check_inflation
+from services.documents.adapters.pdf_limits import (
+    MAX_IMAGE_PIXELS, MAX_PAGE_POINTS, check_inflation, check_page_boxes,
+)
 from services.documents.adapters.pdfium_guard import PDFIUM
 from services.documents.domain import TAG, PdfFacts, classify_tag
 
@@ -26,11 +28,20 @@ log = logging.getLogger(__name__)
 MAX_TAG_CHARS = 240
 
 
-def inspect_pdf(data: bytes, *, max_pages: int, max_inflated_bytes: int = 200 * 1024 * 1024) -> PdfFacts:
+@dataclass(frozen=True)
+class Limits:
+    max_pages: int
+    max_inflated_bytes: int = 200 * 1024 * 1024
+    max_page_points: float = MAX_PAGE_POINTS
+    max_image_pixels: int = MAX_IMAGE_PIXELS
+
+
+def inspect_pdf(data: bytes, *, max_pages: int, max_inflated_bytes: int = 200 * 1024 * 1024,
+                max_page_points: float = MAX_PAGE_POINTS, max_image_pixels: int = MAX_IMAGE_PIXELS) -> PdfFacts:
     """Check that `data` is a PDF we can open (and stamp), count pages and find the tags."""
     if b"%PDF-" not in data[:1024]:
         raise Invalid("The file is not a PDF (it does not start with %PDF-).")
-    reader = _check_pypdf_opens(data, max_pages, max_inflated_bytes)
+    reader = _check_pypdf_opens(data, Limits(max_pages, max_inflated_bytes, max_page_points, max_image_pixels))
     candidates = TagPages.of(reader)  # pypdf only: outside the pdfium lock
     with PDFIUM:
         try:
@@ -52,14 +63,15 @@ def inspect_pdf(data: bytes, *, max_pages: int, max_inflated_bytes: int = 200 * 
             document.close()
 
 
-def _check_pypdf_opens(data: bytes, max_pages: int, max_inflated_bytes: int) -> PdfReader:
+def _check_pypdf_opens(data: bytes, limits: Limits) -> PdfReader:
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
             raise Invalid("The PDF is encrypted with a password. Upload it without a password.")
-        if (pages := len(reader.pages)) > max_pages:
-            raise Invalid(f"The PDF has {pages} pages; at most {max_pages} are accepted.")
-        check_inflation(reader, max_inflated_bytes)
+        if (pages := len(reader.pages)) > limits.max_pages:
+            raise Invalid(f"The PDF has {pages} pages; at most {limits.max_pages} are accepted.")
+        check_page_boxes(reader, limits.max_page_points)
+        check_inflation(reader, limits.max_inflated_bytes, limits.max_image_pixels)
         return reader
     except Invalid:
         raise
