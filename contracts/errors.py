@@ -31,3 +31,9 @@ class PermanentFailure(DomainError):
     """An event that can never be handled (unknown reference, broken input): straight to the DLQ."""
 
     status, title = 422, "Cannot be processed"
+
+
+class Unavailable(DomainError):
+    """Something the request needs is away for now (a mail server, say): the same request may work later."""
+
+    status, title = 503, "Unavailable for now"

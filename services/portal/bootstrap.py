@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from services.portal.adapters.internal_files import InternalFiles
-from services.portal.adapters.mail import FileOutbox, SmtpMailer
+from services.portal.adapters.mail import SmtpMailer
 from services.portal.adapters.mongo import PortalStore
 from services.portal.adapters.timeline import TimelineClient
 from services.portal.adapters.verifier import SealVerifier
@@ -26,6 +26,7 @@ from services.portal.handlers.second_factor import SecondFactor
 from services.portal.handlers.sessions import Sessions
 from services.portal.handlers.signing import Signing
 from services.runtime.app import build_runtime, create_app
+from services.runtime.mail import SmtpSender
 
 STATIC = Path(__file__).parent / "static"
 
@@ -38,18 +39,11 @@ def _internal_url(settings: Settings) -> str:
     return settings.portal_url
 
 
-def _mailer(settings: Settings) -> SmtpMailer | FileOutbox:
-    if settings.smtp_host:
-        return SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_username, settings.smtp_password,
-                          settings.mail_from)
-    return FileOutbox(Path(settings.mail_outbox_dir), settings.mail_from)
-
-
 def build_app(settings: Settings) -> FastAPI:
     runtime = build_runtime("portal", settings)
     store = PortalStore(runtime.db)
     runtime.startup.append(store.ensure_indexes)
-    second_factor = SecondFactor(store, _mailer(settings), settings.otp_tenants,
+    second_factor = SecondFactor(store, SmtpMailer(SmtpSender.from_settings(settings)), settings.otp_tenants,
                                  timedelta(minutes=settings.otp_minutes), settings.otp_max_attempts)
     portal = Portal(
         settings=settings,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -32,15 +32,10 @@ class Settings(ServiceSettings):
     otp_tenants: str = ""
     otp_minutes: int = 10
     otp_max_attempts: int = 5
-    # Mail: SMTP when a host is set; otherwise (development) .eml files in mail_outbox_dir.
-    smtp_host: str | None = None
-    smtp_port: int = 587
-    smtp_username: str | None = None
-    smtp_password: str | None = Field(None, repr=False)
-    mail_from: str = "Akkoord <no-reply@akkoord.example>"
-    mail_outbox_dir: str = str(Path(__file__).resolve().parents[2] / ".data" / "mail")
 
     secret_fields: tuple[str, ...] = ("internal_token", "portal_link_secret")
+    # The second factor's codes go out through AKKOORD_SMTP_URL (services/runtime/mail.py).
+    sends_mail: ClassVar[bool] = True
 
     @property
     def secure_cookies(self) -> bool:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.runtime.mail import LOCAL_SINK_URL, SmtpTarget
 
 DEV_SECRET = "development-only-secret"
 
@@ -35,12 +37,21 @@ class ServiceSettings(BaseSettings):
     documents_url: str = Field("http://127.0.0.1:8003", validation_alias="AKKOORD_DOCUMENTS_URL")
     timeline_url: str = Field("http://127.0.0.1:8004", validation_alias="AKKOORD_TIMELINE_URL")
     automation_url: str = Field("http://127.0.0.1:8005", validation_alias="AKKOORD_AUTOMATION_URL")
+    # One SMTP path for the system (services/runtime/mail.py). Unset in development: the local sink.
+    smtp_url: str | None = Field(None, validation_alias="AKKOORD_SMTP_URL", repr=False)
+    mail_from: str = Field("Akkoord <no-reply@akkoord.localhost>", validation_alias="AKKOORD_MAIL_FROM")
     host: str = "127.0.0.1"
     port: int = 8000
     database: str = "akkoord"
     consumer_max_attempts: int = 5
 
     secret_fields: tuple[str, ...] = ("internal_token",)
+    # A service that sends mail refuses to start in production without AKKOORD_SMTP_URL.
+    sends_mail: ClassVar[bool] = False
+
+    @property
+    def mail_url(self) -> str:
+        return self.smtp_url or LOCAL_SINK_URL
 
     @property
     def service_hosts(self) -> set[str]:
@@ -61,6 +72,15 @@ class ServiceSettings(BaseSettings):
         if isinstance(field.validation_alias, str):
             return field.validation_alias
         return f"{self.model_config.get('env_prefix', '')}{name}".upper()
+
+    @model_validator(mode="after")
+    def _mail_needs_a_server_in_production(self):
+        if self.sends_mail and self.environment != "development" and not self.smtp_url:
+            raise ValueError("this service sends mail: set AKKOORD_SMTP_URL (smtp://user:password@host:587 or "
+                             "smtps://host:465) outside development")
+        if self.smtp_url:
+            SmtpTarget.parse(self.smtp_url)
+        return self
 
     @model_validator(mode="after")
     def _no_placeholder_secrets_outside_development(self):

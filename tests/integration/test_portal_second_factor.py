@@ -10,7 +10,6 @@ import re
 import subprocess
 import sys
 import time
-from email import message_from_bytes
 
 import httpx
 import pytest
@@ -20,6 +19,7 @@ from deploy.local.infra import free_port
 from tests.integration.portal_steps import (
     csrf, given_open_action, open_actions, portal_events, sign_body, signed_in,
 )
+from tests.support.smtp import SmtpServer
 from tests.support.stack import ServiceProcess
 from tests.support.waiting import eventually
 
@@ -28,11 +28,11 @@ OTP_TENANT = new_id()
 
 @pytest.fixture(scope="module")
 def otp_portal(stack, tmp_path_factory):
-    mail_dir = tmp_path_factory.mktemp("mail")
+    smtp = SmtpServer().start()
     port = free_port()
     env = stack.env("portal", {"PORTAL_PORT": str(port), "PORTAL_OTP_TENANTS": OTP_TENANT,
-                               "PORTAL_MAIL_OUTBOX_DIR": str(mail_dir)})
-    log_path = mail_dir.parent / "otp-portal.log"
+                               "AKKOORD_SMTP_URL": smtp.url})
+    log_path = tmp_path_factory.mktemp("otp-portal") / "otp-portal.log"
     with open(log_path, "ab") as log:
         popen = subprocess.Popen([sys.executable, "-m", "services.portal"], env=env, stdout=log,
                                  stderr=subprocess.STDOUT)
@@ -47,18 +47,18 @@ def otp_portal(stack, tmp_path_factory):
             pass
         assert time.monotonic() < deadline, proc.log()[-3000:]
         time.sleep(0.2)
-    proc.mail_dir = mail_dir
+    proc.smtp = smtp
     yield proc
     proc.stop()
+    smtp.stop()
 
 
-def code_in_mail(mail_dir, email: str) -> str | None:
-    """The code in the newest mail to `email`."""
-    mails = sorted(mail_dir.glob(f"{email.replace('@', '_at_')}-*.eml"), key=lambda p: p.stat().st_mtime)
+def code_in_mail(smtp: SmtpServer, email: str) -> str | None:
+    """The code in the newest mail to `email`, as the SMTP server received it."""
+    mails = smtp.to(email)
     if not mails:
         return None
-    body = message_from_bytes(mails[-1].read_bytes()).get_payload(decode=True).decode()
-    match = re.search(r"\b(\d{6})\b", body)
+    match = re.search(r"\b(\d{6})\b", mails[-1].text)
     return match.group(1) if match else None
 
 
@@ -78,7 +78,7 @@ async def test_a_contact_of_such_a_tenant_signs_only_after_confirming_the_mailed
         # The code goes to the contact's e-mail; a wrong one is refused, the right one opens signing
         sent = await client.post("/api/v1/session/otp", headers=headers)
         assert sent.status_code == 202 and sent.json()["sent_to"] == "j***@example.com"
-        code = code_in_mail(otp_portal.mail_dir, "jan@example.com")
+        code = code_in_mail(otp_portal.smtp, "jan@example.com")
         wrong = "000000" if code != "000000" else "111111"
         assert (await client.post("/api/v1/session/otp/verify", json={"code": wrong}, headers=headers)
                 ).status_code == 422
@@ -109,7 +109,7 @@ async def test_the_signing_page_asks_for_the_code_first(infra, otp_portal):
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
         sent = await client.post("/otp/send", data={"csrf_token": token, "back": sign_path})
         assert sent.headers["location"] == f"{sign_path}?otp=sent"
-        code = code_in_mail(otp_portal.mail_dir, "jan@example.com")
+        code = code_in_mail(otp_portal.smtp, "jan@example.com")
         verified = await client.post("/otp/verify", data={"csrf_token": token, "code": code, "back": sign_path})
         assert verified.headers["location"] == f"{sign_path}?otp=verified"
         page = await client.get(verified.headers["location"])

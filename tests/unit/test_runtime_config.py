@@ -27,6 +27,7 @@ def test_a_production_start_with_placeholder_secrets_is_refused(name, monkeypatc
 def test_a_production_start_with_real_secrets_is_accepted(name, monkeypatch):
     for var in ("AKKOORD_INTERNAL_TOKEN", "AKKOORD_PORTAL_LINK_SECRET", "TASKS_OPERATOR_KEY"):
         monkeypatch.setenv(var, STRONG)
+    monkeypatch.setenv("AKKOORD_SMTP_URL", f"smtp://mailer:{STRONG}@mail.example.com:587")
     monkeypatch.setenv("AKKOORD_ENV", "production")
     settings = settings_class(name)()
     assert settings.environment == "production"
