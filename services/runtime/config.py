@@ -74,15 +74,6 @@ class ServiceSettings(BaseSettings):
         return f"{self.model_config.get('env_prefix', '')}{name}".upper()
 
     @model_validator(mode="after")
-    def _mail_needs_a_server_in_production(self):
-        if self.sends_mail and self.environment != "development" and not self.smtp_url:
-            raise ValueError("this service sends mail: set AKKOORD_SMTP_URL (smtp://user:password@host:587 or "
-                             "smtps://host:465) outside development")
-        if self.smtp_url:
-            SmtpTarget.parse(self.smtp_url)
-        return self
-
-    @model_validator(mode="after")
     def _no_placeholder_secrets_outside_development(self):
         if self.environment != "development":
             weak = [name for name in self.secret_fields
@@ -92,4 +83,13 @@ class ServiceSettings(BaseSettings):
                     f"refusing to start outside development with placeholder or short secrets: set real secrets "
                     f"(32+ characters) for {', '.join(self._variable(n) for n in weak)}, or set "
                     f"AKKOORD_ENV=development explicitly to run on the development defaults")
+        return self
+
+    @model_validator(mode="after")
+    def _mail_needs_a_server_in_production(self):
+        if self.sends_mail and self.environment != "development" and not self.smtp_url:
+            raise ValueError("this service sends mail: set AKKOORD_SMTP_URL (smtp://user:password@host:587 or "
+                             "smtps://host:465) outside development")
+        if self.smtp_url:
+            SmtpTarget.parse(self.smtp_url)
         return self

@@ -49,6 +49,7 @@ def test_a_start_without_akkoord_env_with_real_secrets_is_a_production_start(mon
     monkeypatch.delenv("AKKOORD_ENV", raising=False)
     for var in ("AKKOORD_INTERNAL_TOKEN", "AKKOORD_PORTAL_LINK_SECRET", "TASKS_OPERATOR_KEY"):
         monkeypatch.setenv(var, STRONG)
+    monkeypatch.setenv("AKKOORD_SMTP_URL", "smtps://mail.example.com")
     settings = settings_class("portal")()
     assert settings.environment == "production"
     assert settings.secure_cookies
