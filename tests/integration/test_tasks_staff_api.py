@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 
 from contracts import utcnow
+from services.runtime.mongo import connect
 from tests.integration.tasks_api import (  # noqa: F401  (tasks_service is a fixture)
     create_contact, create_task, register_tenant, request_signature, tasks_service, tenant_events,
 )
@@ -253,3 +254,38 @@ async def test_replacing_an_open_action_cancels_it_and_requests_the_successor(ta
     found = await eventually(events, what="the cancellation and the new request")
     [cancelled] = [e for e in found if e["type"] == "task.action_cancelled"]
     assert cancelled["payload"]["action_id"] == old["id"] and new["id"] in cancelled["payload"]["reason"]
+
+
+async def stored_idempotency_records(infra, tenant_id: str) -> list[dict]:
+    client = connect(infra.mongodb_uri)
+    try:
+        return await client["akkoord_tasks"]["idempotency"].find(
+            {"_id": {"$regex": f"^{tenant_id}:"}}).to_list(None)
+    finally:
+        client.close()
+
+
+async def test_a_keyed_request_that_returns_a_secret_stores_no_secret_and_is_not_replayed(tasks_service, infra):
+    # Given a new API key and a magic link, each asked for with an Idempotency-Key
+    tenant = await register_tenant(tasks_service.url)
+    contact = await create_contact(tenant)
+    key = await tenant.admin.post("/v1/keys", json={"name": "integration"}, headers={"Idempotency-Key": "k-1"})
+    link = await tenant.staff.post(f"/v1/contacts/{contact['id']}/portal-links", headers={"Idempotency-Key": "l-1"})
+    assert key.status_code == 201 and link.status_code == 201
+    secret, token = key.json()["key"], link.json()["url"].split("token=")[1]
+    # Then the database keeps neither the key's secret nor the link's token
+    records = await stored_idempotency_records(infra, tenant.tenant_id)
+    assert len(records) == 2
+    assert secret not in repr(records) and token not in repr(records)
+    # And a retry with the same key says what was created and that its secret cannot be shown again
+    key_again = await tenant.admin.post("/v1/keys", json={"name": "integration"}, headers={"Idempotency-Key": "k-1"})
+    link_again = await tenant.staff.post(f"/v1/contacts/{contact['id']}/portal-links",
+                                         headers={"Idempotency-Key": "l-1"})
+    assert key_again.status_code == 409 and link_again.status_code == 409
+    assert key_again.json()["created"] == {"key_id": key.json()["key_id"]}
+    assert link_again.json()["created"]["link_id"] == link.json()["link_id"]
+    assert "shown only in the first response" in key_again.json()["detail"]
+    assert secret not in key_again.text and token not in link_again.text
+    # And nothing was created twice
+    listed = (await tenant.admin.get("/v1/keys")).json()["items"]
+    assert [k["name"] for k in listed].count("integration") == 1

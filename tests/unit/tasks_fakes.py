@@ -8,6 +8,7 @@ from typing import Any
 from contracts.errors import Invalid, NotFound
 from services.tasks.config import Settings
 from services.tasks.domain import Action, Contact, DocumentVersion, Task
+from services.tasks.adapters.idempotency import StoredResponse
 from services.tasks.handlers.unit_of_work import Deps
 
 
@@ -155,18 +156,18 @@ class FakeStaffKeys:
 
 class FakeIdempotency:
     def __init__(self):
-        self.records: dict[str, tuple[str, Any]] = {}
+        self.records: dict[str, tuple[str, Any, list[str]]] = {}
 
     async def replay(self, key):
         if key.scope not in self.records:
             return None
-        fingerprint, response = self.records[key.scope]
+        fingerprint, response, withheld = self.records[key.scope]
         if fingerprint != key.fingerprint:
             raise Invalid("this Idempotency-Key was already used with a different request body")
-        return response
+        return StoredResponse(response, withheld)
 
-    async def record(self, key, response, session):
-        self.records[key.scope] = (key.fingerprint, response)
+    async def record(self, key, response, session, withheld):
+        self.records[key.scope] = (key.fingerprint, response, withheld)
 
 
 def fake_deps() -> Deps:

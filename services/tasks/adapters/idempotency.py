@@ -20,7 +20,6 @@ from contracts.errors import Invalid
 from services.runtime.mongo import Session
 
 
-
 @dataclass(frozen=True)
 class IdempotencyKey:
     scope: str  # tenant + route + the client's key
@@ -32,6 +31,12 @@ class IdempotencyKey:
         return cls(scope=f"{tenant_id}:{route}:{key}", fingerprint=hashlib.sha256(raw).hexdigest())
 
 
+@dataclass(frozen=True)
+class StoredResponse:
+    response: Any
+    withheld: list[str]  # response fields that were secrets: sent once, not stored
+
+
 class IdempotencyRecords:
     def __init__(self, db: AsyncIOMotorDatabase, keep: timedelta):
         self.records = db["idempotency"]
@@ -41,7 +46,7 @@ class IdempotencyRecords:
         # Each record carries its own expiry, so changing the retention needs no index rebuild.
         await self.records.create_index("expires_at", expireAfterSeconds=0)
 
-    async def replay(self, key: IdempotencyKey) -> Any | None:
+    async def replay(self, key: IdempotencyKey) -> StoredResponse | None:
         """The stored response for `key`, or None; the same key with another body is refused."""
         doc = await self.records.find_one({"_id": key.scope})
         if doc is None:
@@ -49,9 +54,9 @@ class IdempotencyRecords:
         if doc["fingerprint"] != key.fingerprint:
             raise Invalid("this Idempotency-Key was already used with a different request body",
                           errors=[{"field": "Idempotency-Key", "message": "reused with another body"}])
-        return doc["response"]
+        return StoredResponse(doc["response"], doc.get("withheld", []))
 
-    async def record(self, key: IdempotencyKey, response: Any, session: Session) -> None:
+    async def record(self, key: IdempotencyKey, response: Any, session: Session, withheld: list[str]) -> None:
         await self.records.insert_one({"_id": key.scope, "fingerprint": key.fingerprint, "response": response,
-                                       "created_at": utcnow(), "expires_at": utcnow() + self.keep},
-                                      session=session)
+                                       "withheld": withheld, "created_at": utcnow(),
+                                       "expires_at": utcnow() + self.keep}, session=session)

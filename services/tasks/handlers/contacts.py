@@ -96,4 +96,4 @@ async def create_portal_link(deps: Deps, staff: Staff, contact_id: str,
         return {"link_id": link.link_id, "contact_id": contact.id,
                 "url": f"{settings.portal_url.rstrip('/')}/login?token={token}", "expires_at": link.expires_at}
 
-    return await commit(deps, work, idem)
+    return await commit(deps, work, idem, secrets=("url",))

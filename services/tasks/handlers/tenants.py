@@ -85,7 +85,7 @@ def require_admin(staff: Staff) -> None:
 async def create_key(deps: Deps, staff: Staff, name: str, role: str, idem: IdempotencyKey | None) -> dict:
     require_admin(staff)
     return await commit(deps, lambda session: _issue_key(deps, session, staff.tenant_id, name=name, role=role,
-                                                         actor=staff_actor(staff)), idem)
+                                                         actor=staff_actor(staff)), idem, secrets=("key",))
 
 
 async def revoke_key(deps: Deps, staff: Staff, key_id: str) -> None:

@@ -13,7 +13,8 @@ from contracts import Actor, utcnow
 from services.runtime.mongo import Session
 from services.runtime.outbox import Outbox
 from services.runtime.staff_auth import Staff, StaffKeys
-from services.tasks.adapters.idempotency import IdempotencyKey, IdempotencyRecords
+from contracts.errors import Conflict
+from services.tasks.adapters.idempotency import IdempotencyKey, IdempotencyRecords, StoredResponse
 from services.tasks.adapters.mongo import TasksStore
 from services.tasks.config import Settings
 
@@ -42,16 +43,21 @@ def staff_actor(staff: Staff) -> Actor:
     return Actor(kind="staff", id=staff.key_id)
 
 
-async def commit(deps: Deps, work: Callable[[Session], Awaitable[T]], idem: IdempotencyKey | None = None) -> T:
-    """Run `work` in one transaction; with an idempotency key, a repeat returns the first result instead."""
+async def commit(deps: Deps, work: Callable[[Session], Awaitable[T]], idem: IdempotencyKey | None = None,
+                 secrets: tuple[str, ...] = ()) -> T:
+    """Run `work` in one transaction; with an idempotency key, a repeat returns the first result instead.
+
+    The response fields named in `secrets` (an API key, a magic link) are shown once and never stored: a
+    repeat of such a request is refused with 409, naming what the first one created."""
     if idem is None:
         return await deps.outbox.transaction(work)
     if (first := await deps.idempotency.replay(idem)) is not None:
-        return first
+        return _replayable(first)
 
     async def keyed(session: Session) -> Any:
         result = to_jsonable_python(await work(session))  # stored and replayed exactly as first sent
-        await deps.idempotency.record(idem, result, session)
+        kept = {k: v for k, v in result.items() if k not in secrets} if secrets else result
+        await deps.idempotency.record(idem, kept, session, withheld=[k for k in secrets if k in result])
         return result
 
     try:
@@ -59,5 +65,15 @@ async def commit(deps: Deps, work: Callable[[Session], Awaitable[T]], idem: Idem
     except DuplicateKeyError:
         # A concurrent retry with the same key committed first: answer as it did.
         if (first := await deps.idempotency.replay(idem)) is not None:
-            return first
+            return _replayable(first)
         raise
+
+
+def _replayable(first: StoredResponse) -> Any:
+    if first.withheld:
+        created = {k: v for k, v in first.response.items() if k.endswith("_id")}
+        raise Conflict(f"This request was already made with this Idempotency-Key. Its {', '.join(first.withheld)} "
+                       "was shown only in the first response and is not stored, so it cannot be shown again; "
+                       "if that response was lost, make a new request without this key.",
+                       code="secret_shown_once", created=created)
+    return first.response
