@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 KAFKA_CP := deploy/local/kafka/target/dependency/.complete
 
-.PHONY: run test test-unit test-integration test-e2e bench install kafka system-packages lock schemas clean
+.PHONY: run test test-unit test-integration test-e2e bench install kafka secantusd system-packages lock schemas clean
 
 PORTAL_VENDOR := services/portal/static/vendor/signature_pad.umd.min.js
 
@@ -41,22 +41,39 @@ $(KAFKA_CP): deploy/local/kafka/pom.xml
 	cd deploy/local/kafka && mvn -B -q dependency:copy-dependencies -DincludeScope=runtime
 	touch $@
 
-run: install kafka
+# SecantusDB's Rust server (secantusd-rs, crates.io `secantus-mdb`, GPL-2.0): the local MongoDB-protocol server
+# for `make run`, the tests and the bench. Built once (about 12 minutes on 2 cores) and cached outside the
+# work tree, so a fresh clone on the same machine reuses it. Without cargo, the Python server is used instead.
+SECANTUSD_VERSION := 0.5.3-beta.196
+SECANTUSD_ROOT := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/akkoord/secantusd-$(SECANTUSD_VERSION)
+secantusd:
+	@if [ -x "$(SECANTUSD_ROOT)/bin/secantusd-rs" ]; then :; \
+	elif ! command -v cargo >/dev/null; then \
+	  echo "cargo not found: the tests use SecantusDB's Python server (slower); install Rust to build secantusd-rs"; \
+	else \
+	  echo "building secantusd-rs $(SECANTUSD_VERSION) once (about 12 minutes on 2 cores; cached in $(SECANTUSD_ROOT))"; \
+	  cargo install secantus-mdb --version $(SECANTUSD_VERSION) --locked --ignore-rust-version \
+	    --root "$(SECANTUSD_ROOT)" --color never 2>&1 | awk '/Compiling/ { n++; if (n % 25 == 0 || /secantus/) \
+	    printf "  secantusd-rs: %d crates compiled, now %s\n", n, $$2; fflush(); next } /^error|Finished|Installed/ { print; fflush() }'; \
+	  test -x "$(SECANTUSD_ROOT)/bin/secantusd-rs"; \
+	fi
+
+run: install kafka secantusd
 	$(PY) -m deploy.local.run
 
-test: install kafka system-packages
+test: install kafka secantusd system-packages
 	$(PY) -m pytest -q -p no:cacheprovider
 
 test-unit: install system-packages
 	$(PY) -m pytest -q -m unit
 
-test-integration: install kafka
+test-integration: install kafka secantusd
 	$(PY) -m pytest -q -m integration
 
-test-e2e: install kafka system-packages
+test-e2e: install kafka secantusd system-packages
 	$(PY) -m pytest -q -m e2e
 
-bench: install kafka
+bench: install kafka secantusd
 	$(PY) -m bench
 
 # Re-pin every Python dependency after changing pyproject.toml.

@@ -3,7 +3,7 @@
 For N signings the pipeline makes, per signing, P Kafka messages consumed by about G groups each and W
 MongoDB writes in T transactions (the bench counts these from the services' metrics and the database's
 operation counters). Here the same work is done with nothing in between: aiokafka with acks=all and
-idempotence, produce + consume by G groups; motor inserts without and with transactions.
+idempotence, produce + consume by G groups; PyMongo async inserts without and with transactions.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import uuid
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from motor.motor_asyncio import AsyncIOMotorClient
+from pymongo import AsyncMongoClient
 
 from bench import probes
 from bench.stats import summary_ms
@@ -85,7 +85,7 @@ async def kafka_work(bootstrap: str, messages: int, groups: int, window: int = 2
 async def mongo_work(uri: str, transactions: int, writes_per_transaction: int, use_transactions: bool,
                      concurrency: int = 16) -> dict:
     """`transactions` units of `writes_per_transaction` inserts, in a transaction each or not."""
-    client = AsyncIOMotorClient(uri)
+    client = AsyncMongoClient(uri)
     db = client[f"bench_ceiling_{uuid.uuid4().hex[:8]}"]
     coll = db["writes"]
     await coll.insert_one({"_id": "warm"})
@@ -97,7 +97,7 @@ async def mongo_work(uri: str, transactions: int, writes_per_transaction: int, u
         async with sem:
             t = time.perf_counter()
             if use_transactions:
-                async with await client.start_session() as session:
+                async with client.start_session() as session:
                     async def work(s):
                         for doc in docs:
                             await coll.insert_one(doc, session=s)
@@ -113,7 +113,7 @@ async def mongo_work(uri: str, transactions: int, writes_per_transaction: int, u
         elapsed = time.perf_counter() - start
     finally:
         await client.drop_database(db.name)
-        client.close()
+        await client.close()
     writes = transactions * writes_per_transaction
     return {"writes": writes, "transactions": transactions if use_transactions else 0,
             "seconds": round(elapsed, 3), "writes_per_s": round(writes / elapsed, 1),

@@ -8,7 +8,7 @@ import os
 from collections import defaultdict
 
 import httpx
-from motor.motor_asyncio import AsyncIOMotorClient
+from pymongo import AsyncMongoClient
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -95,14 +95,14 @@ def request_histogram(metrics: dict, method: str, route: str) -> tuple[float, fl
 
 
 async def opcounters(mongodb_uri: str) -> dict[str, int]:
-    client = AsyncIOMotorClient(mongodb_uri)
+    client = AsyncMongoClient(mongodb_uri)
     try:
         status = await client.admin.command("serverStatus")
         return {k: int(v) for k, v in (status.get("opcounters") or {}).items()}
     except Exception:
         return {}
     finally:
-        client.close()
+        await client.close()
 
 
 async def wait_idle(client: httpx.AsyncClient, urls: dict[str, str], timeout: float = 180.0) -> float:

@@ -77,7 +77,7 @@ def print_summary(path: Path) -> None:
         print(f"    {p:5.1f}%  {frame}")
     print("  most time including callees (project and library frames):")
     for frame, p in s["inclusive"]:
-        if any(k in frame for k in ("services/", "contracts/", "motor", "pymongo", "aiokafka", "faststream",
+        if any(k in frame for k in ("services/", "contracts/", "pymongo", "aiokafka", "faststream",
                                     "pydantic", "httpx", "opentelemetry", "fastapi", "starlette", "reportlab",
                                     "pyhanko", "pypdf", "PIL", "secantus", "wiredtiger", "bson", "ssl")):
             print(f"    {p:5.1f}%  {frame}")

@@ -186,15 +186,37 @@ def _kafka_cluster_id() -> str:
     return cluster_id
 
 
+# SecantusDB's Rust server, built once from crates.io by `make secantusd` and cached outside the work tree.
+SECANTUSD_VERSION = "0.5.3-beta.196"
+SECANTUSD_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "akkoord" / f"secantusd-{SECANTUSD_VERSION}"
+MONGODB_CACHE_SIZE = os.environ.get("AKKOORD_MONGODB_CACHE_SIZE", "512M")
+
+
+def secantusd_rs() -> Path:
+    return SECANTUSD_CACHE / "bin" / "secantusd-rs"
+
+
+def mongo_server() -> str:
+    """Which local MongoDB-protocol server runs: `rust` (secantusd-rs, the default where it is built) or
+    `python` (SecantusDB's Python server, the fallback where cargo is missing); AKKOORD_MONGODB_SERVER picks."""
+    chosen = os.environ.get("AKKOORD_MONGODB_SERVER", "").strip().lower()
+    if chosen not in ("", "rust", "python"):
+        raise InfraError(f"AKKOORD_MONGODB_SERVER must be 'rust' or 'python', not {chosen!r}")
+    if chosen == "rust" and not secantusd_rs().exists():
+        raise InfraError(f"AKKOORD_MONGODB_SERVER=rust but {secantusd_rs()} is not built: run `make secantusd`")
+    return chosen or ("rust" if secantusd_rs().exists() else "python")
+
+
 def start_mongo(data_dir: Path, port: int, log_file=None) -> Process:
     data_dir.mkdir(parents=True, exist_ok=True)
-    daemon = Path(sys.executable).with_name("secantusd-py")
+    server = mongo_server()
+    daemon = secantusd_rs() if server == "rust" else Path(sys.executable).with_name("secantusd-py")
     popen = subprocess.Popen(
         [str(daemon), "--host", "127.0.0.1", "--port", str(port), "--storage-path", str(data_dir),
-         "--log-level", "WARNING"],
+         "--cache-size", MONGODB_CACHE_SIZE, "--log-level", "WARNING"],
         stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
     )
-    _wait_until(lambda: mongo_ready(mongo_uri(port)), "SecantusDB", 60, popen)
+    _wait_until(lambda: mongo_ready(mongo_uri(port)), f"SecantusDB ({server} server)", 60, popen)
     return Process("mongodb", popen)
 
 

@@ -13,7 +13,8 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
-from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from services.runtime import metrics, problems
@@ -34,8 +35,8 @@ class Runtime:
 
     name: str
     settings: ServiceSettings
-    client: AsyncIOMotorClient
-    db: AsyncIOMotorDatabase
+    client: AsyncMongoClient
+    db: AsyncDatabase
     broker: KafkaBroker
     outbox: Outbox
     tracking: Tracking
@@ -127,7 +128,7 @@ def create_app(runtime: Runtime, *, title: str, routers: Iterable[APIRouter], co
             for hook in runtime.shutdown:
                 await hook()
             await runtime.broker.stop()
-            runtime.client.close()
+            await runtime.client.close()
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan,
                   responses=problems.PROBLEM_RESPONSES)

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorClientSession
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
 
-Session = AsyncIOMotorClientSession
+Session = AsyncClientSession
 
 
-def connect(uri: str) -> AsyncIOMotorClient:
-    return AsyncIOMotorClient(uri, tz_aware=True, uuidRepresentation="standard")
+def connect(uri: str) -> AsyncMongoClient:
+    return AsyncMongoClient(uri, tz_aware=True, uuidRepresentation="standard")
 
 
 def strip_id(doc: dict[str, Any] | None) -> dict[str, Any] | None:

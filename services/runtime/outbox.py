@@ -14,7 +14,8 @@ from typing import Awaitable, Callable, TypeVar
 
 from bson import ObjectId
 from faststream.kafka import KafkaBroker
-from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 from opentelemetry import context, propagate
 
 from contracts import Envelope, utcnow
@@ -27,7 +28,7 @@ KEEP_PUBLISHED = timedelta(days=7)
 
 
 class Outbox:
-    def __init__(self, client: AsyncIOMotorClient, db: AsyncIOMotorDatabase):
+    def __init__(self, client: AsyncMongoClient, db: AsyncDatabase):
         self.client = client
         self.messages = db["outbox"]
         self.wakeup = asyncio.Event()
@@ -52,7 +53,7 @@ class Outbox:
 
     async def transaction(self, work: Callable[[Session], Awaitable[T]]) -> T:
         """Run `work` atomically; messages it adds are relayed once the transaction commits."""
-        async with await self.client.start_session() as session:
+        async with self.client.start_session() as session:
             try:
                 result = await session.with_transaction(work)
             finally:

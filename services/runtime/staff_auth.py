@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
-from motor.motor_asyncio import AsyncIOMotorDatabase
+from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import Envelope
 from contracts.messages import StaffKeyIssued, StaffKeyRevoked, TenantRegistered
@@ -39,7 +39,7 @@ class Staff:
 
 
 class StaffKeys:
-    def __init__(self, db: AsyncIOMotorDatabase):
+    def __init__(self, db: AsyncDatabase):
         self.keys = db["staff_keys"]
         self.tenants = db["staff_tenants"]
 

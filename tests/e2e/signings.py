@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from motor.motor_asyncio import AsyncIOMotorClient
+from pymongo import AsyncMongoClient
 
 from contracts import Actor, utcnow
 from contracts.messages import TaskSigned
@@ -192,15 +192,15 @@ class Records:
     """Reads the services' own databases directly: the ground truth, not an API's page of it."""
 
     def __init__(self, mongodb_uri: str, tenant_id: str):
-        self.client = AsyncIOMotorClient(mongodb_uri, tz_aware=True, serverSelectionTimeoutMS=30_000)
+        self.client = AsyncMongoClient(mongodb_uri, tz_aware=True, serverSelectionTimeoutMS=30_000)
         self.tenant_id = tenant_id
         self.entries = self.client["akkoord_timeline"]["timeline_entries"]
         self.runs = self.client["akkoord_automation"]["rule_runs"]
         self.actions = self.client["akkoord_tasks"]["actions"]
         self.tasks = self.client["akkoord_tasks"]["tasks"]
 
-    def close(self) -> None:
-        self.client.close()
+    async def close(self) -> None:
+        await self.client.close()
 
     async def entries_of_kind(self, kind: str, audience: str) -> int:
         return await self.entries.count_documents({"tenant_id": self.tenant_id, "kind": kind, "audience": audience})
@@ -212,21 +212,21 @@ class Records:
     async def duplicate_entries(self) -> list[dict]:
         """Entries telling the same thing twice: in this workload each kind appears once per task and audience
         (one action per task, one phase change)."""
-        return await self.entries.aggregate([
+        return await (await self.entries.aggregate([
             {"$match": {"tenant_id": self.tenant_id}},
             {"$group": {"_id": {"task": "$task_id", "audience": "$audience", "kind": "$kind"}, "n": {"$sum": 1}}},
             {"$match": {"n": {"$gt": 1}}},
-        ]).to_list(None)
+        ])).to_list(None)
 
     async def broken_chains(self) -> list[dict]:
         """Chains whose positions are not exactly 1..n (a gap, or one position taken twice)."""
-        return await self.entries.aggregate([
+        return await (await self.entries.aggregate([
             {"$match": {"tenant_id": self.tenant_id}},
             {"$group": {"_id": {"task": "$task_id", "audience": "$audience"}, "n": {"$sum": 1},
                         "max": {"$max": "$seq"}, "seqs": {"$addToSet": "$seq"}}},
             {"$project": {"n": 1, "max": 1, "distinct": {"$size": "$seqs"}}},
             {"$match": {"$expr": {"$or": [{"$ne": ["$n", "$max"]}, {"$ne": ["$n", "$distinct"]}]}}},
-        ]).to_list(None)
+        ])).to_list(None)
 
     async def count_runs(self, rule_id: str) -> int:
         return await self.runs.count_documents({"tenant_id": self.tenant_id, "rule_id": rule_id,

@@ -192,7 +192,7 @@ async def test_kills_restarts_and_triple_delivery_lose_no_signature_and_apply_no
         # and no service logged an unhandled error
         errors, outage_lines = w.errors_in_logs(stack)
     finally:
-        records.close()
+        await records.close()
         await staff.aclose()
         await customer.aclose()
 

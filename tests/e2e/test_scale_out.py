@@ -125,7 +125,7 @@ async def test_a_replica_killed_mid_stream_loses_nothing_and_applies_nothing_twi
         assert set(changes) == task_ids and set(changes.values()) == {1}
     finally:
         await tally.stop()
-        records.close()
+        await records.close()
 
     figures = {"signings": SIGNINGS, "replicas": {"timeline": 2, "automation": 2},
                "killed": [f"{name}-2" for name in second], "second_replicas_handled_before_kill": at_kill,

@@ -146,7 +146,7 @@ async def test_a_rule_asking_an_archived_contact_changes_nothing_and_tasks_recor
         rejection = await eventually(lambda: client["akkoord_tasks"]["rejections"].find_one({"_id": command_id}),
                                      what="the refused request recorded by tasks")
     finally:
-        client.close()
+        await client.close()
     assert rejection["kind"] == "task.request_action" and "archived" in rejection["reason"]
     assert rejection["tenant_id"] == world.tenant.tenant_id
     # And no action was added for Piet (the work order's action was completed by the signing)

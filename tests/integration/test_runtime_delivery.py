@@ -55,7 +55,7 @@ class Group:
 
     async def __aexit__(self, *exc) -> None:
         await self.broker.stop()
-        self.client.close()
+        await self.client.close()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import uuid
 
 import httpx
 import pytest
-from motor.motor_asyncio import AsyncIOMotorClient
+from pymongo import AsyncMongoClient
 from prometheus_client import REGISTRY
 from pymongo.errors import OperationFailure
 
@@ -165,7 +165,7 @@ async def test_a_stamped_document_that_overtakes_its_signing_is_held_then_sealed
         signed = a_document_signed(tenant_id, image_url, png, "doc-9", "v1", "sha256:" + "1" * 64)
         stamped = a_stamp_of(signed, "doc-9", hashlib.sha256(stamped_pdf).hexdigest(), pdf_url)
         await publish(infra.kafka_bootstrap, DOCUMENTS_EVENTS, stamped)
-        held = AsyncIOMotorClient(infra.mongodb_uri)["akkoord_signing"]["held_stamps"]
+        held = AsyncMongoClient(infra.mongodb_uri)["akkoord_signing"]["held_stamps"]
         await eventually(lambda: held_stamp(held, stamped), timeout=40, what="the stamp held")
         assert await signing_events_for(infra.kafka_bootstrap, signed.payload.action_id) == []
 
@@ -212,11 +212,11 @@ async def test_anyone_can_fetch_the_seal_certificate_but_never_the_key(signing):
 async def test_a_stamp_held_by_one_replica_while_another_records_the_signing_is_a_conflict_not_a_lost_stamp(infra):
     # given two signing replicas in transactions at once: one holds the stamp (no evidence yet), the other
     # records the signing and asks for a held stamp (none yet)
-    client = AsyncIOMotorClient(infra.mongodb_uri)
+    client = AsyncMongoClient(infra.mongodb_uri)
     store = EvidenceStore(client[f"signing_{uuid.uuid4().hex[:8]}"])
-    holding, recording = await client.start_session(), await client.start_session()
-    holding.start_transaction()
-    recording.start_transaction()
+    holding, recording = client.start_session(), client.start_session()
+    await holding.start_transaction()
+    await recording.start_transaction()
     await store.hold_stamp("t1", "a1", {"type": "document.stamped"}, holding)
     # then they write the same document, so the second writer fails with a conflict its transaction retries
     with pytest.raises(OperationFailure) as conflict:
@@ -225,16 +225,16 @@ async def test_a_stamp_held_by_one_replica_while_another_records_the_signing_is_
     await recording.abort_transaction()
     await holding.commit_transaction()
     # and, retried, the recording side finds the stamp the other committed
-    async with await client.start_session() as retried, retried.start_transaction():
+    async with client.start_session() as retried, await retried.start_transaction():
         assert await store.take_stamp("t1", "a1", retried) == {"type": "document.stamped"}
-    client.close()
+    await client.close()
 
 
 async def test_a_stamp_whose_signing_does_not_come_is_dead_lettered_with_why_and_seals_when_replayed(infra, signing):
     # given a stamped document held by the signing service for a signing that has not come
     tenant_id, _ = await a_tenant_with_staff_key(infra.kafka_bootstrap, signing.url, "/v1/evidence")
     png, stamped_pdf = a_signature_png(), a_pdf("Work order 10, stamped")
-    client = AsyncIOMotorClient(infra.mongodb_uri)
+    client = AsyncMongoClient(infra.mongodb_uri)
     db = client["akkoord_signing"]
     with serving_signature(png) as image_url, serving(stamped_pdf, "application/pdf", "/stamped.pdf") as pdf_url:
         signed = a_document_signed(tenant_id, image_url, png, "doc-10", "v1", "sha256:" + "2" * 64)
@@ -273,7 +273,7 @@ async def test_a_stamp_whose_signing_does_not_come_is_dead_lettered_with_why_and
         assert replayed["groups"]["akkoord.signing"]["event_ids"] == [stamped.event_id]
         [sealed] = await eventually(lambda: of_kind("signature.sealed"), timeout=60, what="the document sealed")
         assert sealed["payload"]["kind"] == "sealed_document"
-    client.close()
+    await client.close()
 
 
 async def test_a_held_stamp_whose_pdf_does_not_match_is_dead_lettered_and_the_signing_keeps_its_evidence(
@@ -281,7 +281,7 @@ async def test_a_held_stamp_whose_pdf_does_not_match_is_dead_lettered_and_the_si
     # given a stamp held for its signing, whose PDF is not the one its digest names
     tenant_id, key = await a_tenant_with_staff_key(infra.kafka_bootstrap, signing.url, "/v1/evidence")
     png = a_signature_png()
-    db = AsyncIOMotorClient(infra.mongodb_uri)["akkoord_signing"]
+    db = AsyncMongoClient(infra.mongodb_uri)["akkoord_signing"]
     with serving_signature(png) as image_url, serving(a_pdf("Not this one"), "application/pdf", "/x.pdf") as pdf_url:
         signed = a_document_signed(tenant_id, image_url, png, "doc-11", "v1", "sha256:" + "3" * 64)
         action_id = signed.payload.action_id

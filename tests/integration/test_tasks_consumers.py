@@ -76,7 +76,7 @@ async def test_a_stale_change_phase_command_changes_nothing_and_is_recorded(task
         rejection = await eventually(lambda: client["akkoord_tasks"]["rejections"].find_one({"_id": command.event_id}),
                                      what="the refused command to be recorded")
     finally:
-        client.close()
+        await client.close()
     assert "In progress" in rejection["reason"]
     assert (await tenant.staff.get(f"/v1/tasks/{task['id']}")).json()["phase"] == "In progress"
     assert await tenant_events(infra.kafka_bootstrap, tenant.tenant_id, "task.phase_changed") == []

@@ -78,7 +78,7 @@ async def test_an_untouched_timeline_verifies_and_a_tampered_entry_is_caught(wor
             {"$set": {"data.ip": "198.51.100.1"}})
         assert changed.modified_count == 1
     finally:
-        client.close()
+        await client.close()
     # Then verify names the broken entry
     verdict = (await world.client.get(f"/v1/tasks/{task}/timeline/verify")).json()
     staff = verdict["audiences"]["staff"]

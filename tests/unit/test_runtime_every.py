@@ -35,4 +35,4 @@ async def test_a_failing_pass_is_logged_and_the_next_one_comes(caplog):
     assert running.cancelled()
     assert [r.getMessage() for r in caplog.records if "probe-job failed" in r.getMessage()] == [
         "probe-job failed; trying again in 0.01 s"]
-    runtime.client.close()
+    await runtime.client.close()

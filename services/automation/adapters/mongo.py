@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from motor.motor_asyncio import AsyncIOMotorDatabase
+from pymongo.asynchronous.database import AsyncDatabase
 
 from services.automation.domain import Rule
 from services.runtime.mongo import Session
@@ -13,7 +13,7 @@ RUNS_PAGE_MAX = 200
 
 
 class RuleStore:
-    def __init__(self, db: AsyncIOMotorDatabase, keep_runs_days: int = 90):
+    def __init__(self, db: AsyncDatabase, keep_runs_days: int = 90):
         self.keep_runs_days = keep_runs_days
         self.rules = db["rules"]
         self.runs = db["rule_runs"]

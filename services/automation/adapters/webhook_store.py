@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from motor.motor_asyncio import AsyncIOMotorDatabase
+from pymongo.asynchronous.database import AsyncDatabase
 from pymongo import ReturnDocument
 
 from services.automation.webhooks import KEEP_ATTEMPTS
@@ -17,7 +17,7 @@ KEEP_FINISHED = timedelta(days=30)
 
 
 class WebhookStore:
-    def __init__(self, db: AsyncIOMotorDatabase):
+    def __init__(self, db: AsyncDatabase):
         self.endpoints = db["webhook_endpoints"]
         self.deliveries = db["webhook_deliveries"]
 

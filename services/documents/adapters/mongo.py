@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bson import Binary
 from gridfs.errors import FileExists, NoFile
-from motor.motor_asyncio import AsyncIOMotorDatabase, AsyncIOMotorGridFSBucket
+from gridfs import AsyncGridFSBucket
+from pymongo.asynchronous.database import AsyncDatabase
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
@@ -14,7 +15,7 @@ from services.runtime.mongo import Session
 
 
 class DocumentStore:
-    def __init__(self, db: AsyncIOMotorDatabase):
+    def __init__(self, db: AsyncDatabase):
         self.documents = db["documents"]
         self.versions = db["versions"]
         self.previews = db["previews"]
@@ -22,9 +23,9 @@ class DocumentStore:
         self.files_meta = db["pdfs.files"]
 
     @property
-    def files(self) -> AsyncIOMotorGridFSBucket:
+    def files(self) -> AsyncGridFSBucket:
         # Built on use, not in bootstrap: the bucket binds to the running event loop when created.
-        return AsyncIOMotorGridFSBucket(self.db, bucket_name="pdfs")
+        return AsyncGridFSBucket(self.db, bucket_name="pdfs")
 
     async def ensure_indexes(self) -> None:
         await self.documents.create_index([("tenant_id", 1), ("updated_at", -1)])

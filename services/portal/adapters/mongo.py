@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bson import Binary
-from motor.motor_asyncio import AsyncIOMotorDatabase
+from pymongo.asynchronous.database import AsyncDatabase
 from pymongo import ASCENDING, DESCENDING
 
 from services.runtime.mongo import Session
@@ -14,7 +14,7 @@ NO_ID = {"_id": 0}
 
 
 class PortalStore:
-    def __init__(self, db: AsyncIOMotorDatabase):
+    def __init__(self, db: AsyncDatabase):
         self.contacts = db["contacts"]
         self.tasks = db["tasks"]
         self.actions = db["actions"]

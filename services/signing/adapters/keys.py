@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
-from motor.motor_asyncio import AsyncIOMotorDatabase
+from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from services.signing.config import Settings
@@ -82,7 +82,7 @@ def _key_pem(key) -> bytes:
 class SealKeys:
     """Provides the one seal key of this deployment, refusing a development key in production."""
 
-    def __init__(self, db: AsyncIOMotorDatabase, settings: Settings):
+    def __init__(self, db: AsyncDatabase, settings: Settings):
         self.collection = db["seal_keys"]
         self.settings = settings
         self._key: SealKey | None = None

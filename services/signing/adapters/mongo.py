@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from gridfs.errors import FileExists, NoFile
-from motor.motor_asyncio import AsyncIOMotorDatabase, AsyncIOMotorGridFSBucket
+from gridfs import AsyncGridFSBucket
+from pymongo.asynchronous.database import AsyncDatabase
 from pydantic import BaseModel
 from pymongo.errors import DuplicateKeyError
 
@@ -27,7 +28,7 @@ class SealedPdf(BaseModel):
 
 
 class EvidenceStore:
-    def __init__(self, db: AsyncIOMotorDatabase):
+    def __init__(self, db: AsyncDatabase):
         self.db = db
         self.evidence = db["evidence"]
         self.sealed = db["sealed_pdfs"]
@@ -35,9 +36,9 @@ class EvidenceStore:
         self.held_stamps = db["held_stamps"]
 
     @property
-    def files(self) -> AsyncIOMotorGridFSBucket:
+    def files(self) -> AsyncGridFSBucket:
         # Built on use, not in bootstrap: the bucket binds to the running event loop when created.
-        return AsyncIOMotorGridFSBucket(self.db, bucket_name="sealed")
+        return AsyncGridFSBucket(self.db, bucket_name="sealed")
 
     async def ensure_indexes(self) -> None:
         await self.evidence.create_index([("tenant_id", 1), ("task_id", 1), ("signed_at", -1)])

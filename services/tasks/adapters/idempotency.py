@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from motor.motor_asyncio import AsyncIOMotorDatabase
+from pymongo.asynchronous.database import AsyncDatabase
 from pydantic import BaseModel
 
 from contracts import utcnow
@@ -38,7 +38,7 @@ class StoredResponse:
 
 
 class IdempotencyRecords:
-    def __init__(self, db: AsyncIOMotorDatabase, keep: timedelta):
+    def __init__(self, db: AsyncDatabase, keep: timedelta):
         self.records = db["idempotency"]
         self.keep = keep
 

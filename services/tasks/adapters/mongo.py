@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from motor.motor_asyncio import AsyncIOMotorDatabase
+from pymongo.asynchronous.database import AsyncDatabase
 from pydantic import BaseModel
 from pymongo import ASCENDING, DESCENDING
 
@@ -28,7 +28,7 @@ def from_doc(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 class TasksStore:
-    def __init__(self, db: AsyncIOMotorDatabase):
+    def __init__(self, db: AsyncDatabase):
         self.tenants = db["tenants"]
         self.contacts = db["contacts"]
         self.tasks = db["tasks"]

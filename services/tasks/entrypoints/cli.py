@@ -19,7 +19,7 @@ async def _seed(settings: Settings) -> str:
         # The events go to the outbox; the running service's relay publishes them.
         return await ensure_demo_tenant(deps)
     finally:
-        runtime.client.close()
+        await runtime.client.close()
 
 
 def seed_demo(settings: Settings) -> int:

@@ -7,7 +7,7 @@ import base64
 from datetime import datetime, timezone
 from typing import Any
 
-from motor.motor_asyncio import AsyncIOMotorDatabase
+from pymongo.asynchronous.database import AsyncDatabase
 from pymongo import UpdateOne
 
 from contracts.errors import Invalid
@@ -33,7 +33,7 @@ def after_cursor(cursor: str) -> dict[str, Any]:
 
 
 class TimelineStore:
-    def __init__(self, db: AsyncIOMotorDatabase):
+    def __init__(self, db: AsyncDatabase):
         self.entries = db["timeline_entries"]
         self.heads = db["timeline_heads"]
         self.tasks = db["timeline_tasks"]

@@ -89,4 +89,4 @@ async def rebuild(settings: Settings) -> dict:
         return report
     finally:
         await runtime.broker.stop()
-        runtime.client.close()
+        await runtime.client.close()
