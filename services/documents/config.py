@@ -25,3 +25,9 @@ class Settings(ServiceSettings):
     max_render_bytes: int = MAX_RENDER_BYTES
     # Fetching the signature image from the portal while stamping.
     fetch_timeout_seconds: float = 10.0
+
+    @property
+    def route_body_limits(self) -> dict[str, int]:
+        # The file plus the multipart framing and the title field.
+        upload = self.max_upload_bytes + 64 * 1024
+        return {"/v1/documents": upload, "/v1/documents/{document_id}/versions": upload}

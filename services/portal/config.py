@@ -19,6 +19,8 @@ class Settings(ServiceSettings):
     # Pages show times in this zone (stored times are UTC); most customers are in the Netherlands.
     display_timezone: str = "Europe/Amsterdam"
     max_signature_bytes: int = 512 * 1024
+    # The verify page's PDF upload.
+    max_verify_upload_bytes: int = 20 * 1024 * 1024
     timeline_timeout_seconds: float = 3.0
     # In-process token buckets (per replica): requests allowed in a burst, and refilled per minute.
     # Login counts refused links per client address; signing counts every change per session.
@@ -36,6 +38,13 @@ class Settings(ServiceSettings):
     secret_fields: tuple[str, ...] = ("internal_token", "portal_link_secret")
     # The second factor's codes go out through AKKOORD_SMTP_URL (services/runtime/mail.py).
     sends_mail: ClassVar[bool] = True
+
+    @property
+    def route_body_limits(self) -> dict[str, int]:
+        # A signature travels base64-encoded (4/3 of its bytes) beside its strokes and the form's fields.
+        signature = self.max_signature_bytes * 4 // 3 + 1024 * 1024
+        return {"/api/v1/actions/{action_id}/signature": signature, "/actions/{action_id}/sign": signature,
+                "/verify": self.max_verify_upload_bytes + 64 * 1024}
 
     @property
     def secure_cookies(self) -> bool:

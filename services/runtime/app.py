@@ -18,6 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from services.runtime import metrics, problems
+from services.runtime.body_limits import BodyLimit
 from services.runtime.bus import ensure_topics, make_broker
 from services.runtime.config import ServiceSettings
 from services.runtime.consumer import Consumer, Tracking, register
@@ -136,6 +137,7 @@ def create_app(runtime: Runtime, *, title: str, routers: Iterable[APIRouter], co
     app.state.staff_keys = runtime.staff_keys
     problems.install(app)
     metrics.install(app)
+    app.add_middleware(BodyLimit, default=settings.max_body_bytes, routes=settings.route_body_limits)
     app.include_router(_health_router(runtime))
     for router in routers:
         app.include_router(router)

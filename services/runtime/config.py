@@ -44,6 +44,9 @@ class ServiceSettings(BaseSettings):
     port: int = 8000
     database: str = "akkoord"
     consumer_max_attempts: int = 5
+    # Every request body is refused with 413 past this many bytes (`<SERVICE>_MAX_BODY_BYTES`); routes
+    # that take uploads name their own limit in `route_body_limits`.
+    max_body_bytes: int = Field(1024 * 1024, ge=0)
 
     secret_fields: tuple[str, ...] = ("internal_token",)
     # A service that sends mail refuses to start in production without AKKOORD_SMTP_URL.
@@ -52,6 +55,11 @@ class ServiceSettings(BaseSettings):
     @property
     def mail_url(self) -> str:
         return self.smtp_url or LOCAL_SINK_URL
+
+    @property
+    def route_body_limits(self) -> dict[str, int]:
+        """Body limits of the routes (path templates) that take more than `max_body_bytes`."""
+        return {}
 
     @property
     def service_hosts(self) -> set[str]:

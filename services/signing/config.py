@@ -32,6 +32,10 @@ class Settings(ServiceSettings):
     fetch_timeout_seconds: float = 15.0
 
     @property
+    def route_body_limits(self) -> dict[str, int]:
+        return {"/v1/verify": self.max_verify_bytes + 64 * 1024}  # the file plus its multipart framing
+
+    @property
     def seal_configured(self) -> bool:
         return self.seal_pkcs12_path is not None or (self.seal_key_path is not None and self.seal_cert_path is not None)
 

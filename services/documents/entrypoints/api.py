@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Query, Response
 
 from contracts import Actor
 from contracts.errors import NotFound
 from contracts.messages import Placeholder
 from pydantic import BaseModel
 from services.documents.domain import Document, Version
-from services.documents.entrypoints.deps import Handlers, read_upload
+from services.documents.entrypoints.deps import Handlers, StaffUpload, title_of, upload_body
 from services.runtime.staff_auth import CurrentStaff
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
@@ -61,20 +61,19 @@ def _actor(staff) -> Actor:
     return Actor(kind="staff", id=staff.key_id)
 
 
-@router.post("", status_code=201, response_model=DocumentOut, summary="Upload a PDF as a new document")
-async def upload_document(request: Request, staff: CurrentStaff, handlers: Handlers, file: UploadFile,
-                          title: Annotated[str, Form(min_length=1, max_length=300)]) -> DocumentOut:
-    data = await read_upload(request, file)
-    document, version = await handlers.upload_document(staff.tenant_id, _actor(staff), title, data)
+@router.post("", status_code=201, response_model=DocumentOut, summary="Upload a PDF as a new document",
+             openapi_extra=upload_body(with_title=True))
+async def upload_document(upload: StaffUpload, handlers: Handlers) -> DocumentOut:
+    document, version = await handlers.upload_document(upload.staff.tenant_id, _actor(upload.staff),
+                                                       title_of(upload), upload.data)
     return DocumentOut.of(document, [version])
 
 
 @router.post("/{document_id}/versions", status_code=201, response_model=VersionOut,
-             summary="Upload a new immutable version of a document")
-async def add_version(request: Request, document_id: str, staff: CurrentStaff, handlers: Handlers,
-                      file: UploadFile) -> VersionOut:
-    data = await read_upload(request, file)
-    return VersionOut.of(await handlers.add_version(staff.tenant_id, _actor(staff), document_id, data))
+             summary="Upload a new immutable version of a document", openapi_extra=upload_body(with_title=False))
+async def add_version(document_id: str, upload: StaffUpload, handlers: Handlers) -> VersionOut:
+    staff = upload.staff
+    return VersionOut.of(await handlers.add_version(staff.tenant_id, _actor(staff), document_id, upload.data))
 
 
 @router.get("", response_model=DocumentList, summary="The tenant's documents, most recently changed first")

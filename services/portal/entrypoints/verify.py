@@ -11,7 +11,6 @@ from services.portal.entrypoints.deps import ClientDep, OptionalSessionDep, Port
 from services.portal.entrypoints.pages import preferred_language, render
 
 router = APIRouter(include_in_schema=False)
-MAX_PDF_BYTES = 20 * 1024 * 1024
 
 
 @router.get("/verify", summary="Upload a signed PDF to check its seal")
@@ -26,9 +25,10 @@ async def verify_submit(request: Request, portal: PortalDep, ctx: OptionalSessio
     limit(portal.signing_limiter, f"verify:{client.ip}")
     form = await request.form(max_files=1, max_fields=5)
     upload = form.get("file")
-    data = await upload.read(MAX_PDF_BYTES + 1) if isinstance(upload, UploadFile) else b""
+    most = portal.settings.max_verify_upload_bytes
+    data = await upload.read(most + 1) if isinstance(upload, UploadFile) else b""
     t = i18n.messages(lang)
-    if not data or len(data) > MAX_PDF_BYTES or not data.startswith(b"%PDF"):
+    if not data or len(data) > most or not data.startswith(b"%PDF"):
         return render("verify.html", lang, 422, ctx, result=None, error=t["verify_not_pdf"], here="/verify")
     result = await portal.verifier.verify(upload.filename or "document.pdf", data)
     if result is None:
