@@ -214,6 +214,8 @@ async def test_a_stamp_held_by_one_replica_while_another_records_the_signing_is_
     # records the signing and asks for a held stamp (none yet)
     client = AsyncMongoClient(infra.mongodb_uri)
     store = EvidenceStore(client[f"signing_{uuid.uuid4().hex[:8]}"])
+    # (the collections exist, as in a running service: two transactions both creating one conflict on that)
+    await store.ensure_indexes()
     holding, recording = client.start_session(), client.start_session()
     await holding.start_transaction()
     await recording.start_transaction()
