@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -48,7 +48,7 @@ class Envelope(BaseModel):
     def key(self) -> str:
         return self.task_id or self.tenant_id
 
-    def caused(self) -> dict:
+    def caused(self) -> dict[str, Any]:
         """Envelope fields for a message caused by this one (same conversation, one hop deeper)."""
         return {
             "tenant_id": self.tenant_id,

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from contracts.messages import MESSAGE_TYPES
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 
 
-def current_schemas() -> dict[str, dict]:
+def current_schemas() -> dict[str, dict[str, Any]]:
     out = {}
     for message in MESSAGE_TYPES:
         name = message.model_fields["type"].default
@@ -23,17 +24,17 @@ def current_schemas() -> dict[str, dict]:
     return out
 
 
-def stored_schemas() -> dict[str, dict]:
+def stored_schemas() -> dict[str, dict[str, Any]]:
     return {p.name: json.loads(p.read_text()) for p in sorted(SCHEMA_DIR.glob("*.json"))}
 
 
-def _resolve(schema: dict, root: dict) -> dict:
+def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
     while "$ref" in schema:
         schema = root["$defs"][schema["$ref"].rsplit("/", 1)[-1]]
     return schema
 
 
-def _types(schema: dict, root: dict) -> set[str]:
+def _types(schema: dict[str, Any], root: dict[str, Any]) -> set[str]:
     schema = _resolve(schema, root)
     if "anyOf" in schema:
         return set().union(*(_types(s, root) for s in schema["anyOf"]))
@@ -44,7 +45,8 @@ def _types(schema: dict, root: dict) -> set[str]:
     return {schema.get("type", "any")}
 
 
-def breaking_changes(old: dict, new: dict, path: str = "", old_root=None, new_root=None) -> list[str]:
+def breaking_changes(old: dict[str, Any], new: dict[str, Any], path: str = "", old_root: dict[str, Any] | None = None,
+                     new_root: dict[str, Any] | None = None) -> list[str]:
     """What an old consumer of `old` would trip over in messages shaped by `new`."""
     old_root, new_root = old_root or old, new_root or new
     old, new = _resolve(old, old_root), _resolve(new, new_root)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Self, Union, assert_never
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -35,7 +35,7 @@ class Condition(BaseModel):
     value: Scalar | list[Scalar]
 
     @model_validator(mode="after")
-    def _list_for_membership(self):
+    def _list_for_membership(self) -> Self:
         if (self.op in ("in", "not_in")) != isinstance(self.value, list):
             raise ValueError(f"op '{self.op}' needs {'a list' if self.op in ('in', 'not_in') else 'a single'} value")
         return self
@@ -79,7 +79,7 @@ class RequestAction(BaseModel):
                                        "the action opens, for each value (before it expires).")
 
     @model_validator(mode="after")
-    def _reminders_before_expiry(self):
+    def _reminders_before_expiry(self) -> Self:
         if any(h < 1 for h in self.remind_in_hours):
             raise ValueError("remind_in_hours are whole hours from 1 up")
         if self.expires_in_hours is not None and any(h >= self.expires_in_hours for h in self.remind_in_hours):
@@ -87,7 +87,7 @@ class RequestAction(BaseModel):
         return self
 
     @model_validator(mode="after")
-    def _document_for_sign_document_only(self):
+    def _document_for_sign_document_only(self) -> Self:
         if self.kind == "sign_document" and self.document_id is None:
             raise ValueError("a sign_document request needs a document_id")
         if self.kind == "sign_task" and self.document_id is not None:
@@ -115,7 +115,7 @@ class RuleSpec(BaseModel):
     enabled: bool = True
 
     @model_validator(mode="after")
-    def _someone_to_ask(self):
+    def _someone_to_ask(self) -> Self:
         if self.trigger in CONTACTLESS_TRIGGERS and any(
                 isinstance(a, RequestAction) and a.contact_id is None for a in self.actions):
             raise ValueError(f"a request_action on {self.trigger} needs a contact_id: that event names no contact")
@@ -156,8 +156,18 @@ def holds(condition: Condition, facts: Facts) -> tuple[bool, str]:
     known, actual = facts.value_of(condition.field)
     if not known:
         return False, f"{condition.field} is unknown for this event (wanted {condition.op} {condition.value!r})"
-    ok = {"eq": lambda: actual == condition.value, "ne": lambda: actual != condition.value,
-          "in": lambda: actual in condition.value, "not_in": lambda: actual not in condition.value}[condition.op]()
+    wanted = condition.value if isinstance(condition.value, list) else [condition.value]
+    match condition.op:
+        case "eq":
+            ok = actual == condition.value
+        case "ne":
+            ok = actual != condition.value
+        case "in":
+            ok = actual in wanted
+        case "not_in":
+            ok = actual not in wanted
+        case _:
+            assert_never(condition.op)
     verdict = "holds" if ok else "does not hold"
     return ok, f"{condition.field} is {actual!r}: {condition.op} {condition.value!r} {verdict}"
 
@@ -226,31 +236,34 @@ def plan_effects(rule: RuleSpec, facts: Facts, reasons: list[str]) -> list[Effec
     effects: list[Effect] = []
     phase = facts.phase
     for action in rule.actions:
-        if isinstance(action, SetPhase):
-            if phase is None:
-                reasons.append(f"set_phase {action.phase!r} skipped: the task's phase is unknown")
-            elif phase == action.phase:
-                reasons.append(f"set_phase skipped: the phase is already {phase!r}")
-            else:
-                effects.append(PhaseChange(expected_phase=phase, phase=action.phase))
-                phase = action.phase  # a later set_phase in the same rule follows this one
-        elif isinstance(action, AddNote):
-            effects.append(Note(action.text))
-        elif isinstance(action, CallWebhook):
-            effects.append(WebhookCall(action.endpoint_id))
-        elif isinstance(action, RequestAction):
-            contact = action.contact_id or facts.contact_id
-            if contact is None:
-                reasons.append(f"request_action {action.kind} skipped: the event names no contact to ask")
-            else:
-                effects.append(ActionRequest(kind=action.kind, contact_id=contact, fields=tuple(action.fields),
-                                             document_id=action.document_id, message=action.message,
-                                             expires_in_hours=action.expires_in_hours,
-                                             remind_in_hours=tuple(sorted(set(action.remind_in_hours)))))
+        match action:
+            case SetPhase():
+                if phase is None:
+                    reasons.append(f"set_phase {action.phase!r} skipped: the task's phase is unknown")
+                elif phase == action.phase:
+                    reasons.append(f"set_phase skipped: the phase is already {phase!r}")
+                else:
+                    effects.append(PhaseChange(expected_phase=phase, phase=action.phase))
+                    phase = action.phase  # a later set_phase in the same rule follows this one
+            case AddNote():
+                effects.append(Note(action.text))
+            case CallWebhook():
+                effects.append(WebhookCall(action.endpoint_id))
+            case RequestAction():
+                contact = action.contact_id or facts.contact_id
+                if contact is None:
+                    reasons.append(f"request_action {action.kind} skipped: the event names no contact to ask")
+                else:
+                    effects.append(ActionRequest(kind=action.kind, contact_id=contact, fields=tuple(action.fields),
+                                                 document_id=action.document_id, message=action.message,
+                                                 expires_in_hours=action.expires_in_hours,
+                                                 remind_in_hours=tuple(sorted(set(action.remind_in_hours)))))
+            case _:
+                assert_never(action)
     return effects
 
 
-def facts_for(event: Envelope, known_phase: str | None, known_action: dict | None) -> Facts:
+def facts_for(event: Envelope, known_phase: str | None, known_action: dict[str, Any] | None) -> Facts:
     """The facts of a trigger event. The phase automation projected from tasks.events wins over the
     snapshot inside the event, which may be older; the action's request fills what the event lacks."""
     action = known_action or {}
@@ -258,17 +271,20 @@ def facts_for(event: Envelope, known_phase: str | None, known_action: dict | Non
     facts: dict[str, Any] = {"task_id": event.task_id or "", "phase": known_phase,
                              "action_id": getattr(p, "action_id", None), "action_kind": action.get("kind"),
                              "document_id": action.get("document_id"), "contact_id": action.get("contact_id")}
-    if isinstance(event, (m.TaskSigned, m.DocumentSigned)):
-        facts.update(phase=known_phase or p.task.phase, contact_id=p.signer.contact_id, fields=p.fields,
-                     action_kind="sign_document" if isinstance(event, m.DocumentSigned) else "sign_task")
-        if isinstance(event, m.DocumentSigned):
-            facts["document_id"] = p.document_id
-    elif isinstance(event, m.ActionDeclined):
-        facts.update(action_kind=p.kind, contact_id=p.contact_id)
-    elif isinstance(event, m.ActionExpired):
-        facts.update(contact_id=p.contact_id)
-    elif isinstance(event, m.ApprovalWithdrawn):
-        facts.update(document_id=p.document_id)
-    elif isinstance(event, m.TaskPhaseChanged):
-        facts.update(phase=p.to_phase)
+    match event:
+        case m.TaskSigned() | m.DocumentSigned():
+            signed = event.payload
+            facts.update(phase=known_phase or signed.task.phase, contact_id=signed.signer.contact_id,
+                         fields=signed.fields,
+                         action_kind="sign_document" if isinstance(event, m.DocumentSigned) else "sign_task")
+            if isinstance(event, m.DocumentSigned):
+                facts["document_id"] = event.payload.document_id
+        case m.ActionDeclined():
+            facts.update(action_kind=event.payload.kind, contact_id=event.payload.contact_id)
+        case m.ActionExpired():
+            facts.update(contact_id=event.payload.contact_id)
+        case m.ApprovalWithdrawn():
+            facts.update(document_id=event.payload.document_id)
+        case m.TaskPhaseChanged():
+            facts.update(phase=event.payload.to_phase)
     return Facts(**facts)

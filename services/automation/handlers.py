@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import assert_never
 
 from contracts import Actor, Envelope, new_id, utcnow
 from contracts import messages as m
 from contracts.errors import Invalid, NotFound
-from contracts.topics import AUTOMATION_EVENTS, TASKS_COMMANDS
 from services.automation.adapters.mongo import RuleStore
 from services.automation.delivery import Webhooks
 from services.automation.domain import (
@@ -30,16 +30,23 @@ def _caused_by_rule(event: Envelope, rule: Rule) -> dict:
 
 
 def effect_message(event: Envelope, rule: Rule, effect: PhaseChange | Note | ActionRequest) -> tuple[str, Envelope]:
-    if isinstance(effect, PhaseChange):
-        return TASKS_COMMANDS, m.ChangeTaskPhase(**_caused_by_rule(event, rule), payload=m.ChangePhasePayload(
-            expected_phase=effect.expected_phase, phase=effect.phase, rule_id=rule.id, rule_name=rule.name))
-    if isinstance(effect, ActionRequest):
-        return TASKS_COMMANDS, m.RequestTaskAction(**_caused_by_rule(event, rule), payload=m.RequestActionPayload(
-            contact_id=effect.contact_id, kind=effect.kind, fields=list(effect.fields),
-            document_id=effect.document_id, message=effect.message, expires_in_hours=effect.expires_in_hours,
-            remind_in_hours=list(effect.remind_in_hours), rule_id=rule.id, rule_name=rule.name))
-    return AUTOMATION_EVENTS, m.TimelineNoteAdded(**_caused_by_rule(event, rule), payload=m.NoteAddedPayload(
-        text=effect.text, rule_id=rule.id, rule_name=rule.name))
+    """The message a rule's effect sends, and its topic (as contracts route it)."""
+    message: Envelope
+    match effect:
+        case PhaseChange():
+            message = m.ChangeTaskPhase(**_caused_by_rule(event, rule), payload=m.ChangePhasePayload(
+                expected_phase=effect.expected_phase, phase=effect.phase, rule_id=rule.id, rule_name=rule.name))
+        case ActionRequest():
+            message = m.RequestTaskAction(**_caused_by_rule(event, rule), payload=m.RequestActionPayload(
+                contact_id=effect.contact_id, kind=effect.kind, fields=list(effect.fields),
+                document_id=effect.document_id, message=effect.message, expires_in_hours=effect.expires_in_hours,
+                remind_in_hours=list(effect.remind_in_hours), rule_id=rule.id, rule_name=rule.name))
+        case Note():
+            message = m.TimelineNoteAdded(**_caused_by_rule(event, rule), payload=m.NoteAddedPayload(
+                text=effect.text, rule_id=rule.id, rule_name=rule.name))
+        case _:
+            assert_never(effect)
+    return m.topic_of(message), message
 
 
 @dataclass
@@ -136,7 +143,7 @@ class Automation:
                     else:
                         sent.append({"type": "webhook", "endpoint_id": effect.endpoint_id, "delivery_id": delivery})
                     continue
-                topic, message = effect_message(event, rule, effect)
+                topic, message = effect_message(event, rule, effect)  # exhaustive over the other effects
                 await self.outbox.add(session, topic, message)
                 sent.append({"event_id": message.event_id, "type": message.type, "topic": topic,
                              "payload": message.payload.model_dump(mode="json")})

@@ -17,13 +17,12 @@ from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from contracts.messages import KNOWN_TYPES
+from contracts.messages import Kind, messages, type_name
 
-# Tenant and key events stay inside Akkoord; commands are not facts.
-# timeline.entry_appended is timeline's own bookkeeping (its chain order), not a fact about the work.
-NOT_SUBSCRIBABLE = frozenset({"tenant.registered", "staff_key.issued", "staff_key.revoked", "task.change_phase",
-                              "task.request_action", "timeline.entry_appended"})
-SUBSCRIBABLE = frozenset(KNOWN_TYPES - NOT_SUBSCRIBABLE)
+# Events only: internal messages (tenants and keys, timeline's chain order) stay inside Akkoord, and commands
+# are not facts.
+SUBSCRIBABLE_MESSAGES = messages(kinds=(Kind.EVENT,))
+SUBSCRIBABLE = frozenset(type_name(m) for m in SUBSCRIBABLE_MESSAGES)
 KEEP_ATTEMPTS = 10  # the last attempts stored per delivery: a failing endpoint cannot grow a document forever
 
 

@@ -9,6 +9,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from contracts.errors import Conflict, Forbidden, Invalid, NotFound
 from contracts.models import FieldSpec, FieldValue, Language
@@ -52,9 +53,9 @@ def otp_hash(session_id: str, code: str) -> str:
     return hashlib.sha256(f"{session_id}:{code}".encode()).hexdigest()
 
 
-def check_otp(pending: dict | None, session_id: str, code: str, now: datetime) -> None:
+def check_otp(pending: dict[str, Any] | None, session_id: str, code: str, now: datetime) -> None:
     """`pending` is the stored {hash, expires_at}; raises Invalid with a reason the form can show."""
-    def refuse(reason: str, message: str):
+    def refuse(reason: str, message: str) -> Invalid:
         return Invalid(message, code=reason, errors=[{"field": "code", "message": message}])
 
     if not pending:
@@ -79,14 +80,14 @@ def mask_email(email: str) -> str:
 
 
 def csrf_matches(expected: str, presented: str | None) -> bool:
-    return bool(presented) and hmac.compare_digest(expected.encode(), presented.encode())
+    return presented is not None and bool(presented) and hmac.compare_digest(expected.encode(), presented.encode())
 
 
 def consent_text(language: Language) -> str:
     return CONSENT_TEXT.get(language, CONSENT_TEXT["en"])
 
 
-def ensure_actionable(action: dict | None, ctx: SessionContext, now: datetime | None = None) -> dict:
+def ensure_actionable(action: dict[str, Any] | None, ctx: SessionContext, now: datetime | None = None) -> dict[str, Any]:
     """The action exists for this contact and tenant and is still open; otherwise 404, or 409 once closed."""
     if action is None or action["tenant_id"] != ctx.tenant_id or action["contact_id"] != ctx.contact_id:
         raise NotFound("There is no such action for you.")
@@ -152,7 +153,7 @@ def ensure_consent_current(presented_version: str | None) -> None:
 def decode_signature_image(encoded: str | None, max_bytes: int) -> tuple[bytes, str]:
     """Base64 → bytes, refused when empty, too large, or not a PNG/JPEG by its magic bytes."""
 
-    def refuse(message: str):
+    def refuse(message: str) -> Invalid:
         return Invalid(message, errors=[{"field": "signature", "message": message}])
 
     if not encoded or not encoded.strip():
@@ -177,7 +178,7 @@ def decode_signature_image(encoded: str | None, max_bytes: int) -> tuple[bytes, 
     raise refuse("The signature must be a PNG or JPEG image.")
 
 
-def ensure_document_unchanged(action: dict, presented_digest: str | None) -> None:
+def ensure_document_unchanged(action: dict[str, Any], presented_digest: str | None) -> None:
     """A document signature is only for the exact version the signer was shown."""
     if action["kind"] != "sign_document":
         return

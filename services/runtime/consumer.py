@@ -46,7 +46,7 @@ Handler = Callable[[Envelope, Session], Awaitable[None]]
 class Consumer:
     group: str
     topics: tuple[str, ...]
-    handlers: Mapping[str, Handler]
+    handlers: Mapping[type[Envelope], Handler]  # routed by message class (contracts.messages.ROUTES)
     description: str
     # A cheap read before any transaction: False means the message has nothing to do in this group
     # (no effect, so nothing to record either), and it is passed over. A redelivery asks again.
@@ -113,7 +113,7 @@ def register(broker: KafkaBroker, tracking: Tracking, consumer: Consumer, *, max
         except (ValueError, ValidationError) as exc:
             await dead_letter(record, f"unreadable message: {exc}")
             return
-        if message is None or (handler := consumer.handlers.get(message.type)) is None:
+        if message is None or (handler := consumer.handlers.get(type(message))) is None:
             return  # not for this group, or a newer type it does not know
         if (replay_for := dict(record.headers).get(REPLAY_FOR)) is not None and replay_for.decode() != consumer.group:
             EVENTS.labels(consumer.group, record.topic, message.type, "passed_over").inc()

@@ -90,8 +90,8 @@ class StaffKeys:
         return Consumer(
             group=Groups.staff_keys(service), topics=(TASKS_EVENTS,),
             description="Projects tenants and staff API key hashes from tasks, to authenticate staff locally.",
-            handlers={"tenant.registered": self.on_tenant_registered, "staff_key.issued": self.on_key_issued,
-                      "staff_key.revoked": self.on_key_revoked},
+            handlers={TenantRegistered: self.on_tenant_registered, StaffKeyIssued: self.on_key_issued,
+                      StaffKeyRevoked: self.on_key_revoked},
         )
 
 

@@ -71,8 +71,9 @@ def evidence_from_signed(event: TaskSigned | DocumentSigned, recorded_at: dateti
     p = event.payload
     document = None
     if isinstance(event, DocumentSigned):
-        document = DocumentEvidence(document_id=p.document_id, version_id=p.document_version_id,
-                                    digest_before=p.document_digest)
+        d = event.payload
+        document = DocumentEvidence(document_id=d.document_id, version_id=d.document_version_id,
+                                    digest_before=d.document_digest)
     return EvidenceRecord(
         evidence_id=evidence_id_for(event.tenant_id, p.action_id), tenant_id=event.tenant_id,
         task_id=event.task_id or p.task.task_id, action_id=p.action_id,

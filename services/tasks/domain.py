@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Sequence
 
 from pydantic import BaseModel
 
@@ -202,7 +202,7 @@ class DocumentVersion(BaseModel):
 
 def request_action(*, action_id: str, task: Task, contact: Contact, kind: ActionKind, fields: list[FieldSpec],
                    document: DocumentVersion | None, message: str | None, expires_at: datetime | None,
-                   plan: str, now: datetime, remind_at: list[datetime] = ()) -> Action:
+                   plan: str, now: datetime, remind_at: Sequence[datetime] = ()) -> Action:
     """A new open signature request for `contact` on `task`."""
     require_signing(plan)
     contact.require_active()

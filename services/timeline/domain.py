@@ -110,11 +110,11 @@ def _name(known: Known, contact_id: str | None, event: Envelope) -> str:
     return known.contact_name or "the contact"
 
 
-def _both(summary: str, staff: dict, portal: dict, **who) -> list[Draft]:
+def _both(summary: str, staff: dict[str, Any], portal: dict[str, Any], **who: Any) -> list[Draft]:
     return [Draft("staff", summary, staff, **who), Draft("portal", summary, portal, **who)]
 
 
-def _staff(summary: str, data: dict, **who) -> list[Draft]:
+def _staff(summary: str, data: dict[str, Any], **who: Any) -> list[Draft]:
     return [Draft("staff", summary, data, **who)]
 
 
@@ -193,9 +193,10 @@ def _signed(e: m.TaskSigned | m.DocumentSigned, known: Known) -> list[Draft]:
     what = "Signed"
     if isinstance(e, m.DocumentSigned):
         what = "Document signed"
-        proof["document_id"] = p.document_id
-        staff.update(document_id=p.document_id, document_version_id=p.document_version_id,
-                     document_digest=p.document_digest)
+        d = e.payload
+        proof["document_id"] = d.document_id
+        staff.update(document_id=d.document_id, document_version_id=d.document_version_id,
+                     document_digest=d.document_digest)
     return _both(f"{what} by {p.signer.name}", staff, proof, contact_id=p.signer.contact_id, action_id=p.action_id)
 
 

@@ -71,7 +71,7 @@ async def kit(infra):
             raise RuntimeError("still broken")
         await kit.db["effects"].insert_one({"event_id": event.event_id, "tenant_id": event.tenant_id}, session=session)
 
-    async with Group(infra, {"task.created": count}, max_attempts=3, backoff=0.01) as kit:
+    async with Group(infra, {TaskCreated: count}, max_attempts=3, backoff=0.01) as kit:
         kit.attempts = attempts
         relay = asyncio.create_task(OutboxRelay(kit.outbox, kit.broker, poll_interval=0.1).run())
 
@@ -188,7 +188,7 @@ async def test_one_tasks_events_from_two_topics_are_handled_in_the_order_they_we
     async def note(event, session):
         seen.setdefault(event.task_id, []).append(event.payload.task.title)
 
-    group = Group(infra, {"task.created": note}, topics=(first, second))
+    group = Group(infra, {TaskCreated: note}, topics=(first, second))
     expected = {}
     for n in range(6):
         a = task_created(group.tenant, "a")
@@ -219,7 +219,7 @@ async def test_a_message_the_group_does_not_want_is_passed_over_without_a_trace(
     async def wants(event):
         return event.payload.task.title == "wanted"
 
-    async with Group(infra, {"task.created": effect}, wants=wants) as group:
+    async with Group(infra, {TaskCreated: effect}, wants=wants) as group:
         db, name = group.db, group.group
         skipped = task_created(group.tenant, "not wanted")
         wanted = task_created(group.tenant, "wanted", task_id=skipped.task_id)
@@ -267,7 +267,7 @@ async def test_a_batch_that_fails_outside_its_handlers_comes_again_and_loses_not
             raise Hiccup()
         return True
 
-    async with Group(infra, {"task.created": effect}, wants=wants) as group:
+    async with Group(infra, {TaskCreated: effect}, wants=wants) as group:
         # when it and others arrive in one batch
         events = [task_created(group.tenant, "hiccup")] + [task_created(group.tenant) for _ in range(5)]
         await publish(infra.kafka_bootstrap, TASKS_EVENTS, *events)
@@ -291,7 +291,7 @@ async def test_a_dead_letter_is_replayed_once_for_the_group_that_failed_it_after
     async def record(event, session):
         await other.db["effects"].insert_one({"event_id": event.event_id}, session=session)
 
-    async with Group(infra, {"task.created": effect}) as group, Group(infra, {"task.created": record}) as other:
+    async with Group(infra, {TaskCreated: effect}) as group, Group(infra, {TaskCreated: record}) as other:
         failed = task_created(group.tenant, "needs the template")
         garbage = f"not json {uuid.uuid4().hex}".encode()
         await publish(infra.kafka_bootstrap, TASKS_EVENTS, failed, garbage)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -180,9 +178,3 @@ def test_a_request_with_no_one_to_ask_is_skipped_and_says_why():
 def test_a_request_action_that_could_never_be_applied_is_refused_when_the_rule_is_written(action, trigger, problem):
     with pytest.raises(ValidationError, match=problem):
         RuleSpec(name="r", trigger=trigger, actions=[action])
-
-
-def test_the_domain_imports_no_io_library():
-    tree = ast.parse(Path("services/automation/domain.py").read_text())
-    imported = {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
-    assert imported <= {"__future__", "dataclasses", "datetime", "typing", "pydantic", "contracts"}

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import ast
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
 from contracts.errors import Conflict, Forbidden, Invalid
 from contracts.models import FieldSpec
-from services.tasks import domain
 from services.tasks.domain import (
     DEFAULT_PHASES, Action, ActionNotOpen, Contact, DocumentVersion, PhaseMismatch, Task, normalise_phases,
     request_action, require_signing,
@@ -155,14 +152,6 @@ def test_an_inconsistent_request_is_invalid(overrides):
 def test_an_archived_contact_gets_no_new_requests():
     with pytest.raises(Conflict):
         request(contact=a_contact(archived=True))
-
-
-def test_the_domain_imports_no_io_library():
-    tree = ast.parse(Path(domain.__file__).read_text())
-    imported = {(n.module if isinstance(n, ast.ImportFrom) else a.name).split(".")[0]
-                for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
-                for a in (n.names if isinstance(n, ast.Import) else [n])}
-    assert imported <= {"__future__", "re", "datetime", "typing", "pydantic", "contracts"}
 
 
 # --- reminders ---

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
 
 from contracts import messages as m
 from contracts.envelope import SYSTEM
@@ -114,13 +112,6 @@ def test_tenant_level_events_add_no_entries():
 def test_entry_times_keep_milliseconds_so_they_round_trip_through_the_database():
     signed = ev.task_signed("t1", "task-1", "a1", JAN)
     assert all(e.at.microsecond % 1000 == 0 for e in build_entries(signed))
-
-
-def test_the_domain_imports_no_io_library():
-    tree = ast.parse(Path("services/timeline/domain.py").read_text())
-    imported = {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
-    imported |= {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-    assert imported <= {"__future__", "dataclasses", "datetime", "typing", "pydantic", "contracts"}
 
 
 def test_reminders_are_for_staff_and_expiries_reach_the_contact_too():

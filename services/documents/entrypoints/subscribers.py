@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contracts.messages import DocumentSigned
 from contracts.topics import PORTAL_EVENTS, Groups
 from services.documents.handlers import DocumentHandlers
 from services.runtime.consumer import Consumer
@@ -12,5 +13,5 @@ def consumers(handlers: DocumentHandlers, staff_keys_projection: Consumer) -> li
         staff_keys_projection,
         Consumer(group=Groups.DOCUMENTS, topics=(PORTAL_EVENTS,),
                  description="Stamps each document.signed onto its document and emits document.stamped.",
-                 handlers={"document.signed": handlers.stamp_signed_document}),
+                 handlers={DocumentSigned: handlers.stamp_signed_document}),
     ]

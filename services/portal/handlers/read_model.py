@@ -69,15 +69,15 @@ class ReadModel:
 
     def handlers(self) -> dict:
         return {
-            "contact.registered": self.on_contact,
-            "contact.updated": self.on_contact,
-            "task.created": self.on_task,
-            "task.updated": self.on_task,
-            "task.phase_changed": self.on_phase_changed,
-            "task.action_requested": self.on_action_requested,
-            "task.action_cancelled": self.on_action_closed,
-            "task.action_completed": self.on_action_closed,
-            "action.expired": self.on_action_closed,
-            "document.stamped": self.on_document_stamped,
-            "signature.sealed": self.on_signature_sealed,
+            ContactRegistered: self.on_contact,
+            ContactUpdated: self.on_contact,
+            TaskCreated: self.on_task,
+            TaskUpdated: self.on_task,
+            TaskPhaseChanged: self.on_phase_changed,
+            TaskActionRequested: self.on_action_requested,
+            TaskActionCancelled: self.on_action_closed,
+            TaskActionCompleted: self.on_action_closed,
+            ActionExpired: self.on_action_closed,
+            DocumentStamped: self.on_document_stamped,
+            SignatureSealed: self.on_signature_sealed,
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contracts.messages import DocumentSigned, DocumentStamped, TaskSigned
 from contracts.topics import DOCUMENTS_EVENTS, PORTAL_EVENTS, Groups
 from services.runtime.consumer import Consumer
 from services.signing.handlers import SigningHandlers
@@ -16,9 +17,9 @@ def consumers(handlers: SigningHandlers, staff_keys_projection: Consumer) -> lis
         staff_keys_projection,
         Consumer(group=Groups.SIGNING, topics=(PORTAL_EVENTS, DOCUMENTS_EVENTS),
                  description="Records the evidence of every signing; seals each stamped document.",
-                 handlers={"task.signed": handlers.record_evidence, "document.signed": handlers.record_evidence,
-                           "document.stamped": handlers.seal_stamped_document}),
+                 handlers={TaskSigned: handlers.record_evidence, DocumentSigned: handlers.record_evidence,
+                           DocumentStamped: handlers.seal_stamped_document}),
         Consumer(group=CERTIFICATES_GROUP, topics=(PORTAL_EVENTS,),
                  description="Builds and seals the approval certificate of every signed task.",
-                 handlers={"task.signed": handlers.seal_approval_certificate}),
+                 handlers={TaskSigned: handlers.seal_approval_certificate}),
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from contracts import messages as m
 from contracts.topics import DOCUMENTS_EVENTS, PORTAL_EVENTS, TASKS_COMMANDS, Groups
 from services.runtime.consumer import Consumer
 from services.tasks.handlers import events
@@ -17,12 +18,12 @@ def consumers(deps: Deps) -> list[Consumer]:
                     "completes or declines actions from the portal's signatures, and keeps the current version "
                     "of each document.",
         handlers={
-            "task.change_phase": partial(events.change_phase_for_rule, deps),
-            "task.request_action": partial(events.request_action_for_rule, deps),
-            "task.signed": partial(events.complete_signed_action, deps),
-            "document.signed": partial(events.complete_signed_action, deps),
-            "action.declined": partial(events.decline_action, deps),
-            "document.uploaded": partial(events.record_document_version, deps),
-            "document.version_added": partial(events.record_document_version, deps),
+            m.ChangeTaskPhase: partial(events.change_phase_for_rule, deps),
+            m.RequestTaskAction: partial(events.request_action_for_rule, deps),
+            m.TaskSigned: partial(events.complete_signed_action, deps),
+            m.DocumentSigned: partial(events.complete_signed_action, deps),
+            m.ActionDeclined: partial(events.decline_action, deps),
+            m.DocumentUploaded: partial(events.record_document_version, deps),
+            m.DocumentVersionAdded: partial(events.record_document_version, deps),
         },
     )]

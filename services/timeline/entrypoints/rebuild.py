@@ -24,7 +24,7 @@ from services.runtime.outbox import OutboxRelay
 from services.timeline.adapters.mongo import TimelineStore
 from services.timeline.adapters.replay import group_has_members, read_from_beginning
 from services.timeline.config import Settings
-from services.timeline.entrypoints.subscribers import COMMAND_TYPES
+from services.timeline.entrypoints.subscribers import PROJECTED
 from services.timeline.handlers import Timeline
 from services.timeline.order import placements
 
@@ -54,7 +54,7 @@ async def rebuild(settings: Settings) -> dict:
         # and the order of entries that were never recorded.
         topic_order = {t: i for i, t in enumerate(EVENT_TOPICS)}
         read.sort(key=lambda r: (r[0].occurred_at, topic_order[r[1]], r[2], r[3]))
-        events = [message for message, *_ in read if message.type not in COMMAND_TYPES]
+        events = [message for message, *_ in read if type(message) in PROJECTED]
         records = [r[0] for r in await read_from_beginning(bootstrap, (TIMELINE_CHAIN,))
                    if isinstance(r[0], TimelineEntryAppended)]
         placed = placements(records)

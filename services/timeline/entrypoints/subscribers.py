@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from contracts.messages import KNOWN_TYPES
+from contracts.messages import Kind, messages
 from contracts.topics import EVENT_TOPICS, Groups
 from services.runtime.consumer import Consumer
 from services.runtime.staff_auth import StaffKeys
 from services.timeline.handlers import Timeline
 
-COMMAND_TYPES = frozenset({"task.change_phase", "task.request_action"})
-# Timeline's own log of where it placed each entry: read back by a rebuild, never projected.
-OWN_TYPES = frozenset({"timeline.entry_appended"})
+# Every fact on the event topics (tenant and key events too: they carry no task, so they add no entry);
+# commands are not facts, and timeline's own chain log is read back only by its rebuild.
+PROJECTED = messages(kinds=(Kind.EVENT, Kind.INTERNAL), topics=EVENT_TOPICS)
 
 
 def consumers(timeline: Timeline, staff_keys: StaffKeys) -> list[Consumer]:
@@ -18,7 +18,7 @@ def consumers(timeline: Timeline, staff_keys: StaffKeys) -> list[Consumer]:
         Consumer(
             group=Groups.TIMELINE, topics=EVENT_TOPICS,
             description="Projects every event into the staff and portal timelines of its task.",
-            handlers={t: timeline.project for t in sorted(KNOWN_TYPES - COMMAND_TYPES - OWN_TYPES)},
+            handlers=dict.fromkeys(PROJECTED, timeline.project),
         ),
         staff_keys.projection("timeline"),
     ]

@@ -1,0 +1,67 @@
+"""The boundaries every service keeps, checked over all of them at once (a new service is checked too)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = sorted(p.name for p in (ROOT / "services").iterdir()
+                  if p.is_dir() and (p / "__init__.py").exists() and p.name != "runtime")
+# What a domain module may import: pure standard-library modules (no file, network, process or clock
+# access of their own), pydantic and contracts.
+PURE = {"__future__", "base64", "binascii", "collections", "dataclasses", "datetime", "decimal", "enum",
+        "functools", "hashlib", "hmac", "itertools", "json", "math", "operator", "re", "secrets", "string",
+        "typing", "unicodedata", "uuid", "zoneinfo", "pydantic", "contracts"}
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module `path` imports, from `import x` and `from x import y` lines alike (absolute names)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return names
+
+
+def python_files(*parts: str) -> list[Path]:
+    return sorted(ROOT.joinpath(*parts).rglob("*.py"))
+
+
+def test_every_service_is_seen_by_these_checks():
+    assert {"tasks", "portal", "documents", "signing", "timeline", "automation"} <= set(SERVICES)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_domain_imports_nothing_that_does_io(service):
+    domain = ROOT / "services" / service / "domain.py"
+    assert domain.exists(), f"services/{service} has no domain.py"
+    roots = {name.split(".")[0] for name in imported_modules(domain)}
+    assert roots <= PURE, f"services/{service}/domain.py imports {sorted(roots - PURE)}"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_service_imports_no_other_services_modules(service):
+    allowed = {service, "runtime"}
+    crossing = {f"{path.relative_to(ROOT)}: {name}"
+                for path in python_files("services", service) for name in imported_modules(path)
+                if name.startswith("services.") and name.split(".")[1] not in allowed}
+    assert crossing == set()
+
+
+def test_the_runtime_kit_and_the_contracts_import_no_service():
+    crossing = {f"{path.relative_to(ROOT)}: {name}"
+                for path in [*python_files("services", "runtime"), *python_files("contracts")]
+                for name in imported_modules(path)
+                if name.startswith("services.") and not name.startswith("services.runtime")}
+    assert crossing == set()
+
+
+def test_a_domain_that_imports_an_io_library_with_a_plain_import_line_is_caught(tmp_path):
+    sneaky = tmp_path / "domain.py"
+    sneaky.write_text("from __future__ import annotations\nimport socket\nimport os.path\n")
+    assert {name.split(".")[0] for name in imported_modules(sneaky)} - PURE == {"socket", "os"}
