@@ -54,6 +54,12 @@ def print_ceiling(result: dict) -> None:
               f"{ratio(raw_cpu, cpu)!s:>21}")
     print(f"  (pipeline: {top['completed_per_s']} signings/s completed, {cpu} ms CPU per signing over all processes, "
           f"idle burn subtracted)")
+    if (prev := result.get("previous_default")) is not None:
+        print(f"  previous default beside it (SecantusDB's Python server, same transactions): "
+              f"{prev['signings_per_s']} signings/s, {prev['cpu_ms_per_signing']} ms CPU per signing "
+              f"(this run's server, {result.get('mongodb_server')}: "
+              f"{c['signings_per_s']['mongo_transactions_only']} signings/s, "
+              f"{c['cpu_ms_per_signing']['mongo_transactions_only']} ms)")
 
 
 def main() -> int:
@@ -69,8 +75,14 @@ def main() -> int:
         print(f"\nEnd to end: starting Kafka, SecantusDB and six services; {cfg['signings']} customers; "
               f"loads {', '.join('max' if r is None else f'{r:g}/s' for r in cfg['rates'])}")
         results["e2e"] = e2e.run(cfg, ceiling.run)
+        try:
+            results["floors"] = report.floors(results["e2e"], results["e2e"].get("ceiling"))
+        except report.CeilingBelowPipeline as wrong:
+            results["error"] = str(wrong)
+            report.write(results)
+            print(f"\nbench: {wrong}", file=sys.stderr)
+            return 1
         print_ceiling(results["e2e"])
-        results["floors"] = report.floors(results["e2e"], results["e2e"].get("ceiling"))
         report.print_floors(results["floors"])
         if (path := report.plot(results["e2e"])) is not None:
             print(f"\nPlot: {path}")

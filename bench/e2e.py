@@ -149,4 +149,37 @@ def run(cfg: dict, ceiling_run) -> dict:
             infra_pids = {p.name: p.popen.pid for p in infra.processes} | {"bench": os.getpid()}
             result["ceiling"] = asyncio.run(ceiling_run(infra.kafka_bootstrap, infra.mongodb_uri,
                                                         top["accepted"], top["per_signing"], infra_pids))
+            result["mongodb_server"] = local_infra.mongo_server()
+            if result["mongodb_server"] == "rust":
+                result["previous_default"] = python_server_beside(work, top)
     return result
+
+
+def python_server_beside(work: Path, top: dict) -> dict:
+    """The same raw database work on SecantusDB's Python server (the previous default), in the same run."""
+    from bench.ceiling import mongo_work
+
+    per = top["per_signing"]
+    transactions = max(1, round(top["accepted"] * per["transactions"]))
+    writes_per_tx = max(1, round(per["mongo_writes"] / max(per["transactions"], 1e-9)))
+    port = free_port()
+    previous = os.environ.get("AKKOORD_MONGODB_SERVER")
+    os.environ["AKKOORD_MONGODB_SERVER"] = "python"
+    try:
+        with open(work / "python-server.log", "ab") as log:
+            server = local_infra.start_mongo(work / "python-server", port, log)
+    finally:
+        if previous is None:
+            os.environ.pop("AKKOORD_MONGODB_SERVER")
+        else:
+            os.environ["AKKOORD_MONGODB_SERVER"] = previous
+    try:
+        pids = {"mongodb": server.popen.pid, "bench": os.getpid()}
+        before = probes.cpu_snapshot(pids)
+        txn = asyncio.run(mongo_work(local_infra.mongo_uri(port), transactions, writes_per_tx, True))
+        cpu = sum(probes.cpu_delta(before, probes.cpu_snapshot(pids)).values())
+    finally:
+        server.stop()
+    return {"server": "python", "mongo_transactions": txn,
+            "signings_per_s": round(top["accepted"] / txn["seconds"], 1),
+            "cpu_ms_per_signing": round(cpu * 1000 / max(top["accepted"], 1), 1)}
