@@ -56,7 +56,7 @@ def build_app(settings: Settings) -> FastAPI:
         documents=Documents(store, InternalFiles(settings.internal_token,
                                                  [settings.documents_url, settings.signing_url]),
                             settings.documents_url),
-        verifier=SealVerifier(settings.signing_url),
+        verifier=SealVerifier(settings.signing_url, internal_token=settings.internal_token),
         login_limiter=RateLimiter(settings.login_burst, settings.login_per_minute),
         signing_limiter=RateLimiter(settings.signing_burst, settings.signing_per_minute),
     )

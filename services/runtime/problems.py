@@ -28,9 +28,9 @@ PROBLEM_RESPONSES = {
 }
 
 
-def problem(status: int, title: str, detail: str, **extra) -> JSONResponse:
+def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra) -> JSONResponse:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
 def _field(loc) -> str:
@@ -51,4 +51,5 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException):
-        return problem(exc.status_code, str(exc.detail), str(exc.detail))
+        # its headers (Retry-After, WWW-Authenticate) are part of the answer
+        return problem(exc.status_code, str(exc.detail), str(exc.detail), headers=exc.headers)

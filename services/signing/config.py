@@ -28,7 +28,15 @@ class Settings(ServiceSettings):
     # dead-lettered (to replay once the signing is there); the holds are looked at every check interval.
     hold_stamp_seconds: float = Field(600.0, ge=0)
     hold_check_seconds: float = Field(30.0, gt=0)
+    # The public verify endpoint: a file past max_verify_bytes is refused (413) before more is read; each
+    # client may ask verify_rate (a `limits` string, per replica); at most verify_workers checks run at
+    # once (in worker processes), verify_queue more wait, the rest get 503; a check past
+    # verify_timeout_seconds is stopped (504).
     max_verify_bytes: int = 25 * 1024 * 1024
+    verify_rate: str = "20/minute"
+    verify_workers: int = Field(2, ge=1)
+    verify_queue: int = Field(4, ge=0)
+    verify_timeout_seconds: float = Field(20.0, gt=0)
     fetch_timeout_seconds: float = 15.0
 
     @property

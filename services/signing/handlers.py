@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from prometheus_client import Gauge
@@ -26,7 +26,8 @@ from services.signing.adapters.certificate import append_pdf, approval_certifica
 from services.runtime.internal_http import InternalFetcher
 from services.signing.adapters.keys import SealKeys
 from services.signing.adapters.mongo import EvidenceStore, SealedPdf
-from services.signing.adapters.seal import SealCheck, Sealer, check_pdf
+from services.signing.adapters.seal import SealCheck, Sealer
+from services.signing.adapters.verify_pool import VerifyPool
 from services.signing.config import Settings
 from services.signing.domain import EvidenceRecord, SealKind, TimelineAnchor, evidence_from_signed, seal_id_for
 
@@ -47,7 +48,7 @@ class SigningHandlers:
     keys: SealKeys
     fetcher: InternalFetcher
     tracking: Tracking | None = None
-    verify_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
+    verifier: VerifyPool | None = None
     sealer: Sealer | None = None
 
     async def load_seal_key(self) -> None:
@@ -199,6 +200,6 @@ class SigningHandlers:
     async def verify(self, data: bytes) -> tuple[SealCheck, SealedPdf | None]:
         """Check a PDF someone hands us: our seal, intact, whole file, and whether we stored it."""
         fingerprints = await self.keys.trusted_fingerprints()
-        async with self.verify_slots:  # a public endpoint: bound the CPU anyone can make us spend
-            check = await asyncio.to_thread(check_pdf, data, self.keys.key, fingerprints)
+        # a public endpoint: the pool bounds the checks anyone can make us run, and how long each takes
+        check = await self.verifier.run(data, self.keys.key.cert_pem, fingerprints)
         return check, await self.store.seal_by_digest(sha256(data))

@@ -190,13 +190,18 @@ class SealCheck:
 
 def check_pdf(data: bytes, key: SealKey, trusted_fingerprints: set[str]) -> SealCheck:
     """Whether `data` carries one of our seals, untouched, over the whole file."""
+    return check_pdf_against(data, key.cert_pem, trusted_fingerprints)
+
+
+def check_pdf_against(data: bytes, cert_pem: bytes, trusted_fingerprints: set[str]) -> SealCheck:
+    """check_pdf with only what it needs of the key (the certificate), for a worker process."""
     try:
-        return _check(data, key, trusted_fingerprints)
+        return _check(data, cert_pem, trusted_fingerprints)
     except Exception as exc:  # anyone may upload anything: hostile input gets a report, never a 500
         return SealCheck(sealed=False, problem=f"the PDF's signatures cannot be read: {exc}")
 
 
-def _check(data: bytes, key: SealKey, trusted_fingerprints: set[str]) -> SealCheck:
+def _check(data: bytes, cert_pem: bytes, trusted_fingerprints: set[str]) -> SealCheck:
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         embedded = list(reader.embedded_signatures)
@@ -213,7 +218,7 @@ def _check(data: bytes, key: SealKey, trusted_fingerprints: set[str]) -> SealChe
         hashlib.sha256(sig.signer_cert.dump()).hexdigest() in trusted_fingerprints
     check.signer = sig.signer_cert.subject.human_friendly if sig.signer_cert is not None else None
     check.evidence_id = evidence_id_from_reason(_text(sig.sig_object.get("/Reason")))
-    trust = list(load_certs_from_pemder_data(key.cert_pem))
+    trust = list(load_certs_from_pemder_data(cert_pem))
     try:
         status = validate_pdf_signature(sig, ValidationContext(trust_roots=trust, allow_fetching=False))
     except Exception as exc:  # pyHanko raises many kinds on malformed signatures

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, Response, UploadFile
+from fastapi import APIRouter, HTTPException, Response
 
-from contracts.errors import Invalid
+from services.signing.adapters.verify_pool import VerifyBusy, VerifyTimedOut
 from services.signing.entrypoints.deps import Handlers
+from services.signing.entrypoints.verify_guard import PDF_FORM, BoundedPdf, RateLimited
 
 router = APIRouter(prefix="/v1", tags=["verification"])
 
 
-@router.post("/verify", summary="Check whether a PDF carries Akkoord's seal, untouched, over the whole file")
-async def verify(request: Request, file: UploadFile, handlers: Handlers) -> dict:
-    limit = handlers.settings.max_verify_bytes
-    data = await file.read(limit + 1)
-    if len(data) > limit:
-        raise HTTPException(413, f"The file is larger than the limit of {limit // (1024 * 1024)} MB.")
-    if not data:
-        raise Invalid("The uploaded file is empty.")
-    check, stored = await handlers.verify(data)
+@router.post("/verify", summary="Check whether a PDF carries Akkoord's seal, untouched, over the whole file",
+             dependencies=[RateLimited], openapi_extra=PDF_FORM,
+             responses={413: {"description": "The file is past the limit"}, 429: {"description": "Too many"},
+                        503: {"description": "Too many checks at once"}, 504: {"description": "Took too long"}})
+async def verify(data: BoundedPdf, handlers: Handlers) -> dict:
+    try:
+        check, stored = await handlers.verify(data)
+    except VerifyBusy:
+        raise HTTPException(503, "Too many verifications are running; try again in a moment.",
+                            headers={"Retry-After": "5"}) from None
+    except VerifyTimedOut:
+        raise HTTPException(504, f"Checking this PDF took longer than {handlers.settings.verify_timeout_seconds:g} s "
+                                 "and was stopped.") from None
     verdict = check.akkoord_seal and check.valid and check.covers_whole_file
     return {
         "verified": verdict,
