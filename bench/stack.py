@@ -13,6 +13,7 @@ from http.cookiejar import CookieJar, DefaultCookiePolicy
 import httpx
 
 from bench.pdf import signature_png
+from tests.support.magic_link import open_link
 from tests.support.stack import SERVICES, TEST_OPERATOR_KEY, Stack
 
 RULE = {"name": "Approve on signing", "trigger": "task.signed",
@@ -117,7 +118,7 @@ class Setup:
                 "name": f"Klant {index:04d}", "email": f"klant{index}@example.nl", "language": "nl"})
             link = await self._call(self.staff, "POST", f"{self.urls['tasks']}/v1/contacts/{contact['id']}/portal-links")
             async with httpx.AsyncClient(timeout=60, follow_redirects=False) as browser:
-                r = await browser.get(link["url"])
+                r = await open_link(browser, link["url"])
                 cookie = r.cookies.get("akkoord_session") or browser.cookies.get("akkoord_session")
             if not cookie:
                 raise RuntimeError(f"login gave no session: {r.status_code} {r.text[:200]}")

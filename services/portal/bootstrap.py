@@ -14,7 +14,9 @@ from services.portal.adapters.mongo import PortalStore
 from services.portal.adapters.timeline import TimelineClient
 from services.portal.adapters.verifier import SealVerifier
 from services.portal.config import Settings
-from services.portal.entrypoints import api, files, otp_pages, pages, verify
+from services.portal.entrypoints import (
+    api, files, otp_pages, page_errors, rendering, session_pages, sign_pages, task_pages, verify,
+)
 from services.portal.entrypoints.deps import Portal, RateLimited
 from services.portal.entrypoints.ratelimit import RateLimiter
 from services.portal.entrypoints.security import SecurityHeaders
@@ -62,12 +64,13 @@ def build_app(settings: Settings) -> FastAPI:
     )
     app = create_app(runtime, title="Akkoord portal",
                      description="The customer portal: magic-link sessions, open actions, signing and declining.",
-                     routers=[api.router, api.internal, files.router, pages.router, otp_pages.router, verify.router],
+                     routers=[api.router, api.internal, files.router, session_pages.router, task_pages.router,
+                              sign_pages.router, otp_pages.router, verify.router],
                      consumers=consumers(ReadModel(store)))
     app.state.portal = portal
-    pages.configure(settings.display_timezone)
+    rendering.configure(settings.display_timezone)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SecurityHeaders)
 
-    app.add_exception_handler(RateLimited, pages.rate_limited)
+    app.add_exception_handler(RateLimited, page_errors.rate_limited)
     return app

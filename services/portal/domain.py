@@ -124,12 +124,14 @@ def clean_fields(specs: list[FieldSpec], values: dict[str, FieldValue]) -> dict[
         if isinstance(value, str):
             value = value.strip()
             if len(value) > MAX_FIELD_LENGTH:
-                errors.append({"field": f"fields.{spec.name}", "message": f"{spec.label}: too long"})
+                errors.append({"field": f"fields.{spec.name}", "code": "too_long",
+                               "message": f"{spec.label}: too long"})
                 continue
         if spec.type == "checkbox" and isinstance(value, str):
             value = value.lower() in ("on", "true", "1", "yes")
         if spec.required and _is_empty(value):
-            errors.append({"field": f"fields.{spec.name}", "message": f"{spec.label} is required"})
+            errors.append({"field": f"fields.{spec.name}", "code": "required",
+                           "message": f"{spec.label} is required"})
             continue
         cleaned[spec.name] = value
     if errors:
@@ -141,7 +143,7 @@ def clean_fields(specs: list[FieldSpec], values: dict[str, FieldValue]) -> dict[
 def require_consent(consent: bool) -> None:
     if consent is not True:
         raise Invalid("Please confirm that you agree.",
-                      errors=[{"field": "consent", "message": "consent is required"}])
+                      errors=[{"field": "consent", "code": "required", "message": "consent is required"}])
 
 
 def ensure_consent_current(presented_version: str | None) -> None:
@@ -193,9 +195,9 @@ def ensure_document_unchanged(action: dict[str, Any], presented_digest: str | No
 def clean_reason(reason: str | None) -> str:
     text = (reason or "").strip()
     if not text:
-        raise Invalid("Please give a reason.", errors=[{"field": "reason", "message": "reason is required"}])
+        raise Invalid("Please give a reason.", errors=[{"field": "reason", "code": "required", "message": "reason is required"}])
     if len(text) > MAX_REASON_LENGTH:
-        raise Invalid("The reason is too long.", errors=[{"field": "reason", "message": "too long"}])
+        raise Invalid("The reason is too long.", errors=[{"field": "reason", "code": "too_long", "message": "too long"}])
     return text
 
 

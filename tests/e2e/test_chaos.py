@@ -22,6 +22,7 @@ import pytest
 from contracts.topics import PORTAL_EVENTS, TASKS_EVENTS, dlq
 from tests.e2e import signings as w
 from tests.e2e.test_story import drawn_signature_png
+from tests.support.magic_link import open_link
 from tests.support.stack import SERVICES, Stack
 from tests.support.waiting import eventually
 
@@ -50,8 +51,8 @@ def chaos_stack(tmp_path_factory):
 
 
 async def log_in(customer: httpx.AsyncClient, link_url: str) -> None:
-    """The customer opens the magic link (it works once): the portal sets a session."""
-    r = await customer.get(link_url)
+    """The customer opens the magic link and confirms (it works once): the portal sets a session."""
+    r = await open_link(customer, link_url)
     assert r.status_code in (302, 303), r.text
 
 

@@ -11,6 +11,7 @@ from playwright.async_api import async_playwright
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
+from tests.support.magic_link import press_sign_in
 from tests.support.waiting import eventually
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "portal"
@@ -52,8 +53,10 @@ async def test_a_customer_signs_with_a_typed_name_using_only_the_keyboard_on_a_p
     given = await a_signature_request(running, tenant, language="nl", title="Onderhoud ovens")
     page = await browser.new_page(viewport=PHONE)
 
-    # Given the customer opened the magic link and the request reached the portal
+    # Given the customer opened the magic link, confirmed it is them, and the request reached the portal
     await page.goto(given["link"])
+    assert "Onderhoud" not in await page.content(), "the link only shows who signs in"
+    await press_sign_in(page)
 
     async def open_action_shown():
         await page.goto(given["portal"] + "/")
@@ -95,6 +98,7 @@ async def test_a_customer_declines_in_english_and_sees_it_in_the_timeline(runnin
     given = await a_signature_request(running, tenant, language="en", title="Oven maintenance")
     page = await browser.new_page(viewport=PHONE)
     await page.goto(given["link"])
+    await press_sign_in(page)
     decline = f'a[href="/actions/{given["action"]["id"]}/decline"]'
 
     async def open_action_shown():
@@ -137,6 +141,7 @@ async def test_a_customer_signs_a_document_they_see_page_by_page_and_then_sees_t
 
     page = await browser.new_page(viewport=PHONE)
     await page.goto(link)
+    await press_sign_in(page)
     sign = f'a[href="/actions/{action["id"]}/sign"]'
 
     async def open_action_shown():

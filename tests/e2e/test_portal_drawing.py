@@ -12,6 +12,7 @@ from services.runtime.config import DEV_SECRET
 from tests.e2e.test_portal_browser import (  # noqa: F401 (browser: the fixture)
     ARTIFACTS, PHONE, a_signature_request, browser, sign_form_ready,
 )
+from tests.support.magic_link import press_sign_in
 from tests.support.waiting import eventually
 
 DESKTOP = {"width": 1280, "height": 800}
@@ -23,6 +24,7 @@ STROKE = [(0.08, 0.65), (0.2, 0.25), (0.3, 0.75), (0.45, 0.3), (0.55, 0.7), (0.7
 
 async def open_the_sign_page(page, given: dict, *, script: bool = True) -> None:
     await page.goto(given["link"])
+    await press_sign_in(page)
     sign = f'a[href="/actions/{given["action"]["id"]}/sign"]'
 
     async def open_action_shown():

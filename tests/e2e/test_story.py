@@ -6,6 +6,7 @@ import base64
 
 import httpx
 
+from tests.support.magic_link import open_link
 from tests.support.waiting import eventually
 
 RULE = {"name": "Approve on signing", "trigger": "task.signed",
@@ -55,8 +56,9 @@ async def test_a_customer_signs_a_task_and_every_service_reacts(running, tenant)
     link = (await staff.post(f"{urls['tasks']}/v1/contacts/{contact['id']}/portal-links")).json()
     assert link["url"].startswith(urls["portal"])
 
-    # When the customer opens the magic link, the portal sets a session and lists the open action
-    r = await customer.get(link["url"])
+    # When the customer opens the magic link and confirms who signs in, the portal sets a session and lists
+    # the open action
+    r = await open_link(customer, link["url"])
     assert r.status_code in (302, 303), r.text
     assert "akkoord_session" in customer.cookies
 

@@ -27,6 +27,7 @@ from deploy.local import infra as local_infra
 from deploy.local.infra import free_port
 from tests.e2e.conftest import new_tenant
 from tests.e2e.test_story import RULE, drawn_signature_png
+from tests.support.magic_link import open_link
 from tests.support.stack import SERVICES, Stack
 from tests.support.waiting import eventually
 
@@ -169,7 +170,7 @@ async def signed(traced):
         "contact_id": contact["id"], "kind": "sign_task",
         "fields": [{"name": "full_name", "label": "Name", "required": True}]})).json()
     link = (await staff.post(f"{urls['tasks']}/v1/contacts/{contact['id']}/portal-links")).json()
-    assert (await customer.get(link["url"])).status_code in (302, 303)
+    assert (await open_link(customer, link["url"])).status_code in (302, 303)
 
     async def action_is_open():
         return (await customer.get(f"{urls['portal']}/api/v1/actions/{action['id']}")).status_code == 200

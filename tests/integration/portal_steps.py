@@ -18,6 +18,7 @@ from contracts.portal_link import PortalLink, sign
 from contracts.topics import PORTAL_EVENTS, TASKS_EVENTS
 from services.runtime.config import DEV_SECRET
 from tests.support.bus import publish, read_all
+from tests.support.magic_link import open_link
 
 FIELDS = [FieldSpec(name="approved_by", label="Approved by"), FieldSpec(name="remarks", label="Remarks",
                                                                          required=False)]
@@ -73,7 +74,7 @@ def link_token(tenant_id: str, contact_id: str, *, expires_in: timedelta = timed
 async def signed_in(portal, tenant_id: str, contact_id: str):
     """A browser-like client that opened a fresh magic link (its session cookie kept in the jar)."""
     async with httpx.AsyncClient(base_url=portal.url, timeout=10) as client:
-        response = await client.get("/login", params={"token": link_token(tenant_id, contact_id)})
+        response = await open_link(client, f"/login?token={link_token(tenant_id, contact_id)}")
         assert response.status_code == 303, response.text
         assert "akkoord_session" in client.cookies
         yield client

@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw
 from tests.integration.portal_steps import (
     blank_png, given_open_action, link_token, open_actions, png_with_ink, portal, portal_events, signed_in,
 )
+from tests.support.magic_link import open_link
 from tests.support.waiting import eventually
 
 __all__ = ["portal"]  # the module-scoped fixture
@@ -146,7 +147,7 @@ async def test_opening_the_same_link_again_in_the_browser_that_used_it_goes_to_m
     given = await given_open_action(infra)
     token = link_token(given["tenant_id"], given["contact_id"])
     async with httpx.AsyncClient(base_url=portal.url) as browser:
-        assert (await browser.get("/login", params={"token": token})).status_code == 303
+        assert (await open_link(browser, f"/login?token={token}")).status_code == 303
         again = await browser.get("/login", params={"token": token})
         assert again.status_code == 303 and again.headers["location"] == "/"
     assert httpx.get(f"{portal.url}/login", params={"token": token}).status_code == 410  # any other browser

@@ -14,6 +14,7 @@ from tests.integration.portal_steps import (
     blank_png, csrf, given_open_action, link_token, open_actions, portal, portal_events, sign_body, signed_in,
 )
 from tests.support.bus import publish
+from tests.support.magic_link import open_link_sync
 from tests.support.waiting import eventually
 
 __all__ = ["portal"]  # the module-scoped fixture
@@ -89,13 +90,15 @@ async def test_another_contacts_action_is_not_found(infra, portal):
 async def test_a_magic_link_opens_one_session_only_and_bad_or_expired_links_are_refused(infra, portal):
     given = await given_open_action(infra)
     token = link_token(given["tenant_id"], given["contact_id"])
-    first = httpx.get(f"{portal.url}/login", params={"token": token})
-    assert first.status_code == 303
-    cookie = first.headers["set-cookie"].lower()
-    assert "httponly" in cookie and "samesite=lax" in cookie
+    with httpx.Client(base_url=portal.url) as browser:
+        first = open_link_sync(browser, f"/login?token={token}")
+        assert first.status_code == 303
+        cookie = first.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=lax" in cookie
+        cookies = dict(browser.cookies)
 
     async def contact_known():  # the refusal below speaks the contact's language, so the portal must know them
-        async with httpx.AsyncClient(base_url=portal.url, cookies=first.cookies) as client:
+        async with httpx.AsyncClient(base_url=portal.url, cookies=cookies) as client:
             return (await client.get("/api/v1/session")).json()["contact"]["name"]
     await eventually(contact_known, what="the contact in the portal")
     reused = httpx.get(f"{portal.url}/login", params={"token": token})

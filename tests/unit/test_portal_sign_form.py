@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from contracts.errors import Invalid
+from contracts.models import FieldSpec
 from services.portal import i18n
-from services.portal.entrypoints.pages import form_errors
+from services.portal.domain import clean_fields, clean_reason
+from services.portal.entrypoints.page_errors import form_errors
 from services.portal.entrypoints.sign_form import drawing_to_show_again, signature_choice
 
 DRAWN = "data:image/png;base64,iVBORw0KGgo="
@@ -54,3 +56,26 @@ def test_an_empty_drawing_is_worded_as_a_drawing_to_make_in_both_languages():
         errors = form_errors(refused, {"fields": []}, language, "drawn")
         assert errors == {"signature": i18n.messages(language)["signature_draw_required"]}
     assert form_errors(refused, {"fields": []}, "en", "uploaded")["signature"].startswith("This picture cannot")
+
+
+def refusal_of(check, *args) -> Invalid:
+    try:
+        check(*args)
+    except Invalid as refused:
+        return refused
+    raise AssertionError("not refused")
+
+
+def test_a_field_error_is_worded_by_its_code_whatever_the_english_message_says():
+    refused = refusal_of(clean_fields, [FieldSpec(name="remarks", label="Opmerkingen", required=True)],
+                         {"remarks": "x" * 5000})
+    refused.extra["errors"][0]["message"] = "something else entirely"
+    assert form_errors(refused, {"fields": [{"name": "remarks", "label": "Opmerkingen"}]}, "nl") == \
+        {"remarks": "Opmerkingen is te lang"}
+
+
+def test_a_reason_that_is_too_long_is_not_called_missing():
+    refused = refusal_of(clean_reason, "x" * 5000)
+    for language in ("en", "nl"):
+        assert form_errors(refused, {"fields": []}, language) == \
+            {"reason": i18n.messages(language)["reason_too_long"]}

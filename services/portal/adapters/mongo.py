@@ -99,6 +99,9 @@ class PortalStore:
         """Raises DuplicateKeyError when the link was used before."""
         await self.used_links.insert_one(link, session=session)
 
+    async def link_used(self, link_id: str) -> bool:
+        return await self.used_links.find_one({"link_id": link_id}, {"_id": 1}) is not None
+
     async def create_session(self, doc: dict, session: Session) -> None:
         await self.sessions.insert_one(doc, session=session)
 

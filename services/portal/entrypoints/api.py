@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from contracts.errors import NotFound
 from contracts.models import FieldValue
 from services.portal.domain import CONSENT_VERSION, consent_text
-from services.portal.entrypoints.deps import ClientDep, CsrfSessionDep, PortalDep, SessionDep
+from services.portal.entrypoints.deps import ChangeRate, ClientDep, CsrfSessionDep, PortalDep, SessionDep
 from services.portal.handlers.signing import Submission
 from services.runtime.staff_auth import InternalCaller
 
@@ -57,13 +57,15 @@ class VerifyCodeRequest(BaseModel):
     code: str = Field(min_length=1, max_length=20)
 
 
-@router.post("/session/otp", status_code=202, summary="E-mail a one-time code (when the tenant asks for one)")
+@router.post("/session/otp", status_code=202, dependencies=[ChangeRate],
+             summary="E-mail a one-time code (when the tenant asks for one)")
 async def send_code(ctx: CsrfSessionDep, portal: PortalDep) -> dict:
     sent = await portal.second_factor.send(ctx)
     return {"sent_to": sent.sent_to, "expires_at": sent.expires_at}
 
 
-@router.post("/session/otp/verify", summary="Confirm the e-mailed code; the session may then sign")
+@router.post("/session/otp/verify", dependencies=[ChangeRate],
+             summary="Confirm the e-mailed code; the session may then sign")
 async def verify_code(body: VerifyCodeRequest, ctx: CsrfSessionDep, portal: PortalDep) -> dict:
     await portal.second_factor.verify(ctx, body.code)
     return {"auth_method": "magic_link+otp"}
@@ -85,6 +87,7 @@ async def get_action(action_id: str, ctx: SessionDep, portal: PortalDep) -> dict
 
 
 @router.post("/actions/{action_id}/signature", status_code=201, response_model=SignResponse,
+             dependencies=[ChangeRate],
              summary="Sign an open action: fields, signature image and consent (exactly once)")
 async def sign_action(action_id: str, body: SignRequest, ctx: CsrfSessionDep, portal: PortalDep,
                       client: ClientDep, response: Response) -> SignResponse:
@@ -97,7 +100,8 @@ async def sign_action(action_id: str, body: SignRequest, ctx: CsrfSessionDep, po
     return SignResponse(**signed.__dict__)
 
 
-@router.post("/actions/{action_id}/decline", summary="Decline an open action, with a reason")
+@router.post("/actions/{action_id}/decline", dependencies=[ChangeRate],
+             summary="Decline an open action, with a reason")
 async def decline_action(action_id: str, body: DeclineRequest, ctx: CsrfSessionDep, portal: PortalDep,
                          client: ClientDep) -> dict:
     event_id = await portal.signing.decline(ctx, action_id, body.reason, client)

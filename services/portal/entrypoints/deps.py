@@ -77,26 +77,33 @@ class RateLimited(Exception):
 
 
 def limit(limiter: RateLimiter, key: str) -> None:
-    wait = limiter.retry_after(key)
+    """Spend one of `key`'s tokens, or refuse with 429 saying when to come back."""
+    wait = limiter.take(key)
     if wait:
         raise RateLimited(wait)
 
 
 async def login_rate(request: Request, portal: PortalDep) -> None:
     """Only refused links count (a valid link works once anyway); an address that keeps failing waits."""
-    wait = portal.login_limiter.blocked_for(client_of(request).ip)
+    wait = portal.login_limiter.retry_after(client_of(request).ip)
     if wait:
         raise RateLimited(wait)
 
 
-async def csrf_checked(ctx: SessionDep, portal: PortalDep,
-                       x_csrf_token: Annotated[str | None, Header()] = None) -> SessionContext:
+async def change_rate(portal: PortalDep, ctx: Annotated[SessionContext | None, Depends(optional_session)]) -> None:
+    """Every change a session makes (sign, decline, codes) spends from its bucket; without a session there is
+    nothing to change, and the route says so."""
+    if ctx is not None:
+        limit(portal.signing_limiter, ctx.session_id)
+
+
+async def csrf_checked(ctx: SessionDep, x_csrf_token: Annotated[str | None, Header()] = None) -> SessionContext:
     """State-changing API calls carry the session's CSRF token in `X-CSRF-Token`."""
     if not csrf_matches(ctx.csrf_token, x_csrf_token):
         raise Forbidden("Missing or wrong X-CSRF-Token header.")
-    limit(portal.signing_limiter, ctx.session_id)
     return ctx
 
 
 CsrfSessionDep = Annotated[SessionContext, Depends(csrf_checked)]
 LoginRate = Depends(login_rate)
+ChangeRate = Depends(change_rate)

@@ -8,25 +8,23 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from contracts.errors import Conflict, Invalid
-from services.portal.entrypoints.deps import OptionalSessionDep, PortalDep, limit
-from services.portal.entrypoints.pages import check_form_csrf, signed_out
+from services.portal.entrypoints.deps import ChangeRate, OptionalSessionDep, PortalDep
+from services.portal.entrypoints.page_errors import check_form_csrf
+from services.portal.entrypoints.rendering import local_path, signed_out
 
 router = APIRouter(include_in_schema=False)
 
 
 def _back(back: str, state: str) -> RedirectResponse:
-    # Only local paths: never redirect somewhere a crafted form chose.
-    target = back if back.startswith("/") and not back.startswith("//") else "/"
-    return RedirectResponse(f"{target.split('?')[0]}?otp={state}", status_code=303)
+    return RedirectResponse(f"{local_path(back).split('?')[0]}?otp={state}", status_code=303)
 
 
-@router.post("/otp/send", summary="E-mail a one-time code")
+@router.post("/otp/send", dependencies=[ChangeRate], summary="E-mail a one-time code")
 async def send_code(request: Request, portal: PortalDep, ctx: OptionalSessionDep,
                     csrf_token: Annotated[str | None, Form()] = None, back: Annotated[str, Form()] = "/") -> Response:
     if ctx is None:
         return signed_out(request)
     check_form_csrf(ctx, csrf_token)
-    limit(portal.signing_limiter, ctx.session_id)
     try:
         await portal.second_factor.send(ctx)
     except Conflict:
@@ -34,14 +32,13 @@ async def send_code(request: Request, portal: PortalDep, ctx: OptionalSessionDep
     return _back(back, "sent")
 
 
-@router.post("/otp/verify", summary="Confirm the one-time code")
+@router.post("/otp/verify", dependencies=[ChangeRate], summary="Confirm the one-time code")
 async def verify_code(request: Request, portal: PortalDep, ctx: OptionalSessionDep,
                       csrf_token: Annotated[str | None, Form()] = None, code: Annotated[str, Form()] = "",
                       back: Annotated[str, Form()] = "/") -> Response:
     if ctx is None:
         return signed_out(request)
     check_form_csrf(ctx, csrf_token)
-    limit(portal.signing_limiter, ctx.session_id)
     try:
         await portal.second_factor.verify(ctx, code)
     except Invalid as exc:

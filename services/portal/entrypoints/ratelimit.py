@@ -43,10 +43,10 @@ class RateLimiter:
             self.buckets.popitem(last=False)
         return bucket
 
-    def retry_after(self, key: str) -> float:
-        """Spend a token for `key`: 0 when allowed, else the seconds to wait."""
+    def take(self, key: str) -> float:
+        """Spend a token for `key`: 0 when allowed, else the seconds to wait (nothing is spent then)."""
         return self._bucket(key).take()
 
-    def blocked_for(self, key: str) -> float:
-        """Like retry_after, without spending: for limits that only count failures."""
+    def retry_after(self, key: str) -> float:
+        """0 when `key` may go on, else the seconds to wait; spends nothing (for limits that count failures)."""
         return self._bucket(key).take(consume=False)

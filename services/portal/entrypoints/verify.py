@@ -8,7 +8,7 @@ from starlette.datastructures import UploadFile  # what request.form() yields
 
 from services.portal import i18n
 from services.portal.entrypoints.deps import ClientDep, OptionalSessionDep, PortalDep, limit
-from services.portal.entrypoints.pages import preferred_language, render
+from services.portal.entrypoints.rendering import preferred_language, render
 
 router = APIRouter(include_in_schema=False)
 

@@ -11,9 +11,9 @@ from pymongo.errors import DuplicateKeyError
 
 from contracts import utcnow
 from contracts.errors import DomainError
-from contracts.portal_link import InvalidLink, read
+from contracts.portal_link import InvalidLink, PortalLink, read
 from services.portal.adapters.mongo import PortalStore
-from services.portal.domain import SessionContext
+from services.portal.domain import SessionContext, mask_email
 from services.runtime.mongo import Session
 from services.runtime.outbox import Outbox
 
@@ -27,6 +27,15 @@ class LinkRefused(DomainError):
         self.status = status
         self.language = language
         self.owner = owner  # (tenant_id, contact_id) of a genuine link
+
+
+@dataclass(frozen=True)
+class LinkPreview:
+    """Who a magic link signs in, shown before it is used: an attacker's link must not log a victim in unseen."""
+
+    name: str
+    email: str  # masked
+    language: str | None
 
 
 @dataclass(frozen=True)
@@ -46,7 +55,8 @@ class Sessions:
         self.link_secret = link_secret
         self.lifetime = lifetime
 
-    async def login(self, token: str, ip: str, user_agent: str) -> NewSession:
+    async def _check(self, token: str) -> tuple[PortalLink, dict]:
+        """The link and its contact, or the refusal the contact should read."""
         try:
             link = read(self.link_secret, token)
         except InvalidLink:
@@ -57,6 +67,19 @@ class Sessions:
             raise LinkRefused("expired", 410, language)
         if contact.get("archived"):
             raise LinkRefused("invalid", 400, language)
+        return link, contact
+
+    async def preview(self, token: str) -> LinkPreview:
+        """Checks the link as login would, without using it (a mail scanner's GET must not burn it)."""
+        link, contact = await self._check(token)
+        if await self.store.link_used(link.link_id):
+            raise LinkRefused("used", 410, contact.get("language"), (link.tenant_id, link.contact_id))
+        return LinkPreview(name=contact.get("name", ""), email=mask_email(contact.get("email", "")),
+                           language=contact.get("language"))
+
+    async def login(self, token: str, ip: str, user_agent: str) -> NewSession:
+        link, contact = await self._check(token)
+        language = contact.get("language")
         cookie_value = secrets.token_urlsafe(32)
         now = utcnow()
         context = SessionContext(session_id=session_hash(cookie_value)[:32], tenant_id=link.tenant_id,

@@ -1,0 +1,64 @@
+"""How a page is rendered: the Jinja environment, the reader's language, and the pages every route may answer."""
+
+from __future__ import annotations
+
+from datetime import timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from services.portal import i18n
+from services.portal.domain import SessionContext
+
+templates = Environment(loader=FileSystemLoader(Path(__file__).parent.parent / "templates"),
+                        autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
+templates.globals["display_zone"] = timezone.utc
+
+
+def configure(display_zone: str) -> None:
+    """Called once by bootstrap: the zone in which pages show times (the contact's locale sets the words)."""
+    templates.globals["display_zone"] = ZoneInfo(display_zone)
+
+
+def render(name: str, language: str, status: int = 200, ctx: SessionContext | None = None, **values) -> HTMLResponse:
+    lang = i18n.language_of(language)
+    zone = templates.globals["display_zone"]
+    html = templates.get_template(name).render(
+        t=i18n.messages(lang), lang=lang, session=ctx, csrf_token=ctx.csrf_token if ctx else "",
+        when=lambda v: i18n.format_datetime(v, lang, zone), **values)
+    return HTMLResponse(html, status_code=status)
+
+
+def preferred_language(request: Request) -> str:
+    """Without a session: ?lang=, else the browser's Accept-Language, else Dutch."""
+    if request.query_params.get("lang") in i18n.LANGUAGES:
+        return request.query_params["lang"]
+    for part in request.headers.get("accept-language", "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in i18n.LANGUAGES:
+            return code
+    return "nl"
+
+
+def message(language: str, status: int, title_key: str, text_key: str | None = None,
+            ctx: SessionContext | None = None, **values) -> HTMLResponse:
+    """A page that only says something: a title and a sentence from the catalogue."""
+    t = i18n.messages(language)
+    return render("message.html", language, status, ctx, title=t[title_key], text=t[text_key] if text_key else "",
+                  **values)
+
+
+def signed_out(request: Request) -> HTMLResponse:
+    return message(preferred_language(request), 401, "signed_out_title", "signed_out")
+
+
+def not_found(ctx: SessionContext) -> HTMLResponse:
+    return message(ctx.language, 404, "not_found", ctx=ctx, back=True)
+
+
+def local_path(target: str) -> str:
+    """Only local paths: never redirect somewhere a crafted form chose."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"
