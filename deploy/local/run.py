@@ -121,6 +121,8 @@ def main() -> None:
     local = infra.start(DATA, KAFKA_PORT, MONGO_PORT, log_file=log)
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": local.kafka_bootstrap, "MONGODB_URI": local.mongodb_uri,
            "AKKOORD_ENV": os.environ.get("AKKOORD_ENV", "development"),
+           # Webhook receivers on this machine are what a developer tries webhooks with.
+           "AUTOMATION_WEBHOOK_ALLOW_NETWORKS": os.environ.get("AUTOMATION_WEBHOOK_ALLOW_NETWORKS", "127.0.0.0/8,::1"),
            **{f"AKKOORD_{n.upper()}_URL": f"http://127.0.0.1:{p}" for n, p in PORTS.items()}}
     sup = Supervisor(env)
     try:

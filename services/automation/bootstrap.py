@@ -19,9 +19,11 @@ def build_webhooks(settings: Settings, store: WebhookStore) -> Webhooks:
     policy = RetryPolicy(base_seconds=settings.webhook_retry_base_seconds,
                          max_delay_seconds=settings.webhook_max_delay_seconds,
                          give_up_after_seconds=settings.webhook_give_up_after_seconds)
-    return Webhooks(store, WebhookSender(settings.webhook_timeout_seconds), policy,
-                    allow_plain_http_loopback=settings.environment == "development",
-                    poll_interval=settings.webhook_poll_seconds)
+    allowed = settings.webhook_allowed_networks
+    sender = WebhookSender(settings.webhook_timeout_seconds, max_response_bytes=settings.webhook_max_response_bytes,
+                           allowed=allowed)
+    return Webhooks(store, sender, policy, allowed=allowed, poll_interval=settings.webhook_poll_seconds,
+                    concurrency=settings.webhook_concurrency, per_tenant=settings.webhook_tenant_concurrency)
 
 
 def build_app(settings: Settings) -> FastAPI:

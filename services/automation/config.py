@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from services.automation.addresses import IPNetwork, parse_networks
 from services.runtime.config import ServiceSettings
 
 
@@ -15,5 +17,16 @@ class Settings(ServiceSettings):
     webhook_retry_base_seconds: float = 5.0
     webhook_max_delay_seconds: float = 3600.0
     webhook_give_up_after_seconds: float = 3 * 24 * 3600.0
+    # One attempt as a whole (resolve, connect, send, the answer's headers and its first KB) must fit in this.
     webhook_timeout_seconds: float = 10.0
     webhook_poll_seconds: float = 1.0
+    webhook_max_response_bytes: int = 4096  # read of an answer at most; only its status counts
+    webhook_concurrency: int = Field(16, ge=1)  # attempts at once, in all
+    webhook_tenant_concurrency: int = Field(2, ge=1)  # attempts at once for one tenant
+    # Networks webhooks may reach besides public addresses, e.g. "127.0.0.0/8,::1" for receivers on a
+    # developer's machine; empty (the default) sends only to public addresses.
+    webhook_allow_networks: str = ""
+
+    @property
+    def webhook_allowed_networks(self) -> tuple[IPNetwork, ...]:
+        return parse_networks(self.webhook_allow_networks)

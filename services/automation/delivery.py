@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from contracts import Envelope, new_id, utcnow
 from contracts.errors import Invalid, NotFound
 from services.automation.adapters.webhook_sender import WebhookSender
 from services.automation.adapters.webhook_store import WebhookStore
+from services.automation.addresses import IPNetwork
 from services.automation.webhooks import EndpointSpec, RetryPolicy, check_url, headers, new_secret, next_attempt
 from services.runtime.mongo import Session
 
@@ -28,12 +30,18 @@ class Webhooks:
     store: WebhookStore
     sender: WebhookSender
     policy: RetryPolicy
-    allow_plain_http_loopback: bool
+    allowed: tuple[IPNetwork, ...] = ()  # networks webhooks may reach besides public ones (development)
     poll_interval: float = 1.0
     lease: timedelta = timedelta(seconds=60)
+    # Attempts run concurrently, at most `concurrency` in all and `per_tenant` for one tenant: a tenant
+    # whose endpoint is slow fills its own slots, and the other tenants' deliveries go on beside it.
+    concurrency: int = 16
+    per_tenant: int = 2
+    _in_flight: set[asyncio.Task] = field(default_factory=set, init=False, repr=False)
+    _busy: Counter[str] = field(default_factory=Counter, init=False, repr=False)
 
     async def register(self, tenant_id: str, spec: EndpointSpec) -> dict:
-        if why := check_url(spec.url, allow_plain_http_loopback=self.allow_plain_http_loopback):
+        if why := check_url(spec.url, allowed=self.allowed):
             raise Invalid(why, errors=[{"field": "url", "message": why}])
         doc = {"_id": new_id(), "tenant_id": tenant_id, **spec.model_dump(), "secret": new_secret(),
                "created_at": utcnow()}
@@ -88,12 +96,41 @@ class Webhooks:
         return delivery_id
 
     async def deliver_due(self) -> int:
-        """Attempt every delivery that is due; the number attempted."""
-        done = 0
-        while (delivery := await self.store.claim_due(utcnow(), self.lease)) is not None:
+        """Start an attempt for every delivery that is due, within the bounds; the number started."""
+        started = 0
+        while len(self._in_flight) < self.concurrency:
+            full = [tenant for tenant, n in self._busy.items() if n >= self.per_tenant]
+            delivery = await self.store.claim_due(utcnow(), self.lease, skip_tenants=full)
+            if delivery is None:
+                break
+            self._start(delivery)
+            started += 1
+        return started
+
+    def _start(self, delivery: dict) -> None:
+        tenant = delivery["tenant_id"]
+        self._busy[tenant] += 1
+        task = asyncio.create_task(self._attempt_logged(delivery), name=f"webhook {delivery['_id']}")
+        self._in_flight.add(task)
+
+        def done(_: asyncio.Task) -> None:
+            self._in_flight.discard(task)
+            self._busy[tenant] -= 1
+            if not self._busy[tenant]:
+                del self._busy[tenant]
+
+        task.add_done_callback(done)
+
+    async def _attempt_logged(self, delivery: dict) -> None:
+        try:
             await self._attempt(delivery)
-            done += 1
-        return done
+        except Exception as exc:  # database away: the lease runs out and the delivery is claimed again
+            log.warning("webhook delivery %s not recorded: %s", delivery["_id"], exc)
+
+    async def drain(self) -> None:
+        """Wait for the attempts in flight."""
+        while self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
 
     async def _attempt(self, delivery: dict) -> None:
         endpoint = await self.store.endpoint(delivery["tenant_id"], delivery["endpoint_id"])
@@ -115,14 +152,22 @@ class Webhooks:
                                         next_attempt_at=retry_at, finished_at=None if retry_at else utcnow())
 
     async def run(self) -> None:
-        """The delivery loop (a background job of the service)."""
-        while True:
-            try:
-                attempted = await self.deliver_due()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # database away: deliveries wait, none are lost
-                log.warning("webhook delivery paused: %s", exc)
-                attempted = 0
-            if not attempted:
-                await asyncio.sleep(self.poll_interval)
+        """The delivery loop (a background job of the service): claims what is due whenever a slot is free."""
+        try:
+            while True:
+                try:
+                    await self.deliver_due()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # database away: deliveries wait, none are lost
+                    log.warning("webhook delivery paused: %s", exc)
+                # Look again after the poll interval, or as soon as an attempt ends and frees a slot.
+                pause = asyncio.create_task(asyncio.sleep(self.poll_interval))
+                try:
+                    await asyncio.wait([*self._in_flight, pause], return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    pause.cancel()
+        finally:
+            for task in self._in_flight:
+                task.cancel()
+            await asyncio.gather(*self._in_flight, return_exceptions=True)

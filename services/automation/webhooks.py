@@ -9,15 +9,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import ipaddress
 import secrets
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Iterable, Literal
 from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from contracts.messages import Kind, messages, type_name
+from services.automation.addresses import IPNetwork, internal_name, literal_address, refusal
 
 # Events only: internal messages (tenants and keys, timeline's chain order) stay inside Akkoord, and commands
 # are not facts.
@@ -43,27 +43,26 @@ class EndpointSpec(BaseModel):
         return sorted(set(value))
 
 
-def _internal_host(host: str) -> bool:
-    if host == "localhost" or host.endswith((".localhost", ".internal", ".local")):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False  # a name: resolved at send time (see the note in the report on DNS)
-    return not address.is_global
-
-
-def check_url(url: str, *, allow_plain_http_loopback: bool) -> str | None:
-    """Why `url` cannot receive webhooks, or None. Plain HTTP only to loopback, and only in development;
-    otherwise HTTPS to a public host, so a tenant cannot point Akkoord at its own network."""
+def check_url(url: str, *, allowed: Iterable[IPNetwork] = ()) -> str | None:
+    """Why `url` cannot receive webhooks, or None: HTTPS to a public host, so a tenant cannot point
+    Akkoord at its own network. Plain HTTP and internal addresses only within the `allowed` networks
+    (receivers on a developer's machine). A name is judged again by its addresses at send time."""
     parsed = urlparse(url)
-    host = parsed.hostname or ""
-    if allow_plain_http_loopback and parsed.scheme in ("http", "https") and host in ("127.0.0.1", "localhost", "::1"):
-        return None
-    if parsed.scheme != "https" or not host:
+    try:
+        host = parsed.hostname or ""
+        parsed.port  # noqa: B018 - raises for a port that is not a number
+    except ValueError:
+        return "the URL is not valid"
+    if parsed.scheme not in ("http", "https") or not host:
         return "the URL must be https://"
-    if _internal_host(host):
-        return "the URL must point to a public host"
+    address = literal_address(host)
+    in_allowed = address is not None and any(address in network for network in allowed)
+    if parsed.scheme != "https" and not in_allowed:
+        return "the URL must be https://"
+    if address is not None and (why := refusal(address, allowed)):
+        return f"the URL must point to a public host ({why})"
+    if address is None and internal_name(host) and not allowed:  # with an allow-list, judged when sending
+        return f"the URL must point to a public host ({host} is an internal name)"
     return None
 
 

@@ -23,13 +23,18 @@ from deploy.local.infra import free_port
 from services.runtime.staff_auth import hash_key
 from tests import approval_events as ev
 from tests.support.bus import publish
+from tests.support.receivers import misbehaving_receiver
 from tests.support.waiting import eventually
 
 JAN = ev.contact()
 # Giving up counts from when the delivery was queued, so it must leave a loaded machine time for the first
 # attempts: the flaky endpoint's second attempt has to fall inside it.
 FAST_RETRIES = {"AUTOMATION_WEBHOOK_RETRY_BASE_SECONDS": "0.2", "AUTOMATION_WEBHOOK_MAX_DELAY_SECONDS": "0.5",
-                "AUTOMATION_WEBHOOK_GIVE_UP_AFTER_SECONDS": "10", "AUTOMATION_WEBHOOK_POLL_SECONDS": "0.1"}
+                "AUTOMATION_WEBHOOK_GIVE_UP_AFTER_SECONDS": "10", "AUTOMATION_WEBHOOK_POLL_SECONDS": "0.1",
+                # The receivers run on loopback, which webhooks may only reach when allowed.
+                "AUTOMATION_WEBHOOK_ALLOW_NETWORKS": "127.0.0.0/8",
+                # Few slots, so that one tenant filling all of them would show.
+                "AUTOMATION_WEBHOOK_CONCURRENCY": "4", "AUTOMATION_WEBHOOK_TENANT_CONCURRENCY": "2"}
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +78,16 @@ async def world(stack, infra, receiver):
     async with httpx.AsyncClient(base_url=service.url, headers={"Authorization": f"Bearer {secret}"}) as client:
         await eventually(lambda: _ok(client.get("/v1/webhooks")), what="the staff key is projected")
         yield type("World", (), {"client": client, "tenant": tenant, "bootstrap": infra.kafka_bootstrap})
+
+
+async def a_tenant(world) -> httpx.AsyncClient:
+    """Another tenant with an admin key automation knows; the caller closes the client."""
+    tenant, secret = new_id(), f"staff-{new_id()}"
+    await publish(world.bootstrap, TASKS_EVENTS, *ev.tenant(tenant, secret))
+    client = httpx.AsyncClient(base_url=str(world.client.base_url), headers={"Authorization": f"Bearer {secret}"})
+    await eventually(lambda: _ok(client.get("/v1/webhooks")), what="the staff key is projected")
+    client.tenant = tenant
+    return client
 
 
 async def _ok(request) -> bool:
@@ -135,6 +150,50 @@ async def test_an_endpoint_must_be_https_and_is_the_tenants_own(world):
                                                         "event_types": ["task.signed"]})
     assert bad.status_code == 422 and "https" in bad.json()["detail"]
     assert (await world.client.get("/v1/webhooks/nope/deliveries")).status_code == 404
+
+
+@pytest.mark.parametrize("url", ["https://169.254.169.254/", "https://2852039166/", "https://0xa9fea9fe/",
+                                 "https://0251.0376.0251.0376/", "https://169.254.43518/", "https://10.1/",
+                                 "https://[::ffff:169.254.169.254]/", "https://100.64.0.1/"])
+async def test_an_endpoint_on_an_internal_address_is_refused_however_it_is_spelled(world, url):
+    # (loopback is allowed in these tests, as on a developer's machine; its spellings are in the unit tests)
+    bad = await world.client.post("/v1/webhooks", json={"url": url, "event_types": ["task.signed"]})
+    assert bad.status_code == 422, bad.text
+    assert bad.json()["errors"][0]["field"] == "url"
+
+
+async def test_one_tenants_slow_endpoints_do_not_delay_another_tenants_delivery(world, receiver):
+    async with misbehaving_receiver() as slow:
+        # given a tenant whose endpoints trickle their answer and stream a huge one, with six deliveries due
+        await register(world, slow.url("/trickle"))
+        await register(world, slow.url("/huge"))
+        for _ in range(3):
+            await publish(world.bootstrap, PORTAL_EVENTS, ev.task_signed(world.tenant, new_id(), "a1", JAN))
+        await eventually(lambda: _at_least(slow.requests, 2), what="the slow attempts under way")
+        # when another tenant's task is signed
+        other = await a_tenant(world)
+        try:
+            response = await other.post("/v1/webhooks", json={"url": f"{receiver.url}/ok",
+                                                               "event_types": ["task.signed"]})
+            endpoint = response.json()
+            await publish(world.bootstrap, PORTAL_EVENTS, ev.task_signed(other.tenant, new_id(), "a1", JAN))
+            # then its webhook is delivered while the first tenant's attempts still hang (each may take 10 s)
+            started = asyncio.get_running_loop().time()
+
+            async def delivered():
+                deliveries = (await other.get(f"/v1/webhooks/{endpoint['id']}/deliveries")).json()["deliveries"]
+                return next((d for d in deliveries if d["status"] == "delivered"), None)
+
+            await eventually(delivered, timeout=8, what="the other tenant's delivery")
+            assert asyncio.get_running_loop().time() - started < 8
+        finally:
+            await other.aclose()
+        # and the huge answer was not read: the receiver could push only what the sockets hold
+        assert slow.body_bytes_sent < 64 * 1024 * 1024
+
+
+async def _at_least(items: list, n: int) -> bool:
+    return len(items) >= n
 
 
 async def test_only_an_admin_key_adds_webhook_endpoints(world):

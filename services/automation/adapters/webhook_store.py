@@ -5,7 +5,7 @@ several replicas never send the same attempt twice at once."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Sequence
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo import ReturnDocument
@@ -51,9 +51,12 @@ class WebhookStore:
     async def enqueue(self, doc: dict[str, Any], session: Session) -> None:
         await self.deliveries.update_one({"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True, session=session)
 
-    async def claim_due(self, now: datetime, lease: timedelta) -> dict | None:
+    async def claim_due(self, now: datetime, lease: timedelta, skip_tenants: Sequence[str] = ()) -> dict | None:
+        query: dict[str, Any] = {"status": "pending", "next_attempt_at": {"$lte": now}}
+        if skip_tenants:
+            query["tenant_id"] = {"$nin": list(skip_tenants)}
         return await self.deliveries.find_one_and_update(
-            {"status": "pending", "next_attempt_at": {"$lte": now}},
+            query,
             {"$set": {"next_attempt_at": now + lease}},
             sort=[("next_attempt_at", 1)], return_document=ReturnDocument.AFTER)
 
