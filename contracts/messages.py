@@ -25,6 +25,8 @@ from contracts.topics import (
 class TenantRegisteredPayload(BaseModel):
     name: str
     plan: Literal["basic", "premium"]
+    # The IANA zone the tenant's proof speaks in (a stamped date, the approval certificate).
+    time_zone: str = "Europe/Amsterdam"
 
 
 class TenantRegistered(Envelope):

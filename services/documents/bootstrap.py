@@ -18,7 +18,8 @@ def build_app(settings: Settings) -> FastAPI:
     runtime.startup.append(store.ensure_indexes)
     fetcher = InternalFetcher(settings.internal_token, settings.fetch_timeout_seconds, settings.service_hosts)
     runtime.shutdown.append(fetcher.aclose)
-    handlers = DocumentHandlers(settings=settings, store=store, outbox=runtime.outbox, signatures=fetcher)
+    handlers = DocumentHandlers(settings=settings, store=store, outbox=runtime.outbox, signatures=fetcher,
+                                tenants=runtime.staff_keys)
     app = create_app(runtime, title="Akkoord documents",
                      description="Standalone PDFs, their versions, placeholder tags, stamping and previews.",
                      routers=[api.router, internal.router],

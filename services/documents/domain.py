@@ -97,10 +97,6 @@ def format_field_value(value: str | bool | None, language: str) -> str:
     return "" if value is None else str(value)
 
 
-def format_signed_at(at: datetime) -> str:
-    return at.strftime("%Y-%m-%d %H:%M UTC")
-
-
 def digest_matches(expected: str, actual_hex: str) -> bool:
     """Digests may be spelled bare or as "sha256:<hex>"."""
     return expected.lower().removeprefix("sha256:") == actual_hex.lower()

@@ -18,11 +18,13 @@ from services.documents.adapters.mongo import DocumentStore
 from services.documents.adapters.pdf_inspect import inspect_pdf
 from services.documents.adapters.pdf_render import render_page_png
 from services.documents.adapters.pdf_stamp import Stamp, stamp_pdf
+from services.documents.adapters.proof_locale import format_moment
 from services.documents.config import Settings
 from services.documents.domain import Document, Version
 from services.runtime.internal_http import InternalFetcher
 from services.runtime.mongo import Session
 from services.runtime.outbox import Outbox
+from services.runtime.staff_auth import DEFAULT_TIME_ZONE, StaffKeys
 
 # A signature is a small image; anything bigger than this is not one.
 MAX_SIGNATURE_BYTES = 5 * 1024 * 1024
@@ -38,6 +40,7 @@ class DocumentHandlers:
     store: DocumentStore
     outbox: Outbox
     signatures: InternalFetcher
+    tenants: StaffKeys | None = None  # the tenants' time zones, projected from tasks
 
     # -- staff --
 
@@ -147,7 +150,8 @@ class DocumentHandlers:
                 not domain.digest_matches(p.signature.image_digest, sha256(image)):
             raise PermanentFailure(f"signature image {p.signature.signature_id} does not match its digest")
         stamp = Stamp(signature_png=image, signer_name=p.signer.name,
-                      signed_at=domain.format_signed_at(p.evidence.signed_at),
+                      signed_at=format_moment(p.evidence.signed_at, p.language,
+                                              await self._time_zone(event.tenant_id, session)),
                       fields={k: domain.format_field_value(v, p.language) for k, v in p.fields.items()},
                       source_digest=source.digest, title=document.title)
         try:
@@ -176,6 +180,9 @@ class DocumentHandlers:
                 pdf_url=self.internal_url(event.tenant_id, p.document_id, version_id, "pdf"),
                 preview_url=self.internal_url(event.tenant_id, p.document_id, version_id,
                                               f"pages/{stamped.signed_page}.png"))))
+
+    async def _time_zone(self, tenant_id: str, session: Session | None = None) -> str:
+        return await self.tenants.time_zone(tenant_id, session) if self.tenants else DEFAULT_TIME_ZONE
 
     def internal_url(self, tenant_id: str, document_id: str, version_id: str, leaf: str) -> str:
         return (f"{self.settings.documents_url}/internal/v1/documents/{document_id}/versions/{version_id}/{leaf}"

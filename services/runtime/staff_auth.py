@@ -22,6 +22,9 @@ from services.runtime.consumer import Consumer
 from services.runtime.mongo import Session
 
 
+DEFAULT_TIME_ZONE = "Europe/Amsterdam"
+
+
 def hash_key(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -54,9 +57,16 @@ class StaffKeys:
         return Staff(tenant_id=doc["tenant_id"], key_id=doc["key_id"], role=doc["role"],
                      plan=tenant.get("plan", "basic"))
 
-    async def save_tenant(self, tenant_id: str, name: str, plan: str, session: Session | None = None) -> None:
-        await self.tenants.update_one({"_id": tenant_id}, {"$set": {"name": name, "plan": plan}},
+    async def save_tenant(self, tenant_id: str, name: str, plan: str, session: Session | None = None,
+                          time_zone: str = DEFAULT_TIME_ZONE) -> None:
+        await self.tenants.update_one({"_id": tenant_id},
+                                      {"$set": {"name": name, "plan": plan, "time_zone": time_zone}},
                                       upsert=True, session=session)
+
+    async def time_zone(self, tenant_id: str, session: Session | None = None) -> str:
+        """The tenant's time zone; Europe/Amsterdam for a tenant registered before tenants had one."""
+        tenant = await self.tenants.find_one({"_id": tenant_id}, {"time_zone": 1}, session=session) or {}
+        return tenant.get("time_zone") or DEFAULT_TIME_ZONE
 
     async def save_key(self, tenant_id: str, key_id: str, key_hash: str, role: str, name: str,
                        session: Session | None = None) -> None:
@@ -75,7 +85,8 @@ class StaffKeys:
 
     async def on_tenant_registered(self, event: Envelope, session: Session) -> None:
         assert isinstance(event, TenantRegistered)
-        await self.save_tenant(event.tenant_id, event.payload.name, event.payload.plan, session)
+        p = event.payload
+        await self.save_tenant(event.tenant_id, p.name, p.plan, session, time_zone=p.time_zone)
 
     async def on_key_issued(self, event: Envelope, session: Session) -> None:
         assert isinstance(event, StaffKeyIssued)

@@ -26,7 +26,7 @@ def build_app(settings: Settings) -> FastAPI:
     runtime.startup.append(verifier.warm)
     runtime.shutdown.append(verifier.close)
     handlers = SigningHandlers(settings=settings, store=store, outbox=runtime.outbox, keys=keys, fetcher=fetcher,
-                               tracking=runtime.tracking, verifier=verifier)
+                               tracking=runtime.tracking, verifier=verifier, tenants=runtime.staff_keys)
     runtime.every(settings.hold_check_seconds, handlers.give_up_overdue_stamps, "held-stamps")
     # The key (and the sealer built around it) loads before the broker starts, so no message is
     # handled without it.

@@ -52,6 +52,8 @@ class EvidenceRecord(BaseModel):
     signature: SignatureRef
     task: TaskSnapshot
     language: str = "nl"
+    # The tenant's zone when the signing was recorded: the proof states the moment in it.
+    time_zone: str = "Europe/Amsterdam"
     document: DocumentEvidence | None = None
     timeline_anchor: TimelineAnchor | None = None
     recorded_at: datetime
@@ -67,7 +69,8 @@ def seal_id_for(evidence_id: str, kind: SealKind) -> str:
     return hashlib.sha256(f"seal:{evidence_id}:{kind}".encode()).hexdigest()[:32]
 
 
-def evidence_from_signed(event: TaskSigned | DocumentSigned, recorded_at: datetime) -> EvidenceRecord:
+def evidence_from_signed(event: TaskSigned | DocumentSigned, recorded_at: datetime,
+                         time_zone: str = "Europe/Amsterdam") -> EvidenceRecord:
     p = event.payload
     document = None
     if isinstance(event, DocumentSigned):
@@ -82,7 +85,7 @@ def evidence_from_signed(event: TaskSigned | DocumentSigned, recorded_at: dateti
         signed_at=p.evidence.signed_at, ip=p.evidence.ip, user_agent=p.evidence.user_agent,
         session_id=p.evidence.session_id, consent_text=p.evidence.consent_text,
         consent_version=p.evidence.consent_version, fields=dict(p.fields), signature=p.signature, task=p.task,
-        language=p.language, document=document, recorded_at=recorded_at)
+        language=p.language, time_zone=time_zone, document=document, recorded_at=recorded_at)
 
 
 def seal_reason(evidence_id: str) -> str:

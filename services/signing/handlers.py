@@ -22,6 +22,7 @@ from services.runtime.dlq import dead_letter_headers
 from services.runtime.metrics import EVENTS, PDF_SECONDS
 from services.runtime.mongo import Session
 from services.runtime.outbox import Outbox
+from services.runtime.staff_auth import DEFAULT_TIME_ZONE, StaffKeys
 from services.signing.adapters.certificate import append_pdf, approval_certificate, evidence_page
 from services.runtime.internal_http import InternalFetcher
 from services.signing.adapters.keys import SealKeys
@@ -49,6 +50,7 @@ class SigningHandlers:
     fetcher: InternalFetcher
     tracking: Tracking | None = None
     verifier: VerifyPool | None = None
+    tenants: StaffKeys | None = None  # the tenants' time zones, projected from tasks
     sealer: Sealer | None = None
 
     async def load_seal_key(self) -> None:
@@ -58,7 +60,7 @@ class SigningHandlers:
 
     async def record_evidence(self, event: TaskSigned | DocumentSigned, session: Session) -> None:
         """Write the evidence record of a signing (once per action) and announce it."""
-        evidence = evidence_from_signed(event, utcnow())
+        evidence = evidence_from_signed(event, utcnow(), await self._time_zone(event.tenant_id, session))
         if not await self.store.record(evidence, session):
             log.info("evidence for action %s already recorded; %s adds nothing", evidence.action_id, event.event_id)
             return
@@ -80,7 +82,7 @@ class SigningHandlers:
     async def seal_approval_certificate(self, event: TaskSigned, session: Session) -> None:
         """Build the approval certificate of a signed task and seal it."""
         evidence = await self.store.for_action(event.tenant_id, event.payload.action_id, session) \
-            or evidence_from_signed(event, utcnow())
+            or evidence_from_signed(event, utcnow(), await self._time_zone(event.tenant_id, session))
         pdf_id = seal_id_for(evidence.evidence_id, "approval_certificate")
         if await self.store.sealed_pdf(event.tenant_id, pdf_id, session) is not None:
             return
@@ -158,6 +160,9 @@ class SigningHandlers:
         await self.outbox.add(session, dlq(DOCUMENTS_EVENTS), stamped, headers=dead_letter_headers(
             Groups.SIGNING, f"document.stamped {stamped.event_id}: {reason}", DOCUMENTS_EVENTS))
         EVENTS.labels(Groups.SIGNING, DOCUMENTS_EVENTS, "document.stamped", "dead_lettered").inc()
+
+    async def _time_zone(self, tenant_id: str, session: Session | None = None) -> str:
+        return await self.tenants.time_zone(tenant_id, session) if self.tenants else DEFAULT_TIME_ZONE
 
     def _timed_seal(self, pdf: bytes, evidence_id: str) -> bytes:
         """On a worker thread: one seal, its duration in the metrics."""

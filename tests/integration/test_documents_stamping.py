@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 
+from datetime import datetime, timezone
+
 import httpx
 import pypdfium2 as pdfium
 import pytest
@@ -101,3 +103,31 @@ async def test_a_signing_of_an_unknown_document_goes_to_the_dead_letter_queue(in
     (headers,) = await eventually(lambda: dead_lettered(infra.kafka_bootstrap, signed.event_id), timeout=30,
                                   what="the DLQ entry")
     assert "unknown document" in headers["error"]
+
+
+@pytest.mark.parametrize("time_zone, language, expected", [
+    (None, "nl", "6 december 2026, 01:50"),  # a tenant without a zone of its own: Europe/Amsterdam
+    ("Asia/Tokyo", "en", "6 December 2026, 09:50"),
+])
+async def test_the_stamped_date_is_in_the_tenants_time_zone_and_the_signers_language(
+        infra, documents, time_zone, language, expected):
+    tenant_id, key = await a_tenant_with_staff_key(infra.kafka_bootstrap, documents.url, "/v1/documents",
+                                                   time_zone=time_zone)
+    png = a_signature_png()
+    async with httpx.AsyncClient(base_url=documents.url) as client:
+        document_id, version = await upload(client, key, a_pdf("Work order 8", "Date: {{signed_at}}",
+                                                               "Signature: {{signature}}"))
+        with serving_signature(png) as image_url:
+            # given a customer of that tenant signed at 00:50 UTC on 6 December 2026, in their language
+            signed = a_document_signed(tenant_id, image_url, png, document_id, version["id"], version["digest"])
+            at = datetime(2026, 12, 6, 0, 50, 12, tzinfo=timezone.utc)
+            signed = signed.model_copy(update={"payload": signed.payload.model_copy(update={
+                "language": language, "evidence": signed.payload.evidence.model_copy(update={"signed_at": at})})})
+            await publish(infra.kafka_bootstrap, PORTAL_EVENTS, signed)
+            event = await eventually(lambda: stamped_event(infra.kafka_bootstrap, signed.event_id), timeout=40,
+                                     what="document.stamped")
+        # then the stamped PDF says when as that customer reads it
+        r = await client.get(event["payload"]["pdf_url"], headers={"X-Internal-Token": DEV_SECRET})
+        text = pdfium.PdfDocument(r.content)[0].get_textpage().get_text_bounded()
+        assert expected in text, text  # (drawn over the page: pdfium reads it after the page's own text)
+        assert "UTC" not in text

@@ -24,8 +24,9 @@ class FakeStore:
         self.seeds: dict[str, dict] = {}
         self.keys: dict[str, dict] = {}  # shared with FakeStaffKeys, like the one collection in MongoDB
 
-    async def insert_tenant(self, tenant_id, name, plan, phases, session):
-        self.tenants[tenant_id] = {"_id": tenant_id, "name": name, "plan": plan, "phases": phases}
+    async def insert_tenant(self, tenant_id, name, plan, phases, session, time_zone="Europe/Amsterdam"):
+        self.tenants[tenant_id] = {"_id": tenant_id, "name": name, "plan": plan, "phases": phases,
+                                   "time_zone": time_zone}
 
     async def get_tenant(self, tenant_id, session=None):
         if tenant_id not in self.tenants:
@@ -141,8 +142,8 @@ class FakeStaffKeys:
         self.keys = keys
         self.tenants: dict[str, dict] = {}
 
-    async def save_tenant(self, tenant_id, name, plan, session=None):
-        self.tenants[tenant_id] = {"name": name, "plan": plan}
+    async def save_tenant(self, tenant_id, name, plan, session=None, time_zone="Europe/Amsterdam"):
+        self.tenants[tenant_id] = {"name": name, "plan": plan, "time_zone": time_zone}
 
     async def save_key(self, tenant_id, key_id, key_hash, role, name, session=None):
         self.keys[key_hash] = {"tenant_id": tenant_id, "key_id": key_id, "role": role, "name": name,

@@ -25,11 +25,12 @@ def an_evidence_record():
 
 
 def test_the_approval_certificate_shows_the_task_fields_signature_and_evidence():
+    # (the signer of these events reads Dutch, the default)
     evidence = an_evidence_record()
     pdf = approval_certificate(evidence, a_signature_png())
     document = pdfium.PdfDocument(pdf)
     text = "".join(document[i].get_textpage().get_text_bounded() for i in range(len(document)))
-    for expected in ("Approval certificate", "Repaint the hallway", "Two coats, white.", "Waiting for approval",
+    for expected in ("Goedkeuringsbewijs", "Repaint the hallway", "Two coats, white.", "Waiting for approval",
                      "PO-77", "jan@example.com", "203.0.113.7", "magic_link", "2026-01", evidence.evidence_id,
                      evidence.signature.image_digest):
         assert "".join(expected.split()) in "".join(text.split()), expected  # long digests wrap

@@ -242,3 +242,21 @@ async def test_a_rule_command_for_a_task_of_no_known_tenant_or_task_is_a_permane
     with pytest.raises(PermanentFailure):
         await events.request_action_for_rule(world.deps, request_command(world).model_copy(
             update={"task_id": "nope"}), None)
+
+
+async def test_a_tenant_is_registered_in_its_time_zone_and_announces_it():
+    deps = fake_deps()
+    created = await tenants.register_tenant(deps, "Acme", "basic", None, "Asia/Tokyo")
+    assert created["time_zone"] == "Asia/Tokyo"
+    (registered,) = [m for m in deps.outbox.messages["tasks.events"] if m.type == "tenant.registered"]
+    assert registered.payload.time_zone == "Asia/Tokyo"
+    # and a tenant registered without one speaks Europe/Amsterdam
+    assert (await tenants.register_tenant(deps, "Beta", "basic", None))["time_zone"] == "Europe/Amsterdam"
+
+
+def test_a_tenant_time_zone_that_is_not_an_iana_zone_is_refused():
+    import pydantic
+    from services.tasks.entrypoints.api.tenants import TenantIn
+    with pytest.raises(pydantic.ValidationError, match="not an IANA time zone"):
+        TenantIn(name="Acme", time_zone="Mars/Olympus_Mons")
+    assert TenantIn(name="Acme").time_zone == "Europe/Amsterdam"

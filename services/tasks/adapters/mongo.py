@@ -51,9 +51,10 @@ class TasksStore:
 
     # --- tenants ---
 
-    async def insert_tenant(self, tenant_id: str, name: str, plan: str, phases: list[str], session: Session) -> None:
+    async def insert_tenant(self, tenant_id: str, name: str, plan: str, phases: list[str], session: Session,
+                            time_zone: str = "Europe/Amsterdam") -> None:
         await self.tenants.insert_one({"_id": tenant_id, "name": name, "plan": plan, "phases": phases,
-                                       "created_at": utcnow()}, session=session)
+                                       "time_zone": time_zone, "created_at": utcnow()}, session=session)
 
     async def get_tenant(self, tenant_id: str, session: Session | None = None) -> dict:
         doc = await self.tenants.find_one({"_id": tenant_id}, session=session)

@@ -12,7 +12,7 @@ from contracts.messages import (
 )
 from contracts.topics import TASKS_EVENTS
 from services.runtime.mongo import Session
-from services.runtime.staff_auth import Staff, hash_key
+from services.runtime.staff_auth import DEFAULT_TIME_ZONE, Staff, hash_key
 from services.tasks.adapters.idempotency import IdempotencyKey
 from services.tasks.domain import DEFAULT_PHASES
 from services.tasks.handlers.unit_of_work import Deps, commit, staff_actor
@@ -40,19 +40,22 @@ async def _issue_key(deps: Deps, session: Session, tenant_id: str, *, name: str,
 
 
 async def _register(deps: Deps, session: Session, tenant_id: str, name: str, plan: str,
-                    staff_key: str | None) -> dict:
-    await deps.store.insert_tenant(tenant_id, name, plan, list(DEFAULT_PHASES), session)
-    await deps.staff_keys.save_tenant(tenant_id, name, plan, session)
+                    staff_key: str | None, time_zone: str = DEFAULT_TIME_ZONE) -> dict:
+    await deps.store.insert_tenant(tenant_id, name, plan, list(DEFAULT_PHASES), session, time_zone=time_zone)
+    await deps.staff_keys.save_tenant(tenant_id, name, plan, session, time_zone=time_zone)
     await deps.outbox.add(session, TASKS_EVENTS, TenantRegistered(
-        tenant_id=tenant_id, actor=OPERATOR, payload=TenantRegisteredPayload(name=name, plan=plan)))
+        tenant_id=tenant_id, actor=OPERATOR,
+        payload=TenantRegisteredPayload(name=name, plan=plan, time_zone=time_zone)))
     admin = await _issue_key(deps, session, tenant_id, name="admin", role="admin", actor=OPERATOR)
     staff = await _issue_key(deps, session, tenant_id, name="staff", role="staff", actor=OPERATOR, secret=staff_key)
-    return {"tenant_id": tenant_id, "name": name, "plan": plan, "admin_key": admin["key"], "staff_key": staff["key"]}
+    return {"tenant_id": tenant_id, "name": name, "plan": plan, "time_zone": time_zone, "admin_key": admin["key"],
+            "staff_key": staff["key"]}
 
 
-async def register_tenant(deps: Deps, name: str, plan: str, staff_key: str | None) -> dict:
+async def register_tenant(deps: Deps, name: str, plan: str, staff_key: str | None,
+                          time_zone: str = DEFAULT_TIME_ZONE) -> dict:
     """A new tenant with the default phases, an admin key and a staff key (secrets returned once)."""
-    return await commit(deps, lambda session: _register(deps, session, new_id(), name, plan, staff_key))
+    return await commit(deps, lambda session: _register(deps, session, new_id(), name, plan, staff_key, time_zone))
 
 
 async def ensure_demo_tenant(deps: Deps) -> str:
