@@ -9,7 +9,7 @@ import sys
 from services.runtime.app import serve
 from services.timeline.bootstrap import build_app
 from services.timeline.config import Settings
-from services.timeline.entrypoints.rebuild import TimelineRunning, rebuild
+from services.timeline.entrypoints.rebuild import RebuildRefused, TimelineRunning, rebuild
 
 
 def main(argv: list[str]) -> None:
@@ -17,6 +17,9 @@ def main(argv: list[str]) -> None:
     if argv[:1] == ["rebuild"]:
         try:
             print(json.dumps(asyncio.run(rebuild(settings))))
+        except RebuildRefused as refused:
+            print(json.dumps(refused.report))
+            sys.exit(f"rebuild refused: {refused}")
         except TimelineRunning as refused:
             sys.exit(f"rebuild refused: {refused}")
         return

@@ -193,3 +193,50 @@ async def test_a_head_anchored_before_a_rebuild_is_still_the_head_after_it_thoug
     newest = (await eventually(lambda: timeline(world, task, expect=7), what="the entry after the rebuild"))[0]
     assert newest["seq"] == anchored["staff"]["seq"] + 1
     assert (await world.client.get(f"/v1/tasks/{task}/timeline/verify")).json()["valid"] is True
+
+
+async def forget_everything_on(bootstrap: str, topic: str) -> None:
+    """What 14 days of retention does to a topic: its records up to now are gone (Kafka's DeleteRecords)."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()  # aiokafka learns a topic's partitions lazily
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+        assert partitions
+        ends = await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_records({tp: RecordsToDelete(before_offset=end) for tp, end in ends.items()})
+    finally:
+        await admin.close()
+
+
+# Last in this module: the events it takes away from Kafka would make any later rebuild refuse, as it should.
+async def test_a_rebuild_that_would_lose_entries_kafka_no_longer_holds_is_refused_and_keeps_the_timelines(world):
+    # Given a task whose note reached the live timelines
+    task = new_id()
+    await publish(world.bootstrap, TASKS_EVENTS, ev.task_created(world.tenant, task))
+    await publish(world.bootstrap, AUTOMATION_EVENTS, note(world, task, "Only the timeline remembers this"))
+    live = await eventually(lambda: timeline(world, task, expect=2), what="the task and its note")
+    live_portal = await timeline(world, task, "portal")
+    # And the note's event is no longer on Kafka (retention passed)
+    await forget_everything_on(world.bootstrap, AUTOMATION_EVENTS)
+    # When the timeline is rebuilt
+    world.stack.running["timeline"].stop()
+    code, out, err = await run_rebuild(world)
+    world.stack.start("timeline")
+    # Then the rebuild is refused, naming what it would lose
+    assert code != 0 and "rebuild refused" in err and "no longer on Kafka" in err, err[-3000:]
+    report = json.loads(out.strip().splitlines()[-1])
+    assert report["switched"] is False and report["entries_lost"] >= 1
+    note_entry = next(e for e in live if e["kind"] == "timeline.note_added")
+    assert note_entry["id"] in {lost["id"] for lost in report["lost"]} or report["entries_lost"] > len(report["lost"])
+    # And the live timelines are as they were, and still verify
+    assert await timeline(world, task) == live and await timeline(world, task, "portal") == live_portal
+    assert (await world.client.get(f"/v1/tasks/{task}/timeline/verify")).json()["valid"] is True

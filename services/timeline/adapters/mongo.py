@@ -7,6 +7,7 @@ import base64
 from datetime import datetime, timezone
 from typing import Any
 
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo import UpdateOne
 
@@ -32,14 +33,20 @@ def after_cursor(cursor: str) -> dict[str, Any]:
     return {"$or": [{"at": {"$lt": at}}, {"at": at, "seq": {"$lt": seq}}]}
 
 
+PROJECTION = ("timeline_entries", "timeline_heads", "timeline_tasks", "timeline_actions", "timeline_contacts")
+COMPARE_BATCH = 1000
+
+
 class TimelineStore:
-    def __init__(self, db: AsyncDatabase):
+    def __init__(self, db: AsyncDatabase, staff_keys: AsyncCollection | None = None):
+        self.db = db
         self.entries = db["timeline_entries"]
         self.heads = db["timeline_heads"]
         self.tasks = db["timeline_tasks"]
         self.actions = db["timeline_actions"]
         self.contacts = db["timeline_contacts"]
-        self.staff_keys = db["staff_keys"]  # the runtime's projection of tasks' staff keys
+        # the runtime's projection of tasks' staff keys (a rebuild's staging store reads the live one)
+        self.staff_keys = staff_keys if staff_keys is not None else db["staff_keys"]
 
     async def ensure_indexes(self) -> None:
         await self.entries.create_index([("tenant_id", 1), ("task_id", 1), ("audience", 1), ("seq", 1)],
@@ -51,6 +58,67 @@ class TimelineStore:
     async def drop_all(self) -> None:
         for collection in (self.entries, self.heads, self.tasks, self.actions, self.contacts):
             await collection.drop()
+
+    # -- a rebuild's staging store, and the switch to it --
+
+    async def entry_count(self) -> int:
+        return await self.entries.count_documents({})
+
+    async def discard(self) -> None:
+        """Drop this store's whole database: a rebuild's staging area (projection, outbox, marks)."""
+        await self.db.client.drop_database(self.db.name)
+
+    async def entries_missing_from(self, other: TimelineStore, limit: int = 20) -> tuple[int, list[dict]]:
+        """Entries of this store that `other` lacks or holds with another hash: their count and the first few."""
+        count, examples = 0, []
+        cursor = self.entries.find({}, {"hash": 1, "tenant_id": 1, "task_id": 1, "audience": 1, "seq": 1})
+        batch: list[dict] = []
+
+        async def compare(docs: list[dict]) -> None:
+            nonlocal count
+            theirs = {d["_id"]: d["hash"] async for d in other.entries.find(
+                {"_id": {"$in": [d["_id"] for d in docs]}}, {"hash": 1})}
+            for doc in docs:
+                if theirs.get(doc["_id"]) != doc["hash"]:
+                    count += 1
+                    if len(examples) < limit:
+                        examples.append({"id": doc["_id"], "tenant_id": doc["tenant_id"], "task_id": doc["task_id"],
+                                         "audience": doc["audience"], "seq": doc["seq"],
+                                         "found": "another hash" if doc["_id"] in theirs else "missing"})
+
+        async for doc in cursor:
+            batch.append(doc)
+            if len(batch) >= COMPARE_BATCH:
+                await compare(batch)
+                batch = []
+        if batch:
+            await compare(batch)
+        return count, examples
+
+    async def take_over(self, staging: TimelineStore) -> None:
+        """Replace this store's projection by `staging`'s: each collection renamed over its live one (each
+        rename is atomic; the service is stopped while this runs)."""
+        present = set(await staging.db.list_collection_names())
+        for name in PROJECTION:
+            if name in present:
+                await self.db.client.admin.command("renameCollection", f"{staging.db.name}.{name}",
+                                                   to=f"{self.db.name}.{name}", dropTarget=True)
+            else:
+                await self.db[name].drop()
+
+    async def adopt_marks(self, staging: TimelineStore, group: str) -> None:
+        """Mark as handled what the staging rebuild handled, so the restarted consumer does not apply it again
+        (events that came while the service was stopped were applied by the rebuild)."""
+        prefix = {"_id": {"$regex": f"^{group}:"}}
+        batch: list[UpdateOne] = []
+        async for mark in staging.db["processed"].find(prefix):
+            batch.append(UpdateOne({"_id": mark["_id"]},
+                                   {"$setOnInsert": {k: v for k, v in mark.items() if k != "_id"}}, upsert=True))
+            if len(batch) >= COMPARE_BATCH:
+                await self.db["processed"].bulk_write(batch, ordered=False)
+                batch = []
+        if batch:
+            await self.db["processed"].bulk_write(batch, ordered=False)
 
     # -- what the projection learns --
 

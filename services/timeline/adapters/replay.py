@@ -9,6 +9,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import ValidationError
 
 from contracts import Envelope, parse_message
+from contracts.messages import TimelineEntryAppended
+from contracts.topics import EVENT_TOPICS, TIMELINE_CHAIN
 
 log = logging.getLogger(__name__)
 
@@ -62,3 +64,17 @@ async def group_has_members(bootstrap: str, group: str) -> bool:
     # Each described group is (error_code, group_id, state, protocol_type, protocol, members, ...).
     return any(described[2] not in ("Empty", "Dead") or described[5]
                for response in responses for described in response.groups)
+
+
+class KafkaHistory:
+    """What a rebuild reads: every event on the event topics, and timeline's own log of where entries went."""
+
+    def __init__(self, bootstrap: str):
+        self.bootstrap = bootstrap
+
+    async def events(self) -> list[tuple[Envelope, str, int, int]]:
+        return await read_from_beginning(self.bootstrap, EVENT_TOPICS)
+
+    async def placements_log(self) -> list[TimelineEntryAppended]:
+        return [r[0] for r in await read_from_beginning(self.bootstrap, (TIMELINE_CHAIN,))
+                if isinstance(r[0], TimelineEntryAppended)]
