@@ -16,9 +16,10 @@ def utcnow() -> datetime:
 
 
 class Actor(BaseModel):
-    """Who caused a message: a staff key, a portal contact, a rule, or the system itself."""
+    """Who caused a message: a staff key, a staff user signed in to the console, a portal contact, a rule,
+    or the system itself."""
 
-    kind: Literal["staff", "contact", "rule", "system"]
+    kind: Literal["staff", "staff_user", "contact", "rule", "system"]
     id: str
     name: str | None = None
 

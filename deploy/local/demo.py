@@ -30,19 +30,23 @@ class Demo:
     staff_key: str
     task_id: str
     portal_link: str
+    staff_email: str = ""
+    staff_password: str = ""
 
 
-def _staff_key(env: dict[str, str]) -> str:
+def _seeded(env: dict[str, str]) -> dict[str, str]:
+    """The demo tenant's staff key and its console login, from `python -m services.tasks seed-demo`."""
     out = subprocess.run([sys.executable, "-m", "services.tasks", "seed-demo"], env=env, check=True,
                          capture_output=True, text=True).stdout
-    for line in out.splitlines():
-        if line.startswith("DEMO_STAFF_KEY="):
-            return line.split("=", 1)[1].strip()
-    raise RuntimeError(f"seed-demo printed no DEMO_STAFF_KEY: {out!r}")
+    values = dict(line.split("=", 1) for line in out.splitlines() if line.startswith("DEMO_STAFF_"))
+    if "DEMO_STAFF_KEY" not in values:
+        raise RuntimeError(f"seed-demo printed no DEMO_STAFF_KEY: {out!r}")
+    return {k: v.strip() for k, v in values.items()}
 
 
 def seed_demo(env: dict[str, str], ports: dict[str, int]) -> Demo:
-    key = _staff_key(env)
+    seeded = _seeded(env)
+    key = seeded["DEMO_STAFF_KEY"]
     with httpx.Client(headers={"Authorization": f"Bearer {key}"}, timeout=10) as http:
         def call(method: str, service: str, path: str, **kw) -> dict:
             r = http.request(method, f"http://127.0.0.1:{ports[service]}{path}", **kw)
@@ -59,7 +63,8 @@ def seed_demo(env: dict[str, str], ports: dict[str, int]) -> Demo:
         if not any(r["name"] == RULE["name"] for r in _items(call("GET", "automation", "/v1/rules"))):
             call("POST", "automation", "/v1/rules", json=RULE)
         link = call("POST", "tasks", f"/v1/contacts/{contact['id']}/portal-links")
-    return Demo(staff_key=key, task_id=task["id"], portal_link=link["url"])
+    return Demo(staff_key=key, task_id=task["id"], portal_link=link["url"],
+                staff_email=seeded.get("DEMO_STAFF_EMAIL", ""), staff_password=seeded.get("DEMO_STAFF_PASSWORD", ""))
 
 
 def _one_open_request(call, task: dict, contact_id: str) -> None:

@@ -132,6 +132,8 @@ def main() -> None:
         demo = seed_demo(env, PORTS)
         banner = [
             "", "Akkoord is running.",
+            f"  Staff console:        http://127.0.0.1:{PORTS['tasks']}/console/",
+            f"  Demo staff login:     {demo.staff_email}  password: {demo.staff_password}",
             f"  Customer portal:      http://127.0.0.1:{PORTS['portal']}/",
             f"  Demo customer link:   {demo.portal_link}",
             f"  Staff API (tasks):    http://127.0.0.1:{PORTS['tasks']}/docs",

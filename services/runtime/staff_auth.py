@@ -11,11 +11,12 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import unquote
 
 from fastapi import Depends, Header, HTTPException, Request
 from pymongo.asynchronous.database import AsyncDatabase
 
-from contracts import Envelope
+from contracts import Actor, Envelope
 from contracts.messages import StaffKeyIssued, StaffKeyRevoked, TenantRegistered
 from contracts.topics import TASKS_EVENTS, Groups
 from services.runtime.consumer import Consumer
@@ -35,10 +36,18 @@ class Staff:
     key_id: str
     role: str
     plan: str
+    # Set when a staff user signed in to the console acts (tasks' console, or another service it calls).
+    user_id: str | None = None
+    user_name: str | None = None
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    def actor(self) -> Actor:
+        if self.user_id is not None:
+            return Actor(kind="staff_user", id=self.user_id, name=self.user_name)
+        return Actor(kind="staff", id=self.key_id)
 
 
 class StaffKeys:
@@ -106,7 +115,33 @@ class StaffKeys:
         )
 
 
+# The console (served by tasks) reads other services for the signed-in user: the internal token proves the
+# caller is Akkoord, these headers say which tenant and user it acts for. The tenant comes from the user's
+# server-side session, never from the browser, and a proxied request is refused like any internal call.
+TENANT_HEADER, USER_HEADER, USER_NAME_HEADER, ROLE_HEADER = (
+    "X-Akkoord-Tenant", "X-Akkoord-User", "X-Akkoord-User-Name", "X-Akkoord-Role")
+
+
+async def _console_user(request: Request) -> Staff | None:
+    headers = request.headers
+    token, tenant_id = headers.get("x-internal-token"), headers.get(TENANT_HEADER)
+    if not token or not tenant_id or headers.get("x-forwarded-for"):
+        return None
+    expected = request.app.state.runtime.settings.internal_token
+    if not hmac.compare_digest(token.encode(), expected.encode()):
+        return None
+    tenant = await request.app.state.staff_keys.tenants.find_one({"_id": tenant_id})
+    if tenant is None:
+        return None
+    user_id = headers.get(USER_HEADER) or "console"
+    return Staff(tenant_id=tenant_id, key_id=f"user:{user_id}", role="admin" if headers.get(ROLE_HEADER) == "admin" else "staff",
+                 plan=tenant.get("plan", "basic"), user_id=user_id,
+                 user_name=unquote(headers.get(USER_NAME_HEADER, "")) or None)
+
+
 async def current_staff(request: Request, authorization: Annotated[str | None, Header()] = None) -> Staff:
+    if authorization is None and (user := await _console_user(request)) is not None:
+        return user
     scheme, _, secret = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not secret:
         raise HTTPException(401, "Send a staff API key as 'Authorization: Bearer <key>'",

@@ -8,10 +8,19 @@ from functools import partial
 from fastapi import FastAPI
 
 from services.runtime.app import Runtime, build_runtime, create_app
+from services.runtime.mail import SmtpSender
+from services.tasks.adapters.accounts import AccountsStore
+from services.tasks.adapters.console_queries import ConsoleQueries
 from services.tasks.adapters.idempotency import IdempotencyRecords
+from services.tasks.adapters.mail import SmtpMailer
+from services.tasks.adapters.staff_services import StaffServices
 from services.tasks.adapters.mongo import TasksStore
 from services.tasks.config import Settings
+from services.tasks.entrypoints import console
 from services.tasks.entrypoints.api import ROUTERS
+from services.tasks.entrypoints.console.deps import Console
+from services.tasks.entrypoints.console.limits import LoginLimiter
+from services.tasks.handlers.accounts import Accounts
 from services.tasks.entrypoints.subscribers import consumers
 from services.tasks.handlers.schedule import action_schedule_pass
 from services.tasks.handlers.unit_of_work import Deps
@@ -33,4 +42,19 @@ def build_app(settings: Settings) -> FastAPI:
                      description="Contacts, tasks, phases and signature requests for staff; tenants and API "
                                  "keys. Every change is an event on tasks.events.")
     app.state.deps = deps
+    app.state.console = build_console(runtime, deps)
+    console.install(app)
     return app
+
+
+def build_console(runtime: Runtime, deps: Deps, **overrides) -> Console:
+    """The staff console's parts: accounts (users, sessions), mail, the other services' staff APIs."""
+    settings = deps.settings
+    accounts = Accounts(deps=deps, store=AccountsStore(runtime.db), mailer=overrides.get("mailer") or SmtpMailer(
+        SmtpSender.from_settings(settings)))
+    services = overrides.get("services") or StaffServices(settings)
+    runtime.startup.append(accounts.store.ensure_indexes)
+    runtime.shutdown.append(services.aclose)
+    return Console(accounts=accounts, services=services, settings=settings, queries=ConsoleQueries(runtime.db),
+                   limiter=LoginLimiter(settings.console_login_attempts, settings.console_login_window_seconds,
+                                           settings.console_login_attempts_per_ip))

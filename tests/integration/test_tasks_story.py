@@ -117,14 +117,19 @@ async def test_two_concurrent_phase_changes_with_the_same_if_phase_one_wins(task
     assert (await tenant.staff.get(f"/v1/tasks/{task['id']}")).json()["phase"] == winner
 
 
-async def test_seed_demo_prints_the_same_working_key_on_every_run(tasks_service, stack):
+async def test_seed_demo_prints_the_same_working_key_and_console_login_on_every_run(tasks_service, stack):
     env = stack.env("tasks")
     runs = [subprocess.run([sys.executable, "-m", "services.tasks", "seed-demo"], env=env, capture_output=True,
                            text=True, timeout=60) for _ in range(2)]
     assert all(r.returncode == 0 for r in runs), runs[0].stderr
-    keys = [r.stdout.strip() for r in runs]
-    assert keys[0] == keys[1] and keys[0].startswith("DEMO_STAFF_KEY=")
-    key = keys[0].split("=", 1)[1]
+    printed = [dict(line.split("=", 1) for line in r.stdout.split()) for r in runs]
+    assert printed[0] == printed[1] and set(printed[0]) == {"DEMO_STAFF_KEY", "DEMO_STAFF_EMAIL", "DEMO_STAFF_PASSWORD"}
+    key = printed[0]["DEMO_STAFF_KEY"]
     async with httpx.AsyncClient(base_url=tasks_service.url, headers={"Authorization": f"Bearer {key}"}) as demo:
         created = await demo.post("/v1/tasks", json={"title": "Demo task"})
     assert created.status_code == 201
+    async with httpx.AsyncClient(base_url=tasks_service.url) as browser:
+        signed_in = await browser.post("/console/login", data={"email": printed[0]["DEMO_STAFF_EMAIL"],
+                                                               "password": printed[0]["DEMO_STAFF_PASSWORD"]})
+        assert signed_in.status_code == 303
+        assert "Demo task" in (await browser.get("/console/tasks")).text

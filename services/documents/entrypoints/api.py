@@ -58,7 +58,7 @@ class DocumentList(BaseModel):
 
 
 def _actor(staff) -> Actor:
-    return Actor(kind="staff", id=staff.key_id)
+    return staff.actor()
 
 
 @router.post("", status_code=201, response_model=DocumentOut, summary="Upload a PDF as a new document",

@@ -1,29 +1,48 @@
-"""`python -m services.tasks seed-demo`: the demo tenant and its staff key, through the same handlers."""
+"""`python -m services.tasks seed-demo`: the demo tenant, its staff key and its demo staff user, through the
+same handlers."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import sys
 
 from services.tasks import bootstrap
+from services.tasks.adapters.accounts import AccountsStore
+from services.runtime.mail import SmtpSender
+from services.tasks.adapters.mail import SmtpMailer
 from services.tasks.config import Settings
-from services.tasks.handlers.tenants import ensure_demo_tenant
+from services.tasks.handlers.accounts import Accounts, ensure_user
+from services.tasks.handlers.tenants import DEMO_TENANT, ensure_demo_tenant
 
 
-async def _seed(settings: Settings) -> str:
+async def _seed(settings: Settings) -> tuple[str, str, str]:
     runtime, deps = bootstrap.build(settings)
+    accounts = Accounts(deps=deps, store=AccountsStore(runtime.db),
+                        mailer=SmtpMailer(SmtpSender.from_settings(settings)))
     try:
-        for hook in runtime.startup:
+        for hook in [*runtime.startup, accounts.store.ensure_indexes]:
             await hook()
         # The events go to the outbox; the running service's relay publishes them.
-        return await ensure_demo_tenant(deps)
+        key = await ensure_demo_tenant(deps)
+        seed = await deps.store.get_seed(DEMO_TENANT) or {}
+        # The demo login stays the same from run to run unless AKKOORD_DEMO_STAFF_PASSWORD chooses another.
+        password = settings.demo_staff_password or seed.get("staff_password") or secrets.token_urlsafe(12)
+        await ensure_user(accounts, DEMO_TENANT, email=settings.demo_staff_email, name="Demo Admin", role="admin",
+                          password=password)
+        if seed.get("staff_password") != password:
+            await deps.outbox.transaction(lambda session: deps.store.save_seed(
+                DEMO_TENANT, {**seed, "staff_password": password}, session))
+        return key, settings.demo_staff_email, password
     finally:
         await runtime.client.close()
 
 
 def seed_demo(settings: Settings) -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    key = asyncio.run(_seed(settings))
+    key, email, password = asyncio.run(_seed(settings))
     print(f"DEMO_STAFF_KEY={key}", flush=True)
+    print(f"DEMO_STAFF_EMAIL={email}", flush=True)
+    print(f"DEMO_STAFF_PASSWORD={password}", flush=True)
     return 0

@@ -40,7 +40,7 @@ def now() -> datetime:
 
 
 def staff_actor(staff: Staff) -> Actor:
-    return Actor(kind="staff", id=staff.key_id)
+    return staff.actor()
 
 
 async def commit(deps: Deps, work: Callable[[Session], Awaitable[T]], idem: IdempotencyKey | None = None,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from services.runtime.staff_auth import CurrentStaff, InternalCaller
 from services.timeline.entrypoints.schemas import Heads, TimelinePage, Verification
 from services.timeline.handlers import Timeline
+from services.timeline.staff_links import for_staff
 
 
 def get_timeline(request: Request) -> Timeline:
@@ -32,8 +33,9 @@ staff = APIRouter(prefix="/v1/tasks", tags=["timeline"])
 async def staff_timeline(task_id: str, who: CurrentStaff, timeline: TimelineDep,
                          audience: Literal["staff", "portal"] = "staff", kind: Kinds = None,
                          cursor: str | None = None, limit: Limit = 50) -> dict:
-    return await timeline.for_staff(who.tenant_id, task_id, audience, kinds=_kinds(kind), cursor=cursor,
-                                    limit=limit)
+    found = await timeline.for_staff(who.tenant_id, task_id, audience, kinds=_kinds(kind), cursor=cursor,
+                                     limit=limit)
+    return {**found, "entries": [for_staff(entry) for entry in found["entries"]]}
 
 
 @staff.get("/{task_id}/timeline/verify", summary="Re-compute the hash chain of a task's timelines",

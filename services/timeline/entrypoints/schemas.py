@@ -20,6 +20,8 @@ class EntryOut(BaseModel):
     action_id: str | None = None
     contact_id: str | None = None  # staff readers only
     event_id: str | None = None  # staff readers only
+    # Staff readers: the entry's files as paths of a service's staff API (internal URLs never leave).
+    links: list[dict[str, str]] = []
 
 
 class TimelinePage(BaseModel):

@@ -1,5 +1,5 @@
 """The staff API's routers, one per resource."""
 
-from services.tasks.entrypoints.api import actions, contacts, keys, tasks, tenants
+from services.tasks.entrypoints.api import actions, contacts, keys, tasks, tenants, users
 
-ROUTERS = (tenants.router, keys.router, contacts.router, tasks.router, actions.router)
+ROUTERS = (tenants.router, keys.router, contacts.router, tasks.router, actions.router, users.router)

@@ -1,0 +1,161 @@
+"""Sign in and out, accept an invitation, reset a password, choose the language."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from contracts.errors import Invalid
+from services.tasks.entrypoints.console.deps import (
+    COOKIE, PREFIX, ConsoleDep, FormSignedIn, client_ip,
+)
+from services.tasks.entrypoints.console.render import LANGUAGE_COOKIE, LANGUAGES, catalogue, language_of, render
+from services.tasks.handlers import accounts
+from services.tasks.handlers.accounts import TokenRefused
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+
+def _safe_next(value: str | None) -> str:
+    # Only a path of the console itself: never an open redirect to another site.
+    if value and value.startswith(PREFIX + "/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return PREFIX + "/"
+
+
+def _cookie(response: Response, console, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(name, value, max_age=max_age, path=PREFIX, httponly=True, samesite="lax",
+                        secure=console.settings.secure_cookies)
+
+
+@router.get("/login")
+async def login_page(request: Request, next: str | None = None, done: str | None = None,
+                     bye: str | None = None) -> Response:
+    lang = language_of(request)
+    notice = catalogue(lang).get(f"login_{'bye' if bye else done}") if (bye or done) else None
+    return render(request, "login.html", language=lang, next=_safe_next(next), email="", notice=notice)
+
+
+@router.post("/login")
+async def login(request: Request, console: ConsoleDep, email: Annotated[str, Form(max_length=320)] = "",
+                password: Annotated[str, Form(max_length=1024)] = "", next: Annotated[str, Form()] = "") -> Response:
+    lang = language_of(request)
+    account_key, ip_key = f"account:{email.strip().casefold()}", f"ip:{client_ip(request)}"
+    if (wait := console.limiter.retry_after(account_key, ip_key)) is not None:
+        response = render(request, "login.html", language=lang, status=429, next=_safe_next(next), email=email,
+                          error=catalogue(lang)["login_throttled"].format(minutes=max(1, round(wait / 60))))
+        response.headers["Retry-After"] = str(wait)
+        return response
+    signed = await accounts.sign_in(console.accounts, email, password) if email and password else None
+    if signed is None:
+        console.limiter.failed(account_key, ip_key)
+        return render(request, "login.html", language=lang, status=401, next=_safe_next(next), email=email,
+                      error=catalogue(lang)["login_failed"])
+    console.limiter.succeeded(account_key)
+    secret, _ = signed
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    _cookie(response, console, COOKIE, secret, int(console.settings.console_session_hours * 3600))
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, console: ConsoleDep, viewer: FormSignedIn) -> Response:
+    await accounts.sign_out(console.accounts, request.cookies.get(COOKIE, ""))
+    response = RedirectResponse(f"{PREFIX}/login?bye=1", status_code=303)
+    response.delete_cookie(COOKIE, path=PREFIX)
+    return response
+
+
+@router.post("/language")
+async def choose_language(request: Request, console: ConsoleDep, viewer: FormSignedIn,
+                          language: Annotated[str, Form()], back: Annotated[str, Form()] = "") -> Response:
+    if language in LANGUAGES and language != viewer.user.language:
+        await console.accounts.store.save_user(viewer.user.model_copy(update={"language": language}))
+    return RedirectResponse(_safe_next(back), status_code=303)
+
+
+@router.get("/lang/{language}")
+async def choose_language_signed_out(request: Request, console: ConsoleDep, language: str,
+                                     next: str | None = None) -> Response:
+    """Before signing in: the choice is kept in a cookie."""
+    response = RedirectResponse(_safe_next(next or f"{PREFIX}/login"), status_code=303)
+    if language in LANGUAGES:
+        _cookie(response, console, LANGUAGE_COOKIE, language, 365 * 24 * 3600)
+    return response
+
+
+@router.get("/forgot")
+async def forgot_page(request: Request) -> Response:
+    return render(request, "forgot.html", language=language_of(request))
+
+
+@router.post("/forgot")
+async def forgot(request: Request, console: ConsoleDep, email: Annotated[str, Form(max_length=320)] = "") -> Response:
+    lang = language_of(request)
+    ip_key = f"reset-ip:{client_ip(request)}"
+    if console.limiter.retry_after(ip_key) is None and email:
+        console.limiter.failed(ip_key)  # counts requests, so that nobody floods an inbox from here
+        await accounts.request_reset(console.accounts, email)
+    return render(request, "message.html", language=lang, title=catalogue(lang)["reset_sent_title"],
+                  text=catalogue(lang)["reset_sent"])
+
+
+def _refused(request: Request, lang: str, reason: str) -> Response:
+    t = catalogue(lang)
+    return render(request, "message.html", language=lang, status=410 if reason in ("used", "expired") else 404,
+                  title=t["link_refused_title"], text=t[f"link_{reason}"], login_link=True)
+
+
+async def _password_page(request: Request, console, secret: str, purpose: str) -> Response:
+    lang = language_of(request)
+    try:
+        user = await accounts.token_user(console.accounts, secret, purpose)
+    except TokenRefused as refused:
+        return _refused(request, language_of(request, refused.language), refused.reason)
+    return render(request, "set_password.html", language=language_of(request, user.language), purpose=purpose,
+                  user=user, action=request.url.path)
+
+
+async def _set_password(request: Request, console, secret: str, purpose: str, password: str,
+                        repeat: str) -> Response:
+    lang = language_of(request)
+    try:
+        user = await accounts.token_user(console.accounts, secret, purpose)
+        lang = language_of(request, user.language)
+        if password != repeat:
+            raise Invalid("passwords differ", errors=[{"field": "repeat", "message": "differ"}])
+        await accounts.set_password_with(console.accounts, secret, purpose, password)
+    except TokenRefused as refused:
+        return _refused(request, language_of(request, refused.language), refused.reason)
+    except Invalid as invalid:
+        problem = (invalid.extra.get("errors") or [{}])[0].get("message", "")
+        key = {"too_short": "password_too_short", "too_long": "password_too_long", "differ": "password_differ"}
+        return render(request, "set_password.html", language=lang, status=422, purpose=purpose, user=user,
+                      action=request.url.path, error=catalogue(lang)[key.get(problem, "password_too_short")])
+    return RedirectResponse(f"{PREFIX}/login?done={purpose}", status_code=303)
+
+
+@router.get("/invitation/{secret}")
+async def invitation_page(request: Request, console: ConsoleDep, secret: str) -> Response:
+    return await _password_page(request, console, secret, "invitation")
+
+
+@router.post("/invitation/{secret}")
+async def accept_invitation(request: Request, console: ConsoleDep, secret: str,
+                            password: Annotated[str, Form(max_length=1024)] = "",
+                            repeat: Annotated[str, Form(max_length=1024)] = "") -> Response:
+    return await _set_password(request, console, secret, "invitation", password, repeat)
+
+
+@router.get("/reset/{secret}")
+async def reset_page(request: Request, console: ConsoleDep, secret: str) -> Response:
+    return await _password_page(request, console, secret, "reset")
+
+
+@router.post("/reset/{secret}")
+async def reset_password(request: Request, console: ConsoleDep, secret: str,
+                         password: Annotated[str, Form(max_length=1024)] = "",
+                         repeat: Annotated[str, Form(max_length=1024)] = "") -> Response:
+    return await _set_password(request, console, secret, "reset", password, repeat)

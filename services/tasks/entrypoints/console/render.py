@@ -1,0 +1,67 @@
+"""The console's pages: Jinja2 templates, words from gettext catalogues (nl, en), moments in the user's zone."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime as babel_datetime
+from babel.messages.pofile import read_po
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+HERE = Path(__file__).parent
+LANGUAGES = ("nl", "en")
+ZONE = ZoneInfo("Europe/Amsterdam")
+DATE_PATTERNS = {"nl": "d MMM y HH:mm", "en": "d MMM y, HH:mm"}
+LANGUAGE_COOKIE = "console_lang"
+
+templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
+                        trim_blocks=True, lstrip_blocks=True)
+
+
+@cache
+def catalogue(language: str) -> dict[str, str]:
+    with open(HERE / "locale" / language / "LC_MESSAGES" / "console.po", "rb") as po:
+        return {message.id: message.string for message in read_po(po, locale=language) if message.id}
+
+
+def language_of(request: Request, user_language: str | None = None) -> str:
+    """The signed-in user's choice; before sign-in ?lang=, the cookie, the browser's languages, else Dutch."""
+    if user_language in LANGUAGES:
+        return user_language  # type: ignore[return-value]
+    for candidate in (request.query_params.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
+        if candidate in LANGUAGES:
+            return candidate  # type: ignore[return-value]
+    for part in request.headers.get("accept-language", "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGUAGES:
+            return code
+    return "nl"
+
+
+def when(value: datetime | str | None, language: str) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    local = value.astimezone(ZONE)
+    return f"{babel_datetime(local, DATE_PATTERNS[language], locale=language)} {local.tzname()}"
+
+
+def render(request: Request, name: str, *, language: str, status: int = 200, **values: Any) -> HTMLResponse:
+    t = catalogue(language)
+    html = templates.get_template(name).render(
+        t=t, lang=language, when=lambda v: when(v, language), path=request.url.path, **values)
+    response = HTMLResponse(html, status_code=status)
+    response.headers["Cache-Control"] = "no-store"
+    return response

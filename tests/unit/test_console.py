@@ -1,0 +1,92 @@
+"""The console's pure parts: staff links instead of internal URLs, sessions' limits, throttling, the action form."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from starlette.datastructures import FormData
+
+from contracts.errors import Invalid
+from services.tasks.entrypoints.console.limits import LoginLimiter
+from services.tasks.entrypoints.console.task_pages import field_name, signature_request
+from services.tasks.staff_users import ConsoleSession, require_password
+from services.timeline.staff_links import for_staff
+
+NOW = datetime(2026, 12, 6, 12, 0, tzinfo=timezone.utc)
+
+
+def entry(kind: str, data: dict) -> dict:
+    return {"id": "e1", "kind": kind, "data": data}
+
+
+def test_a_stamped_entry_links_the_documents_staff_api_and_keeps_no_internal_url():
+    internal = "http://documents:8003/internal/v1/documents/d1/versions/v2/{}?tenant_id=t1"
+    shown = for_staff(entry("document.stamped", {"document_id": "d1", "version_id": "v2",
+                                                 "pdf_url": internal.format("pdf"),
+                                                 "preview_url": internal.format("pages/3.png")}))
+    assert shown["links"] == [
+        {"rel": "stamped_pdf", "service": "documents", "path": "/v1/documents/d1/versions/v2/pdf"},
+        {"rel": "signed_page", "service": "documents", "path": "/v1/documents/d1/versions/v2/pages/3.png"}]
+    assert "internal" not in str(shown) and "tenant_id" not in str(shown)
+
+
+def test_a_sealed_entry_links_signings_staff_download_by_kind():
+    shown = for_staff(entry("signature.sealed", {"kind": "approval_certificate", "pdf_id": "p1",
+                                                 "pdf_url": "http://signing/internal/v1/sealed-pdfs/p1?tenant_id=t"}))
+    assert shown["links"] == [{"rel": "approval_certificate", "service": "signing", "path": "/v1/sealed-pdfs/p1"}]
+    assert "pdf_url" not in shown["data"]
+
+
+def test_a_signature_image_url_inside_a_signed_entry_is_dropped():
+    shown = for_staff(entry("task.signed", {"signature": {"kind": "drawn",
+                                                          "image_url": "http://portal/internal/v1/signatures/s"}}))
+    assert shown["data"]["signature"] == {"kind": "drawn"} and shown["links"] == []
+
+
+def test_a_session_ends_when_idle_too_long_or_too_old():
+    session = ConsoleSession(id="h", user_id="u", tenant_id="t", csrf_token="c", created_at=NOW, seen_at=NOW)
+    idle, absolute = timedelta(minutes=30), timedelta(hours=12)
+    assert not session.expired(NOW + timedelta(minutes=29), idle, absolute)
+    assert session.expired(NOW + timedelta(minutes=31), idle, absolute)
+    busy = session.model_copy(update={"seen_at": NOW + timedelta(hours=12)})
+    assert busy.expired(NOW + timedelta(hours=12, minutes=1), idle, absolute)
+
+
+def test_sign_in_is_refused_after_the_allowed_failures_and_a_success_clears_the_account():
+    limiter = LoginLimiter(attempts=2, window_seconds=60, attempts_per_ip=3)
+    limiter.failed("account:a", "ip:1")
+    assert limiter.retry_after("account:a", "ip:1") is None
+    limiter.failed("account:a", "ip:1")
+    assert limiter.retry_after("account:a", "ip:1") > 0
+    limiter.succeeded("account:a")
+    assert limiter.retry_after("account:a", "ip:1") is None
+    limiter.failed("account:b", "ip:1")
+    assert limiter.retry_after("account:c", "ip:1") > 0  # three failures from one address
+
+
+def test_a_short_password_is_refused():
+    with pytest.raises(Invalid):
+        require_password("too short")
+
+
+def test_field_names_come_from_their_labels_and_stay_unique():
+    taken: set[str] = set()
+    assert [field_name(label, taken) for label in ("Naam klant", "Naam klant", "Één datum", "1e keuze")] == [
+        "naam_klant", "naam_klant_2", "een_datum", "f_1e_keuze"]
+
+
+def test_the_action_form_becomes_the_same_command_as_the_api_with_required_fields_by_row():
+    form = FormData([("kind", "sign_task"), ("contact_id", "c1"), ("field_label", "Naam"),
+                     ("field_required", "0"), ("field_label", ""), ("field_label", "Opmerking"),
+                     ("expires_at", "2026-12-24"), ("remind_days_before", "2")])
+    command = signature_request(form)
+    assert [(f.name, f.required) for f in command.fields] == [("naam", True), ("opmerking", False)]
+    assert command.expires_at.date().isoformat() == "2026-12-24"
+    assert command.remind_at == [command.expires_at - timedelta(days=2)]
+
+
+def test_sign_document_without_a_document_is_refused_and_none_means_no_action():
+    with pytest.raises(Invalid):
+        signature_request(FormData([("kind", "sign_document"), ("contact_id", "c1")]))
+    assert signature_request(FormData([("kind", "none")])) is None
