@@ -22,7 +22,6 @@ from contracts.topics import TASKS_EVENTS, Groups
 from services.runtime.consumer import Consumer
 from services.runtime.mongo import Session
 
-
 DEFAULT_TIME_ZONE = "Europe/Amsterdam"
 
 
@@ -134,7 +133,8 @@ async def _console_user(request: Request) -> Staff | None:
     if tenant is None:
         return None
     user_id = headers.get(USER_HEADER) or "console"
-    return Staff(tenant_id=tenant_id, key_id=f"user:{user_id}", role="admin" if headers.get(ROLE_HEADER) == "admin" else "staff",
+    role = "admin" if headers.get(ROLE_HEADER) == "admin" else "staff"
+    return Staff(tenant_id=tenant_id, key_id=f"user:{user_id}", role=role,
                  plan=tenant.get("plan", "basic"), user_id=user_id,
                  user_name=unquote(headers.get(USER_NAME_HEADER, "")) or None)
 

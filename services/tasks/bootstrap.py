@@ -13,15 +13,15 @@ from services.tasks.adapters.accounts import AccountsStore
 from services.tasks.adapters.console_queries import ConsoleQueries
 from services.tasks.adapters.idempotency import IdempotencyRecords
 from services.tasks.adapters.mail import SmtpMailer
-from services.tasks.adapters.staff_services import StaffServices
 from services.tasks.adapters.mongo import TasksStore
+from services.tasks.adapters.staff_services import StaffServices
 from services.tasks.config import Settings
 from services.tasks.entrypoints import console
 from services.tasks.entrypoints.api import ROUTERS
 from services.tasks.entrypoints.console.deps import Console
 from services.tasks.entrypoints.console.limits import LoginLimiter
-from services.tasks.handlers.accounts import Accounts
 from services.tasks.entrypoints.subscribers import consumers
+from services.tasks.handlers.accounts import Accounts
 from services.tasks.handlers.schedule import action_schedule_pass
 from services.tasks.handlers.unit_of_work import Deps
 

@@ -47,6 +47,14 @@ class Settings(ServiceSettings):
     # The console mails invitations, password resets and portal links (AKKOORD_SMTP_URL).
     sends_mail: ClassVar[bool] = True
 
+    # A PDF uploaded through the console (documents' own limit, 25 MB, plus the form's framing).
+    console_max_upload_bytes: int = Field(25 * 1024 * 1024, gt=0)
+
+    @property
+    def route_body_limits(self) -> dict[str, int]:
+        upload = self.console_max_upload_bytes + 64 * 1024
+        return {"/console/documents": upload, "/console/documents/{document_id}/versions": upload}
+
     @property
     def secure_cookies(self) -> bool:
         return self.environment != "development"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from starlette.datastructures import FormData
@@ -13,7 +13,7 @@ from services.tasks.entrypoints.console.task_pages import field_name, signature_
 from services.tasks.staff_users import ConsoleSession, require_password
 from services.timeline.staff_links import for_staff
 
-NOW = datetime(2026, 12, 6, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
 
 def entry(kind: str, data: dict) -> dict:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from motor.motor_asyncio import AsyncIOMotorDatabase
 from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from contracts.errors import Conflict, NotFound
@@ -16,7 +16,7 @@ from services.tasks.staff_users import ConsoleSession, StaffUser, TokenPurpose, 
 
 
 class AccountsStore:
-    def __init__(self, db: AsyncIOMotorDatabase):
+    def __init__(self, db: AsyncDatabase):
         self.users = db["staff_users"]
         self.tokens = db["staff_user_tokens"]
         self.sessions = db["console_sessions"]

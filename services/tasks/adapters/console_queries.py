@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from motor.motor_asyncio import AsyncIOMotorDatabase
 from pymongo import DESCENDING
+from pymongo.asynchronous.database import AsyncDatabase
 
 from services.tasks.adapters.mongo import from_doc
 from services.tasks.domain import Action, Contact, Task
@@ -17,7 +17,7 @@ STATE_OF_STATUS = {"open": "waiting", "completed": "signed", "declined": "declin
 
 
 class ConsoleQueries:
-    def __init__(self, db: AsyncIOMotorDatabase):
+    def __init__(self, db: AsyncDatabase):
         self.tasks, self.actions, self.contacts = db["tasks"], db["actions"], db["contacts"]
 
     async def latest_states(self, tenant_id: str, task_ids: list[str] | None = None) -> dict[str, str]:

@@ -8,9 +8,9 @@ import logging
 import secrets
 import sys
 
+from services.runtime.mail import SmtpSender
 from services.tasks import bootstrap
 from services.tasks.adapters.accounts import AccountsStore
-from services.runtime.mail import SmtpSender
 from services.tasks.adapters.mail import SmtpMailer
 from services.tasks.config import Settings
 from services.tasks.handlers.accounts import Accounts, ensure_user

@@ -16,7 +16,14 @@ from services.tasks.adapters.passwords import hash_password, verify_password
 from services.tasks.domain import require_email
 from services.tasks.handlers.unit_of_work import Deps, now
 from services.tasks.staff_users import (
-    ConsoleSession, Role, StaffUser, TokenPurpose, digest, new_secret, require_password, require_role,
+    ConsoleSession,
+    Role,
+    StaffUser,
+    TokenPurpose,
+    digest,
+    new_secret,
+    require_password,
+    require_role,
 )
 
 log = logging.getLogger(__name__)

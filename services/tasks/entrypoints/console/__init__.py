@@ -10,10 +10,21 @@ from fastapi.staticfiles import StaticFiles
 from contracts.errors import DomainError
 from services.runtime import problems
 from services.tasks.entrypoints.console import (
-    auth_pages, contact_pages, document_pages, file_routes, rule_pages, settings_pages, task_pages,
+    auth_pages,
+    contact_pages,
+    document_pages,
+    file_routes,
+    rule_pages,
+    settings_pages,
+    task_pages,
 )
 from services.tasks.entrypoints.console.deps import (
-    COOKIE, PREFIX, AdminOnly, CsrfRefused, LoginRequired, login_url,
+    COOKIE,
+    PREFIX,
+    AdminOnly,
+    CsrfRefused,
+    LoginRequired,
+    login_url,
 )
 from services.tasks.entrypoints.console.render import HERE, catalogue, language_of, render
 

@@ -9,7 +9,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from contracts.errors import Invalid
 from services.tasks.entrypoints.console.deps import (
-    COOKIE, PREFIX, ConsoleDep, FormSignedIn, client_ip,
+    COOKIE,
+    PREFIX,
+    ConsoleDep,
+    FormSignedIn,
+    client_ip,
 )
 from services.tasks.entrypoints.console.render import LANGUAGE_COOKIE, LANGUAGES, catalogue, language_of, render
 from services.tasks.handlers import accounts
@@ -109,7 +113,6 @@ def _refused(request: Request, lang: str, reason: str) -> Response:
 
 
 async def _password_page(request: Request, console, secret: str, purpose: str) -> Response:
-    lang = language_of(request)
     try:
         user = await accounts.token_user(console.accounts, secret, purpose)
     except TokenRefused as refused:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from starlette.datastructures import UploadFile
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import UploadFile
 
 from contracts.errors import DomainError, Invalid, NotFound
 from services.tasks.entrypoints.console.deps import PREFIX, Console, ConsoleDep, FormSignedIn, SignedIn, Viewer
@@ -12,15 +12,14 @@ from services.tasks.entrypoints.console.render import catalogue, render
 from services.tasks.entrypoints.console.task_view import documents_of
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
-MAX_UPLOAD = 25 * 1024 * 1024
 
 
-async def _pdf(form, lang: str) -> tuple[str, bytes]:
+async def _pdf(form, lang: str, limit: int) -> tuple[str, bytes]:
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise Invalid(catalogue(lang)["choose_pdf"])
-    data = await upload.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
         raise Invalid(catalogue(lang)["pdf_too_large"])
     return upload.filename, data
 
@@ -43,7 +42,7 @@ async def upload_document(request: Request, console: ConsoleDep, viewer: FormSig
     try:
         if not title:
             raise Invalid(catalogue(viewer.lang)["title_required"])
-        name, data = await _pdf(form, viewer.lang)
+        name, data = await _pdf(form, viewer.lang, console.settings.console_max_upload_bytes)
         created = await console.services.json(viewer.staff, "POST", "documents", "/v1/documents",
                                               data={"title": title},
                                               files={"file": (name, data, "application/pdf")})
@@ -72,7 +71,7 @@ async def document_page(request: Request, console: ConsoleDep, viewer: SignedIn,
 async def upload_version(request: Request, console: ConsoleDep, viewer: FormSignedIn, document_id: str) -> Response:
     form = await request.form()
     try:
-        name, data = await _pdf(form, viewer.lang)
+        name, data = await _pdf(form, viewer.lang, console.settings.console_max_upload_bytes)
         await console.services.json(viewer.staff, "POST", "documents", f"/v1/documents/{document_id}/versions",
                                     files={"file": (name, data, "application/pdf")})
     except DomainError as exc:

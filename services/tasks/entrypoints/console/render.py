@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -53,7 +53,7 @@ def when(value: datetime | str | None, language: str) -> str:
         except ValueError:
             return value
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     local = value.astimezone(ZONE)
     return f"{babel_datetime(local, DATE_PATTERNS[language], locale=language)} {local.tzname()}"
 

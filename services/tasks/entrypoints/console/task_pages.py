@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -152,7 +152,7 @@ def _moment(value: str, field: str) -> datetime | None:
             at = datetime.combine(datetime.fromisoformat(value).date(), time(23, 59))
     except ValueError:
         raise Invalid(f"{value!r} is not a date", errors=[{"field": field, "message": "not a date"}]) from None
-    return (at if at.tzinfo else at.replace(tzinfo=ZONE)).astimezone(timezone.utc)
+    return (at if at.tzinfo else at.replace(tzinfo=ZONE)).astimezone(UTC)
 
 
 def signature_request(form: FormData) -> SignatureRequest | None:
