@@ -37,6 +37,10 @@ SEAL_TIME = PDF_SECONDS.labels("seal")
 HELD_STAMPS = Gauge("akkoord_signing_held_stamps", "document.stamped waiting for their document.signed")
 
 
+# A task is signed a handful of times; this many signings of one task are compared at most.
+ANCHORS_READ = 500
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -81,8 +85,12 @@ class SigningHandlers:
 
     async def seal_approval_certificate(self, event: TaskSigned, session: Session) -> None:
         """Build the approval certificate of a signed task and seal it."""
-        evidence = await self.store.for_action(event.tenant_id, event.payload.action_id, session) \
-            or evidence_from_signed(event, utcnow(), await self._time_zone(event.tenant_id, session))
+        evidence = await self.store.for_action(event.tenant_id, event.payload.action_id, session)
+        if evidence is None:
+            # The evidence group has not recorded this signing yet: record it here (once, whichever group
+            # comes first), so the anchor set below lands on the record instead of on nothing.
+            await self.record_evidence(event, session)
+            evidence = await self.store.for_action(event.tenant_id, event.payload.action_id, session)
         pdf_id = seal_id_for(evidence.evidence_id, "approval_certificate")
         if await self.store.sealed_pdf(event.tenant_id, pdf_id, session) is not None:
             return
@@ -198,6 +206,16 @@ class SigningHandlers:
             **event.caused(), actor=event.actor, payload=SignatureSealedPayload(
                 evidence_id=evidence.evidence_id, action_id=evidence.action_id, kind=kind, pdf_id=pdf_id,
                 digest=record.digest, pdf_url=self.internal_pdf_url(event.tenant_id, pdf_id))))
+
+    async def anchors_of(self, tenant_id: str, task_id: str) -> list[dict]:
+        """Each signing of the task with the timeline head its seal anchored, or none: for timeline's verify."""
+        out = []
+        for evidence in await self.store.for_task(tenant_id, task_id, ANCHORS_READ):
+            anchor = evidence.timeline_anchor
+            out.append({"evidence_id": evidence.evidence_id, "action_id": evidence.action_id, "kind": evidence.kind,
+                        "sealed": bool(await self.store.seals_of(tenant_id, evidence.evidence_id)),
+                        "anchor": anchor.model_dump() if anchor else None})
+        return out
 
     def internal_pdf_url(self, tenant_id: str, pdf_id: str) -> str:
         return f"{self.settings.signing_url}/internal/v1/sealed-pdfs/{pdf_id}?tenant_id={tenant_id}"

@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.runtime.app import Runtime, build_runtime, create_app
+from services.runtime.internal_http import InternalFetcher
 from services.timeline.adapters.mongo import TimelineStore
+from services.timeline.adapters.signing_anchors import SigningAnchors
 from services.timeline.config import Settings
 from services.timeline.entrypoints import api, subscribers
 from services.timeline.handlers import Timeline
@@ -15,7 +17,9 @@ def build_timeline(settings: Settings) -> tuple[Runtime, Timeline]:
     runtime = build_runtime("timeline", settings)
     store = TimelineStore(runtime.db)
     runtime.startup.append(store.ensure_indexes)
-    return runtime, Timeline(store, runtime.outbox)
+    fetcher = InternalFetcher(settings.internal_token, 5.0, settings.service_hosts)
+    runtime.shutdown.append(fetcher.aclose)
+    return runtime, Timeline(store, runtime.outbox, anchors=SigningAnchors(fetcher, settings.signing_url))
 
 
 def build_app(settings: Settings) -> FastAPI:

@@ -66,3 +66,26 @@ def verify(entries: Iterable[dict[str, Any]], head: str | None = None) -> Verdic
     if head is not None and head != prev:
         return Verdict(False, count, prev, count + 1, "entries after the last one were deleted")
     return Verdict(True, count, prev)
+
+
+def compare_anchors(chains: dict[str, list[dict[str, Any]]], anchors: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Hold each head another service anchored (signing, in its evidence) against the chain here.
+
+    `chains` maps an audience to its entries; `anchors` are signing's: {evidence_id, sealed, anchor: {audience,
+    seq, hash} or None}. A chain rewritten consistently (every hash recomputed) verifies on its own; only a
+    hash kept outside the timeline's database shows it was rewritten.
+    """
+    hashes = {(audience, doc.get("seq")): doc.get("hash") for audience, docs in chains.items() for doc in docs}
+    checked, mismatched, unanchored = 0, [], []
+    for item in anchors:
+        anchor = item.get("anchor")
+        if anchor is None:
+            if item.get("sealed"):
+                unanchored.append(item["evidence_id"])
+            continue
+        checked += 1
+        found = hashes.get((anchor.get("audience", "staff"), anchor["seq"]))
+        if found != anchor["hash"]:
+            mismatched.append({"evidence_id": item["evidence_id"], "audience": anchor.get("audience", "staff"),
+                               "seq": anchor["seq"], "anchored": anchor["hash"], "found": found})
+    return {"checked": checked, "mismatched": mismatched, "unanchored": unanchored}

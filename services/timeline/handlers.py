@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Awaitable, Callable
 
 from contracts import Envelope
 from contracts import messages as m
@@ -20,6 +21,9 @@ from services.timeline.order import Placement
 class Timeline:
     store: TimelineStore
     outbox: Outbox
+    # The heads signing anchored in its evidence for a task: [{evidence_id, sealed, anchor}], or None when
+    # signing cannot be asked (then verify says the anchors were not compared).
+    anchors: Callable[[str, str], Awaitable[list[dict] | None]] | None = None
 
     async def project(self, event: Envelope, session: Session) -> None:
         """Learn what the event tells about the task, then append its entries (a new event: the consumer
@@ -117,10 +121,15 @@ class Timeline:
     async def verify(self, tenant_id: str, task_id: str) -> dict:
         if await self.store.task_known(tenant_id, task_id) is None:
             raise NotFound(f"task {task_id} not found")
-        audiences = {}
+        audiences, chains = {}, {}
         for audience in AUDIENCES:
             docs, head = await self.store.chain_of(tenant_id, task_id, audience)
             v = chain.verify(docs, head)
+            chains[audience] = docs
             audiences[audience] = {"valid": v.valid, "entries": v.entries, "head": v.head,
                                    "broken_at": v.broken_at, "reason": v.reason}
-        return {"task_id": task_id, "valid": all(a["valid"] for a in audiences.values()), "audiences": audiences}
+        found = await self.anchors(tenant_id, task_id) if self.anchors else None
+        anchors = {"compared": False, "reason": "signing could not be asked for its anchors"} if found is None \
+            else {"compared": True, **chain.compare_anchors(chains, found)}
+        valid = all(a["valid"] for a in audiences.values()) and not anchors.get("mismatched")
+        return {"task_id": task_id, "valid": valid, "audiences": audiences, "anchors": anchors}

@@ -53,10 +53,13 @@ async def test_a_timeline_that_does_not_answer_leaves_the_evidence_unanchored():
 class SealingStore(FakeStore):
     def __init__(self):
         super().__init__()
-        self.files, self.seals = {}, []
+        self.files, self.seals, self.records = {}, [], {}
+
+    async def record(self, evidence, session):
+        return self.records.setdefault((evidence.tenant_id, evidence.action_id), evidence) is evidence
 
     async def for_action(self, tenant_id, action_id, session):
-        return None
+        return self.records.get((tenant_id, action_id))
 
     async def sealed_pdf(self, tenant_id, pdf_id, session):
         return None
@@ -116,4 +119,5 @@ async def test_the_approval_certificate_is_sealed_off_the_event_loop():
     assert sealer.called_on_a_loop == [False]
     (sealed,) = store.files.values()
     assert (await asyncio.to_thread(check_pdf, sealed, KEY, TRUSTED)).valid  # pyHanko cannot run on a loop either
-    assert [m.type for m in outbox.added] == ["signature.sealed"]
+    # (the evidence group had not recorded the signing yet: the certificate's group recorded it first)
+    assert [m.type for m in outbox.added] == ["evidence.recorded", "signature.sealed"]

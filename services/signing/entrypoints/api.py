@@ -20,6 +20,10 @@ async def _evidence_out(handlers, evidence) -> dict:
     body["id"] = body.pop("evidence_id")
     body["seals"] = [{"pdf_id": s.pdf_id, "kind": s.kind, "digest": s.digest, "size": s.size,
                       "created_at": s.created_at.isoformat(), "url": f"/v1/sealed-pdfs/{s.pdf_id}"} for s in seals]
+    body["anchored"] = evidence.timeline_anchor is not None
+    if seals and evidence.timeline_anchor is None:
+        body["anchor_note"] = ("Sealed without a timeline anchor: the task's timeline could not be read when the "
+                               "seal was made, so the timeline's verify cannot compare this signing with it.")
     return body
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class EntryOut(BaseModel):
@@ -37,10 +37,29 @@ class ChainVerdict(BaseModel):
     reason: str | None = None
 
 
+class AnchorMismatch(BaseModel):
+    evidence_id: str
+    audience: str
+    seq: int
+    anchored: str
+    found: str | None = Field(None, description="the hash at that place here; none when the chain is shorter")
+
+
+class AnchorComparison(BaseModel):
+    """The chain held against the heads signing anchored in the evidence of the task's seals."""
+
+    compared: bool
+    reason: str | None = None
+    checked: int = 0
+    mismatched: list[AnchorMismatch] = []
+    unanchored: list[str] = Field([], description="evidence ids of seals made without an anchor")
+
+
 class Verification(BaseModel):
     task_id: str
-    valid: bool
+    valid: bool = Field(description="every chain verifies and none differs from a head anchored in signing evidence")
     audiences: dict[str, ChainVerdict]
+    anchors: AnchorComparison
 
 
 class ChainHead(BaseModel):
