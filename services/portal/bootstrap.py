@@ -21,7 +21,7 @@ from services.portal.entrypoints.deps import Portal, RateLimited
 from services.portal.entrypoints.ratelimit import RateLimiter
 from services.portal.entrypoints.security import SecurityHeaders
 from services.portal.entrypoints.subscribers import consumers
-from services.portal.handlers.documents import Documents
+from services.portal.handlers.documents import Documents, ViewCache
 from services.portal.handlers.queries import Queries
 from services.portal.handlers.read_model import ReadModel
 from services.portal.handlers.second_factor import SecondFactor
@@ -57,7 +57,8 @@ def build_app(settings: Settings) -> FastAPI:
                                               settings.timeline_timeout_seconds)),
         documents=Documents(store, InternalFiles(settings.internal_token,
                                                  [settings.documents_url, settings.signing_url]),
-                            settings.documents_url),
+                            settings.documents_url,
+                            ViewCache(settings.document_view_cache_entries, settings.document_view_cache_chars)),
         verifier=SealVerifier(settings.signing_url, internal_token=settings.internal_token),
         login_limiter=RateLimiter(settings.login_burst, settings.login_per_minute),
         signing_limiter=RateLimiter(settings.signing_burst, settings.signing_per_minute),

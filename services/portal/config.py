@@ -22,6 +22,10 @@ class Settings(ServiceSettings):
     # The verify page's PDF upload.
     max_verify_upload_bytes: int = 20 * 1024 * 1024
     timeline_timeout_seconds: float = 3.0
+    # The signing page's view of a document version (page count, page texts), kept in process per tenant,
+    # document, version and digest: at most this many versions and this many characters of text.
+    document_view_cache_entries: int = 256
+    document_view_cache_chars: int = 20_000_000
     # In-process token buckets (per replica): requests allowed in a burst, and refilled per minute.
     # Login counts refused links per client address; signing counts every change per session.
     login_burst: int = 20

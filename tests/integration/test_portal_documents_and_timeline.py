@@ -103,3 +103,38 @@ async def test_anyone_can_check_a_pdfs_seal_on_the_verify_page(stack, portal):
         assert unsealed.status_code == 200 and "Not valid" in unsealed.text
         not_a_pdf = await client.post("/verify", files={"file": ("x.pdf", b"hello", "application/pdf")})
         assert not_a_pdf.status_code == 422
+
+
+async def test_a_second_view_of_the_signing_page_downloads_and_parses_the_document_no_more(
+        infra, stack, portal, documents):
+    # given a document to sign, viewed once
+    tenant_id, key = await a_tenant_with_staff_key(infra.kafka_bootstrap, documents.url, "/v1/documents")
+    async with httpx.AsyncClient(base_url=documents.url) as staff:
+        created = (await staff.post("/v1/documents", headers={"Authorization": f"Bearer {key}"},
+                                    data={"title": "Work order 43"},
+                                    files={"file": ("wo.pdf", a_pdf("Work order 43", "Gutter fixed", pages=3),
+                                                    "application/pdf")})).json()
+    version = created["versions"][0]
+    given = await given_open_action(infra, tenant_id=tenant_id, kind="sign_document", digest=version["digest"],
+                                    document_id=created["id"], document_version_id=version["id"])
+    try:
+        async with signed_in(portal, tenant_id, given["contact_id"]) as client:
+            await eventually(lambda: open_actions(client), what="the open action")
+            first = await client.get(f"/actions/{given['action_id']}/sign")
+            assert first.status_code == 200 and "Gutter fixed" in first.text
+            # when the documents service is gone (so no download could succeed) and the page is viewed again
+            stack.stop("documents")
+            second = await client.get(f"/actions/{given['action_id']}/sign")
+        # then the page is the same: its pages, their text and the form come from what the first view kept
+        assert second.status_code == 200
+        assert 'alt="Page 3 of 3"' in second.text and "Gutter fixed" in second.text
+        assert f'action="/actions/{given["action_id"]}/sign"' in second.text
+    finally:
+        stack.start("documents")
+    # and another tenant's contact with an action on the same document ids gets nothing from it
+    stranger = await given_open_action(infra, kind="sign_document", digest=version["digest"],
+                                       document_id=created["id"], document_version_id=version["id"])
+    async with signed_in(portal, stranger["tenant_id"], stranger["contact_id"]) as client:
+        await eventually(lambda: open_actions(client), what="the stranger's open action")
+        page = await client.get(f"/actions/{stranger['action_id']}/sign")
+    assert "Gutter fixed" not in page.text and "cannot be shown right now" in page.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from contracts.errors import NotFound
@@ -20,11 +21,39 @@ class DocumentView:
     available: bool
 
 
+class ViewCache:
+    """What the signing page shows of a document version (page count and texts), kept per tenant, document,
+    version and digest: a version never changes, so it is downloaded and parsed once, not on every view.
+    Bounded by entries and by the characters held; the least recently used goes first."""
+
+    def __init__(self, max_entries: int, max_chars: int):
+        self.max_entries, self.max_chars = max_entries, max_chars
+        self.views: OrderedDict[tuple[str, ...], DocumentView] = OrderedDict()
+        self.chars = 0
+
+    def get(self, key: tuple[str, ...]) -> DocumentView | None:
+        view = self.views.get(key)
+        if view is not None:
+            self.views.move_to_end(key)
+        return view
+
+    def put(self, key: tuple[str, ...], view: DocumentView) -> None:
+        size = sum(map(len, view.pages))
+        if size > self.max_chars or key in self.views:
+            return
+        self.views[key], self.chars = view, self.chars + size
+        while len(self.views) > self.max_entries or self.chars > self.max_chars:
+            _, dropped = self.views.popitem(last=False)
+            self.chars -= sum(map(len, dropped.pages))
+
+
 class Documents:
-    def __init__(self, store: PortalStore, files: InternalFiles, documents_url: str):
+    def __init__(self, store: PortalStore, files: InternalFiles, documents_url: str,
+                 views: ViewCache | None = None):
         self.store = store
         self.files = files
         self.documents_url = documents_url.rstrip("/")
+        self.views = views or ViewCache(max_entries=256, max_chars=20_000_000)
 
     async def _action(self, ctx: SessionContext, action_id: str) -> dict:
         action = await self.store.action(ctx.tenant_id, action_id)
@@ -55,10 +84,21 @@ class Documents:
 
     async def view(self, ctx: SessionContext, action_id: str) -> DocumentView:
         try:
-            data, _ = await self.pdf(ctx, action_id)
+            action = await self._action(ctx, action_id)
         except NotFound:
             return DocumentView(pages=[], available=False)
-        return DocumentView(pages=await asyncio.to_thread(pdf_text.pages_text, data), available=True)
+        # The tenant is part of the key: one tenant's cached text is never another's, even for equal ids.
+        key = (ctx.tenant_id, str(action.get("document_id")), str(action.get("document_version_id")),
+               str(action.get("document_digest")))
+        if (cached := self.views.get(key)) is not None:
+            return cached
+        try:
+            data, _ = await self._fetch(self._version_url(action, "pdf"), ctx.tenant_id)
+        except NotFound:
+            return DocumentView(pages=[], available=False)  # not kept: documents may answer next time
+        view = DocumentView(pages=await asyncio.to_thread(pdf_text.pages_text, data), available=True)
+        self.views.put(key, view)
+        return view
 
     async def artefact(self, ctx: SessionContext, action_id: str, name: str) -> tuple[bytes, str]:
         """A signed artefact of the contact's action, by the name the page links it under."""
