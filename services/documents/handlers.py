@@ -153,7 +153,7 @@ class DocumentHandlers:
                       signed_at=format_moment(p.evidence.signed_at, p.language,
                                               await self._time_zone(event.tenant_id, session)),
                       fields={k: domain.format_field_value(v, p.language) for k, v in p.fields.items()},
-                      source_digest=source.digest, title=document.title)
+                      source_digest=source.digest, title=document.title, language=p.language)
         try:
             stamped = await asyncio.to_thread(stamp_pdf, data, source.placeholders, stamp)
         except Exception as exc:  # a PDF that opened on upload but cannot be stamped will never be

@@ -80,7 +80,7 @@ def test_a_rotated_large_but_allowed_page_is_accepted():
     assert inspect_pdf(rotated, max_pages=10).pages == 1
 
 
-def an_image_page(width_px: int, height_px: int) -> bytes:
+def an_image_page(width_px: int, height_px: int, mask_px: tuple[int, int] | None = None) -> bytes:
     """A page holding one image XObject that declares its size (the pixels themselves are never there)."""
     writer = PdfWriter()
     page = writer.add_blank_page(595, 842)
@@ -89,6 +89,14 @@ def an_image_page(width_px: int, height_px: int) -> bytes:
     image.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Image"),
                   NameObject("/Width"): NumberObject(width_px), NameObject("/Height"): NumberObject(height_px),
                   NameObject("/ColorSpace"): NameObject("/DeviceRGB"), NameObject("/BitsPerComponent"): NumberObject(8)})
+    if mask_px:
+        mask = StreamObject()
+        mask._data = b"\x00" * 16
+        mask.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Image"),
+                     NameObject("/Width"): NumberObject(mask_px[0]), NameObject("/Height"): NumberObject(mask_px[1]),
+                     NameObject("/ColorSpace"): NameObject("/DeviceGray"),
+                     NameObject("/BitsPerComponent"): NumberObject(8)})
+        image[NameObject("/SMask")] = writer._add_object(mask)
     page[NameObject("/Resources")] = DictionaryObject({NameObject("/XObject"): DictionaryObject(
         {NameObject("/Im0"): writer._add_object(image)})})
     contents = StreamObject()
@@ -102,6 +110,12 @@ def an_image_page(width_px: int, height_px: int) -> bytes:
 def test_an_image_past_the_pixel_limit_is_refused_naming_its_page_and_the_limit():
     with pytest.raises(Invalid, match=r"page 1 .*20000x20000 pixels.*at most 50 megapixels"):
         inspect_pdf(an_image_page(20000, 20000), max_pages=10)
+
+
+def test_a_small_image_with_a_soft_mask_past_the_pixel_limit_is_refused_too():
+    with pytest.raises(Invalid, match=r"30000x30000 pixels"):
+        inspect_pdf(an_image_page(100, 100, mask_px=(30000, 30000)), max_pages=10)
+    assert inspect_pdf(an_image_page(100, 100, mask_px=(100, 100)), max_pages=10).pages == 1
 
 
 def test_a_render_of_the_largest_allowed_page_stays_under_the_memory_budget():

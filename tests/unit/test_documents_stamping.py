@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pypdfium2 as pdfium
+import pytest
 import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageDraw
 from pypdf import PdfReader, PdfWriter
@@ -92,6 +93,21 @@ def test_a_document_without_tags_gets_a_signature_page():
     last = text_of(stamped.pdf, 2)
     assert "Jan de Vries" in last and "ab" * 32 in last
     assert len(images_on(pdfium.PdfDocument(stamped.pdf)[2])) == 1
+
+
+@pytest.mark.parametrize("language, words, not_there", [
+    ("nl", ["Handtekening", "Document: Work order", "Ondertekend door: Jan de Vries", "Ondertekend op: 6 december",
+            "SHA-256 van het ondertekende document"], "Signed by"),
+    ("en", ["Signature", "Signed by: Jan de Vries", "Signed at: 6 December", "SHA-256 of the signed document"],
+     "Ondertekend"),
+])
+def test_the_added_signature_page_is_in_the_signers_language(language, words, not_there):
+    at = "6 december 2026, 01:50" if language == "nl" else "6 December 2026, 01:50"
+    signed = Stamp(**{**stamp().__dict__, "signed_at": at, "language": language})
+    last = text_of(stamp_pdf(template([(72, 700, "Quote without tags")]), [], signed).pdf, 1)
+    for expected in words:
+        assert expected in last, (expected, last)
+    assert not_there not in last
 
 
 def rotated(degrees: int) -> bytes:

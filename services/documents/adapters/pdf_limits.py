@@ -117,13 +117,20 @@ def _resources(resources, budget: _Budget, seen: set[int], depth: int) -> None:
         if not isinstance(xobject, StreamObject):
             continue
         if xobject.get("/Subtype") == "/Image":
-            width, height = int(_number(xobject.get("/Width"), 0)), int(_number(xobject.get("/Height"), 0))
-            if width * height > budget.max_image_pixels:
-                raise Invalid(f"An image on page {budget.page} is {width}x{height} pixels; at most "
-                              f"{budget.max_image_pixels / 1e6:g} megapixels are accepted.")
+            _check_image(xobject, budget)
+            mask = xobject.get("/SMask")  # a soft mask is an image of its own, decoded with its image
+            if isinstance(mask := mask.get_object() if mask is not None else None, StreamObject):
+                _check_image(mask, budget)
         elif xobject.get("/Subtype") == "/Form":
             _inflate(xobject, budget)
             _resources(xobject.get("/Resources"), budget, seen, depth + 1)
+
+
+def _check_image(image: StreamObject, budget: _Budget) -> None:
+    width, height = int(_number(image.get("/Width"), 0)), int(_number(image.get("/Height"), 0))
+    if width * height > budget.max_image_pixels:
+        raise Invalid(f"An image on page {budget.page} is {width}x{height} pixels; at most "
+                      f"{budget.max_image_pixels / 1e6:g} megapixels are accepted.")
 
 
 def _inflate(stream, budget: _Budget) -> None:

@@ -21,6 +21,7 @@ from reportlab.pdfgen import canvas
 from contracts.messages import Placeholder
 from services.documents.adapters.pdf_overlay import draw_over
 from services.documents.adapters.pdf_redact import remove_tag_text
+from services.documents.adapters.proof_locale import words
 
 # A signature drawn only as tall as the tag's text would be unreadable: give it at least this much room.
 MIN_SIGNATURE_HEIGHT = 36.0
@@ -37,6 +38,7 @@ class Stamp:
     fields: dict[str, str] = field(default_factory=dict)
     source_digest: str = ""
     title: str = ""
+    language: str = "nl"  # the signer's: the words of an added signature page
 
 
 @dataclass(frozen=True)
@@ -150,12 +152,13 @@ def _append_signature_page(writer: PdfWriter, stamp: Stamp) -> None:
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=A4)
     width, height = A4
+    t = words(stamp.language)
     c.setFont(FONT + "-Bold", 16)
-    c.drawString(72, height - 90, "Signature")
+    c.drawString(72, height - 90, t["signature"])
     c.setFont(FONT, 10)
     y = height - 120
     if stamp.title:
-        c.drawString(72, y, f"Document: {stamp.title}")
+        c.drawString(72, y, f"{t['document']}: {stamp.title}")
         y -= 16
     image = ImageReader(io.BytesIO(stamp.signature_png))
     img_w, img_h = image.getSize()
@@ -163,13 +166,13 @@ def _append_signature_page(writer: PdfWriter, stamp: Stamp) -> None:
     c.drawImage(image, 72, y - 100, img_w * scale, img_h * scale, mask="auto")
     c.line(72, y - 104, 312, y - 104)
     y -= 124
-    for label, value in (("Signed by", stamp.signer_name), ("Signed at", stamp.signed_at),
+    for label, value in ((t["signed_by"], stamp.signer_name), (t["signed_at"], stamp.signed_at),
                          *((name, value) for name, value in stamp.fields.items())):
         c.drawString(72, y, f"{label}: {value}")
         y -= 16
     if stamp.source_digest:
         c.setFont(FONT, 8)
-        c.drawString(72, y - 8, f"SHA-256 of the signed document: {stamp.source_digest}")
+        c.drawString(72, y - 8, f"{t['signed_digest']}: {stamp.source_digest}")
     c.showPage()
     c.save()
     writer.append(PdfReader(io.BytesIO(buf.getvalue())))
