@@ -72,7 +72,7 @@ def build_runtime(name: str, settings: ServiceSettings) -> Runtime:
     runtime = Runtime(name=name, settings=settings, client=client, db=db,
                       broker=make_broker(settings.kafka_bootstrap_servers, name, provider),
                       outbox=outbox, tracking=Tracking(outbox), staff_keys=staff_keys)
-    runtime.startup += [outbox.ensure_indexes, staff_keys.ensure_indexes]
+    runtime.startup += [outbox.ensure_indexes, staff_keys.ensure_indexes, runtime.tracking.attempts.ensure_indexes]
     return runtime
 
 
