@@ -19,7 +19,8 @@ def build_timeline(settings: Settings) -> tuple[Runtime, Timeline]:
     runtime.startup.append(store.ensure_indexes)
     fetcher = InternalFetcher(settings.internal_token, 5.0, settings.service_hosts)
     runtime.shutdown.append(fetcher.aclose)
-    return runtime, Timeline(store, runtime.outbox, anchors=SigningAnchors(fetcher, settings.signing_url))
+    anchors = SigningAnchors(fetcher, settings.signing_url)
+    return runtime, Timeline(store, runtime.outbox, anchors=anchors)
 
 
 def build_app(settings: Settings) -> FastAPI:

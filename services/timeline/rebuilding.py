@@ -16,8 +16,9 @@ refused, the staging store discarded and the live timelines left as they were.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Protocol
+from typing import Protocol
 
 from contracts import Envelope
 from contracts.messages import TimelineEntryAppended
@@ -61,7 +62,7 @@ async def rebuild(live: Timeline, staging: Staging, history: History, projected:
     for event in events:
         outcome: dict = {}
 
-        async def put_back(message: Envelope, session: Session) -> None:
+        async def put_back(message: Envelope, session: Session, outcome: dict = outcome) -> None:
             outcome["restored"], outcome["changed"], outcome["complete"] = \
                 await staging.timeline.restore(message, session, placed)
 

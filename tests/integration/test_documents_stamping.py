@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pypdfium2 as pdfium
@@ -120,7 +119,7 @@ async def test_the_stamped_date_is_in_the_tenants_time_zone_and_the_signers_lang
         with serving_signature(png) as image_url:
             # given a customer of that tenant signed at 00:50 UTC on 6 December 2026, in their language
             signed = a_document_signed(tenant_id, image_url, png, document_id, version["id"], version["digest"])
-            at = datetime(2026, 12, 6, 0, 50, 12, tzinfo=timezone.utc)
+            at = datetime(2026, 12, 6, 0, 50, 12, tzinfo=UTC)
             signed = signed.model_copy(update={"payload": signed.payload.model_copy(update={
                 "language": language, "evidence": signed.payload.evidence.model_copy(update={"signed_at": at})})})
             await publish(infra.kafka_bootstrap, PORTAL_EVENTS, signed)

@@ -49,8 +49,9 @@ def test_a_tiny_pdf_with_a_14400_point_square_page_is_refused_naming_the_limit_a
 
 def test_the_page_named_is_the_one_past_the_limit():
     data = a_page_of(595, 842, pages=3)
+    seen = [0]
 
-    def widen_third(page, seen=[0]):
+    def widen_third(page):
         seen[0] += 1
         if seen[0] == 3:
             page[NameObject("/MediaBox")] = ArrayObject([FloatObject(0), FloatObject(0), FloatObject(595),
@@ -88,7 +89,8 @@ def an_image_page(width_px: int, height_px: int, mask_px: tuple[int, int] | None
     image._data = b"\x00" * 16
     image.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Image"),
                   NameObject("/Width"): NumberObject(width_px), NameObject("/Height"): NumberObject(height_px),
-                  NameObject("/ColorSpace"): NameObject("/DeviceRGB"), NameObject("/BitsPerComponent"): NumberObject(8)})
+                  NameObject("/ColorSpace"): NameObject("/DeviceRGB"),
+                  NameObject("/BitsPerComponent"): NumberObject(8)})
     if mask_px:
         mask = StreamObject()
         mask._data = b"\x00" * 16

@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 
 import pypdfium2 as pdfium
-import pytest
 import pypdfium2.raw as pdfium_c
+import pytest
 from PIL import Image, ImageDraw
 from pypdf import PdfReader, PdfWriter
 from reportlab.lib.pagesizes import A4, landscape, letter

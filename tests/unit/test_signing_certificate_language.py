@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pypdfium2 as pdfium
 import pytest
@@ -12,7 +12,7 @@ from services.signing.adapters.certificate import approval_certificate, evidence
 from services.signing.domain import TimelineAnchor, evidence_from_signed
 from tests.integration.signed_events import a_document_signed, a_signature_png, a_task_signed
 
-SIGNED_AT = datetime(2026, 12, 6, 0, 50, 12, tzinfo=timezone.utc)
+SIGNED_AT = datetime(2026, 12, 6, 0, 50, 12, tzinfo=UTC)
 
 
 def signed_in(language: str, time_zone: str, document: bool = False):

@@ -17,7 +17,8 @@ def a_chain(*summaries: str) -> list[dict]:
 
 def test_a_chain_that_holds_the_anchored_head_matches():
     docs = a_chain("created", "requested", "signed")
-    anchors = [{"evidence_id": "ev1", "sealed": True, "anchor": {"audience": "staff", "seq": 2, "hash": docs[1]["hash"]}}]
+    anchor = {"audience": "staff", "seq": 2, "hash": docs[1]["hash"]}
+    anchors = [{"evidence_id": "ev1", "sealed": True, "anchor": anchor}]
     assert chain.compare_anchors({"staff": docs, "portal": []}, anchors) == \
         {"checked": 1, "mismatched": [], "unanchored": []}
 

@@ -6,7 +6,7 @@ certificate's dates the same way), and the added signature page's words from get
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -34,7 +34,7 @@ def words(language: str | None) -> dict[str, str]:
 
 def format_moment(at: datetime, language: str | None, zone: str | None) -> str:
     if at.tzinfo is None:
-        at = at.replace(tzinfo=timezone.utc)
+        at = at.replace(tzinfo=UTC)
     try:
         tz = ZoneInfo(zone or DEFAULT_ZONE)
     except (ZoneInfoNotFoundError, ValueError):

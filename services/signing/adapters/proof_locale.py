@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_datetime
@@ -47,5 +47,5 @@ def zone_of(name: str | None) -> ZoneInfo:
 
 def format_moment(at: datetime, language: str | None, zone: str | None) -> str:
     if at.tzinfo is None:
-        at = at.replace(tzinfo=timezone.utc)
+        at = at.replace(tzinfo=UTC)
     return format_datetime(at, MOMENT_PATTERN, tzinfo=zone_of(zone), locale=language_of(language))

@@ -18,8 +18,8 @@ from services.timeline.adapters.replay import KafkaHistory, group_has_members
 from services.timeline.config import Settings
 from services.timeline.entrypoints.subscribers import PROJECTED
 from services.timeline.handlers import Timeline
-from services.timeline.rebuilding import Staging, rebuild as rebuild_timeline
-
+from services.timeline.rebuilding import Staging
+from services.timeline.rebuilding import rebuild as rebuild_timeline
 
 
 class TimelineRunning(RuntimeError):
