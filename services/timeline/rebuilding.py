@@ -39,7 +39,7 @@ class History(Protocol):
 class Staging:
     timeline: Timeline  # over a store (and outbox) of its own, beside the live one
     tracking: Tracking
-    publish: Callable[[], Awaitable[None]]  # relays the staging outbox (the places of appended entries)
+    publish: Callable[[], Awaitable[None]]  # relays the live outbox (the places of appended entries, adopted)
 
 
 async def rebuild(live: Timeline, staging: Staging, history: History, projected: frozenset[type]) -> dict:
@@ -85,6 +85,9 @@ async def rebuild(live: Timeline, staging: Staging, history: History, projected:
         return {**report, "switched": False, "entries_lost": lost, "lost": examples}
     await live.store.take_over(store)
     await live.store.adopt_marks(store, Groups.TIMELINE)
+    # The places of the entries the rebuild appended go out through the live outbox: should the broker be
+    # away now, the service's relay publishes them once it is back (the staging area is dropped below).
+    await live.store.adopt_outbox(store)
     await live.store.ensure_indexes()
     await staging.publish()
     await store.discard()

@@ -69,7 +69,7 @@ async def test_a_declared_body_past_the_limit_is_refused_before_a_byte_of_it_is_
             "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 104857600\r\n\r\n").encode()
     # then the answer is 413 at once (were the body awaited, the read would time out)
     status, response = await raw_request(signing.url, head)
-    assert status == 413 and b"25 MB" in response
+    assert status == 413 and b"limit" in response
 
 
 async def test_a_streamed_body_past_the_limit_is_refused_once_the_limit_is_passed(signing):
@@ -79,7 +79,7 @@ async def test_a_streamed_body_past_the_limit_is_refused_once_the_limit_is_passe
     chunk = b"%PDF-1.7 " + b"0" * (1024 * 1024 - 9)
     chunks = [b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(LIMIT // len(chunk) + 1)]
     status, response = await raw_request(signing.url, head, [*chunks, b"%x\r\n%s\r\n" % (1, b"0"), b"0\r\n\r\n"])
-    assert status == 413 and b"25 MB" in response
+    assert status == 413 and b"limit" in response
 
 
 async def test_a_request_that_is_not_a_form_is_told_what_to_send(signing):

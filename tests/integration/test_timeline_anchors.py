@@ -38,8 +38,9 @@ async def verify(url: str, auth: dict, task_id: str) -> dict | None:
     return r.json() if r.status_code == 200 else None
 
 
-async def rewrite_consistently(mongodb_uri: str, tenant_id: str, task_id: str) -> None:
-    """What someone with the timeline's database could do: change an entry and recompute every hash after it."""
+async def rewrite_consistently(mongodb_uri: str, tenant_id: str, task_id: str) -> list[dict]:
+    """What someone with the timeline's database could do: change an entry and recompute every hash after it.
+    Returns the entries as they were."""
     client = connect(mongodb_uri)
     try:
         db = client["akkoord_timeline"]
@@ -55,6 +56,21 @@ async def rewrite_consistently(mongodb_uri: str, tenant_id: str, task_id: str) -
             prev = sealed["hash"]
         await db["timeline_heads"].update_one({"_id": f"{tenant_id}:{task_id}:staff"},
                                               {"$set": {"seq": docs[-1]["seq"], "hash": prev}})
+        return docs
+    finally:
+        await client.close()
+
+
+async def put_back(mongodb_uri: str, docs: list[dict]) -> None:
+    """The entries as they were (a later rebuild in this test session must find the timeline untouched)."""
+    client = connect(mongodb_uri)
+    try:
+        db = client["akkoord_timeline"]
+        for doc in docs:
+            await db["timeline_entries"].replace_one({"_id": doc["_id"]}, doc)
+        last = docs[-1]
+        await db["timeline_heads"].update_one({"_id": f"{last['tenant_id']}:{last['task_id']}:staff"},
+                                              {"$set": {"seq": last["seq"], "hash": last["hash"]}})
     finally:
         await client.close()
 
@@ -76,13 +92,17 @@ async def test_a_chain_rewritten_after_its_head_was_anchored_in_signing_evidence
     assert verdict["anchors"]["compared"] is True and verdict["anchors"]["checked"] == 1
     assert verdict["anchors"]["mismatched"] == [] and verdict["anchors"]["unanchored"] == []
     # when the staff chain is rewritten with every hash recomputed (it verifies on its own)
-    await rewrite_consistently(infra.mongodb_uri, tenant_id, signed.task_id)
-    verdict = await verify(timeline.url, auth, signed.task_id)
-    assert verdict["audiences"]["staff"]["valid"] is True
-    # then verify reports the mismatch with the head signing anchored
-    assert verdict["valid"] is False
-    (mismatch,) = verdict["anchors"]["mismatched"]
-    assert mismatch["audience"] == "staff" and mismatch["found"] != mismatch["anchored"]
+    originals = await rewrite_consistently(infra.mongodb_uri, tenant_id, signed.task_id)
+    try:
+        verdict = await verify(timeline.url, auth, signed.task_id)
+        assert verdict["audiences"]["staff"]["valid"] is True
+        # then verify reports the mismatch with the head signing anchored
+        assert verdict["valid"] is False
+        (mismatch,) = verdict["anchors"]["mismatched"]
+        assert mismatch["audience"] == "staff" and mismatch["found"] != mismatch["anchored"]
+    finally:
+        await put_back(infra.mongodb_uri, originals)
+    assert (await verify(timeline.url, auth, signed.task_id))["valid"] is True
 
 
 async def test_a_seal_made_while_the_timeline_was_away_says_it_is_not_anchored(infra, stack, services, tenant):

@@ -106,6 +106,15 @@ class TimelineStore:
             else:
                 await self.db[name].drop()
 
+    async def adopt_outbox(self, staging: TimelineStore) -> None:
+        """Move the staging outbox's unpublished messages into this database's outbox, for its relay."""
+        batch = [doc async for doc in staging.db["outbox"].find({"published_at": None})]
+        for start in range(0, len(batch), COMPARE_BATCH):
+            await self.db["outbox"].bulk_write(
+                [UpdateOne({"event_id": doc["event_id"]},
+                           {"$setOnInsert": {k: v for k, v in doc.items() if k != "event_id"}}, upsert=True)
+                 for doc in batch[start:start + COMPARE_BATCH]], ordered=False)
+
     async def adopt_marks(self, staging: TimelineStore, group: str) -> None:
         """Mark as handled what the staging rebuild handled, so the restarted consumer does not apply it again
         (events that came while the service was stopped were applied by the rebuild)."""

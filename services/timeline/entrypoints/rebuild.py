@@ -46,7 +46,7 @@ async def rebuild(settings: Settings) -> dict:
     staging_outbox = Outbox(runtime.client, staging_db)
     staging = Staging(timeline=Timeline(TimelineStore(staging_db, staff_keys=runtime.staff_keys.keys), staging_outbox),
                       tracking=Tracking(staging_outbox),
-                      publish=lambda: _relay_all(OutboxRelay(staging_outbox, runtime.broker)))
+                      publish=lambda: _relay_all(OutboxRelay(runtime.outbox, runtime.broker)))
     await runtime.outbox.ensure_indexes()
     await runtime.broker.connect()
     try:
