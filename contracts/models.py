@@ -50,6 +50,8 @@ class ActionSnapshot(BaseModel):
     document_digest: str | None = None
     message: str | None = None
     expires_at: datetime | None = None
+    # False when staff send the customer their link their own way: no mails to the contact for this action.
+    notify: bool = True
 
 
 class Signer(BaseModel):

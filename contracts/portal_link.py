@@ -19,6 +19,8 @@ class PortalLink(BaseModel):
     tenant_id: str
     contact_id: str
     expires_at: datetime
+    # Where the link lands after it opens a session: a mail about one task opens that task.
+    task_id: str | None = None
 
     @property
     def expired(self) -> bool:

@@ -27,6 +27,7 @@ class Groups:
     TIMELINE = "akkoord.timeline"
     AUTOMATION = "akkoord.automation"
     AUTOMATION_WEBHOOKS = "akkoord.automation.webhooks"
+    NOTIFICATIONS = "akkoord.notifications"
 
     @staticmethod
     def staff_keys(service: str) -> str:

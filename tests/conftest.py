@@ -13,6 +13,7 @@ import pytest
 
 from deploy.local import infra as local_infra
 from deploy.local.infra import free_port
+from tests.support.smtp import SmtpServer
 from tests.support.stack import Stack
 
 # The tests are a development environment: settings built in this process (unit tests, helpers) may use the
@@ -38,6 +39,8 @@ def infra(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def stack(infra, tmp_path_factory):
-    stack = Stack(infra=infra, workdir=tmp_path_factory.mktemp("services"))
+    smtp = SmtpServer().start()
+    stack = Stack(infra=infra, workdir=tmp_path_factory.mktemp("services"), smtp=smtp)
     yield stack
     stack.stop_all()
+    smtp.stop()

@@ -138,6 +138,7 @@ class Action(BaseModel):
     message: str | None = None
     expires_at: datetime | None = None
     remind_at: list[datetime] = []
+    notify: bool = True
     reminders_sent: int = 0
     status: ActionStatus = "open"
     created_at: datetime
@@ -149,7 +150,7 @@ class Action(BaseModel):
         return ActionSnapshot(action_id=self.id, kind=self.kind, contact_id=self.contact_id, fields=self.fields,
                               document_id=self.document_id, document_version_id=self.document_version_id,
                               document_digest=self.document_digest, message=self.message,
-                              expires_at=self.expires_at)
+                              expires_at=self.expires_at, notify=self.notify)
 
     def is_overdue(self, now: datetime) -> bool:
         return self.status == "open" and self.expires_at is not None and self.expires_at <= now
@@ -202,7 +203,7 @@ class DocumentVersion(BaseModel):
 
 def request_action(*, action_id: str, task: Task, contact: Contact, kind: ActionKind, fields: list[FieldSpec],
                    document: DocumentVersion | None, message: str | None, expires_at: datetime | None,
-                   plan: str, now: datetime, remind_at: Sequence[datetime] = ()) -> Action:
+                   plan: str, now: datetime, remind_at: Sequence[datetime] = (), notify: bool = True) -> Action:
     """A new open signature request for `contact` on `task`."""
     require_signing(plan)
     contact.require_active()
@@ -232,4 +233,4 @@ def request_action(*, action_id: str, task: Task, contact: Contact, kind: Action
                   fields=fields, document_id=document.document_id if document else None,
                   document_version_id=document.version_id if document else None,
                   document_digest=document.digest if document else None, message=message,
-                  expires_at=expires_at, remind_at=remind_at, created_at=now)
+                  expires_at=expires_at, remind_at=remind_at, notify=notify, created_at=now)

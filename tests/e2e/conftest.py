@@ -10,7 +10,7 @@ from tests.support.stack import SERVICES, TEST_OPERATOR_KEY
 
 @pytest.fixture(scope="session")
 def running(stack):
-    """All six services as real processes on the real broker and database."""
+    """Every service as a real process on the real broker and database."""
     for name in SERVICES:
         stack.start(name)
     return stack
@@ -31,7 +31,7 @@ def new_tenant(running, name: str) -> dict:
     # Other services learn the key from tasks' events: a new key works everywhere within moments.
     headers = {"Authorization": f"Bearer {tenant['staff_key']}"}
     probes = {"automation": "/v1/rules", "documents": "/v1/documents", "signing": "/v1/evidence?task_id=none",
-              "timeline": "/v1/tasks/probe/timeline?audience=staff"}
+              "timeline": "/v1/tasks/probe/timeline?audience=staff", "notifications": "/v1/notification-settings"}
     deadline = time.monotonic() + 30
     for name, path in probes.items():
         while True:

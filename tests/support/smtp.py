@@ -28,7 +28,7 @@ class Received:
 
     @property
     def subject(self) -> str:
-        return str(self.message["Subject"])
+        return str(self.message["Subject"]).strip()  # a folded header may start on its second line
 
     def part(self, subtype: str) -> str:
         body = self.message.get_body(preferencelist=(subtype,))

@@ -13,8 +13,9 @@ from pathlib import Path
 import httpx
 
 from deploy.local.infra import Infra, free_port
+from tests.support.smtp import SmtpServer
 
-SERVICES = ("portal", "tasks", "signing", "documents", "timeline", "automation")
+SERVICES = ("portal", "tasks", "signing", "documents", "timeline", "automation", "notifications")
 TEST_OPERATOR_KEY = "test-operator-key-" + "x" * 24
 
 
@@ -48,6 +49,8 @@ class Stack:
 
     infra: Infra
     workdir: Path
+    # Where every service's mail goes: a real SMTP server on loopback, never the sink of a `make run`.
+    smtp: SmtpServer | None = None
     ports: dict[str, int] = field(default_factory=lambda: {name: free_port() for name in SERVICES})
     running: dict[str, ServiceProcess] = field(default_factory=dict)
     replicas: dict[str, ServiceProcess] = field(default_factory=dict)
@@ -59,6 +62,7 @@ class Stack:
             "KAFKA_BOOTSTRAP_SERVERS": self.infra.kafka_bootstrap,
             "MONGODB_URI": self.infra.mongodb_uri,
             "TASKS_OPERATOR_KEY": TEST_OPERATOR_KEY,
+            **({"AKKOORD_SMTP_URL": self.smtp.url} if self.smtp else {}),
             # Every test reaches the shared portal from one loopback address; the per-client rate
             # limits themselves are covered by their own tests.
             "PORTAL_LOGIN_BURST": "100000", "PORTAL_LOGIN_PER_MINUTE": "100000",

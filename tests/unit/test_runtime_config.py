@@ -7,7 +7,7 @@ import importlib
 import pytest
 from pydantic import ValidationError
 
-SERVICES = ("tasks", "portal", "signing", "documents", "timeline", "automation")
+SERVICES = ("tasks", "portal", "signing", "documents", "timeline", "automation", "notifications")
 STRONG = "s3cret-" + "x" * 40
 
 
@@ -23,7 +23,7 @@ def test_a_production_start_with_placeholder_secrets_is_refused(name, monkeypatc
     assert "outside development" in str(refused.value)
 
 
-@pytest.mark.parametrize("name", ("tasks", "portal", "timeline", "automation", "documents"))
+@pytest.mark.parametrize("name", ("tasks", "portal", "timeline", "automation", "documents", "notifications"))
 def test_a_production_start_with_real_secrets_is_accepted(name, monkeypatch):
     for var in ("AKKOORD_INTERNAL_TOKEN", "AKKOORD_PORTAL_LINK_SECRET", "TASKS_OPERATOR_KEY"):
         monkeypatch.setenv(var, STRONG)

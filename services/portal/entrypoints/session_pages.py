@@ -6,6 +6,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Cookie, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -64,7 +65,8 @@ async def login(request: Request, portal: PortalDep, client: ClientDep, ctx: Opt
         new = await portal.sessions.login(token, client.ip, client.user_agent)
     except LinkRefused as refused:
         return _refused(request, portal, refused, client.ip, ctx)
-    response = RedirectResponse("/", status_code=303)
+    # A link sent about one task (a notification mail) lands on that task.
+    response = RedirectResponse(f"/tasks/{quote(new.task_id, safe='')}" if new.task_id else "/", status_code=303)
     response.set_cookie(COOKIE, new.cookie_value, max_age=portal.settings.session_hours * 3600, httponly=True,
                         samesite="lax", secure=portal.settings.secure_cookies, path="/")
     response.delete_cookie(LOGIN_COOKIE, path="/login")

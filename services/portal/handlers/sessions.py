@@ -42,6 +42,7 @@ class LinkPreview:
 class NewSession:
     cookie_value: str
     context: SessionContext
+    task_id: str | None = None  # the task the link was sent about
 
 
 def session_hash(cookie_value: str) -> str:
@@ -100,7 +101,7 @@ class Sessions:
             await self.outbox.transaction(work)
         except DuplicateKeyError:
             raise LinkRefused("used", 410, language, (link.tenant_id, link.contact_id)) from None
-        return NewSession(cookie_value, context)
+        return NewSession(cookie_value, context, link.task_id)
 
     async def resume(self, cookie_value: str | None) -> SessionContext | None:
         if not cookie_value:

@@ -32,6 +32,7 @@ class SignatureRequest:
     message: str | None = None
     expires_at: datetime | None = None
     remind_at: list[datetime] = field(default_factory=list)
+    notify: bool = True
 
 
 async def _document(deps: Deps, tenant_id: str, document_id: str) -> DocumentVersion:
@@ -56,7 +57,7 @@ async def open_action(deps: Deps, session: Session, *, tenant_id: str, plan: str
     action = request_action(action_id=action_id, task=task, contact=contact, kind=request.kind,
                             fields=request.fields, document=document, message=request.message, plan=plan,
                             now=now(), expires_at=to_millis(request.expires_at) if request.expires_at else None,
-                            remind_at=[to_millis(when) for when in request.remind_at])
+                            remind_at=[to_millis(when) for when in request.remind_at], notify=request.notify)
     await deps.store.insert_action(action, session)
     await deps.outbox.add(session, TASKS_EVENTS, TaskActionRequested(
         **{**envelope, "tenant_id": task.tenant_id, "task_id": task.id},

@@ -28,6 +28,8 @@ class ActionIn(BaseModel):
     expires_at: datetime | None = Field(None, description="After this moment the action expires by itself.")
     remind_at: list[datetime] = Field([], max_length=10, description="Moments (before expires_at) at which "
                                       "action.reminder_due is emitted while the action is still open.")
+    notify: bool = Field(True, description="Mail the contact about this action (the request with a link, reminders, "
+                                           "expiry, the proof). False when you send the link your own way.")
 
     def command(self) -> SignatureRequest:
         return SignatureRequest(**dict(self))

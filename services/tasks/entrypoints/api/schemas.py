@@ -34,6 +34,7 @@ class ActionOut(BaseModel):
     message: str | None
     expires_at: datetime | None
     remind_at: list[datetime]
+    notify: bool = True
     reminders_sent: int
     created_at: datetime
     closed_at: datetime | None

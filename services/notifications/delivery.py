@@ -1,0 +1,120 @@
+"""The sender loop: claim a due notification, render it with a fresh magic link, hand it to SMTP, record
+the outcome. A deferral (server away, 4xx) is tried again with exponential backoff until the give-up time;
+a refusal (5xx, an address that cannot be one) fails at once. A crash between the send and its record
+leaves the claim to lapse and the mail to go once more: at most one duplicate, never a silent loss."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from email.headerregistry import Address
+from email.utils import parseaddr
+
+from prometheus_client import Counter
+
+from contracts import portal_link, utcnow
+from services.notifications.adapters.mongo import NotificationStore
+from services.notifications.domain import Notification, RetryPolicy, next_attempt
+from services.notifications.render import render
+from services.runtime.mail import MailDeferred, MailRefused, SmtpSender, address, compose
+
+log = logging.getLogger(__name__)
+MAILS = Counter("akkoord_notifications_total", "Notification mails by kind and outcome",
+                ["kind", "outcome"])  # sent | deferred | failed
+LINKED = ("action_requested", "action_reminder", "proof")  # mails whose button signs the contact in
+
+
+@dataclass
+class Links:
+    portal_url: str
+    secret: str
+    ttl: timedelta
+    console_task_url: str | None = None
+
+    def for_contact(self, n: Notification) -> str | None:
+        if n.kind not in LINKED or not n.recipient.contact_id:
+            return None
+        # One link per mail (its id derives from the notification): however often the mail goes out, it opens
+        # one session. The portal checks signature, expiry and single use exactly as for tasks' links.
+        link = portal_link.PortalLink(link_id=hashlib.sha256(n.id.encode()).hexdigest()[:32], tenant_id=n.tenant_id,
+                                      contact_id=n.recipient.contact_id, expires_at=utcnow() + self.ttl,
+                                      task_id=n.task_id)
+        return f"{self.portal_url.rstrip('/')}/login?token={portal_link.sign(self.secret, link)}"
+
+    def for_staff(self, n: Notification) -> str | None:
+        if not self.console_task_url or not n.task_id:
+            return None
+        return self.console_task_url.format(task_id=n.task_id)
+
+    def of(self, n: Notification) -> str | None:
+        return self.for_staff(n) if n.kind.startswith("staff_") else self.for_contact(n)
+
+
+@dataclass
+class Delivery:
+    store: NotificationStore
+    sender: SmtpSender
+    links: Links
+    policy: RetryPolicy
+    poll_interval: float = 1.0
+    lease: timedelta = timedelta(seconds=120)
+
+    async def deliver_due(self) -> int:
+        done = 0
+        while (notification := await self.store.claim_due(utcnow(), self.lease)) is not None:
+            await self.attempt(notification)
+            done += 1
+        return done
+
+    async def attempt(self, n: Notification) -> None:
+        try:
+            await self.sender.send(await self._message(n))
+        except MailRefused as refused:
+            await self._finish(n, "failed", refused.reason)
+        except MailDeferred as deferred:
+            await self._defer(n, deferred.reason)
+        except Exception as exc:  # a fault of ours (a template, say): retried like an outage, then failed
+            log.exception("notification %s could not be prepared", n.id)
+            await self._defer(n, f"{type(exc).__name__}: {exc}"[:500])
+        else:
+            await self._finish(n, "sent", None)
+
+    async def _defer(self, n: Notification, reason: str) -> None:
+        retry_at = next_attempt(self.policy, n.created_at, n.attempt_count + 1, utcnow())
+        if retry_at is None:
+            await self._finish(n, "failed", f"gave up: {reason}")
+            return
+        MAILS.labels(n.kind, "deferred").inc()
+        log.warning("notification %s deferred until %s: %s", n.id, retry_at.isoformat(), reason)
+        await self.store.record(n.id, status="pending", error=reason, next_attempt_at=retry_at, now=utcnow())
+
+    async def _finish(self, n: Notification, status: str, error: str | None) -> None:
+        MAILS.labels(n.kind, status).inc()
+        if error:
+            log.warning("notification %s failed: %s", n.id, error)
+        await self.store.record(n.id, status=status, error=error, next_attempt_at=None, now=utcnow())
+
+    async def _message(self, n: Notification):
+        brand = await self.store.brand(n.tenant_id)
+        prefs = await self.store.prefs_of(n.tenant_id)
+        mail = render(n, brand, link=self.links.of(n))
+        own = address(parseaddr(self.sender.sender)[1])
+        sender = str(Address(display_name=brand.name, username=own.username, domain=own.domain))
+        return compose(sender=sender, to=address(n.recipient.email, n.recipient.name), subject=mail.subject,
+                       text=mail.text, html=mail.html, reply_to=prefs.reply_to,
+                       headers={"Auto-Submitted": "auto-generated", "X-Akkoord-Notification": n.kind})
+
+    async def run(self) -> None:
+        while True:
+            try:
+                attempted = await self.deliver_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database away: mails wait, none are lost
+                log.warning("notification delivery paused: %s", exc)
+                attempted = 0
+            if not attempted:
+                await asyncio.sleep(self.poll_interval)

@@ -1,0 +1,234 @@
+"""Notifications: the contact learns that something waits, staff learn that it was signed — by real mail.
+
+tasks, portal, signing and notifications run as processes on the real broker and database; the mail goes
+to a real SMTP server on loopback (aiosmtpd, in this test process), which can refuse an address or be away.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from contracts import new_id, utcnow
+from contracts.topics import TASKS_EVENTS
+from tests.integration.portal_steps import sign_body
+from tests.integration.tasks_api import Tenant, create_contact, create_task, register_tenant, request_signature
+from tests.support.bus import publish, read_all
+from tests.support.waiting import eventually
+
+FAST_RETRIES = {"NOTIFICATIONS_RETRY_BASE_SECONDS": "0.5", "NOTIFICATIONS_RETRY_MAX_DELAY_SECONDS": "1",
+                "NOTIFICATIONS_POLL_SECONDS": "0.2"}
+LINK = re.compile(r"(http://\S+/login\?token=[\w.\-]+)")
+
+
+@pytest.fixture(scope="module")
+def services(stack):
+    stack.stop("notifications")  # started again with quick retries, so an outage test takes seconds
+    running = {name: stack.start(name) for name in ("tasks", "portal", "signing")}
+    running["notifications"] = stack.start("notifications", FAST_RETRIES)
+    yield running
+    stack.stop("notifications")
+
+
+@pytest.fixture
+def smtp(stack):
+    yield stack.smtp
+    if stack.smtp.controller is None:
+        stack.smtp.start()
+
+
+async def a_tenant(services, **prefs) -> Tenant:
+    tenant = await register_tenant(services["tasks"].url, name="Schilderwerken Bos")
+    url = f"{services['notifications'].url}/v1/notification-settings"
+
+    async def known() -> bool:
+        r = await tenant.admin.put(url, json=prefs)
+        return r.status_code == 200
+
+    await eventually(known, what="the tenant's keys projected into notifications")
+    return tenant
+
+
+def an_address() -> str:
+    return f"{new_id()[:10]}@example.nl"
+
+
+async def mails_to(smtp, address: str, count: int = 1, timeout: float = 30):
+    async def arrived():
+        found = smtp.to(address)
+        return found if len(found) >= count else None
+
+    return await eventually(arrived, timeout=timeout, what=f"{count} mail(s) to {address}")
+
+
+async def notifications_of(services, tenant: Tenant, task_id: str) -> list[dict]:
+    async with httpx.AsyncClient(headers=tenant.staff.headers) as client:
+        r = await client.get(f"{services['notifications'].url}/v1/notifications", params={"task_id": task_id})
+    assert r.status_code == 200, r.text
+    return r.json()["notifications"]
+
+
+async def a_request(tenant: Tenant, address: str, language: str = "en", title: str = "Paint the facade", **extra):
+    contact = await create_contact(tenant, email=address, language=language, name="Jan de Vries")
+    task = await create_task(tenant, title=title, contact_id=contact["id"])
+    action = await request_signature(tenant, task["id"], contact["id"], **extra)
+    return contact, task, action
+
+
+async def test_the_requested_action_mail_arrives_in_the_contacts_language_with_a_link_that_opens_a_portal_session(
+        services, smtp):
+    tenant = await a_tenant(services, reply_to="office@bos.example")
+    address = an_address()
+    _, task, action = await a_request(tenant, address, language="en", message="Please sign today.")
+
+    [mail] = await mails_to(smtp, address)
+    assert mail.subject == "Schilderwerken Bos asks for your approval: Paint the facade"
+    assert "Please sign today." in mail.text and "Review and sign" in mail.html
+    assert str(mail.message["Reply-To"]) == "office@bos.example"
+    assert "Schilderwerken Bos" in str(mail.message["From"])
+
+    # The button's link opens a portal session and lands on the task
+    link = LINK.search(mail.text).group(1)
+    async with httpx.AsyncClient(timeout=10) as browser:
+        opened = await browser.get(link)
+        assert opened.status_code == 303 and opened.headers["location"] == f"/tasks/{task['id']}"
+        session = await browser.get(f"{services['portal'].url}/api/v1/session")
+        assert session.status_code == 200
+        tasks = (await browser.get(f"{services['portal'].url}/api/v1/tasks")).json()
+        assert action["id"] in [a["id"] for t in tasks for a in t["open_actions"]]
+        # ...once: a link from a mail is single-use like any magic link
+        async with httpx.AsyncClient(timeout=10) as stranger:
+            assert (await stranger.get(link)).status_code == 410
+
+    dutch = an_address()
+    await a_request(tenant, dutch, language="nl")
+    [mail] = await mails_to(smtp, dutch)
+    assert mail.subject == "Schilderwerken Bos vraagt uw akkoord: Paint the facade"
+    assert "Bekijken en ondertekenen" in mail.text
+
+
+async def test_a_reminder_and_the_expiry_reach_the_contact_and_staff_learn_of_the_expiry(services, smtp):
+    staff = an_address()
+    tenant = await a_tenant(services, staff_address=staff)
+    address, now = an_address(), utcnow()
+    await a_request(tenant, address, remind_at=[(now + timedelta(seconds=1)).isoformat()],
+                    expires_at=(now + timedelta(seconds=3)).isoformat())
+
+    mails = await mails_to(smtp, address, 3, timeout=45)
+    assert [m.subject.split(":")[0] for m in mails] == [
+        "Schilderwerken Bos asks for your approval", "Reminder", "Expired"]
+    assert LINK.search(mails[1].text), "a reminder carries a fresh link"
+    assert not LINK.search(mails[2].text), "an expired request has nothing left to open"
+    [to_staff] = await mails_to(smtp, staff)
+    assert to_staff.subject == "Verlopen: Paint the facade (Jan de Vries)"
+
+
+async def test_staff_get_the_signed_and_the_declined_mails_and_the_signer_gets_the_proof(services, smtp):
+    staff = an_address()
+    tenant = await a_tenant(services, staff_address=staff, staff_language="en")
+    address = an_address()
+    contact, task, signed = await a_request(tenant, address)
+    declined = await request_signature(tenant, task["id"], contact["id"])
+    first, _ = await mails_to(smtp, address, 2)
+
+    async with httpx.AsyncClient(base_url=services["portal"].url, timeout=10) as browser:
+        assert (await browser.get(LINK.search(first.text).group(1))).status_code == 303
+        headers = {"X-CSRF-Token": (await browser.get("/api/v1/session")).json()["csrf_token"]}
+        r = await browser.post(f"/api/v1/actions/{signed['id']}/signature", json=sign_body(), headers=headers)
+        assert r.status_code == 201, r.text
+        r = await browser.post(f"/api/v1/actions/{declined['id']}/decline", headers=headers,
+                               json={"reason": "The colour is wrong"})
+        assert r.status_code == 200, r.text
+
+    to_staff = await mails_to(smtp, staff, 2)
+    subjects = sorted(m.subject for m in to_staff)
+    assert subjects == ["Declined: Paint the facade by Jan de Vries", "Signed: Paint the facade by Jan de Vries"]
+    assert "The colour is wrong" in next(m.text for m in to_staff if m.subject.startswith("Declined"))
+
+    proof = (await mails_to(smtp, address, 3, timeout=60))[2]
+    assert proof.subject == "Thank you: your approval of Paint the facade is recorded"
+    assert LINK.search(proof.text), "the proof is one click away in the portal"
+
+
+async def test_an_smtp_server_that_is_down_delays_mail_without_losing_it(services, smtp):
+    tenant = await a_tenant(services)
+    address = an_address()
+    smtp.stop()
+    _, task, _ = await a_request(tenant, address)
+
+    async def deferred():
+        found = await notifications_of(services, tenant, task["id"])
+        return found and found[0]["status"] == "pending" and found[0]["attempt_count"] >= 2 and found
+
+    [waiting] = await eventually(deferred, what="the mail tried and deferred while the server is away")
+    assert "could not reach" in waiting["last_error"]
+
+    smtp.start()
+    await mails_to(smtp, address)
+
+    async def sent():
+        found = await notifications_of(services, tenant, task["id"])
+        return found[0]["status"] == "sent" and found
+
+    await eventually(sent, what="the mail recorded as sent")
+
+
+async def test_a_550_marks_the_mail_failed_once_without_retrying(services, smtp):
+    tenant = await a_tenant(services)
+    gone, later = an_address(), an_address()
+    smtp.refuse(gone)
+    _, task, _ = await a_request(tenant, gone)
+
+    async def failed():
+        found = await notifications_of(services, tenant, task["id"])
+        return found and found[0]["status"] == "failed" and found
+
+    [record] = await eventually(failed, what="the refused mail recorded as failed")
+    assert "550" in record["last_error"] and record["attempt_count"] == 1
+
+    await a_request(tenant, later)  # mail after it goes out; the refused one was not tried again meanwhile
+    await mails_to(smtp, later)
+    assert smtp.refusals_of(gone) == 1
+
+
+async def test_a_redelivered_event_sends_no_second_mail(services, smtp, infra):
+    tenant = await a_tenant(services)
+    address, sentinel = an_address(), an_address()
+    contact, task, action = await a_request(tenant, address)
+    await mails_to(smtp, address)
+
+    [requested] = [body for body, _ in await read_all(infra.kafka_bootstrap, TASKS_EVENTS)
+                   if body.get("type") == "task.action_requested"
+                   and body["payload"]["action"]["action_id"] == action["id"]]
+    await publish(infra.kafka_bootstrap, TASKS_EVENTS, json.dumps(requested).encode(), key=task["id"])
+    # A later request on the same task (same key, so handled after the redelivery) shows it was handled.
+    other = await create_contact(tenant, email=sentinel, language="en")
+    await request_signature(tenant, task["id"], other["id"])
+    await mails_to(smtp, sentinel)
+    assert len(smtp.to(address)) == 1
+
+
+async def test_no_mail_goes_to_the_contact_when_staff_ask_for_none_or_the_tenant_turned_the_kind_off(services, smtp):
+    tenant = await a_tenant(services, disabled=["action_cancelled"])
+    quiet, sentinel = an_address(), an_address()
+    contact, task, action = await a_request(tenant, quiet, notify=False)
+    r = await tenant.staff.post(f"/v1/tasks/{task['id']}/actions/{action['id']}/cancel", json={"reason": "typo"})
+    assert r.status_code == 200, r.text
+    other = await create_contact(tenant, email=sentinel, language="en")
+    await request_signature(tenant, task["id"], other["id"])
+    await mails_to(smtp, sentinel)
+    assert smtp.to(quiet) == []
+
+
+async def test_a_newline_in_a_title_adds_no_header_to_the_mail(services, smtp):
+    tenant = await a_tenant(services)
+    address = an_address()
+    await a_request(tenant, address, title="Paint\r\nBcc: evil@attacker.example")
+    [mail] = await mails_to(smtp, address)
+    assert mail.message["Bcc"] is None and mail.rcpt_tos == [address]
+    assert mail.subject == "Schilderwerken Bos asks for your approval: Paint Bcc: evil@attacker.example"
+    assert smtp.to("evil@attacker.example") == []
