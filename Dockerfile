@@ -1,5 +1,5 @@
 # One image runs any Akkoord service: `docker run akkoord <service>` (portal, tasks, signing, documents,
-# timeline, automation). Development tools (SecantusDB, pytest) are not installed here.
+# timeline, automation, notifications). Development tools (SecantusDB, pytest) are not installed here.
 FROM node:20-slim AS web
 WORKDIR /web
 COPY services/portal/web/package.json services/portal/web/package-lock.json ./

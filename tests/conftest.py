@@ -38,9 +38,15 @@ def infra(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def stack(infra, tmp_path_factory):
-    smtp = SmtpServer().start()
+def smtp():
+    """A real SMTP server on loopback that receives every service's mail in this test session."""
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(infra, smtp, tmp_path_factory):
     stack = Stack(infra=infra, workdir=tmp_path_factory.mktemp("services"), smtp=smtp)
     yield stack
     stack.stop_all()
-    smtp.stop()

@@ -1,4 +1,4 @@
-"""`make run`: the whole system on one machine — Kafka, SecantusDB, six services, demo data.
+"""`make run`: the whole system on one machine — Kafka, SecantusDB, the services, a mail sink, demo data.
 
 Stays in the foreground, prefixes every process's output with its name, and on Ctrl-C or SIGTERM
 stops everything it started. Data lives in .data/ and survives restarts. A second `make run`
@@ -23,7 +23,11 @@ from deploy.local.demo import seed_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(os.environ.get("AKKOORD_DATA_DIR", ROOT / ".data"))
-PORTS = {"portal": 8000, "tasks": 8001, "signing": 8002, "documents": 8003, "timeline": 8004, "automation": 8005}
+PORTS = {"portal": 8000, "tasks": 8001, "signing": 8002, "documents": 8003, "timeline": 8004, "automation": 8005,
+         "notifications": 8006}
+# The local mail sink (deploy/local/mailsink.py): services send to its SMTP port, people read its inbox page.
+MAIL_SMTP_PORT = int(os.environ.get("AKKOORD_MAIL_SMTP_PORT", "1025"))
+MAIL_INBOX_PORT = int(os.environ.get("AKKOORD_MAIL_INBOX_PORT", "8025"))
 KAFKA_PORT = int(os.environ.get("AKKOORD_KAFKA_PORT", "9092"))
 MONGO_PORT = int(os.environ.get("AKKOORD_MONGODB_PORT", "27017"))
 _print_lock = threading.Lock()
@@ -58,12 +62,18 @@ def take_lock() -> object:
 class Supervisor:
     def __init__(self, env: dict[str, str]):
         self.env = env
+        self.ports = {**PORTS, "mailsink": MAIL_INBOX_PORT}
         self.procs: dict[str, subprocess.Popen] = {}
         self.stopping = False
 
     def start(self, name: str) -> None:
-        env = {**self.env, f"{name.upper()}_PORT": str(PORTS[name])}
-        proc = subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=env, cwd=ROOT,
+        if name == "mailsink":
+            command = ["-m", "deploy.local.mailsink", "--dir", str(DATA / "mail"), "--smtp-port", str(MAIL_SMTP_PORT),
+                       "--http-port", str(MAIL_INBOX_PORT)]
+        else:
+            command = ["-m", f"services.{name}"]
+        env = {**self.env, f"{name.upper()}_PORT": str(self.ports[name])}
+        proc = subprocess.Popen([sys.executable, *command], env=env, cwd=ROOT,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
         threading.Thread(target=pump, args=(name, proc.stdout), daemon=True).start()
         self.procs[name] = proc
@@ -76,7 +86,7 @@ class Supervisor:
                 if self.procs[name].poll() is not None:
                     raise RuntimeError(f"{name} exited with code {self.procs[name].returncode}")
                 try:
-                    if httpx.get(f"http://127.0.0.1:{PORTS[name]}/readyz", timeout=1).status_code == 200:
+                    if httpx.get(f"http://127.0.0.1:{self.ports[name]}/readyz", timeout=1).status_code == 200:
                         waiting.discard(name)
                 except httpx.HTTPError:
                     pass
@@ -108,7 +118,10 @@ class Supervisor:
 
 def main() -> None:
     lock = take_lock()
-    for name, port in PORTS.items():
+    # Without an SMTP server of your own, mail goes to the local sink and its inbox page.
+    sink = not os.environ.get("AKKOORD_SMTP_URL")
+    sink_ports = {"mail sink inbox": MAIL_INBOX_PORT, "mail sink SMTP": MAIL_SMTP_PORT} if sink else {}
+    for name, port in {**PORTS, **sink_ports}.items():
         if infra.port_is_taken(port):
             sys.exit(f"port {port} ({name}) is taken by another program; free it and run again.")
 
@@ -123,9 +136,12 @@ def main() -> None:
            "AKKOORD_ENV": os.environ.get("AKKOORD_ENV", "development"),
            # Webhook receivers on this machine are what a developer tries webhooks with.
            "AUTOMATION_WEBHOOK_ALLOW_NETWORKS": os.environ.get("AUTOMATION_WEBHOOK_ALLOW_NETWORKS", "127.0.0.0/8,::1"),
+           **({"AKKOORD_SMTP_URL": f"smtp://127.0.0.1:{MAIL_SMTP_PORT}"} if sink else {}),
            **{f"AKKOORD_{n.upper()}_URL": f"http://127.0.0.1:{p}" for n, p in PORTS.items()}}
     sup = Supervisor(env)
     try:
+        if sink:  # first, so that no mail of the first moments waits for it
+            sup.start("mailsink")
         for name in PORTS:
             sup.start(name)
         sup.wait_ready()
@@ -136,9 +152,13 @@ def main() -> None:
             f"  Demo staff login:     {demo.staff_email}  password: {demo.staff_password}",
             f"  Customer portal:      http://127.0.0.1:{PORTS['portal']}/",
             f"  Demo customer link:   {demo.portal_link}",
+            (f"  Mail inbox:           http://127.0.0.1:{MAIL_INBOX_PORT}/  (the demo customer's invitation to sign "
+             f"is there: open it and press the button)" if sink else
+             "  Mail:                 sent through AKKOORD_SMTP_URL"),
             f"  Staff API (tasks):    http://127.0.0.1:{PORTS['tasks']}/docs",
             f"  Timeline / automation http://127.0.0.1:{PORTS['timeline']}/docs  http://127.0.0.1:{PORTS['automation']}/docs",
             f"  Documents / signing   http://127.0.0.1:{PORTS['documents']}/docs  http://127.0.0.1:{PORTS['signing']}/docs",
+            f"  Notifications         http://127.0.0.1:{PORTS['notifications']}/docs",
             f"  Demo staff API key:   {demo.staff_key}",
             f"  Demo task:            {demo.task_id} (phase 'Waiting for approval', open signature request)",
             "Press Ctrl-C to stop everything.", "",

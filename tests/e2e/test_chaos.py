@@ -33,12 +33,12 @@ ARTIFACTS = Path("test-artifacts")
 
 
 @pytest.fixture(scope="module")
-def chaos_stack(tmp_path_factory):
-    """All six services on a broker and database of their own: this test restarts both."""
+def chaos_stack(smtp, tmp_path_factory):
+    """Every service on a broker and database of their own: this test restarts both."""
     workdir = tmp_path_factory.mktemp("chaos")
     log = open(workdir / "infra.log", "ab")
     infra = w.own_infra(workdir / "infra", log)
-    stack = Stack(infra=infra, workdir=workdir)
+    stack = Stack(infra=infra, workdir=workdir, smtp=smtp)
     stack.infra_log = log
     try:
         for name in SERVICES:

@@ -31,12 +31,12 @@ def mark(marks: dict, what: str, began: float) -> None:
 
 
 @pytest.fixture(scope="module")
-def scaled(tmp_path_factory):
+def scaled(smtp, tmp_path_factory):
     """tasks once; timeline and automation twice each, on a broker and database of their own."""
     workdir = tmp_path_factory.mktemp("scale-out")
     with open(workdir / "infra.log", "ab") as log:
         infra = w.own_infra(workdir / "infra", log)
-        stack = Stack(infra=infra, workdir=workdir)
+        stack = Stack(infra=infra, workdir=workdir, smtp=smtp)
         try:
             for name in ("tasks", "timeline", "automation"):
                 stack.start(name)

@@ -117,14 +117,14 @@ def receiver():
 
 
 @pytest.fixture(scope="module")
-def traced(receiver, tmp_path_factory):
-    """All six services exporting their spans to the receiver, on a broker and database of their own."""
+def traced(receiver, smtp, tmp_path_factory):
+    """Every service exporting their spans to the receiver, on a broker and database of their own."""
     workdir = tmp_path_factory.mktemp("traced")
     env = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url,
            "OTEL_BSP_SCHEDULE_DELAY": "200"}  # milliseconds: spans reach the receiver within moments
     with open(workdir / "infra.log", "ab") as log, \
             local_infra.running(workdir, free_port(), free_port(), log_file=log) as infra:
-        stack = Stack(infra=infra, workdir=workdir)
+        stack = Stack(infra=infra, workdir=workdir, smtp=smtp)
         try:
             for name in SERVICES:
                 stack.start(name, extra_env=env)

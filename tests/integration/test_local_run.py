@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import re
 import subprocess
 import sys
 
@@ -10,6 +11,7 @@ import httpx
 
 from deploy.local.demo import TASK as DEMO_TASK
 from deploy.local.demo import seed_demo
+from tests.support.waiting import eventually
 
 
 def test_a_second_make_run_says_one_is_already_running(tmp_path):
@@ -53,3 +55,22 @@ def test_every_start_leaves_one_demo_task_with_one_open_request(stack):
         assert third.task_id == first.task_id and len(open_requests(third.task_id)) == 1
         titles = [t["title"] for t in staff.get("/v1/tasks", params={"limit": 100}).json()["items"]]
         assert titles.count(DEMO_TASK["title"]) == 1
+
+
+async def test_the_demo_leads_a_newcomer_to_the_customers_invitation_mail_and_through_it_to_the_task(stack):
+    # given everything `make run` starts, the mail going to an SMTP server (the sink, in `make run`)
+    for name in ("tasks", "automation", "portal", "notifications"):
+        stack.start(name)
+
+    # when the demo is seeded
+    demo = seed_demo(stack.env("tasks"), stack.ports)
+
+    # then the demo customer's inbox holds the invitation, whose link opens the portal on the demo task
+    async def invitation():
+        return [m for m in stack.smtp.to("jan@example.nl") if DEMO_TASK["title"] in m.subject]
+
+    mail = (await eventually(invitation, timeout=30, what="the demo customer's invitation"))[-1]
+    link = re.search(r"(http://\S+/login\?token=[\w.\-]+)", mail.text).group(1)
+    async with httpx.AsyncClient(timeout=10) as browser:
+        opened = await browser.get(link)
+    assert opened.status_code == 303 and opened.headers["location"] == f"/tasks/{demo.task_id}"

@@ -35,10 +35,11 @@ def services(stack):
 
 
 @pytest.fixture
-def smtp(stack):
-    yield stack.smtp
-    if stack.smtp.controller is None:
-        stack.smtp.start()
+def mailbox(smtp):
+    """The session's SMTP server, back up after a test that took it away."""
+    yield smtp
+    if smtp.controller is None:
+        smtp.start()
 
 
 async def a_tenant(services, **prefs) -> Tenant:
@@ -79,13 +80,12 @@ async def a_request(tenant: Tenant, address: str, language: str = "en", title: s
     return contact, task, action
 
 
-async def test_the_requested_action_mail_arrives_in_the_contacts_language_with_a_link_that_opens_a_portal_session(
-        services, smtp):
+async def test_the_requested_action_mail_arrives_in_the_contacts_language_with_a_link_that_opens_a_portal_session(services, mailbox):
     tenant = await a_tenant(services, reply_to="office@bos.example")
     address = an_address()
     _, task, action = await a_request(tenant, address, language="en", message="Please sign today.")
 
-    [mail] = await mails_to(smtp, address)
+    [mail] = await mails_to(mailbox, address)
     assert mail.subject == "Schilderwerken Bos asks for your approval: Paint the facade"
     assert "Please sign today." in mail.text and "Review and sign" in mail.html
     assert str(mail.message["Reply-To"]) == "office@bos.example"
@@ -106,34 +106,35 @@ async def test_the_requested_action_mail_arrives_in_the_contacts_language_with_a
 
     dutch = an_address()
     await a_request(tenant, dutch, language="nl")
-    [mail] = await mails_to(smtp, dutch)
+    [mail] = await mails_to(mailbox, dutch)
     assert mail.subject == "Schilderwerken Bos vraagt uw akkoord: Paint the facade"
     assert "Bekijken en ondertekenen" in mail.text
 
 
-async def test_a_reminder_and_the_expiry_reach_the_contact_and_staff_learn_of_the_expiry(services, smtp):
+async def test_a_reminder_and_the_expiry_reach_the_contact_and_staff_learn_of_the_expiry(services, mailbox):
     staff = an_address()
     tenant = await a_tenant(services, staff_address=staff)
     address, now = an_address(), utcnow()
+    # tasks looks for due reminders and expiries every 5 s: the reminder is due well before the expiry
     await a_request(tenant, address, remind_at=[(now + timedelta(seconds=1)).isoformat()],
-                    expires_at=(now + timedelta(seconds=3)).isoformat())
+                    expires_at=(now + timedelta(seconds=12)).isoformat())
 
-    mails = await mails_to(smtp, address, 3, timeout=45)
+    mails = await mails_to(mailbox, address, 3, timeout=60)
     assert [m.subject.split(":")[0] for m in mails] == [
         "Schilderwerken Bos asks for your approval", "Reminder", "Expired"]
     assert LINK.search(mails[1].text), "a reminder carries a fresh link"
     assert not LINK.search(mails[2].text), "an expired request has nothing left to open"
-    [to_staff] = await mails_to(smtp, staff)
+    [to_staff] = await mails_to(mailbox, staff)
     assert to_staff.subject == "Verlopen: Paint the facade (Jan de Vries)"
 
 
-async def test_staff_get_the_signed_and_the_declined_mails_and_the_signer_gets_the_proof(services, smtp):
+async def test_staff_get_the_signed_and_the_declined_mails_and_the_signer_gets_the_proof(services, mailbox):
     staff = an_address()
     tenant = await a_tenant(services, staff_address=staff, staff_language="en")
     address = an_address()
     contact, task, signed = await a_request(tenant, address)
     declined = await request_signature(tenant, task["id"], contact["id"])
-    first, _ = await mails_to(smtp, address, 2)
+    first, _ = await mails_to(mailbox, address, 2)
 
     async with httpx.AsyncClient(base_url=services["portal"].url, timeout=10) as browser:
         assert (await browser.get(LINK.search(first.text).group(1))).status_code == 303
@@ -144,20 +145,20 @@ async def test_staff_get_the_signed_and_the_declined_mails_and_the_signer_gets_t
                                json={"reason": "The colour is wrong"})
         assert r.status_code == 200, r.text
 
-    to_staff = await mails_to(smtp, staff, 2)
+    to_staff = await mails_to(mailbox, staff, 2)
     subjects = sorted(m.subject for m in to_staff)
     assert subjects == ["Declined: Paint the facade by Jan de Vries", "Signed: Paint the facade by Jan de Vries"]
     assert "The colour is wrong" in next(m.text for m in to_staff if m.subject.startswith("Declined"))
 
-    proof = (await mails_to(smtp, address, 3, timeout=60))[2]
+    proof = (await mails_to(mailbox, address, 3, timeout=60))[2]
     assert proof.subject == "Thank you: your approval of Paint the facade is recorded"
     assert LINK.search(proof.text), "the proof is one click away in the portal"
 
 
-async def test_an_smtp_server_that_is_down_delays_mail_without_losing_it(services, smtp):
+async def test_an_smtp_server_that_is_down_delays_mail_without_losing_it(services, mailbox):
     tenant = await a_tenant(services)
     address = an_address()
-    smtp.stop()
+    mailbox.stop()
     _, task, _ = await a_request(tenant, address)
 
     async def deferred():
@@ -167,8 +168,8 @@ async def test_an_smtp_server_that_is_down_delays_mail_without_losing_it(service
     [waiting] = await eventually(deferred, what="the mail tried and deferred while the server is away")
     assert "could not reach" in waiting["last_error"]
 
-    smtp.start()
-    await mails_to(smtp, address)
+    mailbox.start()
+    await mails_to(mailbox, address)
 
     async def sent():
         found = await notifications_of(services, tenant, task["id"])
@@ -177,10 +178,10 @@ async def test_an_smtp_server_that_is_down_delays_mail_without_losing_it(service
     await eventually(sent, what="the mail recorded as sent")
 
 
-async def test_a_550_marks_the_mail_failed_once_without_retrying(services, smtp):
+async def test_a_550_marks_the_mail_failed_once_without_retrying(services, mailbox):
     tenant = await a_tenant(services)
     gone, later = an_address(), an_address()
-    smtp.refuse(gone)
+    mailbox.refuse(gone)
     _, task, _ = await a_request(tenant, gone)
 
     async def failed():
@@ -191,15 +192,15 @@ async def test_a_550_marks_the_mail_failed_once_without_retrying(services, smtp)
     assert "550" in record["last_error"] and record["attempt_count"] == 1
 
     await a_request(tenant, later)  # mail after it goes out; the refused one was not tried again meanwhile
-    await mails_to(smtp, later)
-    assert smtp.refusals_of(gone) == 1
+    await mails_to(mailbox, later)
+    assert mailbox.refusals_of(gone) == 1
 
 
-async def test_a_redelivered_event_sends_no_second_mail(services, smtp, infra):
+async def test_a_redelivered_event_sends_no_second_mail(services, mailbox, infra):
     tenant = await a_tenant(services)
     address, sentinel = an_address(), an_address()
     contact, task, action = await a_request(tenant, address)
-    await mails_to(smtp, address)
+    await mails_to(mailbox, address)
 
     [requested] = [body for body, _ in await read_all(infra.kafka_bootstrap, TASKS_EVENTS)
                    if body.get("type") == "task.action_requested"
@@ -208,11 +209,11 @@ async def test_a_redelivered_event_sends_no_second_mail(services, smtp, infra):
     # A later request on the same task (same key, so handled after the redelivery) shows it was handled.
     other = await create_contact(tenant, email=sentinel, language="en")
     await request_signature(tenant, task["id"], other["id"])
-    await mails_to(smtp, sentinel)
-    assert len(smtp.to(address)) == 1
+    await mails_to(mailbox, sentinel)
+    assert len(mailbox.to(address)) == 1
 
 
-async def test_no_mail_goes_to_the_contact_when_staff_ask_for_none_or_the_tenant_turned_the_kind_off(services, smtp):
+async def test_no_mail_goes_to_the_contact_when_staff_ask_for_none_or_the_tenant_turned_the_kind_off(services, mailbox):
     tenant = await a_tenant(services, disabled=["action_cancelled"])
     quiet, sentinel = an_address(), an_address()
     contact, task, action = await a_request(tenant, quiet, notify=False)
@@ -220,15 +221,15 @@ async def test_no_mail_goes_to_the_contact_when_staff_ask_for_none_or_the_tenant
     assert r.status_code == 200, r.text
     other = await create_contact(tenant, email=sentinel, language="en")
     await request_signature(tenant, task["id"], other["id"])
-    await mails_to(smtp, sentinel)
-    assert smtp.to(quiet) == []
+    await mails_to(mailbox, sentinel)
+    assert mailbox.to(quiet) == []
 
 
-async def test_a_newline_in_a_title_adds_no_header_to_the_mail(services, smtp):
+async def test_a_newline_in_a_title_adds_no_header_to_the_mail(services, mailbox):
     tenant = await a_tenant(services)
     address = an_address()
     await a_request(tenant, address, title="Paint\r\nBcc: evil@attacker.example")
-    [mail] = await mails_to(smtp, address)
+    [mail] = await mails_to(mailbox, address)
     assert mail.message["Bcc"] is None and mail.rcpt_tos == [address]
     assert mail.subject == "Schilderwerken Bos asks for your approval: Paint Bcc: evil@attacker.example"
-    assert smtp.to("evil@attacker.example") == []
+    assert mailbox.to("evil@attacker.example") == []

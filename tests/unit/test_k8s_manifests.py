@@ -28,7 +28,7 @@ K8S_DIR = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
 OVERLAYS = sorted(p.name for p in (K8S_DIR / "overlays").iterdir() if (p / "kustomization.yaml").exists())
 KUBERNETES_VERSION = "1.33.0"
 KUSTOMIZE_VERSION = "v5.7.1"  # the last kustomize that builds with the machine's Go 1.26
-STAFF_APIS = ("tasks", "signing", "documents", "timeline", "automation")
+STAFF_APIS = ("tasks", "signing", "documents", "timeline", "automation", "notifications")
 SERVICES = ("portal", *STAFF_APIS)
 
 _CONFIG_VALUE = {"oneOf": [{"type": "string"}, {"type": "integer"}, {"type": "boolean"}]}
