@@ -24,8 +24,7 @@ import uvicorn
 from aiosmtpd.smtp import SMTP
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, select_autoescape
-from markupsafe import Markup
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 _ID = re.compile(r"^[0-9]{13}-[0-9a-f]{32}$")
 
@@ -87,39 +86,12 @@ def summary(store: Store, mail_id: str) -> dict:
             "from": str(message["From"] or ""), "reply_to": str(message["Reply-To"] or ""), "date": date}
 
 
-PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ title }} · Akkoord mail sink</title>
-<style>
-body{font-family:system-ui,sans-serif;margin:0;color:#1f2933;background:#f3f4f6}
-header{background:#1f5f8b;color:#fff;padding:12px 20px}header a{color:#fff}
-main{max-width:1100px;margin:0 auto;padding:16px 20px}
-table{width:100%;border-collapse:collapse;background:#fff}th,td{text-align:left;padding:8px;border-bottom:1px solid #d1d5db}
-a{color:#1d4ed8}dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;background:#fff;padding:12px}
-dt{font-weight:bold}dd{margin:0;word-break:break-all}iframe{width:100%;height:640px;border:1px solid #d1d5db;background:#fff}
-pre{white-space:pre-wrap;background:#fff;padding:12px;border:1px solid #d1d5db}li{margin:4px 0;word-break:break-all}
-</style></head>
-<body><header><p style="margin:0"><a href="/">Akkoord mail sink</a> — every mail sent while developing, nothing leaves this machine</p></header>
-<main>{{ body }}</main></body></html>"""
-
-INBOX = """<h1>Inbox ({{ mails|length }})</h1>
-{% if mails %}<table><thead><tr><th scope="col">Date</th><th scope="col">To</th><th scope="col">Subject</th></tr></thead><tbody>
-{% for m in mails %}<tr><td>{{ m.date }}</td><td>{{ m.to }}</td><td><a href="/mail/{{ m.id }}">{{ m.subject }}</a></td></tr>
-{% endfor %}</tbody></table>{% else %}<p>No mail yet.</p>{% endif %}"""
-
-MAIL = """<p><a href="/">← Inbox</a></p><h1>{{ m.subject }}</h1>
-<dl><dt>From</dt><dd>{{ m.from }}</dd><dt>To</dt><dd>{{ m.to }}</dd>{% if m.reply_to %}<dt>Reply-To</dt><dd>{{ m.reply_to }}</dd>{% endif %}
-<dt>Date</dt><dd>{{ m.date }}</dd></dl>
-<h2>Links</h2>{% if links %}<ul>{% for link in links %}<li><a href="{{ link }}">{{ link }}</a></li>{% endfor %}</ul>{% else %}<p>None.</p>{% endif %}
-{% if has_html %}<h2>HTML</h2><iframe title="The mail as HTML" src="/mail/{{ m.id }}/html" sandbox="allow-popups allow-popups-to-escape-sandbox"></iframe>{% endif %}
-<h2>Plain text</h2><pre>{{ text }}</pre>"""
-
-_env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
+_env = Environment(loader=FileSystemLoader(Path(__file__).parent / "mailsink_templates"),
+                   autoescape=select_autoescape(default=True))
 
 
-def page(title: str, template: str, **context) -> HTMLResponse:
-    body = Markup(_env.from_string(template).render(**context))  # already escaped, part by part
-    return HTMLResponse(_env.from_string(PAGE).render(title=title, body=body))
+def page(template: str, title: str, **context) -> HTMLResponse:
+    return HTMLResponse(_env.get_template(template).render(title=title, **context))
 
 
 def inbox_app(store: Store) -> FastAPI:
@@ -131,7 +103,7 @@ def inbox_app(store: Store) -> FastAPI:
 
     @app.get("/")
     async def inbox() -> HTMLResponse:
-        return page("Inbox", INBOX, mails=[summary(store, i) for i in store.ids()])
+        return page("inbox.html", "Inbox", mails=[summary(store, i) for i in store.ids()])
 
     @app.get("/api/messages")
     async def messages() -> list[dict]:
@@ -149,15 +121,16 @@ def inbox_app(store: Store) -> FastAPI:
         html, parser = part(message, "html"), _Links()
         parser.feed(html)
         m = summary(store, mail_id)
-        return page(m["subject"], MAIL, m=m, links=parser.links, has_html=bool(html), text=part(message, "plain"))
+        return page("mail.html", m["subject"], m=m, links=parser.links, has_html=bool(html),
+                    text=part(message, "plain"))
 
     @app.get("/mail/{mail_id}/html")
     async def mail_html(mail_id: str) -> Response:
         html = part(store.get(mail_id), "html")
         # Links open in a new tab; the mail itself runs no script and loads no remote content but images.
         html = html.replace("<head>", '<head><base target="_blank">', 1)
-        return HTMLResponse(html, headers={"Content-Security-Policy": "default-src 'none'; img-src https: data:; "
-                                                                      "style-src 'unsafe-inline'"})
+        policy = "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'"
+        return HTMLResponse(html, headers={"Content-Security-Policy": policy})
 
     return app
 
@@ -165,7 +138,8 @@ def inbox_app(store: Store) -> FastAPI:
 async def serve(directory: Path, smtp_port: int, http_port: int, host: str = "127.0.0.1") -> None:
     store = Store(directory)
     loop = asyncio.get_running_loop()
-    smtp = await loop.create_server(lambda: SMTP(Handler(store), hostname="akkoord-sink", loop=loop), host, smtp_port)
+    smtp = await loop.create_server(lambda: SMTP(Handler(store), hostname="akkoord-sink", loop=loop),
+                                    host, smtp_port)
     server = uvicorn.Server(uvicorn.Config(inbox_app(store), host=host, port=http_port, log_level="warning"))
     print(f"mail sink: SMTP on {host}:{smtp_port}, inbox on http://{host}:{http_port}/ (mails in {directory})",
           flush=True)

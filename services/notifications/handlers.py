@@ -8,21 +8,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Union, assert_never, get_args
+from typing import assert_never, get_args
 
 from contracts import Envelope, utcnow
 from contracts import messages as m
 from services.notifications.adapters.mongo import NotificationStore
 from services.notifications.domain import (
-    ActionFacts, Brand, Kind, Notification, Recipient, contact_mail, notification_id, replaced_by, staff_mail,
+    ActionFacts,
+    Brand,
+    Kind,
+    Notification,
+    Recipient,
+    contact_mail,
+    notification_id,
+    replaced_by,
+    staff_mail,
 )
 from services.runtime.mongo import Session
 
-Handled = Union[
-    m.TenantRegistered, m.ContactRegistered, m.ContactUpdated, m.DocumentUploaded, m.DocumentVersionAdded,
-    m.TaskActionRequested, m.ActionReminderDue, m.ActionExpired, m.TaskActionCancelled, m.TaskSigned,
-    m.DocumentSigned, m.ActionDeclined, m.SignatureSealed,
-]
+Handled = (
+    m.TenantRegistered | m.ContactRegistered | m.ContactUpdated | m.DocumentUploaded | m.DocumentVersionAdded
+    | m.TaskActionRequested | m.ActionReminderDue | m.ActionExpired | m.TaskActionCancelled | m.TaskSigned
+    | m.DocumentSigned | m.ActionDeclined | m.SignatureSealed
+)
 HANDLED: tuple[type[Envelope], ...] = get_args(Handled)
 
 

@@ -94,7 +94,7 @@ class ServiceSettings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _mail_needs_a_server_in_production(self):
+    def _mail_needs_a_server_in_production(self) -> ServiceSettings:
         if self.sends_mail and self.environment != "development" and not self.smtp_url:
             raise ValueError("this service sends mail: set AKKOORD_SMTP_URL (smtp://user:password@host:587 or "
                              "smtps://host:465) outside development")

@@ -14,9 +14,13 @@ from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
+
+if TYPE_CHECKING:
+    from services.runtime.config import ServiceSettings
 
 # Where development mail goes when no AKKOORD_SMTP_URL is set: the sink `make run` starts (deploy/local/mailsink.py).
 LOCAL_SINK_URL = "smtp://127.0.0.1:1025"
@@ -115,7 +119,7 @@ class SmtpSender:
         self.target, self.sender, self.timeout = target, sender, timeout
 
     @classmethod
-    def from_settings(cls, settings) -> SmtpSender:
+    def from_settings(cls, settings: ServiceSettings) -> SmtpSender:
         return cls(SmtpTarget.parse(settings.mail_url), settings.mail_from)
 
     async def send(self, message: EmailMessage) -> None:

@@ -66,10 +66,11 @@ async def test_the_invitation_mails_button_opens_the_portal_on_the_tasks_open_ac
     button = page.get_by_role("link", name=BUTTON[language])
     assert await button.count() == 1
 
-    # When they press its button
+    # When they press its button, and then the portal's Sign in
     await button.click()
+    async with page.expect_navigation(url=f"**/tasks/{task['id']}"):
+        await page.click('form[action="/login"] button[type="submit"]')
 
-    # Then the portal opens, signed in, on the task, where its open action waits to be signed
-    await page.wait_for_url(f"**/tasks/{task['id']}")
+    # Then the portal is open, signed in, on the task, where its open action waits to be signed
     await page.locator(f'a[href="/actions/{action["id"]}/sign"]').wait_for(state="visible")
     await page.screenshot(path=str(ARTIFACTS / f"landed-{language}.png"), full_page=True)

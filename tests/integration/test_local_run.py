@@ -11,6 +11,7 @@ import httpx
 
 from deploy.local.demo import TASK as DEMO_TASK
 from deploy.local.demo import seed_demo
+from tests.support.magic_link import open_link
 from tests.support.waiting import eventually
 
 
@@ -72,5 +73,5 @@ async def test_the_demo_leads_a_newcomer_to_the_customers_invitation_mail_and_th
     mail = (await eventually(invitation, timeout=30, what="the demo customer's invitation"))[-1]
     link = re.search(r"(http://\S+/login\?token=[\w.\-]+)", mail.text).group(1)
     async with httpx.AsyncClient(timeout=10) as browser:
-        opened = await browser.get(link)
+        opened = await open_link(browser, link)
     assert opened.status_code == 303 and opened.headers["location"] == f"/tasks/{demo.task_id}"

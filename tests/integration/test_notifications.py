@@ -18,6 +18,7 @@ from contracts.topics import TASKS_EVENTS
 from tests.integration.portal_steps import sign_body
 from tests.integration.tasks_api import Tenant, create_contact, create_task, register_tenant, request_signature
 from tests.support.bus import publish, read_all
+from tests.support.magic_link import open_link
 from tests.support.waiting import eventually
 
 FAST_RETRIES = {"NOTIFICATIONS_RETRY_BASE_SECONDS": "0.5", "NOTIFICATIONS_RETRY_MAX_DELAY_SECONDS": "1",
@@ -80,7 +81,8 @@ async def a_request(tenant: Tenant, address: str, language: str = "en", title: s
     return contact, task, action
 
 
-async def test_the_requested_action_mail_arrives_in_the_contacts_language_with_a_link_that_opens_a_portal_session(services, mailbox):
+async def test_the_requested_action_mail_arrives_in_the_contacts_language_with_a_link_that_opens_a_portal_session(
+        services, mailbox):
     tenant = await a_tenant(services, reply_to="office@bos.example")
     address = an_address()
     _, task, action = await a_request(tenant, address, language="en", message="Please sign today.")
@@ -94,7 +96,7 @@ async def test_the_requested_action_mail_arrives_in_the_contacts_language_with_a
     # The button's link opens a portal session and lands on the task
     link = LINK.search(mail.text).group(1)
     async with httpx.AsyncClient(timeout=10) as browser:
-        opened = await browser.get(link)
+        opened = await open_link(browser, link)
         assert opened.status_code == 303 and opened.headers["location"] == f"/tasks/{task['id']}"
         session = await browser.get(f"{services['portal'].url}/api/v1/session")
         assert session.status_code == 200
@@ -102,7 +104,7 @@ async def test_the_requested_action_mail_arrives_in_the_contacts_language_with_a
         assert action["id"] in [a["id"] for t in tasks for a in t["open_actions"]]
         # ...once: a link from a mail is single-use like any magic link
         async with httpx.AsyncClient(timeout=10) as stranger:
-            assert (await stranger.get(link)).status_code == 410
+            assert (await open_link(stranger, link)).status_code == 410
 
     dutch = an_address()
     await a_request(tenant, dutch, language="nl")
@@ -137,7 +139,7 @@ async def test_staff_get_the_signed_and_the_declined_mails_and_the_signer_gets_t
     first, _ = await mails_to(mailbox, address, 2)
 
     async with httpx.AsyncClient(base_url=services["portal"].url, timeout=10) as browser:
-        assert (await browser.get(LINK.search(first.text).group(1))).status_code == 303
+        assert (await open_link(browser, LINK.search(first.text).group(1))).status_code == 303
         headers = {"X-CSRF-Token": (await browser.get("/api/v1/session")).json()["csrf_token"]}
         r = await browser.post(f"/api/v1/actions/{signed['id']}/signature", json=sign_body(), headers=headers)
         assert r.status_code == 201, r.text

@@ -6,8 +6,17 @@ from datetime import timedelta
 
 from contracts import utcnow
 from services.notifications.domain import (
-    ActionFacts, Brand, Notification, Prefs, Recipient, RetryPolicy, contact_mail, next_attempt, notification_id,
-    replaced_by, staff_mail,
+    ActionFacts,
+    Brand,
+    Notification,
+    Prefs,
+    Recipient,
+    RetryPolicy,
+    contact_mail,
+    next_attempt,
+    notification_id,
+    replaced_by,
+    staff_mail,
 )
 from services.notifications.render import render
 
