@@ -133,7 +133,7 @@ async def test_kills_restarts_and_triple_delivery_lose_no_signature_and_apply_no
         # and signings stream in, each delivered three times, while every service is killed and restarted,
         # the broker is restarted and the database is restarted
         await w.publish(bootstrap, PORTAL_EVENTS, thirds[0], times=DELIVERIES)
-        for name in ("timeline", "automation", "tasks"):
+        for name in ("timeline", "automation", "tasks", "notifications"):
             await kill_and_restart(name)
         await w.publish_raw(bootstrap, PORTAL_EVENTS, poison)
         await w.publish(bootstrap, PORTAL_EVENTS, thirds[1], times=DELIVERIES)
@@ -179,6 +179,18 @@ async def test_kills_restarts_and_triple_delivery_lose_no_signature_and_apply_no
         changes = await eventually(every_phase_change_published, timeout=120, interval=3,
                                    what="every phase change on tasks.events")
         assert set(changes) == task_ids and set(changes.values()) == {1}
+
+        # and every customer got one invitation and one thank-you per request, however often events came
+        def mails_of_kind(kind: str) -> list:
+            return [m for m in stack.smtp.handler.received if "Chaos & Zonen" in str(m.message["From"])
+                    and m.message["X-Akkoord-Notification"] == kind]
+
+        async def all_mailed():
+            invited, thanked = mails_of_kind("action_requested"), mails_of_kind("proof")
+            return (invited, thanked) if min(len(invited), len(thanked)) >= len(everyone) else None
+
+        invited, thanked = await eventually(all_mailed, timeout=120, interval=2, what="every invitation and proof")
+        assert len(invited) == len(everyone) and len(thanked) == len(everyone)
 
         # and the poison, only the poison, is in the dead-letter queue, with its reason
         dead = await w.read_topic(bootstrap, dlq(PORTAL_EVENTS))
