@@ -12,11 +12,26 @@ from pydantic import BaseModel, Field, TypeAdapter
 
 from contracts.envelope import Envelope
 from contracts.models import (
-    ActionKind, ActionSnapshot, ContactRef, Evidence, FieldSpec, FieldValue, Language, SignatureRef, Signer,
+    ActionKind,
+    ActionSnapshot,
+    ContactRef,
+    Evidence,
+    FieldSpec,
+    FieldValue,
+    Language,
+    SignatureRef,
+    Signer,
     TaskSnapshot,
 )
 from contracts.topics import (
-    ALL_TOPICS, AUTOMATION_EVENTS, DOCUMENTS_EVENTS, PORTAL_EVENTS, SIGNING_EVENTS, TASKS_COMMANDS, TASKS_EVENTS, TIMELINE_CHAIN,
+    ALL_TOPICS,
+    AUTOMATION_EVENTS,
+    DOCUMENTS_EVENTS,
+    PORTAL_EVENTS,
+    SIGNING_EVENTS,
+    TASKS_COMMANDS,
+    TASKS_EVENTS,
+    TIMELINE_CHAIN,
 )
 
 # --- tasks.events: tenants and staff keys (projected by every staff-facing service) ---
@@ -129,6 +144,9 @@ class ActionCompletedPayload(BaseModel):
     contact_id: str
     kind: ActionKind
     signed_event_id: str
+    # The portal's signing that tasks accepted, as the portal sent it: rules, evidence, seals, stamping and the
+    # timelines act on this, never on the portal's event alone (tasks refuses a signing of a closed action).
+    signing: "AcceptedSigning | None" = None
 
 
 class TaskActionCompleted(Envelope):
@@ -214,6 +232,26 @@ class DocumentSignedPayload(TaskSignedPayload):
 class DocumentSigned(Envelope):
     type: Literal["document.signed"] = "document.signed"
     payload: DocumentSignedPayload
+
+
+AcceptedSigning = Annotated[Union[TaskSigned, DocumentSigned], Field(discriminator="type")]
+ActionCompletedPayload.model_rebuild()
+
+
+class SigningRejectedPayload(BaseModel):
+    action_id: str
+    contact_id: str
+    kind: ActionKind
+    signed_event_id: str  # the portal's task.signed / document.signed that was refused
+    action_status: str  # what the action was when the signing reached tasks: cancelled, expired, completed, declined
+    reason: str
+
+
+class SigningRejected(Envelope):
+    """tasks refused a signing the portal took (its action was closed meanwhile): no rule, seal or stamp follows."""
+
+    type: Literal["signing.rejected"] = "signing.rejected"
+    payload: SigningRejectedPayload
 
 
 class ActionDeclinedPayload(BaseModel):
@@ -399,6 +437,7 @@ ROUTES: dict[type[Envelope], Route] = {
     TimelineNoteAdded: Route(AUTOMATION_EVENTS, Kind.EVENT),
     RequestTaskAction: Route(TASKS_COMMANDS, Kind.COMMAND),
     TimelineEntryAppended: Route(TIMELINE_CHAIN, Kind.INTERNAL),
+    SigningRejected: Route(TASKS_EVENTS, Kind.EVENT),
 }
 MESSAGE_TYPES: tuple[type[Envelope], ...] = tuple(ROUTES)
 

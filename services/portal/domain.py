@@ -96,14 +96,19 @@ def ensure_actionable(action: dict[str, Any] | None, ctx: SessionContext, now: d
         raise Conflict("This action is already signed.", code="already_signed")
     if status == "declined":
         raise Conflict("This action is already declined.", code="already_declined")
+    if status == "cancelled":
+        raise Conflict("This request was cancelled by the sender; it can no longer be signed or declined.",
+                       code="cancelled")
     if status != "open":
-        raise NotFound("This action is no longer open.")
+        raise Conflict("This request has expired; it can no longer be signed or declined. Ask the sender for a "
+                       "new one.", code="expired")
     expires_at = action.get("expires_at")
     if expires_at is not None:
         if expires_at.tzinfo is None:
             expires_at = expires_at.replace(tzinfo=timezone.utc)
         if expires_at <= (now or datetime.now(timezone.utc)):
-            raise NotFound("This action has expired.")
+            raise Conflict("This request has expired; it can no longer be signed or declined. Ask the sender "
+                           "for a new one.", code="expired")
     return action
 
 

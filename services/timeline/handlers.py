@@ -9,6 +9,7 @@ from contracts import Envelope
 from contracts import messages as m
 from contracts.errors import NotFound
 from contracts.topics import TIMELINE_CHAIN
+from services.runtime.acceptance import accepted_signing
 from services.runtime.mongo import Session
 from services.runtime.outbox import Outbox
 from services.timeline import chain
@@ -27,7 +28,11 @@ class Timeline:
 
     async def project(self, event: Envelope, session: Session) -> None:
         """Learn what the event tells about the task, then append its entries (a new event: the consumer
-        records each event it handled in the same transaction, so none of its entries exists yet)."""
+        records each event it handled in the same transaction, so none of its entries exists yet). A
+        completion first projects the signing tasks accepted, as its own event (the proof entries)."""
+        if (signing := accepted_signing(event)) is not None:
+            await self._learn(signing, session)
+            await self.append_new(signing, session)
         await self._learn(event, session)
         await self.append_new(event, session, fresh=True)
 

@@ -13,7 +13,11 @@ from contracts.topics import PORTAL_EVENTS
 from services.runtime.mongo import connect
 from tests.integration.portal_steps import open_actions, signed_in
 from tests.integration.tasks_api import (  # noqa: F401  (tasks_service is a fixture)
-    create_contact, create_task, register_tenant, request_document_signature, tasks_service,
+    create_contact,
+    create_task,
+    register_tenant,
+    request_document_signature,
+    tasks_service,
 )
 from tests.integration.test_tasks_consumers import signed_payload
 from tests.support.bus import publish
@@ -66,7 +70,7 @@ async def test_a_rule_on_a_signed_document_asks_the_signer_to_sign_the_task(worl
     # Given a rule: when a document is signed, ask the same contact to sign the task
     rule = (await world.rules.post("/v1/rules", json=ASK_FOR_THE_TASK)).json()
     # When the contact signs the work order in the portal
-    await publish(world.infra.kafka_bootstrap, PORTAL_EVENTS, document_signed(world))
+    await publish(world.infra.kafka_bootstrap, PORTAL_EVENTS, document_signed(world))  # tasks accepts it
 
     # Then tasks holds a new open sign_task action for that contact, with the rule's fields and message
     async def asked():
@@ -133,7 +137,7 @@ async def test_a_rule_asking_an_archived_contact_changes_nothing_and_tasks_recor
     created = await world.rules.post("/v1/rules", json=rule)
     assert created.status_code == 201, created.text
     # When the document is signed
-    await publish(world.infra.kafka_bootstrap, PORTAL_EVENTS, document_signed(world))
+    await publish(world.infra.kafka_bootstrap, PORTAL_EVENTS, document_signed(world))  # tasks accepts it
 
     # Then automation sent the request, and tasks refused it and recorded why
     async def command_sent():

@@ -6,8 +6,9 @@ import httpx
 import pytest
 
 from contracts import new_id
-from contracts.topics import AUTOMATION_EVENTS, PORTAL_EVENTS, TASKS_COMMANDS, TASKS_EVENTS
+from contracts.topics import AUTOMATION_EVENTS, TASKS_COMMANDS, TASKS_EVENTS
 from tests import approval_events as ev
+from tests.support.accepted import publish_accepted
 from tests.support.bus import publish, read_all
 from tests.support.waiting import eventually
 
@@ -46,8 +47,7 @@ async def relayed_since(world) -> None:
     """A later command of the seed rule is on the bus: automation's relay, which publishes its outbox in
     order, is past anything written before (a command that did not appear by then was never written)."""
     marker = new_id()
-    await publish(world.bootstrap, PORTAL_EVENTS,
-                  ev.task_signed(world.tenant, marker, "a-marker", JAN, phase="Waiting for approval"))
+    await publish_accepted(world.bootstrap, ev.task_signed(world.tenant, marker, "a-marker", JAN, phase="Waiting for approval"))
     await eventually(lambda: commands_for(world, marker), what="the marker's command")
 
 
@@ -66,7 +66,7 @@ async def test_the_seed_rule_asks_tasks_to_approve_a_signed_task_waiting_for_app
     await publish(world.bootstrap, TASKS_EVENTS, ev.task_created(world.tenant, task, phase="Waiting for approval"))
     # When the task is signed
     signed = ev.task_signed(world.tenant, task, "a1", JAN)
-    await publish(world.bootstrap, PORTAL_EVENTS, signed)
+    await publish_accepted(world.bootstrap, signed)
     # Then automation sends task.change_phase with the phase it knows as the expected one, naming the rule
     [command] = await eventually(lambda: commands_for(world, task), what="a task.change_phase command")
     assert command["type"] == "task.change_phase" and command["tenant_id"] == world.tenant
@@ -91,7 +91,7 @@ async def test_the_phase_automation_projected_wins_over_a_stale_snapshot_in_the_
                   ev.phase_changed(world.tenant, task, "New", "Waiting for approval"))
     await runs_for(world, task)
     # When a signing arrives whose task snapshot still says "New"
-    await publish(world.bootstrap, PORTAL_EVENTS, ev.task_signed(world.tenant, task, "a1", JAN, phase="New"))
+    await publish_accepted(world.bootstrap, ev.task_signed(world.tenant, task, "a1", JAN, phase="New"))
     # Then the command expects the projected phase
     [command] = await eventually(lambda: commands_for(world, task), what="a task.change_phase command")
     assert command["payload"]["expected_phase"] == "Waiting for approval"
@@ -100,7 +100,7 @@ async def test_the_phase_automation_projected_wins_over_a_stale_snapshot_in_the_
 async def test_a_rule_whose_condition_does_not_hold_sends_nothing_and_records_why(world):
     rule = await create_rule(world, SEED_RULE)
     task = new_id()
-    await publish(world.bootstrap, PORTAL_EVENTS, ev.task_signed(world.tenant, task, "a1", JAN, phase="New"))
+    await publish_accepted(world.bootstrap, ev.task_signed(world.tenant, task, "a1", JAN, phase="New"))
     [run] = await runs_for(world, task)
     assert run["rule_id"] == rule["id"] and run["status"] == "not_matched" and run["sent"] == []
     assert run["reasons"] == ["task.phase is 'New': eq 'Waiting for approval' does not hold"]
@@ -113,7 +113,7 @@ async def test_a_chain_of_rule_effects_stops_at_depth_five_and_says_so(world):
     await create_rule(world, SEED_RULE)
     deep, deeper = new_id(), new_id()
     # Given signings that are already four and five rule hops deep
-    await publish(world.bootstrap, PORTAL_EVENTS, ev.task_signed(world.tenant, deep, "a1", JAN, depth=4),
+    await publish_accepted(world.bootstrap, ev.task_signed(world.tenant, deep, "a1", JAN, depth=4),
                   ev.task_signed(world.tenant, deeper, "a2", JAN, depth=5))
     # Then the fourth hop still acts (its command is at depth 5) and the fifth stops
     [command] = await eventually(lambda: commands_for(world, deep), what="the depth-5 command")
@@ -131,7 +131,7 @@ async def test_two_rules_on_one_trigger_both_run_and_a_disabled_rule_does_not(wo
     off = await create_rule(world, {**SEED_RULE, "name": "Switched off"})
     assert (await world.client.post(f"/v1/rules/{off['id']}/disable")).json()["enabled"] is False
     task = new_id()
-    await publish(world.bootstrap, PORTAL_EVENTS, ev.task_signed(world.tenant, task, "a1", JAN))
+    await publish_accepted(world.bootstrap, ev.task_signed(world.tenant, task, "a1", JAN))
     runs = await runs_for(world, task, count=2)
     assert sorted(r["rule_id"] for r in runs) == sorted([first["id"], second["id"]])
     [note] = await eventually(lambda: commands_for(world, task, AUTOMATION_EVENTS), what="the timeline note")
@@ -171,7 +171,7 @@ async def test_the_seed_rule_also_approves_a_signed_document(world):
     task = new_id()
     await publish(world.bootstrap, TASKS_EVENTS, ev.task_created(world.tenant, task, phase="Waiting for approval"))
     # When the document is signed
-    await publish(world.bootstrap, PORTAL_EVENTS, ev.document_signed(world.tenant, task, "a-doc", JAN))
+    await publish_accepted(world.bootstrap, ev.document_signed(world.tenant, task, "a-doc", JAN))
     # Then the phase change is requested, naming the rule
     [command] = await eventually(lambda: commands_for(world, task), what="a task.change_phase command")
     assert command["payload"] == {"expected_phase": "Waiting for approval", "phase": "Approved",
@@ -185,7 +185,7 @@ async def test_a_redelivered_signing_runs_the_rule_once(world):
     # Given the same signing delivered twice, and a later signing queued behind it on the same partition
     signed = ev.task_signed(world.tenant, task, "a1", JAN)
     later = ev.task_signed(world.tenant, task, "a2", JAN)
-    await publish(world.bootstrap, PORTAL_EVENTS, signed, signed, later)
+    await publish_accepted(world.bootstrap, signed, signed, later)
     # Then once the later one has its command, the first has exactly one
     commands = await eventually(lambda: _with_cause(world, task, later.event_id), what="the later command")
     assert [c["causation_id"] for c in commands].count(signed.event_id) == 1
@@ -202,7 +202,7 @@ async def test_a_run_shows_when_tasks_applied_its_phase_change(world):
     rule = await create_rule(world, SEED_RULE)
     task = new_id()
     await publish(world.bootstrap, TASKS_EVENTS, ev.task_created(world.tenant, task, phase="Waiting for approval"))
-    await publish(world.bootstrap, PORTAL_EVENTS, ev.task_signed(world.tenant, task, "a1", JAN))
+    await publish_accepted(world.bootstrap, ev.task_signed(world.tenant, task, "a1", JAN))
     [command] = await eventually(lambda: commands_for(world, task), what="a task.change_phase command")
     # When tasks applies it (its task.phase_changed is caused by the command and names the rule)
     applied = ev.phase_changed(world.tenant, task, "Waiting for approval", "Approved", rule_name=rule["name"], depth=1)

@@ -18,10 +18,11 @@ from starlette.routing import Route
 
 from contracts import new_id
 from contracts.messages import StaffKeyIssued, StaffKeyIssuedPayload
-from contracts.topics import PORTAL_EVENTS, TASKS_EVENTS
+from contracts.topics import TASKS_EVENTS
 from deploy.local.infra import free_port
 from services.runtime.staff_auth import hash_key
 from tests import approval_events as ev
+from tests.support.accepted import publish_accepted
 from tests.support.bus import publish
 from tests.support.receivers import misbehaving_receiver
 from tests.support.waiting import eventually
@@ -120,7 +121,7 @@ async def test_a_signed_event_is_delivered_signed_and_retried_after_a_failure(wo
     assert "secret" not in (await world.client.get("/v1/webhooks")).json()["endpoints"][0]
     # When a task is signed
     signed = ev.task_signed(world.tenant, new_id(), "a1", JAN)
-    await publish(world.bootstrap, PORTAL_EVENTS, signed)
+    await publish_accepted(world.bootstrap, signed)
     # Then the delivery succeeds on the second attempt
     delivery = await eventually(lambda: delivery_of(world, endpoint["id"], "delivered"), what="a delivered webhook")
     assert delivery["attempt_count"] == 2 and [a["status_code"] for a in delivery["attempts"]] == [503, 204]
@@ -135,7 +136,7 @@ async def test_a_signed_event_is_delivered_signed_and_retried_after_a_failure(wo
 
 async def test_retries_stop_after_the_time_limit_and_the_delivery_is_marked_failed(world, receiver):
     endpoint = await register(world, f"{receiver.url}/down")
-    await publish(world.bootstrap, PORTAL_EVENTS, ev.task_signed(world.tenant, new_id(), "a1", JAN))
+    await publish_accepted(world.bootstrap, ev.task_signed(world.tenant, new_id(), "a1", JAN))
     failed = await eventually(lambda: delivery_of(world, endpoint["id"], "failed"), timeout=60,
                               what="a failed webhook")
     # Every attempt the receiver saw is counted; the stored attempts are capped at the last ten
@@ -168,7 +169,7 @@ async def test_one_tenants_slow_endpoints_do_not_delay_another_tenants_delivery(
         await register(world, slow.url("/trickle"))
         await register(world, slow.url("/huge"))
         for _ in range(3):
-            await publish(world.bootstrap, PORTAL_EVENTS, ev.task_signed(world.tenant, new_id(), "a1", JAN))
+            await publish_accepted(world.bootstrap, ev.task_signed(world.tenant, new_id(), "a1", JAN))
         await eventually(lambda: _at_least(slow.requests, 2), what="the slow attempts under way")
         # when another tenant's task is signed
         other = await a_tenant(world)
@@ -176,7 +177,7 @@ async def test_one_tenants_slow_endpoints_do_not_delay_another_tenants_delivery(
             response = await other.post("/v1/webhooks", json={"url": f"{receiver.url}/ok",
                                                                "event_types": ["task.signed"]})
             endpoint = response.json()
-            await publish(world.bootstrap, PORTAL_EVENTS, ev.task_signed(other.tenant, new_id(), "a1", JAN))
+            await publish_accepted(world.bootstrap, ev.task_signed(other.tenant, new_id(), "a1", JAN))
             # then its webhook is delivered while the first tenant's attempts still hang (each may take 10 s)
             started = asyncio.get_running_loop().time()
 
@@ -221,7 +222,7 @@ async def test_a_rule_can_call_a_webhook_and_the_delivery_names_the_rule(world, 
     created = (await world.client.post("/v1/rules", json=rule)).json()
     # When a task is signed
     task = new_id()
-    await publish(world.bootstrap, PORTAL_EVENTS, ev.task_signed(world.tenant, task, "a1", JAN))
+    await publish_accepted(world.bootstrap, ev.task_signed(world.tenant, task, "a1", JAN))
     # Then the endpoint receives the event with the rule that sent it, and the run says so
     delivery = await eventually(lambda: delivery_of(world, endpoint["id"], "delivered"), what="the rule's webhook")
     [request] = [r for r in receiver.received if r["headers"]["webhook-id"] == delivery["id"]]

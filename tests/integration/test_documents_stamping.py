@@ -8,12 +8,13 @@ import httpx
 import pypdfium2 as pdfium
 import pytest
 
-from contracts.topics import DOCUMENTS_EVENTS, PORTAL_EVENTS
+from contracts.topics import DOCUMENTS_EVENTS, TASKS_EVENTS
 from services.runtime.config import DEV_SECRET
 from tests.integration.signed_events import a_document_signed, a_signature_png, serving_signature
 from tests.integration.staff_keys import a_tenant_with_staff_key
 from tests.integration.test_documents_upload import a_pdf
-from tests.support.bus import publish, read_all
+from tests.support.accepted import publish_accepted
+from tests.support.bus import read_all
 from tests.support.waiting import eventually
 
 
@@ -36,9 +37,11 @@ async def stamped_event(bootstrap: str, signed_event_id: str) -> dict | None:
     return None
 
 
-async def dead_lettered(bootstrap: str, event_id: str) -> list[dict]:
-    return [h for body, h in await read_all(bootstrap, f"{PORTAL_EVENTS}.dlq")
-            if body.get("event_id") == event_id and h.get("group") == "akkoord.documents"]
+async def dead_lettered(bootstrap: str, signed_event_id: str) -> list[dict]:
+    """Dead letters of documents for this signing: tasks' acceptance of it, which carries it."""
+    return [h for body, h in await read_all(bootstrap, f"{TASKS_EVENTS}.dlq")
+            if (body.get("payload") or {}).get("signed_event_id") == signed_event_id
+            and h.get("group") == "akkoord.documents"]
 
 
 async def test_a_signed_document_is_stamped_at_its_tags_once_and_announced(infra, documents):
@@ -54,7 +57,7 @@ async def test_a_signed_document_is_stamped_at_its_tags_once_and_announced(infra
             copy = signed.model_copy(update={"event_id": f"copy-{signed.event_id}"})
             marker = signed.model_copy(update={"event_id": f"marker-{signed.event_id}", "payload": signed.payload
                                                .model_copy(update={"document_id": "none", "action_id": "none"})})
-            await publish(infra.kafka_bootstrap, PORTAL_EVENTS, signed, signed, copy, marker)
+            await publish_accepted(infra.kafka_bootstrap, signed, signed, copy, marker)
             event = await eventually(lambda: stamped_event(infra.kafka_bootstrap, signed.event_id), timeout=40,
                                      what="document.stamped")
             await eventually(lambda: dead_lettered(infra.kafka_bootstrap, marker.event_id), what="the marker")
@@ -97,7 +100,7 @@ async def test_a_signing_of_an_unknown_document_goes_to_the_dead_letter_queue(in
     tenant_id, _ = await a_tenant_with_staff_key(infra.kafka_bootstrap, documents.url, "/v1/documents")
     png = a_signature_png()
     signed = a_document_signed(tenant_id, "http://127.0.0.1:9/none", png, "no-such-document", "no-version", "0" * 64)
-    await publish(infra.kafka_bootstrap, PORTAL_EVENTS, signed)
+    await publish_accepted(infra.kafka_bootstrap, signed)
 
     (headers,) = await eventually(lambda: dead_lettered(infra.kafka_bootstrap, signed.event_id), timeout=30,
                                   what="the DLQ entry")
@@ -122,7 +125,7 @@ async def test_the_stamped_date_is_in_the_tenants_time_zone_and_the_signers_lang
             at = datetime(2026, 12, 6, 0, 50, 12, tzinfo=UTC)
             signed = signed.model_copy(update={"payload": signed.payload.model_copy(update={
                 "language": language, "evidence": signed.payload.evidence.model_copy(update={"signed_at": at})})})
-            await publish(infra.kafka_bootstrap, PORTAL_EVENTS, signed)
+            await publish_accepted(infra.kafka_bootstrap, signed)
             event = await eventually(lambda: stamped_event(infra.kafka_bootstrap, signed.event_id), timeout=40,
                                      what="document.stamped")
         # then the stamped PDF says when as that customer reads it

@@ -9,10 +9,18 @@ import pytest
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
+from contracts.messages import parse_message
 from tests.integration.portal_steps import (
-    csrf, given_open_action, open_actions, portal, sign_body, signed_in,
+    csrf,
+    given_open_action,
+    open_actions,
+    portal,
+    portal_events,
+    sign_body,
+    signed_in,
 )
 from tests.integration.staff_keys import a_tenant_with_staff_key
+from tests.support.accepted import publish_accepted
 from tests.support.waiting import eventually
 
 __all__ = ["portal"]  # the module-scoped fixture
@@ -83,6 +91,10 @@ async def test_the_task_page_shows_the_contacts_portal_timeline(infra, portal, t
         signed = await client.post(f"/api/v1/actions/{given['action_id']}/signature", json=sign_body(),
                                    headers=await csrf(client))
         assert signed.status_code == 201
+        # tasks (not running here) accepts the signing: its completion carries what timeline shows as proof
+        [event] = await eventually(lambda: portal_events(infra, "task.signed", given["action_id"]),
+                                   what="task.signed")
+        await publish_accepted(infra.kafka_bootstrap, parse_message(event))
 
         async def signing_in_timeline():
             task = (await client.get(f"/api/v1/tasks/{given['task_id']}")).json()

@@ -160,7 +160,7 @@ async def test_declining_needs_a_reason_and_emits_action_declined(infra, portal)
     assert event["payload"]["reason"] == "Not finished"
 
 
-async def test_a_cancelled_action_leaves_the_open_actions(infra, portal):
+async def test_a_cancelled_action_leaves_the_open_actions_and_a_signature_for_it_is_a_conflict(infra, portal):
     given = await given_open_action(infra)
     async with signed_in(portal, given["tenant_id"], given["contact_id"]) as client:
         await eventually(lambda: open_actions(client), what="the open action")
@@ -171,6 +171,12 @@ async def test_a_cancelled_action_leaves_the_open_actions(infra, portal):
         async def no_open_actions():
             return await open_actions(client) == []
         await eventually(no_open_actions, what="the action closed")
+        # and a signature sent for it anyway (a page opened before) is refused with a conflict saying why
+        refused = await client.post(f"/api/v1/actions/{given['action_id']}/signature", json=sign_body(),
+                                    headers=await csrf(client))
+        assert refused.status_code == 409 and "cancelled by the sender" in refused.json()["detail"]
+        assert refused.json()["code"] == "cancelled"
+        assert await portal_events(infra, "task.signed", given["action_id"]) == []
 
 
 async def test_two_simultaneous_submissions_give_one_signature_and_one_already_signed(infra, portal):

@@ -7,12 +7,12 @@ import uuid
 
 import httpx
 import pytest
-from pymongo import AsyncMongoClient
 from prometheus_client import REGISTRY
+from pymongo import AsyncMongoClient
 from pymongo.errors import OperationFailure
 
 from contracts.messages import DocumentStamped, DocumentStampedPayload
-from contracts.topics import DOCUMENTS_EVENTS, PORTAL_EVENTS, SIGNING_EVENTS
+from contracts.topics import DOCUMENTS_EVENTS, SIGNING_EVENTS
 from services.runtime.consumer import Tracking
 from services.runtime.dlq import replay
 from services.runtime.outbox import Outbox
@@ -20,10 +20,15 @@ from services.signing.adapters.mongo import EvidenceStore
 from services.signing.config import Settings
 from services.signing.handlers import SigningHandlers
 from tests.integration.signed_events import (
-    a_document_signed, a_signature_png, a_task_signed, serving, serving_signature,
+    a_document_signed,
+    a_signature_png,
+    a_task_signed,
+    serving,
+    serving_signature,
 )
-from tests.integration.test_documents_upload import a_pdf
 from tests.integration.staff_keys import a_tenant_with_staff_key
+from tests.integration.test_documents_upload import a_pdf
+from tests.support.accepted import publish_accepted
 from tests.support.bus import publish, read_all
 from tests.support.waiting import eventually
 
@@ -63,7 +68,7 @@ async def test_a_task_signed_twice_gives_exactly_one_evidence_record_and_one_sea
     with serving_signature(png) as image_url:
         # given a task signed in the portal, delivered twice
         signed = a_task_signed(tenant_id, image_url, png)
-        await publish(infra.kafka_bootstrap, PORTAL_EVENTS, signed, signed)
+        await publish_accepted(infra.kafka_bootstrap, signed, signed)
 
         # then the evidence is recorded and the certificate sealed (its image came from the portal),
         # by two independent consumer groups, so in either order
@@ -115,7 +120,7 @@ async def test_a_second_signed_event_for_the_same_action_adds_no_evidence(infra,
     gone = f"{signing.url}/internal/v1/signatures/gone"
     first = a_task_signed(tenant_id, gone, png)
     again = first.model_copy(update={"event_id": "another-" + first.event_id})
-    await publish(infra.kafka_bootstrap, PORTAL_EVENTS, first, again)
+    await publish_accepted(infra.kafka_bootstrap, first, again)
 
     async def recorded() -> list[dict]:
         return [e for e in await signing_events_for(infra.kafka_bootstrap, first.payload.action_id)
@@ -127,7 +132,7 @@ async def test_a_second_signed_event_for_the_same_action_adds_no_evidence(infra,
     later = a_task_signed(tenant_id, gone, png)
     later = later.model_copy(update={"task_id": first.task_id, "payload": later.payload.model_copy(
         update={"task": first.payload.task})})
-    await publish(infra.kafka_bootstrap, PORTAL_EVENTS, later)
+    await publish_accepted(infra.kafka_bootstrap, later)
 
     async def both_recorded() -> list:
         async with httpx.AsyncClient(base_url=signing.url) as client:
@@ -141,8 +146,9 @@ async def test_a_second_signed_event_for_the_same_action_adds_no_evidence(infra,
 
 
 async def test_verify_reports_an_unsealed_pdf_as_not_verified(signing):
-    from reportlab.pdfgen import canvas
     import io
+
+    from reportlab.pdfgen import canvas
 
     buf = io.BytesIO()
     c = canvas.Canvas(buf)
@@ -170,7 +176,7 @@ async def test_a_stamped_document_that_overtakes_its_signing_is_held_then_sealed
         assert await signing_events_for(infra.kafka_bootstrap, signed.payload.action_id) == []
 
         # when the signing arrives
-        await publish(infra.kafka_bootstrap, PORTAL_EVENTS, signed)
+        await publish_accepted(infra.kafka_bootstrap, signed)
 
         # then its evidence is recorded and the stamped document sealed, once, and nothing is dead-lettered
         async def sealed():
@@ -193,7 +199,7 @@ async def test_a_stamp_for_a_task_signing_is_dead_lettered(infra, signing):
     png = a_signature_png()
     with serving_signature(png) as image_url:
         signed = a_task_signed(tenant_id, image_url, png)
-        await publish(infra.kafka_bootstrap, PORTAL_EVENTS, signed)
+        await publish_accepted(infra.kafka_bootstrap, signed)
         await eventually(lambda: signing_events_for(infra.kafka_bootstrap, signed.payload.action_id),
                          what="the task signing's evidence")
     stamped = a_stamp_of(signed, "d", "0" * 64, f"{signing.url}/nowhere")
@@ -263,7 +269,7 @@ async def test_a_stamp_whose_signing_does_not_come_is_dead_lettered_with_why_and
         assert await watch.give_up_overdue_stamps(tenant_id) == 0
 
         # and once the signing is recorded, a replay of signing's dead letters seals the stamped document
-        await publish(infra.kafka_bootstrap, PORTAL_EVENTS, signed)
+        await publish_accepted(infra.kafka_bootstrap, signed)
 
         async def of_kind(kind):
             return [e for e in await signing_events_for(infra.kafka_bootstrap, action_id) if e["type"] == kind]
@@ -291,7 +297,7 @@ async def test_a_held_stamp_whose_pdf_does_not_match_is_dead_lettered_and_the_si
         await publish(infra.kafka_bootstrap, DOCUMENTS_EVENTS, stamped)
         await eventually(lambda: held_stamp(db["held_stamps"], stamped), timeout=40, what="the stamp held")
         # when the signing comes
-        await publish(infra.kafka_bootstrap, PORTAL_EVENTS, signed)
+        await publish_accepted(infra.kafka_bootstrap, signed)
 
         # then the stamp is dead-lettered with the reason, and the signing's evidence is recorded all the same
         (headers,) = await eventually(lambda: dead_letters_of(infra, stamped), timeout=40,

@@ -9,13 +9,12 @@ import sys
 import httpx
 from pymongo import MongoClient
 
-from contracts.topics import PORTAL_EVENTS
 from deploy.local.infra import free_port
 from services.signing.adapters.keys import generate_development_key
 from tests.integration.signed_events import a_signature_png, a_task_signed, serving_signature
 from tests.integration.staff_keys import a_tenant_with_staff_key
 from tests.integration.test_signing_evidence import signing_events_for
-from tests.support.bus import publish
+from tests.support.accepted import publish_accepted
 from tests.support.waiting import eventually
 
 
@@ -38,7 +37,7 @@ async def test_the_seal_key_appears_in_no_response_and_no_log_line(infra, stack)
     with serving_signature(png) as image_url:
         # given a task signed and its certificate sealed
         signed = a_task_signed(tenant_id, image_url, png)
-        await publish(infra.kafka_bootstrap, PORTAL_EVENTS, signed)
+        await publish_accepted(infra.kafka_bootstrap, signed)
 
         async def sealed() -> list[dict]:
             return [e for e in await signing_events_for(infra.kafka_bootstrap, signed.payload.action_id)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import httpx
 
-from contracts.topics import PORTAL_EVENTS, SIGNING_EVENTS
+from contracts.topics import SIGNING_EVENTS
 from tests.integration.signed_events import a_document_signed, a_signature_png, serving_signature
 from tests.integration.staff_keys import a_tenant_with_staff_key
 from tests.integration.test_documents_upload import a_pdf
-from tests.support.bus import publish, read_all
+from tests.support.accepted import publish_accepted
+from tests.support.bus import read_all
 from tests.support.waiting import eventually
 
 
@@ -28,7 +29,7 @@ async def test_a_stamped_document_is_sealed_with_its_evidence_and_verifies(infra
         document_id, version = r.json()["id"], r.json()["versions"][0]
         with serving_signature(png) as image_url:
             signed = a_document_signed(tenant_id, image_url, png, document_id, version["id"], version["digest"])
-            await publish(infra.kafka_bootstrap, PORTAL_EVENTS, signed)
+            await publish_accepted(infra.kafka_bootstrap, signed)
 
             async def sealed():
                 return [b for b, _ in await read_all(infra.kafka_bootstrap, SIGNING_EVENTS)

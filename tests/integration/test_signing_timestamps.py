@@ -8,12 +8,11 @@ import asyncio
 import httpx
 import pytest
 
-from contracts.topics import PORTAL_EVENTS
 from deploy.local.infra import free_port
 from tests.integration.signed_events import a_signature_png, a_task_signed, serving_signature
 from tests.integration.staff_keys import a_tenant_with_staff_key
 from tests.integration.test_signing_evidence import signing_events_for
-from tests.support.bus import publish
+from tests.support.accepted import publish_accepted
 from tests.support.tsa import TSA_NAME, LoopbackTsa, asn1_certificate
 from tests.support.waiting import eventually
 from tests.unit.test_signing_external_validators import run
@@ -46,7 +45,7 @@ async def test_a_seal_waits_for_a_timestamp_authority_that_is_down_and_is_timest
     with serving_signature(png) as image_url:
         # given the TSA is down, when a task is signed
         signed = a_task_signed(tenant_id, image_url, png)
-        await publish(infra.kafka_bootstrap, PORTAL_EVENTS, signed)
+        await publish_accepted(infra.kafka_bootstrap, signed)
 
         # then sealing is retried as an outage, with a reason that names the TSA...
         def tsa_retries() -> list[str]:

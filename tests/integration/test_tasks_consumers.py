@@ -96,8 +96,10 @@ async def test_a_signed_task_completes_its_action(tasks_service, infra):
         return events or None
 
     [event] = await eventually(completed, what="task.action_completed")
+    accepted = event["payload"].pop("signing")
     assert event["payload"] == {"action_id": action["id"], "contact_id": contact["id"], "kind": "sign_task",
                                 "signed_event_id": signed.event_id}
+    assert accepted["event_id"] == signed.event_id and accepted["type"] == "task.signed"  # what others act on
     assert event["causation_id"] == signed.event_id and event["actor"]["kind"] == "contact"
     [read] = (await tenant.staff.get(f"/v1/tasks/{task['id']}")).json()["actions"]
     assert read["status"] == "completed" and read["signed_event_id"] == signed.event_id

@@ -6,11 +6,12 @@ import httpx
 import pytest
 
 from contracts import new_id
-from contracts.topics import PORTAL_EVENTS, SIGNING_EVENTS, TASKS_EVENTS
+from contracts.topics import SIGNING_EVENTS, TASKS_EVENTS
 from services.runtime.mongo import connect
 from services.timeline import chain
 from tests import approval_events as ev
 from tests.integration.signed_events import a_signature_png, a_task_signed, serving_signature
+from tests.support.accepted import publish_accepted
 from tests.support.bus import publish, read_all
 from tests.support.waiting import eventually
 
@@ -84,7 +85,7 @@ async def test_a_chain_rewritten_after_its_head_was_anchored_in_signing_evidence
         signed = a_task_signed(tenant_id, image_url, png)
         await publish(infra.kafka_bootstrap, TASKS_EVENTS, ev.task_created(tenant_id, signed.task_id))
         await eventually(lambda: verify(timeline.url, auth, signed.task_id), what="the task on the timeline")
-        await publish(infra.kafka_bootstrap, PORTAL_EVENTS, signed)
+        await publish_accepted(infra.kafka_bootstrap, signed)
         await eventually(lambda: sealed_for(infra.kafka_bootstrap, signed.payload.action_id), timeout=60,
                          what="signature.sealed")
     verdict = await verify(timeline.url, auth, signed.task_id)
@@ -114,7 +115,7 @@ async def test_a_seal_made_while_the_timeline_was_away_says_it_is_not_anchored(i
     try:
         with serving_signature(png) as image_url:
             signed = a_task_signed(tenant_id, image_url, png)
-            await publish(infra.kafka_bootstrap, PORTAL_EVENTS, signed)
+            await publish_accepted(infra.kafka_bootstrap, signed)
             sealed = await eventually(lambda: sealed_for(infra.kafka_bootstrap, signed.payload.action_id),
                                       timeout=60, what="signature.sealed")
     finally:

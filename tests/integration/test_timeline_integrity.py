@@ -16,6 +16,7 @@ from contracts.topics import AUTOMATION_EVENTS, PORTAL_EVENTS, SIGNING_EVENTS, T
 from services.runtime.config import DEV_SECRET
 from services.runtime.mongo import connect
 from tests import approval_events as ev
+from tests.support.accepted import publish_accepted
 from tests.support.bus import publish, read_all
 from tests.support.waiting import eventually
 
@@ -43,13 +44,14 @@ async def a_signed_task(world) -> str:
     task = new_id()
     await publish(world.bootstrap, TASKS_EVENTS, ev.task_created(world.tenant, task),
                   ev.requested(world.tenant, task, JAN, "a1"))
-    await publish(world.bootstrap, PORTAL_EVENTS, ev.task_signed(world.tenant, task, "a1", JAN))
+    await publish_accepted(world.bootstrap, ev.task_signed(world.tenant, task, "a1", JAN))
     await publish(world.bootstrap, SIGNING_EVENTS, ev.sealed(world.tenant, task, "a1"))
     await publish(world.bootstrap, AUTOMATION_EVENTS, note(world, task))
-    await eventually(lambda: timeline(world, task, expect=5), what="five staff entries")
+    # created, requested, signed (the proof, from tasks' acceptance), completed, sealed, note
+    await eventually(lambda: timeline(world, task, expect=6), what="six staff entries")
     if "signing" in world.running:
         # signing, when running beside this test, reacts to the signing with an evidence record
-        await eventually(lambda: timeline(world, task, expect=6), what="signing's evidence entry")
+        await eventually(lambda: timeline(world, task, expect=7), what="signing's evidence entry")
     return task
 
 
@@ -190,7 +192,8 @@ async def test_a_head_anchored_before_a_rebuild_is_still_the_head_after_it_thoug
         {a: h["hash"] for a, h in anchored.items()}
     # And the live projection carries on from there: the next entry follows the anchored head
     await publish(world.bootstrap, AUTOMATION_EVENTS, note(world, task, "After the rebuild"))
-    newest = (await eventually(lambda: timeline(world, task, expect=7), what="the entry after the rebuild"))[0]
+    newest = (await eventually(lambda: timeline(world, task, expect=len(live["staff"]) + 1),
+                               what="the entry after the rebuild"))[0]
     assert newest["seq"] == anchored["staff"]["seq"] + 1
     assert (await world.client.get(f"/v1/tasks/{task}/timeline/verify")).json()["valid"] is True
 

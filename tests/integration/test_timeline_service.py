@@ -6,9 +6,10 @@ import httpx
 import pytest
 
 from contracts import Actor, new_id
-from contracts.topics import DOCUMENTS_EVENTS, PORTAL_EVENTS, SIGNING_EVENTS, TASKS_EVENTS
+from contracts.topics import DOCUMENTS_EVENTS, SIGNING_EVENTS, TASKS_EVENTS
 from services.runtime.config import DEV_SECRET
 from tests import approval_events as ev
+from tests.support.accepted import publish_accepted
 from tests.support.bus import publish
 from tests.support.waiting import eventually
 
@@ -53,7 +54,7 @@ async def test_a_signing_lands_in_both_timelines_with_proof_and_a_redelivery_add
                   ev.requested(world.tenant, task, JAN, "a1"), ev.requested(world.tenant, task, PIET, "a2"))
     # When Jan's signing is delivered twice, and events queue behind it on the same partitions
     signed = ev.task_signed(world.tenant, task, "a1", JAN)
-    await publish(world.bootstrap, PORTAL_EVENTS, signed, signed, ev.declined(world.tenant, task, "a2", PIET))
+    await publish_accepted(world.bootstrap, signed, signed, ev.declined(world.tenant, task, "a2", PIET))
     await publish(world.bootstrap, TASKS_EVENTS, ev.phase_changed(
         world.tenant, task, "Waiting for approval", "Approved", rule_name="Approve on signing"))
     # Then the staff timeline shows it once, newest first, with the full evidence
@@ -77,7 +78,7 @@ async def test_a_portal_read_shows_only_that_contacts_actions_and_never_staff_on
     task = new_id()
     await publish(world.bootstrap, TASKS_EVENTS, ev.task_created(world.tenant, task),
                   ev.requested(world.tenant, task, JAN, "a-jan"), ev.requested(world.tenant, task, PIET, "a-piet"))
-    await publish(world.bootstrap, PORTAL_EVENTS, ev.task_signed(world.tenant, task, "a-jan", JAN),
+    await publish_accepted(world.bootstrap, ev.task_signed(world.tenant, task, "a-jan", JAN),
                   ev.declined(world.tenant, task, "a-piet", PIET))
     await publish(world.bootstrap, SIGNING_EVENTS, ev.sealed(world.tenant, task, "a-jan"))
     await publish(world.bootstrap, TASKS_EVENTS, ev.phase_changed(world.tenant, task, "Waiting for approval", "Done"))
@@ -106,7 +107,7 @@ async def test_a_signed_document_shows_the_rendering_of_the_signed_page_and_the_
     task = new_id()
     await publish(world.bootstrap, TASKS_EVENTS, ev.task_created(world.tenant, task),
                   ev.requested(world.tenant, task, JAN, "a-doc", kind="sign_document", document_id="doc-1"))
-    await publish(world.bootstrap, PORTAL_EVENTS, ev.document_signed(world.tenant, task, "a-doc", JAN))
+    await publish_accepted(world.bootstrap, ev.document_signed(world.tenant, task, "a-doc", JAN))
     await publish(world.bootstrap, DOCUMENTS_EVENTS, ev.stamped(world.tenant, task, "a-doc"))
     await wait_for_kinds(world, task, "task.action_requested", "document.signed", "document.stamped")
     jan = (await portal_entries(world, task, "c-jan")).json()["entries"]

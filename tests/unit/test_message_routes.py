@@ -33,7 +33,13 @@ def test_webhooks_offer_events_only():
 def test_timeline_projects_no_command_and_not_its_own_chain_log():
     assert m.ChangeTaskPhase not in PROJECTED and m.RequestTaskAction not in PROJECTED
     assert m.TimelineEntryAppended not in PROJECTED
-    assert m.TaskSigned in PROJECTED and m.TimelineNoteAdded in PROJECTED
+    assert m.TaskActionCompleted in PROJECTED and m.TimelineNoteAdded in PROJECTED
+
+
+def test_the_portals_signings_are_projected_only_once_tasks_accepted_them():
+    # the proof comes with task.action_completed (which carries the signing); a refused one is signing.rejected
+    assert m.TaskSigned not in PROJECTED and m.DocumentSigned not in PROJECTED
+    assert m.SigningRejected in PROJECTED
 
 
 @pytest.mark.parametrize("trigger", TRIGGERS)

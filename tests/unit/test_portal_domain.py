@@ -69,14 +69,17 @@ def test_someone_elses_action_is_not_found():
             domain.ensure_actionable(other, CTX)
 
 
-def test_a_signed_action_is_a_conflict_and_a_cancelled_or_expired_one_is_gone():
+def test_a_signed_cancelled_or_expired_action_is_a_conflict_that_says_why():
     with pytest.raises(Conflict, match="already signed"):
         domain.ensure_actionable(action(status="completed"), CTX)
-    with pytest.raises(NotFound):
+    with pytest.raises(Conflict, match="cancelled by the sender") as cancelled:
         domain.ensure_actionable(action(status="cancelled"), CTX)
+    assert cancelled.value.extra["code"] == "cancelled"
     past = datetime.now(timezone.utc) - timedelta(minutes=1)
-    with pytest.raises(NotFound):
-        domain.ensure_actionable(action(expires_at=past), CTX)
+    for expired in (action(expires_at=past), action(status="expired")):
+        with pytest.raises(Conflict, match="expired") as refused:
+            domain.ensure_actionable(expired, CTX)
+        assert refused.value.extra["code"] == "expired"
 
 
 def test_a_document_is_signed_only_at_the_pinned_digest():

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from bson import Binary
-from pymongo.asynchronous.database import AsyncDatabase
 from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.database import AsyncDatabase
 
 from services.runtime.mongo import Session
 
@@ -65,6 +65,13 @@ class PortalStore:
         result = await self.actions.update_one(query, {"$set": {"status": status, "closed_at": at}},
                                                session=session)
         return result.matched_count == 1
+
+    async def reject_signing(self, tenant_id: str, action_id: str, action_status: str, at: datetime,
+                             session: Session) -> None:
+        """The portal closed it as completed when it took the signing; tasks had closed it otherwise first."""
+        await self.actions.update_one({"tenant_id": tenant_id, "action_id": action_id},
+                                      {"$set": {"status": action_status, "signing_rejected_at": at}},
+                                      session=session)
 
     async def set_artefact(self, tenant_id: str, action_id: str, name: str, url: str, session: Session) -> None:
         await self.actions.update_one({"tenant_id": tenant_id, "action_id": action_id},

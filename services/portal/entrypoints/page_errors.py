@@ -20,7 +20,8 @@ OTHER_MESSAGES = {("consent", "required"): "consent_required", ("reason", "requi
                   ("reason", "too_long"): "reason_too_long"}
 # A Conflict's code -> the sentence on the page; anything else closed the action some other way.
 CONFLICT_MESSAGES = {"already_signed": "already_signed", "document_changed": "document_changed",
-                     "consent_changed": "consent_changed"}
+                     "consent_changed": "consent_changed", "cancelled": "action_cancelled",
+                     "expired": "action_expired"}
 
 
 def form_errors(exc: Invalid, action: dict, language: str, signature_kind: str = "typed") -> dict[str, str]:

@@ -7,8 +7,18 @@ from __future__ import annotations
 
 from contracts import Envelope
 from contracts.messages import (
-    ActionExpired, ContactRegistered, DocumentStamped, SignatureSealed, ContactUpdated, TaskActionCancelled, TaskActionCompleted,
-    TaskActionRequested, TaskCreated, TaskPhaseChanged, TaskUpdated,
+    ActionExpired,
+    ContactRegistered,
+    ContactUpdated,
+    DocumentStamped,
+    SignatureSealed,
+    SigningRejected,
+    TaskActionCancelled,
+    TaskActionCompleted,
+    TaskActionRequested,
+    TaskCreated,
+    TaskPhaseChanged,
+    TaskUpdated,
 )
 from services.portal.adapters.mongo import PortalStore
 from services.runtime.mongo import Session
@@ -56,6 +66,13 @@ class ReadModel:
         # The portal may have closed it already (signed here); tasks' word does not reopen or change that.
         await self.store.close_action(event.tenant_id, event.payload.action_id, status, event.occurred_at, session)
 
+    async def on_signing_rejected(self, event: Envelope, session: Session) -> None:
+        """tasks refused a signing this portal took (the action was closed meanwhile): the contact sees that it
+        was not accepted, and why, instead of a signed action."""
+        assert isinstance(event, SigningRejected)
+        p = event.payload
+        await self.store.reject_signing(event.tenant_id, p.action_id, p.action_status, event.occurred_at, session)
+
     async def on_document_stamped(self, event: Envelope, session: Session) -> None:
         assert isinstance(event, DocumentStamped)
         p = event.payload
@@ -78,6 +95,7 @@ class ReadModel:
             TaskActionCancelled: self.on_action_closed,
             TaskActionCompleted: self.on_action_closed,
             ActionExpired: self.on_action_closed,
+            SigningRejected: self.on_signing_rejected,
             DocumentStamped: self.on_document_stamped,
             SignatureSealed: self.on_signature_sealed,
         }

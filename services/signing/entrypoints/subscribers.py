@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from contracts.messages import DocumentSigned, DocumentStamped, TaskSigned
-from contracts.topics import DOCUMENTS_EVENTS, PORTAL_EVENTS, Groups
+from contracts.topics import DOCUMENTS_EVENTS, TASKS_EVENTS, Groups
+from services.runtime.acceptance import on_acceptance
 from services.runtime.consumer import Consumer
 from services.signing.handlers import SigningHandlers
 
@@ -15,11 +16,12 @@ CERTIFICATES_GROUP = f"{Groups.SIGNING}.certificates"
 def consumers(handlers: SigningHandlers, staff_keys_projection: Consumer) -> list[Consumer]:
     return [
         staff_keys_projection,
-        Consumer(group=Groups.SIGNING, topics=(PORTAL_EVENTS, DOCUMENTS_EVENTS),
-                 description="Records the evidence of every signing; seals each stamped document.",
-                 handlers={TaskSigned: handlers.record_evidence, DocumentSigned: handlers.record_evidence,
+        Consumer(group=Groups.SIGNING, topics=(TASKS_EVENTS, DOCUMENTS_EVENTS),
+                 description="Records the evidence of every signing tasks accepted; seals each stamped document.",
+                 handlers={**on_acceptance({TaskSigned: handlers.record_evidence,
+                                            DocumentSigned: handlers.record_evidence}),
                            DocumentStamped: handlers.seal_stamped_document}),
-        Consumer(group=CERTIFICATES_GROUP, topics=(PORTAL_EVENTS,),
-                 description="Builds and seals the approval certificate of every signed task.",
-                 handlers={TaskSigned: handlers.seal_approval_certificate}),
+        Consumer(group=CERTIFICATES_GROUP, topics=(TASKS_EVENTS,),
+                 description="Builds and seals the approval certificate of every signed task tasks accepted.",
+                 handlers=on_acceptance({TaskSigned: handlers.seal_approval_certificate})),
     ]

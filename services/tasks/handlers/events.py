@@ -9,8 +9,17 @@ from datetime import timedelta
 from contracts import Actor, Envelope
 from contracts.errors import Conflict, Forbidden, Invalid, NotFound, PermanentFailure
 from contracts.messages import (
-    ActionCompletedPayload, ActionDeclined, ChangeTaskPhase, DocumentSigned, DocumentUploaded,
-    DocumentVersionAdded, RequestTaskAction, TaskActionCompleted, TaskSigned,
+    ActionCompletedPayload,
+    ActionDeclined,
+    ChangeTaskPhase,
+    DocumentSigned,
+    DocumentUploaded,
+    DocumentVersionAdded,
+    RequestTaskAction,
+    SigningRejected,
+    SigningRejectedPayload,
+    TaskActionCompleted,
+    TaskSigned,
 )
 from contracts.topics import TASKS_EVENTS
 from services.runtime.mongo import Session
@@ -96,19 +105,28 @@ async def complete_signed_action(deps: Deps, event: Envelope, session: Session) 
     if event.payload.signer.contact_id != action.contact_id:
         raise PermanentFailure(f"action {action.id} asks {action.contact_id} to sign, "
                                f"not {event.payload.signer.contact_id}")
+    if action.signed_event_id == event.event_id:
+        return  # this signing completed the action already
+    status = action.status
     try:
         action.complete(event.event_id, event.payload.evidence.signed_at)
         await close(deps, session, action)
     except ActionNotOpen as late:
-        # The portal accepted a signature for an action that was closed meanwhile (cancelled, expired).
-        # The signature stands as evidence elsewhere; the action keeps its status.
+        # The portal took a signature for an action that was closed meanwhile (cancelled, expired, or another
+        # signing first). It is refused: rules, seals and stamping follow only task.action_completed, and the
+        # timelines show the refusal instead of a proof.
         await deps.store.record_rejection(event.event_id, event.tenant_id, event.type, late.detail, session,
                                           action_id=action.id)
+        await deps.outbox.add(session, TASKS_EVENTS, SigningRejected(
+            **{**event.caused(), "task_id": action.task_id}, actor=event.actor,
+            payload=SigningRejectedPayload(action_id=action.id, contact_id=action.contact_id, kind=action.kind,
+                                           signed_event_id=event.event_id, action_status=status,
+                                           reason=late.detail)))
         return
     await deps.outbox.add(session, TASKS_EVENTS, TaskActionCompleted(
         **{**event.caused(), "task_id": action.task_id}, actor=event.actor,
         payload=ActionCompletedPayload(action_id=action.id, contact_id=action.contact_id, kind=action.kind,
-                                       signed_event_id=event.event_id)))
+                                       signed_event_id=event.event_id, signing=event)))
 
 
 async def decline_action(deps: Deps, event: Envelope, session: Session) -> None:
