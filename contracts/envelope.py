@@ -22,6 +22,8 @@ class Actor(BaseModel):
     kind: Literal["staff", "staff_user", "contact", "rule", "system"]
     id: str
     name: str | None = None
+    # A staff user's address, so that what follows from their request (a signature, a refusal) reaches them.
+    email: str | None = None
 
 
 SYSTEM = Actor(kind="system", id="akkoord")

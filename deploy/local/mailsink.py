@@ -78,7 +78,8 @@ def part(message: EmailMessage, subtype: str) -> str:
 def summary(store: Store, mail_id: str) -> dict:
     message = store.get(mail_id)
     try:
-        date = parsedate_to_datetime(str(message["Date"])).strftime("%Y-%m-%d %H:%M:%S %z")
+        sent = parsedate_to_datetime(str(message["Date"]))
+        date = sent.strftime("%Y-%m-%d %H:%M:%S ") + (sent.strftime("%z") if sent.tzinfo else "UTC")
     except (TypeError, ValueError):
         date = ""
     return {"id": mail_id, "subject": str(message["Subject"] or "(no subject)").strip(),

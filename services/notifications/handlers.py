@@ -92,8 +92,8 @@ def _brand(event: m.TenantRegistered) -> Brand:
 
 async def action_requested(event: m.TaskActionRequested, uow: UnitOfWork) -> None:
     p = event.payload
-    # A console user who asked is told themselves, once the events carry their address (the actor's email).
-    actor_email = getattr(event.actor, "email", None) if event.actor.kind != "contact" else None
+    # A console user who asked is told themselves (the actor carries their address); a key or a rule: the tenant.
+    actor_email = event.actor.email if event.actor.kind == "staff_user" else None
     facts = ActionFacts(action_id=p.action.action_id, task_id=p.task.task_id, task_title=p.task.title,
                         kind=p.action.kind, contact_id=p.contact.contact_id, document_id=p.action.document_id,
                         message=p.action.message, expires_at=p.action.expires_at, notify=p.action.notify,

@@ -38,6 +38,7 @@ class Staff:
     # Set when a staff user signed in to the console acts (tasks' console, or another service it calls).
     user_id: str | None = None
     user_name: str | None = None
+    user_email: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -45,7 +46,7 @@ class Staff:
 
     def actor(self) -> Actor:
         if self.user_id is not None:
-            return Actor(kind="staff_user", id=self.user_id, name=self.user_name)
+            return Actor(kind="staff_user", id=self.user_id, name=self.user_name, email=self.user_email)
         return Actor(kind="staff", id=self.key_id)
 
 

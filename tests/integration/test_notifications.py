@@ -15,6 +15,7 @@ import pytest
 
 from contracts import new_id, utcnow
 from contracts.topics import TASKS_EVENTS
+from tests.integration.console_users import signed_in_user
 from tests.integration.portal_steps import sign_body
 from tests.integration.tasks_api import Tenant, create_contact, create_task, register_tenant, request_signature
 from tests.support.bus import publish, read_all
@@ -235,3 +236,28 @@ async def test_a_newline_in_a_title_adds_no_header_to_the_mail(services, mailbox
     assert mail.message["Bcc"] is None and mail.rcpt_tos == [address]
     assert mail.subject == "Schilderwerken Bos asks for your approval: Paint Bcc: evil@attacker.example"
     assert mailbox.to("evil@attacker.example") == []
+
+
+async def test_the_console_user_who_asked_gets_the_staff_mail_instead_of_the_tenants_address(services, mailbox):
+    office = an_address()
+    tenant = await a_tenant(services, staff_address=office, staff_language="en")
+    user = await signed_in_user(services["tasks"].url, tenant)
+    address = an_address()
+    contact = await create_contact(tenant, email=address, language="en", name="Jan de Vries")
+    task = await create_task(tenant, title="Paint the fence", contact_id=contact["id"])
+    asked = await user.post(f"/console/tasks/{task['id']}/actions",
+                            {"kind": "sign_task", "contact_id": contact["id"], "field_label": "Name"})
+    assert asked.status_code == 303, asked.text[:500]
+
+    [invitation] = await mails_to(mailbox, address)
+    async with httpx.AsyncClient(base_url=services["portal"].url, timeout=10) as browser:
+        assert (await open_link(browser, LINK.search(invitation.text).group(1))).status_code == 303
+        action_id = (await browser.get("/api/v1/tasks")).json()[0]["open_actions"][0]["id"]
+        headers = {"X-CSRF-Token": (await browser.get("/api/v1/session")).json()["csrf_token"]}
+        r = await browser.post(f"/api/v1/actions/{action_id}/decline", headers=headers, json={"reason": "Too dark"})
+        assert r.status_code == 200, r.text
+
+    # (their first mail was the console's invitation to sign in)
+    declined = (await mails_to(mailbox, user.email, 2))[-1]
+    assert declined.subject == "Declined: Paint the fence by Jan de Vries" and "Too dark" in declined.text
+    assert mailbox.to(office) == []

@@ -47,7 +47,7 @@ class TokenRefused(Exception):
 def staff_of(user: StaffUser, plan: str) -> Staff:
     """The credential a signed-in user acts with: the same handlers as an API key, the user as the actor."""
     return Staff(tenant_id=user.tenant_id, key_id=f"user:{user.id}", role="admin" if user.role == "admin" else "staff",
-                 plan=plan, user_id=user.id, user_name=user.display_name)
+                 plan=plan, user_id=user.id, user_name=user.display_name, user_email=user.email)
 
 
 async def _issue(accounts: Accounts, user: StaffUser, purpose: TokenPurpose, valid_for: timedelta,
