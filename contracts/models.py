@@ -78,3 +78,5 @@ class Evidence(BaseModel):
     auth_method: Literal["magic_link", "magic_link+otp"]
     consent_text: str
     consent_version: str
+    # sign_task: SHA-256 of the task content the signer was shown (title, description, fields, message)
+    task_digest: str | None = None

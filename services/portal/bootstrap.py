@@ -15,7 +15,15 @@ from services.portal.adapters.timeline import TimelineClient
 from services.portal.adapters.verifier import SealVerifier
 from services.portal.config import Settings
 from services.portal.entrypoints import (
-    api, files, otp_pages, page_errors, rendering, session_pages, sign_pages, task_pages, verify,
+    api,
+    files,
+    otp_pages,
+    page_errors,
+    rendering,
+    session_pages,
+    sign_pages,
+    task_pages,
+    verify,
 )
 from services.portal.entrypoints.deps import Portal, RateLimited
 from services.portal.entrypoints.ratelimit import RateLimiter
@@ -51,14 +59,15 @@ def build_app(settings: Settings) -> FastAPI:
         settings=settings,
         sessions=Sessions(store, runtime.outbox, settings.portal_link_secret, timedelta(hours=settings.session_hours)),
         signing=Signing(store, runtime.outbox, _internal_url(settings), settings.max_signature_bytes,
-                        second_factor.required),
+                        second_factor.ensure),
         second_factor=second_factor,
         queries=Queries(store, TimelineClient(settings.timeline_url, settings.internal_token,
                                               settings.timeline_timeout_seconds)),
         documents=Documents(store, InternalFiles(settings.internal_token,
                                                  [settings.documents_url, settings.signing_url]),
                             settings.documents_url,
-                            ViewCache(settings.document_view_cache_entries, settings.document_view_cache_chars)),
+                            ViewCache(settings.document_view_cache_entries, settings.document_view_cache_chars),
+                            second_factor.ensure),
         verifier=SealVerifier(settings.signing_url, internal_token=settings.internal_token),
         login_limiter=RateLimiter(settings.login_burst, settings.login_per_minute),
         signing_limiter=RateLimiter(settings.signing_burst, settings.signing_per_minute),

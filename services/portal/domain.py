@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -195,6 +196,25 @@ def ensure_document_unchanged(action: dict[str, Any], presented_digest: str | No
     pinned = action.get("document_digest")
     if not pinned or not hmac.compare_digest(pinned, presented_digest):
         raise Conflict("This document changed, please review it again.", code="document_changed")
+
+
+def task_digest(task: dict[str, Any], action: dict[str, Any]) -> str:
+    """What a sign_task signer approves, as one digest: the task's title and description, the fields asked for
+    and the request's message. The page carries it and the submit sends it back (see ensure_task_unchanged)."""
+    shown = {"title": task.get("title", ""), "description": task.get("description", ""),
+             "message": action.get("message") or "",
+             "fields": [{k: f.get(k) for k in ("name", "label", "type", "required")}
+                        for f in action.get("fields") or []]}
+    return hashlib.sha256(json.dumps(shown, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def ensure_task_unchanged(action: dict[str, Any], current_digest: str, presented_digest: str | None) -> None:
+    """A task approval is for the content the signer was shown: if it changed since, they must see it again.
+    (API clients that send no digest approve the content current at signing, which the evidence records.)"""
+    if action["kind"] != "sign_task" or not presented_digest:
+        return
+    if not hmac.compare_digest(current_digest, presented_digest):
+        raise Conflict("This task changed, please review it again.", code="task_changed")
 
 
 def clean_reason(reason: str | None) -> str:

@@ -8,9 +8,22 @@ import re
 import httpx
 from PIL import Image, ImageDraw
 
+from contracts.messages import TaskUpdated
+from contracts.models import TaskSnapshot
+from contracts.topics import TASKS_EVENTS
 from tests.integration.portal_steps import (
-    blank_png, given_open_action, link_token, open_actions, png_with_ink, portal, portal_events, signed_in,
+    blank_png,
+    csrf,
+    given_open_action,
+    link_token,
+    open_actions,
+    png_with_ink,
+    portal,
+    portal_events,
+    sign_body,
+    signed_in,
 )
+from tests.support.bus import publish
 from tests.support.magic_link import open_link
 from tests.support.waiting import eventually
 
@@ -183,3 +196,45 @@ async def test_a_drawing_from_the_form_is_signed_as_drawn_and_an_empty_one_is_re
         assert done.status_code == 303
     [event] = await eventually(lambda: portal_events(infra, "task.signed", given["action_id"]), what="task.signed")
     assert event["payload"]["signature"]["kind"] == "drawn"
+
+
+def digest_of(html: str) -> str:
+    return re.search(r'name="task_digest" value="([^"]+)"', html).group(1)
+
+
+async def test_a_task_that_changed_after_the_form_was_shown_must_be_reviewed_again(infra, portal):
+    # Given a Dutch contact looking at the signing form of a task
+    given = await given_open_action(infra, language="nl", title="Dak vervangen", description="Heel het dak")
+    async with signed_in(portal, given["tenant_id"], given["contact_id"]) as client:
+        await eventually(lambda: open_actions(client), what="the open action")
+        form = await client.get(f"/actions/{given['action_id']}/sign")
+        shown = digest_of(form.text)
+        # When staff change the task's description before the contact submits
+        await publish(infra.kafka_bootstrap, TASKS_EVENTS, TaskUpdated(
+            tenant_id=given["tenant_id"], task_id=given["task_id"], payload={"task": TaskSnapshot(
+                task_id=given["task_id"], title="Dak vervangen", description="Alleen de voorkant",
+                phase="Waiting for approval", contact_id=given["contact_id"])}))
+
+        async def changed():
+            return (await client.get(f"/api/v1/tasks/{given['task_id']}")).json()["description"] == \
+                "Alleen de voorkant"
+        await eventually(changed, what="the change in the portal")
+        submitted = await client.post(f"/actions/{given['action_id']}/sign", data={
+            "csrf_token": csrf_of(form.text), "task_digest": shown, "field.approved_by": "Jan",
+            "typed_name": "Jan de Vries", "consent": "yes"})
+        # Then the approval is refused in their language, and the form shows the new content to review
+        assert submitted.status_code == 409
+        assert "Deze taak is gewijzigd, bekijk hem opnieuw." in submitted.text
+        assert "Alleen de voorkant" in submitted.text and digest_of(submitted.text) != shown
+        assert await portal_events(infra, "task.signed", given["action_id"]) == []
+        # And the API says the same in English, then signs the content shown now, which the evidence records
+        action = (await client.get(f"/api/v1/actions/{given['action_id']}")).json()
+        stale = await client.post(f"/api/v1/actions/{given['action_id']}/signature",
+                                  json=sign_body(task_digest=shown), headers=await csrf(client))
+        assert stale.status_code == 409 and stale.json()["code"] == "task_changed"
+        assert stale.json()["detail"] == "This task changed, please review it again."
+        signed = await client.post(f"/api/v1/actions/{given['action_id']}/signature",
+                                   json=sign_body(task_digest=action["task_digest"]), headers=await csrf(client))
+        assert signed.status_code == 201
+    [event] = await eventually(lambda: portal_events(infra, "task.signed", given["action_id"]), what="task.signed")
+    assert event["payload"]["evidence"]["task_digest"] == action["task_digest"] == digest_of(submitted.text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bson import Binary
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.runtime.mongo import Session
@@ -119,14 +119,18 @@ class PortalStore:
         await self.sessions.update_one({"_id": session_hash}, {"$set": {"language": language}})
 
     async def set_pending_otp(self, session_id: str, pending: dict) -> None:
-        await self.sessions.update_one({"session_id": session_id}, {"$set": {"otp": {**pending, "attempts": 0}}})
+        await self.sessions.update_one({"session_id": session_id}, {"$set": {"otp": pending}})
 
-    async def spend_otp_attempt(self, session_id: str, max_attempts: int) -> dict | None:
-        """Count one attempt atomically; None once the code has had its attempts (or none was sent)."""
-        doc = await self.sessions.find_one_and_update(
-            {"session_id": session_id, "otp.attempts": {"$lt": max_attempts}}, {"$inc": {"otp.attempts": 1}},
-            projection={"otp": 1})
-        return doc["otp"] if doc else None
+    async def pending_otp(self, session_id: str) -> dict | None:
+        doc = await self.sessions.find_one({"session_id": session_id}, {"otp": 1})
+        return (doc or {}).get("otp")
+
+    async def count_wrong_code(self, tenant_id: str, action_id: str) -> int:
+        """One more wrong code for this action (whatever the session or the code); the count so far."""
+        doc = await self.actions.find_one_and_update({"tenant_id": tenant_id, "action_id": action_id},
+                                                     {"$inc": {"otp_failures": 1}}, projection={"otp_failures": 1},
+                                                     return_document=ReturnDocument.AFTER)
+        return int((doc or {}).get("otp_failures", 0))
 
     async def mark_second_factor(self, session_id: str) -> None:
         await self.sessions.update_one({"session_id": session_id},

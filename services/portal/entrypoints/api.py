@@ -31,6 +31,8 @@ class SignRequest(BaseModel):
     consent: bool = False
     document_digest: str | None = None
     consent_version: str | None = Field(None, description="The consent version shown (from GET /api/v1/session)")
+    task_digest: str | None = Field(None, description="sign_task: the task_digest of the action as shown "
+                                                      "(GET /api/v1/actions/{id}); a changed task is refused with 409")
 
 
 class SignResponse(BaseModel):
@@ -53,21 +55,26 @@ async def get_session(ctx: SessionDep, portal: PortalDep) -> dict:
             "auth_method": ctx.auth_method, "second_factor": portal.second_factor.status(ctx)}
 
 
+class SendCodeRequest(BaseModel):
+    action_id: str = Field(description="The action the code is for: wrong codes count against it")
+
+
 class VerifyCodeRequest(BaseModel):
     code: str = Field(min_length=1, max_length=20)
+    action_id: str = Field(description="The action the code is for: wrong codes count against it")
 
 
 @router.post("/session/otp", status_code=202, dependencies=[ChangeRate],
              summary="E-mail a one-time code (when the tenant asks for one)")
-async def send_code(ctx: CsrfSessionDep, portal: PortalDep) -> dict:
-    sent = await portal.second_factor.send(ctx)
+async def send_code(body: SendCodeRequest, ctx: CsrfSessionDep, portal: PortalDep) -> dict:
+    sent = await portal.second_factor.send(ctx, body.action_id)
     return {"sent_to": sent.sent_to, "expires_at": sent.expires_at}
 
 
 @router.post("/session/otp/verify", dependencies=[ChangeRate],
              summary="Confirm the e-mailed code; the session may then sign")
 async def verify_code(body: VerifyCodeRequest, ctx: CsrfSessionDep, portal: PortalDep) -> dict:
-    await portal.second_factor.verify(ctx, body.code)
+    await portal.second_factor.verify(ctx, body.action_id, body.code)
     return {"auth_method": "magic_link+otp"}
 
 
@@ -94,7 +101,7 @@ async def sign_action(action_id: str, body: SignRequest, ctx: CsrfSessionDep, po
     signed = await portal.signing.sign(ctx, action_id, Submission(
         fields=body.fields, signature_kind=body.signature.kind, png_base64=body.signature.png_base64,
         typed_name=body.signature.typed_name, consent=body.consent, document_digest=body.document_digest,
-        consent_version=body.consent_version,
+        consent_version=body.consent_version, task_digest=body.task_digest,
     ), client)
     response.headers["Location"] = f"/api/v1/actions/{action_id}"
     return SignResponse(**signed.__dict__)

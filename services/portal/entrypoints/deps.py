@@ -9,9 +9,9 @@ from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import APIKeyCookie
 
 from contracts.errors import Forbidden
+from services.portal.adapters.verifier import SealVerifier
 from services.portal.config import Settings
 from services.portal.domain import SessionContext, csrf_matches
-from services.portal.adapters.verifier import SealVerifier
 from services.portal.entrypoints.ratelimit import RateLimiter
 from services.portal.handlers.documents import Documents
 from services.portal.handlers.queries import Queries

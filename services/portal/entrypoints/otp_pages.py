@@ -21,26 +21,29 @@ def _back(back: str, state: str) -> RedirectResponse:
 
 @router.post("/otp/send", dependencies=[ChangeRate], summary="E-mail a one-time code")
 async def send_code(request: Request, portal: PortalDep, ctx: OptionalSessionDep,
-                    csrf_token: Annotated[str | None, Form()] = None, back: Annotated[str, Form()] = "/") -> Response:
+                    csrf_token: Annotated[str | None, Form()] = None, back: Annotated[str, Form()] = "/",
+                    action_id: Annotated[str, Form()] = "") -> Response:
     if ctx is None:
         return signed_out(request)
     check_form_csrf(ctx, csrf_token)
     try:
-        await portal.second_factor.send(ctx)
-    except Conflict:
-        return _back(back, "unavailable")
+        await portal.second_factor.send(ctx, action_id)
+    except Conflict as exc:
+        return _back(back, "locked" if exc.extra.get("code") == "otp_locked" else "unavailable")
     return _back(back, "sent")
 
 
 @router.post("/otp/verify", dependencies=[ChangeRate], summary="Confirm the one-time code")
 async def verify_code(request: Request, portal: PortalDep, ctx: OptionalSessionDep,
                       csrf_token: Annotated[str | None, Form()] = None, code: Annotated[str, Form()] = "",
-                      back: Annotated[str, Form()] = "/") -> Response:
+                      back: Annotated[str, Form()] = "/", action_id: Annotated[str, Form()] = "") -> Response:
     if ctx is None:
         return signed_out(request)
     check_form_csrf(ctx, csrf_token)
     try:
-        await portal.second_factor.verify(ctx, code)
+        await portal.second_factor.verify(ctx, action_id, code)
+    except Conflict:
+        return _back(back, "locked")
     except Invalid as exc:
         return _back(back, {"otp_expired": "expired", "otp_not_sent": "again"}.get(exc.extra.get("code"), "wrong"))
     return _back(back, "verified")

@@ -21,7 +21,7 @@ OTHER_MESSAGES = {("consent", "required"): "consent_required", ("reason", "requi
 # A Conflict's code -> the sentence on the page; anything else closed the action some other way.
 CONFLICT_MESSAGES = {"already_signed": "already_signed", "document_changed": "document_changed",
                      "consent_changed": "consent_changed", "cancelled": "action_cancelled",
-                     "expired": "action_expired"}
+                     "expired": "action_expired", "otp_locked": "otp_locked", "task_changed": "task_changed"}
 
 
 def form_errors(exc: Invalid, action: dict, language: str, signature_kind: str = "typed") -> dict[str, str]:

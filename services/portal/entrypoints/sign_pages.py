@@ -14,7 +14,10 @@ from services.portal.entrypoints.deps import ChangeRate, ClientDep, OptionalSess
 from services.portal.entrypoints.page_errors import check_form_csrf, conflict_message, form_errors
 from services.portal.entrypoints.rendering import not_found, render, signed_out
 from services.portal.entrypoints.sign_form import (
-    ERROR_TARGETS, drawing_to_show_again, signature_choice, uploaded_image,
+    ERROR_TARGETS,
+    drawing_to_show_again,
+    signature_choice,
+    uploaded_image,
 )
 from services.portal.handlers.signing import Submission
 
@@ -30,19 +33,28 @@ async def _action_and_task(portal, ctx: SessionContext, action_id: str) -> tuple
 async def _sign_form(portal, ctx: SessionContext, action: dict, task: dict, status: int = 200,
                      errors: dict | None = None, values: dict | None = None, problem: str | None = None,
                      otp_state: str | None = None) -> HTMLResponse:
-    document = await portal.documents.view(ctx, action["id"]) if action["kind"] == "sign_document" else None
-    factor = portal.second_factor.status(ctx)
+    needs_code = _needs_code(portal, ctx)
+    # The document is shown only once the code is confirmed, when the tenant asks for one.
+    document = await portal.documents.view(ctx, action["id"]) \
+        if action["kind"] == "sign_document" and not needs_code else None
     return render("sign.html", ctx.language, status, ctx, action=action, task=task, document=document,
-                  needs_code=factor["required"] and not factor["verified"], otp_state=otp_state,
+                  needs_code=needs_code, otp_state=otp_state,
                   errors=errors or {}, values=values or {}, problem=problem, consent=consent_text(ctx.language),
                   consent_version=CONSENT_VERSION, error_targets=ERROR_TARGETS,
                   here=f"/actions/{action['id']}/sign")
 
 
-def _decline_form(ctx: SessionContext, action: dict, task: dict, status: int = 200, errors: dict | None = None,
-                  values: dict | None = None) -> HTMLResponse:
+def _needs_code(portal, ctx: SessionContext) -> bool:
+    factor = portal.second_factor.status(ctx)
+    return factor["required"] and not factor["verified"]
+
+
+def _decline_form(portal, ctx: SessionContext, action: dict, task: dict, status: int = 200,
+                  errors: dict | None = None, values: dict | None = None, otp_state: str | None = None
+                  ) -> HTMLResponse:
     return render("decline.html", ctx.language, status, ctx, action=action, task=task, errors=errors or {},
-                  values=values or {}, here=f"/actions/{action['id']}/decline")
+                  values=values or {}, needs_code=_needs_code(portal, ctx), otp_state=otp_state,
+                  here=f"/actions/{action['id']}/decline")
 
 
 def _text(form, name: str) -> str | None:
@@ -81,7 +93,8 @@ async def sign_submit(action_id: str, request: Request, portal: PortalDep, ctx: 
     submission = Submission(fields=values, signature_kind=choice.kind, png_base64=choice.png_base64,
                             typed_name=choice.typed_name, consent=form.get("consent") == "yes",
                             document_digest=_text(form, "document_digest") or None,
-                            consent_version=_text(form, "consent_version") or None)
+                            consent_version=_text(form, "consent_version") or None,
+                            task_digest=_text(form, "task_digest") or None)
     try:
         await portal.signing.sign(ctx, action_id, submission, client)
     except Invalid as exc:
@@ -111,7 +124,7 @@ async def decline_page(action_id: str, request: Request, portal: PortalDep, ctx:
         return not_found(ctx)
     if action["status"] != "open":
         return RedirectResponse(f"/tasks/{task['id']}", status_code=303)
-    return _decline_form(ctx, action, task)
+    return _decline_form(portal, ctx, action, task, otp_state=request.query_params.get("otp"))
 
 
 @router.post("/actions/{action_id}/decline", dependencies=[ChangeRate], summary="Submit the decline form")
@@ -127,8 +140,11 @@ async def decline_submit(action_id: str, request: Request, portal: PortalDep, ct
     except NotFound:
         return not_found(ctx)
     except Invalid as exc:
-        return _decline_form(ctx, action, task, 422, form_errors(exc, action, ctx.language), {"reason": reason})
+        return _decline_form(portal, ctx, action, task, 422, form_errors(exc, action, ctx.language),
+                             {"reason": reason})
     except Conflict as exc:
         text = i18n.messages(ctx.language)[conflict_message(exc.extra.get("code"))]
-        return _decline_form(ctx, action, task, 409, {"reason": text}, {"reason": reason})
+        return _decline_form(portal, ctx, action, task, 409, {"reason": text}, {"reason": reason})
+    except Forbidden:  # the second factor is required and not given yet
+        return _decline_form(portal, ctx, action, task, 403, values={"reason": reason})
     return RedirectResponse(f"/tasks/{task['id']}?done=declined", status_code=303)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Callable
 
 from contracts.errors import NotFound
 from services.portal.adapters import pdf_text
@@ -49,7 +50,9 @@ class ViewCache:
 
 class Documents:
     def __init__(self, store: PortalStore, files: InternalFiles, documents_url: str,
-                 views: ViewCache | None = None):
+                 views: ViewCache | None = None,
+                 second_factor: Callable[[SessionContext, dict], None] = lambda ctx, action: None):
+        self.second_factor = second_factor  # the tenant's code before any document is shown
         self.store = store
         self.files = files
         self.documents_url = documents_url.rstrip("/")
@@ -59,6 +62,7 @@ class Documents:
         action = await self.store.action(ctx.tenant_id, action_id)
         if action is None or action["contact_id"] != ctx.contact_id:
             raise NotFound("There is no such action for you.")
+        self.second_factor(ctx, action)
         return action
 
     def _version_url(self, action: dict, leaf: str) -> str:

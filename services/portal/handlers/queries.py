@@ -5,7 +5,7 @@ from __future__ import annotations
 from contracts.errors import NotFound
 from services.portal.adapters.mongo import PortalStore
 from services.portal.adapters.timeline import TimelineClient
-from services.portal.domain import SessionContext
+from services.portal.domain import SessionContext, task_digest
 
 ACTION_KEYS = ("action_id", "kind", "status", "fields", "document_id", "document_version_id", "document_digest",
                "message", "expires_at", "requested_at", "closed_at")
@@ -61,7 +61,11 @@ class Queries:
         return view
 
     async def action(self, ctx: SessionContext, action_id: str) -> dict:
+        """The action, and for a sign_task the digest of the task content shown, which the signature sends back."""
         action = await self.store.action(ctx.tenant_id, action_id)
         if action is None or action["contact_id"] != ctx.contact_id:
             raise NotFound("There is no such action for you.")
-        return action_view(action)
+        view = action_view(action)
+        if action["kind"] == "sign_task":
+            view["task_digest"] = task_digest(await self.store.task(ctx.tenant_id, action["task_id"]) or {}, action)
+        return view

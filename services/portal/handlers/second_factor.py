@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from contracts import utcnow
-from contracts.errors import Conflict, Invalid
+from contracts.errors import Conflict, Invalid, NotFound
 from services.portal import domain, i18n
 from services.portal.adapters.mongo import PortalStore
 from services.portal.domain import SessionContext
@@ -48,7 +48,28 @@ class SecondFactor:
     def status(self, ctx: SessionContext) -> dict:
         return {"required": self.required(ctx.tenant_id), "verified": ctx.auth_method == "magic_link+otp"}
 
-    async def send(self, ctx: SessionContext) -> CodeSent:
+    def ensure(self, ctx: SessionContext, action: dict) -> None:
+        """Before anything is shown or done for `action` (sign, decline, the document): the code, when the
+        tenant asks for one, and an action not locked by wrong codes."""
+        if not self.required(ctx.tenant_id):
+            return
+        self._ensure_unlocked(action)
+        domain.ensure_second_factor(True, ctx)
+
+    def _ensure_unlocked(self, action: dict) -> None:
+        if action.get("otp_failures", 0) >= self.max_attempts:
+            raise Conflict("Too many wrong codes were entered for this request, so it is locked. Ask the sender "
+                           "for a new request.", code="otp_locked")
+
+    async def _action(self, ctx: SessionContext, action_id: str) -> dict:
+        action = await self.store.action(ctx.tenant_id, action_id)
+        if action is None or action["contact_id"] != ctx.contact_id:
+            raise NotFound("There is no such action for you.")
+        self._ensure_unlocked(action)
+        return action
+
+    async def send(self, ctx: SessionContext, action_id: str) -> CodeSent:
+        await self._action(ctx, action_id)
         contact = await self.store.contact(ctx.tenant_id, ctx.contact_id) or {}
         email = contact.get("email")
         if not email:
@@ -61,10 +82,15 @@ class SecondFactor:
         await self.mailer.send(email, subject.format(code=code), body.format(code=code, minutes=minutes))
         return CodeSent(sent_to=domain.mask_email(email), expires_at=expires_at)
 
-    async def verify(self, ctx: SessionContext, code: str) -> None:
-        pending = await self.store.spend_otp_attempt(ctx.session_id, self.max_attempts)
-        if pending is None:
-            raise Invalid("Ask for a new code.", code="otp_not_sent",
-                          errors=[{"field": "code", "message": "Ask for a new code."}])
-        domain.check_otp(pending, ctx.session_id, code or "", utcnow())
+    async def verify(self, ctx: SessionContext, action_id: str, code: str) -> None:
+        """Wrong codes count against the action, across codes and sessions: a new code or a new link does not
+        reset the count, and past `max_attempts` the action is locked (a new request from staff is needed)."""
+        await self._action(ctx, action_id)
+        try:
+            domain.check_otp(await self.store.pending_otp(ctx.session_id), ctx.session_id, code or "", utcnow())
+        except Invalid as refused:
+            if refused.extra.get("code") == "otp_wrong" and \
+                    await self.store.count_wrong_code(ctx.tenant_id, action_id) >= self.max_attempts:
+                self._ensure_unlocked({"otp_failures": self.max_attempts})
+            raise
         await self.store.mark_second_factor(ctx.session_id)

@@ -30,6 +30,7 @@ class Submission:
     consent: bool
     document_digest: str | None = None
     consent_version: str | None = None
+    task_digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,8 @@ async def _collect(errors: list[dict], check, *args):
 
 class Signing:
     def __init__(self, store: PortalStore, outbox: Outbox, internal_url: str, max_signature_bytes: int,
-                 requires_second_factor: Callable[[str], bool] = lambda tenant_id: False):
-        self.requires_second_factor = requires_second_factor
+                 second_factor: Callable[[SessionContext, dict], None] = lambda ctx, action: None):
+        self.second_factor = second_factor  # raises when the tenant's code is missing or the action is locked
         self.store = store
         self.outbox = outbox
         self.internal_url = internal_url.rstrip("/")
@@ -90,8 +91,10 @@ class Signing:
     async def sign(self, ctx: SessionContext, action_id: str, submission: Submission, client: Client) -> Signed:
         action = domain.ensure_actionable(await self.store.action(ctx.tenant_id, action_id), ctx)
         domain.ensure_document_unchanged(action, submission.document_digest)
+        shown = domain.task_digest(await self.store.task(ctx.tenant_id, action["task_id"]) or {}, action)
+        domain.ensure_task_unchanged(action, shown, submission.task_digest)
         domain.ensure_consent_current(submission.consent_version)
-        domain.ensure_second_factor(self.requires_second_factor(ctx.tenant_id), ctx)
+        self.second_factor(ctx, action)
         # Every problem with the submission at once, so a form can show them all together.
         errors: list[dict] = []
         fields = await _collect(errors, domain.clean_fields,
@@ -108,7 +111,8 @@ class Signing:
                            image_url=f"{self.internal_url}/internal/v1/signatures/{signature_id}")
         evidence = Evidence(signed_at=now, ip=client.ip, user_agent=client.user_agent[:512],
                             session_id=ctx.session_id, auth_method=ctx.auth_method,
-                            consent_text=domain.consent_text(ctx.language), consent_version=domain.CONSENT_VERSION)
+                            consent_text=domain.consent_text(ctx.language), consent_version=domain.CONSENT_VERSION,
+                            task_digest=shown if action["kind"] == "sign_task" else None)
         payload = dict(action_id=action_id, signer=signer, fields=fields, signature=ref, evidence=evidence,
                        task=task, language=ctx.language)
         if action["kind"] == "sign_document":
@@ -139,6 +143,7 @@ class Signing:
 
     async def decline(self, ctx: SessionContext, action_id: str, reason: str | None, client: Client) -> str:
         action = domain.ensure_actionable(await self.store.action(ctx.tenant_id, action_id), ctx)
+        self.second_factor(ctx, action)
         text = domain.clean_reason(reason)
         _, _, envelope = await self._origin(ctx, action)
         now = utcnow()
