@@ -12,9 +12,10 @@ from fastapi import FastAPI
 
 from services.notifications.adapters.mongo import NotificationStore
 from services.notifications.config import Settings
-from services.notifications.delivery import Delivery, Links
+from services.notifications.delivery import Delivery, Links, Proofs
 from services.notifications.domain import RetryPolicy
 from services.runtime.app import Runtime, build_runtime, create_app
+from services.runtime.internal_http import InternalFetcher
 from services.runtime.mail import SmtpSender, SmtpTarget
 
 
@@ -37,6 +38,8 @@ def build(settings: Settings, *, sender: SmtpSender | None = None) -> Service:
               settings.console_task_url),
         RetryPolicy(base_seconds=settings.retry_base_seconds, max_delay_seconds=settings.retry_max_delay_seconds,
                     give_up_after_seconds=settings.give_up_after_seconds),
+        proofs=Proofs(InternalFetcher(settings.internal_token, settings.fetch_timeout_seconds, settings.service_hosts),
+                      settings.attach_proof_max_bytes),
         poll_interval=settings.poll_seconds)
     runtime.startup.append(store.ensure_indexes)
     runtime.background.append(delivery.run)

@@ -23,6 +23,9 @@ class Settings(ServiceSettings):
     give_up_after_seconds: float = Field(24 * 3600.0, gt=0)
     poll_seconds: float = Field(1.0, gt=0)
     smtp_timeout_seconds: float = Field(20.0, gt=0)
+    # The thank-you mail carries the sealed PDF when it is at most this large (0: never; the link always).
+    attach_proof_max_bytes: int = Field(2 * 1024 * 1024, ge=0)
+    fetch_timeout_seconds: float = Field(10.0, gt=0)
     # The staff console's page of a task, e.g. https://app.example.com/console/tasks/{task_id}; unset: no link.
     console_task_url: str | None = None
 

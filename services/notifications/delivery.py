@@ -13,12 +13,15 @@ from datetime import timedelta
 from email.headerregistry import Address
 from email.utils import parseaddr
 
+import httpx
 from prometheus_client import Counter
 
 from contracts import portal_link, utcnow
+from contracts.errors import PermanentFailure
 from services.notifications.adapters.mongo import NotificationStore
 from services.notifications.domain import Notification, RetryPolicy, next_attempt
 from services.notifications.render import render
+from services.runtime.internal_http import InternalFetcher
 from services.runtime.mail import MailDeferred, MailRefused, SmtpSender, address, compose
 
 log = logging.getLogger(__name__)
@@ -54,11 +57,31 @@ class Links:
 
 
 @dataclass
+class Proofs:
+    """The sealed PDF of a thank-you mail, read from signing by the URL its event named, when small enough."""
+
+    fetcher: InternalFetcher
+    max_bytes: int
+
+    async def attachment(self, n: Notification) -> tuple[str, str, bytes] | None:
+        url = n.facts.get("pdf_url")
+        if n.kind != "proof" or not self.max_bytes or not isinstance(url, str):
+            return None
+        try:
+            data = await self.fetcher.get(url, max_bytes=self.max_bytes)
+        except (PermanentFailure, httpx.HTTPError) as exc:  # too large, gone, or signing away: the link suffices
+            log.info("notification %s goes without its PDF: %s", n.id, exc)
+            return None
+        return f"{str(n.facts.get('proof') or 'proof').replace('_', '-')}.pdf", "application/pdf", data
+
+
+@dataclass
 class Delivery:
     store: NotificationStore
     sender: SmtpSender
     links: Links
     policy: RetryPolicy
+    proofs: Proofs | None = None
     poll_interval: float = 1.0
     lease: timedelta = timedelta(seconds=120)
 
@@ -100,12 +123,14 @@ class Delivery:
     async def _message(self, n: Notification):
         brand = await self.store.brand(n.tenant_id)
         prefs = await self.store.prefs_of(n.tenant_id)
-        mail = render(n, brand, link=self.links.of(n))
+        attachment = await self.proofs.attachment(n) if self.proofs else None
+        mail = render(n, brand, link=self.links.of(n), attached=attachment is not None)
         own = address(parseaddr(self.sender.sender)[1])
         sender = str(Address(display_name=brand.name, username=own.username, domain=own.domain))
         return compose(sender=sender, to=address(n.recipient.email, n.recipient.name), subject=mail.subject,
                        text=mail.text, html=mail.html, reply_to=prefs.reply_to,
-                       headers={"Auto-Submitted": "auto-generated", "X-Akkoord-Notification": n.kind})
+                       headers={"Auto-Submitted": "auto-generated", "X-Akkoord-Notification": n.kind},
+                       attachments=(attachment,) if attachment else ())
 
     async def run(self) -> None:
         while True:

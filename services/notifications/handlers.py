@@ -79,7 +79,7 @@ async def handle(message: Handled, uow: UnitOfWork) -> None:
         case m.SignatureSealed():
             # One thank-you per action, whichever seal comes first (a document signing may bring two).
             await to_contact(message, "proof", message.payload.action_id, uow, key=message.payload.action_id,
-                             proof=message.payload.kind)
+                             proof=message.payload.kind, pdf_url=message.payload.pdf_url)
         case _:
             assert_never(message)
 

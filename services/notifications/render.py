@@ -46,7 +46,7 @@ def when(value: object, language: str) -> str:
     return f"{format_datetime(local, DATE_PATTERNS[language], locale=language)} {local.tzname()}"
 
 
-def render(notification: Notification, brand: Brand, *, link: str | None) -> Rendered:
+def render(notification: Notification, brand: Brand, *, link: str | None, attached: bool = False) -> Rendered:
     language = notification.recipient.language if notification.recipient.language in LANGUAGES else "nl"
     t, f, kind = catalogue(language), notification.facts, notification.kind
     document = f.get("document_title") or t["a_document"]
@@ -62,6 +62,8 @@ def render(notification: Notification, brand: Brand, *, link: str | None) -> Ren
     paragraphs = [t[f"{kind}_body"].format(**values)]
     if values["deadline"] and kind in ("action_requested", "action_reminder"):
         paragraphs.append(t["deadline"].format(**values))
+    if attached:
+        paragraphs.append(t["proof_attached"])
     context = {
         "t": t, "lang": language, "brand": brand, "subject": t[subject_key].format(**values),
         "greeting": t["greeting_named" if values["name"] else "greeting"].format(**values),

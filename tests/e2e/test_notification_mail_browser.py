@@ -15,7 +15,9 @@ from playwright.async_api import async_playwright
 from contracts import new_id
 from tests.support.waiting import eventually
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "mail"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "mail"
+AXE = ROOT / "services" / "portal" / "web" / "node_modules" / "axe-core" / "axe.min.js"
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 BUTTON = {"nl": "Bekijken en ondertekenen", "en": "Review and sign"}
@@ -56,12 +58,18 @@ async def test_the_invitation_mails_button_opens_the_portal_on_the_tasks_open_ac
                                                                                      language):
     task, action, mail = await an_invitation(running, tenant, language)
 
-    # Given the mail as the customer's mail program shows it
+    # Given the mail as the customer's mail program shows it, readable at both sizes (no serious axe finding)
     page = await browser.new_page(viewport=SIZES["phone"])
     await page.set_content(mail.html)
+    await page.evaluate(AXE.read_text())
+    findings = []
     for size, viewport in SIZES.items():
         await page.set_viewport_size(viewport)
         await page.screenshot(path=str(ARTIFACTS / f"invitation-{language}-{size}.png"), full_page=True)
+        result = await page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+        findings += [f"{size}: {v['id']} ({v['impact']})" for v in result["violations"]
+                     if v["impact"] in ("serious", "critical")]
+    assert findings == []
     await page.set_viewport_size(SIZES["phone"])
     button = page.get_by_role("link", name=BUTTON[language])
     assert await button.count() == 1

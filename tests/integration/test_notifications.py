@@ -156,6 +156,8 @@ async def test_staff_get_the_signed_and_the_declined_mails_and_the_signer_gets_t
     proof = (await mails_to(mailbox, address, 3, timeout=60))[2]
     assert proof.subject == "Thank you: your approval of Paint the facade is recorded"
     assert LINK.search(proof.text), "the proof is one click away in the portal"
+    [pdf] = list(proof.message.iter_attachments())
+    assert pdf.get_filename() == "approval-certificate.pdf" and pdf.get_content().startswith(b"%PDF")
 
 
 async def test_an_smtp_server_that_is_down_delays_mail_without_losing_it(services, mailbox):
