@@ -76,6 +76,8 @@ class StaffKeyRevoked(Envelope):
 class ContactPayload(BaseModel):
     contact: ContactRef
     archived: bool = False
+    # Raised when staff revoke the contact's magic links: older links and the sessions they opened end.
+    link_generation: int = 0
 
 
 class ContactRegistered(Envelope):

@@ -19,6 +19,9 @@ class PortalLink(BaseModel):
     tenant_id: str
     contact_id: str
     expires_at: datetime
+    # The contact's link generation when it was issued: staff revoking a contact's links raise theirs, and the
+    # portal refuses links (and ends sessions) of an older generation.
+    generation: int = 0
     # Where the link lands after it opens a session: a mail about one task opens that task.
     task_id: str | None = None
 

@@ -44,7 +44,7 @@ class Links:
         # one session. The portal checks signature, expiry and single use exactly as for tasks' links.
         link = portal_link.PortalLink(link_id=hashlib.sha256(n.id.encode()).hexdigest()[:32], tenant_id=n.tenant_id,
                                       contact_id=n.recipient.contact_id, expires_at=utcnow() + self.ttl,
-                                      task_id=n.task_id)
+                                      task_id=n.task_id, generation=n.recipient.link_generation)
         return f"{self.portal_url.rstrip('/')}/login?token={portal_link.sign(self.secret, link)}"
 
     def for_staff(self, n: Notification) -> str | None:

@@ -79,6 +79,7 @@ class Recipient(BaseModel):
     name: str = ""
     language: Language = "nl"
     contact_id: str | None = None  # set for a contact: their mail carries a magic link
+    link_generation: int = 0  # the contact's, so the link survives only until staff revoke their links
 
 
 class Notification(BaseModel):

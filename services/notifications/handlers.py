@@ -55,7 +55,8 @@ async def handle(message: Handled, uow: UnitOfWork) -> None:
         case m.ContactRegistered() | m.ContactUpdated():
             c = message.payload.contact
             await uow.store.save_contact(message.tenant_id, Recipient(
-                email=c.email, name=c.name, language=c.language, contact_id=c.contact_id),
+                email=c.email, name=c.name, language=c.language, contact_id=c.contact_id,
+                link_generation=message.payload.link_generation),
                 message.payload.archived, uow.session)
         case m.DocumentUploaded() | m.DocumentVersionAdded():
             await uow.store.save_document(message.tenant_id, message.payload.document_id, message.payload.title,

@@ -62,6 +62,7 @@ class Contact(BaseModel):
     company: str | None = None
     language: Language = "nl"
     archived: bool = False
+    link_generation: int = 0  # raised by revoking the contact's magic links
     created_at: datetime
     updated_at: datetime
 

@@ -30,7 +30,8 @@ class ReadModel:
 
     async def on_contact(self, event: Envelope, session: Session) -> None:
         assert isinstance(event, (ContactRegistered, ContactUpdated))
-        contact = {**event.payload.contact.model_dump(mode="json"), "archived": event.payload.archived}
+        contact = {**event.payload.contact.model_dump(mode="json"), "archived": event.payload.archived,
+                   "link_generation": event.payload.link_generation}
         await self.store.upsert_contact(event.tenant_id, contact, session)
 
     async def on_task(self, event: Envelope, session: Session) -> None:

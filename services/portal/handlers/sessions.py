@@ -68,6 +68,8 @@ class Sessions:
             raise LinkRefused("expired", 410, language)
         if contact.get("archived"):
             raise LinkRefused("invalid", 400, language)
+        if link.generation < contact.get("link_generation", 0):
+            raise LinkRefused("revoked", 410, language)
         return link, contact
 
     async def preview(self, token: str) -> LinkPreview:
@@ -94,6 +96,7 @@ class Sessions:
                 "_id": session_hash(cookie_value), "session_id": context.session_id,
                 "tenant_id": link.tenant_id, "contact_id": link.contact_id, "csrf_token": context.csrf_token,
                 "language": None, "auth_method": "magic_link", "link_id": link.link_id,
+                "link_generation": link.generation,
                 "created_at": now, "expires_at": now + self.lifetime, "ip": ip, "user_agent": user_agent,
             }, session)
 
@@ -110,8 +113,8 @@ class Sessions:
         if doc is None:
             return None
         contact = await self.store.contact(doc["tenant_id"], doc["contact_id"]) or {}
-        if contact.get("archived"):
-            return None  # an archived contact's sessions end with it
+        if contact.get("archived") or doc.get("link_generation", 0) < contact.get("link_generation", 0):
+            return None  # an archived contact's sessions end with it, and so do those of revoked links
         # Until the contact switches, follow their language as tasks knows it.
         language = doc.get("language") or contact.get("language", "nl")
         return SessionContext(session_id=doc["session_id"], tenant_id=doc["tenant_id"],

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from pymongo.asynchronous.database import AsyncDatabase
 from pydantic import BaseModel
+from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import utcnow
 from contracts.errors import Invalid

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pymongo.asynchronous.database import AsyncDatabase
 from pydantic import BaseModel
 from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import utcnow
 from contracts.errors import NotFound

@@ -22,7 +22,8 @@ async def _contact_changed(deps: Deps, session: Session, staff: Staff, contact: 
     message = ContactRegistered if new else ContactUpdated
     await deps.outbox.add(session, TASKS_EVENTS, message(
         tenant_id=staff.tenant_id, actor=staff_actor(staff),
-        payload=ContactPayload(contact=contact.ref(), archived=contact.archived)))
+        payload=ContactPayload(contact=contact.ref(), archived=contact.archived,
+                               link_generation=contact.link_generation)))
 
 
 async def create_contact(deps: Deps, staff: Staff, *, name: str, email: str, company: str | None, language: str,
@@ -87,7 +88,8 @@ async def create_portal_link(deps: Deps, staff: Staff, contact_id: str,
         contact = await deps.store.get_contact(staff.tenant_id, contact_id, session)
         contact.require_active()
         link = portal_link.PortalLink(link_id=new_id(), tenant_id=staff.tenant_id, contact_id=contact.id,
-                                      expires_at=now() + timedelta(minutes=settings.portal_link_ttl_minutes))
+                                      expires_at=now() + timedelta(minutes=settings.portal_link_ttl_minutes),
+                                      generation=contact.link_generation)
         token = portal_link.sign(settings.portal_link_secret, link)
         await deps.store.insert_portal_link(
             {"_id": link.link_id, "tenant_id": link.tenant_id, "contact_id": contact.id,
@@ -97,3 +99,16 @@ async def create_portal_link(deps: Deps, staff: Staff, contact_id: str,
                 "url": f"{settings.portal_url.rstrip('/')}/login?token={token}", "expires_at": link.expires_at}
 
     return await commit(deps, work, idem, secrets=("url",))
+
+
+async def revoke_portal_links(deps: Deps, staff: Staff, contact_id: str) -> dict:
+    """Every magic link issued to the contact so far stops working, and the portal sessions they opened end:
+    the contact's link generation goes up, and the portal learns it from contact.updated."""
+
+    async def work(session: Session) -> dict:
+        contact = await deps.store.get_contact(staff.tenant_id, contact_id, session)
+        contact = contact.model_copy(update={"link_generation": contact.link_generation + 1, "updated_at": now()})
+        await _contact_changed(deps, session, staff, contact, new=False)
+        return contact_view(contact)
+
+    return await commit(deps, work)

@@ -7,7 +7,11 @@ import secrets
 from contracts import Actor, new_id
 from contracts.errors import Conflict, Forbidden
 from contracts.messages import (
-    StaffKeyIssued, StaffKeyIssuedPayload, StaffKeyRevoked, StaffKeyRevokedPayload, TenantRegistered,
+    StaffKeyIssued,
+    StaffKeyIssuedPayload,
+    StaffKeyRevoked,
+    StaffKeyRevokedPayload,
+    TenantRegistered,
     TenantRegisteredPayload,
 )
 from contracts.topics import TASKS_EVENTS

@@ -10,10 +10,10 @@ from pydantic_core import to_jsonable_python
 from pymongo.errors import DuplicateKeyError
 
 from contracts import Actor, utcnow
+from contracts.errors import Conflict
 from services.runtime.mongo import Session
 from services.runtime.outbox import Outbox
 from services.runtime.staff_auth import Staff, StaffKeys
-from contracts.errors import Conflict
 from services.tasks.adapters.idempotency import IdempotencyKey, IdempotencyRecords, StoredResponse
 from services.tasks.adapters.mongo import TasksStore
 from services.tasks.config import Settings

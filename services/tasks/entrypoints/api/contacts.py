@@ -73,3 +73,9 @@ async def create_portal_link(contact_id: str, request: Request, staff: CurrentSt
                              idempotency_key: IdempotencyHeader = None) -> dict:
     return await contacts.create_portal_link(deps, staff, contact_id,
                                              idempotency(request, staff, idempotency_key, None))
+
+
+@router.post("/{contact_id}/portal-links/revoke", response_model=ContactOut,
+             summary="Revoke the contact's magic links: unused links stop working and their portal sessions end")
+async def revoke_portal_links(contact_id: str, staff: CurrentStaff, deps: DepsDep) -> dict:
+    return await contacts.revoke_portal_links(deps, staff, contact_id)

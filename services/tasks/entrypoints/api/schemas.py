@@ -17,6 +17,7 @@ class ContactOut(BaseModel):
     company: str | None
     language: Language
     archived: bool
+    link_generation: int = Field(0, description="Raised each time the contact's magic links are revoked")
     created_at: datetime
     updated_at: datetime
 
