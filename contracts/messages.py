@@ -49,6 +49,22 @@ class TenantRegistered(Envelope):
     payload: TenantRegisteredPayload
 
 
+class TenantBrandingPayload(BaseModel):
+    """How the tenant looks to its customers (portal pages, mails): its name, colour and logo."""
+
+    name: str
+    colour: str | None = None  # "#0b57d0"; dark enough for white text (contrast >= 4.5:1)
+    # The logo by reference: a public URL of tasks (`/v1/tenants/{id}/logo`) and the SHA-256 of its bytes.
+    logo_url: str | None = None
+    logo_digest: str | None = None
+    logo_type: str | None = None  # image/png | image/jpeg
+
+
+class TenantBrandingChanged(Envelope):
+    type: Literal["tenant.branding_changed"] = "tenant.branding_changed"
+    payload: TenantBrandingPayload
+
+
 class StaffKeyIssuedPayload(BaseModel):
     key_id: str
     key_hash: str  # SHA-256 hex of the secret; the secret itself never leaves tasks
@@ -414,6 +430,7 @@ class Route:
 # the schemas are all derived from this.
 ROUTES: dict[type[Envelope], Route] = {
     TenantRegistered: Route(TASKS_EVENTS, Kind.INTERNAL),
+    TenantBrandingChanged: Route(TASKS_EVENTS, Kind.INTERNAL),
     StaffKeyIssued: Route(TASKS_EVENTS, Kind.INTERNAL),
     StaffKeyRevoked: Route(TASKS_EVENTS, Kind.INTERNAL),
     ContactRegistered: Route(TASKS_EVENTS, Kind.EVENT),

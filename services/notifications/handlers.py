@@ -27,9 +27,9 @@ from services.notifications.domain import (
 from services.runtime.mongo import Session
 
 Handled = (
-    m.TenantRegistered | m.ContactRegistered | m.ContactUpdated | m.DocumentUploaded | m.DocumentVersionAdded
-    | m.TaskActionRequested | m.ActionReminderDue | m.ActionExpired | m.TaskActionCancelled | m.TaskSigned
-    | m.DocumentSigned | m.ActionDeclined | m.SignatureSealed
+    m.TenantRegistered | m.TenantBrandingChanged | m.ContactRegistered | m.ContactUpdated | m.DocumentUploaded
+    | m.DocumentVersionAdded | m.TaskActionRequested | m.ActionReminderDue | m.ActionExpired | m.TaskActionCancelled
+    | m.TaskSigned | m.DocumentSigned | m.ActionDeclined | m.SignatureSealed
 )
 HANDLED: tuple[type[Envelope], ...] = get_args(Handled)
 
@@ -52,6 +52,10 @@ async def handle(message: Handled, uow: UnitOfWork) -> None:
     match message:
         case m.TenantRegistered():
             await uow.store.save_tenant(message.tenant_id, _brand(message), uow.session)
+        case m.TenantBrandingChanged():
+            p = message.payload
+            await uow.store.save_tenant(message.tenant_id, Brand(name=p.name, **{
+                k: v for k, v in (("logo_url", p.logo_url), ("colour", p.colour)) if v}), uow.session)
         case m.ContactRegistered() | m.ContactUpdated():
             c = message.payload.contact
             await uow.store.save_contact(message.tenant_id, Recipient(

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from PIL import Image
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
@@ -263,3 +264,43 @@ async def test_an_admin_opens_every_console_page_and_uploads_a_document(services
         assert '<html lang="nl">' in page.text
     task_page = (await admin.browser.get(f"/console/tasks/{task['id']}")).text
     assert "Werkbon" in task_page and "Document ondertekenen" in task_page
+
+
+def a_png() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 20), (11, 87, 208)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+async def test_an_admin_brands_the_tenant_and_tasks_tells_the_other_services(services, infra):
+    url = services["tasks"].url
+    tenant = await register_tenant(url)
+    admin = await signed_in_user(url, tenant, role="admin")
+    logo = a_png()
+    # A colour white text is not readable on is refused, and nothing changes
+    light = await admin.browser.post("/console/settings/branding", data={
+        "csrf_token": await admin.csrf(), "name": "Smit Installaties", "colour": "#ffcc00"})
+    assert light.status_code == 422 and "too light for white text" in light.text
+    # When the admin saves a name, a colour and a logo
+    saved = await admin.browser.post("/console/settings/branding", data={
+        "csrf_token": await admin.csrf(), "name": "Smit Installaties", "colour": "#0B57D0"},
+        files={"logo": ("logo.png", logo, "image/png")})
+    assert saved.status_code == 303
+    # Then the logo is public at tasks and the change is one event naming the admin, the logo by reference
+    async with httpx.AsyncClient(base_url=url) as anyone:  # public: no session needed
+        served = await anyone.get(f"/console/brand/{tenant.tenant_id}/logo")
+    assert served.status_code == 200 and served.content == logo and served.headers["content-type"] == "image/png"
+
+    async def branded():
+        return await tenant_events(infra.kafka_bootstrap, tenant.tenant_id, "tenant.branding_changed")
+    event = (await eventually(branded, timeout=30, what="tenant.branding_changed on the bus"))[-1]
+    assert event["payload"]["name"] == "Smit Installaties" and event["payload"]["colour"] == "#0b57d0"
+    digest = event["payload"]["logo_digest"]
+    assert event["payload"]["logo_url"] == f"{url}/console/brand/{tenant.tenant_id}/logo?v={digest[:16]}"
+    assert event["actor"]["kind"] == "staff_user"
+    assert "Smit Installaties" in (await admin.browser.get("/console/settings")).text
+    # A member may not
+    member = await signed_in_user(url, tenant)
+    refused = await member.browser.post("/console/settings/branding", data={
+        "csrf_token": await member.csrf(), "name": "Other"})
+    assert refused.status_code == 403

@@ -263,3 +263,23 @@ async def test_the_console_user_who_asked_gets_the_staff_mail_instead_of_the_ten
     declined = (await mails_to(mailbox, user.email, 2))[-1]
     assert declined.subject == "Declined: Paint the fence by Jan de Vries" and "Too dark" in declined.text
     assert mailbox.to(office) == []
+
+
+async def test_mails_take_the_name_and_colour_the_tenants_admin_chose(services, mailbox, infra):
+    from contracts.messages import TenantBrandingChanged, TenantBrandingPayload
+
+    tenant = await a_tenant(services)
+    # Given tasks told of new branding (an admin saved it in the console)
+    await publish(infra.kafka_bootstrap, TASKS_EVENTS, TenantBrandingChanged(
+        tenant_id=tenant.tenant_id, payload=TenantBrandingPayload(name="Bos & Zonen", colour="#146c2e")))
+
+    # Then a request mailed after it is in the new name and colour (tenant events travel on their own key,
+    # so a request may overtake it: each try is a new request to a new address)
+    async def branded_mail():
+        address = an_address()
+        await a_request(tenant, address)
+        [mail] = await mails_to(mailbox, address)
+        return mail if mail.subject.startswith("Bos & Zonen asks") else None
+
+    mail = await eventually(branded_mail, timeout=60, interval=0.5, what="a mail in the new name")
+    assert "#146c2e" in mail.html

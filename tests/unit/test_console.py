@@ -8,6 +8,7 @@ import pytest
 from starlette.datastructures import FormData
 
 from contracts.errors import Invalid
+from services.tasks.branding import logo_type, require_colour
 from services.tasks.entrypoints.console.limits import LoginLimiter
 from services.tasks.entrypoints.console.task_pages import field_name, signature_request
 from services.tasks.staff_users import ConsoleSession, require_password
@@ -90,3 +91,20 @@ def test_sign_document_without_a_document_is_refused_and_none_means_no_action():
     with pytest.raises(Invalid):
         signature_request(FormData([("kind", "sign_document"), ("contact_id", "c1")]))
     assert signature_request(FormData([("kind", "none")])) is None
+
+
+def test_a_brand_colour_must_keep_white_text_readable():
+    assert require_colour("#0B57D0") == "#0b57d0"
+    with pytest.raises(Invalid):
+        require_colour("#ffcc00")
+    with pytest.raises(Invalid):
+        require_colour("blue")
+
+
+def test_a_logo_is_a_small_png_or_jpeg():
+    assert logo_type(b"\x89PNG\r\n\x1a\n" + b"0" * 10) == "image/png"
+    assert logo_type(b"\xff\xd8\xff\xe0" + b"0" * 10) == "image/jpeg"
+    with pytest.raises(Invalid):
+        logo_type(b"<svg onload=alert(1)>")
+    with pytest.raises(Invalid):
+        logo_type(b"\x89PNG\r\n\x1a\n" + b"0" * 300_000)

@@ -30,6 +30,7 @@ def from_doc(doc: dict[str, Any]) -> dict[str, Any]:
 class TasksStore:
     def __init__(self, db: AsyncDatabase):
         self.tenants = db["tenants"]
+        self.tenant_logos = db["tenant_logos"]
         self.contacts = db["contacts"]
         self.tasks = db["tasks"]
         self.actions = db["actions"]
@@ -64,6 +65,18 @@ class TasksStore:
 
     async def find_tenant(self, tenant_id: str) -> dict | None:
         return await self.tenants.find_one({"_id": tenant_id})
+
+    async def set_branding(self, tenant_id: str, changes: dict[str, Any], logo: bytes | None,
+                           session: Session) -> None:
+        # The logo's bytes live apart: every console request reads the tenant, few read its logo.
+        await self.tenants.update_one({"_id": tenant_id}, {"$set": changes}, session=session)
+        if logo is not None:
+            await self.tenant_logos.replace_one({"_id": tenant_id}, {"_id": tenant_id, "data": logo}, upsert=True,
+                                                session=session)
+
+    async def logo(self, tenant_id: str) -> bytes | None:
+        doc = await self.tenant_logos.find_one({"_id": tenant_id})
+        return bytes(doc["data"]) if doc else None
 
     async def set_phases(self, tenant_id: str, phases: list[str], session: Session) -> None:
         await self.tenants.update_one({"_id": tenant_id}, {"$set": {"phases": phases}}, session=session)

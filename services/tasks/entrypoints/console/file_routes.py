@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from contracts.errors import NotFound
 from services.tasks.entrypoints.console.deps import PREFIX, ConsoleDep, SignedIn
+from services.tasks.handlers import branding
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 ID = r"[A-Za-z0-9_-]{1,100}"
@@ -31,3 +32,11 @@ async def staff_file(service: str, path: str, console: ConsoleDep, viewer: Signe
     headers["Cache-Control"] = "private, max-age=300"
     headers["X-Content-Type-Options"] = "nosniff"
     return Response(upstream.content, status_code=200, headers=headers)
+
+
+@router.get("/brand/{tenant_id}/logo")
+async def tenant_logo(tenant_id: str, console: ConsoleDep) -> Response:
+    """The tenant's logo, public: the portal and customers' mails show it."""
+    data, media_type, digest = await branding.tenant_logo(console.deps, tenant_id)
+    return Response(data, media_type=media_type, headers={
+        "ETag": f'"{digest}"', "Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"})

@@ -6,11 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import UploadFile
 
 from contracts.errors import DomainError, NotFound
+from services.tasks import branding as branding_rules
 from services.tasks.entrypoints.console.deps import PREFIX, Admin, AdminForm, Console, ConsoleDep, Viewer
 from services.tasks.entrypoints.console.render import render
-from services.tasks.handlers import accounts, tenants
+from services.tasks.handlers import accounts, branding, tenants
 
 router = APIRouter(prefix=f"{PREFIX}/settings", include_in_schema=False)
 WEBHOOK_EVENTS = ("task.signed", "document.signed", "action.declined", "action.expired", "task.phase_changed",
@@ -57,6 +59,20 @@ async def change_user(request: Request, console: ConsoleDep, viewer: AdminForm, 
             raise
         return await _page(request, console, viewer, status=exc.status, user_error=exc.detail)
     return RedirectResponse(f"{PREFIX}/settings?done=user#users", status_code=303)
+
+
+@router.post("/branding")
+async def set_branding(request: Request, console: ConsoleDep, viewer: AdminForm) -> Response:
+    form = await request.form()
+    upload = form.get("logo")
+    logo = await upload.read(branding_rules.MAX_LOGO_BYTES + 1) if isinstance(upload, UploadFile) and upload.filename \
+        else None
+    try:
+        await branding.set_branding(console.deps, viewer.staff, name=str(form.get("name", "")),
+                                    colour=str(form.get("colour", "")).strip() or None, logo=logo)
+    except DomainError as exc:
+        return await _page(request, console, viewer, status=exc.status, branding_error=exc.detail)
+    return RedirectResponse(f"{PREFIX}/settings?done=branding#branding", status_code=303)
 
 
 @router.post("/keys")
