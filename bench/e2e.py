@@ -46,8 +46,8 @@ async def measured_level(urls, staff_key, infra, pids, jobs, rate, cfg, spy: lis
     metrics_client = httpx.AsyncClient(timeout=10)
     loop = asyncio.get_running_loop()
     try:
-        idle_before = await probes.wait_idle(metrics_client, urls)
-        m0, ops0, cpu0 = await probes.scrape(metrics_client, urls), await probes.opcounters(mongodb_uri), probes.cpu_snapshot(pids)
+        idle_before = await probes.wait_idle(metrics_client, cfg["metrics_urls"])
+        m0, ops0, cpu0 = await probes.scrape(metrics_client, cfg["metrics_urls"]), await probes.opcounters(mongodb_uri), probes.cpu_snapshot(pids)
         began = loop.time()
         recorders = profile.start(pids, spy) if spy else []
         try:
@@ -56,8 +56,8 @@ async def measured_level(urls, staff_key, infra, pids, jobs, rate, cfg, spy: lis
             profile.stop(recorders)
         cpu_level = probes.cpu_delta(cpu0, probes.cpu_snapshot(pids))
         # Background work the signings caused (sealing certificates, projections) after the last was seen.
-        level["drain_s"] = await probes.wait_idle(metrics_client, urls)
-        m1, ops1 = await probes.scrape(metrics_client, urls), await probes.opcounters(mongodb_uri)
+        level["drain_s"] = await probes.wait_idle(metrics_client, cfg["metrics_urls"])
+        m1, ops1 = await probes.scrape(metrics_client, cfg["metrics_urls"]), await probes.opcounters(mongodb_uri)
         cpu_all = probes.cpu_delta(cpu0, probes.cpu_snapshot(pids))
         # CPU the signings cost: everything burnt from submit to idle, less what the idle system burns anyway.
         elapsed = loop.time() - began
@@ -96,7 +96,7 @@ async def run_levels(urls: dict[str, str], tenant: dict, infra, pids: dict[str, 
     print(f"  prepared {len(customers)} customers with portal sessions and {sum(map(len, batches))} open actions "
           f"in {time.monotonic() - cfg['began']:.0f} s since the start")
     async with httpx.AsyncClient(timeout=10) as metrics_client:
-        await probes.wait_idle(metrics_client, urls)
+        await probes.wait_idle(metrics_client, cfg["metrics_urls"])
     idle = await idle_cpu_per_s(pids)
     print(f"  idle CPU (ms per second): { {k: round(v * 1000) for k, v in idle.items()} }")
     levels, skipped = [], []
@@ -139,6 +139,7 @@ def run(cfg: dict, ceiling_run) -> dict:
             try:
                 start_services(stack)
                 urls = {name: proc.url for name, proc in stack.running.items()}
+                cfg["metrics_urls"] = {name: proc.ops_url for name, proc in stack.running.items()}  # operations ports
                 tenant = make_tenant(urls)
                 pids = {**service_pids(stack), "bench": os.getpid()}
                 result = asyncio.run(run_levels(urls, tenant, infra, pids, cfg))

@@ -98,12 +98,23 @@ class Process:
     def stop(self, timeout: float = 20) -> None:
         if self.popen.poll() is not None:
             return
-        self.popen.send_signal(signal.SIGTERM)
+        signal_group(self.popen, signal.SIGTERM)
         try:
             self.popen.wait(timeout)
         except subprocess.TimeoutExpired:
-            self.popen.kill()
+            signal_group(self.popen, signal.SIGKILL)
             self.popen.wait(5)
+
+
+def signal_group(popen: subprocess.Popen, sig: int) -> None:
+    """Signal a process started in a session of its own, and whatever it started in turn."""
+    try:
+        if os.getpgid(popen.pid) == popen.pid:
+            os.killpg(popen.pid, sig)
+        else:
+            popen.send_signal(sig)
+    except ProcessLookupError:
+        pass  # it is gone already
 
 
 def _wait_until(check, what: str, deadline_s: float, proc: subprocess.Popen | None = None) -> None:
@@ -173,8 +184,17 @@ def start_kafka(data_dir: Path, port: int, log_file=None) -> Process:
     popen = subprocess.Popen([*java, "kafka.Kafka", str(props)], stdout=log_file, stderr=subprocess.STDOUT,
                              start_new_session=True)
     bootstrap = f"127.0.0.1:{port}"
-    _wait_until(lambda: kafka_ready(bootstrap), "Kafka", 90, popen)
-    return Process("kafka", popen)
+    return _started(Process("kafka", popen), lambda: kafka_ready(bootstrap), "Kafka", 90)
+
+
+def _started(proc: Process, ready, what: str, deadline_s: float) -> Process:
+    """`proc` once `ready`; stopped if the wait ends any other way (an error, Ctrl-C), never left behind."""
+    try:
+        _wait_until(ready, what, deadline_s, proc.popen)
+    except BaseException:
+        proc.stop()
+        raise
+    return proc
 
 
 def _kafka_cluster_id() -> str:
@@ -216,8 +236,7 @@ def start_mongo(data_dir: Path, port: int, log_file=None) -> Process:
          "--cache-size", MONGODB_CACHE_SIZE, "--log-level", "WARNING"],
         stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
     )
-    _wait_until(lambda: mongo_ready(mongo_uri(port)), f"SecantusDB ({server} server)", 60, popen)
-    return Process("mongodb", popen)
+    return _started(Process("mongodb", popen), lambda: mongo_ready(mongo_uri(port)), f"SecantusDB ({server} server)", 60)
 
 
 def mongo_uri(port: int) -> str:

@@ -8,14 +8,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable, Iterable
 
-import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
-from faststream.specification import AsyncAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from services.runtime import metrics, problems
 from services.runtime.body_limits import BodyLimit
@@ -23,11 +21,13 @@ from services.runtime.bus import ensure_topics, make_broker
 from services.runtime.config import ServiceSettings
 from services.runtime.consumer import Consumer, Tracking, register
 from services.runtime.mongo import connect
+from services.runtime.ops import ops_app, serve_both
 from services.runtime.outbox import Outbox, OutboxRelay
 from services.runtime.staff_auth import StaffKeys
 from services.runtime.telemetry import setup_logging, setup_tracing
 
 log = logging.getLogger(__name__)
+SHUTDOWN_SECONDS = 6.0  # the lifespan's cleanup on SIGTERM; open requests get GRACE_SECONDS before it (ops.py)
 
 
 @dataclass
@@ -98,12 +98,17 @@ def _health_router(runtime: Runtime) -> APIRouter:
         ready = all(checks.values())
         return JSONResponse({"status": "ready" if ready else "not ready", **checks}, status_code=200 if ready else 503)
 
-    @router.get("/asyncapi.json", summary="The service's messages, as AsyncAPI", include_in_schema=False)
-    async def asyncapi() -> JSONResponse:
-        spec = AsyncAPI(runtime.broker, title=f"akkoord-{runtime.name}", version="1.0.0")
-        return JSONResponse(spec.to_specification().to_jsonable())
-
     return router
+
+
+async def _stop(runtime: Runtime, tasks: list[asyncio.Task]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for hook in runtime.shutdown:
+        await hook()
+    await runtime.broker.stop()
+    await runtime.client.close()
 
 
 def create_app(runtime: Runtime, *, title: str, routers: Iterable[APIRouter], consumers: Iterable[Consumer],
@@ -123,24 +128,27 @@ def create_app(runtime: Runtime, *, title: str, routers: Iterable[APIRouter], co
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            for hook in runtime.shutdown:
-                await hook()
-            await runtime.broker.stop()
-            await runtime.client.close()
+            # Bounded: with the broker or the database already gone (everything stopped at once), leaving
+            # the group or closing clients could wait on timeouts far longer than an orchestrator's grace.
+            try:
+                await asyncio.wait_for(_stop(runtime, tasks), SHUTDOWN_SECONDS)
+            except TimeoutError:
+                log.warning("%s: shutdown took longer than %g s; exiting without waiting further",
+                            runtime.name, SHUTDOWN_SECONDS)
 
+    # The API's documents are served on the operations port only (services/runtime/ops.py).
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan,
-                  responses=problems.PROBLEM_RESPONSES)
+                  responses=problems.PROBLEM_RESPONSES, openapi_url=None, docs_url=None, redoc_url=None)
     app.state.runtime = runtime
     app.state.staff_keys = runtime.staff_keys
     problems.install(app)
     metrics.install(app)
     app.add_middleware(BodyLimit, default=settings.max_body_bytes, routes=settings.route_body_limits)
-    app.include_router(_health_router(runtime))
+    health = _health_router(runtime)
+    app.include_router(health)
     for router in routers:
         app.include_router(router)
+    app.state.ops = ops_app(app, runtime.broker, runtime.name, health)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
     return app
 
@@ -150,8 +158,6 @@ def get_runtime(request: Request) -> Runtime:
 
 
 def serve(app: FastAPI, settings: ServiceSettings, name: str) -> None:
+    """Serve the public app on `<SERVICE>_PORT` and its operations app on `<SERVICE>_OPS_PORT`."""
     setup_logging(name)
-    # uvloop and httptools: the event loop and HTTP parser in C, which every request and Kafka message
-    # goes through (a few ms of CPU per signing across the services).
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False,
-                loop="uvloop", http="httptools")
+    serve_both(app, app.state.ops, settings)

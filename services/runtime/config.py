@@ -42,6 +42,10 @@ class ServiceSettings(BaseSettings):
     mail_from: str = Field("Akkoord <no-reply@akkoord.localhost>", validation_alias="AKKOORD_MAIL_FROM")
     host: str = "127.0.0.1"
     port: int = 8000
+    # /metrics, /docs, /redoc, /openapi.json, /asyncapi.json (and health) listen here, never on `port`:
+    # the public ingress routes `port` only. Unset: `port` + 100 (8100 for the portal ... 8105 for automation).
+    ops_host: str = ""  # unset: `host`
+    ops_port: int = 0
     database: str = "akkoord"
     consumer_max_attempts: int = 5
     # Every request body is refused with 413 past this many bytes (`<SERVICE>_MAX_BODY_BYTES`); routes
@@ -67,6 +71,12 @@ class ServiceSettings(BaseSettings):
         urls = (self.portal_internal_url, self.tasks_url, self.signing_url, self.documents_url,
                 self.timeline_url, self.automation_url)
         return {host for u in urls if (host := urlsplit(u).hostname)}
+
+    @model_validator(mode="after")
+    def _ops_port_defaults_beside_the_port(self):
+        if not self.ops_port:
+            self.ops_port = self.port + 100
+        return self
 
     @model_validator(mode="after")
     def _portal_internal_url_defaults_to_the_public_one(self):

@@ -1,11 +1,11 @@
-"""Prometheus metrics every service exposes at /metrics (on its operations port)."""
+"""Prometheus metrics every service exposes at /metrics on its operations port (services/runtime/ops.py)."""
 
 from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, FastAPI, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from fastapi import FastAPI
+from prometheus_client import Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_SECONDS = Histogram("akkoord_http_request_duration_seconds", "HTTP request latency",
@@ -60,11 +60,3 @@ class MeasureRequests:
 
 def install(app: FastAPI) -> None:
     app.add_middleware(MeasureRequests)
-
-    router = APIRouter(include_in_schema=False)
-
-    @router.get("/metrics")
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-    app.include_router(router)

@@ -307,6 +307,7 @@ def handled(metrics_text: str, group: str, type_: str) -> float:
 
 
 async def handled_by(url: str, group: str, type_: str) -> float:
+    """`url`: the process's operations port."""
     async with httpx.AsyncClient(timeout=5) as client:
         return handled((await client.get(f"{url}/metrics")).text, group, type_)
 

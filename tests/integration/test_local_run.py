@@ -1,18 +1,27 @@
-"""`make run` guards: a second instance says so instead of failing on a taken port; the demo stays one request."""
+"""`make run` guards: a second instance says so instead of failing on a taken port; the demo stays one request;
+a stop signal to its process group (or several) leaves nothing running."""
 
 from __future__ import annotations
 
 import fcntl
+import os
 import re
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import httpx
+import pytest
 
 from deploy.local.demo import TASK as DEMO_TASK
 from deploy.local.demo import seed_demo
+from deploy.local.infra import free_port
 from tests.support.magic_link import open_link
 from tests.support.waiting import eventually
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_second_make_run_says_one_is_already_running(tmp_path):
@@ -75,3 +84,76 @@ async def test_the_demo_leads_a_newcomer_to_the_customers_invitation_mail_and_th
     async with httpx.AsyncClient(timeout=10) as browser:
         opened = await open_link(browser, link)
     assert opened.status_code == 303 and opened.headers["location"] == f"/tasks/{demo.task_id}"
+
+
+SERVICES = ("portal", "tasks", "signing", "documents", "timeline", "automation", "notifications")
+
+
+def _processes_with(marker: str) -> dict[int, str]:
+    """Live processes whose environment holds `marker` (everything `make run` starts inherits it)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if marker.encode() in (entry / "environ").read_bytes().split(b"\0"):
+                found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return {pid: cmd for pid, cmd in found.items() if not _is_zombie(pid)}
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().split(") ", 1)[1].startswith("Z")
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return True
+
+
+def _wait_for_line(log: Path, text: str, run: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in log.read_text(errors="replace"):
+        assert run.poll() is None, f"make run exited with {run.returncode}:\n{log.read_text()[-4000:]}"
+        assert time.monotonic() < deadline, f"no '{text}' within {timeout}s:\n{log.read_text()[-4000:]}"
+        time.sleep(0.2)
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("signals", [(signal.SIGTERM, signal.SIGTERM, signal.SIGTERM), (signal.SIGINT, signal.SIGINT)],
+                         ids=["SIGTERM three times", "SIGINT twice"])
+def test_make_run_stopped_by_repeated_signals_to_its_process_group_leaves_no_process(tmp_path, signals):
+    # given `make run` with its own data directory and ports, up and running
+    data = tmp_path / "data"
+    ports = {f"{name.upper()}_PORT": str(free_port()) for name in SERVICES}
+    ops_ports = {f"{name.upper()}_OPS_PORT": str(free_port()) for name in SERVICES}
+    env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI")}
+    env |= {"AKKOORD_DATA_DIR": str(data), "AKKOORD_KAFKA_PORT": str(free_port()),
+            "AKKOORD_MONGODB_PORT": str(free_port()), "AKKOORD_MAIL_SMTP_PORT": str(free_port()),
+            "AKKOORD_MAIL_INBOX_PORT": str(free_port()), **ports, **ops_ports}
+    env.pop("AKKOORD_SMTP_URL", None)  # mail to its own sink, one more process to stop
+    log = tmp_path / "run.log"
+    with open(log, "wb") as out:
+        run = subprocess.Popen([sys.executable, "-m", "deploy.local.run"], env=env, stdout=out,
+                               stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT)
+    marker = f"AKKOORD_DATA_DIR={data}"
+    try:
+        _wait_for_line(log, "Akkoord is running.", run, timeout=600)
+        started = _processes_with(marker)
+        assert len(started) >= 10, started  # Kafka, the database daemon, the mail sink, seven services, make run
+        assert any("kafka.Kafka" in cmd for cmd in started.values()), started
+        # when its process group gets the signals one right after another (a closing terminal, timeout, an IDE)
+        for sig in signals:
+            os.killpg(run.pid, sig)
+        # and once more while it is stopping
+        _wait_for_line(log, "stopping", run, timeout=30)
+        os.killpg(run.pid, signals[0])
+        run.wait(180)
+        # then it stopped everything it started: no service, no database daemon, no Kafka JVM is left
+        assert "stopped" in log.read_text()
+        assert _processes_with(marker) == {}, log.read_text()[-3000:]
+    finally:
+        for pid in _processes_with(marker):  # never leave a broker behind for the next test
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

@@ -35,8 +35,9 @@ OTP_TENANT = new_id()
 def otp_portal(stack, tmp_path_factory):
     smtp = SmtpServer().start()
     port = free_port()
-    env = stack.env("portal", {"PORTAL_PORT": str(port), "PORTAL_OTP_TENANTS": OTP_TENANT,
-                               "PORTAL_OTP_MAX_ATTEMPTS": "3", "AKKOORD_SMTP_URL": smtp.url})
+    env = stack.env("portal", {"PORTAL_PORT": str(port), "PORTAL_OPS_PORT": str(free_port()),
+                               "PORTAL_OTP_TENANTS": OTP_TENANT, "PORTAL_OTP_MAX_ATTEMPTS": "3",
+                               "AKKOORD_SMTP_URL": smtp.url})
     log_path = tmp_path_factory.mktemp("otp-portal") / "otp-portal.log"
     with open(log_path, "ab") as log:
         popen = subprocess.Popen([sys.executable, "-m", "services.portal"], env=env, stdout=log,

@@ -36,7 +36,7 @@ async def test_a_message_that_kills_its_process_lands_in_the_dlq_after_the_bound
     database = f"crash_{uuid.uuid4().hex[:8]}"
     env = {"PATH": "/usr/bin:/bin", "AKKOORD_ENV": "development", "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap,
            "MONGODB_URI": infra.mongodb_uri, "CRASHTEST_TOPIC": topic, "CRASHTEST_GROUP": group,
-           "CRASHTEST_PORT": str(free_port()), "CRASHTEST_DATABASE": database,
+           "CRASHTEST_PORT": str(free_port()), "CRASHTEST_OPS_PORT": str(free_port()), "CRASHTEST_DATABASE": database,
            "CRASHTEST_CONSUMER_MAX_ATTEMPTS": str(MAX_ATTEMPTS)}
 
     async def dead_letters() -> list[dict]:

@@ -108,7 +108,7 @@ async def test_a_task_signed_twice_gives_exactly_one_evidence_record_and_one_sea
         assert r.status_code == 404
 
         # and the time the seal took is in the service's metrics
-        metrics = (await client.get("/metrics")).text
+        metrics = (await client.get(f"{signing.ops_url}/metrics")).text
         assert 'akkoord_pdf_work_seconds_count{operation="seal"}' in metrics
 
 
@@ -260,7 +260,7 @@ async def test_a_stamp_whose_signing_does_not_come_is_dead_lettered_with_why_and
         still_held = await db["held_stamps"].count_documents({"event": {"$exists": True}})
         assert REGISTRY.get_sample_value("akkoord_signing_held_stamps") == still_held
         async with httpx.AsyncClient() as c:  # the service's own watch reports the same gauge
-            assert "akkoord_signing_held_stamps" in (await c.get(f"{signing.url}/metrics")).text
+            assert "akkoord_signing_held_stamps" in (await c.get(f"{signing.ops_url}/metrics")).text
 
         # then it is in the DLQ with the reason, for signing's group, and no longer held
         (headers,) = await eventually(lambda: dead_letters_of(infra, stamped), timeout=40, what="the DLQ entry")

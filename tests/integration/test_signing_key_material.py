@@ -54,8 +54,10 @@ async def test_the_seal_key_appears_in_no_response_and_no_log_line(infra, stack)
     # when anyone reads what signing serves
     responses = {}
     async with httpx.AsyncClient(base_url=signing.url) as client:
-        for path in ("/healthz", "/readyz", "/openapi.json", "/asyncapi.json", "/metrics", "/v1/seal-certificate"):
+        for path in ("/healthz", "/readyz", "/v1/seal-certificate"):
             responses[path] = await client.get(path)
+        for path in ("/openapi.json", "/asyncapi.json", "/metrics", "/docs"):  # the operations port
+            responses[path] = await client.get(f"{signing.ops_url}{path}")
         record = await client.get(f"/v1/evidence/{event['payload']['evidence_id']}", headers=auth)
         responses["evidence"], responses["evidence list"] = record, await client.get("/v1/evidence", headers=auth)
         sealed_pdf = responses["sealed pdf"] = await client.get(record.json()["seals"][0]["url"], headers=auth)
@@ -78,7 +80,8 @@ def test_a_production_start_with_the_development_key_refuses_to_run(infra, stack
     env = stack.env("signing", {
         "AKKOORD_ENV": "production", "AKKOORD_INTERNAL_TOKEN": "production-grade-internal-token-" + "z" * 16,
         "SIGNING_SEAL_KEY_PATH": str(tmp_path / "seal.key"), "SIGNING_SEAL_CERT_PATH": str(tmp_path / "seal.crt"),
-        "SIGNING_PORT": str(free_port()), "SIGNING_DATABASE": "akkoord_signing_production_start"})
+        "SIGNING_PORT": str(free_port()), "SIGNING_OPS_PORT": str(free_port()),
+        "SIGNING_DATABASE": "akkoord_signing_production_start"})
 
     # when the service starts, then it exits instead of serving, says why, and shows no key
     done = subprocess.run([sys.executable, "-m", "services.signing"], env=env, capture_output=True, text=True,
@@ -92,7 +95,7 @@ def test_a_production_start_with_the_development_key_refuses_to_run(infra, stack
 def test_a_production_start_without_key_material_refuses_to_run(stack):
     env = stack.env("signing", {"AKKOORD_ENV": "production",
                                 "AKKOORD_INTERNAL_TOKEN": "production-grade-internal-token-" + "z" * 16,
-                                "SIGNING_PORT": str(free_port())})
+                                "SIGNING_PORT": str(free_port()), "SIGNING_OPS_PORT": str(free_port())})
     done = subprocess.run([sys.executable, "-m", "services.signing"], env=env, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode != 0 and "SIGNING_SEAL_PKCS12_PATH" in done.stdout + done.stderr

@@ -25,10 +25,16 @@ class ServiceProcess:
     port: int
     popen: subprocess.Popen
     log_path: Path
+    ops_port: int = 0
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ops_url(self) -> str:
+        """The operations port: /metrics, /openapi.json, /docs, /asyncapi.json (never the public one)."""
+        return f"http://127.0.0.1:{self.ops_port}"
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.popen.poll() is None:
@@ -52,6 +58,7 @@ class Stack:
     # Where every service's mail goes: a real SMTP server on loopback, never the sink of a `make run`.
     smtp: SmtpServer | None = None
     ports: dict[str, int] = field(default_factory=lambda: {name: free_port() for name in SERVICES})
+    ops_ports: dict[str, int] = field(default_factory=lambda: {name: free_port() for name in SERVICES})
     running: dict[str, ServiceProcess] = field(default_factory=dict)
     replicas: dict[str, ServiceProcess] = field(default_factory=dict)
 
@@ -68,6 +75,7 @@ class Stack:
             "PORTAL_LOGIN_BURST": "100000", "PORTAL_LOGIN_PER_MINUTE": "100000",
             "PORTAL_SIGNING_BURST": "100000", "PORTAL_SIGNING_PER_MINUTE": "100000",
             f"{name.upper()}_PORT": str(self.ports[name]),
+            f"{name.upper()}_OPS_PORT": str(self.ops_ports[name]),
             **{f"AKKOORD_{svc.upper()}_URL": f"http://127.0.0.1:{port}" for svc, port in self.ports.items()},
         }
         env.update(extra or {})
@@ -76,7 +84,8 @@ class Stack:
     def start(self, name: str, extra_env: dict[str, str] | None = None, timeout: float = 60) -> ServiceProcess:
         if name in self.running and self.running[name].popen.poll() is None:
             return self.running[name]
-        proc = self._launch(name, self.ports[name], self.workdir / f"{name}.log", self.env(name, extra_env), timeout)
+        proc = self._launch(name, self.ports[name], self.ops_ports[name], self.workdir / f"{name}.log",
+                            self.env(name, extra_env), timeout)
         self.running[name] = proc
         return proc
 
@@ -86,17 +95,20 @@ class Stack:
         key = f"{name}-{replica}"
         if key in self.replicas and self.replicas[key].popen.poll() is None:
             return self.replicas[key]
-        port = self.replicas[key].port if key in self.replicas else free_port()
-        env = self.env(name, {**(extra_env or {}), f"{name.upper()}_PORT": str(port)})
-        proc = self._launch(name, port, self.workdir / f"{key}.log", env, timeout)
+        port, ops_port = (self.replicas[key].port, self.replicas[key].ops_port) if key in self.replicas \
+            else (free_port(), free_port())
+        env = self.env(name, {**(extra_env or {}), f"{name.upper()}_PORT": str(port),
+                              f"{name.upper()}_OPS_PORT": str(ops_port)})
+        proc = self._launch(name, port, ops_port, self.workdir / f"{key}.log", env, timeout)
         self.replicas[key] = proc
         return proc
 
-    def _launch(self, name: str, port: int, log_path: Path, env: dict[str, str], timeout: float) -> ServiceProcess:
+    def _launch(self, name: str, port: int, ops_port: int, log_path: Path, env: dict[str, str],
+                timeout: float) -> ServiceProcess:
         log_file = open(log_path, "ab")
         popen = subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=env,
                                  stdout=log_file, stderr=subprocess.STDOUT)
-        proc = ServiceProcess(name, port, popen, log_path)
+        proc = ServiceProcess(name, port, popen, log_path, ops_port)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if popen.poll() is not None:

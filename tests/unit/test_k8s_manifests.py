@@ -138,8 +138,8 @@ def test_every_service_is_a_hardened_deployment_with_probes_and_resources(render
             pod = deployment["spec"]["template"]["spec"]
             for container in pod["containers"]:
                 where = f"{overlay}: {name}/{container['name']}"
-                assert container["readinessProbe"]["httpGet"]["path"] == "/readyz", where
-                assert container["livenessProbe"]["httpGet"]["path"] == "/healthz", where
+                assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "ops"}, where
+                assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "ops"}, where
                 resources_ = container.get("resources", {})
                 assert {"cpu", "memory"} <= set(resources_.get("requests", {})), where
                 assert {"cpu", "memory"} <= set(resources_.get("limits", {})), where
@@ -200,7 +200,23 @@ def test_the_ingress_sends_root_to_the_portal_and_each_staff_api_under_api_slash
         assert _route(ingress, "/api/v1/session") == ("portal", "/api/v1/session")
         for name in STAFF_APIS:
             assert _route(ingress, f"/api/{name}/v1/things") == (name, "/v1/things"), overlay
-            assert _route(ingress, f"/api/{name}/openapi.json") == (name, "/openapi.json"), overlay
+
+
+def test_the_ingress_reaches_only_the_public_port_and_operations_live_on_another(rendered):
+    # /metrics, /docs, /openapi.json, /asyncapi.json are served on the ops port only (services/runtime/ops.py)
+    for overlay, resources in rendered.items():
+        ingress = next(iter(_of_kind(resources, "Ingress").values()))
+        services = _of_kind(resources, "Service")
+        backends = [p["backend"]["service"] for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]]
+        assert {b["port"]["name"] for b in backends} == {"http"}, overlay
+        for name, deployment in _of_kind(resources, "Deployment").items():
+            [container] = deployment["spec"]["template"]["spec"]["containers"]
+            ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+            env = {e["name"]: e.get("value") for e in container.get("env", [])}
+            assert ports["ops"] != ports["http"], f"{overlay}: {name}"
+            assert env.get(f"{name.upper()}_OPS_PORT") == str(ports["ops"]), f"{overlay}: {name}"
+            service_ports = {p["name"]: p["targetPort"] for p in services[name]["spec"]["ports"]}
+            assert service_ports == {"http": "http", "ops": "ops"}, f"{overlay}: {name}"
 
 
 def test_every_topic_and_its_dead_letter_topic_is_declared_with_partitions_and_retention(rendered):
