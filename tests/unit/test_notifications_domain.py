@@ -71,3 +71,5 @@ def test_a_brand_colour_or_logo_that_is_not_one_falls_back_to_the_default():
     brand = Brand(name="Bos", colour="red;background:url(x)", logo_url="javascript:alert(1)")
     assert brand.colour == Brand().colour and brand.logo_url is None
     assert Brand(name="Bos", colour="#AA3300", logo_url="https://bos.example/logo.png").colour == "#AA3300"
+    assert Brand(logo_url="http://127.0.0.1:8001/v1/tenants/t/logo").logo_url, "a development logo on loopback"
+    assert Brand(logo_url="http://bos.example/logo.png").logo_url is None
