@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from urllib.parse import urlsplit
 
@@ -40,13 +41,21 @@ class InternalFetcher:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or parts.hostname not in self.allowed_hosts:
             raise PermanentFailure(f"{url} is not on an Akkoord service host")
-        response = await self.client.get(url)
-        if response.status_code in (400, 401, 403, 404, 410):
-            raise PermanentFailure(f"{url} answered {response.status_code}")
-        response.raise_for_status()
-        if len(response.content) > max_bytes:
-            raise PermanentFailure(f"{url} is larger than {max_bytes} bytes")
-        return response.content
+        # The whole read has one deadline (a trickling answer is an outage, retried), and no more than
+        # `max_bytes` is ever held: the body is streamed and the read stops past the limit.
+        async with asyncio.timeout(self.timeout), self.client.stream("GET", url) as response:
+            if response.status_code in (400, 401, 403, 404, 410):
+                raise PermanentFailure(f"{url} answered {response.status_code}")
+            response.raise_for_status()
+            too_large = PermanentFailure(f"{url} is larger than {max_bytes} bytes")
+            if int(response.headers.get("content-length") or 0) > max_bytes:
+                raise too_large
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > max_bytes:
+                    raise too_large
+        return bytes(body)
 
     async def get_json_or_none(self, url: str) -> dict | None:
         """A best-effort JSON read: None when the service is away or says no."""
