@@ -37,14 +37,14 @@ class Links:
     ttl: timedelta
     console_task_url: str | None = None
 
-    def for_contact(self, n: Notification) -> str | None:
+    def for_contact(self, n: Notification, generation: int) -> str | None:
         if n.kind not in LINKED or not n.recipient.contact_id:
             return None
         # One link per mail (its id derives from the notification): however often the mail goes out, it opens
         # one session. The portal checks signature, expiry and single use exactly as for tasks' links.
         link = portal_link.PortalLink(link_id=hashlib.sha256(n.id.encode()).hexdigest()[:32], tenant_id=n.tenant_id,
                                       contact_id=n.recipient.contact_id, expires_at=utcnow() + self.ttl,
-                                      task_id=n.task_id, generation=n.recipient.link_generation)
+                                      task_id=n.task_id, generation=generation)
         return f"{self.portal_url.rstrip('/')}/login?token={portal_link.sign(self.secret, link)}"
 
     def for_staff(self, n: Notification) -> str | None:
@@ -52,8 +52,8 @@ class Links:
             return None
         return self.console_task_url.format(task_id=n.task_id)
 
-    def of(self, n: Notification) -> str | None:
-        return self.for_staff(n) if n.kind.startswith("staff_") else self.for_contact(n)
+    def of(self, n: Notification, generation: int = 0) -> str | None:
+        return self.for_staff(n) if n.kind.startswith("staff_") else self.for_contact(n, generation)
 
 
 @dataclass
@@ -124,7 +124,12 @@ class Delivery:
         brand = await self.store.brand(n.tenant_id)
         prefs = await self.store.prefs_of(n.tenant_id)
         attachment = await self.proofs.attachment(n) if self.proofs else None
-        mail = render(n, brand, link=self.links.of(n), attached=attachment is not None)
+        # The contact's link generation as known now: a link minted after staff revoked the contact's links is
+        # a new one and must work, whatever the generation was when the mail was decided.
+        generation = n.recipient.link_generation
+        if n.recipient.contact_id and (known := await self.store.contact(n.tenant_id, n.recipient.contact_id, None)):
+            generation = max(generation, known.link_generation)
+        mail = render(n, brand, link=self.links.of(n, generation), attached=attachment is not None)
         own = address(parseaddr(self.sender.sender)[1])
         sender = str(Address(display_name=brand.name, username=own.username, domain=own.domain))
         return compose(sender=sender, to=address(n.recipient.email, n.recipient.name), subject=mail.subject,

@@ -283,3 +283,24 @@ async def test_mails_take_the_name_and_colour_the_tenants_admin_chose(services, 
 
     mail = await eventually(branded_mail, timeout=60, interval=0.5, what="a mail in the new name")
     assert "#146c2e" in mail.html
+
+
+async def test_a_mail_sent_after_staff_revoked_the_contacts_links_carries_a_link_that_works(services, mailbox):
+    tenant = await a_tenant(services)
+    address = an_address()
+    contact = await create_contact(tenant, email=address, language="en", name="Jan de Vries")
+    old = (await tenant.staff.post(f"/v1/contacts/{contact['id']}/portal-links")).json()["url"]
+    assert (await tenant.staff.post(f"/v1/contacts/{contact['id']}/portal-links/revoke")).status_code in (200, 204)
+
+    async def old_link_refused():
+        async with httpx.AsyncClient(timeout=10) as browser:
+            return (await open_link(browser, old)).status_code == 410
+
+    await eventually(old_link_refused, what="the revocation known to the portal")
+    task = await create_task(tenant, title="Paint the shed", contact_id=contact["id"])
+    await request_signature(tenant, task["id"], contact["id"])
+
+    [mail] = await mails_to(mailbox, address)
+    async with httpx.AsyncClient(timeout=10) as browser:
+        opened = await open_link(browser, LINK.search(mail.text).group(1))
+    assert opened.status_code == 303 and opened.headers["location"] == f"/tasks/{task['id']}"
