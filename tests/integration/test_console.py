@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from urllib.parse import urlsplit
 
 import httpx
@@ -12,7 +13,9 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
 from tests.integration.console_users import ENGLISH, PASSWORD, invite, signed_in_user
-from tests.integration.tasks_api import create_contact, create_task, register_tenant, tenant_events
+from tests.integration.tasks_api import (
+    create_contact, create_task, register_tenant, request_signature, tenant_events,
+)
 from tests.support.smtp import SmtpServer
 from tests.support.waiting import eventually
 
@@ -304,3 +307,20 @@ async def test_an_admin_brands_the_tenant_and_tasks_tells_the_other_services(ser
     refused = await member.browser.post("/console/settings/branding", data={
         "csrf_token": await member.csrf(), "name": "Other"})
     assert refused.status_code == 403
+
+
+async def test_the_task_list_filters_by_request_state_and_phase_and_finds_by_contact(services):
+    url = services["tasks"].url
+    tenant = await register_tenant(url)
+    user = await signed_in_user(url, tenant)
+    contact = await create_contact(tenant, name="Pieter Post", email="pieter@example.nl")
+    waiting = await create_task(tenant, title="Dakgoot", contact_id=contact["id"], phase="Waiting for approval")
+    await request_signature(tenant, waiting["id"], contact["id"])
+    await create_task(tenant, title="Schuur", phase="New")
+    titles = lambda page: set(re.findall(r'<a href="/console/tasks/[^"]+">([^<]+)</a>', page.text))  # noqa: E731
+    assert titles(await user.browser.get("/console/tasks")) == {"Dakgoot", "Schuur"}
+    assert titles(await user.browser.get("/console/tasks", params={"state": "waiting"})) == {"Dakgoot"}
+    assert titles(await user.browser.get("/console/tasks", params={"state": "signed"})) == set()
+    assert titles(await user.browser.get("/console/tasks", params={"phase": "New"})) == {"Schuur"}
+    assert titles(await user.browser.get("/console/tasks", params={"q": "pieter post"})) == {"Dakgoot"}
+    assert titles(await user.browser.get("/console/tasks", params={"q": "schu"})) == {"Schuur"}

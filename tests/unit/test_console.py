@@ -108,3 +108,10 @@ def test_a_logo_is_a_small_png_or_jpeg():
         logo_type(b"<svg onload=alert(1)>")
     with pytest.raises(Invalid):
         logo_type(b"\x89PNG\r\n\x1a\n" + b"0" * 300_000)
+
+
+def test_the_contact_is_mailed_unless_staff_untick_the_box():
+    base = [("kind", "sign_task"), ("contact_id", "c1")]
+    assert signature_request(FormData(base)).notify is True
+    assert signature_request(FormData([*base, ("notify_shown", "1")])).notify is False
+    assert signature_request(FormData([*base, ("notify_shown", "1"), ("notify", "1")])).notify is True

@@ -179,11 +179,13 @@ def signature_request(form: FormData) -> SignatureRequest | None:
             raise Invalid("days before the deadline must be a number from 1", errors=[
                 {"field": "remind_days_before", "message": "not a number"}])
         remind_at = [expires_at - timedelta(days=int(days))]
+    # An unticked box sends nothing: the form says it showed the box, else the contact is mailed as by default.
+    notify = form.get("notify") == "1" if "notify_shown" in form else True
     return SignatureRequest(contact_id=str(form.get("contact_id", "")), kind=kind,  # type: ignore[arg-type]
                             fields=fields if kind == "sign_task" else [],
                             document_id=document_id if kind == "sign_document" else None,
                             message=str(form.get("message", "")).strip()[:2000] or None,
-                            expires_at=expires_at, remind_at=remind_at)
+                            expires_at=expires_at, remind_at=remind_at, notify=notify)
 
 
 @router.post("/tasks/{task_id}/actions")
