@@ -324,3 +324,16 @@ async def test_the_task_list_filters_by_request_state_and_phase_and_finds_by_con
     assert titles(await user.browser.get("/console/tasks", params={"phase": "New"})) == {"Schuur"}
     assert titles(await user.browser.get("/console/tasks", params={"q": "pieter post"})) == {"Dakgoot"}
     assert titles(await user.browser.get("/console/tasks", params={"q": "schu"})) == {"Schuur"}
+
+
+async def test_a_session_left_idle_past_its_limit_signs_the_user_out(services, stack):
+    # Given a tasks replica whose sessions end after about a second without a request
+    quick = stack.start_replica("tasks", 7, {"TASKS_CONSOLE_IDLE_MINUTES": "0.02"})
+    user = await signed_in_user(quick.url, await register_tenant(quick.url))
+    assert (await user.browser.get("/console/tasks")).status_code == 200
+
+    async def signed_out():
+        page = await user.browser.get("/console/tasks")
+        return page if page.status_code == 303 else None
+    page = await eventually(signed_out, timeout=20, interval=0.5, what="the idle session to end")
+    assert page.headers["location"].startswith("/console/login?next=")
