@@ -8,8 +8,9 @@ KAFKA_CP := deploy/local/kafka/target/dependency/.complete
 .PHONY: run test test-unit test-integration test-e2e bench install kafka secantusd system-packages lock schemas clean
 
 PORTAL_VENDOR := services/portal/static/vendor/signature_pad.umd.min.js
+PORTAL_NODE_MODULES := services/portal/web/node_modules/.package-lock.json
 
-install: $(VENV)/.installed $(PORTAL_VENDOR)
+install: $(VENV)/.installed $(PORTAL_NODE_MODULES) $(PORTAL_VENDOR)
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,9 +18,13 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $@
 
-# The portal's front-end packages come from the npm registry (package-lock.json pins them).
-$(PORTAL_VENDOR): services/portal/web/package-lock.json
+# The portal's front-end packages come from the npm registry (package-lock.json pins them): signature_pad,
+# copied into the portal's static files, and axe-core, which the browser tests inject into every page.
+$(PORTAL_NODE_MODULES): services/portal/web/package-lock.json
 	npm ci --prefix services/portal/web --no-audit --no-fund --silent
+	touch $@
+
+$(PORTAL_VENDOR): $(PORTAL_NODE_MODULES)
 	mkdir -p $(dir $@)
 	cp services/portal/web/node_modules/signature_pad/dist/signature_pad.umd.min.js $@
 

@@ -52,6 +52,9 @@ class ActionSnapshot(BaseModel):
     expires_at: datetime | None = None
     # False when staff send the customer their link their own way: no mails to the contact for this action.
     notify: bool = True
+    # The language staff wrote the task's title, the message and the field labels in, when they said: the
+    # portal marks those texts with it where the page is in another language.
+    language: Language | None = None
 
 
 class Signer(BaseModel):

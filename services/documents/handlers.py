@@ -115,18 +115,19 @@ class DocumentHandlers:
             raise NotFound(f"No version {version_id} of document {document_id}.")
         return version, data
 
-    async def page_png(self, tenant_id: str, document_id: str, version_id: str, page: int) -> bytes:
+    async def page_png(self, tenant_id: str, document_id: str, version_id: str, page: int, scale: int = 1) -> bytes:
+        """A page at `scale` times 72 dpi (2 for high-density screens, 3 to zoom), rendered once per scale."""
         version = await self.store.version(tenant_id, document_id, version_id)
         if version is None:
             raise NotFound(f"No version {version_id} of document {document_id}.")
         if not 1 <= page <= version.pages:
             raise NotFound(f"The document has no page {page}; it has {version.pages}.")
-        if (cached := await self.store.preview(version_id, page)) is not None:
+        if (cached := await self.store.preview(version_id, page, scale)) is not None:
             return cached
         _, data = await self.pdf(tenant_id, document_id, version_id)
-        png = await asyncio.to_thread(render_page_png, data, page,
+        png = await asyncio.to_thread(render_page_png, data, page, scale,
                                       max_bitmap_bytes=self.settings.max_render_bytes)
-        await self.store.save_preview(version_id, page, png)
+        await self.store.save_preview(version_id, page, png, scale)
         return png
 
     # -- portal.events --

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from babel.dates import format_datetime as babel_datetime
 from babel.messages.pofile import read_po
+from markupsafe import Markup
 
 LANGUAGES = ("nl", "en")
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -27,6 +28,19 @@ def language_of(value: str | None, fallback: str = "nl") -> str:
 
 def messages(language: str) -> dict[str, str]:
     return catalogue(language_of(language))
+
+
+def phase_name(phase: str, language: str) -> str:
+    """A task's phase in the contact's language. Staff name phases themselves; the names every tenant starts with
+    (tasks' defaults) are translated here (msgid `phase:<name>`), other names are shown as staff wrote them."""
+    return messages(language).get(f"phase:{phase}") or phase
+
+
+def lang_attribute(text_language: str | None, page_language: str) -> Markup:
+    """` lang="en"` for staff's text in a known language other than the page's (WCAG 3.1.2), else nothing."""
+    if text_language in LANGUAGES and text_language != page_language:
+        return Markup(' lang="{}"').format(text_language)
+    return Markup("")
 
 
 def format_datetime(value: datetime | str | None, language: str, zone: tzinfo = timezone.utc) -> str:

@@ -138,6 +138,7 @@ class Action(BaseModel):
     document_digest: str | None = None
     message: str | None = None
     expires_at: datetime | None = None
+    language: Language | None = None
     remind_at: list[datetime] = []
     notify: bool = True
     reminders_sent: int = 0
@@ -151,7 +152,7 @@ class Action(BaseModel):
         return ActionSnapshot(action_id=self.id, kind=self.kind, contact_id=self.contact_id, fields=self.fields,
                               document_id=self.document_id, document_version_id=self.document_version_id,
                               document_digest=self.document_digest, message=self.message,
-                              expires_at=self.expires_at, notify=self.notify)
+                              expires_at=self.expires_at, notify=self.notify, language=self.language)
 
     def is_overdue(self, now: datetime) -> bool:
         return self.status == "open" and self.expires_at is not None and self.expires_at <= now
@@ -204,7 +205,8 @@ class DocumentVersion(BaseModel):
 
 def request_action(*, action_id: str, task: Task, contact: Contact, kind: ActionKind, fields: list[FieldSpec],
                    document: DocumentVersion | None, message: str | None, expires_at: datetime | None,
-                   plan: str, now: datetime, remind_at: Sequence[datetime] = (), notify: bool = True) -> Action:
+                   plan: str, now: datetime, remind_at: Sequence[datetime] = (), notify: bool = True,
+                   language: Language | None = None) -> Action:
     """A new open signature request for `contact` on `task`."""
     require_signing(plan)
     contact.require_active()
@@ -234,4 +236,4 @@ def request_action(*, action_id: str, task: Task, contact: Contact, kind: Action
                   fields=fields, document_id=document.document_id if document else None,
                   document_version_id=document.version_id if document else None,
                   document_digest=document.digest if document else None, message=message,
-                  expires_at=expires_at, remind_at=remind_at, notify=notify, created_at=now)
+                  expires_at=expires_at, remind_at=remind_at, notify=notify, created_at=now, language=language)

@@ -60,14 +60,14 @@ async def test_a_customer_signs_with_a_typed_name_using_only_the_keyboard_on_a_p
 
     async def open_action_shown():
         await page.goto(given["portal"] + "/")
-        return await page.locator(f'a[href="/actions/{given["action"]["id"]}/sign"]').count() == 1
+        return await page.locator(f'form[action="/actions/{given["action"]["id"]}/sign"] button').count() == 1
     await eventually(open_action_shown, what="the open action on My tasks", interval=0.5)
     assert await page.locator("h1").inner_text() == "Mijn taken"
     await page.screenshot(path=str(ARTIFACTS / "my-tasks-nl.png"), full_page=True)
 
     # When they sign with the keyboard alone: fields, the typed way of signing (drawing is the default, and
     # needs a pointer), typed name, consent, Enter
-    await page.click(f'a[href="/actions/{given["action"]["id"]}/sign"]')
+    await page.click(f'form[action="/actions/{given["action"]["id"]}/sign"] button')
     await sign_form_ready(page)
     await page.focus("#f-full_name")
     await page.keyboard.type("Jan de Vries")
@@ -99,7 +99,7 @@ async def test_a_customer_declines_in_english_and_sees_it_in_the_timeline(runnin
     page = await browser.new_page(viewport=PHONE)
     await page.goto(given["link"])
     await press_sign_in(page)
-    decline = f'a[href="/actions/{given["action"]["id"]}/decline"]'
+    decline = f'form[action="/actions/{given["action"]["id"]}/decline"] button'
 
     async def open_action_shown():
         await page.goto(given["portal"] + "/")
@@ -142,7 +142,7 @@ async def test_a_customer_signs_a_document_they_see_page_by_page_and_then_sees_t
     page = await browser.new_page(viewport=PHONE)
     await page.goto(link)
     await press_sign_in(page)
-    sign = f'a[href="/actions/{action["id"]}/sign"]'
+    sign = f'form[action="/actions/{action["id"]}/sign"] button'
 
     async def open_action_shown():
         await page.goto(urls["portal"] + "/")

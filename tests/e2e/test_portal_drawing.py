@@ -25,7 +25,7 @@ STROKE = [(0.08, 0.65), (0.2, 0.25), (0.3, 0.75), (0.45, 0.3), (0.55, 0.7), (0.7
 async def open_the_sign_page(page, given: dict, *, script: bool = True) -> None:
     await page.goto(given["link"])
     await press_sign_in(page)
-    sign = f'a[href="/actions/{given["action"]["id"]}/sign"]'
+    sign = f'form[action="/actions/{given["action"]["id"]}/sign"] button'
 
     async def open_action_shown():
         await page.goto(given["portal"] + "/")
@@ -142,7 +142,7 @@ async def test_an_empty_canvas_is_refused_at_the_canvas_and_a_drawing_survives_a
     canvas = page.locator("#signature-pad")
     assert await canvas.get_attribute("aria-invalid") == "true"
     assert "signature-pad-error" in await canvas.get_attribute("aria-describedby")
-    assert await page.locator('#error-summary a[href="#signature-pad"]').count() == 1
+    assert await page.locator('#error-summary a[href="#kind-typed"]').count() == 1
     assert await page.is_checked("#kind-drawn")
     await page.screenshot(path=str(ARTIFACTS / "sign-drawn-empty-nl.png"), full_page=True)
     action = await page.request.get(f"{given['portal']}/api/v1/actions/{given['action']['id']}")

@@ -6,6 +6,7 @@ import io
 
 import httpx
 import pytest
+from PIL import Image
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
@@ -64,12 +65,21 @@ async def test_a_document_to_sign_is_shown_page_by_page_with_its_text_and_a_down
         page = await client.get(f"/actions/{given['action_id']}/sign")
         assert page.status_code == 200
         for n in (1, 2):
-            assert f'src="/actions/{given["action_id"]}/document/pages/{n}.png" alt="Page {n} of 2"' in page.text
+            png = f"/actions/{given['action_id']}/document/pages/{n}.png"
+            assert f'src="{png}" srcset="{png} 1x, {png}?scale=2 2x" alt="Page {n} of 2"' in page.text
+            assert f'<a href="{png}?scale=3">Open page {n} at full size</a>' in page.text
         assert "Work order 42" in page.text and "Roof replaced" in page.text  # the text, for screen readers
         assert f'name="document_digest" value="{version["digest"]}"' in page.text
 
         preview = await client.get(f"/actions/{given['action_id']}/document/pages/2.png")
         assert preview.status_code == 200 and preview.content.startswith(b"\x89PNG")
+        # sharper renderings for high-density screens and zooming, each twice and thrice as wide; no larger
+        widths = [Image.open(io.BytesIO((await client.get(f"/actions/{given['action_id']}/document/pages/2.png",
+                                                          params={"scale": scale})).content)).width
+                  for scale in (1, 2, 3)]
+        assert [round(width / widths[0], 2) for width in widths] == [1, 2, 3]
+        too_big = await client.get(f"/actions/{given['action_id']}/document/pages/2.png", params={"scale": 4})
+        assert too_big.status_code == 422
         download = await client.get(f"/actions/{given['action_id']}/document.pdf")
         assert download.status_code == 200 and download.content == pdf
         assert (await client.get(f"/actions/{other['action_id']}/document.pdf")).status_code == 404
@@ -150,3 +160,14 @@ async def test_a_second_view_of_the_signing_page_downloads_and_parses_the_docume
         await eventually(lambda: open_actions(client), what="the stranger's open action")
         page = await client.get(f"/actions/{stranger['action_id']}/sign")
     assert "Gutter fixed" not in page.text and "cannot be shown right now" in page.text
+
+
+async def test_the_verify_page_says_what_is_wrong_in_the_readers_language(stack, portal):
+    stack.start("signing")
+    async with httpx.AsyncClient(base_url=portal.url, timeout=30, headers={"Accept-Language": "nl-NL"}) as client:
+        page = await client.get("/verify")
+        assert '<html lang="nl">' in page.text and 'href="/verify?lang=en"' in page.text  # a switch to English
+        unsealed = await client.post("/verify", files={"file": ("x.pdf", a_pdf("Not sealed", pages=1),
+                                                                  "application/pdf")})
+    assert "Het PDF-bestand draagt geen handtekening of zegel." in unsealed.text
+    assert "carries no signature" not in unsealed.text

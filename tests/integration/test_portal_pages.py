@@ -46,8 +46,11 @@ async def test_my_tasks_shows_open_actions_with_sign_buttons_under_a_strict_csp(
     assert page.status_code == 200
     csp = page.headers["content-security-policy"]
     assert "default-src 'none'" in csp and "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
-    assert f'<a class="button" href="/actions/{task["action_id"]}/sign">Sign</a>' in page.text
-    assert f'<a class="button primary" href="/actions/{doc["action_id"]}/sign">Sign document</a>' in page.text
+    # real buttons (Space activates them, as it does not a link), each described by its card's heading
+    assert f'<form method="get" action="/actions/{task["action_id"]}/sign"><button type="submit" class="button" ' \
+           f'aria-describedby="card-{task["action_id"]}">Sign</button></form>' in page.text
+    assert f'<form method="get" action="/actions/{doc["action_id"]}/sign"><button type="submit" ' \
+           f'class="button primary" aria-describedby="card-{doc["action_id"]}">Sign document</button>' in page.text
     assert "Open actions" in page.text
 
 
@@ -118,7 +121,7 @@ async def test_the_portal_speaks_the_contacts_language_and_can_switch(infra, por
     async with signed_in(portal, given["tenant_id"], given["contact_id"]) as client:
         await eventually(lambda: open_actions(client), what="the open action")
         dutch = await client.get("/")
-        assert '<html lang="nl">' in dutch.text and "Mijn taken" in dutch.text and ">Ondertekenen</a>" in dutch.text
+        assert '<html lang="nl">' in dutch.text and "Mijn taken" in dutch.text and ">Ondertekenen</button>" in dutch.text
         switched = await client.post("/language", data={"csrf_token": csrf_of(dutch.text), "language": "en",
                                                         "back": "/"})
         assert switched.status_code == 303
@@ -166,6 +169,20 @@ async def test_opening_the_same_link_again_in_the_browser_that_used_it_goes_to_m
     assert httpx.get(f"{portal.url}/login", params={"token": token}).status_code == 410  # any other browser
 
 
+async def test_a_used_link_is_explained_in_the_browsers_language_with_a_switch(infra, portal):
+    given = await given_open_action(infra, language="nl")
+    token = link_token(given["tenant_id"], given["contact_id"])
+    async with httpx.AsyncClient(base_url=portal.url) as browser:
+        assert (await open_link(browser, f"/login?token={token}")).status_code == 303
+    # the contact speaks Dutch, but whoever opens the used link in an English browser reads English
+    english = httpx.get(f"{portal.url}/login", params={"token": token}, headers={"Accept-Language": "en-GB,en"})
+    assert english.status_code == 410 and '<html lang="en">' in english.text
+    assert f'href="/login?token={token}&amp;lang=nl"' in english.text and ">Nederlands</a>" in english.text
+    dutch = httpx.get(f"{portal.url}/login", params={"token": token, "lang": "nl"},
+                      headers={"Accept-Language": "en-GB,en"})
+    assert '<html lang="nl">' in dutch.text
+
+
 async def test_a_drawing_from_the_form_is_signed_as_drawn_and_an_empty_one_is_refused_at_the_canvas(infra, portal):
     given = await given_open_action(infra)
     async with signed_in(portal, given["tenant_id"], given["contact_id"]) as client:
@@ -184,7 +201,8 @@ async def test_a_drawing_from_the_form_is_signed_as_drawn_and_an_empty_one_is_re
             assert 'id="typed_name-error"' not in refused.text  # the error is at the canvas, not the name
             assert 'id="signature-pad-error">Please draw your signature in the box' in refused.text
             assert 'aria-describedby="signature-pad-hint signature-pad-error" aria-invalid="true"' in refused.text
-            assert 'href="#signature-pad"' in refused.text and 'value="drawn" checked' in refused.text
+            # the summary leads to the typed-name option: the canvas takes no keyboard input
+            assert 'href="#kind-typed"' in refused.text and 'value="drawn" checked' in refused.text
         assert await portal_events(infra, "task.signed", given["action_id"]) == []
 
         # Another field's error keeps a good drawing, to be put back on the canvas.

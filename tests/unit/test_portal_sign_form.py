@@ -7,7 +7,7 @@ from contracts.models import FieldSpec
 from services.portal import i18n
 from services.portal.domain import clean_fields, clean_reason
 from services.portal.entrypoints.page_errors import form_errors
-from services.portal.entrypoints.sign_form import drawing_to_show_again, signature_choice
+from services.portal.entrypoints.sign_form import autocomplete, drawing_to_show_again, signature_choice
 
 DRAWN = "data:image/png;base64,iVBORw0KGgo="
 
@@ -79,3 +79,19 @@ def test_a_reason_that_is_too_long_is_not_called_missing():
     for language in ("en", "nl"):
         assert form_errors(refused, {"fields": []}, language) == \
             {"reason": i18n.messages(language)["reason_too_long"]}
+
+
+def test_browsers_may_fill_in_name_email_and_phone_fields_by_their_name_or_label():
+    purposes = [autocomplete({"name": name, "label": label}) for name, label in (
+        ("full_name", "Naam"), ("x1", "Name"), ("email", "E-mailadres"), ("x2", "Email address"),
+        ("phone", "Telefoon"), ("x3", "Mobile number"), ("company", "Bedrijfsnaam"), ("remarks", "Opmerkingen"))]
+    assert purposes == ["name", "name", "email", "email", "tel", "tel", None, None]
+
+
+def test_the_error_summary_lists_problems_in_the_order_the_form_asks_them():
+    refused = Invalid("x", errors=[{"field": "consent", "message": "required"},
+                                   {"field": "signature", "message": "empty"},
+                                   {"field": "fields.b", "message": "required"},
+                                   {"field": "fields.a", "message": "required"}])
+    action = {"fields": [{"name": "a", "label": "A"}, {"name": "b", "label": "B"}]}
+    assert list(form_errors(refused, action, "en")) == ["a", "b", "signature", "consent"]

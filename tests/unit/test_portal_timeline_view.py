@@ -5,7 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from services.portal.entrypoints.timeline_view import present
-from services.portal.i18n import format_datetime
+from services.portal.i18n import format_datetime, lang_attribute
 
 
 def test_a_signing_shows_the_filled_in_fields_in_dutch():
@@ -39,3 +39,20 @@ def test_times_are_shown_in_the_contacts_words_and_the_display_zone():
     at = "2026-11-30T14:05:00+00:00"
     assert format_datetime(at, "nl", ZoneInfo("Europe/Amsterdam")) == "30 november 2026 15:05 CET"
     assert format_datetime(at, "en") == "30 November 2026, 14:05 UTC"
+
+
+def test_a_phase_every_tenant_starts_with_is_named_in_the_contacts_language_and_its_own_as_written():
+    assert present({"kind": "task.phase_changed", "data": {"to_phase": "Approved"}}, "nl").title == \
+        "Fase gewijzigd naar Goedgekeurd"
+    assert present({"kind": "task.phase_changed", "data": {"to_phase": "Klaar voor oplevering"}}, "en").title == \
+        "Phase changed to Klaar voor oplevering"
+
+
+def test_the_signed_page_names_its_action_so_the_page_can_add_its_text():
+    stamped = present({"kind": "document.stamped", "data": {"action_id": "a1", "preview_url": "x"}}, "nl")
+    assert stamped.action_id == "a1" and stamped.text == ""
+
+
+def test_staff_text_in_another_language_than_the_page_is_marked_with_it_and_only_then():
+    assert lang_attribute("nl", "en") == ' lang="nl"'
+    assert lang_attribute("en", "en") == "" and lang_attribute(None, "nl") == "" and lang_attribute("fr", "nl") == ""

@@ -106,13 +106,18 @@ class DocumentStore:
 
     # -- previews, cached after the first render --
 
-    async def preview(self, version_id: str, page: int) -> bytes | None:
-        doc = await self.previews.find_one({"_id": f"{version_id}:{page}"})
+    async def preview(self, version_id: str, page: int, scale: int = 1) -> bytes | None:
+        doc = await self.previews.find_one({"_id": _preview_id(version_id, page, scale)})
         return bytes(doc["png"]) if doc else None
 
-    async def save_preview(self, version_id: str, page: int, png: bytes) -> None:
-        await self.previews.update_one({"_id": f"{version_id}:{page}"},
+    async def save_preview(self, version_id: str, page: int, png: bytes, scale: int = 1) -> None:
+        await self.previews.update_one({"_id": _preview_id(version_id, page, scale)},
                                        {"$setOnInsert": {"png": Binary(png), "at": utcnow()}}, upsert=True)
+
+
+def _preview_id(version_id: str, page: int, scale: int) -> str:
+    # 1x keeps the key it always had, so previews cached before scales existed are still found.
+    return f"{version_id}:{page}" if scale == 1 else f"{version_id}:{page}@{scale}x"
 
 
 def _document(doc: dict | None) -> Document | None:

@@ -15,6 +15,9 @@ from services.documents.domain import Document, Version
 from services.documents.entrypoints.deps import Handlers, StaffUpload, title_of, upload_body
 from services.runtime.staff_auth import CurrentStaff
 
+# Previews at 1x (72 dpi), 2x for high-density screens, 3x to zoom; no more, so a page stays a few megabytes.
+Scale = Annotated[int, Query(ge=1, le=3, description="Render at this multiple of 72 dpi (1 to 3).")]
+
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
 
@@ -102,8 +105,8 @@ async def download_version(document_id: str, version_id: str, staff: CurrentStaf
 @router.get("/{document_id}/versions/{version_id}/pages/{page}.png", response_class=Response,
             summary="A PNG preview of one page (1-based)")
 async def page_preview(document_id: str, version_id: str, page: int, staff: CurrentStaff,
-                       handlers: Handlers) -> Response:
-    return png_response(await handlers.page_png(staff.tenant_id, document_id, version_id, page))
+                       handlers: Handlers, scale: Scale = 1) -> Response:
+    return png_response(await handlers.page_png(staff.tenant_id, document_id, version_id, page, scale))
 
 
 def pdf_response(version: Version, data: bytes) -> Response:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from contracts.errors import NotFound
-from services.documents.entrypoints.api import DocumentOut, pdf_response, png_response
+from services.documents.entrypoints.api import DocumentOut, Scale, pdf_response, png_response
 from services.documents.entrypoints.deps import Handlers
 from services.runtime.staff_auth import InternalCaller
 
@@ -34,5 +34,5 @@ async def version_pdf(document_id: str, version_id: str, tenant_id: TenantId, ha
 @router.get("/{document_id}/versions/{version_id}/pages/{page}.png", response_class=Response,
             summary="A PNG preview of one page (1-based), for another Akkoord service")
 async def version_page(document_id: str, version_id: str, page: int, tenant_id: TenantId,
-                       handlers: Handlers) -> Response:
-    return png_response(await handlers.page_png(tenant_id, document_id, version_id, page))
+                       handlers: Handlers, scale: Scale = 1) -> Response:
+    return png_response(await handlers.page_png(tenant_id, document_id, version_id, page, scale))

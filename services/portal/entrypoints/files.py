@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from services.portal.entrypoints.deps import PortalDep, SessionDep
 
 router = APIRouter(prefix="/actions/{action_id}", tags=["portal files"])
+# Page images at 1x, 2x (the srcset of high-density screens) or 3x (opened full size to zoom).
+Scale = Annotated[int, Query(ge=1, le=3)]
 
 
 def _file(found: tuple[bytes, str], filename: str | None = None) -> Response:
@@ -26,13 +28,13 @@ async def document_pdf(action_id: str, ctx: SessionDep, portal: PortalDep) -> Re
 
 @router.get("/document/pages/{page}.png", summary="A preview of one page of that version", response_class=Response)
 async def document_page(action_id: str, ctx: SessionDep, portal: PortalDep,
-                        page: int = Path(ge=1, le=500)) -> Response:
-    return _file(await portal.documents.page(ctx, action_id, page))
+                        page: int = Path(ge=1, le=500), scale: Scale = 1) -> Response:
+    return _file(await portal.documents.page(ctx, action_id, page, scale))
 
 
 @router.get("/signed-page.png", summary="The signed page of the stamped document", response_class=Response)
-async def signed_page(action_id: str, ctx: SessionDep, portal: PortalDep) -> Response:
-    return _file(await portal.documents.artefact(ctx, action_id, "signed_page"))
+async def signed_page(action_id: str, ctx: SessionDep, portal: PortalDep, scale: Scale = 1) -> Response:
+    return _file(await portal.documents.artefact(ctx, action_id, "signed_page", scale))
 
 
 @router.get("/signed-document.pdf", summary="The stamped document", response_class=Response)

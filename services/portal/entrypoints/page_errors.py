@@ -39,7 +39,9 @@ def form_errors(exc: Invalid, action: dict, language: str, signature_kind: str =
             errors[name] = t[OTHER_MESSAGES[name, code]]
         else:
             errors[name] = error["message"]
-    return errors
+    # The summary lists the problems in the order the form asks: fields, signature, consent.
+    order = [*labels, "signature", "consent", "reason"]
+    return dict(sorted(errors.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
 
 
 def conflict_message(code: str | None) -> str:

@@ -12,10 +12,12 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from services.portal import i18n
 from services.portal.domain import SessionContext
+from services.portal.entrypoints.sign_form import autocomplete
 
 templates = Environment(loader=FileSystemLoader(Path(__file__).parent.parent / "templates"),
                         autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
 templates.globals["display_zone"] = timezone.utc
+templates.globals["autocomplete"] = autocomplete
 
 
 def configure(display_zone: str) -> None:
@@ -28,19 +30,30 @@ def render(name: str, language: str, status: int = 200, ctx: SessionContext | No
     zone = templates.globals["display_zone"]
     html = templates.get_template(name).render(
         t=i18n.messages(lang), lang=lang, session=ctx, csrf_token=ctx.csrf_token if ctx else "",
-        when=lambda v: i18n.format_datetime(v, lang, zone), **values)
+        when=lambda v: i18n.format_datetime(v, lang, zone), phase_name=lambda p: i18n.phase_name(p, lang),
+        other_lang=lambda text_lang: i18n.lang_attribute(text_lang, lang), **values)
     return HTMLResponse(html, status_code=status)
 
 
-def preferred_language(request: Request) -> str:
-    """Without a session: ?lang=, else the browser's Accept-Language, else Dutch."""
+def browser_language(request: Request) -> str | None:
+    """Without a session: ?lang= (the page's language switch), else the browser's Accept-Language."""
     if request.query_params.get("lang") in i18n.LANGUAGES:
         return request.query_params["lang"]
     for part in request.headers.get("accept-language", "").split(","):
         code = part.split(";")[0].strip().lower()[:2]
         if code in i18n.LANGUAGES:
             return code
-    return "nl"
+    return None
+
+
+def preferred_language(request: Request) -> str:
+    return browser_language(request) or "nl"
+
+
+def switch_link(request: Request, lang: str) -> str:
+    """This page in the other language, for pages without a session (whose language is not stored)."""
+    url = request.url.include_query_params(lang="en" if lang == "nl" else "nl")
+    return f"{url.path}?{url.query}"
 
 
 def message(language: str, status: int, title_key: str, text_key: str | None = None,
@@ -52,7 +65,8 @@ def message(language: str, status: int, title_key: str, text_key: str | None = N
 
 
 def signed_out(request: Request) -> HTMLResponse:
-    return message(preferred_language(request), 401, "signed_out_title", "signed_out")
+    lang = preferred_language(request)
+    return message(lang, 401, "signed_out_title", "signed_out", switch_to=switch_link(request, lang))
 
 
 def not_found(ctx: SessionContext) -> HTMLResponse:

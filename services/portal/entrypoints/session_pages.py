@@ -14,7 +14,9 @@ from fastapi.responses import RedirectResponse, Response
 from services.portal import i18n
 from services.portal.domain import csrf_matches
 from services.portal.entrypoints.deps import COOKIE, ClientDep, LoginRate, OptionalSessionDep, PortalDep
-from services.portal.entrypoints.rendering import local_path, preferred_language, render, signed_out
+from services.portal.entrypoints.rendering import (
+    browser_language, local_path, preferred_language, render, signed_out, switch_link,
+)
 from services.portal.handlers.sessions import LinkRefused
 
 router = APIRouter(include_in_schema=False)
@@ -29,10 +31,11 @@ def _refused(request: Request, portal, refused: LinkRefused, client_ip: str, ctx
     if refused.owner and ctx is not None and refused.owner == (ctx.tenant_id, ctx.contact_id):
         return RedirectResponse("/", status_code=303)  # the link again, in the browser it already opened
     portal.login_limiter.take(client_ip)  # count the failure
-    lang = i18n.language_of(refused.language, preferred_language(request))
+    # The browser's language first: whoever holds a used or stranger's link may not be the contact.
+    lang = browser_language(request) or i18n.language_of(refused.language)
     t = i18n.messages(lang)
     return render("message.html", lang, refused.status, title=t[f"link_{refused.reason}_title"],
-                  text=t[f"link_{refused.reason}"])
+                  text=t[f"link_{refused.reason}"], switch_to=switch_link(request, lang))
 
 
 async def _confirmation(request: Request, portal, token: str, client_ip: str, ctx, status: int = 200) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -11,10 +12,17 @@ from starlette.datastructures import UploadFile  # what request.form() yields
 Kind = Literal["drawn", "typed", "uploaded"]
 KINDS: tuple[Kind, ...] = ("drawn", "typed", "uploaded")
 # Where an error about the signature sends the reader: the control of the way they chose.
-ERROR_TARGETS: dict[str, str] = {"drawn": "signature-pad", "typed": "typed_name", "uploaded": "signature_file"}
+# A drawing's error leads to the typed-name option: the canvas takes no keyboard input, the option does.
+ERROR_TARGETS: dict[str, str] = {"drawn": "kind-typed", "typed": "typed_name", "uploaded": "signature_file"}
 ERROR_MESSAGES: dict[str, str] = {"drawn": "signature_draw_required", "typed": "signature_required",
                                   "uploaded": "signature_upload_invalid"}
 DRAWN_PREFIX = "data:image/png;base64,"
+# What browsers may fill in, by the field's name or label as staff wrote it (Dutch or English).
+AUTOCOMPLETE: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("email", re.compile(r"\be[-_ ]?mail")),
+    ("tel", re.compile(r"\b(tel|telefoon|telephone|phone|mobiel|mobile)")),
+    ("name", re.compile(r"^(full[_ ]?name|your[_ ]name|name|naam|volledige naam|uw naam|voor- en achternaam)$")),
+)
 
 
 @dataclass(frozen=True)
@@ -51,3 +59,11 @@ def drawing_to_show_again(choice: SignatureChoice, errors: dict[str, str]) -> st
     if choice.kind != "drawn" or "signature" in errors or not choice.png_base64:
         return ""
     return choice.png_base64 if choice.png_base64.startswith(DRAWN_PREFIX) else ""
+
+
+def autocomplete(field: dict) -> str | None:
+    """The autocomplete token for a text field: `name`, `email` or `tel`, else None."""
+    for token, pattern in AUTOCOMPLETE:
+        if any(pattern.search(str(field.get(key) or "").strip().lower()) for key in ("name", "label")):
+            return token
+    return None

@@ -33,5 +33,8 @@ async def task_page(task_id: str, request: Request, portal: PortalDep, ctx: Opti
         return not_found(ctx)
     labels = {a["id"]: {f["name"]: f["label"] for f in a.get("fields") or []} for a in task["actions"]}
     timeline = [present(entry, ctx.language, labels) for entry in task["timeline"]]
+    for item in timeline:
+        if item.action_id:  # the signed page: its text beside the image, as on the sign page
+            item.text = await portal.documents.signed_page_text(ctx, item.action_id)
     return render("task.html", ctx.language, ctx=ctx, task=task, timeline=timeline, done=done,
                   here=f"/tasks/{task_id}")

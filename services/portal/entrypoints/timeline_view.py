@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from services.portal.i18n import phase_name
+
 LABELS = {
     "en": {
         "task.action_requested": "Signature requested", "sign_document_requested": "Document signature requested",
@@ -48,6 +50,8 @@ class Item:
     details: list[tuple[str, str]] = field(default_factory=list)
     image: tuple[str, str] | None = None  # (portal URL, alt text)
     link: tuple[str, str] | None = None   # (portal URL, label)
+    action_id: str | None = None           # the action whose signed page `image` shows
+    text: str = ""                         # that page's text, to read beside the image
 
 
 def _fields(data: dict, labels: dict[str, str]) -> list[tuple[str, str]]:
@@ -73,12 +77,13 @@ def present(entry: dict, language: str, field_labels: dict[str, dict[str, str]] 
         item.title = words[kind]
         item.details = [(words["reason"], data.get("reason", ""))]
     elif kind == "task.phase_changed":
-        item.title = words[kind].format(to_phase=data.get("to_phase", ""))
+        item.title = words[kind].format(to_phase=phase_name(data.get("to_phase", ""), language))
     elif kind in ("task.action_cancelled", "action.expired", "signing.rejected"):
         item.title = words[kind]
     elif kind == "document.stamped" and action_id:
         item.title = words[kind]
         item.image = (f"/actions/{action_id}/signed-page.png", words["signed_page"])
+        item.action_id = action_id
         item.link = (f"/actions/{action_id}/signed-document.pdf", words["download_signed"])
     elif kind == "signature.sealed" and action_id and data.get("kind") in ("approval_certificate", "sealed_document"):
         item.title = words[data["kind"]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable
@@ -72,8 +73,8 @@ class Documents:
         return f"{self.documents_url}/internal/v1/documents/{action['document_id']}/versions/" \
                f"{action['document_version_id']}/{leaf}"
 
-    async def _fetch(self, url: str, tenant_id: str) -> tuple[bytes, str]:
-        found = await self.files.get(url, {"tenant_id": tenant_id})
+    async def _fetch(self, url: str, tenant_id: str, scale: int = 1) -> tuple[bytes, str]:
+        found = await self.files.get(url, _with_scale({"tenant_id": tenant_id}, scale))
         if found is None:
             raise NotFound("This file is not available right now.")
         return found
@@ -82,9 +83,9 @@ class Documents:
         action = await self._action(ctx, action_id)
         return await self._fetch(self._version_url(action, "pdf"), ctx.tenant_id)
 
-    async def page(self, ctx: SessionContext, action_id: str, page: int) -> tuple[bytes, str]:
+    async def page(self, ctx: SessionContext, action_id: str, page: int, scale: int = 1) -> tuple[bytes, str]:
         action = await self._action(ctx, action_id)
-        return await self._fetch(self._version_url(action, f"pages/{page}.png"), ctx.tenant_id)
+        return await self._fetch(self._version_url(action, f"pages/{page}.png"), ctx.tenant_id, scale)
 
     async def view(self, ctx: SessionContext, action_id: str) -> DocumentView:
         try:
@@ -104,14 +105,37 @@ class Documents:
         self.views.put(key, view)
         return view
 
-    async def artefact(self, ctx: SessionContext, action_id: str, name: str) -> tuple[bytes, str]:
-        """A signed artefact of the contact's action, by the name the page links it under."""
+    async def artefact(self, ctx: SessionContext, action_id: str, name: str, scale: int = 1) -> tuple[bytes, str]:
+        """A signed artefact of the contact's action, by the name the page links it under (`scale`: images)."""
         action = await self._action(ctx, action_id)
         url = (action.get("artefacts") or {}).get(name)
         if not url:
             raise NotFound("This file is not available yet.")
         # URLs from the bus usually name the tenant already; when one does not, say it explicitly.
-        found = await self.files.get(url, None if "tenant_id=" in url else {"tenant_id": ctx.tenant_id})
+        params = _with_scale({} if "tenant_id=" in url else {"tenant_id": ctx.tenant_id}, scale)
+        found = await self.files.get(url, params or None)
         if found is None:
             raise NotFound("This file is not available right now.")
         return found
+
+    async def signed_page_text(self, ctx: SessionContext, action_id: str) -> str:
+        """The text of the signed page shown in the timeline, to read beside its image ("" when unknown)."""
+        action = await self._action(ctx, action_id)
+        page = re.search(r"/pages/(\d+)\.png", (action.get("artefacts") or {}).get("signed_page") or "")
+        key = (ctx.tenant_id, action_id, "signed_page")  # a stamped version never changes: read it once
+        if (cached := self.views.get(key)) is not None:
+            return cached.pages[0]
+        try:
+            data, _ = await self.artefact(ctx, action_id, "signed_document")
+        except NotFound:
+            return ""
+        texts = await asyncio.to_thread(pdf_text.pages_text, data)
+        number = int(page.group(1)) if page else len(texts)
+        text = texts[number - 1] if 1 <= number <= len(texts) else ""
+        self.views.put(key, DocumentView(pages=[text], available=True))
+        return text
+
+
+def _with_scale(params: dict, scale: int) -> dict:
+    # 1x asks exactly as before scales existed.
+    return {**params, "scale": scale} if scale != 1 else params

@@ -8,7 +8,7 @@ from services.portal.adapters.timeline import TimelineClient
 from services.portal.domain import SessionContext, task_digest
 
 ACTION_KEYS = ("action_id", "kind", "status", "fields", "document_id", "document_version_id", "document_digest",
-               "message", "expires_at", "requested_at", "closed_at")
+               "message", "expires_at", "requested_at", "closed_at", "language")
 
 
 ARTEFACT_PATHS = {"signed_page": "signed-page.png", "signed_document": "signed-document.pdf",

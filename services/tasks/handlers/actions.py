@@ -11,7 +11,7 @@ from typing import Any
 from contracts import new_id
 from contracts.errors import Invalid, NotFound
 from contracts.messages import ActionRefPayload, ActionRequestedPayload, TaskActionCancelled, TaskActionRequested
-from contracts.models import ActionKind, FieldSpec
+from contracts.models import ActionKind, FieldSpec, Language
 from contracts.topics import TASKS_EVENTS
 from services.runtime.mongo import Session
 from services.runtime.staff_auth import Staff
@@ -33,6 +33,7 @@ class SignatureRequest:
     expires_at: datetime | None = None
     remind_at: list[datetime] = field(default_factory=list)
     notify: bool = True
+    language: Language | None = None
 
 
 async def _document(deps: Deps, tenant_id: str, document_id: str) -> DocumentVersion:
@@ -57,7 +58,8 @@ async def open_action(deps: Deps, session: Session, *, tenant_id: str, plan: str
     action = request_action(action_id=action_id, task=task, contact=contact, kind=request.kind,
                             fields=request.fields, document=document, message=request.message, plan=plan,
                             now=now(), expires_at=to_millis(request.expires_at) if request.expires_at else None,
-                            remind_at=[to_millis(when) for when in request.remind_at], notify=request.notify)
+                            remind_at=[to_millis(when) for when in request.remind_at], notify=request.notify,
+                            language=request.language)
     await deps.store.insert_action(action, session)
     await deps.outbox.add(session, TASKS_EVENTS, TaskActionRequested(
         **{**envelope, "tenant_id": task.tenant_id, "task_id": task.id},

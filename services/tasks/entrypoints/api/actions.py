@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from contracts.models import ActionKind, FieldSpec
+from contracts.models import ActionKind, FieldSpec, Language
 from services.runtime.staff_auth import CurrentStaff
 from services.tasks.entrypoints.api.deps import DepsDep, IdempotencyHeader, idempotency
 from services.tasks.entrypoints.api.schemas import ActionOut
@@ -30,6 +30,8 @@ class ActionIn(BaseModel):
                                       "action.reminder_due is emitted while the action is still open.")
     notify: bool = Field(True, description="Mail the contact about this action (the request with a link, reminders, "
                                            "expiry, the proof). False when you send the link your own way.")
+    language: Language | None = Field(None, description="The language the task's title, the message and the "
+                                      "field labels are written in; the portal marks them with it.")
 
     def command(self) -> SignatureRequest:
         return SignatureRequest(**dict(self))

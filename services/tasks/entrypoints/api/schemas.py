@@ -34,6 +34,7 @@ class ActionOut(BaseModel):
     document_digest: str | None
     message: str | None
     expires_at: datetime | None
+    language: Language | None = None
     remind_at: list[datetime]
     notify: bool = True
     reminders_sent: int
