@@ -56,3 +56,9 @@ def test_the_signed_page_names_its_action_so_the_page_can_add_its_text():
 def test_staff_text_in_another_language_than_the_page_is_marked_with_it_and_only_then():
     assert lang_attribute("nl", "en") == ' lang="nl"'
     assert lang_attribute("en", "en") == "" and lang_attribute(None, "nl") == "" and lang_attribute("fr", "nl") == ""
+
+
+def test_a_requests_message_in_the_timeline_keeps_the_language_staff_wrote_it_in():
+    item = present({"kind": "task.action_requested", "data": {"action_id": "a1", "message": "Graag goedkeuren"}},
+                   "en", written_in={"a1": "nl"})
+    assert item.details == [("", "Graag goedkeuren")] and item.written_in == "nl"

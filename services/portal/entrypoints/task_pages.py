@@ -32,7 +32,8 @@ async def task_page(task_id: str, request: Request, portal: PortalDep, ctx: Opti
     except NotFound:
         return not_found(ctx)
     labels = {a["id"]: {f["name"]: f["label"] for f in a.get("fields") or []} for a in task["actions"]}
-    timeline = [present(entry, ctx.language, labels) for entry in task["timeline"]]
+    written_in = {a["id"]: a.get("language") for a in task["actions"]}
+    timeline = [present(entry, ctx.language, labels, written_in) for entry in task["timeline"]]
     for item in timeline:
         if item.action_id:  # the signed page: its text beside the image, as on the sign page
             item.text = await portal.documents.signed_page_text(ctx, item.action_id)

@@ -52,6 +52,7 @@ class Item:
     link: tuple[str, str] | None = None   # (portal URL, label)
     action_id: str | None = None           # the action whose signed page `image` shows
     text: str = ""                         # that page's text, to read beside the image
+    written_in: str | None = None          # the language of staff's words in `details` (message, labels)
 
 
 def _fields(data: dict, labels: dict[str, str]) -> list[tuple[str, str]]:
@@ -60,12 +61,15 @@ def _fields(data: dict, labels: dict[str, str]) -> list[tuple[str, str]]:
             for name, value in values.items() if value not in (None, "", False)]
 
 
-def present(entry: dict, language: str, field_labels: dict[str, dict[str, str]] | None = None) -> Item:
-    """`field_labels`: per action id, the labels the contact saw for each field name."""
+def present(entry: dict, language: str, field_labels: dict[str, dict[str, str]] | None = None,
+            written_in: dict[str, str | None] | None = None) -> Item:
+    """`field_labels`: per action id, the labels the contact saw for each field name; `written_in`: per action
+    id, the language staff wrote its message and labels in, when the request said."""
     words = LABELS.get(language, LABELS["en"])
     kind, data = entry.get("kind", ""), entry.get("data") or {}
     action_id = data.get("action_id")
-    item = Item(at=entry.get("at", ""), title=entry.get("summary") or kind)
+    item = Item(at=entry.get("at", ""), title=entry.get("summary") or kind,
+                written_in=(written_in or {}).get(action_id or ""))
     if kind == "task.action_requested":
         item.title = words["sign_document_requested" if data.get("kind") == "sign_document" else kind]
         if data.get("message"):
