@@ -22,6 +22,8 @@ from tests.e2e.test_portal_browser import ARTIFACTS, a_pdf, browser  # noqa: F40
 from tests.support.smtp import SmtpServer
 from tests.support.waiting import eventually
 
+# The first test of a session also waits for the whole stack to start; on a busy machine that alone can take minutes.
+pytestmark = pytest.mark.timeout(600)
 AXE = Path(__file__).resolve().parents[2] / "services" / "portal" / "web" / "node_modules" / "axe-core" / "axe.min.js"
 SIZES = {390: {"width": 390, "height": 844}, 1280: {"width": 1280, "height": 800}}
 # Controls a finger must hit at 390 px: 44×44, or 24×24 for radios and checkboxes inside a 44 px tall row.
