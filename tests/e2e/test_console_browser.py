@@ -156,7 +156,7 @@ async def test_staff_request_a_document_signature_and_read_the_proof_in_the_cons
     customer = await chromium.new_page(viewport=SIZES["phone"])
     await customer.goto(link)
     await press_sign_in(customer)
-    sign = customer.locator('a[href^="/actions/"][href$="/sign"]')
+    sign = customer.locator('form[action^="/actions/"][action$="/sign"] button')
 
     async def open_action_shown():
         await customer.goto(portal_url + "/")

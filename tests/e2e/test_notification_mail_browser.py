@@ -80,5 +80,5 @@ async def test_the_invitation_mails_button_opens_the_portal_on_the_tasks_open_ac
         await page.click('form[action="/login"] button[type="submit"]')
 
     # Then the portal is open, signed in, on the task, where its open action waits to be signed
-    await page.locator(f'a[href="/actions/{action["id"]}/sign"]').wait_for(state="visible")
+    await page.locator(f'form[action="/actions/{action["id"]}/sign"] button').wait_for(state="visible")
     await page.screenshot(path=str(ARTIFACTS / f"landed-{language}.png"), full_page=True)
