@@ -14,7 +14,11 @@ from reportlab.pdfgen import canvas
 
 from tests.integration.console_users import ENGLISH, PASSWORD, invite, signed_in_user
 from tests.integration.tasks_api import (
-    create_contact, create_task, register_tenant, request_signature, tenant_events,
+    create_contact,
+    create_task,
+    register_tenant,
+    request_signature,
+    tenant_events,
 )
 from tests.support.smtp import SmtpServer
 from tests.support.waiting import eventually

@@ -115,3 +115,20 @@ def test_the_contact_is_mailed_unless_staff_untick_the_box():
     assert signature_request(FormData(base)).notify is True
     assert signature_request(FormData([*base, ("notify_shown", "1")])).notify is False
     assert signature_request(FormData([*base, ("notify_shown", "1"), ("notify", "1")])).notify is True
+
+
+def test_the_timeline_speaks_the_users_language_and_falls_back_to_timelines_words():
+    from services.tasks.entrypoints.console.render import catalogue
+    from services.tasks.entrypoints.console.timeline_words import summary
+
+    changed = {"kind": "task.phase_changed", "summary": "Phase changed", "data": {
+        "from_phase": "Waiting for approval", "to_phase": "Approved", "rule_name": "Approve"}}
+    assert summary(changed, catalogue("nl"), {}) == (
+        "Fase gewijzigd van Waiting for approval naar Approved door regel ‘Approve’")
+    assert summary(changed, catalogue("en"), {}) == (
+        "Phase changed from Waiting for approval to Approved by rule 'Approve'")
+    declined = {"kind": "action.declined", "summary": "x", "contact_id": "c1", "data": {"reason": "Te duur"}}
+    assert summary(declined, catalogue("nl"), {"c1": "Jan"}) == "Geweigerd door Jan: Te duur"
+    assert summary({"kind": "something.new", "summary": "As timeline said", "data": {}}, catalogue("nl"), {}) \
+        == "As timeline said"
+    assert summary({"kind": "task.signed", "summary": "Signed", "data": {}}, catalogue("nl"), {}) == "Signed"

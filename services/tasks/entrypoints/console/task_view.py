@@ -7,6 +7,8 @@ from typing import Any
 
 from contracts.errors import DomainError, NotFound
 from services.tasks.entrypoints.console.deps import PREFIX, Console, Viewer
+from services.tasks.entrypoints.console.render import catalogue
+from services.tasks.entrypoints.console.timeline_words import summary
 from services.tasks.handlers import tasks
 
 # Proof details in the order the page lists them.
@@ -56,8 +58,10 @@ async def task_page_values(console: Console, viewer: Viewer, task_id: str) -> di
             latest = next((v for v in detail.get("versions") or [] if v["id"] == detail["latest_version_id"]), None)
             current[detail["id"]] = latest
     entries = (timeline or {}).get("entries", [])
+    t, names = catalogue(viewer.lang), {cid: c.name for cid, c in by_id.items()}
     for entry in entries:
         entry["files"] = {link["rel"]: file_url(link) for link in entry.get("links", [])}
+        entry["said"] = summary(entry, t, names)
     open_actions = [a for a in task["actions"] if a["status"] == "open"]
     return {"task": task, "contact": by_id.get(task["contact_id"]) if task["contact_id"] else None,
             "contacts": people, "contact_names": {cid: c.name for cid, c in by_id.items()},
