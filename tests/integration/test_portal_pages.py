@@ -256,3 +256,15 @@ async def test_a_task_that_changed_after_the_form_was_shown_must_be_reviewed_aga
         assert signed.status_code == 201
     [event] = await eventually(lambda: portal_events(infra, "task.signed", given["action_id"]), what="task.signed")
     assert event["payload"]["evidence"]["task_digest"] == action["task_digest"] == digest_of(submitted.text)
+
+
+async def test_the_sign_in_confirmation_can_be_read_in_the_other_language_without_using_the_link(infra, portal):
+    given = await given_open_action(infra, language="nl")
+    token = link_token(given["tenant_id"], given["contact_id"])
+    async with httpx.AsyncClient(base_url=portal.url) as browser:
+        dutch = await browser.get("/login", params={"token": token})
+        assert '<html lang="nl">' in dutch.text and f'href="/login?token={token}&amp;lang=en"' in dutch.text
+        english = await browser.get("/login", params={"token": token, "lang": "en"})
+        assert english.status_code == 200 and '<html lang="en">' in english.text and ">Nederlands</a>" in english.text
+        # and the link still works: reading it in either language used nothing
+        assert (await open_link(browser, f"/login?token={token}")).status_code == 303

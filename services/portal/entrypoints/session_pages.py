@@ -44,8 +44,11 @@ async def _confirmation(request: Request, portal, token: str, client_ip: str, ct
     except LinkRefused as refused:
         return _refused(request, portal, refused, client_ip, ctx)
     nonce = secrets.token_urlsafe(24)
-    lang = i18n.language_of(who.language, preferred_language(request))
-    response = render("login.html", lang, status, who=who, token=token, nonce=nonce)
+    # The contact's language, unless the page's own switch (?lang=) asked for the other one.
+    asked = request.query_params.get("lang")
+    lang = asked if asked in i18n.LANGUAGES else i18n.language_of(who.language, preferred_language(request))
+    switch = switch_link(request, lang) if request.method == "GET" else None  # GET /login has no side effect
+    response = render("login.html", lang, status, who=who, token=token, nonce=nonce, switch_to=switch)
     response.set_cookie(LOGIN_COOKIE, nonce, max_age=LOGIN_COOKIE_SECONDS, httponly=True, samesite="strict",
                         secure=portal.settings.secure_cookies, path="/login")
     return response
