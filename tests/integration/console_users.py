@@ -13,6 +13,14 @@ from tests.integration.tasks_api import Tenant
 PASSWORD = "correct horse battery staple"
 ENGLISH = {"Accept-Language": "en"}  # before sign-in the pages follow the browser's language
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+FORM_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
+
+
+async def post_signed_out(browser: httpx.AsyncClient, path: str, data: dict) -> httpx.Response:
+    """Post a form of a signed-out page (sign in, forgot password) as a browser does: from the page, with its
+    form token."""
+    page = await browser.get(path)
+    return await browser.post(path, data={**data, "form_token": FORM_TOKEN.search(page.text)[1]})
 
 
 @dataclass
@@ -44,6 +52,6 @@ async def signed_in_user(url: str, tenant: Tenant, role: str = "member", languag
     path = invitation["invitation_url"].split("://", 1)[1].split("/", 1)[1]
     accepted = await browser.post("/" + path, data={"password": PASSWORD, "repeat": PASSWORD})
     assert accepted.status_code == 303, accepted.text[:500]
-    signed = await browser.post("/console/login", data={"email": invitation["email"], "password": PASSWORD})
+    signed = await post_signed_out(browser, "/console/login", {"email": invitation["email"], "password": PASSWORD})
     assert signed.status_code == 303, signed.text[:500]
     return ConsoleUser(invitation["email"], browser)

@@ -12,7 +12,7 @@ from PIL import Image
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from tests.integration.console_users import ENGLISH, PASSWORD, invite, signed_in_user
+from tests.integration.console_users import ENGLISH, PASSWORD, invite, post_signed_out, signed_in_user
 from tests.integration.tasks_api import (
     create_contact,
     create_task,
@@ -61,7 +61,7 @@ async def test_an_invited_member_sets_a_password_once_signs_in_and_cannot_reach_
         again = await browser.post(link, data={"password": PASSWORD + "x", "repeat": PASSWORD + "x"})
         assert again.status_code == 410
         # Then they sign in and see the tasks, but the settings page is for admins only
-        signed = await browser.post("/console/login", data={"email": invitation["email"], "password": PASSWORD})
+        signed = await post_signed_out(browser, "/console/login", {"email": invitation["email"], "password": PASSWORD})
         assert signed.status_code == 303
         assert (await browser.get("/console/tasks")).status_code == 200
         settings = await browser.get("/console/settings")
@@ -84,7 +84,7 @@ async def test_an_expired_invitation_is_refused_with_a_clear_page(services, stac
         assert "This link has expired" in page.text
         refused = await browser.post(link, data={"password": PASSWORD, "repeat": PASSWORD})
         assert refused.status_code == 410
-        assert (await browser.post("/console/login", data={"email": invitation["email"],
+        assert (await post_signed_out(browser, "/console/login", {"email": invitation["email"],
                                                            "password": PASSWORD})).status_code == 401
 
 
@@ -100,6 +100,11 @@ async def test_a_form_posted_without_the_sessions_csrf_token_is_refused_and_chan
     assert (await tenant.staff.get("/v1/contacts", params={"email": "csrf@example.nl"})).json()["items"] == []
     # With the token, the same form creates the contact
     assert (await user.post("/console/contacts", contact)).status_code == 303
+    # The signed-out forms carry a token too: a sign-in posted from elsewhere is refused
+    async with httpx.AsyncClient(base_url=url, headers=ENGLISH) as elsewhere:
+        forged = await elsewhere.post("/console/login", data={"email": user.email, "password": PASSWORD})
+        assert forged.status_code == 403 and "does not belong to your session" in forged.text
+        assert (await elsewhere.post("/console/forgot", data={"email": user.email})).status_code == 403
 
 
 async def test_sign_in_is_throttled_per_account_after_five_failures_even_with_the_right_password(services, stack):
@@ -109,9 +114,10 @@ async def test_sign_in_is_throttled_per_account_after_five_failures_even_with_th
     user = await signed_in_user(replica.url, tenant)
     async with httpx.AsyncClient(base_url=replica.url, headers=ENGLISH) as browser:
         for _ in range(5):
-            wrong = await browser.post("/console/login", data={"email": user.email, "password": "wrong password!"})
+            wrong = await post_signed_out(browser, "/console/login",
+                                          {"email": user.email, "password": "wrong password!"})
             assert wrong.status_code == 401 and "not right" in wrong.text
-        throttled = await browser.post("/console/login", data={"email": user.email, "password": PASSWORD})
+        throttled = await post_signed_out(browser, "/console/login", {"email": user.email, "password": PASSWORD})
         assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
         assert "Too many attempts" in throttled.text
 
@@ -122,9 +128,9 @@ async def test_sign_in_is_throttled_per_address_across_accounts(services, stack)
     user = await signed_in_user(replica.url, tenant)
     async with httpx.AsyncClient(base_url=replica.url, headers=ENGLISH) as browser:
         for n in range(8):  # eight made-up accounts, one failure each: no account reaches its own limit
-            assert (await browser.post("/console/login", data={"email": f"guess{n}@example.nl",
+            assert (await post_signed_out(browser, "/console/login", {"email": f"guess{n}@example.nl",
                                                                "password": "wrong password!"})).status_code == 401
-        assert (await browser.post("/console/login", data={"email": user.email,
+        assert (await post_signed_out(browser, "/console/login", {"email": user.email,
                                                            "password": PASSWORD})).status_code == 429
 
 
@@ -224,9 +230,9 @@ async def test_a_password_reset_link_sets_a_new_password_once_and_ends_other_ses
         tenant = await register_tenant(replica.url)
         user = await signed_in_user(replica.url, tenant)
         async with httpx.AsyncClient(base_url=replica.url, headers=ENGLISH) as browser:
-            asked = await browser.post("/console/forgot", data={"email": user.email})
+            asked = await post_signed_out(browser, "/console/forgot", {"email": user.email})
             assert asked.status_code == 200 and "Check your email" in asked.text
-            unknown = await browser.post("/console/forgot", data={"email": "nobody@example.nl"})
+            unknown = await post_signed_out(browser, "/console/forgot", {"email": "nobody@example.nl"})
             assert unknown.text.count("Check your email") == asked.text.count("Check your email")
 
             async def mailed():
@@ -237,9 +243,9 @@ async def test_a_password_reset_link_sets_a_new_password_once_and_ends_other_ses
             assert (await browser.post(path_of(link), data={"password": new_password,
                                                             "repeat": new_password})).status_code == 303
             assert (await browser.get(path_of(link))).status_code == 410
-            assert (await browser.post("/console/login", data={"email": user.email,
+            assert (await post_signed_out(browser, "/console/login", {"email": user.email,
                                                                "password": PASSWORD})).status_code == 401
-            assert (await browser.post("/console/login", data={"email": user.email,
+            assert (await post_signed_out(browser, "/console/login", {"email": user.email,
                                                                "password": new_password})).status_code == 303
         # The reset ended the session the user had
         assert (await user.browser.get("/console/tasks")).status_code == 303

@@ -11,6 +11,7 @@ import httpx
 
 from contracts import portal_link
 from services.runtime.config import DEV_SECRET
+from tests.integration.console_users import post_signed_out
 from tests.integration.tasks_api import (  # noqa: F401  (tasks_service is a fixture)
     create_contact, create_task, register_tenant, request_signature, tasks_service, tenant_events,
 )
@@ -129,7 +130,7 @@ async def test_seed_demo_prints_the_same_working_key_and_console_login_on_every_
         created = await demo.post("/v1/tasks", json={"title": "Demo task"})
     assert created.status_code == 201
     async with httpx.AsyncClient(base_url=tasks_service.url) as browser:
-        signed_in = await browser.post("/console/login", data={"email": printed[0]["DEMO_STAFF_EMAIL"],
-                                                               "password": printed[0]["DEMO_STAFF_PASSWORD"]})
+        signed_in = await post_signed_out(browser, "/console/login", {"email": printed[0]["DEMO_STAFF_EMAIL"],
+                                                                      "password": printed[0]["DEMO_STAFF_PASSWORD"]})
         assert signed_in.status_code == 303
         assert "Demo task" in (await browser.get("/console/tasks")).text

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import hmac
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -18,8 +19,12 @@ from services.tasks.entrypoints.console.deps import (
 from services.tasks.entrypoints.console.render import LANGUAGE_COOKIE, LANGUAGES, catalogue, language_of, render
 from services.tasks.handlers import accounts
 from services.tasks.handlers.accounts import TokenRefused
+from services.tasks.staff_users import new_secret
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
+# Forms posted before there is a session (sign in, forgot password) carry this cookie's value as a field:
+# a page on another site cannot read it, so it cannot post them for the visitor (login CSRF).
+FORM_COOKIE = "console_form"
 
 
 def _safe_next(value: str | None) -> str:
@@ -29,34 +34,53 @@ def _safe_next(value: str | None) -> str:
     return PREFIX + "/"
 
 
-def _cookie(response: Response, console, name: str, value: str, max_age: int) -> None:
-    response.set_cookie(name, value, max_age=max_age, path=PREFIX, httponly=True, samesite="lax",
+def _cookie(response: Response, console, name: str, value: str, max_age: int,
+            samesite: Literal["lax", "strict"] = "lax") -> None:
+    response.set_cookie(name, value, max_age=max_age, path=PREFIX, httponly=True, samesite=samesite,
                         secure=console.settings.secure_cookies)
 
 
+def _signed_out_page(request: Request, console, name: str, *, status: int = 200, **values) -> Response:
+    """A page with a signed-out form: its token is the form cookie's (set here when the browser has none)."""
+    token = request.cookies.get(FORM_COOKIE) or new_secret()
+    response = render(request, name, language=language_of(request), status=status, form_token=token, **values)
+    _cookie(response, console, FORM_COOKIE, token, 24 * 3600, samesite="strict")
+    return response
+
+
+def _form_token_ok(request: Request, sent: str) -> bool:
+    expected = request.cookies.get(FORM_COOKIE, "")
+    return bool(expected) and hmac.compare_digest(sent.encode(), expected.encode())
+
+
 @router.get("/login")
-async def login_page(request: Request, next: str | None = None, done: str | None = None,
+async def login_page(request: Request, console: ConsoleDep, next: str | None = None, done: str | None = None,
                      bye: str | None = None) -> Response:
     lang = language_of(request)
     notice = catalogue(lang).get(f"login_{'bye' if bye else done}") if (bye or done) else None
-    return render(request, "login.html", language=lang, next=_safe_next(next), email="", notice=notice)
+    return _signed_out_page(request, console, "login.html", next=_safe_next(next), email="", notice=notice)
 
 
 @router.post("/login")
 async def login(request: Request, console: ConsoleDep, email: Annotated[str, Form(max_length=320)] = "",
-                password: Annotated[str, Form(max_length=1024)] = "", next: Annotated[str, Form()] = "") -> Response:
+                password: Annotated[str, Form(max_length=1024)] = "", next: Annotated[str, Form()] = "",
+                form_token: Annotated[str, Form(max_length=200)] = "") -> Response:
     lang = language_of(request)
+    if not _form_token_ok(request, form_token):
+        return _signed_out_page(request, console, "login.html", status=403, next=_safe_next(next), email=email,
+                                error=catalogue(lang)["csrf_text"])
     account_key, ip_key = f"account:{email.strip().casefold()}", f"ip:{client_ip(request)}"
     if (wait := console.limiter.retry_after(account_key, ip_key)) is not None:
-        response = render(request, "login.html", language=lang, status=429, next=_safe_next(next), email=email,
-                          error=catalogue(lang)["login_throttled"].format(minutes=max(1, round(wait / 60))))
+        response = _signed_out_page(
+            request, console, "login.html", status=429, next=_safe_next(next), email=email,
+            error=catalogue(lang)["login_throttled"].format(minutes=max(1, round(wait / 60))))
         response.headers["Retry-After"] = str(wait)
         return response
     signed = await accounts.sign_in(console.accounts, email, password) if email and password else None
     if signed is None:
         console.limiter.failed(account_key, ip_key)
-        return render(request, "login.html", language=lang, status=401, next=_safe_next(next), email=email,
-                      error=catalogue(lang)["login_failed"])
+        return _signed_out_page(request, console, "login.html", status=401, next=_safe_next(next), email=email,
+                                error=catalogue(lang)["login_failed"])
     console.limiter.succeeded(account_key)
     secret, _ = signed
     response = RedirectResponse(_safe_next(next), status_code=303)
@@ -91,13 +115,16 @@ async def choose_language_signed_out(request: Request, console: ConsoleDep, lang
 
 
 @router.get("/forgot")
-async def forgot_page(request: Request) -> Response:
-    return render(request, "forgot.html", language=language_of(request))
+async def forgot_page(request: Request, console: ConsoleDep) -> Response:
+    return _signed_out_page(request, console, "forgot.html")
 
 
 @router.post("/forgot")
-async def forgot(request: Request, console: ConsoleDep, email: Annotated[str, Form(max_length=320)] = "") -> Response:
+async def forgot(request: Request, console: ConsoleDep, email: Annotated[str, Form(max_length=320)] = "",
+                 form_token: Annotated[str, Form(max_length=200)] = "") -> Response:
     lang = language_of(request)
+    if not _form_token_ok(request, form_token):
+        return _signed_out_page(request, console, "forgot.html", status=403, error=catalogue(lang)["csrf_text"])
     ip_key = f"reset-ip:{client_ip(request)}"
     if console.limiter.retry_after(ip_key) is None and email:
         console.limiter.failed(ip_key)  # counts requests, so that nobody floods an inbox from here
