@@ -98,6 +98,7 @@ async def test_staff_request_a_document_signature_and_read_the_proof_in_the_cons
     await page.fill("#name", "Approve on document signing")
     await page.click("main form button[type=submit]")
     await page.wait_for_url(re.compile(r".*/console/rules/[^/?]+\?done=created"))
+    rule_path = page.url.split(tasks_url)[1].split("?")[0]
 
     # And a work order with a placeholder, uploaded on the documents page
     await page.goto(f"{tasks_url}/console/documents")
@@ -118,6 +119,7 @@ async def test_staff_request_a_document_signature_and_read_the_proof_in_the_cons
     await page.fill("#email", "jan@example.nl")
     await page.click("main form[method=post][action='/console/contacts'] button[type=submit]")
     await page.wait_for_url(re.compile(r".*/console/contacts/[^/?]+\?done=created"))
+    contact_path = page.url.split(tasks_url)[1].split("?")[0]
     await pages.look("contact-nl")
     await page.click("text=Nieuwe taak")
     await page.fill("#title", "Onderhoud ketel")
@@ -230,7 +232,8 @@ async def test_staff_request_a_document_signature_and_read_the_proof_in_the_cons
         for name, path in (("tasks", "/console/tasks"), ("task", task_path.split(tasks_url)[1]),
                            ("contacts", "/console/contacts"), ("documents", "/console/documents"),
                            ("rules", "/console/rules"), ("settings", "/console/settings"),
-                           ("task-new", "/console/tasks/new")):
+                           ("task-new", "/console/tasks/new"), ("contact", contact_path), ("rule", rule_path),
+                           ("document", document_path.split(tasks_url)[1])):
             await page.goto(tasks_url + path)
             await pages.look(f"{name}-{language}")
         if language == "nl":
