@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 KAFKA_CP := deploy/local/kafka/target/dependency/.complete
 
-.PHONY: run test test-unit test-integration test-e2e bench install kafka secantusd system-packages lock schemas clean
+.PHONY: run test test-unit test-integration test-e2e bench install kafka secantusd pdf-tools system-packages lock schemas clean
 
 PORTAL_VENDOR := services/portal/static/vendor/signature_pad.umd.min.js
 PORTAL_NODE_MODULES := services/portal/web/node_modules/.package-lock.json
@@ -28,16 +28,24 @@ $(PORTAL_VENDOR): $(PORTAL_NODE_MODULES)
 	mkdir -p $(dir $@)
 	cp services/portal/web/node_modules/signature_pad/dist/signature_pad.umd.min.js $@
 
-# Debian packages the tests drive: Chromium (Playwright uses the system executable), poppler-utils
-# (pdfsig, an independent seal validator; pdftocairo) and qpdf (structural PDF checks).
-DEBIAN_PACKAGES := chromium poppler-utils qpdf
-system-packages:
-	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# Debian packages the tests drive: poppler-utils (pdfsig, an independent seal validator; pdftocairo) and qpdf
+# (structural PDF checks) from the unit tier on; Chromium (Playwright uses the system executable) for e2e only.
+PDF_TOOLS := poppler-utils qpdf
+BROWSER := chromium
+define debian_packages
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  echo "installing Debian packages:$$missing"; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
+endef
+
+pdf-tools:
+	$(call debian_packages,$(PDF_TOOLS))
+
+system-packages:
+	$(call debian_packages,$(PDF_TOOLS) $(BROWSER))
 
 # The broker's jars, resolved by Maven and cached in its local repository (~/.m2).
 kafka: $(KAFKA_CP)
@@ -69,7 +77,7 @@ run: install kafka secantusd
 test: install kafka secantusd system-packages
 	$(PY) -m pytest -q -p no:cacheprovider
 
-test-unit: install system-packages
+test-unit: install pdf-tools
 	$(PY) -m pytest -q -m unit
 
 test-integration: install kafka secantusd

@@ -100,7 +100,7 @@ async def run_levels(urls: dict[str, str], tenant: dict, infra, pids: dict[str, 
     idle = await idle_cpu_per_s(pids)
     print(f"  idle CPU (ms per second): { {k: round(v * 1000) for k, v in idle.items()} }")
     levels, skipped = [], []
-    for (rate, _), jobs in zip(plan, batches):
+    for (rate, _), jobs in zip(plan, batches, strict=False):
         label = "max" if rate is None else f"{rate:g}/s"
         if rate is not None and time.monotonic() - cfg["began"] > cfg["budget_s"]:  # the unthrottled level always runs
             skipped.append(label)

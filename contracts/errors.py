@@ -1,11 +1,13 @@
 """Domain errors every service raises the same way; the HTTP edge maps each to its status."""
 
+from typing import Any
+
 
 class DomainError(Exception):
     status = 400
     title = "Bad request"
 
-    def __init__(self, detail: str, **extra: object) -> None:
+    def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
         self.extra = extra

@@ -1,21 +1,26 @@
-"""Wires the automation service: runtime, stores, handlers, routes, consumers and the webhook sender."""
+"""Wires the automation service: its unit of work (rules, webhooks, staff keys), routes, consumers and the
+webhook sender. `build(settings, store=FakeRules(), ...)` swaps adapters, as unit tests do."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
+from contracts.topics import AUTOMATION_EVENTS, TASKS_COMMANDS
 from services.automation.adapters.mongo import RuleStore
 from services.automation.adapters.webhook_sender import WebhookSender
 from services.automation.adapters.webhook_store import WebhookStore
 from services.automation.config import Settings
 from services.automation.delivery import Webhooks
 from services.automation.entrypoints import api, subscribers, webhooks_api
-from services.automation.handlers import Automation, Rules
+from services.automation.unit_of_work import UnitOfWork
 from services.automation.webhooks import RetryPolicy
 from services.runtime.app import build_runtime, create_app
+from services.runtime.service import Service, adapters
 
 
-def build_webhooks(settings: Settings, store: WebhookStore) -> Webhooks:
+def _webhooks(settings: Settings, store: WebhookStore) -> Webhooks:
     policy = RetryPolicy(base_seconds=settings.webhook_retry_base_seconds,
                          max_delay_seconds=settings.webhook_max_delay_seconds,
                          give_up_after_seconds=settings.webhook_give_up_after_seconds)
@@ -26,18 +31,21 @@ def build_webhooks(settings: Settings, store: WebhookStore) -> Webhooks:
                     concurrency=settings.webhook_concurrency, per_tenant=settings.webhook_tenant_concurrency)
 
 
-def build_app(settings: Settings) -> FastAPI:
+def build(settings: Settings, **overrides: Any) -> Service[UnitOfWork]:
     runtime = build_runtime("automation", settings)
-    rules, hooks = RuleStore(runtime.db, settings.rule_run_retention_days), WebhookStore(runtime.db)
-    webhooks = build_webhooks(settings, hooks)
-    runtime.startup += [rules.ensure_indexes, hooks.ensure_indexes]
-    runtime.background.append(webhooks.run)
-    app = create_app(runtime, title="Akkoord automation",
-                     description="Rules as data: a trigger event, conditions, actions; every run recorded. "
-                                 "Signed webhooks for the tenant's event subscriptions.",
-                     routers=[api.router, webhooks_api.router],
-                     consumers=subscribers.consumers(Automation(rules, runtime.outbox, webhooks), webhooks,
-                                                     runtime.staff_keys))
-    app.state.rules = Rules(rules, webhooks)
-    app.state.webhooks = webhooks
-    return app
+    uow = UnitOfWork(settings=settings, **adapters({
+        "outbox": lambda: runtime.outbox,
+        "store": lambda: RuleStore(runtime.db, settings.rule_run_retention_days),
+        "staff_keys": lambda: runtime.staff_keys,
+        "webhooks": lambda: _webhooks(settings, WebhookStore(runtime.db)),
+    }, overrides))
+    runtime.startup += [uow.store.ensure_indexes, uow.webhooks.store.ensure_indexes]
+    runtime.background.append(uow.webhooks.run)
+    return Service(runtime, uow, title="Akkoord automation", routers=[api.router, webhooks_api.router],
+                   description="Rules as data: a trigger event, conditions, actions; every run recorded. "
+                               "Signed webhooks for the tenant's event subscriptions.",
+                   consumers=subscribers.consumers(uow), publishes=(TASKS_COMMANDS, AUTOMATION_EVENTS))
+
+
+def build_app(settings: Settings, **overrides: Any) -> FastAPI:
+    return create_app(build(settings, **overrides))

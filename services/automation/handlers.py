@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import assert_never
 
 from contracts import Actor, Envelope, new_id, utcnow
 from contracts import messages as m
 from contracts.errors import Invalid, NotFound
-from services.automation.adapters.mongo import RuleStore
-from services.automation.delivery import Webhooks
 from services.automation.domain import (
     ActionRequest, CallWebhook, Note, PhaseChange, Rule, RuleSpec, WebhookCall, evaluate, facts_for,
 )
-from services.runtime.mongo import Session
-from services.runtime.outbox import Outbox
+from services.automation.unit_of_work import UnitOfWork
 
 
 def _now():
@@ -49,114 +45,106 @@ def effect_message(event: Envelope, rule: Rule, effect: PhaseChange | Note | Act
     return m.topic_of(message), message
 
 
-@dataclass
-class Rules:
-    """Staff manage their tenant's rules; another tenant's rule does not exist for them."""
+async def _check_endpoints(uow: UnitOfWork, tenant_id: str, spec: RuleSpec) -> None:
+    for action in spec.actions:
+        if isinstance(action, CallWebhook) and await uow.webhooks.store.endpoint(tenant_id, action.endpoint_id) is None:
+            raise Invalid(f"webhook endpoint {action.endpoint_id} not found",
+                          errors=[{"field": "actions.endpoint_id", "message": "no such webhook endpoint"}])
 
-    store: RuleStore
-    webhooks: Webhooks
+async def create_rule(uow: UnitOfWork, tenant_id: str, spec: RuleSpec) -> Rule:
+    await _check_endpoints(uow, tenant_id, spec)
+    now = _now()
+    rule = Rule(**spec.model_dump(), id=new_id(), tenant_id=tenant_id, created_at=now, updated_at=now)
+    await uow.store.add(rule)
+    return rule
 
-    async def _check_endpoints(self, tenant_id: str, spec: RuleSpec) -> None:
-        for action in spec.actions:
-            if isinstance(action, CallWebhook) and await self.webhooks.store.endpoint(tenant_id, action.endpoint_id) is None:
-                raise Invalid(f"webhook endpoint {action.endpoint_id} not found",
-                              errors=[{"field": "actions.endpoint_id", "message": "no such webhook endpoint"}])
+async def get_rule(uow: UnitOfWork, tenant_id: str, rule_id: str) -> Rule:
+    rule = await uow.store.get(tenant_id, rule_id)
+    if rule is None:
+        raise NotFound(f"rule {rule_id} not found")
+    return rule
 
-    async def create(self, tenant_id: str, spec: RuleSpec) -> Rule:
-        await self._check_endpoints(tenant_id, spec)
-        now = _now()
-        rule = Rule(**spec.model_dump(), id=new_id(), tenant_id=tenant_id, created_at=now, updated_at=now)
-        await self.store.add(rule)
-        return rule
+async def replace_rule(uow: UnitOfWork, tenant_id: str, rule_id: str, spec: RuleSpec) -> Rule:
+    old = await get_rule(uow, tenant_id, rule_id)
+    await _check_endpoints(uow, tenant_id, spec)
+    rule = Rule(**spec.model_dump(), id=old.id, tenant_id=tenant_id, created_at=old.created_at,
+                updated_at=_now())
+    await uow.store.replace(rule)
+    return rule
 
-    async def get(self, tenant_id: str, rule_id: str) -> Rule:
-        rule = await self.store.get(tenant_id, rule_id)
-        if rule is None:
-            raise NotFound(f"rule {rule_id} not found")
-        return rule
+async def set_rule_enabled(uow: UnitOfWork, tenant_id: str, rule_id: str, enabled: bool) -> Rule:
+    old = await get_rule(uow, tenant_id, rule_id)
+    return await replace_rule(uow, tenant_id, rule_id, RuleSpec(**{**old.model_dump(include=set(RuleSpec.model_fields)),
+                                                                "enabled": enabled}))
 
-    async def replace(self, tenant_id: str, rule_id: str, spec: RuleSpec) -> Rule:
-        old = await self.get(tenant_id, rule_id)
-        await self._check_endpoints(tenant_id, spec)
-        rule = Rule(**spec.model_dump(), id=old.id, tenant_id=tenant_id, created_at=old.created_at,
-                    updated_at=_now())
-        await self.store.replace(rule)
-        return rule
+async def delete_rule(uow: UnitOfWork, tenant_id: str, rule_id: str) -> None:
+    if not await uow.store.remove(tenant_id, rule_id):
+        raise NotFound(f"rule {rule_id} not found")
 
-    async def set_enabled(self, tenant_id: str, rule_id: str, enabled: bool) -> Rule:
-        old = await self.get(tenant_id, rule_id)
-        return await self.replace(tenant_id, rule_id, RuleSpec(**{**old.model_dump(include=set(RuleSpec.model_fields)),
-                                                                    "enabled": enabled}))
-
-    async def delete(self, tenant_id: str, rule_id: str) -> None:
-        if not await self.store.remove(tenant_id, rule_id):
-            raise NotFound(f"rule {rule_id} not found")
-
-    async def runs(self, tenant_id: str, rule_id: str, limit: int) -> list[dict]:
-        await self.get(tenant_id, rule_id)
-        return await self.store.runs_of(tenant_id, rule_id=rule_id, limit=limit)
+async def runs_of_rule(uow: UnitOfWork, tenant_id: str, rule_id: str, limit: int) -> list[dict]:
+    await get_rule(uow, tenant_id, rule_id)
+    return await uow.store.runs_of(tenant_id, rule_id=rule_id, limit=limit)
 
 
-@dataclass
-class Automation:
-    store: RuleStore
-    outbox: Outbox
-    webhooks: Webhooks
+async def learn(event: Envelope, uow: UnitOfWork) -> None:
+    """Project what rules need to know about tasks: the current phase and each action's request."""
+    if event.task_id is None:
+        return
+    if isinstance(event, (m.TaskCreated, m.TaskUpdated)):
+        await uow.store.set_phase(event.tenant_id, event.task_id, event.payload.task.phase, event.event_id, uow.session)
+    elif isinstance(event, m.TaskPhaseChanged):
+        await uow.store.set_phase(event.tenant_id, event.task_id, event.payload.to_phase, event.event_id, uow.session)
+    elif isinstance(event, m.TaskActionRequested):
+        a = event.payload.action
+        await uow.store.note_action(event.tenant_id, a.action_id, {
+            "tenant_id": event.tenant_id, "task_id": event.task_id, "kind": a.kind,
+            "contact_id": a.contact_id, "document_id": a.document_id}, uow.session)
+        if event.payload.rule_id and event.causation_id:
+            # Tasks applied a rule's task.request_action: its run shows the request that followed.
+            await uow.store.mark_applied(event.tenant_id, event.causation_id, event.event_id, uow.session)
 
-    async def learn(self, event: Envelope, session: Session) -> None:
-        """Project what rules need to know about tasks: the current phase and each action's request."""
-        if event.task_id is None:
-            return
-        if isinstance(event, (m.TaskCreated, m.TaskUpdated)):
-            await self.store.set_phase(event.tenant_id, event.task_id, event.payload.task.phase, event.event_id, session)
-        elif isinstance(event, m.TaskPhaseChanged):
-            await self.store.set_phase(event.tenant_id, event.task_id, event.payload.to_phase, event.event_id, session)
-        elif isinstance(event, m.TaskActionRequested):
-            a = event.payload.action
-            await self.store.note_action(event.tenant_id, a.action_id, {
-                "tenant_id": event.tenant_id, "task_id": event.task_id, "kind": a.kind,
-                "contact_id": a.contact_id, "document_id": a.document_id}, session)
-            if event.payload.rule_id and event.causation_id:
-                # Tasks applied a rule's task.request_action: its run shows the request that followed.
-                await self.store.mark_applied(event.tenant_id, event.causation_id, event.event_id, session)
+async def react(event: Envelope, uow: UnitOfWork) -> None:
+    """Run every enabled rule of the tenant that `event` triggers, and record each run."""
+    if event.task_id is None:
+        return
+    rules = await uow.store.triggered_by(event.tenant_id, event.type, uow.session)
+    if not rules:
+        return
+    phase = await uow.store.phase_of(event.tenant_id, event.task_id, uow.session)
+    action_id = getattr(getattr(event, "payload", None), "action_id", None)
+    action = await uow.store.action(event.tenant_id, action_id, uow.session) if action_id else None
+    facts = facts_for(event, phase, action)
+    for rule in rules:
+        decision = evaluate(rule, event.type, facts, event.causation_depth)
+        sent = []
+        for effect in decision.effects:
+            if isinstance(effect, WebhookCall):
+                delivery = await uow.webhooks.call_for_rule(event, effect.endpoint_id,
+                                                             {"id": rule.id, "name": rule.name}, uow.session)
+                if delivery is None:
+                    decision.reasons.append(f"webhook endpoint {effect.endpoint_id} is gone or disabled")
+                else:
+                    sent.append({"type": "webhook", "endpoint_id": effect.endpoint_id, "delivery_id": delivery})
+                continue
+            topic, message = effect_message(event, rule, effect)  # exhaustive over the other effects
+            await uow.outbox.add(uow.session, topic, message)
+            sent.append({"event_id": message.event_id, "type": message.type, "topic": topic,
+                         "payload": message.payload.model_dump(mode="json")})
+        await uow.store.record_run({
+            "_id": f"{rule.id}:{event.event_id}", "tenant_id": event.tenant_id, "rule_id": rule.id,
+            "rule_name": rule.name, "task_id": event.task_id, "event_id": event.event_id,
+            "event_type": event.type, "causation_depth": event.causation_depth, "at": utcnow(),
+            "status": decision.status, "matched": decision.matched, "reasons": decision.reasons,
+            "facts": facts.model_dump(), "sent": sent}, uow.session)
 
-    async def react(self, event: Envelope, session: Session) -> None:
-        """Run every enabled rule of the tenant that `event` triggers, and record each run."""
-        if event.task_id is None:
-            return
-        rules = await self.store.triggered_by(event.tenant_id, event.type, session)
-        if not rules:
-            return
-        phase = await self.store.phase_of(event.tenant_id, event.task_id, session)
-        action_id = getattr(getattr(event, "payload", None), "action_id", None)
-        action = await self.store.action(event.tenant_id, action_id, session) if action_id else None
-        facts = facts_for(event, phase, action)
-        for rule in rules:
-            decision = evaluate(rule, event.type, facts, event.causation_depth)
-            sent = []
-            for effect in decision.effects:
-                if isinstance(effect, WebhookCall):
-                    delivery = await self.webhooks.call_for_rule(event, effect.endpoint_id,
-                                                                 {"id": rule.id, "name": rule.name}, session)
-                    if delivery is None:
-                        decision.reasons.append(f"webhook endpoint {effect.endpoint_id} is gone or disabled")
-                    else:
-                        sent.append({"type": "webhook", "endpoint_id": effect.endpoint_id, "delivery_id": delivery})
-                    continue
-                topic, message = effect_message(event, rule, effect)  # exhaustive over the other effects
-                await self.outbox.add(session, topic, message)
-                sent.append({"event_id": message.event_id, "type": message.type, "topic": topic,
-                             "payload": message.payload.model_dump(mode="json")})
-            await self.store.record_run({
-                "_id": f"{rule.id}:{event.event_id}", "tenant_id": event.tenant_id, "rule_id": rule.id,
-                "rule_name": rule.name, "task_id": event.task_id, "event_id": event.event_id,
-                "event_type": event.type, "causation_depth": event.causation_depth, "at": utcnow(),
-                "status": decision.status, "matched": decision.matched, "reasons": decision.reasons,
-                "facts": facts.model_dump(), "sent": sent}, session)
+async def fan_out(event: Envelope, uow: UnitOfWork) -> None:
+    """Queue a signed webhook delivery for each endpoint subscribed to the event's type."""
+    await uow.webhooks.fan_out(event, uow.session)
 
-    async def on_phase_changed(self, event: Envelope, session: Session) -> None:
-        await self.learn(event, session)
-        if isinstance(event, m.TaskPhaseChanged) and event.payload.rule_id and event.causation_id:
-            # Tasks applied a rule's command (compare-and-set held); a command it refused leaves no mark.
-            await self.store.mark_applied(event.tenant_id, event.causation_id, event.event_id, session)
-        await self.react(event, session)
+
+async def on_phase_changed(event: Envelope, uow: UnitOfWork) -> None:
+    await learn(event, uow)
+    if isinstance(event, m.TaskPhaseChanged) and event.payload.rule_id and event.causation_id:
+        # Tasks applied a rule's command (compare-and-set held); a command it refused leaves no mark.
+        await uow.store.mark_applied(event.tenant_id, event.causation_id, event.event_id, uow.session)
+    await react(event, uow)

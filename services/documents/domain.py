@@ -82,10 +82,6 @@ def _field_name(label: str) -> str:
     return re.sub(r"[^a-z0-9_]+", "_", label.strip().lower()).strip("_") or "field"
 
 
-def next_version_number(current_count: int) -> int:
-    return current_count + 1
-
-
 def stamped_version_id(tenant_id: str, action_id: str) -> str:
     """Deterministic, so a retried or redelivered signing stores its stamped PDF under one id."""
     return hashlib.sha256(f"stamped:{tenant_id}:{action_id}".encode()).hexdigest()[:32]

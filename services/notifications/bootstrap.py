@@ -1,12 +1,10 @@
-"""Wires the notifications service: runtime, store, consumers, the sender loop and the staff API.
-
-`build(settings, **adapter_overrides)` makes the service (a test may pass its own sender); `build_app`
-serves it, the service kept on `app.state.service`."""
+"""Wires the notifications service: its unit of work (store, sender loop, staff keys), consumers and the staff
+API. `build(settings, sender=FakeSender(), ...)` swaps adapters, as tests do."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -14,45 +12,41 @@ from services.notifications.adapters.mongo import NotificationStore
 from services.notifications.config import Settings
 from services.notifications.delivery import Delivery, Links, Proofs
 from services.notifications.domain import RetryPolicy
-from services.runtime.app import Runtime, build_runtime, create_app
+from services.notifications.entrypoints import api, subscribers
+from services.notifications.unit_of_work import UnitOfWork
+from services.runtime.app import build_runtime, create_app
 from services.runtime.internal_http import InternalFetcher
 from services.runtime.mail import SmtpSender, SmtpTarget
+from services.runtime.service import Service, adapters
 
 
-@dataclass
-class Service:
-    settings: Settings
-    runtime: Runtime
-    store: NotificationStore
-    delivery: Delivery
-
-
-def build(settings: Settings, *, sender: SmtpSender | None = None) -> Service:
+def build(settings: Settings, **overrides: Any) -> Service[UnitOfWork]:
     runtime = build_runtime("notifications", settings)
-    store = NotificationStore(runtime.db)
-    sender = sender or SmtpSender(SmtpTarget.parse(settings.mail_url), settings.mail_from,
-                                  timeout=settings.smtp_timeout_seconds)
+    made = adapters({
+        "outbox": lambda: runtime.outbox,
+        "store": lambda: NotificationStore(runtime.db),
+        "staff_keys": lambda: runtime.staff_keys,
+        "sender": lambda: SmtpSender(SmtpTarget.parse(settings.mail_url), settings.mail_from,
+                                     timeout=settings.smtp_timeout_seconds),
+    }, overrides)
     delivery = Delivery(
-        store, sender,
+        made["store"], made["sender"],
         Links(settings.portal_url, settings.portal_link_secret, timedelta(minutes=settings.link_ttl_minutes),
               settings.console_task_url),
         RetryPolicy(base_seconds=settings.retry_base_seconds, max_delay_seconds=settings.retry_max_delay_seconds,
                     give_up_after_seconds=settings.give_up_after_seconds),
+        poll_interval=settings.poll_seconds,
         proofs=Proofs(InternalFetcher(settings.internal_token, settings.fetch_timeout_seconds, settings.service_hosts),
-                      settings.attach_proof_max_bytes),
-        poll_interval=settings.poll_seconds)
-    runtime.startup.append(store.ensure_indexes)
+                      settings.attach_proof_max_bytes))
+    uow = UnitOfWork(settings=settings, outbox=made["outbox"], store=made["store"], staff_keys=made["staff_keys"],
+                     delivery=delivery)
+    runtime.startup.append(uow.store.ensure_indexes)
     runtime.background.append(delivery.run)
-    return Service(settings, runtime, store, delivery)
+    return Service(runtime, uow, title="Akkoord notifications",
+                   description="Mails to the contact (request, reminder, expiry, withdrawal, proof) and to staff "
+                               "(signed, declined, expired), decided from the events and delivered with retries.",
+                   routers=[api.router], consumers=subscribers.consumers(uow))
 
 
-def build_app(settings: Settings, **adapter_overrides) -> FastAPI:
-    from services.notifications.entrypoints import api, subscribers
-
-    service = build(settings, **adapter_overrides)
-    app = create_app(service.runtime, title="Akkoord notifications",
-                     description="Mails to the contact (request, reminder, expiry, withdrawal, proof) and to staff "
-                                 "(signed, declined, expired), decided from the events and delivered with retries.",
-                     routers=[api.router], consumers=subscribers.consumers(service.store, service.runtime.staff_keys))
-    app.state.service = service
-    return app
+def build_app(settings: Settings, **overrides: Any) -> FastAPI:
+    return create_app(build(settings, **overrides))

@@ -6,25 +6,20 @@ and the recipient, so even a replayed dead letter finds the record already there
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import assert_never, get_args
 
-from contracts import Envelope, utcnow
+from contracts import Envelope
 from contracts import messages as m
-from services.notifications.adapters.mongo import NotificationStore
+from services.notifications.unit_of_work import UnitOfWork
 from services.notifications.domain import (
     ActionFacts,
     Brand,
     Kind,
-    Notification,
     Recipient,
     contact_mail,
-    notification_id,
     replaced_by,
     staff_mail,
 )
-from services.runtime.mongo import Session
 
 Handled = (
     m.TenantRegistered | m.TenantBrandingChanged | m.ContactRegistered | m.ContactUpdated | m.DocumentUploaded
@@ -32,20 +27,6 @@ Handled = (
     | m.TaskSigned | m.DocumentSigned | m.ActionDeclined | m.SignatureSealed
 )
 HANDLED: tuple[type[Envelope], ...] = get_args(Handled)
-
-
-@dataclass
-class UnitOfWork:
-    store: NotificationStore
-    session: Session
-    now: datetime
-
-    async def queue(self, event: Envelope, kind: Kind, to: Recipient, facts: dict[str, object],
-                    key: str | None = None) -> None:
-        await self.store.queue(Notification(
-            id=notification_id(kind, key or event.event_id, to.email), tenant_id=event.tenant_id,
-            task_id=event.task_id, event_id=event.event_id, kind=kind, recipient=to, facts=facts,
-            created_at=self.now, next_attempt_at=self.now), self.session)
 
 
 async def handle(message: Handled, uow: UnitOfWork) -> None:
@@ -154,10 +135,3 @@ async def _facts(event: Envelope, action: ActionFacts | None, uow: UnitOfWork, *
                      action_kind=action.kind, message=action.message, expires_at=action.expires_at,
                      document_title=await uow.store.document_title(event.tenant_id, action.document_id, uow.session))
     return facts
-
-
-def unit_of_work(store: NotificationStore):
-    """The handler the consumer calls: one message, in the transaction the consumer opened for it."""
-    async def handler(message: Envelope, session: Session) -> None:
-        await handle(message, UnitOfWork(store, session, utcnow()))  # type: ignore[arg-type]
-    return handler

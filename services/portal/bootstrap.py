@@ -1,13 +1,17 @@
-"""Wires the portal: runtime, store, handlers, routes, consumers."""
+"""Wires the portal: its unit of work (store, use cases, verifier, rate limits), routes and consumers.
+`build(settings, store=FakeStore(), ...)` swaps adapters, as unit tests do."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from contracts.topics import PORTAL_EVENTS
 from services.portal.adapters.internal_files import InternalFiles
 from services.portal.adapters.mail import SmtpMailer
 from services.portal.adapters.mongo import PortalStore
@@ -25,18 +29,19 @@ from services.portal.entrypoints import (
     task_pages,
     verify,
 )
-from services.portal.entrypoints.deps import Portal, RateLimited
+from services.portal.entrypoints.deps import RateLimited
 from services.portal.entrypoints.ratelimit import RateLimiter
 from services.portal.entrypoints.security import SecurityHeaders
 from services.portal.entrypoints.subscribers import consumers
 from services.portal.handlers.documents import Documents, ViewCache
 from services.portal.handlers.queries import Queries
-from services.portal.handlers.read_model import ReadModel
 from services.portal.handlers.second_factor import SecondFactor
 from services.portal.handlers.sessions import Sessions
 from services.portal.handlers.signing import Signing
+from services.portal.unit_of_work import UnitOfWork
 from services.runtime.app import build_runtime, create_app
 from services.runtime.mail import SmtpSender
+from services.runtime.service import Service, adapters
 
 STATIC = Path(__file__).parent / "static"
 
@@ -49,38 +54,47 @@ def _internal_url(settings: Settings) -> str:
     return settings.portal_url
 
 
-def build_app(settings: Settings) -> FastAPI:
+def _extend(settings: Settings, app: FastAPI) -> None:
+    """Beyond routes: the static files, the security headers, and rate-limited pages answered as pages."""
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(SecurityHeaders)
+    app.add_exception_handler(RateLimited, page_errors.rate_limited)
+
+
+def build(settings: Settings, **overrides: Any) -> Service[UnitOfWork]:
     runtime = build_runtime("portal", settings)
-    store = PortalStore(runtime.db)
-    runtime.startup.append(store.ensure_indexes)
-    second_factor = SecondFactor(store, SmtpMailer(SmtpSender.from_settings(settings)), settings.otp_tenants,
+    made = adapters({
+        "outbox": lambda: runtime.outbox,
+        "store": lambda: PortalStore(runtime.db),
+        "mailer": lambda: SmtpMailer(SmtpSender.from_settings(settings)),
+        "timeline": lambda: TimelineClient(settings.timeline_url, settings.internal_token,
+                                           settings.timeline_timeout_seconds),
+        "files": lambda: InternalFiles(settings.internal_token, [settings.documents_url, settings.signing_url]),
+        "verifier": lambda: SealVerifier(settings.signing_url, internal_token=settings.internal_token),
+    }, overrides)
+    store, outbox = made["store"], made["outbox"]
+    second_factor = SecondFactor(store, made["mailer"], settings.otp_tenants,
                                  timedelta(minutes=settings.otp_minutes), settings.otp_max_attempts)
-    portal = Portal(
-        settings=settings,
-        sessions=Sessions(store, runtime.outbox, settings.portal_link_secret, timedelta(hours=settings.session_hours)),
-        signing=Signing(store, runtime.outbox, _internal_url(settings), settings.max_signature_bytes,
-                        second_factor.ensure),
+    uow = UnitOfWork(
+        settings=settings, outbox=outbox, store=store, verifier=made["verifier"],
+        sessions=Sessions(store, outbox, settings.portal_link_secret, timedelta(hours=settings.session_hours)),
+        signing=Signing(store, outbox, _internal_url(settings), settings.max_signature_bytes, second_factor.ensure),
         second_factor=second_factor,
-        queries=Queries(store, TimelineClient(settings.timeline_url, settings.internal_token,
-                                              settings.timeline_timeout_seconds)),
-        documents=Documents(store, InternalFiles(settings.internal_token,
-                                                 [settings.documents_url, settings.signing_url]),
-                            settings.documents_url,
+        queries=Queries(store, made["timeline"]),
+        documents=Documents(store, made["files"], settings.documents_url,
                             ViewCache(settings.document_view_cache_entries, settings.document_view_cache_chars),
                             second_factor.ensure),
-        verifier=SealVerifier(settings.signing_url, internal_token=settings.internal_token),
         login_limiter=RateLimiter(settings.login_burst, settings.login_per_minute),
         signing_limiter=RateLimiter(settings.signing_burst, settings.signing_per_minute),
     )
-    app = create_app(runtime, title="Akkoord portal",
-                     description="The customer portal: magic-link sessions, open actions, signing and declining.",
-                     routers=[api.router, api.internal, files.router, session_pages.router, task_pages.router,
-                              sign_pages.router, otp_pages.router, verify.router],
-                     consumers=consumers(ReadModel(store)))
-    app.state.portal = portal
+    runtime.startup.append(store.ensure_indexes)
     rendering.configure(settings.display_timezone)
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_middleware(SecurityHeaders)
+    return Service(runtime, uow, title="Akkoord portal",
+                   description="The customer portal: magic-link sessions, open actions, signing and declining.",
+                   routers=[api.router, api.internal, files.router, session_pages.router, task_pages.router,
+                            sign_pages.router, otp_pages.router, verify.router],
+                   consumers=consumers(uow), publishes=(PORTAL_EVENTS,), extend_app=[partial(_extend, settings)])
 
-    app.add_exception_handler(RateLimited, page_errors.rate_limited)
-    return app
+
+def build_app(settings: Settings, **overrides: Any) -> FastAPI:
+    return create_app(build(settings, **overrides))

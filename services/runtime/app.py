@@ -6,9 +6,10 @@ import asyncio
 import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
@@ -16,13 +17,15 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.runtime import metrics, problems
+from services.runtime.asyncapi import document as asyncapi_document
 from services.runtime.body_limits import BodyLimit
 from services.runtime.bus import ensure_topics, make_broker
 from services.runtime.config import ServiceSettings
-from services.runtime.consumer import Consumer, Tracking, register
+from services.runtime.consumer import Tracking, register
 from services.runtime.mongo import connect
 from services.runtime.ops import ops_app, serve_both
 from services.runtime.outbox import Outbox, OutboxRelay
+from services.runtime.service import Service
 from services.runtime.staff_auth import StaffKeys
 from services.runtime.telemetry import setup_logging, setup_tracing
 
@@ -36,15 +39,15 @@ class Runtime:
 
     name: str
     settings: ServiceSettings
-    client: AsyncMongoClient
-    db: AsyncDatabase
+    client: AsyncMongoClient[Any]
+    db: AsyncDatabase[Any]
     broker: KafkaBroker
     outbox: Outbox
     tracking: Tracking
     staff_keys: StaffKeys
     startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
 
     def every(self, seconds: float, job: Callable[[], Awaitable[object]], name: str) -> None:
         """Run `job` in the background every `seconds` while the service runs; a pass that fails is logged
@@ -80,11 +83,11 @@ def _health_router(runtime: Runtime) -> APIRouter:
     router = APIRouter(tags=["health"])
 
     @router.get("/healthz", summary="The process is alive")
-    async def healthz() -> dict:
+    async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": runtime.name}
 
     @router.get("/readyz", summary="The broker and the database are reachable")
-    async def readyz():
+    async def readyz() -> JSONResponse:
         checks = {"database": False, "broker": False}
         try:
             await asyncio.wait_for(runtime.client.admin.command("ping"), 2)
@@ -101,7 +104,7 @@ def _health_router(runtime: Runtime) -> APIRouter:
     return router
 
 
-async def _stop(runtime: Runtime, tasks: list[asyncio.Task]) -> None:
+async def _stop(runtime: Runtime, tasks: list[asyncio.Task[None]]) -> None:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -111,14 +114,14 @@ async def _stop(runtime: Runtime, tasks: list[asyncio.Task]) -> None:
     await runtime.client.close()
 
 
-def create_app(runtime: Runtime, *, title: str, routers: Iterable[APIRouter], consumers: Iterable[Consumer],
-               description: str = "") -> FastAPI:
-    settings = runtime.settings
-    for consumer in consumers:
+def create_app(service: Service[Any]) -> FastAPI:
+    """The process around a built service: its routes, its consumers, and one lifespan for its I/O."""
+    runtime, settings = service.runtime, service.runtime.settings
+    for consumer in service.consumers:
         register(runtime.broker, runtime.tracking, consumer, max_attempts=settings.consumer_max_attempts)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI):
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await ensure_topics(settings.kafka_bootstrap_servers)
         for hook in runtime.startup:
             await hook()
@@ -137,24 +140,21 @@ def create_app(runtime: Runtime, *, title: str, routers: Iterable[APIRouter], co
                             runtime.name, SHUTDOWN_SECONDS)
 
     # The API's documents are served on the operations port only (services/runtime/ops.py).
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan,
+    app = FastAPI(title=service.title, description=service.description, version="1.0.0", lifespan=lifespan,
                   responses=problems.PROBLEM_RESPONSES, openapi_url=None, docs_url=None, redoc_url=None)
-    app.state.runtime = runtime
-    app.state.staff_keys = runtime.staff_keys
+    app.state.service = service
     problems.install(app)
     metrics.install(app)
     app.add_middleware(BodyLimit, default=settings.max_body_bytes, routes=settings.route_body_limits)
     health = _health_router(runtime)
     app.include_router(health)
-    for router in routers:
+    for router in service.routers:
         app.include_router(router)
-    app.state.ops = ops_app(app, runtime.broker, runtime.name, health)
+    app.state.ops = ops_app(app, health, messages=lambda: asyncapi_document(service))
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    for extend in service.extend_app:
+        extend(app)
     return app
-
-
-def get_runtime(request: Request) -> Runtime:
-    return request.app.state.runtime
 
 
 def serve(app: FastAPI, settings: ServiceSettings, name: str) -> None:

@@ -16,9 +16,11 @@ count starts from zero each time. Here the database remembers, at one write per 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from aiokafka import ConsumerRecord
 from pymongo import ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import utcnow
@@ -27,7 +29,7 @@ KEEP = timedelta(days=7)  # long past any batch's retries; then the records expi
 
 
 class Attempts:
-    def __init__(self, db: AsyncDatabase):
+    def __init__(self, db: AsyncDatabase[Any]) -> None:
         self.batches = db["consumer_batches"]
         self.messages = db["consumer_attempts"]
 
@@ -55,7 +57,9 @@ class Attempts:
         """The attempt ended without taking the process with it."""
         await self.messages.delete_one({"_id": f"{group}:{event_id}"})
 
-    async def _count(self, collection, key: str) -> int:
+    async def _count(self, collection: AsyncCollection[Any], key: str) -> int:
         doc = await collection.find_one_and_update({"_id": key}, {"$inc": {"n": 1}, "$setOnInsert": {"at": utcnow()}},
                                                    upsert=True, return_document=ReturnDocument.AFTER)
+        if doc is None:  # an upsert returning the document after it always has one
+            raise RuntimeError(f"no attempt count for {key}")
         return int(doc["n"])

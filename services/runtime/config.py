@@ -73,13 +73,13 @@ class ServiceSettings(BaseSettings):
         return {host for u in urls if (host := urlsplit(u).hostname)}
 
     @model_validator(mode="after")
-    def _ops_port_defaults_beside_the_port(self):
+    def _ops_port_defaults_beside_the_port(self) -> ServiceSettings:
         if not self.ops_port:
             self.ops_port = self.port + 100
         return self
 
     @model_validator(mode="after")
-    def _portal_internal_url_defaults_to_the_public_one(self):
+    def _portal_internal_url_defaults_to_the_public_one(self) -> ServiceSettings:
         if not self.portal_internal_url:
             self.portal_internal_url = self.portal_url
         return self
@@ -92,7 +92,7 @@ class ServiceSettings(BaseSettings):
         return f"{self.model_config.get('env_prefix', '')}{name}".upper()
 
     @model_validator(mode="after")
-    def _no_placeholder_secrets_outside_development(self):
+    def _no_placeholder_secrets_outside_development(self) -> ServiceSettings:
         if self.environment != "development":
             weak = [name for name in self.secret_fields
                     if getattr(self, name) in (DEV_SECRET, "", "changethis") or len(getattr(self, name)) < 32]

@@ -19,7 +19,7 @@ import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Mapping
+from typing import Any, Awaitable, Callable, Mapping
 
 import httpx
 from aiokafka import ConsumerRecord, TopicPartition
@@ -229,7 +229,7 @@ class BatchConsumer:
             headers=dead_letter_headers(self.group, reason, record.topic, record.partition, record.offset),
         )
 
-    def report_lag(self, kafka_consumer, records: tuple[ConsumerRecord, ...]) -> None:
+    def report_lag(self, kafka_consumer: Any, records: tuple[ConsumerRecord, ...]) -> None:
         last = {(r.topic, r.partition): r.offset for r in records}
         for (topic, partition), offset in last.items():
             end = kafka_consumer.highwater(TopicPartition(topic, partition)) if hasattr(kafka_consumer, "highwater") else None
@@ -237,7 +237,7 @@ class BatchConsumer:
                 CONSUMER_LAG.labels(self.group, topic, str(partition)).set(max(0, end - offset - 1))
 
 
-def register(broker: KafkaBroker, tracking: Tracking, consumer: Consumer, **options) -> BatchConsumer:
+def register(broker: KafkaBroker, tracking: Tracking, consumer: Consumer, **options: Any) -> BatchConsumer:
     """Subscribe one consumer group to its topics (see BatchConsumer for the options)."""
     batch_consumer = BatchConsumer(broker, tracking, consumer, **options)
     batch_consumer.subscribe()

@@ -22,12 +22,14 @@ import asyncio
 import json
 import sys
 from dataclasses import asdict, dataclass
+from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts.topics import dlq
 from services.runtime.config import ServiceSettings
+from services.runtime.topic_reader import fresh_consumer, read_to_end
 
 REPLAY_FOR = "replay_for"
 UNREADABLE = "unreadable message"
@@ -92,43 +94,17 @@ async def _partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
     return [TopicPartition(topic, p["partition"]) for p in sorted(described["partitions"], key=lambda p: p["partition"])]
 
 
-async def _read_to_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition], *, from_committed: bool,
-                       timeout: float = 60.0) -> list[ConsumerRecord]:
-    """Every record of `partitions` up to their ends when the read began: from the start, or from the cursor."""
-    consumer.assign(partitions)
-    for tp in partitions:
-        committed = await consumer.committed(tp) if from_committed else None
-        if committed is None:
-            await consumer.seek_to_beginning(tp)
-        else:
-            consumer.seek(tp, committed)
-    ends = await consumer.end_offsets(partitions)
-    deadline = asyncio.get_running_loop().time() + timeout
-    records: list[ConsumerRecord] = []
-    while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError(f"{partitions[0].topic} not read to its end within {timeout:.0f}s")
-        for tp, batch in (await consumer.getmany(*partitions, timeout_ms=500)).items():
-            records.extend(r for r in batch if r.offset < ends[tp])
-    return records
-
-
-def _consumer(bootstrap: str, group: str | None) -> AIOKafkaConsumer:
-    return AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
-                            auto_offset_reset="earliest")
-
-
 async def list_dead_letters(bootstrap: str, topic: str) -> list[DeadLetter]:
     """Everything in `topic`'s DLQ, each marked replayed when its group's replay cursor is past it."""
-    consumer = _consumer(bootstrap, None)
+    consumer = fresh_consumer(bootstrap, None)
     await consumer.start()
     try:
-        records = await _read_to_end(consumer, await _partitions(bootstrap, dlq(topic)), from_committed=False)
+        records = await read_to_end(consumer, await _partitions(bootstrap, dlq(topic)), from_committed=False)
         letters = [_dead_letter(r, topic) for r in records]
     finally:
         await consumer.stop()
     for group in sorted({letter.group for letter in letters}):
-        cursor = _consumer(bootstrap, replay_cursor(group))
+        cursor = fresh_consumer(bootstrap, replay_cursor(group))
         await cursor.start()
         try:
             done = {p: await cursor.committed(TopicPartition(dlq(topic), p))
@@ -142,14 +118,14 @@ async def list_dead_letters(bootstrap: str, topic: str) -> list[DeadLetter]:
 
 
 async def replay(bootstrap: str, topic: str, group: str | None = None, *, dry_run: bool = False,
-                 event_ids: set[str] | None = None) -> dict:
+                 event_ids: set[str] | None = None) -> dict[str, Any]:
     """Replay `topic`'s dead letters for `group` (every group found, when None); returns what was done.
 
     With `event_ids`, only those messages are sent, and the cursors stay where they are: a later whole
     replay sends them again, which their group then finds already handled."""
     groups = [group] if group else sorted({letter.group for letter in await list_dead_letters(bootstrap, topic)
                                            if letter.group})
-    summary: dict[str, dict] = {}
+    summary: dict[str, dict[str, Any]] = {}
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
     try:
@@ -161,11 +137,11 @@ async def replay(bootstrap: str, topic: str, group: str | None = None, *, dry_ru
 
 
 async def _replay_group(bootstrap: str, producer: AIOKafkaProducer, topic: str, group: str, dry_run: bool,
-                        event_ids: set[str] | None) -> dict:
-    cursor = _consumer(bootstrap, replay_cursor(group))
+                        event_ids: set[str] | None) -> dict[str, Any]:
+    cursor = fresh_consumer(bootstrap, replay_cursor(group))
     await cursor.start()
     try:
-        records = await _read_to_end(cursor, await _partitions(bootstrap, dlq(topic)), from_committed=event_ids is None)
+        records = await read_to_end(cursor, await _partitions(bootstrap, dlq(topic)), from_committed=event_ids is None)
         mine = [(r, _dead_letter(r, topic)) for r in records if _headers(r).get("group") == group]
         if event_ids is not None:
             mine = [(r, letter) for r, letter in mine if letter.event_id in event_ids]

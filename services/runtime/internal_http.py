@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from urllib.parse import urlsplit
+from typing import Any
 
 import httpx
 
@@ -57,7 +58,7 @@ class InternalFetcher:
                     raise too_large
         return bytes(body)
 
-    async def get_json_or_none(self, url: str) -> dict | None:
+    async def get_json_or_none(self, url: str) -> dict[str, Any] | None:
         """A best-effort JSON read: None when the service is away or says no."""
         try:
             response = await self.client.get(url, timeout=min(self.timeout, 5.0))

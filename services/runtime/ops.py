@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import contextmanager
-from typing import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import uvicorn
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
-from faststream.kafka import KafkaBroker
-from faststream.specification import AsyncAPI
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.runtime.config import ServiceSettings
@@ -22,8 +21,9 @@ from services.runtime.config import ServiceSettings
 GRACE_SECONDS = 3
 
 
-def ops_app(app: FastAPI, broker: KafkaBroker, name: str, health: APIRouter) -> FastAPI:
-    """The operations app beside the public `app`: its documents are the public app's."""
+def ops_app(app: FastAPI, health: APIRouter, *, messages: Callable[[], dict[str, Any]]) -> FastAPI:
+    """The operations app beside the public `app`: its documents are the public app's, and `messages` its
+    AsyncAPI document."""
     ops = FastAPI(title=f"{app.title} — operations", openapi_url=None, docs_url=None, redoc_url=None)
     ops.include_router(health)
 
@@ -45,8 +45,7 @@ def ops_app(app: FastAPI, broker: KafkaBroker, name: str, health: APIRouter) -> 
 
     @ops.get("/asyncapi.json")
     async def asyncapi() -> JSONResponse:
-        spec = AsyncAPI(broker, title=f"akkoord-{name}", version="1.0.0")
-        return JSONResponse(spec.to_specification().to_jsonable())
+        return JSONResponse(messages())
 
     return ops
 
@@ -62,7 +61,7 @@ class _OpsServer(uvicorn.Server):
 def serve_both(app: FastAPI, ops: FastAPI, settings: ServiceSettings) -> None:
     # uvloop and httptools: the event loop and HTTP parser in C, which every request and Kafka message
     # goes through (a few ms of CPU per signing across the services).
-    common = dict(log_config=None, access_log=False, loop="uvloop", http="httptools")
+    common: dict[str, Any] = dict(log_config=None, access_log=False, loop="uvloop", http="httptools")
     # On SIGTERM open requests get GRACE_SECONDS, then the lifespan's bounded cleanup (app.py): a service is
     # gone within 10 s even when the broker and the database went first.
     public = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port,

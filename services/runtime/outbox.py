@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
-from typing import Awaitable, Callable, TypeVar
+from typing import Any, Awaitable, Callable, TypeVar
 
 from bson import ObjectId
 from faststream.kafka import KafkaBroker
@@ -28,7 +28,7 @@ KEEP_PUBLISHED = timedelta(days=7)
 
 
 class Outbox:
-    def __init__(self, client: AsyncMongoClient, db: AsyncDatabase):
+    def __init__(self, client: AsyncMongoClient[Any], db: AsyncDatabase[Any]) -> None:
         self.client = client
         self.messages = db["outbox"]
         self.wakeup = asyncio.Event()
@@ -65,7 +65,7 @@ class Outbox:
             self.wakeup.set()
         return result
 
-    async def pending(self, limit: int = 500) -> list[dict]:
+    async def pending(self, limit: int = 500) -> list[dict[str, Any]]:
         return await self.messages.find({"published_at": None}).sort("_id", 1).to_list(limit)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -18,38 +21,39 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
-    errors: list[dict] | None = None
+    errors: list[dict[str, Any]] | None = None
 
 
-PROBLEM_RESPONSES = {
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem, "description": title, "content": {PROBLEM: {}}}
     for code, title in ((401, "Missing or unknown credentials"), (403, "Not allowed"), (404, "Not found"),
                         (409, "Conflict"), (422, "Invalid request"))
 }
 
 
-def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra) -> JSONResponse:
+def problem(status: int, title: str, detail: str, headers: Mapping[str, str] | None = None,
+            **extra: Any) -> JSONResponse:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
-def _field(loc) -> str:
+def _field(loc: Sequence[Any]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def domain_error(_: Request, exc: DomainError):
+    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
         return problem(exc.status, exc.title, exc.detail, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError):
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"field": _field(e["loc"]), "message": e["msg"]} for e in exc.errors()]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return problem(422, "Invalid request", detail, errors=errors)
 
     @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException):
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
         # its headers (Retry-After, WWW-Authenticate) are part of the answer
         return problem(exc.status_code, str(exc.detail), str(exc.detail), headers=exc.headers)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import unquote
 
 from fastapi import Depends, Header, HTTPException, Request
@@ -51,7 +51,7 @@ class Staff:
 
 
 class StaffKeys:
-    def __init__(self, db: AsyncDatabase):
+    def __init__(self, db: AsyncDatabase[Any]) -> None:
         self.keys = db["staff_keys"]
         self.tenants = db["staff_tenants"]
 
@@ -127,10 +127,10 @@ async def _console_user(request: Request) -> Staff | None:
     token, tenant_id = headers.get("x-internal-token"), headers.get(TENANT_HEADER)
     if not token or not tenant_id or headers.get("x-forwarded-for"):
         return None
-    expected = request.app.state.runtime.settings.internal_token
+    expected = request.app.state.service.runtime.settings.internal_token
     if not hmac.compare_digest(token.encode(), expected.encode()):
         return None
-    tenant = await request.app.state.staff_keys.tenants.find_one({"_id": tenant_id})
+    tenant = await request.app.state.service.runtime.staff_keys.tenants.find_one({"_id": tenant_id})
     if tenant is None:
         return None
     user_id = headers.get(USER_HEADER) or "console"
@@ -147,7 +147,7 @@ async def current_staff(request: Request, authorization: Annotated[str | None, H
     if scheme.lower() != "bearer" or not secret:
         raise HTTPException(401, "Send a staff API key as 'Authorization: Bearer <key>'",
                             headers={"WWW-Authenticate": "Bearer"})
-    staff = await request.app.state.staff_keys.lookup(secret.strip())
+    staff: Staff | None = await request.app.state.service.runtime.staff_keys.lookup(secret.strip())
     if staff is None:
         raise HTTPException(401, "Unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"})
     return staff
@@ -159,7 +159,7 @@ async def internal_caller(request: Request, x_internal_token: Annotated[str | No
     # a customer's, whatever token it carries.
     if x_forwarded_for:
         raise HTTPException(404, "Not found")
-    expected = request.app.state.runtime.settings.internal_token
+    expected = request.app.state.service.runtime.settings.internal_token
     if not x_internal_token or not hmac.compare_digest(x_internal_token, expected):
         raise HTTPException(401, "This endpoint is for Akkoord's own services")
 

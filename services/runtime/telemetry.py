@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from typing import Callable
 
 from opentelemetry import trace
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
@@ -51,7 +52,8 @@ class Throttle(logging.Filter):
     While the broker restarts aiokafka logs every failed reconnect at ERROR (several a second per
     client); the first line says what is going on, the rest would bury everything else."""
 
-    def __init__(self, prefix: str = "aiokafka", every: float = 30.0, clock=time.monotonic):
+    def __init__(self, prefix: str = "aiokafka", every: float = 30.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self.prefix, self.every, self.clock = prefix, every, clock
         self.last: dict[tuple[str, object], tuple[float, int]] = {}

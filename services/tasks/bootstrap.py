@@ -1,14 +1,19 @@
-"""Wires the tasks service: runtime, repository, use-case deps, routers, consumers and the expiry job."""
+"""Wires the tasks service: its unit of work (store, idempotency records, staff keys), routes, consumers,
+the action schedule and the staff console. `build(settings, store=FakeStore(), ...)` swaps adapters, as unit
+tests do."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 from fastapi import FastAPI
 
+from contracts.topics import TASKS_EVENTS
 from services.runtime.app import Runtime, build_runtime, create_app
 from services.runtime.mail import SmtpSender
+from services.runtime.service import Service, adapters
 from services.tasks.adapters.accounts import AccountsStore
 from services.tasks.adapters.console_queries import ConsoleQueries
 from services.tasks.adapters.idempotency import IdempotencyRecords
@@ -23,38 +28,41 @@ from services.tasks.entrypoints.console.limits import LoginLimiter
 from services.tasks.entrypoints.subscribers import consumers
 from services.tasks.handlers.accounts import Accounts
 from services.tasks.handlers.schedule import action_schedule_pass
-from services.tasks.handlers.unit_of_work import Deps
+from services.tasks.unit_of_work import UnitOfWork
 
 
-def build(settings: Settings) -> tuple[Runtime, Deps]:
+def build(settings: Settings, **overrides: Any) -> Service[UnitOfWork]:
     runtime = build_runtime("tasks", settings)
-    idempotency = IdempotencyRecords(runtime.db, timedelta(hours=settings.idempotency_retention_hours))
-    deps = Deps(store=TasksStore(runtime.db), outbox=runtime.outbox, staff_keys=runtime.staff_keys,
-                idempotency=idempotency, settings=settings)
-    runtime.startup += [deps.store.ensure_indexes, deps.idempotency.ensure_indexes]
-    return runtime, deps
+    uow = UnitOfWork(settings=settings, **adapters({
+        "outbox": lambda: runtime.outbox,
+        "store": lambda: TasksStore(runtime.db),
+        "staff_keys": lambda: runtime.staff_keys,
+        "idempotency": lambda: IdempotencyRecords(runtime.db, timedelta(hours=settings.idempotency_retention_hours)),
+    }, overrides))
+    runtime.startup += [uow.store.ensure_indexes, uow.idempotency.ensure_indexes]
+    runtime.every(settings.expiry_interval_seconds, partial(action_schedule_pass, uow), "action-schedule")
+    return Service(runtime, uow, title="Akkoord tasks — staff API", routers=ROUTERS, consumers=consumers(uow),
+                   publishes=(TASKS_EVENTS,),
+                   description="Contacts, tasks, phases and signature requests for staff; tenants and API keys. "
+                               "Every change is an event on tasks.events.")
 
 
-def build_app(settings: Settings) -> FastAPI:
-    runtime, deps = build(settings)
-    runtime.every(settings.expiry_interval_seconds, partial(action_schedule_pass, deps), "action-schedule")
-    app = create_app(runtime, title="Akkoord tasks — staff API", routers=ROUTERS, consumers=consumers(deps),
-                     description="Contacts, tasks, phases and signature requests for staff; tenants and API "
-                                 "keys. Every change is an event on tasks.events.")
-    app.state.deps = deps
-    app.state.console = build_console(runtime, deps)
+def build_app(settings: Settings, **overrides: Any) -> FastAPI:
+    service = build(settings, **overrides)
+    app = create_app(service)
+    app.state.console = build_console(service.runtime, service.uow)
     console.install(app)
     return app
 
 
-def build_console(runtime: Runtime, deps: Deps, **overrides) -> Console:
+def build_console(runtime: Runtime, uow: UnitOfWork, **overrides: Any) -> Console:
     """The staff console's parts: accounts (users, sessions), mail, the other services' staff APIs."""
-    settings = deps.settings
-    accounts = Accounts(deps=deps, store=AccountsStore(runtime.db), mailer=overrides.get("mailer") or SmtpMailer(
+    settings = uow.settings
+    accounts = Accounts(uow=uow, store=AccountsStore(runtime.db), mailer=overrides.get("mailer") or SmtpMailer(
         SmtpSender.from_settings(settings)))
     services = overrides.get("services") or StaffServices(settings)
     runtime.startup.append(accounts.store.ensure_indexes)
     runtime.shutdown.append(services.aclose)
     return Console(accounts=accounts, services=services, settings=settings, queries=ConsoleQueries(runtime.db),
                    limiter=LoginLimiter(settings.console_login_attempts, settings.console_login_window_seconds,
-                                           settings.console_login_attempts_per_ip))
+                                        settings.console_login_attempts_per_ip))

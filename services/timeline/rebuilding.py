@@ -26,8 +26,9 @@ from contracts.topics import EVENT_TOPICS, Groups
 from services.runtime.acceptance import accepted_signing
 from services.runtime.consumer import Tracking
 from services.runtime.mongo import Session
-from services.timeline.handlers import Timeline
+from services.timeline import handlers
 from services.timeline.order import placements
+from services.timeline.unit_of_work import UnitOfWork
 
 
 class History(Protocol):
@@ -38,12 +39,12 @@ class History(Protocol):
 
 @dataclass
 class Staging:
-    timeline: Timeline  # over a store (and outbox) of its own, beside the live one
+    timeline: UnitOfWork  # over a store (and outbox) of its own, beside the live one
     tracking: Tracking
     publish: Callable[[], Awaitable[None]]  # relays the live outbox (the places of appended entries, adopted)
 
 
-async def rebuild(live: Timeline, staging: Staging, history: History, projected: frozenset[type]) -> dict:
+async def rebuild(live: UnitOfWork, staging: Staging, history: History, projected: frozenset[type]) -> dict:
     """Rebuild into `staging`; switch the live projection to it only if no live entry would be lost."""
     read = await history.events()
     # The order they happened in, then their place in the log: how the rebuild learns names and actions,
@@ -67,7 +68,7 @@ async def rebuild(live: Timeline, staging: Staging, history: History, projected:
 
         async def put_back(message: Envelope, session: Session, outcome: dict = outcome) -> None:
             outcome["restored"], outcome["changed"], outcome["complete"] = \
-                await staging.timeline.restore(message, session, placed)
+                await handlers.restore(staging.timeline, message, session, placed)
 
         if await staging.tracking.handle_once(Groups.TIMELINE, event, put_back):
             report["events_applied"] += 1
@@ -78,7 +79,7 @@ async def rebuild(live: Timeline, staging: Staging, history: History, projected:
     await store.reset_heads()
     for event in unplaced:
         report["entries_appended"] += await staging.timeline.outbox.transaction(
-            lambda session, event=event: staging.timeline.append_new(event, session))
+            lambda session, event=event: handlers.append_new(staging.timeline, event, session))
     report["entries"] = await store.entry_count()
     # Recorded places whose event is no longer on its topic (retention, a topic made again).
     report["recorded_but_missing"] = len(placed) - report["entries_restored"]

@@ -4,7 +4,9 @@ import time
 
 import httpx
 import pytest
+from playwright.async_api import async_playwright
 
+from tests.support.portal_browser import ARTIFACTS, CHROMIUM_ARGS
 from tests.support.stack import SERVICES, TEST_OPERATOR_KEY
 
 
@@ -41,3 +43,13 @@ def new_tenant(running, name: str) -> dict:
             assert time.monotonic() < deadline, f"{name} never accepted the new staff key"
             time.sleep(0.1)
     return tenant
+
+
+@pytest.fixture
+async def browser():
+    """Debian's Chromium, driven by Playwright, for the portal's browser tests."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()

@@ -30,6 +30,7 @@ from contracts.models import Evidence, SignatureRef, Signer, TaskSnapshot
 from contracts.topics import TASKS_EVENTS
 from deploy.local import infra as local_infra
 from deploy.local.infra import Infra, free_port
+from tests.support.bus import read_all
 from tests.support.stack import TEST_OPERATOR_KEY, Stack
 from tests.support.waiting import eventually
 
@@ -158,32 +159,9 @@ async def publish_raw(bootstrap: str, topic: str, values: list) -> None:
 
 
 async def read_topic(bootstrap: str, topic: str) -> list[dict]:
-    """Every record on `topic` up to its current end (bus.read_all stops after one fetch)."""
-    # Without a group the consumer takes every partition of the topic as soon as it knows them.
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                                auto_offset_reset="earliest")
-    await consumer.start()
-    try:
-        deadline = asyncio.get_running_loop().time() + 30
-        while not consumer.assignment():
-            assert asyncio.get_running_loop().time() < deadline, f"no partitions of {topic} assigned"
-            await consumer.getmany(timeout_ms=200)
-        partitions = list(consumer.assignment())
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        out: list[dict] = []
-        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
-            for records in (await consumer.getmany(timeout_ms=1000)).values():
-                for r in records:
-                    try:
-                        body = json.loads(r.value)
-                    except ValueError:
-                        body = {"raw": r.value.decode(errors="replace")}
-                    out.append({**body, "_headers": {k: v.decode(errors="replace") for k, v in r.headers}}
-                               if isinstance(body, dict) else {"raw": body})
-        return out
-    finally:
-        await consumer.stop()
+    """Every record on `topic` up to its current end, its headers under `_headers`."""
+    return [{**body, "_headers": headers} if isinstance(body, dict) else {"raw": body}
+            for body, headers in await read_all(bootstrap, topic, timeout=30)]
 
 
 # -- what the services recorded --

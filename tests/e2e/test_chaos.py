@@ -21,9 +21,9 @@ import pytest
 
 from contracts.topics import PORTAL_EVENTS, TASKS_EVENTS, dlq
 from tests.e2e import signings as w
-from tests.e2e.test_story import drawn_signature_png
 from tests.support.magic_link import open_link
 from tests.support.stack import SERVICES, Stack
+from tests.support.story import drawn_signature_png
 from tests.support.waiting import eventually
 
 DIRECT = int(os.environ.get("AKKOORD_CHAOS_SIGNINGS", "60"))  # task.signed published straight to portal.events

@@ -13,8 +13,9 @@ import pytest
 from playwright.async_api import async_playwright
 
 from tests.e2e.conftest import new_tenant
-from tests.e2e.test_portal_browser import CHROMIUM_ARGS, a_pdf, sign_form_ready
 from tests.support.magic_link import press_sign_in
+from tests.support.pdfs import a_pdf
+from tests.support.portal_browser import CHROMIUM_ARGS, sign_form_ready
 from tests.support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]

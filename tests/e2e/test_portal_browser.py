@@ -2,51 +2,12 @@
 
 from __future__ import annotations
 
-import io
-from pathlib import Path
-
 import httpx
-import pytest
-from playwright.async_api import async_playwright
-from reportlab.lib.pagesizes import A4
-from reportlab.pdfgen import canvas
 
 from tests.support.magic_link import press_sign_in
+from tests.support.pdfs import a_pdf
+from tests.support.portal_browser import ARTIFACTS, PHONE, a_signature_request, sign_form_ready
 from tests.support.waiting import eventually
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "portal"
-PHONE = {"width": 390, "height": 844}
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@pytest.fixture
-async def browser():
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
-
-
-async def a_signature_request(running, tenant, *, language: str, title: str) -> dict:
-    """Staff: a contact, a task waiting for approval, a sign_task request, and the contact's magic link."""
-    urls = {name: proc.url for name, proc in running.running.items()}
-    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {tenant['staff_key']}"}, timeout=10) as staff:
-        contact = (await staff.post(f"{urls['tasks']}/v1/contacts", json={
-            "name": "Jan de Vries", "email": "jan@example.nl", "language": language})).json()
-        task = (await staff.post(f"{urls['tasks']}/v1/tasks", json={
-            "title": title, "description": "Thermostaat vervangen", "phase": "Waiting for approval",
-            "contact_id": contact["id"]})).json()
-        action = (await staff.post(f"{urls['tasks']}/v1/tasks/{task['id']}/actions", json={
-            "contact_id": contact["id"], "kind": "sign_task",
-            "fields": [{"name": "full_name", "label": "Naam" if language == "nl" else "Name", "required": True}]})).json()
-        link = (await staff.post(f"{urls['tasks']}/v1/contacts/{contact['id']}/portal-links")).json()
-    return {"task": task, "action": action, "link": link["url"], "portal": urls["portal"]}
-
-
-async def sign_form_ready(page) -> None:
-    """The page's script has run: the drawing option it adds is shown (and chosen, on a fresh form)."""
-    await page.locator("#kind-drawn").wait_for(state="visible")
 
 
 async def test_a_customer_signs_with_a_typed_name_using_only_the_keyboard_on_a_phone(running, tenant, browser):
@@ -179,11 +140,4 @@ async def test_a_customer_signs_a_document_they_see_page_by_page_and_then_sees_t
         assert (await customer.get(f"/actions/{action['id']}/signed-document.pdf")).content.startswith(b"%PDF")
 
 
-def a_pdf(*lines: str) -> bytes:
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=A4)
-    for i, line in enumerate(lines):
-        c.drawString(72, 700 - 20 * i, line)
-    c.showPage()
-    c.save()
-    return buf.getvalue()
+

@@ -9,10 +9,8 @@ import httpx
 from PIL import Image
 
 from services.runtime.config import DEV_SECRET
-from tests.e2e.test_portal_browser import (  # noqa: F401 (browser: the fixture)
-    ARTIFACTS, PHONE, a_signature_request, browser, sign_form_ready,
-)
 from tests.support.magic_link import press_sign_in
+from tests.support.portal_browser import ARTIFACTS, PHONE, a_signature_request, sign_form_ready
 from tests.support.waiting import eventually
 
 DESKTOP = {"width": 1280, "height": 800}

@@ -26,9 +26,9 @@ from contracts.topics import Groups
 from deploy.local import infra as local_infra
 from deploy.local.infra import free_port
 from tests.e2e.conftest import new_tenant
-from tests.e2e.test_story import RULE, drawn_signature_png
 from tests.support.magic_link import open_link
 from tests.support.stack import SERVICES, Stack
+from tests.support.story import RULE, drawn_signature_png
 from tests.support.waiting import eventually
 
 # The first test also pays for starting the services (and here a broker and database of its own).

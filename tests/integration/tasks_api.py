@@ -6,10 +6,10 @@ import hashlib
 from dataclasses import dataclass
 
 import httpx
-import pytest
 
-from contracts import new_id
+from contracts import new_id, utcnow
 from contracts.messages import DocumentUploaded, DocumentVersionPayload
+from contracts.models import Evidence, SignatureRef, Signer, TaskSnapshot
 from contracts.topics import DOCUMENTS_EVENTS, TASKS_EVENTS
 from tests.support.bus import publish, read_all
 from tests.support.stack import TEST_OPERATOR_KEY
@@ -25,18 +25,16 @@ class Tenant:
     admin_key: str
 
 
-@pytest.fixture(scope="session")
-def tasks_service(stack):
-    return stack.start("tasks")
-
-
 async def register_tenant(url: str, plan: str = "premium", name: str = "Bouwbedrijf Test") -> Tenant:
     async with httpx.AsyncClient(base_url=url) as operator:
         response = await operator.post("/v1/tenants", json={"name": name, "plan": plan},
                                        headers={"Authorization": f"Bearer {TEST_OPERATOR_KEY}"})
     assert response.status_code == 201, response.text
     body = response.json()
-    client = lambda key: httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+
+    def client(key: str) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+
     return Tenant(body["tenant_id"], client(body["staff_key"]), client(body["admin_key"]), body["staff_key"],
                   body["admin_key"])
 
@@ -89,3 +87,14 @@ async def request_document_signature(bootstrap: str, tenant: Tenant, task_id: st
 
     action = await eventually(requested, timeout=60, what="tasks accepting the uploaded document")
     return action, document_id, digest
+
+
+def signed_payload(task: dict, action_id: str, contact: dict) -> dict:
+    return dict(
+        action_id=action_id, signer=Signer(contact_id=contact["id"], name=contact["name"], email=contact["email"]),
+        fields={"approved_by": "Sanne"},
+        signature=SignatureRef(signature_id=new_id(), kind="drawn", image_digest="0" * 64,
+                               image_url="http://portal/internal/v1/signatures/x"),
+        evidence=Evidence(signed_at=utcnow(), ip="127.0.0.1", user_agent="test", session_id="s",
+                          auth_method="magic_link", consent_text="I agree", consent_version="1"),
+        task=TaskSnapshot(task_id=task["id"], title=task["title"], phase=task["phase"]))

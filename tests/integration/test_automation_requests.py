@@ -12,14 +12,13 @@ from contracts.messages import DocumentSigned, DocumentSignedPayload
 from contracts.topics import PORTAL_EVENTS
 from services.runtime.mongo import connect
 from tests.integration.portal_steps import open_actions, signed_in
-from tests.integration.tasks_api import (  # noqa: F401  (tasks_service is a fixture)
+from tests.integration.tasks_api import (
     create_contact,
     create_task,
     register_tenant,
     request_document_signature,
-    tasks_service,
 )
-from tests.integration.test_tasks_consumers import signed_payload
+from tests.integration.tasks_api import signed_payload
 from tests.support.bus import publish
 from tests.support.waiting import eventually
 

@@ -7,7 +7,7 @@ import pytest
 
 from contracts import new_id
 from contracts.topics import AUTOMATION_EVENTS, TASKS_COMMANDS, TASKS_EVENTS
-from tests import approval_events as ev
+from tests.support import approval_events as ev
 from tests.support.accepted import publish_accepted
 from tests.support.bus import publish, read_all
 from tests.support.waiting import eventually

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 
-from services.automation.addresses import parse_networks
 from services.automation.adapters.webhook_sender import WebhookSender
+from services.automation.addresses import parse_networks
 from tests.support.receivers import misbehaving_receiver
 
 LOOPBACK = parse_networks("127.0.0.0/8")

@@ -21,7 +21,7 @@ from contracts.messages import StaffKeyIssued, StaffKeyIssuedPayload
 from contracts.topics import TASKS_EVENTS
 from deploy.local.infra import free_port
 from services.runtime.staff_auth import hash_key
-from tests import approval_events as ev
+from tests.support import approval_events as ev
 from tests.support.accepted import publish_accepted
 from tests.support.bus import publish
 from tests.support.receivers import misbehaving_receiver

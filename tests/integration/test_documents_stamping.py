@@ -10,9 +10,9 @@ import pytest
 
 from contracts.topics import DOCUMENTS_EVENTS, TASKS_EVENTS
 from services.runtime.config import DEV_SECRET
-from tests.integration.signed_events import a_document_signed, a_signature_png, serving_signature
+from tests.support.signed_events import a_document_signed, a_signature_png, serving_signature
 from tests.integration.staff_keys import a_tenant_with_staff_key
-from tests.integration.test_documents_upload import a_pdf
+from tests.support.pdfs import a_pdf
 from tests.support.accepted import publish_accepted
 from tests.support.bus import read_all
 from tests.support.waiting import eventually

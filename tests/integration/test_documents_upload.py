@@ -13,18 +13,8 @@ from contracts.topics import DOCUMENTS_EVENTS
 from services.runtime.config import DEV_SECRET
 from tests.integration.staff_keys import a_tenant_with_staff_key
 from tests.support.bus import read_all
+from tests.support.pdfs import a_pdf
 from tests.support.waiting import eventually
-
-
-def a_pdf(*lines: str, pages: int = 1) -> bytes:
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=A4)
-    for _ in range(pages):
-        for i, line in enumerate(lines):
-            c.drawString(72, 700 - 20 * i, line)
-        c.showPage()
-    c.save()
-    return buf.getvalue()
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,6 @@ import io
 import httpx
 import pytest
 from PIL import Image
-from reportlab.lib.pagesizes import A4
-from reportlab.pdfgen import canvas
 
 from contracts.messages import parse_message
 from tests.integration.portal_steps import (
@@ -21,6 +19,7 @@ from tests.integration.portal_steps import (
     signed_in,
 )
 from tests.integration.staff_keys import a_tenant_with_staff_key
+from tests.support import pdfs
 from tests.support.accepted import publish_accepted
 from tests.support.waiting import eventually
 
@@ -28,14 +27,7 @@ __all__ = ["portal"]  # the module-scoped fixture
 
 
 def a_pdf(*lines: str, pages: int) -> bytes:
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=A4)
-    for n in range(1, pages + 1):
-        for i, line in enumerate((*lines, f"Page {n}")):
-            c.drawString(72, 700 - 20 * i, line)
-        c.showPage()
-    c.save()
-    return buf.getvalue()
+    return pdfs.a_pdf(*lines, pages=pages, numbered=True)
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,9 @@ from __future__ import annotations
 import httpx
 
 from tests.integration.portal_steps import portal
-from tests.integration.tasks_api import (  # noqa: F401  (tasks_service is a fixture)
+from tests.integration.tasks_api import (
     create_contact,
     register_tenant,
-    tasks_service,
 )
 from tests.support.magic_link import open_link
 from tests.support.waiting import eventually

@@ -11,7 +11,15 @@ from contracts.messages import DocumentStamped, SignatureSealed, TaskActionCance
 from contracts.topics import DOCUMENTS_EVENTS, SIGNING_EVENTS, TASKS_EVENTS
 from services.runtime.config import DEV_SECRET
 from tests.integration.portal_steps import (
-    blank_png, csrf, given_open_action, link_token, open_actions, portal, portal_events, sign_body, signed_in,
+    blank_png,
+    csrf,
+    given_open_action,
+    link_token,
+    open_actions,
+    portal,
+    portal_events,
+    sign_body,
+    signed_in,
 )
 from tests.support.bus import publish
 from tests.support.magic_link import open_link_sync

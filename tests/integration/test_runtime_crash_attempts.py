@@ -13,7 +13,7 @@ from pymongo import AsyncMongoClient
 
 from contracts.topics import dlq
 from deploy.local.infra import free_port
-from tests.integration.test_runtime_delivery import task_created
+from tests.integration.runtime_kit import task_created
 from tests.support.bus import publish, read_all
 from tests.support.crashing_service import POISON
 from tests.support.waiting import eventually

@@ -12,10 +12,8 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from prometheus_client import REGISTRY
 
-from contracts import Actor
 from contracts.errors import PermanentFailure
-from contracts.messages import TaskCreated, TaskPayload
-from contracts.models import TaskSnapshot
+from contracts.messages import TaskCreated
 from contracts.topics import TASKS_EVENTS, dlq
 from services.runtime.bus import ensure_topics, make_broker
 from services.runtime.consumer import Consumer, Tracking, register
@@ -23,14 +21,9 @@ from services.runtime.dlq import list_dead_letters, replay
 from services.runtime.mongo import connect
 from services.runtime.outbox import Outbox, OutboxRelay
 from services.runtime.telemetry import setup_tracing
+from tests.integration.runtime_kit import task_created
 from tests.support.bus import publish, read_all
 from tests.support.waiting import eventually
-
-
-def task_created(tenant: str, title: str = "Repair", task_id: str | None = None) -> TaskCreated:
-    task_id = task_id or uuid.uuid4().hex
-    return TaskCreated(tenant_id=tenant, task_id=task_id, actor=Actor(kind="staff", id="k1"),
-                       payload=TaskPayload(task=TaskSnapshot(task_id=task_id, title=title, phase="New")))
 
 
 class Group:

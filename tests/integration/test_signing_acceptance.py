@@ -9,10 +9,10 @@ import pytest
 from contracts import Actor
 from contracts.messages import TaskSigned, TaskSignedPayload
 from contracts.topics import PORTAL_EVENTS
-from tests.integration.tasks_api import (  # noqa: F401  (tasks_service is a fixture)
-    create_contact, create_task, register_tenant, request_signature, tasks_service, tenant_events,
+from tests.integration.tasks_api import (
+    create_contact, create_task, register_tenant, request_signature, tenant_events,
 )
-from tests.integration.test_tasks_consumers import signed_payload
+from tests.integration.tasks_api import signed_payload
 from tests.support.bus import publish
 from tests.support.waiting import eventually
 

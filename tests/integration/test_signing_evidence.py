@@ -12,35 +12,31 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import OperationFailure
 
 from contracts.messages import DocumentStamped, DocumentStampedPayload
-from contracts.topics import DOCUMENTS_EVENTS, SIGNING_EVENTS
+from contracts.topics import DOCUMENTS_EVENTS
 from services.runtime.consumer import Tracking
 from services.runtime.dlq import replay
 from services.runtime.outbox import Outbox
+from services.signing import bootstrap, handlers
 from services.signing.adapters.mongo import EvidenceStore
 from services.signing.config import Settings
-from services.signing.handlers import SigningHandlers
-from tests.integration.signed_events import (
+from tests.integration.signing_api import signing_events_for
+from tests.integration.staff_keys import a_tenant_with_staff_key
+from tests.support.accepted import publish_accepted
+from tests.support.bus import publish, read_all
+from tests.support.pdfs import a_pdf
+from tests.support.signed_events import (
     a_document_signed,
     a_signature_png,
     a_task_signed,
     serving,
     serving_signature,
 )
-from tests.integration.staff_keys import a_tenant_with_staff_key
-from tests.integration.test_documents_upload import a_pdf
-from tests.support.accepted import publish_accepted
-from tests.support.bus import publish, read_all
 from tests.support.waiting import eventually
 
 
 @pytest.fixture(scope="module")
 def signing(stack):
     return stack.start("signing")
-
-
-async def signing_events_for(bootstrap: str, action_id: str) -> list[dict]:
-    return [body for body, _ in await read_all(bootstrap, SIGNING_EVENTS)
-            if body.get("payload", {}).get("action_id") == action_id]
 
 
 def a_stamp_of(signed, document_id: str, digest: str, pdf_url: str) -> DocumentStamped:
@@ -146,16 +142,8 @@ async def test_a_second_signed_event_for_the_same_action_adds_no_evidence(infra,
 
 
 async def test_verify_reports_an_unsealed_pdf_as_not_verified(signing):
-    import io
-
-    from reportlab.pdfgen import canvas
-
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf)
-    c.drawString(72, 700, "not sealed")
-    c.save()
     async with httpx.AsyncClient(base_url=signing.url) as client:
-        report = (await client.post("/v1/verify", files={"file": ("x.pdf", buf.getvalue())})).json()
+        report = (await client.post("/v1/verify", files={"file": ("x.pdf", a_pdf("not sealed"))})).json()
         garbage = (await client.post("/v1/verify", files={"file": ("x.pdf", b"garbage")})).json()
     assert report["sealed"] is False and report["verified"] is False
     assert garbage["verified"] is False and garbage["problem"]
@@ -254,9 +242,9 @@ async def test_a_stamp_whose_signing_does_not_come_is_dead_lettered_with_why_and
         # when its time is up (the service's own watch does this after SIGNING_HOLD_STAMP_SECONDS; here a
         # handler on the service's database, with no time to wait, through the service's outbox)
         outbox = Outbox(client, db)
-        watch = SigningHandlers(settings=Settings(hold_stamp_seconds=0), store=EvidenceStore(db), outbox=outbox,
-                                keys=None, fetcher=None, tracking=Tracking(outbox))
-        assert await watch.give_up_overdue_stamps(tenant_id) == 1  # this test's tenant: other tests' stamps stay
+        watch = bootstrap.build(Settings(hold_stamp_seconds=0), store=EvidenceStore(db), outbox=outbox,
+                                tracking=Tracking(outbox)).uow
+        assert await handlers.give_up_overdue_stamps(watch, tenant_id) == 1  # this test's tenant: other tests' stamps stay
         still_held = await db["held_stamps"].count_documents({"event": {"$exists": True}})
         assert REGISTRY.get_sample_value("akkoord_signing_held_stamps") == still_held
         async with httpx.AsyncClient() as c:  # the service's own watch reports the same gauge
@@ -266,7 +254,7 @@ async def test_a_stamp_whose_signing_does_not_come_is_dead_lettered_with_why_and
         (headers,) = await eventually(lambda: dead_letters_of(infra, stamped), timeout=40, what="the DLQ entry")
         assert "unknown evidence" in headers["error"] and headers["group"] == "akkoord.signing"
         assert headers["source_topic"] == DOCUMENTS_EVENTS
-        assert await watch.give_up_overdue_stamps(tenant_id) == 0
+        assert await handlers.give_up_overdue_stamps(watch, tenant_id) == 0
 
         # and once the signing is recorded, a replay of signing's dead letters seals the stamped document
         await publish_accepted(infra.kafka_bootstrap, signed)

@@ -11,9 +11,9 @@ from pymongo import MongoClient
 
 from deploy.local.infra import free_port
 from services.signing.adapters.keys import generate_development_key
-from tests.integration.signed_events import a_signature_png, a_task_signed, serving_signature
+from tests.support.signed_events import a_signature_png, a_task_signed, serving_signature
 from tests.integration.staff_keys import a_tenant_with_staff_key
-from tests.integration.test_signing_evidence import signing_events_for
+from tests.integration.signing_api import signing_events_for
 from tests.support.accepted import publish_accepted
 from tests.support.waiting import eventually
 

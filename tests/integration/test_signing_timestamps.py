@@ -9,14 +9,14 @@ import httpx
 import pytest
 
 from deploy.local.infra import free_port
-from tests.integration.signed_events import a_signature_png, a_task_signed, serving_signature
+from tests.support.signed_events import a_signature_png, a_task_signed, serving_signature
 from tests.integration.staff_keys import a_tenant_with_staff_key
-from tests.integration.test_signing_evidence import signing_events_for
+from tests.integration.signing_api import signing_events_for
 from tests.support.accepted import publish_accepted
 from tests.support.tsa import TSA_NAME, LoopbackTsa, asn1_certificate
 from tests.support.waiting import eventually
-from tests.unit.test_signing_external_validators import run
-from tests.unit.test_signing_timestamps import signature_timestamp_of
+from tests.support.pdf_tools import run
+from tests.support.seals import signature_timestamp_of
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from services.runtime.config import DEV_SECRET
-from tests.integration.test_documents_upload import a_pdf
+from tests.support.pdfs import a_pdf
 
 LIMIT = 25 * 1024 * 1024  # SIGNING_MAX_VERIFY_BYTES's default, which the test stack keeps
 RATE = 20  # SIGNING_VERIFY_RATE's default, 20/minute

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-from contracts import Actor, new_id, utcnow
+from contracts import Actor, utcnow
 from contracts.messages import (
-    ActionDeclined, ActionDeclinedPayload, ChangePhasePayload, ChangeTaskPhase, DocumentSigned,
-    DocumentSignedPayload, RequestActionPayload, RequestTaskAction,
-    TaskSigned, TaskSignedPayload,
+    ActionDeclined,
+    ActionDeclinedPayload,
+    ChangePhasePayload,
+    ChangeTaskPhase,
+    DocumentSigned,
+    DocumentSignedPayload,
+    RequestActionPayload,
+    RequestTaskAction,
+    TaskSigned,
+    TaskSignedPayload,
 )
-from contracts.models import Evidence, FieldSpec, SignatureRef, Signer, TaskSnapshot
+from contracts.models import FieldSpec
 from contracts.topics import PORTAL_EVENTS, TASKS_COMMANDS, dlq
 from services.runtime.mongo import connect
-from tests.integration.tasks_api import (  # noqa: F401  (tasks_service is a fixture)
-    create_contact, create_task, register_tenant, request_document_signature, request_signature, tasks_service,
+from tests.integration.tasks_api import (
+    create_contact,
+    create_task,
+    register_tenant,
+    request_document_signature,
+    request_signature,
+    signed_payload,
     tenant_events,
 )
 from tests.support.bus import publish, read_all
@@ -25,17 +37,6 @@ def change_phase(tenant_id: str, task_id: str, expected: str, phase: str) -> Cha
     return ChangeTaskPhase(tenant_id=tenant_id, task_id=task_id, causation_depth=1,
                            actor=Actor(kind="rule", id=RULE["rule_id"], name=RULE["rule_name"]),
                            payload=ChangePhasePayload(expected_phase=expected, phase=phase, **RULE))
-
-
-def signed_payload(task: dict, action_id: str, contact: dict) -> dict:
-    return dict(
-        action_id=action_id, signer=Signer(contact_id=contact["id"], name=contact["name"], email=contact["email"]),
-        fields={"approved_by": "Sanne"},
-        signature=SignatureRef(signature_id=new_id(), kind="drawn", image_digest="0" * 64,
-                               image_url="http://portal/internal/v1/signatures/x"),
-        evidence=Evidence(signed_at=utcnow(), ip="127.0.0.1", user_agent="test", session_id="s",
-                          auth_method="magic_link", consent_text="I agree", consent_version="1"),
-        task=TaskSnapshot(task_id=task["id"], title=task["title"], phase=task["phase"]))
 
 
 async def test_a_redelivered_change_phase_command_changes_the_phase_once(tasks_service, infra):

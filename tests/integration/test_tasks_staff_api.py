@@ -7,8 +7,12 @@ from datetime import timedelta
 
 from contracts import utcnow
 from services.runtime.mongo import connect
-from tests.integration.tasks_api import (  # noqa: F401  (tasks_service is a fixture)
-    create_contact, create_task, register_tenant, request_signature, tasks_service, tenant_events,
+from tests.integration.tasks_api import (
+    create_contact,
+    create_task,
+    register_tenant,
+    request_signature,
+    tenant_events,
 )
 from tests.support.waiting import eventually
 

@@ -12,8 +12,8 @@ import httpx
 from contracts import portal_link
 from services.runtime.config import DEV_SECRET
 from tests.integration.console_users import post_signed_out
-from tests.integration.tasks_api import (  # noqa: F401  (tasks_service is a fixture)
-    create_contact, create_task, register_tenant, request_signature, tasks_service, tenant_events,
+from tests.integration.tasks_api import (
+    create_contact, create_task, register_tenant, request_signature, tenant_events,
 )
 from tests.support.waiting import eventually
 

@@ -9,8 +9,8 @@ from contracts import new_id
 from contracts.topics import SIGNING_EVENTS, TASKS_EVENTS
 from services.runtime.mongo import connect
 from services.timeline import chain
-from tests import approval_events as ev
-from tests.integration.signed_events import a_signature_png, a_task_signed, serving_signature
+from tests.support import approval_events as ev
+from tests.support.signed_events import a_signature_png, a_task_signed, serving_signature
 from tests.support.accepted import publish_accepted
 from tests.support.bus import publish, read_all
 from tests.support.waiting import eventually

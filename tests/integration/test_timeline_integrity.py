@@ -15,7 +15,7 @@ from contracts.messages import NoteAddedPayload, TimelineNoteAdded
 from contracts.topics import AUTOMATION_EVENTS, PORTAL_EVENTS, SIGNING_EVENTS, TASKS_EVENTS, TIMELINE_CHAIN
 from services.runtime.config import DEV_SECRET
 from services.runtime.mongo import connect
-from tests import approval_events as ev
+from tests.support import approval_events as ev
 from tests.support.accepted import publish_accepted
 from tests.support.bus import publish, read_all
 from tests.support.waiting import eventually

@@ -8,7 +8,7 @@ import pytest
 from contracts import Actor, new_id
 from contracts.topics import DOCUMENTS_EVENTS, SIGNING_EVENTS, TASKS_EVENTS
 from services.runtime.config import DEV_SECRET
-from tests import approval_events as ev
+from tests.support import approval_events as ev
 from tests.support.accepted import publish_accepted
 from tests.support.bus import publish
 from tests.support.waiting import eventually

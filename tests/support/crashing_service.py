@@ -15,6 +15,7 @@ from contracts.messages import TaskCreated
 from services.runtime.app import build_runtime, create_app, serve
 from services.runtime.config import ServiceSettings
 from services.runtime.consumer import Consumer
+from services.runtime.service import Service, UnitOfWork, handlers
 
 POISON = "poison"
 
@@ -26,19 +27,20 @@ class Settings(ServiceSettings):
     group: str
 
 
-def build(settings: Settings):
+async def record(event: TaskCreated, uow: UnitOfWork) -> None:
+    if event.payload.task.title == POISON:
+        os._exit(70)
+    await uow.outbox.messages.database["effects"].insert_one({"_id": event.event_id}, session=uow.session)
+
+
+def build(settings: Settings) -> Service[UnitOfWork]:
     runtime = build_runtime("crashtest", settings)
-
-    async def record(event: TaskCreated, session) -> None:
-        if event.payload.task.title == POISON:
-            os._exit(70)
-        await runtime.db["effects"].insert_one({"_id": event.event_id}, session=session)
-
-    consumer = Consumer(group=settings.group, topics=(settings.topic,), handlers={TaskCreated: record},
+    uow = UnitOfWork(outbox=runtime.outbox)
+    consumer = Consumer(group=settings.group, topics=(settings.topic,), handlers=handlers(uow, {TaskCreated: record}),
                         description="records task.created; ends the process on a poison")
-    return create_app(runtime, title="crash test", routers=[], consumers=[consumer])
+    return Service(runtime, uow, title="crash test", description="", routers=[], consumers=[consumer])
 
 
 if __name__ == "__main__":
     settings = Settings()
-    serve(build(settings), settings, "crashtest")
+    serve(create_app(build(settings)), settings, "crashtest")

@@ -6,13 +6,17 @@ from collections import defaultdict
 from typing import Any
 
 from contracts.errors import Invalid, NotFound
+from services.tasks import bootstrap
+from services.tasks.adapters.idempotency import StoredResponse
 from services.tasks.config import Settings
 from services.tasks.domain import Action, Contact, DocumentVersion, Task
-from services.tasks.adapters.idempotency import StoredResponse
-from services.tasks.handlers.unit_of_work import Deps
+from services.tasks.unit_of_work import UnitOfWork
 
 
 class FakeStore:
+    async def ensure_indexes(self):
+        pass
+
     def __init__(self):
         self.tenants: dict[str, dict] = {}
         self.contacts: dict[str, Contact] = {}
@@ -58,7 +62,8 @@ class FakeStore:
         return self._owned(self.tasks, tenant_id, task_id, "task")
 
     async def compare_and_set_phase(self, task, from_phase, session):
-        if self.tasks[task.id].phase != from_phase:
+        stored = self.tasks.get(task.id)
+        if stored is None or stored.tenant_id != task.tenant_id or stored.phase != from_phase:
             return False
         self.tasks[task.id] = task.model_copy()
         return True
@@ -156,6 +161,9 @@ class FakeStaffKeys:
 
 
 class FakeIdempotency:
+    async def ensure_indexes(self):
+        pass
+
     def __init__(self):
         self.records: dict[str, tuple[str, Any, list[str]]] = {}
 
@@ -171,7 +179,8 @@ class FakeIdempotency:
         self.records[key.scope] = (key.fingerprint, response, withheld)
 
 
-def fake_deps() -> Deps:
+def fake_uow() -> UnitOfWork:
+    """The tasks service as bootstrap builds it, with in-memory adapters."""
     store = FakeStore()
-    return Deps(store=store, outbox=FakeOutbox(), staff_keys=FakeStaffKeys(store.keys),
-                idempotency=FakeIdempotency(), settings=Settings(document_wait_seconds=0))
+    return bootstrap.build(Settings(document_wait_seconds=0), store=store, outbox=FakeOutbox(),
+                           staff_keys=FakeStaffKeys(store.keys), idempotency=FakeIdempotency()).uow

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SERVICES = sorted(p.name for p in (ROOT / "services").iterdir()
-                  if p.is_dir() and (p / "__init__.py").exists() and p.name != "runtime")
+from tests.support.layout import ROOT, SERVICES
+
 # What a domain module may import: pure standard-library modules (no file, network, process or clock
 # access of their own), pydantic and contracts.
 PURE = {"__future__", "base64", "binascii", "collections", "dataclasses", "datetime", "decimal", "enum",
@@ -65,3 +64,18 @@ def test_a_domain_that_imports_an_io_library_with_a_plain_import_line_is_caught(
     sneaky = tmp_path / "domain.py"
     sneaky.write_text("from __future__ import annotations\nimport socket\nimport os.path\n")
     assert {name.split(".")[0] for name in imported_modules(sneaky)} - PURE == {"socket", "os"}
+
+
+def test_unit_tests_use_no_integration_or_e2e_helpers_and_no_browser():
+    imports = {f"{path.relative_to(ROOT)}: {name}" for path in python_files("tests", "unit")
+               for name in imported_modules(path)
+               if name.startswith(("tests.integration", "tests.e2e", "playwright"))}
+    assert imports == set()
+
+
+
+def test_no_test_module_imports_another_test_module():
+    # Shared fixtures live in each tier's conftest.py, shared helpers in tests/support/.
+    imports = {f"{path.relative_to(ROOT)}: {name}" for path in python_files("tests")
+               for name in imported_modules(path) if name.split(".")[-1].startswith("test_")}
+    assert imports == set()

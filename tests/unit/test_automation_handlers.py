@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from contracts import utcnow
+from services.automation import bootstrap, handlers
+from services.automation.config import Settings
 from services.automation.domain import Rule, RuleSpec
-from services.automation.handlers import Automation
-from tests import approval_events as ev
+from services.automation.unit_of_work import UnitOfWork
+from tests.support import approval_events as ev
 
 JAN = ev.contact()
 SEED = RuleSpec(name="Approve on signing", trigger="task.signed",
@@ -14,6 +16,9 @@ SEED = RuleSpec(name="Approve on signing", trigger="task.signed",
 
 
 class FakeRules:
+    async def ensure_indexes(self):
+        pass
+
     def __init__(self, *specs: RuleSpec):
         self.rules = [Rule(**s.model_dump(), id=f"r{i}", tenant_id="t1", created_at=utcnow(), updated_at=utcnow())
                       for i, s in enumerate(specs, start=1)]
@@ -53,15 +58,15 @@ class FakeOutbox:
         self.sent += [(topic, m) for m in messages]
 
 
-def automation(*specs: RuleSpec) -> tuple[Automation, FakeRules, FakeOutbox]:
+def automation(*specs: RuleSpec) -> tuple[UnitOfWork, FakeRules, FakeOutbox]:
     rules, outbox = FakeRules(*specs), FakeOutbox()
-    return Automation(rules, outbox, webhooks=None), rules, outbox
+    return bootstrap.build(Settings(), store=rules, outbox=outbox).uow, rules, outbox
 
 
 async def test_a_signing_after_the_task_was_created_sends_the_phase_change_with_the_projected_phase():
-    handler, rules, outbox = automation(SEED)
-    await handler.learn(ev.task_created("t1", "task-1", phase="Waiting for approval"), None)
-    await handler.react(ev.task_signed("t1", "task-1", "a1", JAN, phase="stale"), None)
+    uow, rules, outbox = automation(SEED)
+    await handlers.learn(ev.task_created("t1", "task-1", phase="Waiting for approval"), uow)
+    await handlers.react(ev.task_signed("t1", "task-1", "a1", JAN, phase="stale"), uow)
     [(topic, command)] = outbox.sent
     assert topic == "tasks.commands" and command.payload.expected_phase == "Waiting for approval"
     assert rules.runs[0]["status"] == "matched" and rules.runs[0]["sent"][0]["event_id"] == command.event_id
@@ -71,23 +76,23 @@ async def test_a_rule_driven_phase_change_updates_what_the_next_rule_sees():
     watch = RuleSpec(name="After approval", trigger="task.phase_changed",
                      conditions=[{"field": "task.phase", "op": "eq", "value": "Approved"}],
                      actions=[{"type": "add_note", "text": "Approved: invoice it"}])
-    handler, rules, outbox = automation(watch)
-    await handler.on_phase_changed(ev.phase_changed("t1", "task-1", "Waiting for approval", "Approved",
-                                                    rule_name="Approve on signing", depth=1), None)
+    uow, rules, outbox = automation(watch)
+    await handlers.on_phase_changed(ev.phase_changed("t1", "task-1", "Waiting for approval", "Approved",
+                                                    rule_name="Approve on signing", depth=1), uow)
     assert rules.phases["task-1"] == "Approved"
     [(topic, note)] = outbox.sent
     assert topic == "automation.events" and note.causation_depth == 2 and note.payload.text == "Approved: invoice it"
 
 
 async def test_a_tenants_rules_never_run_for_another_tenants_event():
-    handler, rules, outbox = automation(SEED)
-    await handler.react(ev.task_signed("t2", "task-1", "a1", JAN), None)
+    uow, rules, outbox = automation(SEED)
+    await handlers.react(ev.task_signed("t2", "task-1", "a1", JAN), uow)
     assert outbox.sent == [] and rules.runs == []
 
 
 async def test_a_stopped_run_is_recorded_and_sends_nothing():
-    handler, rules, outbox = automation(SEED)
-    await handler.react(ev.task_signed("t1", "task-1", "a1", JAN, depth=5), None)
+    uow, rules, outbox = automation(SEED)
+    await handlers.react(ev.task_signed("t1", "task-1", "a1", JAN, depth=5), uow)
     assert outbox.sent == [] and rules.runs[0]["status"] == "stopped"
 
 
@@ -95,9 +100,9 @@ async def test_a_rule_request_is_sent_to_tasks_and_its_run_shows_the_request_tha
     # Given a rule that asks the signer of a document to sign the task
     ask = RuleSpec(name="Then sign the task", trigger="document.signed",
                    actions=[{"type": "request_action", "kind": "sign_task"}])
-    handler, rules, outbox = automation(ask)
+    uow, rules, outbox = automation(ask)
     # When a document is signed
-    await handler.react(ev.document_signed("t1", "task-1", "a-doc", JAN), None)
+    await handlers.react(ev.document_signed("t1", "task-1", "a-doc", JAN), uow)
     [(topic, command)] = outbox.sent
     assert topic == "tasks.commands" and command.type == "task.request_action"
     assert command.payload.contact_id == "c-jan" and rules.runs[0]["sent"][0]["type"] == "task.request_action"
@@ -105,5 +110,5 @@ async def test_a_rule_request_is_sent_to_tasks_and_its_run_shows_the_request_tha
     requested = ev.requested("t1", "task-1", JAN, "a-new")
     requested = requested.model_copy(update={"causation_id": command.event_id, "payload": requested.payload.model_copy(
         update={"rule_id": "r1", "rule_name": "Then sign the task"})})
-    await handler.learn(requested, None)
+    await handlers.learn(requested, uow)
     assert rules.runs[0]["applied"] == {command.event_id: requested.event_id}

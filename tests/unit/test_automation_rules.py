@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-
 import pytest
 from pydantic import ValidationError
 
-from tests import approval_events as ev
+from contracts import utcnow
 from services.automation.domain import (
-    MAX_CAUSATION_DEPTH, ActionRequest, AddNote, Condition, Facts, Note, PhaseChange, RequestAction, RuleSpec,
-    SetPhase, evaluate, facts_for,
+    MAX_CAUSATION_DEPTH,
+    ActionRequest,
+    AddNote,
+    Condition,
+    Facts,
+    Note,
+    PhaseChange,
+    RequestAction,
+    Rule,
+    RuleSpec,
+    SetPhase,
+    evaluate,
+    facts_for,
 )
 from services.automation.handlers import effect_message
-from services.automation.domain import Rule
-from contracts import utcnow
+from tests.support import approval_events as ev
 
 JAN = ev.contact()
 

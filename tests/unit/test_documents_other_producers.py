@@ -21,7 +21,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from services.documents.adapters.pdf_brace_filter import candidate_pages
 from services.documents.adapters.pdf_inspect import inspect_pdf
 from services.documents.adapters.pdf_stamp import Stamp, stamp_pdf
-from tests.unit.test_documents_stamping import signature_png, stamp, template
+from tests.support.stamping import signature_png, stamp, template
 
 
 def tool(name: str) -> str:
@@ -92,7 +92,7 @@ def test_a_libreoffice_template_has_its_tags_found_on_their_page_and_in_their_bo
     facts = inspect_pdf(source, max_pages=10)
     assert [(t.page, t.tag, t.kind, t.field) for t in facts.placeholders] == [e[:4] for e in EXPECTED[name]]
     document = pdfium.PdfDocument(source)
-    for tag, (_, _, _, _, before) in zip(facts.placeholders, EXPECTED[name]):
+    for tag, (_, _, _, _, before) in zip(facts.placeholders, EXPECTED[name], strict=False):
         width, height = document[tag.page - 1].get_size()
         left, bottom, right, top = tag.box
         assert MARGIN - 1 < left < right < width - MARGIN + 1 and MARGIN < bottom < top < height - MARGIN
@@ -131,7 +131,7 @@ def test_a_libreoffice_template_is_stamped_in_its_tag_boxes_and_the_tags_are_gon
     assert len(images) == len(signatures)
     page_height = signed.get_size()[1]
     pixels = signed.render(scale=1).to_pil().convert("L")
-    for tag, (left, bottom, right, top) in zip(signatures, sorted(images)):
+    for tag, (left, bottom, right, top) in zip(signatures, sorted(images), strict=False):
         assert abs(left - tag.box[0]) < 1 and abs(bottom - tag.box[1]) < 1
         assert abs((right - left) / (top - bottom) - 3.0) < 0.05
         ink = pixels.crop((int(left), int(page_height - top), int(right), int(page_height - bottom)))

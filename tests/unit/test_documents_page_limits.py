@@ -10,22 +10,16 @@ import pytest
 from PIL import Image
 from pypdf import PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NameObject, NumberObject, StreamObject
-from reportlab.pdfgen import canvas
 
 from contracts.errors import Invalid
 from services.documents.adapters.pdf_inspect import inspect_pdf
 from services.documents.adapters.pdf_limits import MAX_PAGE_POINTS, MAX_RENDER_BYTES
 from services.documents.adapters.pdf_render import render_page_png
+from tests.support.pdfs import pdf_with
 
 
 def a_page_of(width: float, height: float, pages: int = 1) -> bytes:
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=(width, height))
-    for _ in range(pages):
-        c.drawString(72, 72, "Work order {{signature}}")
-        c.showPage()
-    c.save()
-    return buf.getvalue()
+    return pdf_with([[(72, 72, "Work order {{signature}}")]] * pages, (width, height))
 
 
 def rewritten(data: bytes, change) -> bytes:
@@ -49,6 +43,7 @@ def test_a_tiny_pdf_with_a_14400_point_square_page_is_refused_naming_the_limit_a
 
 def test_the_page_named_is_the_one_past_the_limit():
     data = a_page_of(595, 842, pages=3)
+
     seen = [0]
 
     def widen_third(page):
@@ -89,8 +84,7 @@ def an_image_page(width_px: int, height_px: int, mask_px: tuple[int, int] | None
     image._data = b"\x00" * 16
     image.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Image"),
                   NameObject("/Width"): NumberObject(width_px), NameObject("/Height"): NumberObject(height_px),
-                  NameObject("/ColorSpace"): NameObject("/DeviceRGB"),
-                  NameObject("/BitsPerComponent"): NumberObject(8)})
+                  NameObject("/ColorSpace"): NameObject("/DeviceRGB"), NameObject("/BitsPerComponent"): NumberObject(8)})
     if mask_px:
         mask = StreamObject()
         mask._data = b"\x00" * 16

@@ -5,41 +5,15 @@ from __future__ import annotations
 import io
 
 import pypdfium2 as pdfium
-import pypdfium2.raw as pdfium_c
 import pytest
-from PIL import Image, ImageDraw
+import pypdfium2.raw as pdfium_c
 from pypdf import PdfReader, PdfWriter
 from reportlab.lib.pagesizes import A4, landscape, letter
 from reportlab.pdfgen import canvas
 
 from services.documents.adapters.pdf_inspect import inspect_pdf
 from services.documents.adapters.pdf_stamp import Stamp, stamp_pdf
-
-STAMP = Stamp(signature_png=b"", signer_name="Jan de Vries", signed_at="2026-11-30 10:00 UTC",
-              fields={"po_number": "PO-77"}, source_digest="ab" * 32, title="Work order")
-
-
-def signature_png() -> bytes:
-    image = Image.new("RGBA", (300, 100), (255, 255, 255, 0))
-    ImageDraw.Draw(image).line([(10, 80), (150, 20), (290, 60)], fill=(0, 0, 0, 255), width=5)
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
-
-
-def stamp() -> Stamp:
-    return Stamp(**{**STAMP.__dict__, "signature_png": signature_png()})
-
-
-def template(lines, pagesize=A4, pages: int = 1) -> bytes:
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=pagesize)
-    for _ in range(pages):
-        for x, y, text in lines:
-            c.drawString(x, y, text)
-        c.showPage()
-    c.save()
-    return buf.getvalue()
+from tests.support.stamping import stamp, template
 
 
 def images_on(page: pdfium.PdfPage) -> list:

@@ -13,7 +13,7 @@ from reportlab.pdfgen import canvas
 
 from services.documents.adapters.pdf_inspect import inspect_pdf
 from services.documents.adapters.pdf_stamp import stamp_pdf
-from tests.unit.test_documents_stamping import stamp
+from tests.support.stamping import stamp
 
 
 def page_with(content: bytes) -> bytes:

@@ -7,25 +7,17 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader, PdfWriter
-from reportlab.lib.pagesizes import A4, letter
-from reportlab.pdfgen import canvas
+from reportlab.lib.pagesizes import letter
 
 from contracts.errors import Invalid
 from services.documents.adapters.pdf_inspect import inspect_pdf
 from services.documents.domain import classify_tag
+from tests.support.pdfs import pdf_with
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def pdf_with(pages: list[list[tuple[float, float, str]]], pagesize=A4) -> bytes:
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=pagesize)
-    for lines in pages:
-        for x, y, text in lines:
-            c.drawString(x, y, text)
-        c.showPage()
-    c.save()
-    return buf.getvalue()
+
 
 
 def test_every_tag_spelling_is_classified():

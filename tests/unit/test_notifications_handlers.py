@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from contracts import Actor, utcnow
+from contracts import Actor
 from contracts import messages as m
 from contracts.models import ActionSnapshot, ContactRef, Evidence, SignatureRef, Signer, TaskSnapshot
 from services.notifications.domain import ActionFacts, Brand, Notification, Prefs, Recipient
-from services.notifications.handlers import UnitOfWork, handle
+from services.notifications import bootstrap
+from services.notifications.config import Settings
+from services.notifications.handlers import handle
 
 TENANT = "t1"
 JAN = ContactRef(contact_id="c1", name="Jan", email="jan@example.nl", language="en")
 
 
 class FakeStore:
+    async def ensure_indexes(self):
+        pass
+
     def __init__(self, prefs: Prefs | None = None):
         self.brands: dict[str, Brand] = {}
         self.contacts: dict[str, tuple[Recipient, bool]] = {}
@@ -63,8 +68,9 @@ class FakeStore:
 
 
 async def given(store: FakeStore, *messages: m.Envelope) -> None:
+    uow = bootstrap.build(Settings(), store=store).uow  # the service as bootstrap wires it, on this store
     for message in messages:
-        await handle(message, UnitOfWork(store, None, utcnow()))  # type: ignore[arg-type]
+        await handle(message, uow.bound(None))
 
 
 def requested(action_id: str = "a1", *, notify: bool = True, actor: Actor | None = None) -> m.TaskActionRequested:

@@ -19,7 +19,7 @@ def test_the_service_builds_and_describes_its_http_api_and_its_subscribers(name)
     assert {"/healthz", "/readyz"} <= set(openapi["paths"])
     summaries = [op.get("summary") for path in openapi["paths"].values() for op in path.values()]
     assert all(summaries), "every route has a summary"
-    spec = AsyncAPI(app.state.runtime.broker, title=name).to_specification().to_jsonable()
+    spec = AsyncAPI(app.state.service.runtime.broker, title=name).to_specification().to_jsonable()
     channels = spec["channels"]
     assert channels, "the service's subscribers are listed"
     assert all(ch.get("description") for ch in channels.values()), "every subscriber says what it does"

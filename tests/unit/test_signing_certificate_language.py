@@ -10,7 +10,7 @@ import pytest
 from contracts import utcnow
 from services.signing.adapters.certificate import approval_certificate, evidence_page
 from services.signing.domain import TimelineAnchor, evidence_from_signed
-from tests.integration.signed_events import a_document_signed, a_signature_png, a_task_signed
+from tests.support.signed_events import a_document_signed, a_signature_png, a_task_signed
 
 SIGNED_AT = datetime(2026, 12, 6, 0, 50, 12, tzinfo=UTC)
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from contracts import utcnow
 from services.signing.domain import (
-    evidence_from_signed, evidence_id_for, evidence_id_from_reason, seal_id_for, seal_reason,
+    evidence_from_signed,
+    evidence_id_for,
+    evidence_id_from_reason,
+    seal_id_for,
+    seal_reason,
 )
-from tests.integration.signed_events import a_document_signed, a_signature_png, a_task_signed
+from tests.support.signed_events import a_document_signed, a_signature_png, a_task_signed
 
 
 def test_a_task_signing_becomes_an_evidence_record_with_everything_a_judge_asks_for():

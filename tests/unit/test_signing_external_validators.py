@@ -3,22 +3,13 @@ finds the seal valid over the whole document. (Debian packages `qpdf` and `poppl
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 from services.documents.adapters.pdf_inspect import inspect_pdf
 from services.documents.adapters.pdf_stamp import stamp_pdf
 from services.signing.adapters.certificate import append_pdf, approval_certificate, evidence_page
 from services.signing.adapters.seal import seal_pdf
-from tests.unit.test_documents_stamping import stamp, template
-from tests.unit.test_signing_seal import KEY, an_evidence_record
-
-
-def run(tool: str, *args) -> str:
-    path = shutil.which(tool)
-    assert path, f"{tool} is needed by this test: apt-get install qpdf poppler-utils"
-    done = subprocess.run([path, *map(str, args)], capture_output=True, text=True, timeout=60)
-    return done.stdout + done.stderr
+from tests.support.pdf_tools import run
+from tests.support.seals import KEY, an_evidence_record
+from tests.support.stamping import stamp, template
 
 
 def test_qpdf_finds_stamped_and_sealed_pdfs_sound(tmp_path):

@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 
 from contracts import utcnow
+from services.signing import bootstrap, handlers
 from services.signing.config import Settings
 from services.signing.domain import evidence_from_signed
-from services.signing.handlers import SigningHandlers
-from tests.integration.signed_events import a_signature_png, a_task_signed
+from services.signing.unit_of_work import UnitOfWork
+from tests.support.signed_events import a_signature_png, a_task_signed
 
 
 class FakeTimeline:
     def __init__(self, answer):
         self.answer, self.asked = answer, []
+
+    async def aclose(self):
+        pass
 
     async def get_json_or_none(self, url: str):
         self.asked.append(url)
@@ -24,20 +28,23 @@ class FakeStore:
     def __init__(self):
         self.anchors = {}
 
+    async def ensure_indexes(self):
+        pass
+
     async def set_anchor(self, tenant_id, evidence_id, anchor, session):
         self.anchors[(tenant_id, evidence_id)] = anchor
 
 
-def handlers(answer) -> tuple[SigningHandlers, FakeStore, FakeTimeline]:
+def signing_with(answer) -> tuple[UnitOfWork, FakeStore, FakeTimeline]:
     store, timeline = FakeStore(), FakeTimeline(answer)
-    return SigningHandlers(settings=Settings(), store=store, outbox=None, keys=None, fetcher=timeline), store, timeline
+    return bootstrap.build(Settings(), store=store, fetcher=timeline, tenants=None).uow, store, timeline
 
 
 async def test_the_evidence_is_anchored_to_the_staff_timeline_head():
     evidence = evidence_from_signed(a_task_signed("t-1", "http://x", a_signature_png()), utcnow())
-    signing, store, timeline = handlers({"heads": {"staff": {"seq": 4, "hash": "ab" * 32},
+    signing, store, timeline = signing_with({"heads": {"staff": {"seq": 4, "hash": "ab" * 32},
                                                    "portal": {"seq": 2, "hash": "cd" * 32}}})
-    anchored = await signing._anchored(evidence, session=None)
+    anchored = await handlers._anchored(signing, evidence, session=None)
     assert (anchored.timeline_anchor.seq, anchored.timeline_anchor.hash) == (4, "ab" * 32)
     assert store.anchors[("t-1", evidence.evidence_id)] == anchored.timeline_anchor
     assert f"/internal/v1/tasks/{evidence.task_id}/timeline/head?tenant_id=t-1" in timeline.asked[0]
@@ -45,8 +52,8 @@ async def test_the_evidence_is_anchored_to_the_staff_timeline_head():
 
 async def test_a_timeline_that_does_not_answer_leaves_the_evidence_unanchored():
     evidence = evidence_from_signed(a_task_signed("t-1", "http://x", a_signature_png()), utcnow())
-    signing, store, _ = handlers(None)
-    assert (await signing._anchored(evidence, session=None)).timeline_anchor is None
+    signing, store, _ = signing_with(None)
+    assert (await handlers._anchored(signing, evidence, session=None)).timeline_anchor is None
     assert store.anchors == {}
 
 
@@ -105,15 +112,15 @@ class LoopWatchingSealer:
 async def test_the_approval_certificate_is_sealed_off_the_event_loop():
     # given the signing handlers with the real sealer
     from services.signing.adapters.seal import Sealer, check_pdf
-    from tests.unit.test_signing_seal import KEY, TRUSTED
+    from tests.support.seals import KEY, TRUSTED
 
     store, outbox = SealingStore(), Outbox()
     sealer = LoopWatchingSealer(Sealer(KEY))
-    signing = SigningHandlers(settings=Settings(), store=store, outbox=outbox, keys=None,
-                              fetcher=SignatureImages(None), sealer=sealer)
+    signing = bootstrap.build(Settings(), store=store, outbox=outbox, fetcher=SignatureImages(None), tenants=None,
+                              sealer=sealer).uow
 
     # when a signed task's certificate is sealed
-    await signing.seal_approval_certificate(a_task_signed("t-1", "http://x", a_signature_png()), session=None)
+    await handlers.seal_approval_certificate(a_task_signed("t-1", "http://x", a_signature_png()), signing)
 
     # then the seal was made on a worker thread, not on the loop, and it is a valid seal
     assert sealer.called_on_a_loop == [False]

@@ -14,14 +14,8 @@ from services.signing.adapters.keys import generate_development_key, load_config
 from services.signing.adapters.seal import check_pdf, seal_pdf
 from services.signing.config import Settings
 from services.signing.domain import evidence_from_signed
-from tests.integration.signed_events import a_document_signed, a_signature_png, a_task_signed
-
-KEY = generate_development_key()
-TRUSTED = {KEY.fingerprint}
-
-
-def an_evidence_record():
-    return evidence_from_signed(a_task_signed("tenant-1", "http://x", a_signature_png()), utcnow())
+from tests.support.seals import KEY, TRUSTED, an_evidence_record
+from tests.support.signed_events import a_document_signed, a_signature_png
 
 
 def test_the_approval_certificate_shows_the_task_fields_signature_and_evidence():

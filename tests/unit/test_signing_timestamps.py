@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import io
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from pyhanko.keys import load_certs_from_pemder_data
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko_certvalidator import ValidationContext
 
 from deploy.local.infra import free_port
 from services.runtime.consumer import is_outage
 from services.signing.adapters.certificate import approval_certificate
 from services.signing.adapters.seal import Sealer, TimestampAuthorityUnavailable, check_pdf
+from tests.support.pdf_tools import run
+from tests.support.seals import KEY, TRUSTED, an_evidence_record, signature_timestamp_of
 from tests.support.tsa import TSA_NAME, LoopbackTsa, asn1_certificate
-from tests.unit.test_signing_external_validators import run
-from tests.unit.test_signing_seal import KEY, TRUSTED, an_evidence_record
-
-
-def signature_timestamp_of(sealed: bytes, seal_cert_pem: bytes, tsa: LoopbackTsa):
-    """pyHanko's verdict on the one seal and its signature timestamp, trusting the seal's certificate
-    and the test TSA's root."""
-    (embedded,) = PdfFileReader(io.BytesIO(sealed), strict=False).embedded_signatures
-    context = ValidationContext(trust_roots=[*load_certs_from_pemder_data(seal_cert_pem), asn1_certificate(tsa.root)],
-                                allow_fetching=False)
-    return embedded, validate_pdf_signature(embedded, context)
 
 
 def test_a_seal_with_a_timestamp_authority_carries_its_valid_signature_timestamp(tmp_path):

@@ -9,8 +9,16 @@ import pytest
 from contracts.errors import Conflict, Forbidden, Invalid
 from contracts.models import FieldSpec
 from services.tasks.domain import (
-    DEFAULT_PHASES, Action, ActionNotOpen, Contact, DocumentVersion, PhaseMismatch, Task, normalise_phases,
-    request_action, require_signing,
+    DEFAULT_PHASES,
+    Action,
+    ActionNotOpen,
+    Contact,
+    DocumentVersion,
+    PhaseMismatch,
+    Task,
+    normalise_phases,
+    request_action,
+    require_signing,
 )
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from contracts.messages import EntryAppendedPayload, TimelineEntryAppended
-from tests import approval_events as ev
 from services.timeline import chain
 from services.timeline.domain import Known, KnownAction, build_entries
 from services.timeline.order import placements
+from tests.support import approval_events as ev
 
 JAN = ev.contact()
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-
 from contracts import messages as m
 from contracts.envelope import SYSTEM
-from tests import approval_events as ev
 from services.timeline.domain import Known, KnownAction, build_entries, entry_id
+from tests.support import approval_events as ev
 
 JAN = ev.contact("c-jan", "Jan")
 

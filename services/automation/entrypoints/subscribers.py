@@ -2,43 +2,50 @@
 
 from __future__ import annotations
 
+from contracts import Envelope
 from contracts import messages as m
 from contracts.topics import Groups
-from services.automation.delivery import Webhooks
+from services.automation import handlers as h
 from services.automation.domain import TRIGGERS
-from services.automation.handlers import Automation
+from services.automation.unit_of_work import UnitOfWork
 from services.automation.webhooks import SUBSCRIBABLE_MESSAGES
 from services.runtime.acceptance import SUBMITTED, on_acceptance, wants_acceptance
-from services.runtime.consumer import Consumer, Handler
-from services.runtime.staff_auth import StaffKeys
+from services.runtime.consumer import Consumer
+from services.runtime.service import MessageHandler, handlers
 
 # What rules test besides the trigger: the task's phase and each action's request.
 LEARNED = (m.TaskCreated, m.TaskUpdated, m.TaskActionRequested)
+_TRIGGERS = [m.BY_TYPE[t] for t in TRIGGERS]
+
+# A signing triggers rules, and reaches webhooks, once tasks accepted it (task.action_completed carries it),
+# never on the portal's event alone: a signing of a cancelled action is refused and runs no rule.
+RULES: dict[type[Envelope], MessageHandler[UnitOfWork]] = {
+    **{t: h.react for t in _TRIGGERS if t not in SUBMITTED},
+    **dict.fromkeys(LEARNED, h.learn),
+    m.TaskPhaseChanged: h.on_phase_changed,
+}
+RULES_ACCEPTED: dict[type[Envelope], MessageHandler[UnitOfWork]] = {t: h.react for t in _TRIGGERS if t in SUBMITTED}
+WEBHOOKS: dict[type[Envelope], MessageHandler[UnitOfWork]] = {
+    t: h.fan_out for t in SUBSCRIBABLE_MESSAGES if t not in SUBMITTED}
+WEBHOOKS_ACCEPTED: dict[type[Envelope], MessageHandler[UnitOfWork]] = dict.fromkeys(SUBMITTED, h.fan_out)
 
 
-def consumers(automation: Automation, webhooks: Webhooks, staff_keys: StaffKeys) -> list[Consumer]:
-    triggers = [m.BY_TYPE[t] for t in TRIGGERS]
-    # A signing triggers rules once tasks accepted it (task.action_completed carries it), never on the portal's
-    # event alone: a signing of a cancelled action is refused and runs no rule.
-    handlers: dict[type[m.Envelope], Handler] = {t: automation.react for t in triggers if t not in SUBMITTED}
-    handlers.update(dict.fromkeys(LEARNED, automation.learn))
-    handlers[m.TaskPhaseChanged] = automation.on_phase_changed
-    handlers.update(on_acceptance({t: automation.react for t in triggers if t in SUBMITTED},
-                                  completed=handlers.get(m.TaskActionCompleted)))
-    delivered: dict[type[m.Envelope], Handler] = {t: webhooks.fan_out for t in SUBSCRIBABLE_MESSAGES
-                                                  if t not in SUBMITTED}
-    delivered.update(on_acceptance({t: webhooks.fan_out for t in SUBMITTED}, completed=webhooks.fan_out))
+def consumers(uow: UnitOfWork) -> list[Consumer]:
+    rules = handlers(uow, RULES)
+    rules.update(on_acceptance(handlers(uow, RULES_ACCEPTED), completed=rules.get(m.TaskActionCompleted)))
+    delivered = handlers(uow, WEBHOOKS)
+    delivered.update(on_acceptance(handlers(uow, WEBHOOKS_ACCEPTED), completed=delivered.get(m.TaskActionCompleted)))
     return [
         Consumer(
-            group=Groups.AUTOMATION, topics=m.topics_of(handlers),
+            group=Groups.AUTOMATION, topics=m.topics_of(rules),
             description="Keeps the task phases rules test, and runs the tenant's rules on each trigger event.",
-            handlers=handlers,
+            handlers=rules,
         ),
         Consumer(
             group=Groups.AUTOMATION_WEBHOOKS, topics=m.topics_of(delivered),
             description="Queues a signed webhook delivery for each endpoint subscribed to the event's type "
                         "(a signing once tasks accepted it).",
-            handlers=delivered, wants=wants_acceptance(webhooks.subscribed),
+            handlers=delivered, wants=wants_acceptance(uow.webhooks.subscribed),
         ),
-        staff_keys.projection("automation"),
+        uow.staff_keys.projection("automation"),
     ]

@@ -14,7 +14,7 @@ from services.runtime.staff_auth import CurrentStaff
 
 
 def get_webhooks(request: Request) -> Webhooks:
-    return request.app.state.webhooks
+    return request.app.state.service.uow.webhooks
 
 
 WebhooksDep = Annotated[Webhooks, Depends(get_webhooks)]

@@ -63,7 +63,7 @@ def stamp_pdf(source: bytes, placeholders: list[Placeholder], stamp: Stamp) -> S
         tagged = [(writer.pages[number - 1], tags) for number, tags in sorted(by_page.items())]
         # one overlay document, a page per tagged page: the signature image is embedded once
         overlays = PdfReader(io.BytesIO(_overlays(tagged, stamp))).pages
-        for (page, tags), overlay in zip(tagged, overlays):
+        for (page, tags), overlay in zip(tagged, overlays, strict=False):
             remove_tag_text(page, writer, [tag.tag for tag in tags])
             draw_over(page, writer, overlay)
         signature_pages = sorted({p.page for p in placeholders if p.kind == "signature"})

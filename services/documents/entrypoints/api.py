@@ -11,8 +11,9 @@ from contracts import Actor
 from contracts.errors import NotFound
 from contracts.messages import Placeholder
 from pydantic import BaseModel
+from services.documents import handlers
 from services.documents.domain import Document, Version
-from services.documents.entrypoints.deps import Handlers, StaffUpload, title_of, upload_body
+from services.documents.entrypoints.deps import UowDep, StaffUpload, title_of, upload_body
 from services.runtime.staff_auth import CurrentStaff
 
 # Previews at 1x (72 dpi), 2x for high-density screens, 3x to zoom; no more, so a page stays a few megabytes.
@@ -66,47 +67,47 @@ def _actor(staff) -> Actor:
 
 @router.post("", status_code=201, response_model=DocumentOut, summary="Upload a PDF as a new document",
              openapi_extra=upload_body(with_title=True))
-async def upload_document(upload: StaffUpload, handlers: Handlers) -> DocumentOut:
-    document, version = await handlers.upload_document(upload.staff.tenant_id, _actor(upload.staff),
+async def upload_document(upload: StaffUpload, uow: UowDep) -> DocumentOut:
+    document, version = await handlers.upload_document(uow, upload.staff.tenant_id, _actor(upload.staff),
                                                        title_of(upload), upload.data)
     return DocumentOut.of(document, [version])
 
 
 @router.post("/{document_id}/versions", status_code=201, response_model=VersionOut,
              summary="Upload a new immutable version of a document", openapi_extra=upload_body(with_title=False))
-async def add_version(document_id: str, upload: StaffUpload, handlers: Handlers) -> VersionOut:
+async def add_version(document_id: str, upload: StaffUpload, uow: UowDep) -> VersionOut:
     staff = upload.staff
-    return VersionOut.of(await handlers.add_version(staff.tenant_id, _actor(staff), document_id, upload.data))
+    return VersionOut.of(await handlers.add_version(uow, staff.tenant_id, _actor(staff), document_id, upload.data))
 
 
 @router.get("", response_model=DocumentList, summary="The tenant's documents, most recently changed first")
-async def list_documents(staff: CurrentStaff, handlers: Handlers, limit: Annotated[int, Query(ge=1, le=200)] = 50,
+async def list_documents(staff: CurrentStaff, uow: UowDep, limit: Annotated[int, Query(ge=1, le=200)] = 50,
                          cursor: datetime | None = None) -> DocumentList:
-    documents = await handlers.store.list_documents(staff.tenant_id, limit, cursor)
+    documents = await uow.store.list_documents(staff.tenant_id, limit, cursor)
     next_cursor = documents[-1].updated_at.isoformat() if len(documents) == limit else None
     return DocumentList(documents=[DocumentOut.of(d) for d in documents], next_cursor=next_cursor)
 
 
 @router.get("/{document_id}", response_model=DocumentOut, summary="A document with all its versions")
-async def get_document(document_id: str, staff: CurrentStaff, handlers: Handlers) -> DocumentOut:
-    document = await handlers.store.document(staff.tenant_id, document_id)
+async def get_document(document_id: str, staff: CurrentStaff, uow: UowDep) -> DocumentOut:
+    document = await uow.store.document(staff.tenant_id, document_id)
     if document is None:
         raise NotFound(f"No document {document_id}.")
-    return DocumentOut.of(document, await handlers.store.versions_of(staff.tenant_id, document_id))
+    return DocumentOut.of(document, await uow.store.versions_of(staff.tenant_id, document_id))
 
 
 @router.get("/{document_id}/versions/{version_id}/pdf", response_class=Response,
             summary="Download one version's PDF")
-async def download_version(document_id: str, version_id: str, staff: CurrentStaff, handlers: Handlers) -> Response:
-    version, data = await handlers.pdf(staff.tenant_id, document_id, version_id)
+async def download_version(document_id: str, version_id: str, staff: CurrentStaff, uow: UowDep) -> Response:
+    version, data = await handlers.pdf(uow, staff.tenant_id, document_id, version_id)
     return pdf_response(version, data)
 
 
 @router.get("/{document_id}/versions/{version_id}/pages/{page}.png", response_class=Response,
             summary="A PNG preview of one page (1-based)")
 async def page_preview(document_id: str, version_id: str, page: int, staff: CurrentStaff,
-                       handlers: Handlers, scale: Scale = 1) -> Response:
-    return png_response(await handlers.page_png(staff.tenant_id, document_id, version_id, page, scale))
+                       uow: UowDep, scale: Scale = 1) -> Response:
+    return png_response(await handlers.page_png(uow, staff.tenant_id, document_id, version_id, page, scale))
 
 
 def pdf_response(version: Version, data: bytes) -> Response:

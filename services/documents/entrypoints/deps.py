@@ -1,4 +1,4 @@
-"""Named dependencies for the routes: the handlers, and an upload read within the size limit."""
+"""Named dependencies for the routes: the unit of work, and an upload read within the size limit."""
 
 from __future__ import annotations
 
@@ -9,18 +9,18 @@ from fastapi import Depends, HTTPException, Request
 from starlette.datastructures import UploadFile
 
 from contracts.errors import Invalid
-from services.documents.handlers import DocumentHandlers
+from services.documents.unit_of_work import UnitOfWork
 from services.runtime.staff_auth import CurrentStaff, Staff
 
 CHUNK = 1024 * 1024
 TITLE_MAX = 300
 
 
-def get_handlers(request: Request) -> DocumentHandlers:
-    return request.app.state.documents
+def get_uow(request: Request) -> UnitOfWork:
+    return request.app.state.service.uow
 
 
-Handlers = Annotated[DocumentHandlers, Depends(get_handlers)]
+UowDep = Annotated[UnitOfWork, Depends(get_uow)]
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ async def staff_upload(request: Request, staff: CurrentStaff) -> Upload:
     file = form.get("file")
     if not isinstance(file, UploadFile):
         raise Invalid("file: a PDF file is required.", errors=[{"field": "file", "message": "required"}])
-    data = await _read_within(file, request.app.state.documents.settings.max_upload_bytes)
+    data = await _read_within(file, get_uow(request).settings.max_upload_bytes)
     title = form.get("title")
     return Upload(staff, data, title if isinstance(title, str) else None)
 

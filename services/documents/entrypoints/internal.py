@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from contracts.errors import NotFound
+from services.documents import handlers
 from services.documents.entrypoints.api import DocumentOut, Scale, pdf_response, png_response
-from services.documents.entrypoints.deps import Handlers
+from services.documents.entrypoints.deps import UowDep
 from services.runtime.staff_auth import InternalCaller
 
 router = APIRouter(prefix="/internal/v1/documents", tags=["internal"], dependencies=[InternalCaller])
@@ -17,22 +18,22 @@ TenantId = Annotated[str, Query(min_length=1)]
 
 @router.get("/{document_id}", response_model=DocumentOut,
             summary="A document with its versions (pages, digests, tags), for another Akkoord service")
-async def document(document_id: str, tenant_id: TenantId, handlers: Handlers) -> DocumentOut:
-    found = await handlers.store.document(tenant_id, document_id)
+async def document(document_id: str, tenant_id: TenantId, uow: UowDep) -> DocumentOut:
+    found = await uow.store.document(tenant_id, document_id)
     if found is None:
         raise NotFound(f"No document {document_id}.")
-    return DocumentOut.of(found, await handlers.store.versions_of(tenant_id, document_id))
+    return DocumentOut.of(found, await uow.store.versions_of(tenant_id, document_id))
 
 
 @router.get("/{document_id}/versions/{version_id}/pdf", response_class=Response,
             summary="One version's PDF, for another Akkoord service")
-async def version_pdf(document_id: str, version_id: str, tenant_id: TenantId, handlers: Handlers) -> Response:
-    version, data = await handlers.pdf(tenant_id, document_id, version_id)
+async def version_pdf(document_id: str, version_id: str, tenant_id: TenantId, uow: UowDep) -> Response:
+    version, data = await handlers.pdf(uow, tenant_id, document_id, version_id)
     return pdf_response(version, data)
 
 
 @router.get("/{document_id}/versions/{version_id}/pages/{page}.png", response_class=Response,
             summary="A PNG preview of one page (1-based), for another Akkoord service")
 async def version_page(document_id: str, version_id: str, page: int, tenant_id: TenantId,
-                       handlers: Handlers, scale: Scale = 1) -> Response:
-    return png_response(await handlers.page_png(tenant_id, document_id, version_id, page, scale))
+                       uow: UowDep, scale: Scale = 1) -> Response:
+    return png_response(await handlers.page_png(uow, tenant_id, document_id, version_id, page, scale))

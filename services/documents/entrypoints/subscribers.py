@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from contracts.messages import DocumentSigned
-from contracts.topics import TASKS_EVENTS, Groups
-from services.documents.handlers import DocumentHandlers
+from contracts import Envelope
+from contracts.messages import DocumentSigned, topics_of
+from contracts.topics import Groups
+from services.documents import handlers as h
+from services.documents.unit_of_work import UnitOfWork
 from services.runtime.acceptance import on_acceptance
 from services.runtime.consumer import Consumer
+from services.runtime.service import MessageHandler, handlers
+
+# Signings, handled once tasks accepted them (task.action_completed carries each).
+ACCEPTED: dict[type[Envelope], MessageHandler[UnitOfWork]] = {
+    DocumentSigned: h.stamp_signed_document,
+}
 
 
-def consumers(handlers: DocumentHandlers, staff_keys_projection: Consumer) -> list[Consumer]:
+def consumers(uow: UnitOfWork) -> list[Consumer]:
+    stamping = on_acceptance(handlers(uow, ACCEPTED))
     return [
-        staff_keys_projection,
-        Consumer(group=Groups.DOCUMENTS, topics=(TASKS_EVENTS,),
+        uow.staff_keys.projection("documents"),
+        Consumer(group=Groups.DOCUMENTS, topics=topics_of(stamping),
                  description="Stamps each document.signed tasks accepted onto its document; emits document.stamped.",
-                 handlers=on_acceptance({DocumentSigned: handlers.stamp_signed_document})),
+                 handlers=stamping),
     ]

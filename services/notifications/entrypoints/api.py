@@ -9,17 +9,17 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from contracts.errors import Forbidden, Invalid
-from services.notifications.bootstrap import Service
+from services.notifications.unit_of_work import UnitOfWork
 from services.notifications.domain import Kind, Prefs, Status
 from services.runtime.mail import MailRefused, address
 from services.runtime.staff_auth import CurrentStaff
 
 
-def get_service(request: Request) -> Service:
-    return request.app.state.service
+def get_uow(request: Request) -> UnitOfWork:
+    return request.app.state.service.uow
 
 
-ServiceDep = Annotated[Service, Depends(get_service)]
+ServiceDep = Annotated[UnitOfWork, Depends(get_uow)]
 router = APIRouter(prefix="/v1", tags=["notifications"])
 
 

@@ -2,44 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import APIKeyCookie
 
 from contracts.errors import Forbidden
-from services.portal.adapters.verifier import SealVerifier
-from services.portal.config import Settings
 from services.portal.domain import SessionContext, csrf_matches
 from services.portal.entrypoints.ratelimit import RateLimiter
-from services.portal.handlers.documents import Documents
-from services.portal.handlers.queries import Queries
-from services.portal.handlers.second_factor import SecondFactor
-from services.portal.handlers.sessions import Sessions
-from services.portal.handlers.signing import Client, Signing
+from services.portal.handlers.signing import Client
+from services.portal.unit_of_work import UnitOfWork
 
 COOKIE = "akkoord_session"
 
 
-@dataclass
-class Portal:
-    settings: Settings
-    sessions: Sessions
-    signing: Signing
-    queries: Queries
-    documents: Documents
-    verifier: SealVerifier
-    second_factor: SecondFactor
-    login_limiter: RateLimiter
-    signing_limiter: RateLimiter
+def get_portal(request: Request) -> UnitOfWork:
+    return request.app.state.service.uow
 
 
-def get_portal(request: Request) -> Portal:
-    return request.app.state.portal
-
-
-PortalDep = Annotated[Portal, Depends(get_portal)]
+PortalDep = Annotated[UnitOfWork, Depends(get_portal)]
 
 
 def client_of(request: Request) -> Client:

@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
-from contracts.topics import DOCUMENTS_EVENTS, SIGNING_EVENTS, TASKS_EVENTS, Groups
-from services.portal.handlers.read_model import ReadModel
+from contracts import Envelope
+from contracts import messages as m
+from contracts.topics import Groups
+from services.portal.handlers import read_model as rm
+from services.portal.unit_of_work import UnitOfWork
 from services.runtime.consumer import Consumer
+from services.runtime.service import MessageHandler, handlers
+
+HANDLERS: dict[type[Envelope], MessageHandler[UnitOfWork]] = {
+    m.ContactRegistered: rm.on_contact,
+    m.ContactUpdated: rm.on_contact,
+    m.TaskCreated: rm.on_task,
+    m.TaskUpdated: rm.on_task,
+    m.TaskPhaseChanged: rm.on_phase_changed,
+    m.TaskActionRequested: rm.on_action_requested,
+    m.TaskActionCancelled: rm.on_action_closed,
+    m.TaskActionCompleted: rm.on_action_closed,
+    m.ActionExpired: rm.on_action_closed,
+    m.DocumentStamped: rm.on_document_stamped,
+    m.SignatureSealed: rm.on_signature_sealed,
+    m.SigningRejected: rm.on_signing_rejected,
+}
 
 
-def consumers(read_model: ReadModel) -> list[Consumer]:
+def consumers(uow: UnitOfWork) -> list[Consumer]:
     return [
-        Consumer(group=Groups.PORTAL, topics=(TASKS_EVENTS, DOCUMENTS_EVENTS, SIGNING_EVENTS),
-                 handlers=read_model.handlers(),
+        Consumer(group=Groups.PORTAL, topics=m.topics_of(HANDLERS), handlers=handlers(uow, HANDLERS),
                  description="Keeps each contact's tasks, open actions and signed artefacts (the portal's read "
                              "model) from tasks, documents and signing."),
     ]

@@ -4,11 +4,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from services.signing.handlers import SigningHandlers
+from services.signing.unit_of_work import UnitOfWork
 
 
-def get_handlers(request: Request) -> SigningHandlers:
-    return request.app.state.signing
+def get_uow(request: Request) -> UnitOfWork:
+    return request.app.state.service.uow
 
 
-Handlers = Annotated[SigningHandlers, Depends(get_handlers)]
+UowDep = Annotated[UnitOfWork, Depends(get_uow)]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Response
 
 from services.signing.adapters.verify_pool import VerifyBusy, VerifyTimedOut
-from services.signing.entrypoints.deps import Handlers
+from services.signing import handlers
+from services.signing.entrypoints.deps import UowDep
 from services.signing.entrypoints.verify_guard import PDF_FORM, BoundedPdf, RateLimited
 
 router = APIRouter(prefix="/v1", tags=["verification"])
@@ -15,14 +16,14 @@ router = APIRouter(prefix="/v1", tags=["verification"])
              dependencies=[RateLimited], openapi_extra=PDF_FORM,
              responses={413: {"description": "The file is past the limit"}, 429: {"description": "Too many"},
                         503: {"description": "Too many checks at once"}, 504: {"description": "Took too long"}})
-async def verify(data: BoundedPdf, handlers: Handlers) -> dict:
+async def verify(data: BoundedPdf, uow: UowDep) -> dict:
     try:
-        check, stored = await handlers.verify(data)
+        check, stored = await handlers.verify(uow, data)
     except VerifyBusy:
         raise HTTPException(503, "Too many verifications are running; try again in a moment.",
                             headers={"Retry-After": "5"}) from None
     except VerifyTimedOut:
-        raise HTTPException(504, f"Checking this PDF took longer than {handlers.settings.verify_timeout_seconds:g} s "
+        raise HTTPException(504, f"Checking this PDF took longer than {uow.settings.verify_timeout_seconds:g} s "
                                  "and was stopped.") from None
     verdict = check.akkoord_seal and check.valid and check.covers_whole_file
     return {
@@ -45,5 +46,5 @@ async def verify(data: BoundedPdf, handlers: Handlers) -> dict:
 
 
 @router.get("/seal-certificate", response_class=Response, summary="The certificate Akkoord seals with (PEM)")
-async def seal_certificate(handlers: Handlers) -> Response:
-    return Response(handlers.keys.key.cert_pem, media_type="application/x-pem-file")
+async def seal_certificate(uow: UowDep) -> Response:
+    return Response(uow.keys.key.cert_pem, media_type="application/x-pem-file")

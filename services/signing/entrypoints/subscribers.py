@@ -2,26 +2,41 @@
 
 from __future__ import annotations
 
-from contracts.messages import DocumentSigned, DocumentStamped, TaskSigned
-from contracts.topics import DOCUMENTS_EVENTS, TASKS_EVENTS, Groups
+from contracts import Envelope
+from contracts.messages import DocumentSigned, DocumentStamped, TaskSigned, topics_of
+from contracts.topics import Groups
 from services.runtime.acceptance import on_acceptance
 from services.runtime.consumer import Consumer
-from services.signing.handlers import SigningHandlers
+from services.runtime.service import MessageHandler, handlers
+from services.signing import handlers as h
+from services.signing.unit_of_work import UnitOfWork
 
 # Certificates are built by a group of their own, so a portal that is slow to serve a signature image
 # delays (or dead-letters) the certificate only, never the evidence record.
 CERTIFICATES_GROUP = f"{Groups.SIGNING}.certificates"
 
+# Signings are handled once tasks accepted them (task.action_completed carries each).
+EVIDENCE_ACCEPTED: dict[type[Envelope], MessageHandler[UnitOfWork]] = {
+    TaskSigned: h.record_evidence,
+    DocumentSigned: h.record_evidence,
+}
+EVIDENCE: dict[type[Envelope], MessageHandler[UnitOfWork]] = {
+    DocumentStamped: h.seal_stamped_document,
+}
+CERTIFICATES_ACCEPTED: dict[type[Envelope], MessageHandler[UnitOfWork]] = {
+    TaskSigned: h.seal_approval_certificate,
+}
 
-def consumers(handlers: SigningHandlers, staff_keys_projection: Consumer) -> list[Consumer]:
+
+def consumers(uow: UnitOfWork) -> list[Consumer]:
+    evidence = {**on_acceptance(handlers(uow, EVIDENCE_ACCEPTED)), **handlers(uow, EVIDENCE)}
+    certificates = on_acceptance(handlers(uow, CERTIFICATES_ACCEPTED))
     return [
-        staff_keys_projection,
-        Consumer(group=Groups.SIGNING, topics=(TASKS_EVENTS, DOCUMENTS_EVENTS),
+        uow.staff_keys.projection("signing"),
+        Consumer(group=Groups.SIGNING, topics=topics_of(evidence),
                  description="Records the evidence of every signing tasks accepted; seals each stamped document.",
-                 handlers={**on_acceptance({TaskSigned: handlers.record_evidence,
-                                            DocumentSigned: handlers.record_evidence}),
-                           DocumentStamped: handlers.seal_stamped_document}),
-        Consumer(group=CERTIFICATES_GROUP, topics=(TASKS_EVENTS,),
+                 handlers=evidence),
+        Consumer(group=CERTIFICATES_GROUP, topics=topics_of(certificates),
                  description="Builds and seals the approval certificate of every signed task tasks accepted.",
-                 handlers=on_acceptance({TaskSigned: handlers.seal_approval_certificate})),
+                 handlers=certificates),
     ]

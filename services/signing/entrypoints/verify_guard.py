@@ -38,12 +38,12 @@ class ClientRate:
 async def rate_limited(request: Request) -> None:
     """Counts the request against its client's rate; Akkoord's own services (the portal's verify page,
     which limits its customers itself) are not counted."""
-    settings = request.app.state.runtime.settings
+    settings = request.app.state.service.uow.settings
     token = request.headers.get("x-internal-token", "")
     if token and "x-forwarded-for" not in request.headers and hmac.compare_digest(token, settings.internal_token):
         return
     client = request.client.host if request.client else "unknown"
-    wait = request.app.state.verify_rate.retry_after(client)
+    wait = request.app.state.service.uow.verify_rate.retry_after(client)
     if wait:
         raise HTTPException(429, f"Too many verifications from your address; try again in {math.ceil(wait)} s.",
                             headers={"Retry-After": str(math.ceil(wait))})
@@ -54,7 +54,7 @@ RateLimited = Depends(rate_limited)
 
 async def bounded_pdf(request: Request) -> bytes:
     """The uploaded file's bytes, having read at most the limit (plus the form's framing) of the body."""
-    limit = request.app.state.runtime.settings.max_verify_bytes
+    limit = request.app.state.service.uow.settings.max_verify_bytes
     too_large = HTTPException(413, f"The file is larger than the limit of {limit // (1024 * 1024)} MB.")
     cap = limit + MULTIPART_OVERHEAD
     declared = request.headers.get("content-length", "")

@@ -63,9 +63,6 @@ class TasksStore:
             raise NotFound(f"tenant {tenant_id} not found")
         return doc
 
-    async def find_tenant(self, tenant_id: str) -> dict | None:
-        return await self.tenants.find_one({"_id": tenant_id})
-
     async def set_branding(self, tenant_id: str, changes: dict[str, Any], logo: bytes | None,
                            session: Session) -> None:
         # The logo's bytes live apart: every console request reads the tenant, few read its logo.

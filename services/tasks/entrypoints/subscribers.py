@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
-from functools import partial
-
+from contracts import Envelope
 from contracts import messages as m
-from contracts.topics import DOCUMENTS_EVENTS, PORTAL_EVENTS, TASKS_COMMANDS, Groups
+from contracts.topics import Groups
 from services.runtime.consumer import Consumer
+from services.runtime.service import MessageHandler, handlers
 from services.tasks.handlers import events
-from services.tasks.handlers.unit_of_work import Deps
+from services.tasks.unit_of_work import UnitOfWork
+
+HANDLERS: dict[type[Envelope], MessageHandler[UnitOfWork]] = {
+    m.ChangeTaskPhase: events.change_phase_for_rule,
+    m.RequestTaskAction: events.request_action_for_rule,
+    m.TaskSigned: events.complete_signed_action,
+    m.DocumentSigned: events.complete_signed_action,
+    m.ActionDeclined: events.decline_action,
+    m.DocumentUploaded: events.record_document_version,
+    m.DocumentVersionAdded: events.record_document_version,
+}
 
 
-def consumers(deps: Deps) -> list[Consumer]:
+def consumers(uow: UnitOfWork) -> list[Consumer]:
     return [Consumer(
-        group=Groups.TASKS, topics=(TASKS_COMMANDS, PORTAL_EVENTS, DOCUMENTS_EVENTS),
+        group=Groups.TASKS, topics=m.topics_of(HANDLERS),
         description="Applies rule commands (compare-and-set phase changes, requests for another action), "
                     "completes or declines actions from the portal's signatures, and keeps the current version "
                     "of each document.",
-        handlers={
-            m.ChangeTaskPhase: partial(events.change_phase_for_rule, deps),
-            m.RequestTaskAction: partial(events.request_action_for_rule, deps),
-            m.TaskSigned: partial(events.complete_signed_action, deps),
-            m.DocumentSigned: partial(events.complete_signed_action, deps),
-            m.ActionDeclined: partial(events.decline_action, deps),
-            m.DocumentUploaded: partial(events.record_document_version, deps),
-            m.DocumentVersionAdded: partial(events.record_document_version, deps),
-        },
+        handlers=handlers(uow, HANDLERS),
     )]

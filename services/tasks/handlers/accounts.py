@@ -14,7 +14,7 @@ from services.tasks.adapters.accounts import AccountsStore
 from services.tasks.adapters.mail import Mailer, MailNotSent
 from services.tasks.adapters.passwords import hash_password, verify_password
 from services.tasks.domain import require_email
-from services.tasks.handlers.unit_of_work import Deps, now
+from services.tasks.unit_of_work import UnitOfWork, now
 from services.tasks.staff_users import (
     ConsoleSession,
     Role,
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Accounts:
-    deps: Deps
+    uow: UnitOfWork
     store: AccountsStore
     mailer: Mailer
 
@@ -59,7 +59,7 @@ async def _issue(accounts: Accounts, user: StaffUser, purpose: TokenPurpose, val
 
 def _link(accounts: Accounts, purpose: TokenPurpose, secret: str) -> str:
     page = "invitation" if purpose == "invitation" else "reset"
-    return f"{accounts.deps.settings.console_url.rstrip('/')}/{page}/{secret}"
+    return f"{accounts.uow.settings.console_url.rstrip('/')}/{page}/{secret}"
 
 
 async def invite(accounts: Accounts, by: Staff, *, email: str, name: str, role: str, language: str = "nl") -> dict:
@@ -68,15 +68,15 @@ async def invite(accounts: Accounts, by: Staff, *, email: str, name: str, role: 
         raise Forbidden("inviting colleagues needs an admin")
     user = StaffUser(id=new_id(), tenant_id=by.tenant_id, email=require_email(email), name=name.strip(),
                      role=require_role(role), language="en" if language == "en" else "nl", created_at=now())
-    settings = accounts.deps.settings
+    settings = accounts.uow.settings
 
     async def work(session: Session) -> str:
         await accounts.store.insert_user(user, session)
         return await _issue(accounts, user, "invitation", timedelta(hours=settings.console_invitation_hours), session)
 
-    secret = await accounts.deps.outbox.transaction(work)
+    secret = await accounts.uow.outbox.transaction(work)
     link = _link(accounts, "invitation", secret)
-    tenant = await accounts.deps.store.get_tenant(by.tenant_id)
+    tenant = await accounts.uow.store.get_tenant(by.tenant_id)
     try:
         await accounts.mailer.send(user.email, f"Akkoord: invitation to {tenant['name']}",
                                    f"{by.user_name or 'An admin'} invites you to Akkoord for {tenant['name']}.\n\n"
@@ -121,7 +121,7 @@ async def set_password_with(accounts: Accounts, secret: str, purpose: TokenPurpo
         await accounts.store.delete_sessions_of(user.id, session)
         return changed
 
-    return await accounts.deps.outbox.transaction(work)
+    return await accounts.uow.outbox.transaction(work)
 
 
 async def request_reset(accounts: Accounts, email: str) -> None:
@@ -129,7 +129,7 @@ async def request_reset(accounts: Accounts, email: str) -> None:
     user = await accounts.store.user_by_email(email)
     if user is None or not user.active:
         return
-    minutes = accounts.deps.settings.console_reset_minutes
+    minutes = accounts.uow.settings.console_reset_minutes
     secret = await _issue(accounts, user, "reset", timedelta(minutes=minutes))
     try:
         await accounts.mailer.send(user.email, "Akkoord: choose a new password",
@@ -160,7 +160,7 @@ async def session_user(accounts: Accounts, secret: str) -> tuple[ConsoleSession,
     console_session = await accounts.store.get_session(digest(secret))
     if console_session is None:
         return None
-    settings, at = accounts.deps.settings, now()
+    settings, at = accounts.uow.settings, now()
     if console_session.expired(at, timedelta(minutes=settings.console_idle_minutes),
                                timedelta(hours=settings.console_session_hours)):
         await accounts.store.delete_session(console_session.id)
@@ -171,7 +171,7 @@ async def session_user(accounts: Accounts, secret: str) -> tuple[ConsoleSession,
         return None
     if at - console_session.seen_at > timedelta(seconds=30):  # one write a half-minute, not one a request
         await accounts.store.touch_session(console_session.id, at)
-    tenant = await accounts.deps.store.get_tenant(user.tenant_id)
+    tenant = await accounts.uow.store.get_tenant(user.tenant_id)
     return console_session, user, staff_of(user, tenant.get("plan", "basic"))
 
 
@@ -202,7 +202,7 @@ async def change_user(accounts: Accounts, by: Staff, user_id: str, *, role: Role
             await accounts.store.delete_sessions_of(user.id, session)
         return changed
 
-    return await accounts.deps.outbox.transaction(work)
+    return await accounts.uow.outbox.transaction(work)
 
 
 async def ensure_user(accounts: Accounts, tenant_id: str, *, email: str, name: str, role: Role,

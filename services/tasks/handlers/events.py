@@ -22,30 +22,28 @@ from contracts.messages import (
     TaskSigned,
 )
 from contracts.topics import TASKS_EVENTS
-from services.runtime.mongo import Session
 from services.tasks.domain import Action, ActionNotOpen, DocumentVersion
 from services.tasks.handlers.actions import SignatureRequest, close, open_action
 from services.tasks.handlers.tasks import apply_phase_change
-from services.tasks.handlers.unit_of_work import Deps, now
+from services.tasks.unit_of_work import UnitOfWork, now
 
 log = logging.getLogger(__name__)
 
 
-async def change_phase_for_rule(deps: Deps, event: Envelope, session: Session) -> None:
+async def change_phase_for_rule(event: ChangeTaskPhase, uow: UnitOfWork) -> None:
     """task.change_phase: compare-and-set on the expected phase; a stale command is recorded, not applied."""
-    assert isinstance(event, ChangeTaskPhase)
     p = event.payload
     try:
-        task = await deps.store.get_task(event.tenant_id, event.task_id or "", session)
+        task = await uow.store.get_task(event.tenant_id, event.task_id or "", uow.session)
     except NotFound as exc:
         raise PermanentFailure(exc.detail) from exc
     actor = Actor(kind="rule", id=p.rule_id or "unknown-rule", name=p.rule_name)
     try:
-        await apply_phase_change(deps, session, task, p.phase, expected=p.expected_phase, actor=actor,
+        await apply_phase_change(uow, uow.session, task, p.phase, expected=p.expected_phase, actor=actor,
                                  cause=event, rule_id=p.rule_id, rule_name=p.rule_name)
     except (Conflict, Invalid) as refused:
         log.info("task.change_phase %s not applied: %s", event.event_id, refused.detail)
-        await deps.store.record_rejection(event.event_id, event.tenant_id, event.type, refused.detail, session,
+        await uow.store.record_rejection(event.event_id, event.tenant_id, event.type, refused.detail, uow.session,
                                           task_id=task.id, expected_phase=p.expected_phase, phase=p.phase,
                                           rule_id=p.rule_id)
 
@@ -56,18 +54,17 @@ def rule_action_id(command_id: str) -> str:
     return uuid.uuid5(uuid.NAMESPACE_URL, f"akkoord:task.request_action:{command_id}").hex
 
 
-async def request_action_for_rule(deps: Deps, event: Envelope, session: Session) -> None:
+async def request_action_for_rule(event: RequestTaskAction, uow: UnitOfWork) -> None:
     """task.request_action: a rule asks a contact for another action, validated and stored exactly as a staff
     request; one the tenant's data refuses (archived contact, unknown document, no signing plan) is recorded."""
-    assert isinstance(event, RequestTaskAction)
     p, action_id = event.payload, rule_action_id(event.event_id)
     try:
-        tenant = await deps.store.get_tenant(event.tenant_id, session)
-        await deps.store.get_task(event.tenant_id, event.task_id or "", session)
+        tenant = await uow.store.get_tenant(event.tenant_id, uow.session)
+        await uow.store.get_task(event.tenant_id, event.task_id or "", uow.session)
     except NotFound as exc:
         raise PermanentFailure(exc.detail) from exc
     try:
-        await deps.store.get_action(event.tenant_id, action_id, session)
+        await uow.store.get_action(event.tenant_id, action_id, uow.session)
         return  # this command was applied before
     except NotFound:
         pass
@@ -78,30 +75,29 @@ async def request_action_for_rule(deps: Deps, event: Envelope, session: Session)
         remind_at=[opened + timedelta(hours=h) for h in p.remind_in_hours])
     try:
         document = None
-        if p.document_id and (document := await deps.store.find_document(event.tenant_id, p.document_id)) is None:
+        if p.document_id and (document := await uow.store.find_document(event.tenant_id, p.document_id)) is None:
             raise Invalid(f"document {p.document_id} not found in this tenant")
-        await open_action(deps, session, tenant_id=event.tenant_id, plan=tenant["plan"], task_id=event.task_id,
+        await open_action(uow, uow.session, tenant_id=event.tenant_id, plan=tenant["plan"], task_id=event.task_id,
                           request=request, document=document, action_id=action_id,
                           envelope={**event.caused(), "actor": event.actor}, rule_id=p.rule_id,
                           rule_name=p.rule_name)
     except (Conflict, Forbidden, Invalid, NotFound) as refused:
         log.info("task.request_action %s not applied: %s", event.event_id, refused.detail)
-        await deps.store.record_rejection(event.event_id, event.tenant_id, event.type, refused.detail, session,
+        await uow.store.record_rejection(event.event_id, event.tenant_id, event.type, refused.detail, uow.session,
                                           task_id=event.task_id, contact_id=p.contact_id, action_kind=p.kind,
                                           document_id=p.document_id, rule_id=p.rule_id)
 
 
-async def _open_action(deps: Deps, event: Envelope, action_id: str, session: Session) -> Action:
+async def _open_action(uow: UnitOfWork, event: Envelope, action_id: str) -> Action:
     try:
-        return await deps.store.get_action(event.tenant_id, action_id, session)
+        return await uow.store.get_action(event.tenant_id, action_id, uow.session)
     except NotFound as exc:
         raise PermanentFailure(exc.detail) from exc
 
 
-async def complete_signed_action(deps: Deps, event: Envelope, session: Session) -> None:
+async def complete_signed_action(event: TaskSigned | DocumentSigned, uow: UnitOfWork) -> None:
     """task.signed / document.signed: the action is completed; emits task.action_completed."""
-    assert isinstance(event, (TaskSigned, DocumentSigned))
-    action = await _open_action(deps, event, event.payload.action_id, session)
+    action = await _open_action(uow, event, event.payload.action_id)
     if event.payload.signer.contact_id != action.contact_id:
         raise PermanentFailure(f"action {action.id} asks {action.contact_id} to sign, "
                                f"not {event.payload.signer.contact_id}")
@@ -110,44 +106,42 @@ async def complete_signed_action(deps: Deps, event: Envelope, session: Session) 
     status = action.status
     try:
         action.complete(event.event_id, event.payload.evidence.signed_at)
-        await close(deps, session, action)
+        await close(uow, uow.session, action)
     except ActionNotOpen as late:
         # The portal took a signature for an action that was closed meanwhile (cancelled, expired, or another
         # signing first). It is refused: rules, seals and stamping follow only task.action_completed, and the
         # timelines show the refusal instead of a proof.
-        await deps.store.record_rejection(event.event_id, event.tenant_id, event.type, late.detail, session,
+        await uow.store.record_rejection(event.event_id, event.tenant_id, event.type, late.detail, uow.session,
                                           action_id=action.id)
-        await deps.outbox.add(session, TASKS_EVENTS, SigningRejected(
+        await uow.outbox.add(uow.session, TASKS_EVENTS, SigningRejected(
             **{**event.caused(), "task_id": action.task_id}, actor=event.actor,
             payload=SigningRejectedPayload(action_id=action.id, contact_id=action.contact_id, kind=action.kind,
                                            signed_event_id=event.event_id, action_status=status,
                                            reason=late.detail)))
         return
-    await deps.outbox.add(session, TASKS_EVENTS, TaskActionCompleted(
+    await uow.outbox.add(uow.session, TASKS_EVENTS, TaskActionCompleted(
         **{**event.caused(), "task_id": action.task_id}, actor=event.actor,
         payload=ActionCompletedPayload(action_id=action.id, contact_id=action.contact_id, kind=action.kind,
                                        signed_event_id=event.event_id, signing=event)))
 
 
-async def decline_action(deps: Deps, event: Envelope, session: Session) -> None:
+async def decline_action(event: ActionDeclined, uow: UnitOfWork) -> None:
     """action.declined: the contact said no; the action is declined."""
-    assert isinstance(event, ActionDeclined)
-    action = await _open_action(deps, event, event.payload.action_id, session)
+    action = await _open_action(uow, event, event.payload.action_id)
     try:
         action.decline(event.payload.reason, event.payload.declined_at)
-        await close(deps, session, action)
+        await close(uow, uow.session, action)
     except ActionNotOpen as late:
-        await deps.store.record_rejection(event.event_id, event.tenant_id, event.type, late.detail, session,
+        await uow.store.record_rejection(event.event_id, event.tenant_id, event.type, late.detail, uow.session,
                                           action_id=action.id)
 
 
-async def record_document_version(deps: Deps, event: Envelope, session: Session) -> None:
+async def record_document_version(event: DocumentUploaded | DocumentVersionAdded, uow: UnitOfWork) -> None:
     """document.uploaded / document.version_added: remember the newest version, to pin it on requests."""
-    assert isinstance(event, (DocumentUploaded, DocumentVersionAdded))
     p = event.payload
-    known = await deps.store.find_document(event.tenant_id, p.document_id)
+    known = await uow.store.find_document(event.tenant_id, p.document_id)
     if known is not None and known.version >= p.version:
         return
-    await deps.store.save_document_version(DocumentVersion(
+    await uow.store.save_document_version(DocumentVersion(
         document_id=p.document_id, tenant_id=event.tenant_id, version_id=p.version_id, version=p.version,
-        digest=p.digest, title=p.title), session)
+        digest=p.digest, title=p.title), uow.session)

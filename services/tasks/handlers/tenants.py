@@ -19,7 +19,7 @@ from services.runtime.mongo import Session
 from services.runtime.staff_auth import DEFAULT_TIME_ZONE, Staff, hash_key
 from services.tasks.adapters.idempotency import IdempotencyKey
 from services.tasks.domain import DEFAULT_PHASES
-from services.tasks.handlers.unit_of_work import Deps, commit, staff_actor
+from services.tasks.unit_of_work import UnitOfWork, commit, staff_actor
 
 OPERATOR = Actor(kind="system", id="operator")
 DEMO_TENANT = "demo"
@@ -29,59 +29,59 @@ def new_secret() -> str:
     return "ak_" + secrets.token_urlsafe(32)
 
 
-async def _issue_key(deps: Deps, session: Session, tenant_id: str, *, name: str, role: str, actor: Actor,
+async def _issue_key(uow: UnitOfWork, session: Session, tenant_id: str, *, name: str, role: str, actor: Actor,
                      secret: str | None = None) -> dict:
     secret = secret or new_secret()
     key_hash = hash_key(secret)
-    if await deps.store.key_hash_taken(key_hash, session):
+    if await uow.store.key_hash_taken(key_hash, session):
         raise Conflict("this key is already in use; choose another secret")
     key_id = new_id()
-    await deps.staff_keys.save_key(tenant_id, key_id, key_hash, role, name, session)
-    await deps.outbox.add(session, TASKS_EVENTS, StaffKeyIssued(
+    await uow.staff_keys.save_key(tenant_id, key_id, key_hash, role, name, session)
+    await uow.outbox.add(session, TASKS_EVENTS, StaffKeyIssued(
         tenant_id=tenant_id, actor=actor,
         payload=StaffKeyIssuedPayload(key_id=key_id, key_hash=key_hash, name=name, role=role)))
     return {"key_id": key_id, "name": name, "role": role, "key": secret}
 
 
-async def _register(deps: Deps, session: Session, tenant_id: str, name: str, plan: str,
+async def _register(uow: UnitOfWork, session: Session, tenant_id: str, name: str, plan: str,
                     staff_key: str | None, time_zone: str = DEFAULT_TIME_ZONE) -> dict:
-    await deps.store.insert_tenant(tenant_id, name, plan, list(DEFAULT_PHASES), session, time_zone=time_zone)
-    await deps.staff_keys.save_tenant(tenant_id, name, plan, session, time_zone=time_zone)
-    await deps.outbox.add(session, TASKS_EVENTS, TenantRegistered(
+    await uow.store.insert_tenant(tenant_id, name, plan, list(DEFAULT_PHASES), session, time_zone=time_zone)
+    await uow.staff_keys.save_tenant(tenant_id, name, plan, session, time_zone=time_zone)
+    await uow.outbox.add(session, TASKS_EVENTS, TenantRegistered(
         tenant_id=tenant_id, actor=OPERATOR,
         payload=TenantRegisteredPayload(name=name, plan=plan, time_zone=time_zone)))
-    admin = await _issue_key(deps, session, tenant_id, name="admin", role="admin", actor=OPERATOR)
-    staff = await _issue_key(deps, session, tenant_id, name="staff", role="staff", actor=OPERATOR, secret=staff_key)
+    admin = await _issue_key(uow, session, tenant_id, name="admin", role="admin", actor=OPERATOR)
+    staff = await _issue_key(uow, session, tenant_id, name="staff", role="staff", actor=OPERATOR, secret=staff_key)
     return {"tenant_id": tenant_id, "name": name, "plan": plan, "time_zone": time_zone, "admin_key": admin["key"],
             "staff_key": staff["key"]}
 
 
-async def register_tenant(deps: Deps, name: str, plan: str, staff_key: str | None,
+async def register_tenant(uow: UnitOfWork, name: str, plan: str, staff_key: str | None,
                           time_zone: str = DEFAULT_TIME_ZONE) -> dict:
     """A new tenant with the default phases, an admin key and a staff key (secrets returned once)."""
-    return await commit(deps, lambda session: _register(deps, session, new_id(), name, plan, staff_key, time_zone))
+    return await commit(uow, lambda session: _register(uow, session, new_id(), name, plan, staff_key, time_zone))
 
 
-async def ensure_demo_tenant(deps: Deps) -> str:
+async def ensure_demo_tenant(uow: UnitOfWork) -> str:
     """The demo tenant and its staff key, created once; returns the staff key (the same on every run)."""
-    wanted = deps.settings.demo_staff_key
-    seed = await deps.store.get_seed(DEMO_TENANT)
+    wanted = uow.settings.demo_staff_key
+    seed = await uow.store.get_seed(DEMO_TENANT)
     if seed is not None and (wanted is None or wanted == seed["staff_key"]):
         return seed["staff_key"]
 
     async def work(session: Session) -> str:
         if seed is None:
-            created = await _register(deps, session, DEMO_TENANT, "Demo", "premium", wanted)
-            await deps.store.save_seed(DEMO_TENANT, {"staff_key": created["staff_key"],
+            created = await _register(uow, session, DEMO_TENANT, "Demo", "premium", wanted)
+            await uow.store.save_seed(DEMO_TENANT, {"staff_key": created["staff_key"],
                                                      "admin_key": created["admin_key"]}, session)
             return created["staff_key"]
         # The configured demo key changed since the last seed: issue it too.
-        issued = await _issue_key(deps, session, DEMO_TENANT, name="staff", role="staff", actor=OPERATOR,
+        issued = await _issue_key(uow, session, DEMO_TENANT, name="staff", role="staff", actor=OPERATOR,
                                   secret=wanted)
-        await deps.store.save_seed(DEMO_TENANT, {**seed, "staff_key": issued["key"]}, session)
+        await uow.store.save_seed(DEMO_TENANT, {**seed, "staff_key": issued["key"]}, session)
         return issued["key"]
 
-    return await commit(deps, work)
+    return await commit(uow, work)
 
 
 def require_admin(staff: Staff) -> None:
@@ -89,28 +89,28 @@ def require_admin(staff: Staff) -> None:
         raise Forbidden("managing API keys needs the tenant's admin key")
 
 
-async def create_key(deps: Deps, staff: Staff, name: str, role: str, idem: IdempotencyKey | None) -> dict:
+async def create_key(uow: UnitOfWork, staff: Staff, name: str, role: str, idem: IdempotencyKey | None) -> dict:
     require_admin(staff)
-    return await commit(deps, lambda session: _issue_key(deps, session, staff.tenant_id, name=name, role=role,
+    return await commit(uow, lambda session: _issue_key(uow, session, staff.tenant_id, name=name, role=role,
                                                          actor=staff_actor(staff)), idem, secrets=("key",))
 
 
-async def revoke_key(deps: Deps, staff: Staff, key_id: str) -> None:
+async def revoke_key(uow: UnitOfWork, staff: Staff, key_id: str) -> None:
     require_admin(staff)
 
     async def work(session: Session) -> None:
-        key = await deps.store.get_key(staff.tenant_id, key_id, session)
+        key = await uow.store.get_key(staff.tenant_id, key_id, session)
         if key.get("revoked"):
             return
-        await deps.staff_keys.revoke(staff.tenant_id, key_id, session)
-        await deps.outbox.add(session, TASKS_EVENTS, StaffKeyRevoked(
+        await uow.staff_keys.revoke(staff.tenant_id, key_id, session)
+        await uow.outbox.add(session, TASKS_EVENTS, StaffKeyRevoked(
             tenant_id=staff.tenant_id, actor=staff_actor(staff), payload=StaffKeyRevokedPayload(key_id=key_id)))
 
-    await commit(deps, work)
+    await commit(uow, work)
 
 
-async def list_keys(deps: Deps, staff: Staff) -> list[dict]:
+async def list_keys(uow: UnitOfWork, staff: Staff) -> list[dict]:
     require_admin(staff)
     return [{"key_id": k["key_id"], "name": k["name"], "role": k["role"], "revoked": k.get("revoked", False)}
-            for k in await deps.store.list_keys(staff.tenant_id)]
+            for k in await uow.store.list_keys(staff.tenant_id)]
 

@@ -180,7 +180,7 @@ class TimelineStore:
         head_ids = [f"{e.tenant_id}:{e.task_id}:{e.audience}" for e in entries]
         heads = {d["_id"]: d async for d in self.heads.find({"_id": {"$in": sorted(set(head_ids))}}, session=session)}
         placed: list[dict | None] = []
-        for entry, head_id in zip(entries, head_ids):
+        for entry, head_id in zip(entries, head_ids, strict=False):
             if entry.id in present:
                 placed.append(None)
                 continue
@@ -189,7 +189,7 @@ class TimelineStore:
             heads[head_id] = {"_id": head_id, "seq": doc["seq"], "hash": doc["hash"]}
             present.add(entry.id)
             placed.append(doc)
-        new = [{"_id": e.id, **doc} for e, doc in zip(entries, placed) if doc is not None]
+        new = [{"_id": e.id, **doc} for e, doc in zip(entries, placed, strict=False) if doc is not None]
         if new:
             await self.entries.insert_many(new, ordered=True, session=session)
             moved = {f"{d['tenant_id']}:{d['task_id']}:{d['audience']}" for d in new}

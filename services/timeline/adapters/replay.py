@@ -4,53 +4,29 @@ from __future__ import annotations
 
 import logging
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import ValidationError
 
 from contracts import Envelope, parse_message
 from contracts.messages import TimelineEntryAppended
 from contracts.topics import EVENT_TOPICS, TIMELINE_CHAIN
+from services.runtime.topic_reader import read_topics
 
 log = logging.getLogger(__name__)
 
 
 async def read_from_beginning(bootstrap: str, topics: tuple[str, ...]) -> list[tuple[Envelope, str, int, int]]:
     """Every parseable message on `topics` up to their current end, with (topic, partition, offset)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                                auto_offset_reset="earliest")
-    await consumer.start()
     out: list[tuple[Envelope, str, int, int]] = []
-    try:
-        partitions = [TopicPartition(t, p) for t in topics for p in sorted(await _partitions(consumer, t))]
-        consumer.assign(partitions)
-        ends = await consumer.end_offsets(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        remaining = {tp for tp in partitions if ends[tp] > 0}
-        while remaining:
-            batches = await consumer.getmany(*remaining, timeout_ms=1000)
-            for tp, records in batches.items():
-                for record in records:
-                    if record.offset < ends[tp]:
-                        try:
-                            message = parse_message(record.value)
-                        except (ValueError, ValidationError) as exc:
-                            log.warning("skipping unreadable %s@%s/%s: %s", tp.topic, tp.partition, record.offset, exc)
-                            continue
-                        if message is not None:
-                            out.append((message, tp.topic, tp.partition, record.offset))
-            remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
-    finally:
-        await consumer.stop()
+    for record in await read_topics(bootstrap, topics, timeout=None):
+        try:
+            message = parse_message(record.value)
+        except (ValueError, ValidationError) as exc:
+            log.warning("skipping unreadable %s@%s/%s: %s", record.topic, record.partition, record.offset, exc)
+            continue
+        if message is not None:
+            out.append((message, record.topic, record.partition, record.offset))
     return out
-
-
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    found = consumer.partitions_for_topic(topic)
-    if found is None:
-        await consumer._client.force_metadata_update()  # aiokafka learns a topic's partitions lazily
-        found = consumer.partitions_for_topic(topic)
-    return found or set()
 
 
 async def group_has_members(bootstrap: str, group: str) -> bool:

@@ -8,16 +8,17 @@ projection appended during the rebuild would take a place the rebuild is about t
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from contracts.topics import Groups
-from services.runtime.app import build_runtime
 from services.runtime.bus import ensure_topics
 from services.runtime.consumer import Tracking
 from services.runtime.outbox import Outbox, OutboxRelay
 from services.timeline.adapters.mongo import TimelineStore
 from services.timeline.adapters.replay import KafkaHistory, group_has_members
+from services.timeline.bootstrap import build
 from services.timeline.config import Settings
 from services.timeline.entrypoints.subscribers import PROJECTED
-from services.timeline.handlers import Timeline
 from services.timeline.rebuilding import Staging
 from services.timeline.rebuilding import rebuild as rebuild_timeline
 
@@ -40,11 +41,13 @@ async def rebuild(settings: Settings) -> dict:
         raise TimelineRunning(f"consumer group {Groups.TIMELINE} is active: stop the timeline service, then "
                               "rebuild (an entry appended meanwhile would take a place the rebuild restores)")
     await ensure_topics(bootstrap)
-    runtime = build_runtime("timeline", settings)
-    live = Timeline(TimelineStore(runtime.db), runtime.outbox)
+    service = build(settings)
+    runtime, live = service.runtime, service.uow
     staging_db = runtime.client[f"{settings.database}_rebuild"]
     staging_outbox = Outbox(runtime.client, staging_db)
-    staging = Staging(timeline=Timeline(TimelineStore(staging_db, staff_keys=runtime.staff_keys.keys), staging_outbox),
+    staging_store = TimelineStore(staging_db, staff_keys=runtime.staff_keys.keys)
+    # The same unit of work over the staging database.
+    staging = Staging(timeline=replace(live, store=staging_store, outbox=staging_outbox),
                       tracking=Tracking(staging_outbox),
                       publish=lambda: _relay_all(OutboxRelay(runtime.outbox, runtime.broker)))
     await runtime.outbox.ensure_indexes()

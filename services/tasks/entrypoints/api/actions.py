@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from contracts.models import ActionKind, FieldSpec, Language
 from services.runtime.staff_auth import CurrentStaff
-from services.tasks.entrypoints.api.deps import DepsDep, IdempotencyHeader, idempotency
+from services.tasks.entrypoints.api.deps import UowDep, IdempotencyHeader, idempotency
 from services.tasks.entrypoints.api.schemas import ActionOut
 from services.tasks.handlers import actions
 from services.tasks.handlers.actions import SignatureRequest
@@ -43,27 +43,27 @@ class CancelIn(BaseModel):
 
 @router.post("", status_code=201, response_model=ActionOut,
              summary="Ask a contact to sign the task or a document (premium)")
-async def request_signature(task_id: str, body: ActionIn, request: Request, staff: CurrentStaff, deps: DepsDep,
+async def request_signature(task_id: str, body: ActionIn, request: Request, staff: CurrentStaff, uow: UowDep,
                             idempotency_key: IdempotencyHeader = None) -> dict:
-    return await actions.request_signature(deps, staff, task_id, body.command(),
+    return await actions.request_signature(uow, staff, task_id, body.command(),
                                            idempotency(request, staff, idempotency_key, body))
 
 
 @router.get("/{action_id}", response_model=ActionOut, summary="Read one action")
-async def get_action(task_id: str, action_id: str, staff: CurrentStaff, deps: DepsDep) -> dict:
-    return await actions.get_action(deps, staff, task_id, action_id)
+async def get_action(task_id: str, action_id: str, staff: CurrentStaff, uow: UowDep) -> dict:
+    return await actions.get_action(uow, staff, task_id, action_id)
 
 
 @router.post("/{action_id}/cancel", response_model=ActionOut,
              summary="Cancel an open action; the portal stops offering it")
-async def cancel_action(task_id: str, action_id: str, staff: CurrentStaff, deps: DepsDep,
+async def cancel_action(task_id: str, action_id: str, staff: CurrentStaff, uow: UowDep,
                         body: CancelIn | None = None) -> dict:
-    return await actions.cancel_action(deps, staff, task_id, action_id, body.reason if body else None)
+    return await actions.cancel_action(uow, staff, task_id, action_id, body.reason if body else None)
 
 
 @router.post("/{action_id}/replace", status_code=201, response_model=ActionOut,
              summary="Replace an open action with a new request (the old one is cancelled)")
 async def replace_action(task_id: str, action_id: str, body: ActionIn, request: Request, staff: CurrentStaff,
-                         deps: DepsDep, idempotency_key: IdempotencyHeader = None) -> dict:
-    return await actions.replace_action(deps, staff, task_id, action_id, body.command(),
+                         uow: UowDep, idempotency_key: IdempotencyHeader = None) -> dict:
+    return await actions.replace_action(uow, staff, task_id, action_id, body.command(),
                                         idempotency(request, staff, idempotency_key, body))

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from contracts.errors import Invalid
 from contracts.models import Language
 from services.runtime.staff_auth import CurrentStaff
-from services.tasks.entrypoints.api.deps import DepsDep, IdempotencyHeader, PagingDep, idempotency, page
+from services.tasks.entrypoints.api.deps import UowDep, IdempotencyHeader, PagingDep, idempotency, page
 from services.tasks.entrypoints.api.schemas import ContactOut, ContactPage, PortalLinkOut
 from services.tasks.handlers import contacts
 
@@ -32,50 +32,50 @@ class ContactPatch(BaseModel):
 
 
 @router.post("", status_code=201, response_model=ContactOut, summary="Create a contact")
-async def create_contact(body: ContactIn, request: Request, staff: CurrentStaff, deps: DepsDep,
+async def create_contact(body: ContactIn, request: Request, staff: CurrentStaff, uow: UowDep,
                          idempotency_key: IdempotencyHeader = None) -> dict:
-    return await contacts.create_contact(deps, staff, **body.model_dump(),
+    return await contacts.create_contact(uow, staff, **body.model_dump(),
                                          idem=idempotency(request, staff, idempotency_key, body))
 
 
 @router.get("", response_model=ContactPage, summary="List contacts, filtered by company or email, a page at a time")
-async def list_contacts(staff: CurrentStaff, deps: DepsDep, paging: PagingDep,
+async def list_contacts(staff: CurrentStaff, uow: UowDep, paging: PagingDep,
                         company: Annotated[str | None, Query()] = None,
                         email: Annotated[str | None, Query()] = None,
                         include_archived: bool = False) -> dict:
-    items = await contacts.list_contacts(deps, staff, company=company, email=email,
+    items = await contacts.list_contacts(uow, staff, company=company, email=email,
                                          include_archived=include_archived, limit=paging.limit + 1,
                                          offset=paging.offset)
     return page(items, paging)
 
 
 @router.get("/{contact_id}", response_model=ContactOut, summary="Read a contact")
-async def get_contact(contact_id: str, staff: CurrentStaff, deps: DepsDep) -> dict:
-    return await contacts.get_contact(deps, staff, contact_id)
+async def get_contact(contact_id: str, staff: CurrentStaff, uow: UowDep) -> dict:
+    return await contacts.get_contact(uow, staff, contact_id)
 
 
 @router.patch("/{contact_id}", response_model=ContactOut, summary="Change a contact's name, email, company or language")
-async def update_contact(contact_id: str, body: ContactPatch, staff: CurrentStaff, deps: DepsDep) -> dict:
+async def update_contact(contact_id: str, body: ContactPatch, staff: CurrentStaff, uow: UowDep) -> dict:
     changes = body.model_dump(exclude_unset=True)
     if nulls := [k for k in ("name", "email", "language") if k in changes and changes[k] is None]:
         raise Invalid(f"{', '.join(nulls)} cannot be empty", errors=[{"field": k, "message": "null"} for k in nulls])
-    return await contacts.update_contact(deps, staff, contact_id, changes)
+    return await contacts.update_contact(uow, staff, contact_id, changes)
 
 
 @router.post("/{contact_id}/archive", response_model=ContactOut, summary="Archive a contact: history stays, no new requests or links")
-async def archive_contact(contact_id: str, staff: CurrentStaff, deps: DepsDep) -> dict:
-    return await contacts.archive_contact(deps, staff, contact_id)
+async def archive_contact(contact_id: str, staff: CurrentStaff, uow: UowDep) -> dict:
+    return await contacts.archive_contact(uow, staff, contact_id)
 
 
 @router.post("/{contact_id}/portal-links", status_code=201, response_model=PortalLinkOut,
              summary="Create a short-lived, single-use magic link into the portal for this contact")
-async def create_portal_link(contact_id: str, request: Request, staff: CurrentStaff, deps: DepsDep,
+async def create_portal_link(contact_id: str, request: Request, staff: CurrentStaff, uow: UowDep,
                              idempotency_key: IdempotencyHeader = None) -> dict:
-    return await contacts.create_portal_link(deps, staff, contact_id,
+    return await contacts.create_portal_link(uow, staff, contact_id,
                                              idempotency(request, staff, idempotency_key, None))
 
 
 @router.post("/{contact_id}/portal-links/revoke", response_model=ContactOut,
              summary="Revoke the contact's magic links: unused links stop working and their portal sessions end")
-async def revoke_portal_links(contact_id: str, staff: CurrentStaff, deps: DepsDep) -> dict:
-    return await contacts.revoke_portal_links(deps, staff, contact_id)
+async def revoke_portal_links(contact_id: str, staff: CurrentStaff, uow: UowDep) -> dict:
+    return await contacts.revoke_portal_links(uow, staff, contact_id)

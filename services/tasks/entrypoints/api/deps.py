@@ -1,4 +1,4 @@
-"""Named dependencies for the routes: the use-case deps, the operator, idempotency keys, paging."""
+"""Named dependencies for the routes: the use-case uow, the operator, idempotency keys, paging."""
 
 from __future__ import annotations
 
@@ -10,22 +10,22 @@ from pydantic import BaseModel
 
 from services.runtime.staff_auth import Staff
 from services.tasks.adapters.idempotency import IdempotencyKey
-from services.tasks.handlers.unit_of_work import Deps
+from services.tasks.unit_of_work import UnitOfWork
 
 
-def get_deps(request: Request) -> Deps:
-    return request.app.state.deps
+def get_uow(request: Request) -> UnitOfWork:
+    return request.app.state.service.uow
 
 
 async def require_operator(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
-    expected = request.app.state.deps.settings.operator_key
+    expected = request.app.state.service.uow.settings.operator_key
     scheme, _, secret = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(secret.strip().encode(), expected.encode()):
         raise HTTPException(401, "Registering tenants needs the operator key as 'Authorization: Bearer <key>'",
                             headers={"WWW-Authenticate": "Bearer"})
 
 
-DepsDep = Annotated[Deps, Depends(get_deps)]
+UowDep = Annotated[UnitOfWork, Depends(get_uow)]
 Operator = Depends(require_operator)
 IdempotencyHeader = Annotated[str | None, Header(
     alias="Idempotency-Key", min_length=1, max_length=200,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from services.runtime.staff_auth import CurrentStaff
-from services.tasks.entrypoints.api.deps import DepsDep, IdempotencyHeader, idempotency
+from services.tasks.entrypoints.api.deps import UowDep, IdempotencyHeader, idempotency
 from services.tasks.handlers import tenants
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
@@ -38,18 +38,18 @@ class KeyOut(BaseModel):
 
 
 @router.post("", status_code=201, response_model=KeyOut, summary="Issue a staff API key (admin key only)")
-async def create_key(body: KeyIn, request: Request, staff: CurrentStaff, deps: DepsDep,
+async def create_key(body: KeyIn, request: Request, staff: CurrentStaff, uow: UowDep,
                      idempotency_key: IdempotencyHeader = None) -> dict:
-    return await tenants.create_key(deps, staff, body.name, body.role,
+    return await tenants.create_key(uow, staff, body.name, body.role,
                                     idempotency(request, staff, idempotency_key, body))
 
 
 @router.get("", response_model=KeyList, summary="List the tenant's API keys (never the secrets)")
-async def list_keys(staff: CurrentStaff, deps: DepsDep) -> dict:
-    return {"items": await tenants.list_keys(deps, staff)}
+async def list_keys(staff: CurrentStaff, uow: UowDep) -> dict:
+    return {"items": await tenants.list_keys(uow, staff)}
 
 
 @router.delete("/{key_id}", status_code=204, summary="Revoke an API key (admin key only)")
-async def revoke_key(key_id: str, staff: CurrentStaff, deps: DepsDep) -> Response:
-    await tenants.revoke_key(deps, staff, key_id)
+async def revoke_key(key_id: str, staff: CurrentStaff, uow: UowDep) -> Response:
+    await tenants.revoke_key(uow, staff, key_id)
     return Response(status_code=204)

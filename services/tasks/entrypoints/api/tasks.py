@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from contracts.errors import Invalid
 from services.runtime.staff_auth import CurrentStaff
-from services.tasks.entrypoints.api.deps import DepsDep, IdempotencyHeader, PagingDep, idempotency, page
+from services.tasks.entrypoints.api.deps import UowDep, IdempotencyHeader, PagingDep, idempotency, page
 from services.tasks.entrypoints.api.schemas import PhasesOut, TaskOut, TaskPage
 from services.tasks.handlers import tasks
 
@@ -40,46 +40,46 @@ class PhasesIn(BaseModel):
 
 
 @router.post("/v1/tasks", status_code=201, response_model=TaskOut, summary="Create a task")
-async def create_task(body: TaskIn, request: Request, staff: CurrentStaff, deps: DepsDep,
+async def create_task(body: TaskIn, request: Request, staff: CurrentStaff, uow: UowDep,
                       idempotency_key: IdempotencyHeader = None) -> dict:
-    return await tasks.create_task(deps, staff, **body.model_dump(),
+    return await tasks.create_task(uow, staff, **body.model_dump(),
                                    idem=idempotency(request, staff, idempotency_key, body))
 
 
 @router.get("/v1/tasks", response_model=TaskPage, summary="List tasks, filtered by phase, contact or open action, sorted, a page at a time")
-async def list_tasks(staff: CurrentStaff, deps: DepsDep, paging: PagingDep,
+async def list_tasks(staff: CurrentStaff, uow: UowDep, paging: PagingDep,
                      phase: Annotated[str | None, Query()] = None,
                      contact_id: Annotated[str | None, Query()] = None,
                      has_open_action: Annotated[bool | None, Query()] = None,
                      sort: TaskSort = "-created_at") -> dict:
-    items = await tasks.list_tasks(deps, staff, phase=phase, contact_id=contact_id, has_open_action=has_open_action,
+    items = await tasks.list_tasks(uow, staff, phase=phase, contact_id=contact_id, has_open_action=has_open_action,
                                    sort=sort, limit=paging.limit + 1, offset=paging.offset)
     return page(items, paging)
 
 
 @router.get("/v1/tasks/{task_id}", response_model=TaskOut, summary="Read a task with its actions")
-async def get_task(task_id: str, staff: CurrentStaff, deps: DepsDep) -> dict:
-    return await tasks.get_task(deps, staff, task_id)
+async def get_task(task_id: str, staff: CurrentStaff, uow: UowDep) -> dict:
+    return await tasks.get_task(uow, staff, task_id)
 
 
 @router.patch("/v1/tasks/{task_id}", response_model=TaskOut, summary="Change a task's title, description or contact")
-async def update_task(task_id: str, body: TaskPatch, staff: CurrentStaff, deps: DepsDep) -> dict:
+async def update_task(task_id: str, body: TaskPatch, staff: CurrentStaff, uow: UowDep) -> dict:
     changes = body.model_dump(exclude_unset=True)
     if nulls := [k for k in ("title", "description") if k in changes and changes[k] is None]:
         raise Invalid(f"{', '.join(nulls)} cannot be empty", errors=[{"field": k, "message": "null"} for k in nulls])
-    return await tasks.update_task(deps, staff, task_id, changes)
+    return await tasks.update_task(uow, staff, task_id, changes)
 
 
 @router.put("/v1/tasks/{task_id}/phase", response_model=TaskOut, summary="Move a task to a phase, optionally only if it is still in if_phase")
-async def change_phase(task_id: str, body: PhaseIn, staff: CurrentStaff, deps: DepsDep) -> dict:
-    return await tasks.change_phase(deps, staff, task_id, body.phase, body.if_phase)
+async def change_phase(task_id: str, body: PhaseIn, staff: CurrentStaff, uow: UowDep) -> dict:
+    return await tasks.change_phase(uow, staff, task_id, body.phase, body.if_phase)
 
 
 @router.get("/v1/phases", response_model=PhasesOut, summary="The tenant's task phases, in order")
-async def list_phases(staff: CurrentStaff, deps: DepsDep) -> dict:
-    return await tasks.list_phases(deps, staff)
+async def list_phases(staff: CurrentStaff, uow: UowDep) -> dict:
+    return await tasks.list_phases(uow, staff)
 
 
 @router.put("/v1/phases", response_model=PhasesOut, summary="Replace the tenant's task phases (a phase still in use cannot be removed)")
-async def set_phases(body: PhasesIn, staff: CurrentStaff, deps: DepsDep) -> dict:
-    return await tasks.set_phases(deps, staff, body.phases)
+async def set_phases(body: PhasesIn, staff: CurrentStaff, uow: UowDep) -> dict:
+    return await tasks.set_phases(uow, staff, body.phases)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, field_validator
 
-from services.tasks.entrypoints.api.deps import DepsDep, Operator
+from services.tasks.entrypoints.api.deps import UowDep, Operator
 from services.tasks.handlers import tenants
 
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
@@ -44,5 +44,5 @@ class TenantOut(BaseModel):
 
 @router.post("", status_code=201, dependencies=[Operator], response_model=TenantOut,
              summary="Register a tenant with an admin key and a staff key (secrets shown once)")
-async def register_tenant(body: TenantIn, deps: DepsDep) -> dict:
-    return await tenants.register_tenant(deps, body.name, body.plan, body.staff_key, body.time_zone)
+async def register_tenant(body: TenantIn, uow: UowDep) -> dict:
+    return await tenants.register_tenant(uow, body.name, body.plan, body.staff_key, body.time_zone)

@@ -41,7 +41,7 @@ async def contact_list(request: Request, console: ConsoleDep, viewer: SignedIn, 
 async def create_contact(request: Request, console: ConsoleDep, viewer: FormSignedIn) -> Response:
     values = _values(await request.form())
     try:
-        created = await contacts.create_contact(console.deps, viewer.staff, name=values["name"][:200],
+        created = await contacts.create_contact(console.uow, viewer.staff, name=values["name"][:200],
                                                 email=values["email"], company=values["company"] or None,
                                                 language=values["language"])
     except DomainError as exc:
@@ -55,8 +55,8 @@ async def create_contact(request: Request, console: ConsoleDep, viewer: FormSign
 
 async def _contact_page(request: Request, console: Console, viewer: Viewer, contact_id: str, *, status: int = 200,
                         error: str | None = None, values: dict | None = None) -> Response:
-    contact = await contacts.get_contact(console.deps, viewer.staff, contact_id)
-    their_tasks = await tasks.list_tasks(console.deps, viewer.staff, phase=None, contact_id=contact_id,
+    contact = await contacts.get_contact(console.uow, viewer.staff, contact_id)
+    their_tasks = await tasks.list_tasks(console.uow, viewer.staff, phase=None, contact_id=contact_id,
                                          has_open_action=None, sort="-created_at", limit=100, offset=0)
     open_actions = await console.queries.open_actions_of_contact(viewer.staff.tenant_id, contact_id)
     titles = {t["id"]: t["title"] for t in their_tasks}
@@ -75,7 +75,7 @@ async def edit_contact(request: Request, console: ConsoleDep, viewer: FormSigned
     values = _values(await request.form())
     changes = {**values, "company": values["company"] or None}
     try:
-        await contacts.update_contact(console.deps, viewer.staff, contact_id, changes)
+        await contacts.update_contact(console.uow, viewer.staff, contact_id, changes)
     except DomainError as exc:
         if isinstance(exc, NotFound):
             raise
@@ -86,5 +86,5 @@ async def edit_contact(request: Request, console: ConsoleDep, viewer: FormSigned
 
 @router.post("/contacts/{contact_id}/archive")
 async def archive_contact(request: Request, console: ConsoleDep, viewer: FormSignedIn, contact_id: str) -> Response:
-    await contacts.archive_contact(console.deps, viewer.staff, contact_id)
+    await contacts.archive_contact(console.uow, viewer.staff, contact_id)
     return RedirectResponse(f"{PREFIX}/contacts/{contact_id}?done=archived", status_code=303)

@@ -16,7 +16,7 @@ from services.tasks.config import Settings
 from services.tasks.entrypoints.console.limits import LoginLimiter
 from services.tasks.entrypoints.console.render import language_of
 from services.tasks.handlers.accounts import Accounts, session_user
-from services.tasks.handlers.unit_of_work import Deps
+from services.tasks.unit_of_work import UnitOfWork
 from services.tasks.staff_users import ConsoleSession, StaffUser
 
 COOKIE = "akkoord_console"
@@ -32,8 +32,8 @@ class Console:
     queries: ConsoleQueries
 
     @property
-    def deps(self) -> Deps:
-        return self.accounts.deps
+    def uow(self) -> UnitOfWork:
+        return self.accounts.uow
 
 
 @dataclass

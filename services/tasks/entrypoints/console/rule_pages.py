@@ -58,7 +58,7 @@ async def rule_list(request: Request, console: ConsoleDep, viewer: SignedIn) -> 
 
 async def _form(request: Request, console: Console, viewer: Viewer, *, rule: dict, rule_id: str | None,
                 error: str | None = None, status: int = 200, runs: list | None = None) -> Response:
-    phases = (await tasks.list_phases(console.deps, viewer.staff))["phases"]
+    phases = (await tasks.list_phases(console.uow, viewer.staff))["phases"]
     return render(request, "rule_form.html", language=viewer.lang, viewer=viewer, rule=rule, rule_id=rule_id,
                   triggers=TRIGGERS, condition_fields=CONDITION_FIELDS, ops=OPS, form_actions=FORM_ACTIONS,
                   rows=range(ROWS), phases=phases, error=error, status=status, runs=runs or [],

@@ -21,9 +21,9 @@ WEBHOOK_EVENTS = ("task.signed", "document.signed", "action.declined", "action.e
 
 async def _page(request: Request, console: Console, viewer: Viewer, *, status: int = 200, **extra: Any) -> Response:
     users = await accounts.list_users(console.accounts, viewer.staff)
-    keys = await tenants.list_keys(console.deps, viewer.staff)
+    keys = await tenants.list_keys(console.uow, viewer.staff)
     endpoints = (await console.services.json(viewer.staff, "GET", "automation", "/v1/webhooks"))["endpoints"]
-    tenant = await console.deps.store.get_tenant(viewer.staff.tenant_id)
+    tenant = await console.uow.store.get_tenant(viewer.staff.tenant_id)
     return render(request, "settings.html", language=viewer.lang, viewer=viewer, status=status, users=users,
                   keys=keys, endpoints=endpoints, tenant=tenant, webhook_events=WEBHOOK_EVENTS,
                   done=request.query_params.get("done"), **extra)
@@ -68,7 +68,7 @@ async def set_branding(request: Request, console: ConsoleDep, viewer: AdminForm)
     logo = await upload.read(branding_rules.MAX_LOGO_BYTES + 1) if isinstance(upload, UploadFile) and upload.filename \
         else None
     try:
-        await branding.set_branding(console.deps, viewer.staff, name=str(form.get("name", "")),
+        await branding.set_branding(console.uow, viewer.staff, name=str(form.get("name", "")),
                                     colour=str(form.get("colour", "")).strip() or None, logo=logo)
     except DomainError as exc:
         return await _page(request, console, viewer, status=exc.status, branding_error=exc.detail)
@@ -80,13 +80,13 @@ async def create_key(request: Request, console: ConsoleDep, viewer: AdminForm) -
     form = await request.form()
     name = str(form.get("name", "")).strip()[:100] or "integration"
     role = "admin" if form.get("role") == "admin" else "staff"
-    created = await tenants.create_key(console.deps, viewer.staff, name, role, None)
+    created = await tenants.create_key(console.uow, viewer.staff, name, role, None)
     return await _page(request, console, viewer, new_key=created)
 
 
 @router.post("/keys/{key_id}/revoke")
 async def revoke_key(request: Request, console: ConsoleDep, viewer: AdminForm, key_id: str) -> Response:
-    await tenants.revoke_key(console.deps, viewer.staff, key_id)
+    await tenants.revoke_key(console.uow, viewer.staff, key_id)
     return RedirectResponse(f"{PREFIX}/settings?done=revoked#keys", status_code=303)
 
 

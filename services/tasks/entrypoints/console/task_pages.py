@@ -41,7 +41,7 @@ async def home() -> Response:
 async def task_list(request: Request, console: ConsoleDep, viewer: SignedIn, phase: str = "", state: str = "",
                     q: str = "", page: int = 1) -> Response:
     page = max(1, min(page, 10_000))
-    phases = (await tasks.list_phases(console.deps, viewer.staff))["phases"]
+    phases = (await tasks.list_phases(console.uow, viewer.staff))["phases"]
     found, states, people = await queries(console).find_tasks(
         viewer.staff.tenant_id, phase=phase if phase in phases else None, state=state if state in STATES else None,
         text=q[:200] or None, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
@@ -59,7 +59,7 @@ async def new_task_page(request: Request, console: ConsoleDep, viewer: SignedIn,
 
 async def _new_task(request: Request, console: Console, viewer: Viewer, *, values: dict, error: str | None = None,
                     status: int = 200) -> Response:
-    phases = (await tasks.list_phases(console.deps, viewer.staff))["phases"]
+    phases = (await tasks.list_phases(console.uow, viewer.staff))["phases"]
     people = await queries(console).all_contacts(viewer.staff.tenant_id)
     return render(request, "task_new.html", language=viewer.lang, viewer=viewer, phases=phases, contacts=people,
                   values=values, error=error, status=status)
@@ -73,7 +73,7 @@ async def create_task(request: Request, console: ConsoleDep, viewer: FormSignedI
         return await _new_task(request, console, viewer, values=values, status=422,
                                error=catalogue(viewer.lang)["title_required"])
     try:
-        created = await tasks.create_task(console.deps, viewer.staff, title=values["title"][:300],
+        created = await tasks.create_task(console.uow, viewer.staff, title=values["title"][:300],
                                           description=values["description"][:20_000],
                                           phase=values["phase"] or None, contact_id=values["contact_id"] or None)
     except DomainError as exc:
@@ -98,10 +98,10 @@ async def change_phase(request: Request, console: ConsoleDep, viewer: FormSigned
     form = await request.form()
     phase, if_phase = str(form.get("phase", "")), str(form.get("if_phase", "")) or None
     try:
-        await tasks.change_phase(console.deps, viewer.staff, task_id, phase, if_phase)
+        await tasks.change_phase(console.uow, viewer.staff, task_id, phase, if_phase)
     except PhaseMismatch:
         # A stale form: say the phase moved and show the current one (the page reads it again).
-        current = (await tasks.get_task(console.deps, viewer.staff, task_id))["phase"]
+        current = (await tasks.get_task(console.uow, viewer.staff, task_id))["phase"]
         return await _task_page(request, console, viewer, task_id, status=409,
                                 error=catalogue(viewer.lang)["phase_moved"].format(phase=current))
     except Invalid as exc:
@@ -120,7 +120,7 @@ async def edit_task(request: Request, console: ConsoleDep, viewer: FormSignedIn,
     if contact_id := str(form.get("contact_id", "")):
         changes["contact_id"] = contact_id
     try:
-        await tasks.update_task(console.deps, viewer.staff, task_id, changes)
+        await tasks.update_task(console.uow, viewer.staff, task_id, changes)
     except (Invalid, NotFound) as exc:
         if isinstance(exc, NotFound) and "task" in exc.detail:
             raise
@@ -196,15 +196,15 @@ async def request_action(request: Request, console: ConsoleDep, viewer: FormSign
         command = signature_request(form)
         if command is None:
             if replaces:
-                await actions.cancel_action(console.deps, viewer.staff, task_id, replaces, None)
+                await actions.cancel_action(console.uow, viewer.staff, task_id, replaces, None)
                 return RedirectResponse(f"{PREFIX}/tasks/{task_id}?done=cancelled", status_code=303)
             return RedirectResponse(f"{PREFIX}/tasks/{task_id}", status_code=303)
         if not command.contact_id:
             raise Invalid("choose the contact who signs", errors=[{"field": "contact_id", "message": "missing"}])
         if replaces:
-            await actions.replace_action(console.deps, viewer.staff, task_id, replaces, command)
+            await actions.replace_action(console.uow, viewer.staff, task_id, replaces, command)
         else:
-            await actions.request_signature(console.deps, viewer.staff, task_id, command)
+            await actions.request_signature(console.uow, viewer.staff, task_id, command)
     except DomainError as exc:
         if isinstance(exc, NotFound) and exc.detail.startswith("task "):
             raise
@@ -217,7 +217,7 @@ async def request_action(request: Request, console: ConsoleDep, viewer: FormSign
 async def cancel_action(request: Request, console: ConsoleDep, viewer: FormSignedIn, task_id: str,
                         action_id: str) -> Response:
     try:
-        await actions.cancel_action(console.deps, viewer.staff, task_id, action_id, None)
+        await actions.cancel_action(console.uow, viewer.staff, task_id, action_id, None)
     except DomainError as exc:
         if isinstance(exc, NotFound):
             raise
@@ -229,17 +229,17 @@ async def cancel_action(request: Request, console: ConsoleDep, viewer: FormSigne
 async def portal_link(request: Request, console: ConsoleDep, viewer: FormSignedIn, task_id: str) -> Response:
     """A fresh single-use magic link for the task's contact: shown to copy, or mailed to them."""
     form = await request.form()
-    task = await tasks.get_task(console.deps, viewer.staff, task_id)
+    task = await tasks.get_task(console.uow, viewer.staff, task_id)
     contact_id = str(form.get("contact_id", "")) or task["contact_id"]
     if not contact_id:
         return await _task_page(request, console, viewer, task_id, status=422,
                                 error=catalogue(viewer.lang)["no_contact"])
     try:
-        link = await contacts.create_portal_link(console.deps, viewer.staff, contact_id)
+        link = await contacts.create_portal_link(console.uow, viewer.staff, contact_id)
     except DomainError as exc:
         return await _task_page(request, console, viewer, task_id, status=exc.status, error=exc.detail)
     if form.get("send") == "email":
-        contact = await contacts.get_contact(console.deps, viewer.staff, contact_id)
+        contact = await contacts.get_contact(console.uow, viewer.staff, contact_id)
         t = catalogue(contact["language"])
         try:
             await console.accounts.mailer.send(contact["email"], t["link_mail_subject"].format(title=task["title"]),

@@ -38,7 +38,7 @@ async def document_detail(console: Console, viewer: Viewer, document_id: str) ->
 
 
 async def task_page_values(console: Console, viewer: Viewer, task_id: str) -> dict[str, Any]:
-    task = await tasks.get_task(console.deps, viewer.staff, task_id)  # NotFound for another tenant's task
+    task = await tasks.get_task(console.uow, viewer.staff, task_id)  # NotFound for another tenant's task
     staff = viewer.staff
     timeline, verification, documents, people, phases = await asyncio.gather(
         _or_none(console.services.json(staff, "GET", "timeline", f"/v1/tasks/{task_id}/timeline",
@@ -46,7 +46,7 @@ async def task_page_values(console: Console, viewer: Viewer, task_id: str) -> di
         _or_none(console.services.json(staff, "GET", "timeline", f"/v1/tasks/{task_id}/timeline/verify")),
         documents_of(console, viewer),
         console.queries.all_contacts(staff.tenant_id),
-        tasks.list_phases(console.deps, staff))
+        tasks.list_phases(console.uow, staff))
     by_id = {c.id: c for c in people}
     if task["contact_id"] and task["contact_id"] not in by_id:
         by_id.update(await console.queries.contacts_by_id(staff.tenant_id, [task["contact_id"]]))

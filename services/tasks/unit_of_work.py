@@ -12,7 +12,7 @@ from pymongo.errors import DuplicateKeyError
 from contracts import Actor, utcnow
 from contracts.errors import Conflict
 from services.runtime.mongo import Session
-from services.runtime.outbox import Outbox
+from services.runtime import service as runtime_service
 from services.runtime.staff_auth import Staff, StaffKeys
 from services.tasks.adapters.idempotency import IdempotencyKey, IdempotencyRecords, StoredResponse
 from services.tasks.adapters.mongo import TasksStore
@@ -21,13 +21,12 @@ from services.tasks.config import Settings
 T = TypeVar("T")
 
 
-@dataclass
-class Deps:
+@dataclass(kw_only=True)
+class UnitOfWork(runtime_service.UnitOfWork):
+    settings: Settings
     store: TasksStore
-    outbox: Outbox
     staff_keys: StaffKeys
     idempotency: IdempotencyRecords
-    settings: Settings
 
 
 def to_millis(at: datetime) -> datetime:
@@ -43,28 +42,28 @@ def staff_actor(staff: Staff) -> Actor:
     return staff.actor()
 
 
-async def commit(deps: Deps, work: Callable[[Session], Awaitable[T]], idem: IdempotencyKey | None = None,
+async def commit(uow: UnitOfWork, work: Callable[[Session], Awaitable[T]], idem: IdempotencyKey | None = None,
                  secrets: tuple[str, ...] = ()) -> T:
     """Run `work` in one transaction; with an idempotency key, a repeat returns the first result instead.
 
     The response fields named in `secrets` (an API key, a magic link) are shown once and never stored: a
     repeat of such a request is refused with 409, naming what the first one created."""
     if idem is None:
-        return await deps.outbox.transaction(work)
-    if (first := await deps.idempotency.replay(idem)) is not None:
+        return await uow.outbox.transaction(work)
+    if (first := await uow.idempotency.replay(idem)) is not None:
         return _replayable(first)
 
     async def keyed(session: Session) -> Any:
         result = to_jsonable_python(await work(session))  # stored and replayed exactly as first sent
         kept = {k: v for k, v in result.items() if k not in secrets} if secrets else result
-        await deps.idempotency.record(idem, kept, session, withheld=[k for k in secrets if k in result])
+        await uow.idempotency.record(idem, kept, session, withheld=[k for k in secrets if k in result])
         return result
 
     try:
-        return await deps.outbox.transaction(keyed)
+        return await uow.outbox.transaction(keyed)
     except DuplicateKeyError:
         # A concurrent retry with the same key committed first: answer as it did.
-        if (first := await deps.idempotency.replay(idem)) is not None:
+        if (first := await uow.idempotency.replay(idem)) is not None:
             return _replayable(first)
         raise
 

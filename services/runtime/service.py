@@ -1,0 +1,82 @@
+"""One shape for every service: `bootstrap.build(settings, **adapter_overrides) -> Service`, kept on
+`app.state.service`; handlers are functions of (message or command, unit of work).
+
+A service's `UnitOfWork` (a subclass of the one here) holds its adapters and settings. A message handler is
+given one bound to the consumer's transaction, the one that also records the message as processed; a use
+case behind a route opens its own with `transaction`. Unit tests build the same service with fake adapters:
+`bootstrap.build(settings, store=FakeStore(), ...)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
+
+from fastapi import APIRouter, FastAPI
+
+from contracts import Envelope
+from services.runtime.consumer import Consumer, Handler
+from services.runtime.mongo import Session
+from services.runtime.outbox import Outbox
+
+if TYPE_CHECKING:
+    from services.runtime.app import Runtime
+
+T = TypeVar("T")
+
+
+@dataclass(kw_only=True)
+class UnitOfWork:
+    outbox: Outbox
+    # The transaction the work joins: None outside one (a read, or before `transaction` opens one).
+    session: Session | None = None
+
+    def bound(self, session: Session) -> Self:
+        return replace(self, session=session)
+
+    async def transaction(self, work: Callable[[Self], Awaitable[T]]) -> T:
+        """Run `work` atomically with the messages it adds to the outbox."""
+        return await self.outbox.transaction(lambda session: work(self.bound(session)))
+
+
+U = TypeVar("U", bound=UnitOfWork)
+MessageHandler = Callable[[Any, U], Awaitable[None]]
+
+
+def handlers(uow: U, table: Mapping[type[Envelope], MessageHandler[U]]) -> dict[type[Envelope], Handler]:
+    """A consumer's handlers: each message class's function, called with the message and `uow` bound to the
+    consumer's transaction."""
+    return {message: _bound(uow, handler) for message, handler in table.items()}
+
+
+def _bound(uow: U, handler: MessageHandler[U]) -> Handler:
+    async def handle(message: Envelope, session: Session) -> None:
+        await handler(message, uow.bound(session))
+
+    handle.__name__ = getattr(handler, "__name__", "handle")
+    return handle
+
+
+@dataclass
+class Service(Generic[U]):
+    """A built service: its runtime (database, broker, outbox relay), the unit of work its handlers use,
+    the routes it serves and the consumers it runs."""
+
+    runtime: Runtime
+    uow: U
+    title: str
+    description: str
+    routers: Sequence[APIRouter]
+    consumers: Sequence[Consumer]
+    publishes: Sequence[str] = ()  # the topics its outbox writes to (documented in /asyncapi.json)
+    # What a service adds to its app beyond routes (the portal's static files, middleware, error pages).
+    extend_app: list[Callable[[FastAPI], None]] = field(default_factory=list)
+
+
+def adapters(defaults: Mapping[str, Callable[[], object]], overrides: Mapping[str, object]) -> dict[str, object]:
+    """The adapters a bootstrap wires: each override as given, every other one built from its default."""
+    unknown = set(overrides) - set(defaults)
+    if unknown:
+        raise TypeError(f"no such adapter to override: {', '.join(sorted(unknown))}")
+    return {name: overrides[name] if name in overrides else make() for name, make in defaults.items()}
