@@ -18,7 +18,8 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import new_tenant
-from tests.e2e.test_portal_browser import ARTIFACTS, a_pdf, browser  # noqa: F401 (browser: the fixture)
+from tests.support.pdfs import a_pdf
+from tests.support.portal_browser import ARTIFACTS
 from tests.support.smtp import SmtpServer
 from tests.support.waiting import eventually
 
