@@ -483,7 +483,7 @@ def topics_of(classes: Iterable[type[Envelope]]) -> tuple[str, ...]:
     return tuple(t for t in ALL_TOPICS if t in wanted)
 
 
-Message = Annotated[Union[MESSAGE_TYPES], Field(discriminator="type")]  # type: ignore[valid-type]
+Message = Annotated[Union[MESSAGE_TYPES], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007 (a tuple of classes)
 message_adapter: TypeAdapter[Envelope] = TypeAdapter(Message)
 KNOWN_TYPES = frozenset(type_name(m) for m in MESSAGE_TYPES)
 BY_TYPE: dict[str, type[Envelope]] = {type_name(m): m for m in MESSAGE_TYPES}

@@ -36,7 +36,7 @@ async def append_new(uow: UnitOfWork, event: Envelope, session: Session, *, fres
         entry_id=entry.id, event_id=event.event_id, audience=entry.audience, seq=placed["seq"],
         prev_hash=placed["prev_hash"], content_hash=placed["content_hash"], hash=placed["hash"],
         known=known.to_dict()))
-        for entry, placed in zip(entries, sealed) if placed is not None]
+        for entry, placed in zip(entries, sealed, strict=False) if placed is not None]
     if records:
         await uow.outbox.add(session, TIMELINE_CHAIN, *records)
     return len(records)

@@ -88,5 +88,5 @@ async def test_only_the_signing_tasks_accepted_runs_rules_records_evidence_and_s
             return kinds if ("signing.rejected", cancelled["id"]) in kinds and \
                 ("task.signed", still_open["id"]) in kinds else None
         for audience in ("staff", "portal"):
-            kinds = await eventually(lambda: entries(audience), what=f"the {audience} timeline")
+            kinds = await eventually(lambda audience=audience: entries(audience), what=f"the {audience} timeline")
             assert ("task.signed", cancelled["id"]) not in kinds

@@ -156,7 +156,10 @@ async def test_a_head_anchored_before_a_rebuild_is_still_the_head_after_it_thoug
     # Given one task's events from four topics that reach the timeline out of the order they happened in:
     # the seal first (before the request that names its contact), then a note, a decline, and the task itself
     task, start = new_id(), utcnow() - timedelta(minutes=5)
-    at = lambda event, seconds: event.model_copy(update={"occurred_at": start + timedelta(seconds=seconds)})
+
+    def at(event, seconds):
+        return event.model_copy(update={"occurred_at": start + timedelta(seconds=seconds)})
+
     created, requested = at(ev.task_created(world.tenant, task), 0), at(ev.requested(world.tenant, task, JAN, "a1"), 1)
     declined, sealed = at(ev.declined(world.tenant, task, "a1", JAN), 2), at(ev.sealed(world.tenant, task, "a1"), 3)
     arrivals = [(SIGNING_EVENTS, [sealed], 1), (AUTOMATION_EVENTS, [at(note(world, task), 4)], 2),
@@ -165,7 +168,7 @@ async def test_a_head_anchored_before_a_rebuild_is_still_the_head_after_it_thoug
                 (PORTAL_EVENTS, [declined, at(ev.declined(world.tenant, task, "a2", JAN), 5)], 6)]
     for topic, events, staff_entries in arrivals:
         await publish(world.bootstrap, topic, *events)
-        await eventually(lambda: timeline(world, task, expect=staff_entries), what=f"{staff_entries} staff entries")
+        await eventually(lambda n=staff_entries: timeline(world, task, expect=n), what=f"{staff_entries} staff entries")
     live = await both_timelines(world, task)
     # (pages are newest first by when things happened; the chain is in the order they arrived)
     assert [e["kind"] for e in sorted(live["staff"], key=lambda e: e["seq"])] == [

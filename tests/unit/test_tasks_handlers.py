@@ -167,7 +167,9 @@ async def test_expiry_and_reminders_happen_once(world):
 
 
 async def test_a_retried_keyed_request_returns_the_first_task(world):
-    key = lambda title: IdempotencyKey(scope=f"{world.tenant_id}:POST /v1/tasks:k", fingerprint=title)
+    def key(title):
+        return IdempotencyKey(scope=f"{world.tenant_id}:POST /v1/tasks:k", fingerprint=title)
+
     first = await tasks.create_task(world.uow, world.staff, title="A", description="", phase=None,
                                     contact_id=None, idem=key("A"))
     again = await tasks.create_task(world.uow, world.staff, title="A", description="", phase=None,
