@@ -22,8 +22,9 @@ class Actor(BaseModel):
     kind: Literal["staff", "staff_user", "contact", "rule", "system"]
     id: str
     name: str | None = None
-    # A staff user's address, so that what follows from their request (a signature, a refusal) reaches them.
-    email: str | None = None
+    # A staff user's address, so that what follows from their request (a signature, a refusal) reaches them;
+    # left out of the message when there is none, so other actors serialize as before.
+    email: str | None = Field(default=None, exclude_if=lambda value: value is None)
 
 
 SYSTEM = Actor(kind="system", id="akkoord")
