@@ -266,7 +266,7 @@ async def stored_idempotency_records(infra, tenant_id: str) -> list[dict]:
         return await client["akkoord_tasks"]["idempotency"].find(
             {"_id": {"$regex": f"^{tenant_id}:"}}).to_list(None)
     finally:
-        client.close()
+        await client.close()
 
 
 async def test_a_keyed_request_that_returns_a_secret_stores_no_secret_and_is_not_replayed(tasks_service, infra):
