@@ -285,6 +285,39 @@ class ActionDeclined(Envelope):
     payload: ActionDeclinedPayload
 
 
+class TaskActionDeclinedPayload(BaseModel):
+    action_id: str
+    contact_id: str
+    kind: ActionKind
+    declined_event_id: str
+    # The portal's decline that tasks accepted, as the portal sent it: rules, staff mail, webhooks and the
+    # timelines act on this, never on the portal's event alone (tasks refuses a decline of a closed action).
+    decline: ActionDeclined
+
+
+class TaskActionDeclined(Envelope):
+    """tasks accepted the contact's decline: the action is declined."""
+
+    type: Literal["task.action_declined"] = "task.action_declined"
+    payload: TaskActionDeclinedPayload
+
+
+class DeclineRejectedPayload(BaseModel):
+    action_id: str
+    contact_id: str
+    kind: ActionKind
+    declined_event_id: str  # the portal's action.declined that was refused
+    action_status: str  # what the action was when the decline reached tasks: cancelled, expired, completed, declined
+    reason: str
+
+
+class DeclineRejected(Envelope):
+    """tasks refused a decline the portal took (its action was closed meanwhile): no rule, mail or webhook follows."""
+
+    type: Literal["decline.rejected"] = "decline.rejected"
+    payload: DeclineRejectedPayload
+
+
 # --- documents.events ---
 
 
@@ -457,6 +490,8 @@ ROUTES: dict[type[Envelope], Route] = {
     RequestTaskAction: Route(TASKS_COMMANDS, Kind.COMMAND),
     TimelineEntryAppended: Route(TIMELINE_CHAIN, Kind.INTERNAL),
     SigningRejected: Route(TASKS_EVENTS, Kind.EVENT),
+    TaskActionDeclined: Route(TASKS_EVENTS, Kind.EVENT),
+    DeclineRejected: Route(TASKS_EVENTS, Kind.EVENT),
 }
 MESSAGE_TYPES: tuple[type[Envelope], ...] = tuple(ROUTES)
 

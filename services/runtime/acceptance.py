@@ -1,9 +1,10 @@
-"""A signing takes effect when tasks accepts it.
+"""A signing or a decline takes effect when tasks accepts it.
 
-The portal's task.signed / document.signed is a signing tasks may still refuse (its action was cancelled or
-expired meanwhile). tasks answers with task.action_completed, carrying the signing it accepted, or with
-signing.rejected. Evidence, seals, stamping, rules, webhooks and the timelines act on the accepted signing:
-each consumer's table maps task.action_completed to its signing handlers through `on_acceptance`.
+The portal's task.signed / document.signed / action.declined is a submission tasks may still refuse (its action
+was cancelled, replaced or expired meanwhile). tasks answers a signing with task.action_completed carrying it,
+or with signing.rejected; a decline with task.action_declined carrying it, or with decline.rejected. Evidence,
+seals, stamping, rules, webhooks, staff mail and the timelines act on the accepted submission: each consumer's
+table maps tasks' acceptances to its submission handlers through `on_acceptance`.
 """
 
 from __future__ import annotations
@@ -15,36 +16,56 @@ from contracts import messages as m
 from services.runtime.consumer import Handler
 from services.runtime.mongo import Session
 
+Submission = m.TaskSigned | m.DocumentSigned | m.ActionDeclined
 # The portal's submissions: no service but tasks acts on them directly.
-SUBMITTED: tuple[type[Envelope], ...] = (m.TaskSigned, m.DocumentSigned)
+SUBMITTED: tuple[type[Envelope], ...] = (m.TaskSigned, m.DocumentSigned, m.ActionDeclined)
+# tasks' acceptance of each submission, and what it carries.
+ACCEPTANCES: dict[type[Envelope], tuple[type[Envelope], ...]] = {
+    m.TaskActionCompleted: (m.TaskSigned, m.DocumentSigned),
+    m.TaskActionDeclined: (m.ActionDeclined,),
+}
 
 
-def accepted_signing(event: Envelope) -> m.TaskSigned | m.DocumentSigned | None:
-    """The portal's signing that this task.action_completed accepted, if it carries one."""
-    return event.payload.signing if isinstance(event, m.TaskActionCompleted) else None
+def accepted_submission(event: Envelope) -> Submission | None:
+    """The portal's signing or decline that this tasks event accepted, if it carries one."""
+    if isinstance(event, m.TaskActionCompleted):
+        return event.payload.signing
+    if isinstance(event, m.TaskActionDeclined):
+        return event.payload.decline
+    return None
 
 
 def on_acceptance(handlers: Mapping[type[Envelope], Handler],
-                  completed: Handler | None = None) -> dict[type[Envelope], Handler]:
-    """A consumer-table entry for task.action_completed: the handler for the accepted signing's class runs on
-    that signing (as the portal sent it: same event id, so effects keyed on it stay idempotent), then
-    `completed`, if given, on the completion itself."""
+                  completed: Mapping[type[Envelope], Handler] | Handler | None = None) -> dict[type[Envelope], Handler]:
+    """Consumer-table entries for tasks' acceptances of the submissions `handlers` handle: the handler for the
+    accepted submission's class runs on it (as the portal sent it: same event id, so effects keyed on it stay
+    idempotent), then the acceptance's own handler, if any (`completed`: one for all, or by class)."""
 
-    async def handle(event: Envelope, session: Session) -> None:
-        signing = accepted_signing(event)
-        if signing is not None and (handler := handlers.get(type(signing))) is not None:
-            await handler(signing, session)
-        if completed is not None:
-            await completed(event, session)
+    def entry(own: Handler | None) -> Handler:
+        async def handle(event: Envelope, session: Session) -> None:
+            submission = accepted_submission(event)
+            if submission is not None and (handler := handlers.get(type(submission))) is not None:
+                await handler(submission, session)
+            if own is not None:
+                await own(event, session)
 
-    return {m.TaskActionCompleted: handle}
+        return handle
+
+    table: dict[type[Envelope], Handler] = {}
+    for acceptance, carried in ACCEPTANCES.items():
+        own = completed.get(acceptance) if isinstance(completed, Mapping) else completed
+        if any(c in handlers for c in carried):
+            table[acceptance] = entry(own)
+        elif own is not None:
+            table[acceptance] = own
+    return table
 
 
 def wants_acceptance(wants: Callable[[Envelope], Awaitable[bool]]) -> Callable[[Envelope], Awaitable[bool]]:
-    """A consumer's `wants` that also asks about the signing a completion carries."""
+    """A consumer's `wants` that also asks about the submission an acceptance carries."""
 
     async def check(event: Envelope) -> bool:
-        signing = accepted_signing(event)
-        return await wants(event) or (signing is not None and await wants(signing))
+        submission = accepted_submission(event)
+        return await wants(event) or (submission is not None and await wants(submission))
 
     return check

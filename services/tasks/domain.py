@@ -147,6 +147,7 @@ class Action(BaseModel):
     closed_at: datetime | None = None
     close_reason: str | None = None
     signed_event_id: str | None = None
+    declined_event_id: str | None = None
 
     def snapshot(self) -> ActionSnapshot:
         return ActionSnapshot(action_id=self.id, kind=self.kind, contact_id=self.contact_id, fields=self.fields,
@@ -177,8 +178,9 @@ class Action(BaseModel):
         self._close("completed", at)
         self.signed_event_id = signed_event_id
 
-    def decline(self, reason: str, at: datetime) -> None:
+    def decline(self, reason: str, at: datetime, declined_event_id: str | None = None) -> None:
         self._close("declined", at, reason)
+        self.declined_event_id = declined_event_id
 
     def cancel(self, reason: str | None, at: datetime) -> None:
         self._close("cancelled", at, reason)

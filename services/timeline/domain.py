@@ -208,6 +208,14 @@ def _rejected(e: m.SigningRejected, known: Known) -> list[Draft]:
                  "before it was signed", data, data, contact_id=p.contact_id, action_id=p.action_id)
 
 
+def _decline_rejected(e: m.DeclineRejected, known: Known) -> list[Draft]:
+    p = e.payload
+    data = {"action_id": p.action_id, "kind": p.kind, "declined_event_id": p.declined_event_id,
+            "action_status": p.action_status, "reason": p.reason}
+    return _both(f"Decline of {_name(known, p.contact_id, e)} refused: the request was {p.action_status} "
+                 "before it was declined", data, data, contact_id=p.contact_id, action_id=p.action_id)
+
+
 def _declined(e: m.ActionDeclined, known: Known) -> list[Draft]:
     p = e.payload
     data = {"action_id": p.action_id, "kind": p.kind, "reason": p.reason, "declined_at": p.declined_at.isoformat()}
@@ -255,6 +263,7 @@ BUILDERS: dict[str, Callable[[Any, Known], list[Draft]]] = {
     "task.action_requested": _requested, "task.action_cancelled": _cancelled,
     "task.action_completed": _completed, "action.expired": _expired, "action.reminder_due": _reminder,
     "task.signed": _signed, "document.signed": _signed, "action.declined": _declined, "signing.rejected": _rejected,
+    "decline.rejected": _decline_rejected,
     "document.stamped": _stamped, "approval.withdrawn": _withdrawn, "evidence.recorded": _evidence,
     "signature.sealed": _sealed, "timeline.note_added": _note,
 }

@@ -6,7 +6,7 @@ from contracts import Envelope
 from contracts import messages as m
 from contracts.errors import NotFound
 from contracts.topics import TIMELINE_CHAIN
-from services.runtime.acceptance import accepted_signing
+from services.runtime.acceptance import accepted_submission
 from services.runtime.mongo import Session
 from services.timeline import chain
 from services.timeline.adapters.mongo import public
@@ -17,11 +17,12 @@ from services.timeline.unit_of_work import UnitOfWork
 
 async def project(event: Envelope, uow: UnitOfWork) -> None:
     """Learn what the event tells about the task, then append its entries (a new event: the consumer
-    records each event it handled in the same transaction, so none of its entries exists yet). A
-    completion first projects the signing tasks accepted, as its own event (the proof entries)."""
-    if (signing := accepted_signing(event)) is not None:
-        await _learn(uow, signing, uow.session)
-        await append_new(uow, signing, uow.session)
+    records each event it handled in the same transaction, so none of its entries exists yet). tasks'
+    acceptance of a signing or decline first projects that submission as its own event (the proof entries,
+    "Declined by")."""
+    if (submission := accepted_submission(event)) is not None:
+        await _learn(uow, submission, uow.session)
+        await append_new(uow, submission, uow.session)
     await _learn(uow, event, uow.session)
     await append_new(uow, event, uow.session, fresh=True)
 

@@ -23,7 +23,7 @@ from typing import Protocol
 from contracts import Envelope
 from contracts.messages import TimelineEntryAppended
 from contracts.topics import EVENT_TOPICS, Groups
-from services.runtime.acceptance import accepted_signing
+from services.runtime.acceptance import accepted_submission
 from services.runtime.consumer import Tracking
 from services.runtime.mongo import Session
 from services.timeline import handlers
@@ -51,9 +51,9 @@ async def rebuild(live: UnitOfWork, staging: Staging, history: History, projecte
     # and the order of entries that were never recorded.
     topic_order = {t: i for i, t in enumerate(EVENT_TOPICS)}
     read.sort(key=lambda r: (r[0].occurred_at, topic_order[r[1]], r[2], r[3]))
-    # A completion's accepted signing is projected as its own event, just before the completion (as live).
+    # An acceptance's signing or decline is projected as its own event, just before the acceptance (as live).
     events = [fact for message, *_ in read if type(message) in projected
-              for fact in (accepted_signing(message), message) if fact is not None]
+              for fact in (accepted_submission(message), message) if fact is not None]
     records = await history.placements_log()
     placed = placements(records)
     store = staging.timeline.store

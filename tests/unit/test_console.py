@@ -132,3 +132,15 @@ def test_the_timeline_speaks_the_users_language_and_falls_back_to_timelines_word
     assert summary({"kind": "something.new", "summary": "As timeline said", "data": {}}, catalogue("nl"), {}) \
         == "As timeline said"
     assert summary({"kind": "task.signed", "summary": "Signed", "data": {}}, catalogue("nl"), {}) == "Signed"
+
+
+def test_a_refused_decline_reads_as_refused_in_the_users_language():
+    from services.tasks.entrypoints.console.render import catalogue
+    from services.tasks.entrypoints.console.timeline_words import summary
+
+    refused = {"kind": "decline.rejected", "summary": "x", "contact_id": "c1",
+               "data": {"action_status": "cancelled", "reason": "action a1 is no longer open"}}
+    assert summary(refused, catalogue("nl"), {"c1": "Jan"}) == (
+        "Weigering van Jan niet aanvaard: het verzoek was al geannuleerd voordat het werd geweigerd")
+    assert summary(refused, catalogue("en"), {"c1": "Jan"}) == (
+        "Decline of Jan refused: the request was cancelled before it was declined")

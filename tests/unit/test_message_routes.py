@@ -42,6 +42,12 @@ def test_the_portals_signings_are_projected_only_once_tasks_accepted_them():
     assert m.SigningRejected in PROJECTED
 
 
+def test_the_portals_declines_are_projected_only_once_tasks_accepted_them():
+    # "Declined by" comes with task.action_declined (which carries the decline); a refused one is decline.rejected
+    assert m.ActionDeclined not in PROJECTED
+    assert m.TaskActionDeclined in PROJECTED and m.DeclineRejected in PROJECTED
+
+
 @pytest.mark.parametrize("trigger", TRIGGERS)
 def test_every_rule_trigger_is_a_known_event(trigger):
     assert m.ROUTES[m.BY_TYPE[trigger]].kind is m.Kind.EVENT

@@ -31,6 +31,12 @@ def test_artefacts_are_linked_through_the_portal_never_by_their_internal_address
     assert sealed.link[0] == "/actions/a1/sealed/approval_certificate.pdf"
 
 
+def test_a_refused_decline_reads_as_not_accepted_rather_than_as_a_decline():
+    refused = {"kind": "decline.rejected", "summary": "Decline of Jan refused", "data": {"action_id": "a1"}}
+    assert present(refused, "en").title == "Your decline was not accepted: the request was no longer open"
+    assert present(refused, "nl").title == "Uw weigering is niet aanvaard: het verzoek stond niet meer open"
+
+
 def test_an_unknown_kind_falls_back_to_the_timelines_summary():
     assert present({"kind": "something.new", "summary": "Something new"}, "nl").title == "Something new"
 

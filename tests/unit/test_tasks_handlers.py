@@ -134,14 +134,42 @@ async def test_a_signature_by_someone_else_than_the_asked_contact_is_a_permanent
     assert world.uow.store.actions[action["id"]].status == "open"
 
 
-async def test_a_decline_closes_the_action_as_declined(world):
+def decline_of(world, action_id: str) -> ActionDeclined:
+    return ActionDeclined(
+        tenant_id=world.tenant_id, task_id=world.task["id"],
+        payload=ActionDeclinedPayload(action_id=action_id, contact_id=world.contact["id"], kind="sign_task",
+                                      reason="Not finished", declined_at=utcnow()))
+
+
+async def test_a_decline_closes_the_action_as_declined_and_is_accepted_once_carrying_the_decline(world):
+    # Given an open action and the portal's decline of it
     action = await actions.request_signature(world.uow, world.staff, world.task["id"],
                                              sign_request(world.contact["id"]))
-    await events.decline_action(ActionDeclined(
-        tenant_id=world.tenant_id, task_id=world.task["id"],
-        payload=ActionDeclinedPayload(action_id=action["id"], contact_id=world.contact["id"], kind="sign_task",
-                                      reason="Not finished", declined_at=utcnow())), world.uow)
+    decline = decline_of(world, action["id"])
+    # When tasks handles the decline, and the same decline again
+    await events.decline_action(decline, world.uow)
+    await events.decline_action(decline, world.uow)
+    # Then the action is declined and tasks accepted it once, carrying the decline as the portal sent it
     assert world.uow.store.actions[action["id"]].status == "declined"
+    assert world.uow.outbox.types()[-1] == "task.action_declined"
+    [accepted] = [e for e in world.uow.outbox.messages["tasks.events"] if e.type == "task.action_declined"]
+    assert accepted.payload.decline == decline and accepted.payload.declined_event_id == decline.event_id
+    assert "decline.rejected" not in world.uow.outbox.types()
+
+
+async def test_a_decline_of_an_action_cancelled_meanwhile_is_refused_and_not_accepted(world):
+    # Given an action staff cancelled before the portal's decline of it reached tasks
+    action = await actions.request_signature(world.uow, world.staff, world.task["id"],
+                                             sign_request(world.contact["id"]))
+    await actions.cancel_action(world.uow, world.staff, world.task["id"], action["id"], "wrong")
+    decline = decline_of(world, action["id"])
+    # When tasks handles the decline
+    await events.decline_action(decline, world.uow)
+    # Then the action stays cancelled and tasks refuses the decline, saying what the action was
+    assert world.uow.store.actions[action["id"]].status == "cancelled"
+    assert "task.action_declined" not in world.uow.outbox.types()
+    [refused] = [e for e in world.uow.outbox.messages["tasks.events"] if e.type == "decline.rejected"]
+    assert refused.payload.declined_event_id == decline.event_id and refused.payload.action_status == "cancelled"
 
 
 async def test_requests_need_premium_and_a_known_document(world):

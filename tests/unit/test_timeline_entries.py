@@ -86,6 +86,20 @@ def test_a_decline_names_the_contact_who_declined_whatever_the_projection_has_re
     assert by_audience(build_entries(by_system))["staff"].summary == "Declined by the contact: Not finished"
 
 
+def test_a_refused_decline_shows_as_refused_in_both_timelines_and_tasks_acceptance_adds_no_entry_of_its_own():
+    declined = ev.declined("t1", "task-1", "a1", JAN)
+    refused = m.DeclineRejected(tenant_id="t1", task_id="task-1", payload=m.DeclineRejectedPayload(
+        action_id="a1", contact_id="c-jan", kind="sign_task", declined_event_id=declined.event_id,
+        action_status="cancelled", reason="action a1 is cancelled, not open"))
+    known = Known(action=KnownAction("a1", "c-jan", "Jan", "sign_task"))
+    entries = by_audience(build_entries(refused, known))
+    assert set(entries) == {"staff", "portal"}
+    assert entries["staff"].summary == "Decline of Jan refused: the request was cancelled before it was declined"
+    accepted = m.TaskActionDeclined(tenant_id="t1", task_id="task-1", payload=m.TaskActionDeclinedPayload(
+        action_id="a1", contact_id="c-jan", kind="sign_task", declined_event_id=declined.event_id, decline=declined))
+    assert build_entries(accepted) == []  # "Declined by" comes from the decline it carries
+
+
 def test_task_creation_and_evidence_records_are_staff_only():
     assert [e.audience for e in build_entries(ev.task_created("t1", "task-1"))] == ["staff"]
 

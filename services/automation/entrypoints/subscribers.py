@@ -17,8 +17,9 @@ from services.runtime.service import MessageHandler, handlers
 LEARNED = (m.TaskCreated, m.TaskUpdated, m.TaskActionRequested)
 _TRIGGERS = [m.BY_TYPE[t] for t in TRIGGERS]
 
-# A signing triggers rules, and reaches webhooks, once tasks accepted it (task.action_completed carries it),
-# never on the portal's event alone: a signing of a cancelled action is refused and runs no rule.
+# A signing or a decline triggers rules, and reaches webhooks, once tasks accepted it (task.action_completed /
+# task.action_declined carries it), never on the portal's event alone: one for a cancelled action is refused
+# and runs no rule.
 RULES: dict[type[Envelope], MessageHandler[UnitOfWork]] = {
     **{t: h.react for t in _TRIGGERS if t not in SUBMITTED},
     **dict.fromkeys(LEARNED, h.learn),
@@ -32,9 +33,9 @@ WEBHOOKS_ACCEPTED: dict[type[Envelope], MessageHandler[UnitOfWork]] = dict.fromk
 
 def consumers(uow: UnitOfWork) -> list[Consumer]:
     rules = handlers(uow, RULES)
-    rules.update(on_acceptance(handlers(uow, RULES_ACCEPTED), completed=rules.get(m.TaskActionCompleted)))
+    rules.update(on_acceptance(handlers(uow, RULES_ACCEPTED), completed=rules))
     delivered = handlers(uow, WEBHOOKS)
-    delivered.update(on_acceptance(handlers(uow, WEBHOOKS_ACCEPTED), completed=delivered.get(m.TaskActionCompleted)))
+    delivered.update(on_acceptance(handlers(uow, WEBHOOKS_ACCEPTED), completed=delivered))
     return [
         Consumer(
             group=Groups.AUTOMATION, topics=m.topics_of(rules),
@@ -44,7 +45,7 @@ def consumers(uow: UnitOfWork) -> list[Consumer]:
         Consumer(
             group=Groups.AUTOMATION_WEBHOOKS, topics=m.topics_of(delivered),
             description="Queues a signed webhook delivery for each endpoint subscribed to the event's type "
-                        "(a signing once tasks accepted it).",
+                        "(a signing or decline once tasks accepted it).",
             handlers=delivered, wants=wants_acceptance(uow.webhooks.subscribed),
         ),
         uow.staff_keys.projection("automation"),

@@ -11,15 +11,15 @@ from services.runtime.acceptance import SUBMITTED, on_acceptance
 from services.runtime.consumer import Consumer
 from services.runtime.service import MessageHandler, handlers
 
-# A signing is mailed about once tasks accepted it (task.action_completed carries it), never on the portal's
-# event alone: a signing of a cancelled action is refused.
+# A signing or a decline is mailed about once tasks accepted it (task.action_completed / task.action_declined
+# carries it), never on the portal's event alone: one for a cancelled action is refused.
 HANDLERS: dict[type[Envelope], MessageHandler[UnitOfWork]] = {c: handle for c in HANDLED if c not in SUBMITTED}
 ACCEPTED: dict[type[Envelope], MessageHandler[UnitOfWork]] = {c: handle for c in HANDLED if c in SUBMITTED}
 
 
 def consumers(uow: UnitOfWork) -> list[Consumer]:
     table = handlers(uow, HANDLERS)
-    table.update(on_acceptance(handlers(uow, ACCEPTED), completed=table.get(m.TaskActionCompleted)))
+    table.update(on_acceptance(handlers(uow, ACCEPTED), completed=table))
     return [
         Consumer(
             group=Groups.NOTIFICATIONS, topics=m.topics_of(table),

@@ -66,11 +66,12 @@ class PortalStore:
                                                session=session)
         return result.matched_count == 1
 
-    async def reject_signing(self, tenant_id: str, action_id: str, action_status: str, at: datetime,
-                             session: Session) -> None:
-        """The portal closed it as completed when it took the signing; tasks had closed it otherwise first."""
+    async def reject_submission(self, tenant_id: str, action_id: str, action_status: str, submission: str,
+                                at: datetime, session: Session) -> None:
+        """The portal closed it as completed (declined) when it took the signing (decline); tasks had closed it
+        otherwise first. `submission` is "signing" or "decline"."""
         await self.actions.update_one({"tenant_id": tenant_id, "action_id": action_id},
-                                      {"$set": {"status": action_status, "signing_rejected_at": at}},
+                                      {"$set": {"status": action_status, f"{submission}_rejected_at": at}},
                                       session=session)
 
     async def set_artefact(self, tenant_id: str, action_id: str, name: str, url: str, session: Session) -> None:

@@ -20,9 +20,11 @@ HANDLERS: dict[type[Envelope], MessageHandler[UnitOfWork]] = {
     m.TaskActionCancelled: rm.on_action_closed,
     m.TaskActionCompleted: rm.on_action_closed,
     m.ActionExpired: rm.on_action_closed,
+    m.TaskActionDeclined: rm.on_action_closed,
     m.DocumentStamped: rm.on_document_stamped,
     m.SignatureSealed: rm.on_signature_sealed,
-    m.SigningRejected: rm.on_signing_rejected,
+    m.SigningRejected: rm.on_submission_rejected,
+    m.DeclineRejected: rm.on_submission_rejected,
 }
 
 

@@ -18,6 +18,7 @@ LABELS = {
         "action.declined": "You declined", "task.phase_changed": "Phase changed to {to_phase}",
         "task.action_cancelled": "Request cancelled", "action.expired": "Request expired",
         "signing.rejected": "Your signature was not accepted: the request was no longer open",
+        "decline.rejected": "Your decline was not accepted: the request was no longer open",
         "document.stamped": "The signed document", "approval_certificate": "Approval certificate ready",
         "sealed_document": "Sealed signed document ready", "reason": "Reason",
         "download_signed": "Download the signed document (PDF)",
@@ -32,6 +33,7 @@ LABELS = {
         "action.declined": "U heeft geweigerd", "task.phase_changed": "Fase gewijzigd naar {to_phase}",
         "task.action_cancelled": "Verzoek geannuleerd", "action.expired": "Verzoek verlopen",
         "signing.rejected": "Uw handtekening is niet aanvaard: het verzoek stond niet meer open",
+        "decline.rejected": "Uw weigering is niet aanvaard: het verzoek stond niet meer open",
         "document.stamped": "Het ondertekende document",
         "approval_certificate": "Goedkeuringscertificaat beschikbaar",
         "sealed_document": "Verzegeld ondertekend document beschikbaar", "reason": "Reden",
@@ -82,7 +84,7 @@ def present(entry: dict, language: str, field_labels: dict[str, dict[str, str]] 
         item.details = [(words["reason"], data.get("reason", ""))]
     elif kind == "task.phase_changed":
         item.title = words[kind].format(to_phase=phase_name(data.get("to_phase", ""), language))
-    elif kind in ("task.action_cancelled", "action.expired", "signing.rejected"):
+    elif kind in ("task.action_cancelled", "action.expired", "signing.rejected", "decline.rejected"):
         item.title = words[kind]
     elif kind == "document.stamped" and action_id:
         item.title = words[kind]

@@ -6,8 +6,20 @@ Each handler runs inside the consumer's tracking transaction, so a redelivered e
 from __future__ import annotations
 
 from contracts.messages import (
-    ActionExpired, ContactRegistered, ContactUpdated, DocumentStamped, SignatureSealed, SigningRejected,
-    TaskActionCancelled, TaskActionCompleted, TaskActionRequested, TaskCreated, TaskPhaseChanged, TaskUpdated,
+    ActionExpired,
+    ContactRegistered,
+    ContactUpdated,
+    DeclineRejected,
+    DocumentStamped,
+    SignatureSealed,
+    SigningRejected,
+    TaskActionCancelled,
+    TaskActionCompleted,
+    TaskActionDeclined,
+    TaskActionRequested,
+    TaskCreated,
+    TaskPhaseChanged,
+    TaskUpdated,
 )
 from services.portal.unit_of_work import UnitOfWork
 
@@ -45,9 +57,10 @@ async def on_action_requested(event: TaskActionRequested, uow: UnitOfWork) -> No
     }, uow.session)
 
 
-async def on_action_closed(event: TaskActionCancelled | ActionExpired | TaskActionCompleted, uow: UnitOfWork) -> None:
+async def on_action_closed(event: TaskActionCancelled | ActionExpired | TaskActionCompleted | TaskActionDeclined,
+                           uow: UnitOfWork) -> None:
     status = {TaskActionCancelled: "cancelled", ActionExpired: "expired",
-              TaskActionCompleted: "completed"}[type(event)]
+              TaskActionCompleted: "completed", TaskActionDeclined: "declined"}[type(event)]
     # The portal may have closed it already (signed here); tasks' word does not reopen or change that.
     await uow.store.close_action(event.tenant_id, event.payload.action_id, status, event.occurred_at, uow.session)
 
@@ -63,8 +76,10 @@ async def on_signature_sealed(event: SignatureSealed, uow: UnitOfWork) -> None:
     await uow.store.set_artefact(event.tenant_id, p.action_id, p.kind, p.pdf_url, uow.session)
 
 
-async def on_signing_rejected(event: SigningRejected, uow: UnitOfWork) -> None:
-    """tasks refused a signing this portal took (the action was closed meanwhile): the contact sees that it
-    was not accepted, and why, instead of a signed action."""
+async def on_submission_rejected(event: SigningRejected | DeclineRejected, uow: UnitOfWork) -> None:
+    """tasks refused a signing or decline this portal took (the action was closed meanwhile): the contact sees
+    that it was not accepted, and why, instead of a signed or declined action."""
     p = event.payload
-    await uow.store.reject_signing(event.tenant_id, p.action_id, p.action_status, event.occurred_at, uow.session)
+    submission = "signing" if isinstance(event, SigningRejected) else "decline"
+    await uow.store.reject_submission(event.tenant_id, p.action_id, p.action_status, submission,
+                                      event.occurred_at, uow.session)

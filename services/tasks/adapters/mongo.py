@@ -172,7 +172,8 @@ class TasksStore:
         result = await self.actions.update_one(
             {"_id": action.id, "tenant_id": action.tenant_id, "status": "open"},
             {"$set": {"status": action.status, "closed_at": action.closed_at, "close_reason": action.close_reason,
-                      "signed_event_id": action.signed_event_id, "next_reminder_at": None}}, session=session)
+                      "signed_event_id": action.signed_event_id, "declined_event_id": action.declined_event_id,
+                      "next_reminder_at": None}}, session=session)
         return result.matched_count == 1
 
     async def count_reminder(self, action: Action, session: Session) -> bool:

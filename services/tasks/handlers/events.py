@@ -12,6 +12,8 @@ from contracts.messages import (
     ActionCompletedPayload,
     ActionDeclined,
     ChangeTaskPhase,
+    DeclineRejected,
+    DeclineRejectedPayload,
     DocumentSigned,
     DocumentUploaded,
     DocumentVersionAdded,
@@ -19,6 +21,8 @@ from contracts.messages import (
     SigningRejected,
     SigningRejectedPayload,
     TaskActionCompleted,
+    TaskActionDeclined,
+    TaskActionDeclinedPayload,
     TaskSigned,
 )
 from contracts.topics import TASKS_EVENTS
@@ -126,14 +130,30 @@ async def complete_signed_action(event: TaskSigned | DocumentSigned, uow: UnitOf
 
 
 async def decline_action(event: ActionDeclined, uow: UnitOfWork) -> None:
-    """action.declined: the contact said no; the action is declined."""
+    """action.declined: the contact said no; the action is declined and tasks emits task.action_declined."""
     action = await _open_action(uow, event, event.payload.action_id)
+    if action.declined_event_id == event.event_id:
+        return  # this decline closed the action already
+    status = action.status
     try:
-        action.decline(event.payload.reason, event.payload.declined_at)
+        action.decline(event.payload.reason, event.payload.declined_at, event.event_id)
         await close(uow, uow.session, action)
     except ActionNotOpen as late:
+        # The portal took a decline for an action that was closed meanwhile (cancelled, replaced, expired, or
+        # signed first). It is refused: rules, staff mail and webhooks follow only task.action_declined, and the
+        # timelines show the refusal instead of a decline.
         await uow.store.record_rejection(event.event_id, event.tenant_id, event.type, late.detail, uow.session,
                                           action_id=action.id)
+        await uow.outbox.add(uow.session, TASKS_EVENTS, DeclineRejected(
+            **{**event.caused(), "task_id": action.task_id}, actor=event.actor,
+            payload=DeclineRejectedPayload(action_id=action.id, contact_id=action.contact_id, kind=action.kind,
+                                           declined_event_id=event.event_id, action_status=status,
+                                           reason=late.detail)))
+        return
+    await uow.outbox.add(uow.session, TASKS_EVENTS, TaskActionDeclined(
+        **{**event.caused(), "task_id": action.task_id}, actor=event.actor,
+        payload=TaskActionDeclinedPayload(action_id=action.id, contact_id=action.contact_id, kind=action.kind,
+                                          declined_event_id=event.event_id, decline=event)))
 
 
 async def record_document_version(event: DocumentUploaded | DocumentVersionAdded, uow: UnitOfWork) -> None:

@@ -13,8 +13,9 @@ from services.timeline.unit_of_work import UnitOfWork
 
 # Every fact on the event topics (tenant and key events too: they carry no task, so they add no entry);
 # commands are not facts, and timeline's own chain log is read back only by its rebuild.
-# The portal's signings are projected once tasks accepted them (task.action_completed carries each), so a
-# signing tasks refused shows as refused (signing.rejected), never as proof.
+# The portal's signings and declines are projected once tasks accepted them (task.action_completed /
+# task.action_declined carries each), so one tasks refused shows as refused (signing.rejected /
+# decline.rejected), never as proof or a decline.
 PROJECTED = tuple(c for c in messages(kinds=(Kind.EVENT, Kind.INTERNAL), topics=EVENT_TOPICS) if c not in SUBMITTED)
 HANDLERS: dict[type[Envelope], MessageHandler[UnitOfWork]] = dict.fromkeys(PROJECTED, project)
 
