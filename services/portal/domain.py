@@ -7,10 +7,12 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 from contracts.errors import Conflict, Forbidden, Invalid, NotFound
 from contracts.models import FieldSpec, FieldValue, Language
@@ -30,6 +32,53 @@ MAX_FIELD_LENGTH = 2000
 MAX_REASON_LENGTH = 2000
 
 
+COLOUR = re.compile(r"#[0-9a-f]{6}")
+
+
+@dataclass(frozen=True)
+class Brand:
+    """How the tenant looks to its contacts: name, header colour (white text on it keeps 4.5:1, checked by tasks)
+    and a logo at a public URL of tasks, which the page's Content-Security-Policy allows by its origin only."""
+
+    name: str
+    colour: str | None = None
+    logo_url: str | None = None
+
+    @classmethod
+    def of(cls, doc: dict[str, Any] | None) -> Brand | None:
+        if not doc or not doc.get("name"):
+            return None
+        colour = (doc.get("colour") or "").lower()
+        url = doc.get("logo_url") or ""
+        return cls(name=doc["name"], colour=colour if COLOUR.fullmatch(colour) else None,
+                   logo_url=url if _origin(url) else None)
+
+    @property
+    def logo_origin(self) -> str | None:
+        return _origin(self.logo_url) if self.logo_url else None
+
+    @property
+    def style(self) -> str:
+        """The header bar's colour, as the one inline style the page's CSP allows by its hash."""
+        if not self.colour:
+            return ""
+        return (f".bar.branded {{ background: {self.colour}; color: #fff; border-bottom-color: {self.colour}; }}"
+                " .bar.branded a, .bar.branded .brand, .bar.branded button.link, .bar.branded label { color: #fff; }"
+                " .bar.branded :focus-visible { outline-color: #fff; }")
+
+
+def _origin(url: str) -> str | None:
+    """scheme://host[:port] of an http(s) URL, or None: only a plain origin may enter the CSP header."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not re.fullmatch(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?", parts.netloc):
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 @dataclass(frozen=True)
 class SessionContext:
     """Who is acting in the portal: one contact of one tenant, through one session."""
@@ -40,6 +89,7 @@ class SessionContext:
     csrf_token: str
     language: Language
     auth_method: str = "magic_link"
+    brand: Brand | None = None  # the tenant's, when tasks announced one
 
 
 OTP_DIGITS = 6

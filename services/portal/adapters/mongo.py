@@ -22,6 +22,7 @@ class PortalStore:
         self.used_links = db["used_links"]
         self.signatures = db["signatures"]
         self.declines = db["declines"]
+        self.brands = db["brands"]
 
     async def ensure_indexes(self) -> None:
         await self.contacts.create_index([("tenant_id", ASCENDING), ("contact_id", ASCENDING)], unique=True)
@@ -35,6 +36,7 @@ class PortalStore:
         # Exactly one signature and one decline per action, whatever the number of tabs or clicks.
         await self.signatures.create_index("action_id", unique=True)
         await self.declines.create_index("action_id", unique=True)
+        await self.brands.create_index("tenant_id", unique=True)
 
     # --- read model (written by the tasks.events projection) ---
 
@@ -78,7 +80,14 @@ class PortalStore:
         await self.actions.update_one({"tenant_id": tenant_id, "action_id": action_id},
                                       {"$set": {f"artefacts.{name}": url}}, session=session)
 
+    async def set_brand(self, tenant_id: str, brand: dict, session: Session) -> None:
+        await self.brands.update_one({"tenant_id": tenant_id}, {"$set": {**brand, "tenant_id": tenant_id}},
+                                     upsert=True, session=session)
+
     # --- queries for the session's contact ---
+
+    async def brand(self, tenant_id: str) -> dict | None:
+        return await self.brands.find_one({"tenant_id": tenant_id}, NO_ID)
 
     async def contact(self, tenant_id: str, contact_id: str) -> dict | None:
         return await self.contacts.find_one({"tenant_id": tenant_id, "contact_id": contact_id}, NO_ID)

@@ -11,7 +11,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from services.portal import i18n
-from services.portal.domain import SessionContext
+from services.portal.domain import Brand, SessionContext
+from services.portal.entrypoints.security import csp
 from services.portal.entrypoints.sign_form import autocomplete
 
 templates = Environment(loader=FileSystemLoader(Path(__file__).parent.parent / "templates"),
@@ -25,14 +26,20 @@ def configure(display_zone: str) -> None:
     templates.globals["display_zone"] = ZoneInfo(display_zone)
 
 
-def render(name: str, language: str, status: int = 200, ctx: SessionContext | None = None, **values) -> HTMLResponse:
+def render(name: str, language: str, status: int = 200, ctx: SessionContext | None = None,
+           brand: Brand | None = None, **values) -> HTMLResponse:
+    """`brand` (else the session's tenant's) gives the header the tenant's name, logo and colour."""
     lang = i18n.language_of(language)
     zone = templates.globals["display_zone"]
+    brand = brand or (ctx.brand if ctx else None)
     html = templates.get_template(name).render(
-        t=i18n.messages(lang), lang=lang, session=ctx, csrf_token=ctx.csrf_token if ctx else "",
+        t=i18n.messages(lang), lang=lang, session=ctx, csrf_token=ctx.csrf_token if ctx else "", brand=brand,
         when=lambda v: i18n.format_datetime(v, lang, zone), phase_name=lambda p: i18n.phase_name(p, lang),
         other_lang=lambda text_lang: i18n.lang_attribute(text_lang, lang), **values)
-    return HTMLResponse(html, status_code=status)
+    response = HTMLResponse(html, status_code=status)
+    if brand:
+        response.headers["content-security-policy"] = csp(brand.logo_origin, brand.style)
+    return response
 
 
 def browser_language(request: Request) -> str | None:

@@ -48,7 +48,7 @@ async def _confirmation(request: Request, portal, token: str, client_ip: str, ct
     asked = request.query_params.get("lang")
     lang = asked if asked in i18n.LANGUAGES else i18n.language_of(who.language, preferred_language(request))
     switch = switch_link(request, lang) if request.method == "GET" else None  # GET /login has no side effect
-    response = render("login.html", lang, status, who=who, token=token, nonce=nonce, switch_to=switch)
+    response = render("login.html", lang, status, brand=who.brand, who=who, token=token, nonce=nonce, switch_to=switch)
     response.set_cookie(LOGIN_COOKIE, nonce, max_age=LOGIN_COOKIE_SECONDS, httponly=True, samesite="strict",
                         secure=portal.settings.secure_cookies, path="/login")
     return response

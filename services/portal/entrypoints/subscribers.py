@@ -11,6 +11,7 @@ from services.runtime.consumer import Consumer
 from services.runtime.service import MessageHandler, handlers
 
 HANDLERS: dict[type[Envelope], MessageHandler[UnitOfWork]] = {
+    m.TenantBrandingChanged: rm.on_branding_changed,
     m.ContactRegistered: rm.on_contact,
     m.ContactUpdated: rm.on_contact,
     m.TaskCreated: rm.on_task,
@@ -32,5 +33,5 @@ def consumers(uow: UnitOfWork) -> list[Consumer]:
     return [
         Consumer(group=Groups.PORTAL, topics=m.topics_of(HANDLERS), handlers=handlers(uow, HANDLERS),
                  description="Keeps each contact's tasks, open actions and signed artefacts (the portal's read "
-                             "model) from tasks, documents and signing."),
+                             "model) and the tenant's branding from tasks, documents and signing."),
     ]

@@ -20,6 +20,7 @@ from contracts.messages import (
     TaskCreated,
     TaskPhaseChanged,
     TaskUpdated,
+    TenantBrandingChanged,
 )
 from services.portal.unit_of_work import UnitOfWork
 
@@ -83,3 +84,10 @@ async def on_submission_rejected(event: SigningRejected | DeclineRejected, uow: 
     submission = "signing" if isinstance(event, SigningRejected) else "decline"
     await uow.store.reject_submission(event.tenant_id, p.action_id, p.action_status, submission,
                                       event.occurred_at, uow.session)
+
+
+async def on_branding_changed(event: TenantBrandingChanged, uow: UnitOfWork) -> None:
+    """The tenant's name, colour and logo for its contacts' pages; each change carries the whole branding."""
+    p = event.payload
+    await uow.store.set_brand(event.tenant_id, {"name": p.name, "colour": p.colour, "logo_url": p.logo_url,
+                                                "logo_digest": p.logo_digest}, uow.session)

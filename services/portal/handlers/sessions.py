@@ -13,7 +13,7 @@ from contracts import utcnow
 from contracts.errors import DomainError
 from contracts.portal_link import InvalidLink, PortalLink, read
 from services.portal.adapters.mongo import PortalStore
-from services.portal.domain import SessionContext, mask_email
+from services.portal.domain import Brand, SessionContext, mask_email
 from services.runtime.mongo import Session
 from services.runtime.outbox import Outbox
 
@@ -36,6 +36,7 @@ class LinkPreview:
     name: str
     email: str  # masked
     language: str | None
+    brand: Brand | None = None  # the tenant's, so the confirmation already looks like it
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ class Sessions:
         if await self.store.link_used(link.link_id):
             raise LinkRefused("used", 410, contact.get("language"), (link.tenant_id, link.contact_id))
         return LinkPreview(name=contact.get("name", ""), email=mask_email(contact.get("email", "")),
-                           language=contact.get("language"))
+                           language=contact.get("language"), brand=Brand.of(await self.store.brand(link.tenant_id)))
 
     async def login(self, token: str, ip: str, user_agent: str) -> NewSession:
         link, contact = await self._check(token)
@@ -119,7 +120,8 @@ class Sessions:
         language = doc.get("language") or contact.get("language", "nl")
         return SessionContext(session_id=doc["session_id"], tenant_id=doc["tenant_id"],
                               contact_id=doc["contact_id"], csrf_token=doc["csrf_token"],
-                              language=language, auth_method=doc.get("auth_method", "magic_link"))
+                              language=language, auth_method=doc.get("auth_method", "magic_link"),
+                              brand=Brand.of(await self.store.brand(doc["tenant_id"])))
 
     async def set_language(self, cookie_value: str, language: str) -> None:
         await self.store.set_session_language(session_hash(cookie_value), language)
