@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 KAFKA_CP := deploy/local/kafka/target/dependency/.complete
 
-.PHONY: run test test-unit test-integration test-e2e bench install kafka secantusd pdf-tools system-packages lock schemas clean
+.PHONY: run lint test test-unit test-integration test-e2e bench install kafka secantusd pdf-tools system-packages lock schemas clean
 
 PORTAL_VENDOR := services/portal/static/vendor/signature_pad.umd.min.js
 PORTAL_NODE_MODULES := services/portal/web/node_modules/.package-lock.json
@@ -74,7 +74,14 @@ secantusd:
 run: install kafka secantusd
 	$(PY) -m deploy.local.run
 
-test: install kafka secantusd system-packages
+# ruff (lint, import order, format) over the tree; mypy, strict, over contracts/, services/runtime/ and every
+# domain.py (pyproject.toml says which).
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+
+test: install kafka secantusd system-packages lint
 	$(PY) -m pytest -q -p no:cacheprovider
 
 test-unit: install pdf-tools

@@ -22,8 +22,14 @@ from bench.stats import summary_ms
 VALUE = b'{"type":"task.signed","payload":{"action_id":"' + b"x" * 900 + b'"}}'  # about a task.signed's size
 
 
-async def kafka_work(bootstrap: str, messages: int, groups: int, window: int = 200,
-                     ready: asyncio.Event | None = None, go: asyncio.Event | None = None) -> dict:
+async def kafka_work(
+    bootstrap: str,
+    messages: int,
+    groups: int,
+    window: int = 200,
+    ready: asyncio.Event | None = None,
+    go: asyncio.Event | None = None,
+) -> dict:
     """Produce `messages` (acks=all, idempotent) and have `groups` consumer groups read them all.
 
     With `ready` and `go`, it says when its topic and groups are set up and waits for the word to start,
@@ -35,13 +41,22 @@ async def kafka_work(bootstrap: str, messages: int, groups: int, window: int = 2
         await admin.create_topics([NewTopic(topic, 3, 1)])
     finally:
         await admin.close()
-    consumers = [AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"{topic}.g{g}",
-                                  auto_offset_reset="earliest", enable_auto_commit=False) for g in range(groups)]
+    consumers = [
+        AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap,
+            group_id=f"{topic}.g{g}",
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+        for g in range(groups)
+    ]
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
     for c in consumers:
         await c.start()
     try:
+
         async def drain(consumer: AIOKafkaConsumer, wanted: int = messages) -> None:
             seen = 0
             while seen < wanted:
@@ -49,6 +64,7 @@ async def kafka_work(bootstrap: str, messages: int, groups: int, window: int = 2
                 seen += sum(len(records) for records in batch.values())
                 if batch:
                     await consumer.commit()  # the pipeline commits after handling, too
+
         # Before the clock starts: the new topic's partitions have leaders and every group has joined
         # (a first fetch can otherwise wait for a leader or a rebalance, which is not the work measured).
         for partition in range(3):
@@ -60,8 +76,10 @@ async def kafka_work(bootstrap: str, messages: int, groups: int, window: int = 2
         start = time.perf_counter()
         readers = [asyncio.create_task(drain(c)) for c in consumers]
         for offset in range(0, messages, window):
-            futures = [await producer.send(topic, VALUE, key=uuid.uuid4().hex.encode())
-                       for _ in range(min(window, messages - offset))]
+            futures = [
+                await producer.send(topic, VALUE, key=uuid.uuid4().hex.encode())
+                for _ in range(min(window, messages - offset))
+            ]
             await asyncio.gather(*futures)
         await asyncio.wait_for(asyncio.gather(*readers), 300)
         elapsed = time.perf_counter() - start
@@ -78,12 +96,18 @@ async def kafka_work(bootstrap: str, messages: int, groups: int, window: int = 2
         await producer.stop()
         for c in consumers:
             await c.stop()
-    return {"messages": messages, "groups": groups, "seconds": round(elapsed, 3),
-            "round_trips_per_s": round(messages * groups / elapsed, 1), "hop_latency": summary_ms(hops)}
+    return {
+        "messages": messages,
+        "groups": groups,
+        "seconds": round(elapsed, 3),
+        "round_trips_per_s": round(messages * groups / elapsed, 1),
+        "hop_latency": summary_ms(hops),
+    }
 
 
-async def mongo_work(uri: str, transactions: int, writes_per_transaction: int, use_transactions: bool,
-                     concurrency: int = 16) -> dict:
+async def mongo_work(
+    uri: str, transactions: int, writes_per_transaction: int, use_transactions: bool, concurrency: int = 16
+) -> dict:
     """`transactions` units of `writes_per_transaction` inserts, in a transaction each or not."""
     client = AsyncMongoClient(uri)
     db = client[f"bench_ceiling_{uuid.uuid4().hex[:8]}"]
@@ -98,9 +122,11 @@ async def mongo_work(uri: str, transactions: int, writes_per_transaction: int, u
             t = time.perf_counter()
             if use_transactions:
                 async with client.start_session() as session:
+
                     async def work(s):
                         for doc in docs:
                             await coll.insert_one(doc, session=s)
+
                     await session.with_transaction(work)
             else:
                 for doc in docs:
@@ -115,9 +141,13 @@ async def mongo_work(uri: str, transactions: int, writes_per_transaction: int, u
         await client.drop_database(db.name)
         await client.close()
     writes = transactions * writes_per_transaction
-    return {"writes": writes, "transactions": transactions if use_transactions else 0,
-            "seconds": round(elapsed, 3), "writes_per_s": round(writes / elapsed, 1),
-            "unit_latency": summary_ms(latencies)}
+    return {
+        "writes": writes,
+        "transactions": transactions if use_transactions else 0,
+        "seconds": round(elapsed, 3),
+        "writes_per_s": round(writes / elapsed, 1),
+        "unit_latency": summary_ms(latencies),
+    }
 
 
 async def _timed_cpu(pids: dict[str, int], work) -> tuple[object, float]:
@@ -127,8 +157,9 @@ async def _timed_cpu(pids: dict[str, int], work) -> tuple[object, float]:
     return result, round(sum(probes.cpu_delta(before, probes.cpu_snapshot(pids)).values()), 3)
 
 
-async def _together(pids: dict[str, int], kafka, bootstrap: str, messages: int, groups: int,
-                    mongo) -> tuple[float, float]:
+async def _together(
+    pids: dict[str, int], kafka, bootstrap: str, messages: int, groups: int, mongo
+) -> tuple[float, float]:
     """Kafka's work and MongoDB's side by side, timed from when both can start (set-up left out)."""
     ready, go = asyncio.Event(), asyncio.Event()
     kafka_task = asyncio.create_task(kafka(bootstrap, messages, groups, ready=ready, go=go))
@@ -148,19 +179,33 @@ async def run(bootstrap: str, mongodb_uri: str, signings: int, per_signing: dict
     kafka, kafka_cpu = await _timed_cpu(pids, kafka_work(bootstrap, messages, groups))
     plain, plain_cpu = await _timed_cpu(pids, mongo_work(mongodb_uri, transactions, writes_per_tx, False))
     txn, txn_cpu = await _timed_cpu(pids, mongo_work(mongodb_uri, transactions, writes_per_tx, True))
-    together, together_cpu = await _together(pids, kafka_work, bootstrap, messages, groups,
-                                             mongo_work(mongodb_uri, transactions, writes_per_tx, True))
+    together, together_cpu = await _together(
+        pids, kafka_work, bootstrap, messages, groups, mongo_work(mongodb_uri, transactions, writes_per_tx, True)
+    )
     per = lambda cpu: round(cpu * 1000 / max(signings, 1), 1)  # noqa: E731
     return {
-        "work": {"signings": signings, "kafka_messages": messages, "consumer_groups": groups,
-                 "mongo_transactions": transactions, "writes_per_transaction": writes_per_tx},
-        "kafka": kafka, "mongo_plain": plain, "mongo_transactions": txn,
+        "work": {
+            "signings": signings,
+            "kafka_messages": messages,
+            "consumer_groups": groups,
+            "mongo_transactions": transactions,
+            "writes_per_transaction": writes_per_tx,
+        },
+        "kafka": kafka,
+        "mongo_plain": plain,
+        "mongo_transactions": txn,
         "together_seconds": round(together, 3),
-        "signings_per_s": {"kafka_only": round(signings / kafka["seconds"], 1),
-                           "mongo_plain_only": round(signings / plain["seconds"], 1),
-                           "mongo_transactions_only": round(signings / txn["seconds"], 1),
-                           "kafka_and_mongo_transactions": round(signings / together, 1)},
+        "signings_per_s": {
+            "kafka_only": round(signings / kafka["seconds"], 1),
+            "mongo_plain_only": round(signings / plain["seconds"], 1),
+            "mongo_transactions_only": round(signings / txn["seconds"], 1),
+            "kafka_and_mongo_transactions": round(signings / together, 1),
+        },
         # CPU per signing's worth of raw work (bench + broker + database): comparable across box loads.
-        "cpu_ms_per_signing": {"kafka_only": per(kafka_cpu), "mongo_plain_only": per(plain_cpu),
-                               "mongo_transactions_only": per(txn_cpu), "kafka_and_mongo_transactions": per(together_cpu)},
+        "cpu_ms_per_signing": {
+            "kafka_only": per(kafka_cpu),
+            "mongo_plain_only": per(plain_cpu),
+            "mongo_transactions_only": per(txn_cpu),
+            "kafka_and_mongo_transactions": per(together_cpu),
+        },
     }

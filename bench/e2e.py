@@ -29,25 +29,31 @@ def per_signing(count: int, cpu: dict, handled_delta: dict, published_delta: flo
     n = max(count, 1)
     writes = sum(ops_delta.get(k, 0) for k in ("insert", "update", "delete"))
     deliveries = sum(handled_delta.values())
-    return {"cpu_ms": {k: round(max(v, 0.0) * 1000 / n, 1) for k, v in cpu.items()},
-            "cpu_ms_total": round(sum(max(v, 0.0) for v in cpu.values()) * 1000 / n, 1),
-            # The services, Kafka and the database: what the system spends, the bench's own process left out.
-            "cpu_ms_total_pipeline": round(sum(max(v, 0.0) for k, v in cpu.items() if k != "bench") * 1000 / n, 1),
-            "messages_published": round(published_delta / n, 2), "deliveries_handled": round(deliveries / n, 2),
-            "handled_by_group": {g: round(v / n, 2) for g, v in sorted(handled_delta.items()) if v},
-            "transactions": round(deliveries / n + 1, 2),  # one per handled delivery, plus the portal's submit
-            "mongo_writes": round(writes / n, 2),
-            "mongo_ops": {k: round(v / n, 2) for k, v in ops_delta.items()}}
+    return {
+        "cpu_ms": {k: round(max(v, 0.0) * 1000 / n, 1) for k, v in cpu.items()},
+        "cpu_ms_total": round(sum(max(v, 0.0) for v in cpu.values()) * 1000 / n, 1),
+        # The services, Kafka and the database: what the system spends, the bench's own process left out.
+        "cpu_ms_total_pipeline": round(sum(max(v, 0.0) for k, v in cpu.items() if k != "bench") * 1000 / n, 1),
+        "messages_published": round(published_delta / n, 2),
+        "deliveries_handled": round(deliveries / n, 2),
+        "handled_by_group": {g: round(v / n, 2) for g, v in sorted(handled_delta.items()) if v},
+        "transactions": round(deliveries / n + 1, 2),  # one per handled delivery, plus the portal's submit
+        "mongo_writes": round(writes / n, 2),
+        "mongo_ops": {k: round(v / n, 2) for k, v in ops_delta.items()},
+    }
 
 
-async def measured_level(urls, staff_key, infra, pids, jobs, rate, cfg, spy: list[str],
-                         idle: dict[str, float]) -> dict:
+async def measured_level(urls, staff_key, infra, pids, jobs, rate, cfg, spy: list[str], idle: dict[str, float]) -> dict:
     mongodb_uri = infra.mongodb_uri
     metrics_client = httpx.AsyncClient(timeout=10)
     loop = asyncio.get_running_loop()
     try:
         idle_before = await probes.wait_idle(metrics_client, cfg["metrics_urls"])
-        m0, ops0, cpu0 = await probes.scrape(metrics_client, cfg["metrics_urls"]), await probes.opcounters(mongodb_uri), probes.cpu_snapshot(pids)
+        m0, ops0, cpu0 = (
+            await probes.scrape(metrics_client, cfg["metrics_urls"]),
+            await probes.opcounters(mongodb_uri),
+            probes.cpu_snapshot(pids),
+        )
         began = loop.time()
         recorders = profile.start(pids, spy) if spy else []
         try:
@@ -66,11 +72,17 @@ async def measured_level(urls, staff_key, infra, pids, jobs, rate, cfg, spy: lis
         level["idle_wait_before_s"] = idle_before
         level["cpu_s_during_level"] = cpu_level
         level["per_signing"] = per_signing(
-            level["accepted"], cpu_net, {g: handled1[g] - handled0.get(g, 0) for g in handled1},
-            probes.published(m1) - probes.published(m0), {k: ops1.get(k, 0) - ops0.get(k, 0) for k in ops1})
-        count, total = (probes.request_histogram(m1["portal"], "POST", "/api/v1/actions/{action_id}/signature")[i]
-                        - probes.request_histogram(m0["portal"], "POST", "/api/v1/actions/{action_id}/signature")[i]
-                        for i in (0, 1))
+            level["accepted"],
+            cpu_net,
+            {g: handled1[g] - handled0.get(g, 0) for g in handled1},
+            probes.published(m1) - probes.published(m0),
+            {k: ops1.get(k, 0) - ops0.get(k, 0) for k in ops1},
+        )
+        count, total = (
+            probes.request_histogram(m1["portal"], "POST", "/api/v1/actions/{action_id}/signature")[i]
+            - probes.request_histogram(m0["portal"], "POST", "/api/v1/actions/{action_id}/signature")[i]
+            for i in (0, 1)
+        )
         level["portal_submit_server_mean_ms"] = round(total / count * 1000, 1) if count else None
         # Outside the measured window: the bus said so, and the services show it.
         level["verified"] = await verify(urls, staff_key, level.pop("_signings"))
@@ -84,8 +96,10 @@ async def run_levels(urls: dict[str, str], tenant: dict, infra, pids: dict[str, 
     try:
         await setup.rule()
         customers: list[Customer] = list(await asyncio.gather(*(setup.customer(i) for i in range(cfg["signings"]))))
-        plan = [(rate, min(cfg["signings"], int(rate * cfg["level_seconds"])) if rate else cfg["signings"])
-                for rate in cfg["rates"]]
+        plan = [
+            (rate, min(cfg["signings"], int(rate * cfg["level_seconds"])) if rate else cfg["signings"])
+            for rate in cfg["rates"]
+        ]
         batches: list[list[Job]] = []
         for rate, count in plan:
             label = f"{rate:g}/s" if rate else "max"
@@ -93,8 +107,10 @@ async def run_levels(urls: dict[str, str], tenant: dict, infra, pids: dict[str, 
         await asyncio.gather(*(setup.ready(job) for batch in batches for job in batch))
     finally:
         await setup.close()
-    print(f"  prepared {len(customers)} customers with portal sessions and {sum(map(len, batches))} open actions "
-          f"in {time.monotonic() - cfg['began']:.0f} s since the start")
+    print(
+        f"  prepared {len(customers)} customers with portal sessions and {sum(map(len, batches))} open actions "
+        f"in {time.monotonic() - cfg['began']:.0f} s since the start"
+    )
     async with httpx.AsyncClient(timeout=10) as metrics_client:
         await probes.wait_idle(metrics_client, cfg["metrics_urls"])
     idle = await idle_cpu_per_s(pids)
@@ -110,31 +126,49 @@ async def run_levels(urls: dict[str, str], tenant: dict, infra, pids: dict[str, 
         level = await measured_level(urls, tenant["staff_key"], infra, pids, jobs, rate, cfg, spy, idle)
         levels.append(level)
         print_level(level)
-    return {"levels": levels, "skipped_levels": skipped, "cpus": os.cpu_count(), "idle_cpu_ms_per_s": {k: round(v * 1000, 1) for k, v in idle.items()}}
+    return {
+        "levels": levels,
+        "skipped_levels": skipped,
+        "cpus": os.cpu_count(),
+        "idle_cpu_ms_per_s": {k: round(v * 1000, 1) for k, v in idle.items()},
+    }
 
 
 def print_level(lv: dict) -> None:
     lat = lv["latency"]
     offered = "max" if lv["offered_per_s"] is None else f"{lv['offered_per_s']:g}/s"
-    print(f"  offered {offered:>6}: {lv['accepted']}/{lv['signings']} accepted ({lv['accepted_per_s']}/s), "
-          f"{lv['completed']} completed ({lv['completed_per_s']}/s), {lv['timed_out']} timed out; drain {lv['drain_s']} s")
-    for key, name in (("submit_http", "submit (HTTP 201)"), ("timelines_visible", "(a) both timelines"),
-                      ("phase_changed", "(b) phase changed")):
+    print(
+        f"  offered {offered:>6}: {lv['accepted']}/{lv['signings']} accepted ({lv['accepted_per_s']}/s), "
+        f"{lv['completed']} completed ({lv['completed_per_s']}/s), {lv['timed_out']} timed out; drain {lv['drain_s']} s"
+    )
+    for key, name in (
+        ("submit_http", "submit (HTTP 201)"),
+        ("timelines_visible", "(a) both timelines"),
+        ("phase_changed", "(b) phase changed"),
+    ):
         s = lat[key]
-        print(f"      {name:<20} p50 {s['p50_ms']} ms  p95 {s['p95_ms']} ms  p99 {s['p99_ms']} ms  max {s['max_ms']} ms")
+        print(
+            f"      {name:<20} p50 {s['p50_ms']} ms  p95 {s['p95_ms']} ms  p99 {s['p99_ms']} ms  max {s['max_ms']} ms"
+        )
     w, v, cost = lv["watcher"], lv["verified"], lv["per_signing"]
-    print(f"      watched {w['messages_read']} bus messages (bench CPU {w['bench_process_cpu_s']} s); afterwards "
-          f"{v['checked']} checked over HTTP, {sum(v['failures'].values())} not shown {v['failures'] or ''}")
-    print(f"      per signing: CPU {cost['cpu_ms_total']} ms {cost['cpu_ms']}; {cost['messages_published']} messages, "
-          f"{cost['deliveries_handled']} deliveries handled, {cost['mongo_writes']} Mongo writes")
+    print(
+        f"      watched {w['messages_read']} bus messages (bench CPU {w['bench_process_cpu_s']} s); afterwards "
+        f"{v['checked']} checked over HTTP, {sum(v['failures'].values())} not shown {v['failures'] or ''}"
+    )
+    print(
+        f"      per signing: CPU {cost['cpu_ms_total']} ms {cost['cpu_ms']}; {cost['messages_published']} messages, "
+        f"{cost['deliveries_handled']} deliveries handled, {cost['mongo_writes']} Mongo writes"
+    )
 
 
 def run(cfg: dict, ceiling_run) -> dict:
     """Start everything, run the levels, then the raw ceiling against the same infrastructure."""
     with tempfile.TemporaryDirectory(prefix="akkoord-bench-") as tmp:
         work = Path(tmp)
-        with open(work / "infra.log", "ab") as log, \
-                local_infra.running(work / "infra", free_port(), free_port(), log_file=log) as infra:
+        with (
+            open(work / "infra.log", "ab") as log,
+            local_infra.running(work / "infra", free_port(), free_port(), log_file=log) as infra,
+        ):
             stack = Stack(infra=infra, workdir=work)
             try:
                 start_services(stack)
@@ -148,8 +182,9 @@ def run(cfg: dict, ceiling_run) -> dict:
             levels = result["levels"]
             top = next((lv for lv in levels if lv["offered_per_s"] is None), levels[-1])
             infra_pids = {p.name: p.popen.pid for p in infra.processes} | {"bench": os.getpid()}
-            result["ceiling"] = asyncio.run(ceiling_run(infra.kafka_bootstrap, infra.mongodb_uri,
-                                                        top["accepted"], top["per_signing"], infra_pids))
+            result["ceiling"] = asyncio.run(
+                ceiling_run(infra.kafka_bootstrap, infra.mongodb_uri, top["accepted"], top["per_signing"], infra_pids)
+            )
             result["mongodb_server"] = local_infra.mongo_server()
             if result["mongodb_server"] == "rust":
                 result["previous_default"] = python_server_beside(work, top)
@@ -181,6 +216,9 @@ def python_server_beside(work: Path, top: dict) -> dict:
         cpu = sum(probes.cpu_delta(before, probes.cpu_snapshot(pids)).values())
     finally:
         server.stop()
-    return {"server": "python", "mongo_transactions": txn,
-            "signings_per_s": round(top["accepted"] / txn["seconds"], 1),
-            "cpu_ms_per_signing": round(cpu * 1000 / max(top["accepted"], 1), 1)}
+    return {
+        "server": "python",
+        "mongo_transactions": txn,
+        "signings_per_s": round(top["accepted"] / txn["seconds"], 1),
+        "cpu_ms_per_signing": round(cpu * 1000 / max(top["accepted"], 1), 1),
+    }

@@ -54,8 +54,11 @@ class BusWatcher:
 
     async def start(self) -> None:
         await self.consumer.start()
-        parts = [TopicPartition(t, p) for t in (PORTAL_EVENTS, TASKS_EVENTS, TIMELINE_CHAIN)
-                 for p in sorted(self.consumer.partitions_for_topic(t) or await self._partitions(t))]
+        parts = [
+            TopicPartition(t, p)
+            for t in (PORTAL_EVENTS, TASKS_EVENTS, TIMELINE_CHAIN)
+            for p in sorted(self.consumer.partitions_for_topic(t) or await self._partitions(t))
+        ]
         self.consumer.assign(parts)
         await self.consumer.seek_to_end(*parts)
         for tp in parts:  # resolve the end offsets now, before the first submit
@@ -101,7 +104,8 @@ class BusWatcher:
 
     async def all_done(self, signings: list[Signing], deadline: float) -> None:
         while time.perf_counter() < deadline and any(
-                s.t_accepted is not None and s.done(*CONDITIONS) is None for s in signings):
+            s.t_accepted is not None and s.done(*CONDITIONS) is None for s in signings
+        ):
             await asyncio.sleep(0.05)
 
 
@@ -109,13 +113,18 @@ async def verify(urls: dict[str, str], staff_key: str, signings: list[Signing], 
     """Once per completed signing, after the level: what the bus said is what the services show."""
     sem = asyncio.Semaphore(concurrency)
     failures: Counter[str] = Counter()
-    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {staff_key}"}, timeout=30) as staff, \
-            httpx.AsyncClient(timeout=30, cookies=no_cookies()) as portal:
+    async with (
+        httpx.AsyncClient(headers={"Authorization": f"Bearer {staff_key}"}, timeout=30) as staff,
+        httpx.AsyncClient(timeout=30, cookies=no_cookies()) as portal,
+    ):
+
         async def one(s: Signing) -> None:
             job = s.job
             async with sem:
-                r = await staff.get(f"{urls['timeline']}/v1/tasks/{job.task_id}/timeline",
-                                    params={"audience": "staff", "kind": "task.signed", "limit": 1})
+                r = await staff.get(
+                    f"{urls['timeline']}/v1/tasks/{job.task_id}/timeline",
+                    params={"audience": "staff", "kind": "task.signed", "limit": 1},
+                )
                 if not (r.status_code == 200 and r.json()["entries"]):
                     failures["staff_timeline"] += 1
                 r = await portal.get(f"{urls['portal']}/api/v1/tasks/{job.task_id}", headers=job.customer.headers)
@@ -132,10 +141,16 @@ async def verify(urls: dict[str, str], staff_key: str, signings: list[Signing], 
 
 async def submit(client: httpx.AsyncClient, url: str, s: Signing, index: int) -> None:
     job = s.job
-    body = {"fields": {"full_name": f"Klant {job.customer.index:04d}"}, "consent": True,
-            "signature": {"kind": "drawn", "png_base64": SIGNATURE_B64}}
+    body = {
+        "fields": {"full_name": f"Klant {job.customer.index:04d}"},
+        "consent": True,
+        "signature": {"kind": "drawn", "png_base64": SIGNATURE_B64},
+    }
     # Each customer comes from their own address (uvicorn trusts X-Forwarded-For from loopback).
-    headers = {**job.customer.headers, "X-Forwarded-For": f"10.{index // 65536 % 256}.{index // 256 % 256}.{index % 256}"}
+    headers = {
+        **job.customer.headers,
+        "X-Forwarded-For": f"10.{index // 65536 % 256}.{index // 256 % 256}.{index % 256}",
+    }
     s.t_submit = time.perf_counter()
     try:
         r = await client.post(f"{url}/api/v1/actions/{job.action_id}/signature", json=body, headers=headers)
@@ -147,14 +162,16 @@ async def submit(client: httpx.AsyncClient, url: str, s: Signing, index: int) ->
         s.error = repr(exc)
 
 
-async def run_level(urls: dict[str, str], bootstrap: str, jobs: list[Job], rate: float | None, *,
-                    timeout: float) -> dict:
+async def run_level(
+    urls: dict[str, str], bootstrap: str, jobs: list[Job], rate: float | None, *, timeout: float
+) -> dict:
     """Offer `jobs` at `rate` signings/s (None: all at once), wait for each to complete or time out."""
     signings = [Signing(job) for job in jobs]
     watcher = BusWatcher(bootstrap, signings)
     await watcher.start()
-    client = httpx.AsyncClient(timeout=60, cookies=no_cookies(),
-                               limits=httpx.Limits(max_connections=200, max_keepalive_connections=200))
+    client = httpx.AsyncClient(
+        timeout=60, cookies=no_cookies(), limits=httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    )
     start = time.perf_counter()
     cpu_start = time.process_time()
 
@@ -170,19 +187,25 @@ async def run_level(urls: dict[str, str], bootstrap: str, jobs: list[Job], rate:
         await client.aclose()
         await watcher.stop()
     end = time.perf_counter()
-    return {**summarise(signings, rate, start, end, watcher.messages, time.process_time() - cpu_start),
-            "_signings": signings}
+    return {
+        **summarise(signings, rate, start, end, watcher.messages, time.process_time() - cpu_start),
+        "_signings": signings,
+    }
 
 
-def summarise(signings: list[Signing], rate: float | None, start: float, end: float, watched: int,
-              bench_cpu: float) -> dict:
+def summarise(
+    signings: list[Signing], rate: float | None, start: float, end: float, watched: int, bench_cpu: float
+) -> dict:
     accepted = [s for s in signings if s.t_accepted is not None]
     complete = [s for s in accepted if s.done(*CONDITIONS) is not None]
     first = min((s.t_submit for s in signings), default=start)
     last_accept = max((s.t_accepted for s in accepted), default=first)
     last_done = max((s.t_submit + s.done(*CONDITIONS) for s in complete), default=first)
     return {
-        "offered_per_s": rate, "signings": len(signings), "accepted": len(accepted), "completed": len(complete),
+        "offered_per_s": rate,
+        "signings": len(signings),
+        "accepted": len(accepted),
+        "completed": len(complete),
         "timed_out": len(accepted) - len(complete),
         "submit_status": dict(Counter(str(s.status) for s in signings)),
         "accepted_per_s": round(len(accepted) / (last_accept - first), 2) if last_accept > first else None,
@@ -190,7 +213,9 @@ def summarise(signings: list[Signing], rate: float | None, start: float, end: fl
         "window_s": round(last_done - first, 2),
         "latency": {
             "submit_http": summary_ms([s.t_accepted - s.t_submit for s in accepted]),
-            "timelines_visible": summary_ms([d for s in accepted if (d := s.done("staff_timeline", "portal_timeline")) is not None]),
+            "timelines_visible": summary_ms(
+                [d for s in accepted if (d := s.done("staff_timeline", "portal_timeline")) is not None]
+            ),
             "staff_timeline": summary_ms([d for s in accepted if (d := s.done("staff_timeline")) is not None]),
             "portal_timeline": summary_ms([d for s in accepted if (d := s.done("portal_timeline")) is not None]),
             "phase_changed": summary_ms([d for s in accepted if (d := s.done("phase")) is not None]),

@@ -11,6 +11,7 @@ import io
 import os
 import shutil
 import tempfile
+from datetime import UTC
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -62,18 +63,25 @@ def signature_png() -> bytes:
 
 def rsa_seal_key() -> SealKey:
     """An RSA-2048 seal key with a self-signed certificate: the other key type a deployment may bring."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.x509.oid import NameOID
 
-    key, now = rsa.generate_private_key(public_exponent=65537, key_size=2048), datetime.now(timezone.utc)
+    key, now = rsa.generate_private_key(public_exponent=65537, key_size=2048), datetime.now(UTC)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Bench RSA seal")])
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=5))
-            .not_valid_after(now + timedelta(days=1)).sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     return SealKey(key_pem=pem, cert_pem=cert.public_bytes(serialization.Encoding.PEM), development=False)
 
@@ -136,8 +144,13 @@ def run(runs: int = 30) -> dict:
     assert len(tags) == len(TAGGED_PAGES), f"expected {len(TAGGED_PAGES)} tags, found {tags}"
     libreoffice = libreoffice_fifty_pages()
     assert len(find_tags(libreoffice)) == 4
-    stamp = Stamp(signature_png=signature_png(), signer_name="Jan de Vries", signed_at="2026-11-30 10:00 UTC",
-                  source_digest="0" * 64, title="Work order")
+    stamp = Stamp(
+        signature_png=signature_png(),
+        signer_name="Jan de Vries",
+        signed_at="2026-11-30 10:00 UTC",
+        source_digest="0" * 64,
+        title="Work order",
+    )
     stamped = stamp_pdf(data, tags, stamp).pdf
     # As in the service: one Sealer per key, built at startup, then one seal per call.
     ec_sealer, rsa_sealer = Sealer(generate_development_key()), Sealer(rsa_seal_key())
@@ -161,14 +174,25 @@ def run(runs: int = 30) -> dict:
     copy = baselines["file_copy"]
     for name, (stats, baseline, goal_ms) in measured.items():
         base = baselines[baseline]
-        results[name] = {**stats, "baseline": baseline, "goal_ms": goal_ms,
-                         "ratio_to_baseline": ratio(stats["median_ms"], base["median_ms"]),
-                         "cpu_ratio_to_baseline": ratio(stats["cpu_median_ms"], base["cpu_median_ms"]),
-                         "ratio_to_file_copy": ratio(stats["median_ms"], copy["median_ms"])}
+        results[name] = {
+            **stats,
+            "baseline": baseline,
+            "goal_ms": goal_ms,
+            "ratio_to_baseline": ratio(stats["median_ms"], base["median_ms"]),
+            "cpu_ratio_to_baseline": ratio(stats["cpu_median_ms"], base["cpu_median_ms"]),
+            "ratio_to_file_copy": ratio(stats["median_ms"], copy["median_ms"]),
+        }
     # Issue 5's stamping goal is relative: at most 2x the pypdf round trip of the same file.
     results["stamping"]["goal_ratio"] = 2.0
-    return {"pdf_bytes": len(data), "pages": PAGES, "tags": len(tags), "runs": runs,
-            "load_average": os.getloadavg(), "baselines": baselines, "operations": results}
+    return {
+        "pdf_bytes": len(data),
+        "pages": PAGES,
+        "tags": len(tags),
+        "runs": runs,
+        "load_average": os.getloadavg(),
+        "baselines": baselines,
+        "operations": results,
+    }
 
 
 def verdicts(stats: dict) -> list[str]:
@@ -185,14 +209,20 @@ def verdicts(stats: dict) -> list[str]:
 
 def print_report(result: dict) -> None:
     load = ", ".join(f"{x:.1f}" for x in result["load_average"])
-    print(f"\nPDF micro-benchmarks: {result['pages']} pages, {result['pdf_bytes'] / 1024:.0f} KiB, "
-          f"{result['tags']} tags, {result['runs']} runs each; load average {load}")
+    print(
+        f"\nPDF micro-benchmarks: {result['pages']} pages, {result['pdf_bytes'] / 1024:.0f} KiB, "
+        f"{result['tags']} tags, {result['runs']} runs each; load average {load}"
+    )
     print(f"  {'':<31} {'wall median / p95 ms':>22} {'CPU median ms':>14}   ratio (wall, CPU)")
     for name, stats in result["baselines"].items():
-        print(f"  baseline {name:<22} {stats['median_ms']:10.2f} / {stats['p95_ms']:9.2f} {stats['cpu_median_ms']:14.2f}")
+        print(
+            f"  baseline {name:<22} {stats['median_ms']:10.2f} / {stats['p95_ms']:9.2f} {stats['cpu_median_ms']:14.2f}"
+        )
     for name, stats in result["operations"].items():
         goal = verdicts(stats)
-        print(f"  {name:<31} {stats['median_ms']:10.2f} / {stats['p95_ms']:9.2f} {stats['cpu_median_ms']:14.2f}   "
-              f"x{stats['ratio_to_baseline']}, x{stats['cpu_ratio_to_baseline']} of {stats['baseline']}; "
-              f"x{stats['ratio_to_file_copy']} of file copy" + (f"  [{'; '.join(goal)}]" if goal else ""))
+        print(
+            f"  {name:<31} {stats['median_ms']:10.2f} / {stats['p95_ms']:9.2f} {stats['cpu_median_ms']:14.2f}   "
+            f"x{stats['ratio_to_baseline']}, x{stats['cpu_ratio_to_baseline']} of {stats['baseline']}; "
+            f"x{stats['ratio_to_file_copy']} of file copy" + (f"  [{'; '.join(goal)}]" if goal else "")
+        )
     print("  (goals judged on CPU time, the operation's own cost; wall time includes other load on the box)")

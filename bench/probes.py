@@ -58,6 +58,7 @@ async def scrape(client: httpx.AsyncClient, urls: dict[str, str]) -> dict[str, d
             return name, parse_prometheus((await client.get(f"{url}/metrics", timeout=10)).text)
         except httpx.HTTPError:
             return name, {}
+
     return dict(await asyncio.gather(*(one(n, u) for n, u in urls.items())))
 
 
@@ -73,8 +74,9 @@ def events_handled(metrics: dict[str, dict]) -> dict[str, float]:
 
 
 def published(metrics: dict[str, dict]) -> float:
-    return sum(v for series in metrics.values() for (name, _), v in series.items()
-               if name == "akkoord_outbox_published_total")
+    return sum(
+        v for series in metrics.values() for (name, _), v in series.items() if name == "akkoord_outbox_published_total"
+    )
 
 
 def outbox_pending(metrics: dict[str, dict]) -> float:

@@ -23,9 +23,27 @@ def start(pids: dict[str, int], names: list[str], rate: int = 50) -> list[subpro
         print("  py-spy is not installed: no profiles")
         return []
     PROFILES.mkdir(exist_ok=True)
-    return [subprocess.Popen([spy, "record", "--pid", str(pids[n]), "--rate", str(rate), "--nonblocking",
-                              "--format", "raw", "--output", str(PROFILES / f"{n}.txt")],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for n in names if n in pids]
+    return [
+        subprocess.Popen(
+            [
+                spy,
+                "record",
+                "--pid",
+                str(pids[n]),
+                "--rate",
+                str(rate),
+                "--nonblocking",
+                "--format",
+                "raw",
+                "--output",
+                str(PROFILES / f"{n}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for n in names
+        if n in pids
+    ]
 
 
 def stop(recorders: list[subprocess.Popen]) -> None:
@@ -64,9 +82,12 @@ def summarise(path: Path, top: int = 15) -> dict:
         for frame in set(frames):
             inclusive[frame] += n
     pct = lambda c: round(100 * c / total, 1) if total else 0.0  # noqa: E731
-    return {"samples": total, "idle_pct": pct(idle),
-            "own": [(f, pct(c)) for f, c in own.most_common(top)],
-            "inclusive": [(f, pct(c)) for f, c in inclusive.most_common(top * 3)]}
+    return {
+        "samples": total,
+        "idle_pct": pct(idle),
+        "own": [(f, pct(c)) for f, c in own.most_common(top)],
+        "inclusive": [(f, pct(c)) for f, c in inclusive.most_common(top * 3)],
+    }
 
 
 def print_summary(path: Path) -> None:
@@ -77,9 +98,29 @@ def print_summary(path: Path) -> None:
         print(f"    {p:5.1f}%  {frame}")
     print("  most time including callees (project and library frames):")
     for frame, p in s["inclusive"]:
-        if any(k in frame for k in ("services/", "contracts/", "pymongo", "aiokafka", "faststream",
-                                    "pydantic", "httpx", "opentelemetry", "fastapi", "starlette", "reportlab",
-                                    "pyhanko", "pypdf", "PIL", "secantus", "wiredtiger", "bson", "ssl")):
+        if any(
+            k in frame
+            for k in (
+                "services/",
+                "contracts/",
+                "pymongo",
+                "aiokafka",
+                "faststream",
+                "pydantic",
+                "httpx",
+                "opentelemetry",
+                "fastapi",
+                "starlette",
+                "reportlab",
+                "pyhanko",
+                "pypdf",
+                "PIL",
+                "secantus",
+                "wiredtiger",
+                "bson",
+                "ssl",
+            )
+        ):
             print(f"    {p:5.1f}%  {frame}")
 
 

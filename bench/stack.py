@@ -16,9 +16,12 @@ from bench.pdf import signature_png
 from tests.support.magic_link import open_link
 from tests.support.stack import SERVICES, TEST_OPERATOR_KEY, Stack
 
-RULE = {"name": "Approve on signing", "trigger": "task.signed",
-        "conditions": [{"field": "task.phase", "op": "eq", "value": "Waiting for approval"}],
-        "actions": [{"type": "set_phase", "phase": "Approved"}]}
+RULE = {
+    "name": "Approve on signing",
+    "trigger": "task.signed",
+    "conditions": [{"field": "task.phase", "op": "eq", "value": "Waiting for approval"}],
+    "actions": [{"type": "set_phase", "phase": "Approved"}],
+}
 WAITING, APPROVED = "Waiting for approval", "Approved"
 # Every customer logs in from one loopback address here; the portal's per-IP login bucket is meant for
 # the internet, so the bench raises it (and says so) instead of pretending to be 300 addresses.
@@ -35,8 +38,11 @@ class Customer:
 
     @property
     def headers(self) -> dict[str, str]:
-        return {"Cookie": f"akkoord_session={self.cookie}", "X-CSRF-Token": self.csrf,
-                "User-Agent": f"akkoord-bench/1 customer-{self.index}"}
+        return {
+            "Cookie": f"akkoord_session={self.cookie}",
+            "X-CSRF-Token": self.csrf,
+            "User-Agent": f"akkoord-bench/1 customer-{self.index}",
+        }
 
 
 @dataclass
@@ -56,21 +62,28 @@ def no_cookies() -> CookieJar:
 def start_services(stack: Stack) -> None:
     """Start the six services in parallel (each start waits for its /readyz)."""
     with ThreadPoolExecutor(len(SERVICES)) as pool:
-        futures = [pool.submit(stack.start, name, PORTAL_ENV if name == "portal" else None, 120)
-                   for name in SERVICES]
+        futures = [pool.submit(stack.start, name, PORTAL_ENV if name == "portal" else None, 120) for name in SERVICES]
         for future in futures:
             future.result()
 
 
 def make_tenant(urls: dict[str, str]) -> dict:
-    r = httpx.post(f"{urls['tasks']}/v1/tenants", json={"name": "Bench Installaties", "plan": "premium"},
-                   headers={"Authorization": f"Bearer {TEST_OPERATOR_KEY}"}, timeout=30)
+    r = httpx.post(
+        f"{urls['tasks']}/v1/tenants",
+        json={"name": "Bench Installaties", "plan": "premium"},
+        headers={"Authorization": f"Bearer {TEST_OPERATOR_KEY}"},
+        timeout=30,
+    )
     r.raise_for_status()
     tenant = r.json()
     # Other services learn the key from tasks' events: wait until each accepts it.
     headers = {"Authorization": f"Bearer {tenant['staff_key']}"}
-    probes = {"automation": "/v1/rules", "signing": "/v1/evidence?task_id=none",
-              "timeline": "/v1/tasks/probe/timeline?audience=staff", "documents": "/v1/documents"}
+    probes = {
+        "automation": "/v1/rules",
+        "signing": "/v1/evidence?task_id=none",
+        "timeline": "/v1/tasks/probe/timeline?audience=staff",
+        "documents": "/v1/documents",
+    }
     deadline = time.monotonic() + 60
     for name, path in probes.items():
         while httpx.get(f"{urls[name]}{path}", headers=headers, timeout=10).status_code == 401:
@@ -85,9 +98,14 @@ class Setup:
 
     def __init__(self, urls: dict[str, str], staff_key: str, concurrency: int = 8):
         self.urls = urls
-        self.staff = httpx.AsyncClient(headers={"Authorization": f"Bearer {staff_key}"}, timeout=60,
-                                       limits=httpx.Limits(max_connections=concurrency))
-        self.portal = httpx.AsyncClient(timeout=60, cookies=no_cookies(), limits=httpx.Limits(max_connections=concurrency))
+        self.staff = httpx.AsyncClient(
+            headers={"Authorization": f"Bearer {staff_key}"},
+            timeout=60,
+            limits=httpx.Limits(max_connections=concurrency),
+        )
+        self.portal = httpx.AsyncClient(
+            timeout=60, cookies=no_cookies(), limits=httpx.Limits(max_connections=concurrency)
+        )
         self.sem = asyncio.Semaphore(concurrency)
 
     async def close(self) -> None:
@@ -106,7 +124,9 @@ class Setup:
 
     async def _ok(self, response: httpx.Response) -> dict:
         if response.status_code >= 400:
-            raise RuntimeError(f"{response.request.method} {response.request.url}: {response.status_code} {response.text[:300]}")
+            raise RuntimeError(
+                f"{response.request.method} {response.request.url}: {response.status_code} {response.text[:300]}"
+            )
         return response.json() if response.content else {}
 
     async def rule(self) -> str:
@@ -114,27 +134,50 @@ class Setup:
 
     async def customer(self, index: int) -> Customer:
         async with self.sem:
-            contact = await self._call(self.staff, "POST", f"{self.urls['tasks']}/v1/contacts", json={
-                "name": f"Klant {index:04d}", "email": f"klant{index}@example.nl", "language": "nl"})
-            link = await self._call(self.staff, "POST", f"{self.urls['tasks']}/v1/contacts/{contact['id']}/portal-links")
+            contact = await self._call(
+                self.staff,
+                "POST",
+                f"{self.urls['tasks']}/v1/contacts",
+                json={"name": f"Klant {index:04d}", "email": f"klant{index}@example.nl", "language": "nl"},
+            )
+            link = await self._call(
+                self.staff, "POST", f"{self.urls['tasks']}/v1/contacts/{contact['id']}/portal-links"
+            )
             async with httpx.AsyncClient(timeout=60, follow_redirects=False) as browser:
                 r = await open_link(browser, link["url"])
                 cookie = r.cookies.get("akkoord_session") or browser.cookies.get("akkoord_session")
             if not cookie:
                 raise RuntimeError(f"login gave no session: {r.status_code} {r.text[:200]}")
             found = Customer(index, contact["id"], cookie)
-            session = await self._call(self.portal, "GET", f"{self.urls['portal']}/api/v1/session", headers=found.headers)
+            session = await self._call(
+                self.portal, "GET", f"{self.urls['portal']}/api/v1/session", headers=found.headers
+            )
             found.csrf = session["csrf_token"]
             return found
 
     async def job(self, customer: Customer, label: str) -> Job:
         async with self.sem:
-            task = await self._call(self.staff, "POST", f"{self.urls['tasks']}/v1/tasks", json={
-                "title": f"Onderhoud {label} #{customer.index}", "description": "Bench", "phase": WAITING,
-                "contact_id": customer.contact_id})
-            action = await self._call(self.staff, "POST", f"{self.urls['tasks']}/v1/tasks/{task['id']}/actions", json={
-                "contact_id": customer.contact_id, "kind": "sign_task",
-                "fields": [{"name": "full_name", "label": "Name", "required": True}]})
+            task = await self._call(
+                self.staff,
+                "POST",
+                f"{self.urls['tasks']}/v1/tasks",
+                json={
+                    "title": f"Onderhoud {label} #{customer.index}",
+                    "description": "Bench",
+                    "phase": WAITING,
+                    "contact_id": customer.contact_id,
+                },
+            )
+            action = await self._call(
+                self.staff,
+                "POST",
+                f"{self.urls['tasks']}/v1/tasks/{task['id']}/actions",
+                json={
+                    "contact_id": customer.contact_id,
+                    "kind": "sign_task",
+                    "fields": [{"name": "full_name", "label": "Name", "required": True}],
+                },
+            )
             return Job(customer, task["id"], action["id"])
 
     async def ready(self, job: Job, timeout: float = 180.0) -> None:
@@ -143,10 +186,14 @@ class Setup:
         while time.monotonic() < deadline:
             async with self.sem:
                 try:
-                    tasks = (await self.portal.get(f"{self.urls['portal']}/api/v1/tasks", headers=job.customer.headers)).json()
+                    tasks = (
+                        await self.portal.get(f"{self.urls['portal']}/api/v1/tasks", headers=job.customer.headers)
+                    ).json()
                     opened = any(a["id"] == job.action_id for t in tasks for a in t["open_actions"])
-                    r = await self.staff.get(f"{self.urls['timeline']}/v1/tasks/{job.task_id}/timeline",
-                                             params={"audience": "staff", "limit": 1})
+                    r = await self.staff.get(
+                        f"{self.urls['timeline']}/v1/tasks/{job.task_id}/timeline",
+                        params={"audience": "staff", "limit": 1},
+                    )
                     requested = r.status_code == 200 and bool(r.json().get("entries"))
                 except httpx.TransportError:
                     opened = requested = False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -21,9 +21,14 @@ def summary_ms(seconds: list[float]) -> dict:
     ms = [s * 1000 for s in seconds]
     if not ms:
         return {"n": 0, "median_ms": None, "p50_ms": None, "p95_ms": None, "p99_ms": None, "max_ms": None}
-    return {"n": len(ms), "median_ms": round(statistics.median(ms), 2), "p50_ms": round(percentile(ms, 50), 2),
-            "p95_ms": round(percentile(ms, 95), 2), "p99_ms": round(percentile(ms, 99), 2),
-            "max_ms": round(max(ms), 2)}
+    return {
+        "n": len(ms),
+        "median_ms": round(statistics.median(ms), 2),
+        "p50_ms": round(percentile(ms, 50), 2),
+        "p95_ms": round(percentile(ms, 95), 2),
+        "p99_ms": round(percentile(ms, 99), 2),
+        "max_ms": round(max(ms), 2),
+    }
 
 
 def repeat(fn: Callable[[], object], runs: int, warmup: int = 2) -> dict:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Iterable, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, Field, TypeAdapter
 
@@ -164,7 +165,7 @@ class ActionCompletedPayload(BaseModel):
     signed_event_id: str
     # The portal's signing that tasks accepted, as the portal sent it: rules, evidence, seals, stamping and the
     # timelines act on this, never on the portal's event alone (tasks refuses a signing of a closed action).
-    signing: "AcceptedSigning | None" = None
+    signing: AcceptedSigning | None = None
 
 
 class TaskActionCompleted(Envelope):
@@ -252,7 +253,7 @@ class DocumentSigned(Envelope):
     payload: DocumentSignedPayload
 
 
-AcceptedSigning = Annotated[Union[TaskSigned, DocumentSigned], Field(discriminator="type")]
+AcceptedSigning = Annotated[TaskSigned | DocumentSigned, Field(discriminator="type")]
 ActionCompletedPayload.model_rebuild()
 
 

@@ -6,7 +6,7 @@ link single-use by recording its `link_id`.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from pydantic import BaseModel
@@ -27,7 +27,7 @@ class PortalLink(BaseModel):
 
     @property
     def expired(self) -> bool:
-        return datetime.now(timezone.utc) >= self.expires_at
+        return datetime.now(UTC) >= self.expires_at
 
 
 class InvalidLink(Exception):

@@ -45,8 +45,13 @@ def _types(schema: dict[str, Any], root: dict[str, Any]) -> set[str]:
     return {schema.get("type", "any")}
 
 
-def breaking_changes(old: dict[str, Any], new: dict[str, Any], path: str = "", old_root: dict[str, Any] | None = None,
-                     new_root: dict[str, Any] | None = None) -> list[str]:
+def breaking_changes(
+    old: dict[str, Any],
+    new: dict[str, Any],
+    path: str = "",
+    old_root: dict[str, Any] | None = None,
+    new_root: dict[str, Any] | None = None,
+) -> list[str]:
     """What an old consumer of `old` would trip over in messages shaped by `new`."""
     old_root, new_root = old_root or old, new_root or new
     old, new = _resolve(old, old_root), _resolve(new, new_root)

@@ -31,8 +31,10 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def infra(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("infra")
-    with open(workdir / "infra.log", "ab") as log, \
-            local_infra.running(workdir, free_port(), free_port(), log_file=log) as running:
+    with (
+        open(workdir / "infra.log", "ab") as log,
+        local_infra.running(workdir, free_port(), free_port(), log_file=log) as running,
+    ):
         os.environ.setdefault("AKKOORD_TEST_KAFKA", running.kafka_bootstrap)
         yield running
 

@@ -15,14 +15,25 @@ from dataclasses import dataclass
 import httpx
 
 CONTACT = {"name": "Jan de Vries", "email": "jan@example.nl", "company": "Bakkerij De Vries", "language": "nl"}
-TASK = {"title": "Onderhoud ovens april", "phase": "Waiting for approval",
-        "description": "Jaarlijks onderhoud van beide ovens uitgevoerd; thermostaat vervangen."}
-ACTION = {"kind": "sign_task", "message": "Wilt u het uitgevoerde onderhoud goedkeuren?",
-          "fields": [{"name": "full_name", "label": "Naam", "type": "text", "required": True},
-                     {"name": "remarks", "label": "Opmerkingen", "type": "text", "required": False}]}
-RULE = {"name": "Approve on signing", "trigger": "task.signed",
-        "conditions": [{"field": "task.phase", "op": "eq", "value": "Waiting for approval"}],
-        "actions": [{"type": "set_phase", "phase": "Approved"}]}
+TASK = {
+    "title": "Onderhoud ovens april",
+    "phase": "Waiting for approval",
+    "description": "Jaarlijks onderhoud van beide ovens uitgevoerd; thermostaat vervangen.",
+}
+ACTION = {
+    "kind": "sign_task",
+    "message": "Wilt u het uitgevoerde onderhoud goedkeuren?",
+    "fields": [
+        {"name": "full_name", "label": "Naam", "type": "text", "required": True},
+        {"name": "remarks", "label": "Opmerkingen", "type": "text", "required": False},
+    ],
+}
+RULE = {
+    "name": "Approve on signing",
+    "trigger": "task.signed",
+    "conditions": [{"field": "task.phase", "op": "eq", "value": "Waiting for approval"}],
+    "actions": [{"type": "set_phase", "phase": "Approved"}],
+}
 
 
 @dataclass
@@ -36,8 +47,9 @@ class Demo:
 
 def _seeded(env: dict[str, str]) -> dict[str, str]:
     """The demo tenant's staff key and its console login, from `python -m services.tasks seed-demo`."""
-    out = subprocess.run([sys.executable, "-m", "services.tasks", "seed-demo"], env=env, check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "services.tasks", "seed-demo"], env=env, check=True, capture_output=True, text=True
+    ).stdout
     values = dict(line.split("=", 1) for line in out.splitlines() if line.startswith("DEMO_STAFF_"))
     if "DEMO_STAFF_KEY" not in values:
         raise RuntimeError(f"seed-demo printed no DEMO_STAFF_KEY: {out!r}")
@@ -48,6 +60,7 @@ def seed_demo(env: dict[str, str], ports: dict[str, int]) -> Demo:
     seeded = _seeded(env)
     key = seeded["DEMO_STAFF_KEY"]
     with httpx.Client(headers={"Authorization": f"Bearer {key}"}, timeout=10) as http:
+
         def call(method: str, service: str, path: str, **kw) -> dict:
             r = http.request(method, f"http://127.0.0.1:{ports[service]}{path}", **kw)
             r.raise_for_status()
@@ -55,16 +68,24 @@ def seed_demo(env: dict[str, str], ports: dict[str, int]) -> Demo:
 
         contacts = call("GET", "tasks", "/v1/contacts", params={"email": CONTACT["email"]})["items"]
         contact = contacts[0] if contacts else call("POST", "tasks", "/v1/contacts", json=CONTACT)
-        tasks = [t for t in call("GET", "tasks", "/v1/tasks", params={"contact_id": contact["id"]})["items"]
-                 if t["title"] == TASK["title"]]
+        tasks = [
+            t
+            for t in call("GET", "tasks", "/v1/tasks", params={"contact_id": contact["id"]})["items"]
+            if t["title"] == TASK["title"]
+        ]
         task = tasks[0] if tasks else call("POST", "tasks", "/v1/tasks", json={**TASK, "contact_id": contact["id"]})
         _one_open_request(call, call("GET", "tasks", f"/v1/tasks/{task['id']}"), contact["id"])
         _wait_until_known(http, f"http://127.0.0.1:{ports['automation']}/v1/rules")
         if not any(r["name"] == RULE["name"] for r in _items(call("GET", "automation", "/v1/rules"))):
             call("POST", "automation", "/v1/rules", json=RULE)
         link = call("POST", "tasks", f"/v1/contacts/{contact['id']}/portal-links")
-    return Demo(staff_key=key, task_id=task["id"], portal_link=link["url"],
-                staff_email=seeded.get("DEMO_STAFF_EMAIL", ""), staff_password=seeded.get("DEMO_STAFF_PASSWORD", ""))
+    return Demo(
+        staff_key=key,
+        task_id=task["id"],
+        portal_link=link["url"],
+        staff_email=seeded.get("DEMO_STAFF_EMAIL", ""),
+        staff_password=seeded.get("DEMO_STAFF_PASSWORD", ""),
+    )
 
 
 def _one_open_request(call, task: dict, contact_id: str) -> None:

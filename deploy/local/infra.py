@@ -17,10 +17,10 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 KAFKA_DIR = Path(__file__).parent / "kafka"
 CLASSPATH_DIR = KAFKA_DIR / "target" / "dependency"
@@ -170,19 +170,34 @@ def start_kafka(data_dir: Path, port: int, log_file=None) -> Process:
     controller_port = port + 1 if not port_is_taken(port + 1) else free_port()
     props = data_dir / "server.properties"
     props.write_text(_server_properties(data_dir, port, controller_port))
-    java = [shutil.which("java") or "java", *JAVA_OPTS,
-            f"-Dlog4j2.configurationFile={KAFKA_DIR / 'log4j2.properties'}", "-cp", classpath]
+    java = [
+        shutil.which("java") or "java",
+        *JAVA_OPTS,
+        f"-Dlog4j2.configurationFile={KAFKA_DIR / 'log4j2.properties'}",
+        "-cp",
+        classpath,
+    ]
     if not (data_dir / "logs" / "meta.properties").exists():
-        cluster_id = (data_dir / "cluster-id")
+        cluster_id = data_dir / "cluster-id"
         if not cluster_id.exists():
             cluster_id.write_text(_kafka_cluster_id())
         subprocess.run(
-            [*java, "kafka.tools.StorageTool", "format", "-t", cluster_id.read_text().strip(),
-             "-c", str(props), "--ignore-formatted"],
-            check=True, stdout=subprocess.DEVNULL,
+            [
+                *java,
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                cluster_id.read_text().strip(),
+                "-c",
+                str(props),
+                "--ignore-formatted",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
-    popen = subprocess.Popen([*java, "kafka.Kafka", str(props)], stdout=log_file, stderr=subprocess.STDOUT,
-                             start_new_session=True)
+    popen = subprocess.Popen(
+        [*java, "kafka.Kafka", str(props)], stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+    )
     bootstrap = f"127.0.0.1:{port}"
     return _started(Process("kafka", popen), lambda: kafka_ready(bootstrap), "Kafka", 90)
 
@@ -208,7 +223,9 @@ def _kafka_cluster_id() -> str:
 
 # SecantusDB's Rust server, built once from crates.io by `make secantusd` and cached outside the work tree.
 SECANTUSD_VERSION = "0.5.3-beta.196"
-SECANTUSD_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "akkoord" / f"secantusd-{SECANTUSD_VERSION}"
+SECANTUSD_CACHE = (
+    Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "akkoord" / f"secantusd-{SECANTUSD_VERSION}"
+)
 MONGODB_CACHE_SIZE = os.environ.get("AKKOORD_MONGODB_CACHE_SIZE", "512M")
 
 
@@ -232,11 +249,26 @@ def start_mongo(data_dir: Path, port: int, log_file=None) -> Process:
     server = mongo_server()
     daemon = secantusd_rs() if server == "rust" else Path(sys.executable).with_name("secantusd-py")
     popen = subprocess.Popen(
-        [str(daemon), "--host", "127.0.0.1", "--port", str(port), "--storage-path", str(data_dir),
-         "--cache-size", MONGODB_CACHE_SIZE, "--log-level", "WARNING"],
-        stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            str(daemon),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--storage-path",
+            str(data_dir),
+            "--cache-size",
+            MONGODB_CACHE_SIZE,
+            "--log-level",
+            "WARNING",
+        ],
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
-    return _started(Process("mongodb", popen), lambda: mongo_ready(mongo_uri(port)), f"SecantusDB ({server} server)", 60)
+    return _started(
+        Process("mongodb", popen), lambda: mongo_ready(mongo_uri(port)), f"SecantusDB ({server} server)", 60
+    )
 
 
 def mongo_uri(port: int) -> str:

@@ -82,13 +82,19 @@ def summary(store: Store, mail_id: str) -> dict:
         date = sent.strftime("%Y-%m-%d %H:%M:%S ") + (sent.strftime("%z") if sent.tzinfo else "UTC")
     except (TypeError, ValueError):
         date = ""
-    return {"id": mail_id, "subject": str(message["Subject"] or "(no subject)").strip(),
-            "to": ", ".join(message.get_all("X-Sink-Rcpt-To", [])) or str(message["To"]),
-            "from": str(message["From"] or ""), "reply_to": str(message["Reply-To"] or ""), "date": date}
+    return {
+        "id": mail_id,
+        "subject": str(message["Subject"] or "(no subject)").strip(),
+        "to": ", ".join(message.get_all("X-Sink-Rcpt-To", [])) or str(message["To"]),
+        "from": str(message["From"] or ""),
+        "reply_to": str(message["Reply-To"] or ""),
+        "date": date,
+    }
 
 
-_env = Environment(loader=FileSystemLoader(Path(__file__).parent / "mailsink_templates"),
-                   autoescape=select_autoescape(default=True))
+_env = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "mailsink_templates"), autoescape=select_autoescape(default=True)
+)
 
 
 def page(template: str, title: str, **context) -> HTMLResponse:
@@ -122,8 +128,9 @@ def inbox_app(store: Store) -> FastAPI:
         html, parser = part(message, "html"), _Links()
         parser.feed(html)
         m = summary(store, mail_id)
-        return page("mail.html", m["subject"], m=m, links=parser.links, has_html=bool(html),
-                    text=part(message, "plain"))
+        return page(
+            "mail.html", m["subject"], m=m, links=parser.links, has_html=bool(html), text=part(message, "plain")
+        )
 
     @app.get("/mail/{mail_id}/html")
     async def mail_html(mail_id: str) -> Response:
@@ -139,11 +146,11 @@ def inbox_app(store: Store) -> FastAPI:
 async def serve(directory: Path, smtp_port: int, http_port: int, host: str = "127.0.0.1") -> None:
     store = Store(directory)
     loop = asyncio.get_running_loop()
-    smtp = await loop.create_server(lambda: SMTP(Handler(store), hostname="akkoord-sink", loop=loop),
-                                    host, smtp_port)
+    smtp = await loop.create_server(lambda: SMTP(Handler(store), hostname="akkoord-sink", loop=loop), host, smtp_port)
     server = uvicorn.Server(uvicorn.Config(inbox_app(store), host=host, port=http_port, log_level="warning"))
-    print(f"mail sink: SMTP on {host}:{smtp_port}, inbox on http://{host}:{http_port}/ (mails in {directory})",
-          flush=True)
+    print(
+        f"mail sink: SMTP on {host}:{smtp_port}, inbox on http://{host}:{http_port}/ (mails in {directory})", flush=True
+    )
     try:
         await server.serve()
     finally:

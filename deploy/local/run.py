@@ -14,9 +14,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 
@@ -25,8 +25,15 @@ from deploy.local.demo import seed_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(os.environ.get("AKKOORD_DATA_DIR", ROOT / ".data"))
-DEFAULT_PORTS = {"portal": 8000, "tasks": 8001, "signing": 8002, "documents": 8003, "timeline": 8004,
-                 "automation": 8005, "notifications": 8006}
+DEFAULT_PORTS = {
+    "portal": 8000,
+    "tasks": 8001,
+    "signing": 8002,
+    "documents": 8003,
+    "timeline": 8004,
+    "automation": 8005,
+    "notifications": 8006,
+}
 # <SERVICE>_PORT and <SERVICE>_OPS_PORT (/metrics, /docs: services/runtime/ops.py) move a service, so that a
 # second instance (a test's, say) can run beside the usual one.
 PORTS = {name: int(os.environ.get(f"{name.upper()}_PORT", port)) for name, port in DEFAULT_PORTS.items()}
@@ -59,8 +66,10 @@ def take_lock() -> object:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.seek(0)
-        sys.exit(f"Akkoord is already running (make run, pid {handle.read().strip() or '?'}); "
-                 "stop it with Ctrl-C in its terminal first.")
+        sys.exit(
+            f"Akkoord is already running (make run, pid {handle.read().strip() or '?'}); "
+            "stop it with Ctrl-C in its terminal first."
+        )
     handle.truncate(0)
     handle.write(str(os.getpid()))
     handle.flush()
@@ -76,16 +85,30 @@ class Supervisor:
 
     def start(self, name: str) -> None:
         if name == "mailsink":
-            command = ["-m", "deploy.local.mailsink", "--dir", str(DATA / "mail"), "--smtp-port", str(MAIL_SMTP_PORT),
-                       "--http-port", str(MAIL_INBOX_PORT)]
+            command = [
+                "-m",
+                "deploy.local.mailsink",
+                "--dir",
+                str(DATA / "mail"),
+                "--smtp-port",
+                str(MAIL_SMTP_PORT),
+                "--http-port",
+                str(MAIL_INBOX_PORT),
+            ]
         else:
             command = ["-m", f"services.{name}"]
         env = {**self.env, f"{name.upper()}_PORT": str(self.ports[name])}
         if name in OPS_PORTS:
             env[f"{name.upper()}_OPS_PORT"] = str(OPS_PORTS[name])
         with held_signals():  # a stop signal between the start and the bookkeeping would orphan the process
-            proc = subprocess.Popen([sys.executable, *command], env=env, cwd=ROOT,
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                [sys.executable, *command],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
             self.procs[name] = proc
         threading.Thread(target=pump, args=(name, proc.stdout), daemon=True).start()
 
@@ -192,12 +215,16 @@ def main() -> None:
 
 
 def service_env(local: infra.Infra, sink: bool) -> dict[str, str]:
-    return {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": local.kafka_bootstrap, "MONGODB_URI": local.mongodb_uri,
-            "AKKOORD_ENV": os.environ.get("AKKOORD_ENV", "development"),
-            # Webhook receivers on this machine are what a developer tries webhooks with.
-            "AUTOMATION_WEBHOOK_ALLOW_NETWORKS": os.environ.get("AUTOMATION_WEBHOOK_ALLOW_NETWORKS", "127.0.0.0/8,::1"),
-            **({"AKKOORD_SMTP_URL": f"smtp://127.0.0.1:{MAIL_SMTP_PORT}"} if sink else {}),
-            **{f"AKKOORD_{n.upper()}_URL": f"http://127.0.0.1:{p}" for n, p in PORTS.items()}}
+    return {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": local.kafka_bootstrap,
+        "MONGODB_URI": local.mongodb_uri,
+        "AKKOORD_ENV": os.environ.get("AKKOORD_ENV", "development"),
+        # Webhook receivers on this machine are what a developer tries webhooks with.
+        "AUTOMATION_WEBHOOK_ALLOW_NETWORKS": os.environ.get("AUTOMATION_WEBHOOK_ALLOW_NETWORKS", "127.0.0.0/8,::1"),
+        **({"AKKOORD_SMTP_URL": f"smtp://127.0.0.1:{MAIL_SMTP_PORT}"} if sink else {}),
+        **{f"AKKOORD_{n.upper()}_URL": f"http://127.0.0.1:{p}" for n, p in PORTS.items()},
+    }
 
 
 def serve(sup: Supervisor, sink: bool) -> None:
@@ -208,20 +235,25 @@ def serve(sup: Supervisor, sink: bool) -> None:
     sup.wait_ready()
     demo = seed_demo(sup.env, PORTS)
     banner = [
-        "", "Akkoord is running.",
+        "",
+        "Akkoord is running.",
         f"  Staff console:        http://127.0.0.1:{PORTS['tasks']}/console/",
         f"  Demo staff login:     {demo.staff_email}  password: {demo.staff_password}",
         f"  Customer portal:      http://127.0.0.1:{PORTS['portal']}/",
         f"  Demo customer link:   {demo.portal_link}",
-        (f"  Mail inbox:           http://127.0.0.1:{MAIL_INBOX_PORT}/  (the demo customer's invitation to sign "
-         f"is there: open it and press the button)" if sink else
-         "  Mail:                 sent through AKKOORD_SMTP_URL"),
+        (
+            f"  Mail inbox:           http://127.0.0.1:{MAIL_INBOX_PORT}/  (the demo customer's invitation to sign "
+            f"is there: open it and press the button)"
+            if sink
+            else "  Mail:                 sent through AKKOORD_SMTP_URL"
+        ),
         f"  Staff API (tasks):    http://127.0.0.1:{PORTS['tasks']}  (docs: http://127.0.0.1:{OPS_PORTS['tasks']}/docs)",
         "  API documents and metrics (operations ports): "
         + "  ".join(f"{n} http://127.0.0.1:{p}/docs" for n, p in OPS_PORTS.items() if n not in ("portal", "tasks")),
         f"  Demo staff API key:   {demo.staff_key}",
         f"  Demo task:            {demo.task_id} (phase 'Waiting for approval', open signature request)",
-        "Press Ctrl-C to stop everything.", "",
+        "Press Ctrl-C to stop everything.",
+        "",
     ]
     for line in banner:
         say("run", line)

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from typing import Iterable
+from collections.abc import Iterable
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 # Not covered by `is_global` everywhere, or worth naming: cloud metadata services.
-METADATA = (ipaddress.ip_network("169.254.169.254/32"), ipaddress.ip_network("fd00:ec2::254/128"),
-            ipaddress.ip_network("100.100.100.200/32"))
+METADATA = (
+    ipaddress.ip_network("169.254.169.254/32"),
+    ipaddress.ip_network("fd00:ec2::254/128"),
+    ipaddress.ip_network("100.100.100.200/32"),
+)
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 INTERNAL_NAMES = ("localhost", ".localhost", ".internal", ".local", ".localdomain", ".home.arpa")
 
@@ -63,9 +66,14 @@ def refusal(address: IPAddress, allowed: Iterable[IPNetwork] = ()) -> str | None
         return refusal(inner, allowed)
     if any(address in network for network in METADATA):
         return f"{address} is a cloud metadata address"
-    for kind, test in (("loopback", address.is_loopback), ("unspecified", address.is_unspecified),
-                       ("link-local", address.is_link_local), ("multicast", address.is_multicast),
-                       ("private", address.is_private), ("reserved", address.is_reserved)):
+    for kind, test in (
+        ("loopback", address.is_loopback),
+        ("unspecified", address.is_unspecified),
+        ("link-local", address.is_link_local),
+        ("multicast", address.is_multicast),
+        ("private", address.is_private),
+        ("reserved", address.is_reserved),
+    ):
         if test:
             return f"{address} is {'an' if kind[0] in 'aeiou' else 'a'} {kind} address"
     if not address.is_global:  # shared address space (CGNAT, 100.64.0.0/10), benchmarking, documentation...

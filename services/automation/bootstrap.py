@@ -21,30 +21,52 @@ from services.runtime.service import Service, adapters
 
 
 def _webhooks(settings: Settings, store: WebhookStore) -> Webhooks:
-    policy = RetryPolicy(base_seconds=settings.webhook_retry_base_seconds,
-                         max_delay_seconds=settings.webhook_max_delay_seconds,
-                         give_up_after_seconds=settings.webhook_give_up_after_seconds)
+    policy = RetryPolicy(
+        base_seconds=settings.webhook_retry_base_seconds,
+        max_delay_seconds=settings.webhook_max_delay_seconds,
+        give_up_after_seconds=settings.webhook_give_up_after_seconds,
+    )
     allowed = settings.webhook_allowed_networks
-    sender = WebhookSender(settings.webhook_timeout_seconds, max_response_bytes=settings.webhook_max_response_bytes,
-                           allowed=allowed)
-    return Webhooks(store, sender, policy, allowed=allowed, poll_interval=settings.webhook_poll_seconds,
-                    concurrency=settings.webhook_concurrency, per_tenant=settings.webhook_tenant_concurrency)
+    sender = WebhookSender(
+        settings.webhook_timeout_seconds, max_response_bytes=settings.webhook_max_response_bytes, allowed=allowed
+    )
+    return Webhooks(
+        store,
+        sender,
+        policy,
+        allowed=allowed,
+        poll_interval=settings.webhook_poll_seconds,
+        concurrency=settings.webhook_concurrency,
+        per_tenant=settings.webhook_tenant_concurrency,
+    )
 
 
 def build(settings: Settings, **overrides: Any) -> Service[UnitOfWork]:
     runtime = build_runtime("automation", settings)
-    uow = UnitOfWork(settings=settings, **adapters({
-        "outbox": lambda: runtime.outbox,
-        "store": lambda: RuleStore(runtime.db, settings.rule_run_retention_days),
-        "staff_keys": lambda: runtime.staff_keys,
-        "webhooks": lambda: _webhooks(settings, WebhookStore(runtime.db)),
-    }, overrides))
+    uow = UnitOfWork(
+        settings=settings,
+        **adapters(
+            {
+                "outbox": lambda: runtime.outbox,
+                "store": lambda: RuleStore(runtime.db, settings.rule_run_retention_days),
+                "staff_keys": lambda: runtime.staff_keys,
+                "webhooks": lambda: _webhooks(settings, WebhookStore(runtime.db)),
+            },
+            overrides,
+        ),
+    )
     runtime.startup += [uow.store.ensure_indexes, uow.webhooks.store.ensure_indexes]
     runtime.background.append(uow.webhooks.run)
-    return Service(runtime, uow, title="Akkoord automation", routers=[api.router, webhooks_api.router],
-                   description="Rules as data: a trigger event, conditions, actions; every run recorded. "
-                               "Signed webhooks for the tenant's event subscriptions.",
-                   consumers=subscribers.consumers(uow), publishes=(TASKS_COMMANDS, AUTOMATION_EVENTS))
+    return Service(
+        runtime,
+        uow,
+        title="Akkoord automation",
+        routers=[api.router, webhooks_api.router],
+        description="Rules as data: a trigger event, conditions, actions; every run recorded. "
+        "Signed webhooks for the tenant's event subscriptions.",
+        consumers=subscribers.consumers(uow),
+        publishes=(TASKS_COMMANDS, AUTOMATION_EVENTS),
+    )
 
 
 def build_app(settings: Settings, **overrides: Any) -> FastAPI:

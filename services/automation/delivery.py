@@ -43,8 +43,13 @@ class Webhooks:
     async def register(self, tenant_id: str, spec: EndpointSpec) -> dict:
         if why := check_url(spec.url, allowed=self.allowed):
             raise Invalid(why, errors=[{"field": "url", "message": why}])
-        doc = {"_id": new_id(), "tenant_id": tenant_id, **spec.model_dump(), "secret": new_secret(),
-               "created_at": utcnow()}
+        doc = {
+            "_id": new_id(),
+            "tenant_id": tenant_id,
+            **spec.model_dump(),
+            "secret": new_secret(),
+            "created_at": utcnow(),
+        }
         await self.store.add_endpoint(doc)
         return {**_public(doc), "secret": doc["secret"]}  # shown once
 
@@ -82,17 +87,34 @@ class Webhooks:
         return await self._queue(event, endpoint, session, rule)
 
     async def _queue(self, event: Envelope, endpoint: dict, session: Session, rule: dict | None = None) -> str:
-        content = {"type": event.type, "timestamp": event.occurred_at.isoformat(), "data": event.model_dump(mode="json")}
+        content = {
+            "type": event.type,
+            "timestamp": event.occurred_at.isoformat(),
+            "data": event.model_dump(mode="json"),
+        }
         if rule:
             content["rule"] = rule
         # The webhook id stays the same over retries (and replays), so receivers can drop duplicates.
         delivery_id = f"msg_{endpoint['_id']}_{event.event_id}" + (f"_{rule['id']}" if rule else "")
         now = utcnow()
-        await self.store.enqueue({
-            "_id": delivery_id, "tenant_id": event.tenant_id, "endpoint_id": endpoint["_id"],
-            "event_id": event.event_id, "event_type": event.type, "rule_id": rule["id"] if rule else None,
-            "body": json.dumps(content, separators=(",", ":")), "status": "pending", "attempts": [],
-            "attempt_count": 0, "created_at": now, "next_attempt_at": now, "finished_at": None}, session)
+        await self.store.enqueue(
+            {
+                "_id": delivery_id,
+                "tenant_id": event.tenant_id,
+                "endpoint_id": endpoint["_id"],
+                "event_id": event.event_id,
+                "event_type": event.type,
+                "rule_id": rule["id"] if rule else None,
+                "body": json.dumps(content, separators=(",", ":")),
+                "status": "pending",
+                "attempts": [],
+                "attempt_count": 0,
+                "created_at": now,
+                "next_attempt_at": now,
+                "finished_at": None,
+            },
+            session,
+        )
         return delivery_id
 
     async def deliver_due(self) -> int:
@@ -136,20 +158,32 @@ class Webhooks:
         endpoint = await self.store.endpoint(delivery["tenant_id"], delivery["endpoint_id"])
         now = utcnow()
         if endpoint is None or not endpoint.get("enabled", True):
-            await self.store.record_attempt(delivery["_id"], {"at": now, "error": "endpoint removed or disabled"},
-                                            status="failed", next_attempt_at=None, finished_at=now)
+            await self.store.record_attempt(
+                delivery["_id"],
+                {"at": now, "error": "endpoint removed or disabled"},
+                status="failed",
+                next_attempt_at=None,
+                finished_at=now,
+            )
             return
         body = delivery["body"].encode()
-        status, error = await self.sender.post(endpoint["url"], body,
-                                               headers(endpoint["secret"], delivery["_id"], int(now.timestamp()), body))
+        status, error = await self.sender.post(
+            endpoint["url"], body, headers(endpoint["secret"], delivery["_id"], int(now.timestamp()), body)
+        )
         attempt = {"at": now, "status_code": status, "error": error}
         if status is not None and 200 <= status < 300:
-            await self.store.record_attempt(delivery["_id"], attempt, status="delivered", next_attempt_at=None,
-                                            finished_at=utcnow())
+            await self.store.record_attempt(
+                delivery["_id"], attempt, status="delivered", next_attempt_at=None, finished_at=utcnow()
+            )
             return
         retry_at = next_attempt(self.policy, delivery["created_at"], delivery.get("attempt_count", 0) + 1, utcnow())
-        await self.store.record_attempt(delivery["_id"], attempt, status="pending" if retry_at else "failed",
-                                        next_attempt_at=retry_at, finished_at=None if retry_at else utcnow())
+        await self.store.record_attempt(
+            delivery["_id"],
+            attempt,
+            status="pending" if retry_at else "failed",
+            next_attempt_at=retry_at,
+            finished_at=None if retry_at else utcnow(),
+        )
 
     async def run(self) -> None:
         """The delivery loop (a background job of the service): claims what is due whenever a slot is free."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any, Literal, Self, Union, assert_never
+from typing import Annotated, Any, Literal, Self, assert_never
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -17,8 +17,9 @@ from contracts import Envelope
 from contracts import messages as m
 from contracts.models import ActionKind, FieldSpec
 
-Trigger = Literal["task.signed", "document.signed", "action.declined", "action.expired", "approval.withdrawn",
-                  "task.phase_changed"]
+Trigger = Literal[
+    "task.signed", "document.signed", "action.declined", "action.expired", "approval.withdrawn", "task.phase_changed"
+]
 TRIGGERS: tuple[str, ...] = Trigger.__args__  # type: ignore[attr-defined]
 # A rule's effects are one hop deeper than their cause; past this depth a run stops, so rules cannot loop.
 MAX_CAUSATION_DEPTH = 5
@@ -70,13 +71,18 @@ class RequestAction(BaseModel):
     kind: ActionKind
     fields: list[FieldSpec] = Field([], max_length=50)
     document_id: str | None = Field(None, min_length=1, description="For sign_document: the document to sign.")
-    contact_id: str | None = Field(None, min_length=1,
-                                   description="Who is asked; by default the contact of the triggering event.")
+    contact_id: str | None = Field(
+        None, min_length=1, description="Who is asked; by default the contact of the triggering event."
+    )
     message: str | None = Field(None, max_length=2000, description="Shown to the customer in the portal.")
-    expires_in_hours: int | None = Field(None, ge=1, le=24 * 365,
-                                         description="The action expires this long after tasks opens it.")
-    remind_in_hours: list[int] = Field([], max_length=10, description="Remind the customer this long after "
-                                       "the action opens, for each value (before it expires).")
+    expires_in_hours: int | None = Field(
+        None, ge=1, le=24 * 365, description="The action expires this long after tasks opens it."
+    )
+    remind_in_hours: list[int] = Field(
+        [],
+        max_length=10,
+        description="Remind the customer this long after the action opens, for each value (before it expires).",
+    )
 
     @model_validator(mode="after")
     def _reminders_before_expiry(self) -> Self:
@@ -98,7 +104,7 @@ class RequestAction(BaseModel):
         return self
 
 
-RuleAction = Annotated[Union[SetPhase, AddNote, CallWebhook, RequestAction], Field(discriminator="type")]
+RuleAction = Annotated[SetPhase | AddNote | CallWebhook | RequestAction, Field(discriminator="type")]
 # Triggers whose event names no contact: a request_action on them must name its contact itself.
 CONTACTLESS_TRIGGERS = frozenset({"task.phase_changed"})
 
@@ -117,7 +123,8 @@ class RuleSpec(BaseModel):
     @model_validator(mode="after")
     def _someone_to_ask(self) -> Self:
         if self.trigger in CONTACTLESS_TRIGGERS and any(
-                isinstance(a, RequestAction) and a.contact_id is None for a in self.actions):
+            isinstance(a, RequestAction) and a.contact_id is None for a in self.actions
+        ):
             raise ValueError(f"a request_action on {self.trigger} needs a contact_id: that event names no contact")
         return self
 
@@ -147,8 +154,12 @@ class Facts(BaseModel):
         if name.startswith("fields."):
             key = name.removeprefix("fields.")
             return key in self.fields, self.fields.get(key)
-        value = {"task.phase": self.phase, "action.kind": self.action_kind, "document_id": self.document_id,
-                 "contact_id": self.contact_id}[name]
+        value = {
+            "task.phase": self.phase,
+            "action.kind": self.action_kind,
+            "document_id": self.document_id,
+            "contact_id": self.contact_id,
+        }[name]
         return value is not None, value
 
 
@@ -218,8 +229,13 @@ def evaluate(rule: RuleSpec, event_type: str, facts: Facts, causation_depth: int
     if event_type != rule.trigger:
         return Decision("not_matched", [f"trigger is {rule.trigger}, the event is {event_type}"])
     if causation_depth + 1 > MAX_CAUSATION_DEPTH:
-        return Decision("stopped", [f"causation depth {causation_depth} reached the limit of "
-                                    f"{MAX_CAUSATION_DEPTH}: stopped to prevent a loop"])
+        return Decision(
+            "stopped",
+            [
+                f"causation depth {causation_depth} reached the limit of "
+                f"{MAX_CAUSATION_DEPTH}: stopped to prevent a loop"
+            ],
+        )
     reasons, matched = [], True
     for condition in rule.conditions:
         ok, why = holds(condition, facts)
@@ -254,10 +270,17 @@ def plan_effects(rule: RuleSpec, facts: Facts, reasons: list[str]) -> list[Effec
                 if contact is None:
                     reasons.append(f"request_action {action.kind} skipped: the event names no contact to ask")
                 else:
-                    effects.append(ActionRequest(kind=action.kind, contact_id=contact, fields=tuple(action.fields),
-                                                 document_id=action.document_id, message=action.message,
-                                                 expires_in_hours=action.expires_in_hours,
-                                                 remind_in_hours=tuple(sorted(set(action.remind_in_hours)))))
+                    effects.append(
+                        ActionRequest(
+                            kind=action.kind,
+                            contact_id=contact,
+                            fields=tuple(action.fields),
+                            document_id=action.document_id,
+                            message=action.message,
+                            expires_in_hours=action.expires_in_hours,
+                            remind_in_hours=tuple(sorted(set(action.remind_in_hours))),
+                        )
+                    )
             case _:
                 assert_never(action)
     return effects
@@ -268,15 +291,23 @@ def facts_for(event: Envelope, known_phase: str | None, known_action: dict[str, 
     snapshot inside the event, which may be older; the action's request fills what the event lacks."""
     action = known_action or {}
     p = getattr(event, "payload", None)
-    facts: dict[str, Any] = {"task_id": event.task_id or "", "phase": known_phase,
-                             "action_id": getattr(p, "action_id", None), "action_kind": action.get("kind"),
-                             "document_id": action.get("document_id"), "contact_id": action.get("contact_id")}
+    facts: dict[str, Any] = {
+        "task_id": event.task_id or "",
+        "phase": known_phase,
+        "action_id": getattr(p, "action_id", None),
+        "action_kind": action.get("kind"),
+        "document_id": action.get("document_id"),
+        "contact_id": action.get("contact_id"),
+    }
     match event:
         case m.TaskSigned() | m.DocumentSigned():
             signed = event.payload
-            facts.update(phase=known_phase or signed.task.phase, contact_id=signed.signer.contact_id,
-                         fields=signed.fields,
-                         action_kind="sign_document" if isinstance(event, m.DocumentSigned) else "sign_task")
+            facts.update(
+                phase=known_phase or signed.task.phase,
+                contact_id=signed.signer.contact_id,
+                fields=signed.fields,
+                action_kind="sign_document" if isinstance(event, m.DocumentSigned) else "sign_task",
+            )
             if isinstance(event, m.DocumentSigned):
                 facts["document_id"] = event.payload.document_id
         case m.ActionDeclined():

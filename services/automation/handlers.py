@@ -8,7 +8,15 @@ from contracts import Actor, Envelope, new_id, utcnow
 from contracts import messages as m
 from contracts.errors import Invalid, NotFound
 from services.automation.domain import (
-    ActionRequest, CallWebhook, Note, PhaseChange, Rule, RuleSpec, WebhookCall, evaluate, facts_for,
+    ActionRequest,
+    CallWebhook,
+    Note,
+    PhaseChange,
+    Rule,
+    RuleSpec,
+    WebhookCall,
+    evaluate,
+    facts_for,
 )
 from services.automation.unit_of_work import UnitOfWork
 
@@ -21,8 +29,11 @@ def _now():
 
 def _caused_by_rule(event: Envelope, rule: Rule) -> dict:
     # One hop deeper than the cause: the depth is what stops rules from triggering each other forever.
-    return {**event.caused(), "causation_depth": event.causation_depth + 1,
-            "actor": Actor(kind="rule", id=rule.id, name=rule.name)}
+    return {
+        **event.caused(),
+        "causation_depth": event.causation_depth + 1,
+        "actor": Actor(kind="rule", id=rule.id, name=rule.name),
+    }
 
 
 def effect_message(event: Envelope, rule: Rule, effect: PhaseChange | Note | ActionRequest) -> tuple[str, Envelope]:
@@ -30,16 +41,32 @@ def effect_message(event: Envelope, rule: Rule, effect: PhaseChange | Note | Act
     message: Envelope
     match effect:
         case PhaseChange():
-            message = m.ChangeTaskPhase(**_caused_by_rule(event, rule), payload=m.ChangePhasePayload(
-                expected_phase=effect.expected_phase, phase=effect.phase, rule_id=rule.id, rule_name=rule.name))
+            message = m.ChangeTaskPhase(
+                **_caused_by_rule(event, rule),
+                payload=m.ChangePhasePayload(
+                    expected_phase=effect.expected_phase, phase=effect.phase, rule_id=rule.id, rule_name=rule.name
+                ),
+            )
         case ActionRequest():
-            message = m.RequestTaskAction(**_caused_by_rule(event, rule), payload=m.RequestActionPayload(
-                contact_id=effect.contact_id, kind=effect.kind, fields=list(effect.fields),
-                document_id=effect.document_id, message=effect.message, expires_in_hours=effect.expires_in_hours,
-                remind_in_hours=list(effect.remind_in_hours), rule_id=rule.id, rule_name=rule.name))
+            message = m.RequestTaskAction(
+                **_caused_by_rule(event, rule),
+                payload=m.RequestActionPayload(
+                    contact_id=effect.contact_id,
+                    kind=effect.kind,
+                    fields=list(effect.fields),
+                    document_id=effect.document_id,
+                    message=effect.message,
+                    expires_in_hours=effect.expires_in_hours,
+                    remind_in_hours=list(effect.remind_in_hours),
+                    rule_id=rule.id,
+                    rule_name=rule.name,
+                ),
+            )
         case Note():
-            message = m.TimelineNoteAdded(**_caused_by_rule(event, rule), payload=m.NoteAddedPayload(
-                text=effect.text, rule_id=rule.id, rule_name=rule.name))
+            message = m.TimelineNoteAdded(
+                **_caused_by_rule(event, rule),
+                payload=m.NoteAddedPayload(text=effect.text, rule_id=rule.id, rule_name=rule.name),
+            )
         case _:
             assert_never(effect)
     return m.topic_of(message), message
@@ -48,8 +75,11 @@ def effect_message(event: Envelope, rule: Rule, effect: PhaseChange | Note | Act
 async def _check_endpoints(uow: UnitOfWork, tenant_id: str, spec: RuleSpec) -> None:
     for action in spec.actions:
         if isinstance(action, CallWebhook) and await uow.webhooks.store.endpoint(tenant_id, action.endpoint_id) is None:
-            raise Invalid(f"webhook endpoint {action.endpoint_id} not found",
-                          errors=[{"field": "actions.endpoint_id", "message": "no such webhook endpoint"}])
+            raise Invalid(
+                f"webhook endpoint {action.endpoint_id} not found",
+                errors=[{"field": "actions.endpoint_id", "message": "no such webhook endpoint"}],
+            )
+
 
 async def create_rule(uow: UnitOfWork, tenant_id: str, spec: RuleSpec) -> Rule:
     await _check_endpoints(uow, tenant_id, spec)
@@ -58,28 +88,33 @@ async def create_rule(uow: UnitOfWork, tenant_id: str, spec: RuleSpec) -> Rule:
     await uow.store.add(rule)
     return rule
 
+
 async def get_rule(uow: UnitOfWork, tenant_id: str, rule_id: str) -> Rule:
     rule = await uow.store.get(tenant_id, rule_id)
     if rule is None:
         raise NotFound(f"rule {rule_id} not found")
     return rule
 
+
 async def replace_rule(uow: UnitOfWork, tenant_id: str, rule_id: str, spec: RuleSpec) -> Rule:
     old = await get_rule(uow, tenant_id, rule_id)
     await _check_endpoints(uow, tenant_id, spec)
-    rule = Rule(**spec.model_dump(), id=old.id, tenant_id=tenant_id, created_at=old.created_at,
-                updated_at=_now())
+    rule = Rule(**spec.model_dump(), id=old.id, tenant_id=tenant_id, created_at=old.created_at, updated_at=_now())
     await uow.store.replace(rule)
     return rule
 
+
 async def set_rule_enabled(uow: UnitOfWork, tenant_id: str, rule_id: str, enabled: bool) -> Rule:
     old = await get_rule(uow, tenant_id, rule_id)
-    return await replace_rule(uow, tenant_id, rule_id, RuleSpec(**{**old.model_dump(include=set(RuleSpec.model_fields)),
-                                                                "enabled": enabled}))
+    return await replace_rule(
+        uow, tenant_id, rule_id, RuleSpec(**{**old.model_dump(include=set(RuleSpec.model_fields)), "enabled": enabled})
+    )
+
 
 async def delete_rule(uow: UnitOfWork, tenant_id: str, rule_id: str) -> None:
     if not await uow.store.remove(tenant_id, rule_id):
         raise NotFound(f"rule {rule_id} not found")
+
 
 async def runs_of_rule(uow: UnitOfWork, tenant_id: str, rule_id: str, limit: int) -> list[dict]:
     await get_rule(uow, tenant_id, rule_id)
@@ -96,12 +131,22 @@ async def learn(event: Envelope, uow: UnitOfWork) -> None:
         await uow.store.set_phase(event.tenant_id, event.task_id, event.payload.to_phase, event.event_id, uow.session)
     elif isinstance(event, m.TaskActionRequested):
         a = event.payload.action
-        await uow.store.note_action(event.tenant_id, a.action_id, {
-            "tenant_id": event.tenant_id, "task_id": event.task_id, "kind": a.kind,
-            "contact_id": a.contact_id, "document_id": a.document_id}, uow.session)
+        await uow.store.note_action(
+            event.tenant_id,
+            a.action_id,
+            {
+                "tenant_id": event.tenant_id,
+                "task_id": event.task_id,
+                "kind": a.kind,
+                "contact_id": a.contact_id,
+                "document_id": a.document_id,
+            },
+            uow.session,
+        )
         if event.payload.rule_id and event.causation_id:
             # Tasks applied a rule's task.request_action: its run shows the request that followed.
             await uow.store.mark_applied(event.tenant_id, event.causation_id, event.event_id, uow.session)
+
 
 async def react(event: Envelope, uow: UnitOfWork) -> None:
     """Run every enabled rule of the tenant that `event` triggers, and record each run."""
@@ -119,8 +164,9 @@ async def react(event: Envelope, uow: UnitOfWork) -> None:
         sent = []
         for effect in decision.effects:
             if isinstance(effect, WebhookCall):
-                delivery = await uow.webhooks.call_for_rule(event, effect.endpoint_id,
-                                                             {"id": rule.id, "name": rule.name}, uow.session)
+                delivery = await uow.webhooks.call_for_rule(
+                    event, effect.endpoint_id, {"id": rule.id, "name": rule.name}, uow.session
+                )
                 if delivery is None:
                     decision.reasons.append(f"webhook endpoint {effect.endpoint_id} is gone or disabled")
                 else:
@@ -128,14 +174,34 @@ async def react(event: Envelope, uow: UnitOfWork) -> None:
                 continue
             topic, message = effect_message(event, rule, effect)  # exhaustive over the other effects
             await uow.outbox.add(uow.session, topic, message)
-            sent.append({"event_id": message.event_id, "type": message.type, "topic": topic,
-                         "payload": message.payload.model_dump(mode="json")})
-        await uow.store.record_run({
-            "_id": f"{rule.id}:{event.event_id}", "tenant_id": event.tenant_id, "rule_id": rule.id,
-            "rule_name": rule.name, "task_id": event.task_id, "event_id": event.event_id,
-            "event_type": event.type, "causation_depth": event.causation_depth, "at": utcnow(),
-            "status": decision.status, "matched": decision.matched, "reasons": decision.reasons,
-            "facts": facts.model_dump(), "sent": sent}, uow.session)
+            sent.append(
+                {
+                    "event_id": message.event_id,
+                    "type": message.type,
+                    "topic": topic,
+                    "payload": message.payload.model_dump(mode="json"),
+                }
+            )
+        await uow.store.record_run(
+            {
+                "_id": f"{rule.id}:{event.event_id}",
+                "tenant_id": event.tenant_id,
+                "rule_id": rule.id,
+                "rule_name": rule.name,
+                "task_id": event.task_id,
+                "event_id": event.event_id,
+                "event_type": event.type,
+                "causation_depth": event.causation_depth,
+                "at": utcnow(),
+                "status": decision.status,
+                "matched": decision.matched,
+                "reasons": decision.reasons,
+                "facts": facts.model_dump(),
+                "sent": sent,
+            },
+            uow.session,
+        )
+
 
 async def fan_out(event: Envelope, uow: UnitOfWork) -> None:
     """Queue a signed webhook delivery for each endpoint subscribed to the event's type."""

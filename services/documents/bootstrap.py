@@ -19,19 +19,32 @@ from services.runtime.service import Service, adapters
 
 def build(settings: Settings, **overrides: Any) -> Service[UnitOfWork]:
     runtime = build_runtime("documents", settings)
-    uow = UnitOfWork(settings=settings, **adapters({
-        "outbox": lambda: runtime.outbox,
-        "store": lambda: DocumentStore(runtime.db),
-        "staff_keys": lambda: runtime.staff_keys,
-        "tenants": lambda: runtime.staff_keys,
-        "signatures": lambda: InternalFetcher(settings.internal_token, settings.fetch_timeout_seconds,
-                                              settings.service_hosts),
-    }, overrides))
+    uow = UnitOfWork(
+        settings=settings,
+        **adapters(
+            {
+                "outbox": lambda: runtime.outbox,
+                "store": lambda: DocumentStore(runtime.db),
+                "staff_keys": lambda: runtime.staff_keys,
+                "tenants": lambda: runtime.staff_keys,
+                "signatures": lambda: InternalFetcher(
+                    settings.internal_token, settings.fetch_timeout_seconds, settings.service_hosts
+                ),
+            },
+            overrides,
+        ),
+    )
     runtime.startup.append(uow.store.ensure_indexes)
     runtime.shutdown.append(uow.signatures.aclose)
-    return Service(runtime, uow, title="Akkoord documents", routers=[api.router, internal.router],
-                   description="Standalone PDFs, their versions, placeholder tags, stamping and previews.",
-                   consumers=subscribers.consumers(uow), publishes=(DOCUMENTS_EVENTS,))
+    return Service(
+        runtime,
+        uow,
+        title="Akkoord documents",
+        routers=[api.router, internal.router],
+        description="Standalone PDFs, their versions, placeholder tags, stamping and previews.",
+        consumers=subscribers.consumers(uow),
+        publishes=(DOCUMENTS_EVENTS,),
+    )
 
 
 def build_app(settings: Settings, **overrides: Any) -> FastAPI:

@@ -16,10 +16,20 @@ VersionSource = Literal["upload", "stamped"]
 # {{signature}}, {{signer_name}}, {{signed_at}}, {{field:<name>}}, and DocuSeal's
 # {{Name;type=signature;role=Customer}} (type: signature, initials, date, text ...).
 TAG = re.compile(r"\{\{\s*([^{}]{1,200}?)\s*\}\}")
-_SHORT = {"signature": "signature", "signer_name": "signer_name", "signed_at": "signed_at",
-          "name": "signer_name", "date": "signed_at"}
-_DOCUSEAL_TYPES = {"signature": "signature", "initials": "signature", "date": "signed_at",
-                   "datenow": "signed_at", "name": "signer_name"}
+_SHORT = {
+    "signature": "signature",
+    "signer_name": "signer_name",
+    "signed_at": "signed_at",
+    "name": "signer_name",
+    "date": "signed_at",
+}
+_DOCUSEAL_TYPES = {
+    "signature": "signature",
+    "initials": "signature",
+    "date": "signed_at",
+    "datenow": "signed_at",
+    "name": "signer_name",
+}
 
 
 class Version(BaseModel):

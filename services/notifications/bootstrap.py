@@ -22,30 +22,51 @@ from services.runtime.service import Service, adapters
 
 def build(settings: Settings, **overrides: Any) -> Service[UnitOfWork]:
     runtime = build_runtime("notifications", settings)
-    made = adapters({
-        "outbox": lambda: runtime.outbox,
-        "store": lambda: NotificationStore(runtime.db),
-        "staff_keys": lambda: runtime.staff_keys,
-        "sender": lambda: SmtpSender(SmtpTarget.parse(settings.mail_url), settings.mail_from,
-                                     timeout=settings.smtp_timeout_seconds),
-    }, overrides)
+    made = adapters(
+        {
+            "outbox": lambda: runtime.outbox,
+            "store": lambda: NotificationStore(runtime.db),
+            "staff_keys": lambda: runtime.staff_keys,
+            "sender": lambda: SmtpSender(
+                SmtpTarget.parse(settings.mail_url), settings.mail_from, timeout=settings.smtp_timeout_seconds
+            ),
+        },
+        overrides,
+    )
     delivery = Delivery(
-        made["store"], made["sender"],
-        Links(settings.portal_url, settings.portal_link_secret, timedelta(minutes=settings.link_ttl_minutes),
-              settings.console_task_url),
-        RetryPolicy(base_seconds=settings.retry_base_seconds, max_delay_seconds=settings.retry_max_delay_seconds,
-                    give_up_after_seconds=settings.give_up_after_seconds),
+        made["store"],
+        made["sender"],
+        Links(
+            settings.portal_url,
+            settings.portal_link_secret,
+            timedelta(minutes=settings.link_ttl_minutes),
+            settings.console_task_url,
+        ),
+        RetryPolicy(
+            base_seconds=settings.retry_base_seconds,
+            max_delay_seconds=settings.retry_max_delay_seconds,
+            give_up_after_seconds=settings.give_up_after_seconds,
+        ),
         poll_interval=settings.poll_seconds,
-        proofs=Proofs(InternalFetcher(settings.internal_token, settings.fetch_timeout_seconds, settings.service_hosts),
-                      settings.attach_proof_max_bytes))
-    uow = UnitOfWork(settings=settings, outbox=made["outbox"], store=made["store"], staff_keys=made["staff_keys"],
-                     delivery=delivery)
+        proofs=Proofs(
+            InternalFetcher(settings.internal_token, settings.fetch_timeout_seconds, settings.service_hosts),
+            settings.attach_proof_max_bytes,
+        ),
+    )
+    uow = UnitOfWork(
+        settings=settings, outbox=made["outbox"], store=made["store"], staff_keys=made["staff_keys"], delivery=delivery
+    )
     runtime.startup.append(uow.store.ensure_indexes)
     runtime.background.append(delivery.run)
-    return Service(runtime, uow, title="Akkoord notifications",
-                   description="Mails to the contact (request, reminder, expiry, withdrawal, proof) and to staff "
-                               "(signed, declined, expired), decided from the events and delivered with retries.",
-                   routers=[api.router], consumers=subscribers.consumers(uow))
+    return Service(
+        runtime,
+        uow,
+        title="Akkoord notifications",
+        description="Mails to the contact (request, reminder, expiry, withdrawal, proof) and to staff "
+        "(signed, declined, expired), decided from the events and delivered with retries.",
+        routers=[api.router],
+        consumers=subscribers.consumers(uow),
+    )
 
 
 def build_app(settings: Settings, **overrides: Any) -> FastAPI:

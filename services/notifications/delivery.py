@@ -25,8 +25,9 @@ from services.runtime.internal_http import InternalFetcher
 from services.runtime.mail import MailDeferred, MailRefused, SmtpSender, address, compose
 
 log = logging.getLogger(__name__)
-MAILS = Counter("akkoord_notifications_total", "Notification mails by kind and outcome",
-                ["kind", "outcome"])  # sent | deferred | failed
+MAILS = Counter(
+    "akkoord_notifications_total", "Notification mails by kind and outcome", ["kind", "outcome"]
+)  # sent | deferred | failed
 LINKED = ("action_requested", "action_reminder", "proof")  # mails whose button signs the contact in
 
 
@@ -42,9 +43,14 @@ class Links:
             return None
         # One link per mail (its id derives from the notification): however often the mail goes out, it opens
         # one session. The portal checks signature, expiry and single use exactly as for tasks' links.
-        link = portal_link.PortalLink(link_id=hashlib.sha256(n.id.encode()).hexdigest()[:32], tenant_id=n.tenant_id,
-                                      contact_id=n.recipient.contact_id, expires_at=utcnow() + self.ttl,
-                                      task_id=n.task_id, generation=generation)
+        link = portal_link.PortalLink(
+            link_id=hashlib.sha256(n.id.encode()).hexdigest()[:32],
+            tenant_id=n.tenant_id,
+            contact_id=n.recipient.contact_id,
+            expires_at=utcnow() + self.ttl,
+            task_id=n.task_id,
+            generation=generation,
+        )
         return f"{self.portal_url.rstrip('/')}/login?token={portal_link.sign(self.secret, link)}"
 
     def for_staff(self, n: Notification) -> str | None:
@@ -132,10 +138,16 @@ class Delivery:
         mail = render(n, brand, link=self.links.of(n, generation), attached=attachment is not None)
         own = address(parseaddr(self.sender.sender)[1])
         sender = str(Address(display_name=brand.name, username=own.username, domain=own.domain))
-        return compose(sender=sender, to=address(n.recipient.email, n.recipient.name), subject=mail.subject,
-                       text=mail.text, html=mail.html, reply_to=prefs.reply_to,
-                       headers={"Auto-Submitted": "auto-generated", "X-Akkoord-Notification": n.kind},
-                       attachments=(attachment,) if attachment else ())
+        return compose(
+            sender=sender,
+            to=address(n.recipient.email, n.recipient.name),
+            subject=mail.subject,
+            text=mail.text,
+            html=mail.html,
+            reply_to=prefs.reply_to,
+            headers={"Auto-Submitted": "auto-generated", "X-Akkoord-Notification": n.kind},
+            attachments=(attachment,) if attachment else (),
+        )
 
     async def run(self) -> None:
         while True:

@@ -13,10 +13,17 @@ from pydantic import BaseModel, Field, field_validator
 
 from contracts.models import ActionKind, Language
 
-Kind = Literal["action_requested", "action_reminder", "action_expired", "action_cancelled", "proof",
-               "staff_signed", "staff_declined", "staff_expired"]
-CONTACT_KINDS: tuple[Kind, ...] = ("action_requested", "action_reminder", "action_expired", "action_cancelled",
-                                   "proof")
+Kind = Literal[
+    "action_requested",
+    "action_reminder",
+    "action_expired",
+    "action_cancelled",
+    "proof",
+    "staff_signed",
+    "staff_declined",
+    "staff_expired",
+]
+CONTACT_KINDS: tuple[Kind, ...] = ("action_requested", "action_reminder", "action_expired", "action_cancelled", "proof")
 STAFF_KINDS: tuple[Kind, ...] = ("staff_signed", "staff_declined", "staff_expired")
 KINDS: tuple[Kind, ...] = CONTACT_KINDS + STAFF_KINDS
 Status = Literal["pending", "sent", "failed"]
@@ -50,8 +57,10 @@ class Brand(BaseModel):
 class Prefs(BaseModel):
     """A tenant's mail settings, kept by staff through the API."""
 
-    staff_address: str | None = Field(None, description="Where staff mails go when the action was not requested "
-                                                        "by a staff user with an e-mail address.")
+    staff_address: str | None = Field(
+        None,
+        description="Where staff mails go when the action was not requested by a staff user with an e-mail address.",
+    )
     reply_to: str | None = Field(None, description="Reply-To of every mail (the contact answers the tenant).")
     staff_language: Language = "nl"
     disabled: list[Kind] = Field([], description="Kinds of mail the tenant does not send.")
@@ -126,8 +135,9 @@ def staff_mail(kind: Kind, action: ActionFacts | None, prefs: Prefs) -> Recipien
     if not prefs.sends(kind):
         return None
     if action is not None and action.requested_by_email:
-        return Recipient(email=action.requested_by_email, name=action.requested_by_name or "",
-                         language=prefs.staff_language)
+        return Recipient(
+            email=action.requested_by_email, name=action.requested_by_name or "", language=prefs.staff_language
+        )
     if prefs.staff_address:
         return Recipient(email=prefs.staff_address, language=prefs.staff_language)
     return None

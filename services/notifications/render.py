@@ -22,8 +22,13 @@ HERE = Path(__file__).parent
 LANGUAGES = ("nl", "en")
 DATE_PATTERNS = {"nl": "EEEE d MMMM y 'om' HH:mm", "en": "EEEE d MMMM y 'at' HH:mm"}
 ZONE = ZoneInfo("Europe/Amsterdam")
-_env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
-                   undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+_env = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 @cache
@@ -51,12 +56,18 @@ def render(notification: Notification, brand: Brand, *, link: str | None, attach
     t, f, kind = catalogue(language), notification.facts, notification.kind
     document = f.get("document_title") or t["a_document"]
     values = {
-        "tenant": brand.name, "title": f.get("task_title") or "", "name": notification.recipient.name,
-        "what": t["what_sign_document"].format(document=document) if f.get("action_kind") == "sign_document"
+        "tenant": brand.name,
+        "title": f.get("task_title") or "",
+        "name": notification.recipient.name,
+        "what": t["what_sign_document"].format(document=document)
+        if f.get("action_kind") == "sign_document"
         else t["what_sign_task"],
-        "deadline": when(f.get("expires_at"), language), "reason": f.get("reason") or t["no_reason"],
-        "contact": f.get("contact_name") or f.get("contact_email") or "", "signer": f.get("signer") or "",
-        "signed_at": when(f.get("signed_at"), language), "number": f.get("reminder_number") or 1,
+        "deadline": when(f.get("expires_at"), language),
+        "reason": f.get("reason") or t["no_reason"],
+        "contact": f.get("contact_name") or f.get("contact_email") or "",
+        "signer": f.get("signer") or "",
+        "signed_at": when(f.get("signed_at"), language),
+        "number": f.get("reminder_number") or 1,
     }
     subject_key = f"{kind}_subject_update" if kind == "action_requested" and f.get("replaces") else f"{kind}_subject"
     paragraphs = [t[f"{kind}_body"].format(**values)]
@@ -65,11 +76,19 @@ def render(notification: Notification, brand: Brand, *, link: str | None, attach
     if attached:
         paragraphs.append(t["proof_attached"])
     context = {
-        "t": t, "lang": language, "brand": brand, "subject": t[subject_key].format(**values),
+        "t": t,
+        "lang": language,
+        "brand": brand,
+        "subject": t[subject_key].format(**values),
         "greeting": t["greeting_named" if values["name"] else "greeting"].format(**values),
-        "paragraphs": paragraphs, "note": f.get("message") if kind in ("action_requested", "action_reminder") else None,
-        "button": t[f"{kind}_button"] if link else None, "link": link,
+        "paragraphs": paragraphs,
+        "note": f.get("message") if kind in ("action_requested", "action_reminder") else None,
+        "button": t[f"{kind}_button"] if link else None,
+        "link": link,
         "footer": t["footer_staff" if kind.startswith("staff_") else "footer_contact"].format(**values),
     }
-    return Rendered(subject=context["subject"], text=_env.get_template("mail.txt").render(context),
-                    html=_env.get_template("mail.html").render(context))
+    return Rendered(
+        subject=context["subject"],
+        text=_env.get_template("mail.txt").render(context),
+        html=_env.get_template("mail.html").render(context),
+    )

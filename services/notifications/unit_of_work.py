@@ -28,9 +28,20 @@ class UnitOfWork(service.UnitOfWork):
     def bound(self, session: Session) -> Self:
         return replace(self, session=session, now=utcnow())
 
-    async def queue(self, event: Envelope, kind: Kind, to: Recipient, facts: dict[str, object],
-                    key: str | None = None) -> None:
-        await self.store.queue(Notification(
-            id=notification_id(kind, key or event.event_id, to.email), tenant_id=event.tenant_id,
-            task_id=event.task_id, event_id=event.event_id, kind=kind, recipient=to, facts=facts,
-            created_at=self.now, next_attempt_at=self.now), self.session)
+    async def queue(
+        self, event: Envelope, kind: Kind, to: Recipient, facts: dict[str, object], key: str | None = None
+    ) -> None:
+        await self.store.queue(
+            Notification(
+                id=notification_id(kind, key or event.event_id, to.email),
+                tenant_id=event.tenant_id,
+                task_id=event.task_id,
+                event_id=event.event_id,
+                kind=kind,
+                recipient=to,
+                facts=facts,
+                created_at=self.now,
+                next_attempt_at=self.now,
+            ),
+            self.session,
+        )

@@ -63,37 +63,63 @@ def _extend(settings: Settings, app: FastAPI) -> None:
 
 def build(settings: Settings, **overrides: Any) -> Service[UnitOfWork]:
     runtime = build_runtime("portal", settings)
-    made = adapters({
-        "outbox": lambda: runtime.outbox,
-        "store": lambda: PortalStore(runtime.db),
-        "mailer": lambda: SmtpMailer(SmtpSender.from_settings(settings)),
-        "timeline": lambda: TimelineClient(settings.timeline_url, settings.internal_token,
-                                           settings.timeline_timeout_seconds),
-        "files": lambda: InternalFiles(settings.internal_token, [settings.documents_url, settings.signing_url]),
-        "verifier": lambda: SealVerifier(settings.signing_url, internal_token=settings.internal_token),
-    }, overrides)
+    made = adapters(
+        {
+            "outbox": lambda: runtime.outbox,
+            "store": lambda: PortalStore(runtime.db),
+            "mailer": lambda: SmtpMailer(SmtpSender.from_settings(settings)),
+            "timeline": lambda: TimelineClient(
+                settings.timeline_url, settings.internal_token, settings.timeline_timeout_seconds
+            ),
+            "files": lambda: InternalFiles(settings.internal_token, [settings.documents_url, settings.signing_url]),
+            "verifier": lambda: SealVerifier(settings.signing_url, internal_token=settings.internal_token),
+        },
+        overrides,
+    )
     store, outbox = made["store"], made["outbox"]
-    second_factor = SecondFactor(store, made["mailer"], settings.otp_tenants,
-                                 timedelta(minutes=settings.otp_minutes), settings.otp_max_attempts)
+    second_factor = SecondFactor(
+        store, made["mailer"], settings.otp_tenants, timedelta(minutes=settings.otp_minutes), settings.otp_max_attempts
+    )
     uow = UnitOfWork(
-        settings=settings, outbox=outbox, store=store, verifier=made["verifier"],
+        settings=settings,
+        outbox=outbox,
+        store=store,
+        verifier=made["verifier"],
         sessions=Sessions(store, outbox, settings.portal_link_secret, timedelta(hours=settings.session_hours)),
         signing=Signing(store, outbox, _internal_url(settings), settings.max_signature_bytes, second_factor.ensure),
         second_factor=second_factor,
         queries=Queries(store, made["timeline"]),
-        documents=Documents(store, made["files"], settings.documents_url,
-                            ViewCache(settings.document_view_cache_entries, settings.document_view_cache_chars),
-                            second_factor.ensure),
+        documents=Documents(
+            store,
+            made["files"],
+            settings.documents_url,
+            ViewCache(settings.document_view_cache_entries, settings.document_view_cache_chars),
+            second_factor.ensure,
+        ),
         login_limiter=RateLimiter(settings.login_burst, settings.login_per_minute),
         signing_limiter=RateLimiter(settings.signing_burst, settings.signing_per_minute),
     )
     runtime.startup.append(store.ensure_indexes)
     rendering.configure(settings.display_timezone)
-    return Service(runtime, uow, title="Akkoord portal",
-                   description="The customer portal: magic-link sessions, open actions, signing and declining.",
-                   routers=[api.router, api.internal, files.router, session_pages.router, task_pages.router,
-                            sign_pages.router, otp_pages.router, verify.router],
-                   consumers=consumers(uow), publishes=(PORTAL_EVENTS,), extend_app=[partial(_extend, settings)])
+    return Service(
+        runtime,
+        uow,
+        title="Akkoord portal",
+        description="The customer portal: magic-link sessions, open actions, signing and declining.",
+        routers=[
+            api.router,
+            api.internal,
+            files.router,
+            session_pages.router,
+            task_pages.router,
+            sign_pages.router,
+            otp_pages.router,
+            verify.router,
+        ],
+        consumers=consumers(uow),
+        publishes=(PORTAL_EVENTS,),
+        extend_app=[partial(_extend, settings)],
+    )
 
 
 def build_app(settings: Settings, **overrides: Any) -> FastAPI:

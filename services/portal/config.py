@@ -47,8 +47,11 @@ class Settings(ServiceSettings):
     def route_body_limits(self) -> dict[str, int]:
         # A signature travels base64-encoded (4/3 of its bytes) beside its strokes and the form's fields.
         signature = self.max_signature_bytes * 4 // 3 + 1024 * 1024
-        return {"/api/v1/actions/{action_id}/signature": signature, "/actions/{action_id}/sign": signature,
-                "/verify": self.max_verify_upload_bytes + 64 * 1024}
+        return {
+            "/api/v1/actions/{action_id}/signature": signature,
+            "/actions/{action_id}/sign": signature,
+            "/verify": self.max_verify_upload_bytes + 64 * 1024,
+        }
 
     @property
     def secure_cookies(self) -> bool:

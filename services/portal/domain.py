@@ -10,7 +10,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,10 +20,10 @@ from contracts.models import FieldSpec, FieldValue, Language
 CONSENT_VERSION = "2026-11-v1"
 CONSENT_TEXT: dict[Language, str] = {
     "en": "I have reviewed this and I approve it. I agree that my electronic signature, together with the "
-          "time, my IP address and my browser, is recorded as proof of this approval.",
+    "time, my IP address and my browser, is recorded as proof of this approval.",
     "nl": "Ik heb dit bekeken en ik keur het goed. Ik ga ermee akkoord dat mijn elektronische handtekening, "
-          "samen met het tijdstip, mijn IP-adres en mijn browser, wordt vastgelegd als bewijs van deze "
-          "goedkeuring.",
+    "samen met het tijdstip, mijn IP-adres en mijn browser, wordt vastgelegd als bewijs van deze "
+    "goedkeuring.",
 }
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -50,8 +50,11 @@ class Brand:
             return None
         colour = (doc.get("colour") or "").lower()
         url = doc.get("logo_url") or ""
-        return cls(name=doc["name"], colour=colour if COLOUR.fullmatch(colour) else None,
-                   logo_url=url if _origin(url) else None)
+        return cls(
+            name=doc["name"],
+            colour=colour if COLOUR.fullmatch(colour) else None,
+            logo_url=url if _origin(url) else None,
+        )
 
     @property
     def logo_origin(self) -> str | None:
@@ -62,9 +65,11 @@ class Brand:
         """The header bar's colour, as the one inline style the page's CSP allows by its hash."""
         if not self.colour:
             return ""
-        return (f".bar.branded {{ background: {self.colour}; color: #fff; border-bottom-color: {self.colour}; }}"
-                " .bar.branded a, .bar.branded .brand, .bar.branded button.link, .bar.branded label { color: #fff; }"
-                " .bar.branded :focus-visible { outline-color: #fff; }")
+        return (
+            f".bar.branded {{ background: {self.colour}; color: #fff; border-bottom-color: {self.colour}; }}"
+            " .bar.branded a, .bar.branded .brand, .bar.branded button.link, .bar.branded label { color: #fff; }"
+            " .bar.branded :focus-visible { outline-color: #fff; }"
+        )
 
 
 def _origin(url: str) -> str | None:
@@ -96,7 +101,7 @@ OTP_DIGITS = 6
 
 
 def new_otp_code() -> str:
-    return f"{secrets.randbelow(10 ** OTP_DIGITS):0{OTP_DIGITS}d}"
+    return f"{secrets.randbelow(10**OTP_DIGITS):0{OTP_DIGITS}d}"
 
 
 def otp_hash(session_id: str, code: str) -> str:
@@ -106,6 +111,7 @@ def otp_hash(session_id: str, code: str) -> str:
 
 def check_otp(pending: dict[str, Any] | None, session_id: str, code: str, now: datetime) -> None:
     """`pending` is the stored {hash, expires_at}; raises Invalid with a reason the form can show."""
+
     def refuse(reason: str, message: str) -> Invalid:
         return Invalid(message, code=reason, errors=[{"field": "code", "message": message}])
 
@@ -113,7 +119,7 @@ def check_otp(pending: dict[str, Any] | None, session_id: str, code: str, now: d
         raise refuse("otp_not_sent", "Ask for a code first.")
     expires_at = pending["expires_at"]
     if expires_at.tzinfo is None:
-        expires_at = expires_at.replace(tzinfo=timezone.utc)
+        expires_at = expires_at.replace(tzinfo=UTC)
     if expires_at <= now:
         raise refuse("otp_expired", "This code has expired. Ask for a new one.")
     if not hmac.compare_digest(pending["hash"], otp_hash(session_id, "".join(code.split()))):
@@ -138,7 +144,9 @@ def consent_text(language: Language) -> str:
     return CONSENT_TEXT.get(language, CONSENT_TEXT["en"])
 
 
-def ensure_actionable(action: dict[str, Any] | None, ctx: SessionContext, now: datetime | None = None) -> dict[str, Any]:
+def ensure_actionable(
+    action: dict[str, Any] | None, ctx: SessionContext, now: datetime | None = None
+) -> dict[str, Any]:
     """The action exists for this contact and tenant and is still open; otherwise 404, or 409 once closed."""
     if action is None or action["tenant_id"] != ctx.tenant_id or action["contact_id"] != ctx.contact_id:
         raise NotFound("There is no such action for you.")
@@ -148,18 +156,23 @@ def ensure_actionable(action: dict[str, Any] | None, ctx: SessionContext, now: d
     if status == "declined":
         raise Conflict("This action is already declined.", code="already_declined")
     if status == "cancelled":
-        raise Conflict("This request was cancelled by the sender; it can no longer be signed or declined.",
-                       code="cancelled")
+        raise Conflict(
+            "This request was cancelled by the sender; it can no longer be signed or declined.", code="cancelled"
+        )
     if status != "open":
-        raise Conflict("This request has expired; it can no longer be signed or declined. Ask the sender for a "
-                       "new one.", code="expired")
+        raise Conflict(
+            "This request has expired; it can no longer be signed or declined. Ask the sender for a new one.",
+            code="expired",
+        )
     expires_at = action.get("expires_at")
     if expires_at is not None:
         if expires_at.tzinfo is None:
-            expires_at = expires_at.replace(tzinfo=timezone.utc)
-        if expires_at <= (now or datetime.now(timezone.utc)):
-            raise Conflict("This request has expired; it can no longer be signed or declined. Ask the sender "
-                           "for a new one.", code="expired")
+            expires_at = expires_at.replace(tzinfo=UTC)
+        if expires_at <= (now or datetime.now(UTC)):
+            raise Conflict(
+                "This request has expired; it can no longer be signed or declined. Ask the sender for a new one.",
+                code="expired",
+            )
     return action
 
 
@@ -180,14 +193,14 @@ def clean_fields(specs: list[FieldSpec], values: dict[str, FieldValue]) -> dict[
         if isinstance(value, str):
             value = value.strip()
             if len(value) > MAX_FIELD_LENGTH:
-                errors.append({"field": f"fields.{spec.name}", "code": "too_long",
-                               "message": f"{spec.label}: too long"})
+                errors.append(
+                    {"field": f"fields.{spec.name}", "code": "too_long", "message": f"{spec.label}: too long"}
+                )
                 continue
         if spec.type == "checkbox" and isinstance(value, str):
             value = value.lower() in ("on", "true", "1", "yes")
         if spec.required and _is_empty(value):
-            errors.append({"field": f"fields.{spec.name}", "code": "required",
-                           "message": f"{spec.label} is required"})
+            errors.append({"field": f"fields.{spec.name}", "code": "required", "message": f"{spec.label} is required"})
             continue
         cleaned[spec.name] = value
     if errors:
@@ -198,8 +211,10 @@ def clean_fields(specs: list[FieldSpec], values: dict[str, FieldValue]) -> dict[
 
 def require_consent(consent: bool) -> None:
     if consent is not True:
-        raise Invalid("Please confirm that you agree.",
-                      errors=[{"field": "consent", "code": "required", "message": "consent is required"}])
+        raise Invalid(
+            "Please confirm that you agree.",
+            errors=[{"field": "consent", "code": "required", "message": "consent is required"}],
+        )
 
 
 def ensure_consent_current(presented_version: str | None) -> None:
@@ -241,8 +256,10 @@ def ensure_document_unchanged(action: dict[str, Any], presented_digest: str | No
     if action["kind"] != "sign_document":
         return
     if not presented_digest:
-        raise Invalid("document_digest is required to sign a document",
-                      errors=[{"field": "document_digest", "message": "required to sign a document"}])
+        raise Invalid(
+            "document_digest is required to sign a document",
+            errors=[{"field": "document_digest", "message": "required to sign a document"}],
+        )
     pinned = action.get("document_digest")
     if not pinned or not hmac.compare_digest(pinned, presented_digest):
         raise Conflict("This document changed, please review it again.", code="document_changed")
@@ -251,10 +268,12 @@ def ensure_document_unchanged(action: dict[str, Any], presented_digest: str | No
 def task_digest(task: dict[str, Any], action: dict[str, Any]) -> str:
     """What a sign_task signer approves, as one digest: the task's title and description, the fields asked for
     and the request's message. The page carries it and the submit sends it back (see ensure_task_unchanged)."""
-    shown = {"title": task.get("title", ""), "description": task.get("description", ""),
-             "message": action.get("message") or "",
-             "fields": [{k: f.get(k) for k in ("name", "label", "type", "required")}
-                        for f in action.get("fields") or []]}
+    shown = {
+        "title": task.get("title", ""),
+        "description": task.get("description", ""),
+        "message": action.get("message") or "",
+        "fields": [{k: f.get(k) for k in ("name", "label", "type", "required")} for f in action.get("fields") or []],
+    }
     return hashlib.sha256(json.dumps(shown, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
@@ -270,9 +289,13 @@ def ensure_task_unchanged(action: dict[str, Any], current_digest: str, presented
 def clean_reason(reason: str | None) -> str:
     text = (reason or "").strip()
     if not text:
-        raise Invalid("Please give a reason.", errors=[{"field": "reason", "code": "required", "message": "reason is required"}])
+        raise Invalid(
+            "Please give a reason.", errors=[{"field": "reason", "code": "required", "message": "reason is required"}]
+        )
     if len(text) > MAX_REASON_LENGTH:
-        raise Invalid("The reason is too long.", errors=[{"field": "reason", "code": "too_long", "message": "too long"}])
+        raise Invalid(
+            "The reason is too long.", errors=[{"field": "reason", "code": "too_long", "message": "too long"}]
+        )
     return text
 
 

@@ -3,7 +3,7 @@ read with Babel), and moments in the contact's locale."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from functools import cache
 from pathlib import Path
 
@@ -43,7 +43,7 @@ def lang_attribute(text_language: str | None, page_language: str) -> Markup:
     return Markup("")
 
 
-def format_datetime(value: datetime | str | None, language: str, zone: tzinfo = timezone.utc) -> str:
+def format_datetime(value: datetime | str | None, language: str, zone: tzinfo = UTC) -> str:
     """A moment in the contact's locale and the portal's display zone: '30 november 2026 15:05 CET'."""
     if value is None:
         return ""
@@ -53,7 +53,7 @@ def format_datetime(value: datetime | str | None, language: str, zone: tzinfo = 
         except ValueError:
             return value
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     local = value.astimezone(zone)
     lang = language_of(language)
     # The zone's own abbreviation (CET, CEST): Babel's English short zone names are offsets.

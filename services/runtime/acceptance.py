@@ -9,7 +9,7 @@ table maps tasks' acceptances to its submission handlers through `on_acceptance`
 
 from __future__ import annotations
 
-from typing import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from contracts import Envelope
 from contracts import messages as m
@@ -35,8 +35,9 @@ def accepted_submission(event: Envelope) -> Submission | None:
     return None
 
 
-def on_acceptance(handlers: Mapping[type[Envelope], Handler],
-                  completed: Mapping[type[Envelope], Handler] | Handler | None = None) -> dict[type[Envelope], Handler]:
+def on_acceptance(
+    handlers: Mapping[type[Envelope], Handler], completed: Mapping[type[Envelope], Handler] | Handler | None = None
+) -> dict[type[Envelope], Handler]:
     """Consumer-table entries for tasks' acceptances of the submissions `handlers` handle: the handler for the
     accepted submission's class runs on it (as the portal sent it: same event id, so effects keyed on it stay
     idempotent), then the acceptance's own handler, if any (`completed`: one for all, or by class)."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -52,6 +52,7 @@ class Runtime:
     def every(self, seconds: float, job: Callable[[], Awaitable[object]], name: str) -> None:
         """Run `job` in the background every `seconds` while the service runs; a pass that fails is logged
         and the next one comes as planned."""
+
         async def repeat() -> None:
             while True:
                 try:
@@ -72,9 +73,16 @@ def build_runtime(name: str, settings: ServiceSettings) -> Runtime:
     db = client[settings.database]
     outbox = Outbox(client, db)
     staff_keys = StaffKeys(db)
-    runtime = Runtime(name=name, settings=settings, client=client, db=db,
-                      broker=make_broker(settings.kafka_bootstrap_servers, name, provider),
-                      outbox=outbox, tracking=Tracking(outbox), staff_keys=staff_keys)
+    runtime = Runtime(
+        name=name,
+        settings=settings,
+        client=client,
+        db=db,
+        broker=make_broker(settings.kafka_bootstrap_servers, name, provider),
+        outbox=outbox,
+        tracking=Tracking(outbox),
+        staff_keys=staff_keys,
+    )
     runtime.startup += [outbox.ensure_indexes, staff_keys.ensure_indexes, runtime.tracking.attempts.ensure_indexes]
     return runtime
 
@@ -136,12 +144,23 @@ def create_app(service: Service[Any]) -> FastAPI:
             try:
                 await asyncio.wait_for(_stop(runtime, tasks), SHUTDOWN_SECONDS)
             except TimeoutError:
-                log.warning("%s: shutdown took longer than %g s; exiting without waiting further",
-                            runtime.name, SHUTDOWN_SECONDS)
+                log.warning(
+                    "%s: shutdown took longer than %g s; exiting without waiting further",
+                    runtime.name,
+                    SHUTDOWN_SECONDS,
+                )
 
     # The API's documents are served on the operations port only (services/runtime/ops.py).
-    app = FastAPI(title=service.title, description=service.description, version="1.0.0", lifespan=lifespan,
-                  responses=problems.PROBLEM_RESPONSES, openapi_url=None, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title=service.title,
+        description=service.description,
+        version="1.0.0",
+        lifespan=lifespan,
+        responses=problems.PROBLEM_RESPONSES,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.service = service
     problems.install(app)
     metrics.install(app)

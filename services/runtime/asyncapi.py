@@ -18,8 +18,9 @@ REF = "#/components/schemas/{model}"
 
 def document(service: Service[Any]) -> dict[str, Any]:
     runtime = service.runtime
-    spec: dict[str, Any] = AsyncAPI(runtime.broker, title=f"akkoord-{runtime.name}",
-                                    version="1.0.0").to_specification().to_jsonable()
+    spec: dict[str, Any] = (
+        AsyncAPI(runtime.broker, title=f"akkoord-{runtime.name}", version="1.0.0").to_specification().to_jsonable()
+    )
     channels, operations = spec.setdefault("channels", {}), spec.setdefault("operations", {})
     used: set[type[Envelope]] = set()
 
@@ -35,24 +36,35 @@ def document(service: Service[Any]) -> dict[str, Any]:
             channel["messages"] = refs([c for c in consumer.handlers if topic_of(c) == channel["address"]])
             for operation in operations.values():
                 if operation.get("channel", {}).get("$ref") == f"#/channels/{_escaped(key)}":
-                    operation["messages"] = [{"$ref": f"#/channels/{_escaped(key)}/messages/{name}"}
-                                             for name in channel["messages"]]
+                    operation["messages"] = [
+                        {"$ref": f"#/channels/{_escaped(key)}/messages/{name}"} for name in channel["messages"]
+                    ]
     for topic in service.publishes:
         key = f"{runtime.name}:publishes:{topic}"
-        channels[key] = {"address": topic, "description": f"What {runtime.name} publishes on {topic}.",
-                         "messages": refs(list(messages(topics=(topic,))))}
-        operations[f"{key}:send"] = {"action": "send", "channel": {"$ref": f"#/channels/{_escaped(key)}"},
-                                     "messages": [{"$ref": f"#/channels/{_escaped(key)}/messages/{name}"}
-                                                  for name in channels[key]["messages"]]}
+        channels[key] = {
+            "address": topic,
+            "description": f"What {runtime.name} publishes on {topic}.",
+            "messages": refs(list(messages(topics=(topic,)))),
+        }
+        operations[f"{key}:send"] = {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{_escaped(key)}"},
+            "messages": [{"$ref": f"#/channels/{_escaped(key)}/messages/{name}"} for name in channels[key]["messages"]],
+        }
     ordered = sorted(used, key=type_name)
     _, schemas = models_json_schema([(c, "serialization") for c in ordered], ref_template=REF)
     components = spec.setdefault("components", {})
     components["schemas"] = schemas.get("$defs", {})
     components["messages"] = {
-        type_name(c): {"name": type_name(c), "title": c.__name__, "contentType": "application/json",
-                       "summary": (c.__doc__ or "").strip().splitlines()[0] if c.__doc__ else type_name(c),
-                       "payload": {"$ref": REF.format(model=c.__name__)}}
-        for c in ordered}
+        type_name(c): {
+            "name": type_name(c),
+            "title": c.__name__,
+            "contentType": "application/json",
+            "summary": (c.__doc__ or "").strip().splitlines()[0] if c.__doc__ else type_name(c),
+            "payload": {"$ref": REF.format(model=c.__name__)},
+        }
+        for c in ordered
+    }
     return spec
 
 

@@ -58,8 +58,12 @@ class Attempts:
         await self.messages.delete_one({"_id": f"{group}:{event_id}"})
 
     async def _count(self, collection: AsyncCollection[Any], key: str) -> int:
-        doc = await collection.find_one_and_update({"_id": key}, {"$inc": {"n": 1}, "$setOnInsert": {"at": utcnow()}},
-                                                   upsert=True, return_document=ReturnDocument.AFTER)
+        doc = await collection.find_one_and_update(
+            {"_id": key},
+            {"$inc": {"n": 1}, "$setOnInsert": {"at": utcnow()}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
         if doc is None:  # an upsert returning the document after it always has one
             raise RuntimeError(f"no attempt count for {key}")
         return int(doc["n"])

@@ -8,7 +8,7 @@ so no route ever holds more than its limit in memory. Routes that take uploads n
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 from starlette.exceptions import HTTPException
 from starlette.routing import compile_path
@@ -36,7 +36,8 @@ class BodyLimit:
         self.app = app
         self.default = default
         self.routes: list[tuple[re.Pattern[str], int]] = [
-            (compile_path(path)[0], limit) for path, limit in (routes or {}).items()]
+            (compile_path(path)[0], limit) for path, limit in (routes or {}).items()
+        ]
 
     def limit_for(self, path: str) -> int:
         return next((limit for pattern, limit in self.routes if pattern.match(path)), self.default)

@@ -21,8 +21,7 @@ class ServiceSettings(BaseSettings):
 
     # Unset means production: the development placeholders work only when development is asked for by name
     # (`make run` and the tests do), so a deployment that forgets AKKOORD_ENV cannot run on them.
-    environment: Literal["development", "production"] = Field(
-        "production", validation_alias="AKKOORD_ENV")
+    environment: Literal["development", "production"] = Field("production", validation_alias="AKKOORD_ENV")
     kafka_bootstrap_servers: str = Field("127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS")
     mongodb_uri: str = Field("mongodb://127.0.0.1:27017/?directConnection=true", validation_alias="MONGODB_URI")
     otel_exporter_otlp_endpoint: str | None = Field(None, validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT")
@@ -68,8 +67,14 @@ class ServiceSettings(BaseSettings):
     @property
     def service_hosts(self) -> set[str]:
         """Hosts that run Akkoord's services: the only ones the internal token is sent to."""
-        urls = (self.portal_internal_url, self.tasks_url, self.signing_url, self.documents_url,
-                self.timeline_url, self.automation_url)
+        urls = (
+            self.portal_internal_url,
+            self.tasks_url,
+            self.signing_url,
+            self.documents_url,
+            self.timeline_url,
+            self.automation_url,
+        )
         return {host for u in urls if (host := urlsplit(u).hostname)}
 
     @model_validator(mode="after")
@@ -94,20 +99,26 @@ class ServiceSettings(BaseSettings):
     @model_validator(mode="after")
     def _no_placeholder_secrets_outside_development(self) -> ServiceSettings:
         if self.environment != "development":
-            weak = [name for name in self.secret_fields
-                    if getattr(self, name) in (DEV_SECRET, "", "changethis") or len(getattr(self, name)) < 32]
+            weak = [
+                name
+                for name in self.secret_fields
+                if getattr(self, name) in (DEV_SECRET, "", "changethis") or len(getattr(self, name)) < 32
+            ]
             if weak:
                 raise ValueError(
                     f"refusing to start outside development with placeholder or short secrets: set real secrets "
                     f"(32+ characters) for {', '.join(self._variable(n) for n in weak)}, or set "
-                    f"AKKOORD_ENV=development explicitly to run on the development defaults")
+                    f"AKKOORD_ENV=development explicitly to run on the development defaults"
+                )
         return self
 
     @model_validator(mode="after")
     def _mail_needs_a_server_in_production(self) -> ServiceSettings:
         if self.sends_mail and self.environment != "development" and not self.smtp_url:
-            raise ValueError("this service sends mail: set AKKOORD_SMTP_URL (smtp://user:password@host:587 or "
-                             "smtps://host:465) outside development")
+            raise ValueError(
+                "this service sends mail: set AKKOORD_SMTP_URL (smtp://user:password@host:587 or "
+                "smtps://host:465) outside development"
+            )
         if self.smtp_url:
             SmtpTarget.parse(self.smtp_url)
         return self

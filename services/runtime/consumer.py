@@ -18,8 +18,9 @@ import heapq
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any
 
 import httpx
 from aiokafka import ConsumerRecord, TopicPartition
@@ -65,7 +66,8 @@ class Tracking:
 
         async def work(session: Session) -> None:
             await self.processed.insert_one(
-                {"_id": f"{group}:{message.event_id}", "type": message.type, "at": utcnow()}, session=session)
+                {"_id": f"{group}:{message.event_id}", "type": message.type, "at": utcnow()}, session=session
+            )
             await handler(message, session)
 
         try:
@@ -98,9 +100,19 @@ class BatchConsumer:
     a time, counting each attempt durably, so a message that ends the process is found and dead-lettered.
     """
 
-    def __init__(self, broker: KafkaBroker, tracking: Tracking, consumer: Consumer, *, max_attempts: int = 5,
-                 backoff: float = 0.2, outage_patience: float = 120.0, max_backoff: float = 5.0,
-                 max_records: int = 200, concurrency: int = 8):
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        tracking: Tracking,
+        consumer: Consumer,
+        *,
+        max_attempts: int = 5,
+        backoff: float = 0.2,
+        outage_patience: float = 120.0,
+        max_backoff: float = 5.0,
+        max_records: int = 200,
+        concurrency: int = 8,
+    ):
         self.broker, self.tracking, self.consumer = broker, tracking, consumer
         self.group = consumer.group
         self.max_attempts, self.backoff, self.max_backoff = max_attempts, backoff, max_backoff
@@ -111,10 +123,16 @@ class BatchConsumer:
     def subscribe(self) -> None:
         consumer = self.consumer
         subscriber = self.broker.subscriber(
-            *consumer.topics, group_id=self.group, ack_policy=AckPolicy.NACK_ON_ERROR,
-            auto_offset_reset="earliest", description=consumer.description,
+            *consumer.topics,
+            group_id=self.group,
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            auto_offset_reset="earliest",
+            description=consumer.description,
             title=f"{self.group}:{','.join(consumer.topics)}",
-            batch=True, max_records=self.max_records, batch_timeout_ms=50)
+            batch=True,
+            max_records=self.max_records,
+            batch_timeout_ms=50,
+        )
 
         async def on_batch(msg: KafkaMessage) -> None:
             await self.on_batch(msg)
@@ -127,8 +145,9 @@ class BatchConsumer:
             log.warning("%s: a batch of %d came again; handling it one message at a time", self.group, len(records))
             outcomes = [await self._run_alone(chain) for chain in self.chains(records)]
         else:
-            outcomes = await asyncio.gather(*(self._run_chain(chain) for chain in self.chains(records)),
-                                            return_exceptions=True)
+            outcomes = await asyncio.gather(
+                *(self._run_chain(chain) for chain in self.chains(records)), return_exceptions=True
+            )
         if failed := [o for o in outcomes if isinstance(o, BaseException)]:
             # Something around the handlers failed (the DLQ could not be written, say), after every other
             # message of the batch was done: nothing is committed, the batch comes again from its first
@@ -168,9 +187,16 @@ class BatchConsumer:
         # request that caused it, so one click stays one trace through every service.
         parent = propagate.extract({k: v.decode(errors="replace") for k, v in record.headers})
         with self.tracer.start_as_current_span(
-                f"{record.topic} process", context=parent, kind=trace.SpanKind.CONSUMER,
-                attributes={"messaging.system": "kafka", "messaging.destination.name": record.topic,
-                            "messaging.consumer.group.name": self.group, "messaging.kafka.offset": record.offset}):
+            f"{record.topic} process",
+            context=parent,
+            kind=trace.SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": record.topic,
+                "messaging.consumer.group.name": self.group,
+                "messaging.kafka.offset": record.offset,
+            },
+        ):
             await self._handle(record, counted)
 
     async def _handle(self, record: ConsumerRecord, counted: bool) -> None:
@@ -189,8 +215,9 @@ class BatchConsumer:
             return
         attempts = self.tracking.attempts
         if (so_far := await attempts.begin(self.group, message.event_id)) > self.max_attempts:
-            await self._dead_letter(record, f"{message.type} {message.event_id}: the process ended while handling "
-                                            f"it {so_far - 1} times")
+            await self._dead_letter(
+                record, f"{message.type} {message.event_id}: the process ended while handling it {so_far - 1} times"
+            )
         else:
             await self._attempt(record, message, handler)
         await attempts.end(self.group, message.event_id)
@@ -214,10 +241,18 @@ class BatchConsumer:
             except Exception as exc:
                 outage = is_outage(exc)
                 if (attempt >= self.max_attempts and not outage) or time.monotonic() - started >= self.outage_patience:
-                    await self._dead_letter(record, f"{message.type} {message.event_id} failed {attempt} times: {exc!r}")
+                    await self._dead_letter(
+                        record, f"{message.type} {message.event_id} failed {attempt} times: {exc!r}"
+                    )
                     return
-                log.warning("%s %s attempt %d failed%s: %r", group, message.type, attempt,
-                            " (outage, retrying)" if outage else "", exc)
+                log.warning(
+                    "%s %s attempt %d failed%s: %r",
+                    group,
+                    message.type,
+                    attempt,
+                    " (outage, retrying)" if outage else "",
+                    exc,
+                )
                 EVENTS.labels(group, record.topic, message.type, "retried").inc()
                 await asyncio.sleep(min(self.backoff * 2 ** (attempt - 1), self.max_backoff))
 
@@ -225,14 +260,20 @@ class BatchConsumer:
         log.error("dead-lettering %s@%s/%s: %s", record.topic, record.partition, record.offset, reason)
         EVENTS.labels(self.group, record.topic, "unknown", "dead_lettered").inc()
         await self.broker.publish(
-            record.value or b"", dlq(record.topic), key=record.key,
+            record.value or b"",
+            dlq(record.topic),
+            key=record.key,
             headers=dead_letter_headers(self.group, reason, record.topic, record.partition, record.offset),
         )
 
     def report_lag(self, kafka_consumer: Any, records: tuple[ConsumerRecord, ...]) -> None:
         last = {(r.topic, r.partition): r.offset for r in records}
         for (topic, partition), offset in last.items():
-            end = kafka_consumer.highwater(TopicPartition(topic, partition)) if hasattr(kafka_consumer, "highwater") else None
+            end = (
+                kafka_consumer.highwater(TopicPartition(topic, partition))
+                if hasattr(kafka_consumer, "highwater")
+                else None
+            )
             if end is not None:
                 CONSUMER_LAG.labels(self.group, topic, str(partition)).set(max(0, end - offset - 1))
 

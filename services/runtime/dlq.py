@@ -35,8 +35,9 @@ REPLAY_FOR = "replay_for"
 UNREADABLE = "unreadable message"
 
 
-def dead_letter_headers(group: str, reason: str, source_topic: str, partition: int | None = None,
-                        offset: int | None = None) -> dict[str, str]:
+def dead_letter_headers(
+    group: str, reason: str, source_topic: str, partition: int | None = None, offset: int | None = None
+) -> dict[str, str]:
     """The headers of a dead letter, which `list` and `replay` read: who failed it, why, where it came from."""
     headers = {"error": reason[:2000], "group": group, "source_topic": source_topic}
     if partition is not None and offset is not None:
@@ -76,10 +77,16 @@ def _dead_letter(record: ConsumerRecord, topic: str) -> DeadLetter:
     except ValueError:
         body = None
     body = body if isinstance(body, dict) else {}
-    return DeadLetter(partition=record.partition, offset=record.offset, group=headers.get("group", ""),
-                      error=headers.get("error", ""), source_topic=headers.get("source_topic", topic),
-                      source_offset=headers.get("source_offset", ""), type=body.get("type"),
-                      event_id=body.get("event_id"))
+    return DeadLetter(
+        partition=record.partition,
+        offset=record.offset,
+        group=headers.get("group", ""),
+        error=headers.get("error", ""),
+        source_topic=headers.get("source_topic", topic),
+        source_offset=headers.get("source_offset", ""),
+        type=body.get("type"),
+        event_id=body.get("event_id"),
+    )
 
 
 async def _partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
@@ -91,7 +98,9 @@ async def _partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
         await admin.close()
     if described["error_code"] or not described["partitions"]:
         raise SystemExit(f"no topic {topic!r} on the broker")
-    return [TopicPartition(topic, p["partition"]) for p in sorted(described["partitions"], key=lambda p: p["partition"])]
+    return [
+        TopicPartition(topic, p["partition"]) for p in sorted(described["partitions"], key=lambda p: p["partition"])
+    ]
 
 
 async def list_dead_letters(bootstrap: str, topic: str) -> list[DeadLetter]:
@@ -107,8 +116,10 @@ async def list_dead_letters(bootstrap: str, topic: str) -> list[DeadLetter]:
         cursor = fresh_consumer(bootstrap, replay_cursor(group))
         await cursor.start()
         try:
-            done = {p: await cursor.committed(TopicPartition(dlq(topic), p))
-                    for p in {letter.partition for letter in letters if letter.group == group}}
+            done = {
+                p: await cursor.committed(TopicPartition(dlq(topic), p))
+                for p in {letter.partition for letter in letters if letter.group == group}
+            }
             for letter in letters:
                 if letter.group == group:
                     letter.replayed = done[letter.partition] is not None and letter.offset < done[letter.partition]
@@ -117,14 +128,18 @@ async def list_dead_letters(bootstrap: str, topic: str) -> list[DeadLetter]:
     return letters
 
 
-async def replay(bootstrap: str, topic: str, group: str | None = None, *, dry_run: bool = False,
-                 event_ids: set[str] | None = None) -> dict[str, Any]:
+async def replay(
+    bootstrap: str, topic: str, group: str | None = None, *, dry_run: bool = False, event_ids: set[str] | None = None
+) -> dict[str, Any]:
     """Replay `topic`'s dead letters for `group` (every group found, when None); returns what was done.
 
     With `event_ids`, only those messages are sent, and the cursors stay where they are: a later whole
     replay sends them again, which their group then finds already handled."""
-    groups = [group] if group else sorted({letter.group for letter in await list_dead_letters(bootstrap, topic)
-                                           if letter.group})
+    groups = (
+        [group]
+        if group
+        else sorted({letter.group for letter in await list_dead_letters(bootstrap, topic) if letter.group})
+    )
     summary: dict[str, dict[str, Any]] = {}
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
@@ -136,8 +151,9 @@ async def replay(bootstrap: str, topic: str, group: str | None = None, *, dry_ru
     return {"topic": topic, "dry_run": dry_run, "groups": summary}
 
 
-async def _replay_group(bootstrap: str, producer: AIOKafkaProducer, topic: str, group: str, dry_run: bool,
-                        event_ids: set[str] | None) -> dict[str, Any]:
+async def _replay_group(
+    bootstrap: str, producer: AIOKafkaProducer, topic: str, group: str, dry_run: bool, event_ids: set[str] | None
+) -> dict[str, Any]:
     cursor = fresh_consumer(bootstrap, replay_cursor(group))
     await cursor.start()
     try:
@@ -146,14 +162,25 @@ async def _replay_group(bootstrap: str, producer: AIOKafkaProducer, topic: str, 
         if event_ids is not None:
             mine = [(r, letter) for r, letter in mine if letter.event_id in event_ids]
         sendable = [(r, letter) for r, letter in mine if not letter.unreadable]
-        outcome = {"replayed": len(sendable), "unreadable_left": len(mine) - len(sendable),
-                   "event_ids": [letter.event_id for _, letter in sendable]}
+        outcome = {
+            "replayed": len(sendable),
+            "unreadable_left": len(mine) - len(sendable),
+            "event_ids": [letter.event_id for _, letter in sendable],
+        }
         if dry_run or not records:
             return outcome
-        sent = [await producer.send(letter.source_topic, r.value, key=r.key,
-                                    headers=[(REPLAY_FOR, group.encode()),
-                                             ("replayed_from", f"{r.topic}/{r.partition}/{r.offset}".encode())])
-                for r, letter in sendable]
+        sent = [
+            await producer.send(
+                letter.source_topic,
+                r.value,
+                key=r.key,
+                headers=[
+                    (REPLAY_FOR, group.encode()),
+                    ("replayed_from", f"{r.topic}/{r.partition}/{r.offset}".encode()),
+                ],
+            )
+            for r, letter in sendable
+        ]
         await asyncio.gather(*sent)  # on the bus (acks=all) before the cursor moves
         if event_ids is not None:
             return outcome
@@ -176,16 +203,31 @@ def main(argv: list[str] | None = None) -> None:
     again.add_argument("topic", help="the source topic, e.g. portal.events")
     again.add_argument("--group", help="only this consumer group's dead letters (default: every group's)")
     again.add_argument("--dry-run", action="store_true", help="say what would be replayed; send nothing")
-    again.add_argument("--event-id", action="append", dest="event_ids",
-                       help="only this message (repeatable); the replay cursor stays where it is")
+    again.add_argument(
+        "--event-id",
+        action="append",
+        dest="event_ids",
+        help="only this message (repeatable); the replay cursor stays where it is",
+    )
     args = parser.parse_args(argv)
     bootstrap = ServiceSettings().kafka_bootstrap_servers
     if args.command == "list":
         for letter in asyncio.run(list_dead_letters(bootstrap, args.topic)):
             print(json.dumps({**asdict(letter), "unreadable": letter.unreadable}))
     else:
-        print(json.dumps(asyncio.run(replay(bootstrap, args.topic, args.group, dry_run=args.dry_run,
-                                            event_ids=set(args.event_ids) if args.event_ids else None))))
+        print(
+            json.dumps(
+                asyncio.run(
+                    replay(
+                        bootstrap,
+                        args.topic,
+                        args.group,
+                        dry_run=args.dry_run,
+                        event_ids=set(args.event_ids) if args.event_ids else None,
+                    )
+                )
+            )
+        )
 
 
 if __name__ == "__main__":

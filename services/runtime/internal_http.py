@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from urllib.parse import urlsplit
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -28,8 +28,7 @@ class InternalFetcher:
     def client(self) -> httpx.AsyncClient:
         # One pooled client per process: building one (and its SSL context) per call costs ~35 ms of CPU.
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.timeout,
-                                             headers={"X-Internal-Token": self.internal_token})
+            self._client = httpx.AsyncClient(timeout=self.timeout, headers={"X-Internal-Token": self.internal_token})
         return self._client
 
     async def aclose(self) -> None:

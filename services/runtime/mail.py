@@ -64,9 +64,14 @@ class SmtpTarget:
         implicit = parts.scheme == "smtps"
         username = unquote(parts.username) if parts.username else None
         password = unquote(parts.password) if parts.password else None
-        return cls(hostname=parts.hostname, port=port or (465 if implicit else 587), username=username,
-                   password=password, use_tls=implicit,
-                   start_tls=False if implicit else (True if username else None))
+        return cls(
+            hostname=parts.hostname,
+            port=port or (465 if implicit else 587),
+            username=username,
+            password=password,
+            use_tls=implicit,
+            start_tls=False if implicit else (True if username else None),
+        )
 
     def __str__(self) -> str:  # for logs: never the credentials
         return f"{'smtps' if self.use_tls else 'smtp'}://{self.hostname}:{self.port}"
@@ -89,9 +94,17 @@ def address(email: str, name: str | None = None) -> Address:
     return parsed
 
 
-def compose(*, sender: str, to: Address | str, subject: str, text: str, html: str | None = None,
-            reply_to: str | None = None, headers: dict[str, str] | None = None,
-            attachments: tuple[tuple[str, str, bytes], ...] = ()) -> EmailMessage:
+def compose(
+    *,
+    sender: str,
+    to: Address | str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    reply_to: str | None = None,
+    headers: dict[str, str] | None = None,
+    attachments: tuple[tuple[str, str, bytes], ...] = (),
+) -> EmailMessage:
     """A multipart mail (plain text, and HTML when given) with every header set through EmailMessage."""
     message = EmailMessage()
     message["From"] = sender
@@ -125,9 +138,16 @@ class SmtpSender:
     async def send(self, message: EmailMessage) -> None:
         t = self.target
         try:
-            await aiosmtplib.send(message, hostname=t.hostname, port=t.port, username=t.username,
-                                  password=t.password, use_tls=t.use_tls, start_tls=t.start_tls,
-                                  timeout=self.timeout)
+            await aiosmtplib.send(
+                message,
+                hostname=t.hostname,
+                port=t.port,
+                username=t.username,
+                password=t.password,
+                use_tls=t.use_tls,
+                start_tls=t.start_tls,
+                timeout=self.timeout,
+            )
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]
             reason = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)[:500]

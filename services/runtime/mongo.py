@@ -10,4 +10,3 @@ Session = AsyncClientSession
 
 def connect(uri: str) -> AsyncMongoClient[Any]:
     return AsyncMongoClient(uri, tz_aware=True, uuidRepresentation="standard")
-

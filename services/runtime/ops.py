@@ -6,8 +6,8 @@ health only: no /metrics, /docs, /redoc, /openapi.json or /asyncapi.json for any
 from __future__ import annotations
 
 import asyncio
-from contextlib import contextmanager
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
@@ -64,10 +64,12 @@ def serve_both(app: FastAPI, ops: FastAPI, settings: ServiceSettings) -> None:
     common: dict[str, Any] = dict(log_config=None, access_log=False, loop="uvloop", http="httptools")
     # On SIGTERM open requests get GRACE_SECONDS, then the lifespan's bounded cleanup (app.py): a service is
     # gone within 10 s even when the broker and the database went first.
-    public = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port,
-                                           timeout_graceful_shutdown=GRACE_SECONDS, **common))
-    operations = _OpsServer(uvicorn.Config(ops, host=settings.ops_host or settings.host, port=settings.ops_port,
-                                           lifespan="off", **common))
+    public = uvicorn.Server(
+        uvicorn.Config(app, host=settings.host, port=settings.port, timeout_graceful_shutdown=GRACE_SECONDS, **common)
+    )
+    operations = _OpsServer(
+        uvicorn.Config(ops, host=settings.ops_host or settings.host, port=settings.ops_port, lifespan="off", **common)
+    )
 
     async def both() -> None:
         beside = asyncio.create_task(operations.serve())

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any, TypeVar
 
 from bson import ObjectId
 from faststream.kafka import KafkaBroker
+from opentelemetry import context, propagate
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
-from opentelemetry import context, propagate
 
 from contracts import Envelope, utcnow
 from services.runtime.metrics import OUTBOX_PENDING, PUBLISHED
@@ -37,17 +38,30 @@ class Outbox:
     async def ensure_indexes(self) -> None:
         await self.messages.create_index("event_id", unique=True)
         await self.messages.create_index([("published_at", 1), ("_id", 1)])
-        await self.messages.create_index("published_at", expireAfterSeconds=int(KEEP_PUBLISHED.total_seconds()),
-                                         name="published_ttl")
+        await self.messages.create_index(
+            "published_at", expireAfterSeconds=int(KEEP_PUBLISHED.total_seconds()), name="published_ttl"
+        )
 
-    async def add(self, session: Session, topic: str, *messages: Envelope, headers: dict[str, str] | None = None) -> None:
+    async def add(
+        self, session: Session, topic: str, *messages: Envelope, headers: dict[str, str] | None = None
+    ) -> None:
         headers = dict(headers or {})
         propagate.inject(headers)  # the W3C trace context of the request that caused the message
         self._adding.add(id(session))
         await self.messages.insert_many(
-            [{"_id": ObjectId(), "event_id": m.event_id, "topic": topic, "key": m.key,
-              "type": m.type, "value": m.model_dump_json(), "headers": headers, "published_at": None}
-             for m in messages],
+            [
+                {
+                    "_id": ObjectId(),
+                    "event_id": m.event_id,
+                    "topic": topic,
+                    "key": m.key,
+                    "type": m.type,
+                    "value": m.model_dump_json(),
+                    "headers": headers,
+                    "published_at": None,
+                }
+                for m in messages
+            ],
             session=session,
         )
 
@@ -88,7 +102,7 @@ class OutboxRelay:
             if not published:
                 try:
                     await asyncio.wait_for(self.outbox.wakeup.wait(), self.poll_interval)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
                 self.outbox.wakeup.clear()
 
@@ -103,16 +117,21 @@ class OutboxRelay:
         for doc in batch:
             token = context.attach(propagate.extract(doc["headers"]))
             try:
-                confirmations.append(await self.broker.publish(
-                    doc["value"].encode(), doc["topic"], key=doc["key"].encode(),
-                    headers={**doc["headers"], "type": doc["type"], "content-type": "application/json"},
-                    no_confirm=True,
-                ))
+                confirmations.append(
+                    await self.broker.publish(
+                        doc["value"].encode(),
+                        doc["topic"],
+                        key=doc["key"].encode(),
+                        headers={**doc["headers"], "type": doc["type"], "content-type": "application/json"},
+                        no_confirm=True,
+                    )
+                )
             finally:
                 context.detach(token)
         await asyncio.gather(*confirmations)
-        await self.outbox.messages.update_many({"_id": {"$in": [d["_id"] for d in batch]}},
-                                               {"$set": {"published_at": utcnow()}})
+        await self.outbox.messages.update_many(
+            {"_id": {"$in": [d["_id"] for d in batch]}}, {"$set": {"published_at": utcnow()}}
+        )
         for doc in batch:
             PUBLISHED.labels(doc["topic"]).inc()
         return len(batch)

@@ -26,13 +26,19 @@ class Problem(BaseModel):
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem, "description": title, "content": {PROBLEM: {}}}
-    for code, title in ((401, "Missing or unknown credentials"), (403, "Not allowed"), (404, "Not found"),
-                        (409, "Conflict"), (422, "Invalid request"))
+    for code, title in (
+        (401, "Missing or unknown credentials"),
+        (403, "Not allowed"),
+        (404, "Not found"),
+        (409, "Conflict"),
+        (422, "Invalid request"),
+    )
 }
 
 
-def problem(status: int, title: str, detail: str, headers: Mapping[str, str] | None = None,
-            **extra: Any) -> JSONResponse:
+def problem(
+    status: int, title: str, detail: str, headers: Mapping[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 

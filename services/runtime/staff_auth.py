@@ -63,31 +63,42 @@ class StaffKeys:
         if doc is None:
             return None
         tenant = await self.tenants.find_one({"_id": doc["tenant_id"]}) or {}
-        return Staff(tenant_id=doc["tenant_id"], key_id=doc["key_id"], role=doc["role"],
-                     plan=tenant.get("plan", "basic"))
+        return Staff(
+            tenant_id=doc["tenant_id"], key_id=doc["key_id"], role=doc["role"], plan=tenant.get("plan", "basic")
+        )
 
-    async def save_tenant(self, tenant_id: str, name: str, plan: str, session: Session | None = None,
-                          time_zone: str = DEFAULT_TIME_ZONE) -> None:
-        await self.tenants.update_one({"_id": tenant_id},
-                                      {"$set": {"name": name, "plan": plan, "time_zone": time_zone}},
-                                      upsert=True, session=session)
+    async def save_tenant(
+        self, tenant_id: str, name: str, plan: str, session: Session | None = None, time_zone: str = DEFAULT_TIME_ZONE
+    ) -> None:
+        await self.tenants.update_one(
+            {"_id": tenant_id},
+            {"$set": {"name": name, "plan": plan, "time_zone": time_zone}},
+            upsert=True,
+            session=session,
+        )
 
     async def time_zone(self, tenant_id: str, session: Session | None = None) -> str:
         """The tenant's time zone; Europe/Amsterdam for a tenant registered before tenants had one."""
         tenant = await self.tenants.find_one({"_id": tenant_id}, {"time_zone": 1}, session=session) or {}
         return tenant.get("time_zone") or DEFAULT_TIME_ZONE
 
-    async def save_key(self, tenant_id: str, key_id: str, key_hash: str, role: str, name: str,
-                       session: Session | None = None) -> None:
+    async def save_key(
+        self, tenant_id: str, key_id: str, key_hash: str, role: str, name: str, session: Session | None = None
+    ) -> None:
         await self.keys.update_one(
             {"_id": key_hash},
-            {"$set": {"tenant_id": tenant_id, "key_id": key_id, "role": role, "name": name},
-             "$setOnInsert": {"revoked": False}},
-            upsert=True, session=session)
+            {
+                "$set": {"tenant_id": tenant_id, "key_id": key_id, "role": role, "name": name},
+                "$setOnInsert": {"revoked": False},
+            },
+            upsert=True,
+            session=session,
+        )
 
     async def revoke(self, tenant_id: str, key_id: str, session: Session | None = None) -> bool:
-        result = await self.keys.update_one({"tenant_id": tenant_id, "key_id": key_id},
-                                            {"$set": {"revoked": True}}, session=session)
+        result = await self.keys.update_one(
+            {"tenant_id": tenant_id, "key_id": key_id}, {"$set": {"revoked": True}}, session=session
+        )
         return result.matched_count == 1
 
     # -- the projection, for services other than tasks --
@@ -108,10 +119,14 @@ class StaffKeys:
 
     def projection(self, service: str) -> Consumer:
         return Consumer(
-            group=Groups.staff_keys(service), topics=(TASKS_EVENTS,),
+            group=Groups.staff_keys(service),
+            topics=(TASKS_EVENTS,),
             description="Projects tenants and staff API key hashes from tasks, to authenticate staff locally.",
-            handlers={TenantRegistered: self.on_tenant_registered, StaffKeyIssued: self.on_key_issued,
-                      StaffKeyRevoked: self.on_key_revoked},
+            handlers={
+                TenantRegistered: self.on_tenant_registered,
+                StaffKeyIssued: self.on_key_issued,
+                StaffKeyRevoked: self.on_key_revoked,
+            },
         )
 
 
@@ -119,7 +134,11 @@ class StaffKeys:
 # caller is Akkoord, these headers say which tenant and user it acts for. The tenant comes from the user's
 # server-side session, never from the browser, and a proxied request is refused like any internal call.
 TENANT_HEADER, USER_HEADER, USER_NAME_HEADER, ROLE_HEADER = (
-    "X-Akkoord-Tenant", "X-Akkoord-User", "X-Akkoord-User-Name", "X-Akkoord-Role")
+    "X-Akkoord-Tenant",
+    "X-Akkoord-User",
+    "X-Akkoord-User-Name",
+    "X-Akkoord-Role",
+)
 
 
 async def _console_user(request: Request) -> Staff | None:
@@ -135,9 +154,14 @@ async def _console_user(request: Request) -> Staff | None:
         return None
     user_id = headers.get(USER_HEADER) or "console"
     role = "admin" if headers.get(ROLE_HEADER) == "admin" else "staff"
-    return Staff(tenant_id=tenant_id, key_id=f"user:{user_id}", role=role,
-                 plan=tenant.get("plan", "basic"), user_id=user_id,
-                 user_name=unquote(headers.get(USER_NAME_HEADER, "")) or None)
+    return Staff(
+        tenant_id=tenant_id,
+        key_id=f"user:{user_id}",
+        role=role,
+        plan=tenant.get("plan", "basic"),
+        user_id=user_id,
+        user_name=unquote(headers.get(USER_NAME_HEADER, "")) or None,
+    )
 
 
 async def current_staff(request: Request, authorization: Annotated[str | None, Header()] = None) -> Staff:
@@ -145,16 +169,20 @@ async def current_staff(request: Request, authorization: Annotated[str | None, H
         return user
     scheme, _, secret = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not secret:
-        raise HTTPException(401, "Send a staff API key as 'Authorization: Bearer <key>'",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401, "Send a staff API key as 'Authorization: Bearer <key>'", headers={"WWW-Authenticate": "Bearer"}
+        )
     staff: Staff | None = await request.app.state.service.runtime.staff_keys.lookup(secret.strip())
     if staff is None:
         raise HTTPException(401, "Unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"})
     return staff
 
 
-async def internal_caller(request: Request, x_internal_token: Annotated[str | None, Header()] = None,
-                          x_forwarded_for: Annotated[str | None, Header()] = None) -> None:
+async def internal_caller(
+    request: Request,
+    x_internal_token: Annotated[str | None, Header()] = None,
+    x_forwarded_for: Annotated[str | None, Header()] = None,
+) -> None:
     # Services call each other directly; a request that came through the ingress (or any proxy) is
     # a customer's, whatever token it carries.
     if x_forwarded_for:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from opentelemetry import trace
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
@@ -37,8 +37,13 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         span = trace.get_current_span().get_span_context()
-        entry = {"time": self.formatTime(record), "level": record.levelname, "service": self.service,
-                 "logger": record.name, "message": record.getMessage()}
+        entry = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "service": self.service,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
         if span.is_valid:
             entry["trace_id"], entry["span_id"] = f"{span.trace_id:032x}", f"{span.span_id:016x}"
         if record.exc_info:
@@ -52,8 +57,9 @@ class Throttle(logging.Filter):
     While the broker restarts aiokafka logs every failed reconnect at ERROR (several a second per
     client); the first line says what is going on, the rest would bury everything else."""
 
-    def __init__(self, prefix: str = "aiokafka", every: float = 30.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, prefix: str = "aiokafka", every: float = 30.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         super().__init__()
         self.prefix, self.every, self.clock = prefix, every, clock
         self.last: dict[tuple[str, object], tuple[float, int]] = {}

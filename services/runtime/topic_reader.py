@@ -14,8 +14,9 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 def fresh_consumer(bootstrap: str, group: str | None = None) -> AIOKafkaConsumer:
     """A consumer that commits nothing by itself; without a group it reads as nobody."""
-    return AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
-                            auto_offset_reset="earliest")
+    return AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
 
 
 async def partitions_of(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
@@ -26,8 +27,13 @@ async def partitions_of(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPar
     return [TopicPartition(topic, p) for p in sorted(found or ())]
 
 
-async def read_to_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition], *, from_committed: bool = False,
-                      timeout: float | None = 60.0) -> list[ConsumerRecord]:
+async def read_to_end(
+    consumer: AIOKafkaConsumer,
+    partitions: list[TopicPartition],
+    *,
+    from_committed: bool = False,
+    timeout: float | None = 60.0,
+) -> list[ConsumerRecord]:
     """Every record of `partitions` up to their ends when the read began: from the start, or from the group's
     committed cursor where it has one. No timeout: as long as it takes (a rebuild reads whole topics)."""
     if not partitions:
@@ -50,8 +56,7 @@ async def read_to_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartitio
     return records
 
 
-async def read_topics(bootstrap: str, topics: tuple[str, ...], *,
-                      timeout: float | None = 60.0) -> list[ConsumerRecord]:
+async def read_topics(bootstrap: str, topics: tuple[str, ...], *, timeout: float | None = 60.0) -> list[ConsumerRecord]:
     """Every record on `topics` up to their current ends, read by a fresh consumer without a group."""
     consumer = fresh_consumer(bootstrap)
     await consumer.start()

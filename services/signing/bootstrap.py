@@ -25,20 +25,28 @@ from services.signing.unit_of_work import UnitOfWork
 
 def build(settings: Settings, **overrides: Any) -> Service[UnitOfWork]:
     runtime = build_runtime("signing", settings)
-    uow = UnitOfWork(settings=settings, **adapters({
-        "outbox": lambda: runtime.outbox,
-        "tracking": lambda: runtime.tracking,
-        "store": lambda: EvidenceStore(runtime.db),
-        "staff_keys": lambda: runtime.staff_keys,
-        "tenants": lambda: runtime.staff_keys,
-        "keys": lambda: SealKeys(runtime.db, settings),
-        "fetcher": lambda: InternalFetcher(settings.internal_token, settings.fetch_timeout_seconds,
-                                           settings.service_hosts),
-        "verifier": lambda: VerifyPool(settings.verify_workers, settings.verify_timeout_seconds,
-                                       settings.verify_queue),
-        "verify_rate": lambda: ClientRate(settings.verify_rate),
-        "sealer": lambda: None,  # built around the seal key at startup (load_seal_key)
-    }, overrides))
+    uow = UnitOfWork(
+        settings=settings,
+        **adapters(
+            {
+                "outbox": lambda: runtime.outbox,
+                "tracking": lambda: runtime.tracking,
+                "store": lambda: EvidenceStore(runtime.db),
+                "staff_keys": lambda: runtime.staff_keys,
+                "tenants": lambda: runtime.staff_keys,
+                "keys": lambda: SealKeys(runtime.db, settings),
+                "fetcher": lambda: InternalFetcher(
+                    settings.internal_token, settings.fetch_timeout_seconds, settings.service_hosts
+                ),
+                "verifier": lambda: VerifyPool(
+                    settings.verify_workers, settings.verify_timeout_seconds, settings.verify_queue
+                ),
+                "verify_rate": lambda: ClientRate(settings.verify_rate),
+                "sealer": lambda: None,  # built around the seal key at startup (load_seal_key)
+            },
+            overrides,
+        ),
+    )
     runtime.startup.append(uow.store.ensure_indexes)
     runtime.shutdown.append(uow.fetcher.aclose)
     runtime.startup.append(uow.verifier.warm)
@@ -47,9 +55,15 @@ def build(settings: Settings, **overrides: Any) -> Service[UnitOfWork]:
     # The key (and the sealer built around it) loads before the broker starts, so no message is
     # handled without it.
     runtime.startup.append(partial(handlers.load_seal_key, uow))
-    return Service(runtime, uow, title="Akkoord signing", routers=[api.router, public.router, internal.router],
-                   description="Evidence of signings, sealed approval certificates and documents, verification.",
-                   consumers=subscribers.consumers(uow), publishes=(SIGNING_EVENTS,))
+    return Service(
+        runtime,
+        uow,
+        title="Akkoord signing",
+        routers=[api.router, public.router, internal.router],
+        description="Evidence of signings, sealed approval certificates and documents, verification.",
+        consumers=subscribers.consumers(uow),
+        publishes=(SIGNING_EVENTS,),
+    )
 
 
 def build_app(settings: Settings, **overrides: Any) -> FastAPI:

@@ -50,6 +50,8 @@ class Settings(ServiceSettings):
     @model_validator(mode="after")
     def _production_needs_real_key_material(self):
         if self.environment != "development" and not self.seal_configured:
-            raise ValueError("set SIGNING_SEAL_PKCS12_PATH (or SIGNING_SEAL_KEY_PATH and SIGNING_SEAL_CERT_PATH) "
-                             "outside development: the generated development seal is not trusted by anyone")
+            raise ValueError(
+                "set SIGNING_SEAL_PKCS12_PATH (or SIGNING_SEAL_KEY_PATH and SIGNING_SEAL_CERT_PATH) "
+                "outside development: the generated development seal is not trusted by anyone"
+            )
         return self

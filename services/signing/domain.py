@@ -69,23 +69,40 @@ def seal_id_for(evidence_id: str, kind: SealKind) -> str:
     return hashlib.sha256(f"seal:{evidence_id}:{kind}".encode()).hexdigest()[:32]
 
 
-def evidence_from_signed(event: TaskSigned | DocumentSigned, recorded_at: datetime,
-                         time_zone: str = "Europe/Amsterdam") -> EvidenceRecord:
+def evidence_from_signed(
+    event: TaskSigned | DocumentSigned, recorded_at: datetime, time_zone: str = "Europe/Amsterdam"
+) -> EvidenceRecord:
     p = event.payload
     document = None
     if isinstance(event, DocumentSigned):
         d = event.payload
-        document = DocumentEvidence(document_id=d.document_id, version_id=d.document_version_id,
-                                    digest_before=d.document_digest)
+        document = DocumentEvidence(
+            document_id=d.document_id, version_id=d.document_version_id, digest_before=d.document_digest
+        )
     return EvidenceRecord(
-        evidence_id=evidence_id_for(event.tenant_id, p.action_id), tenant_id=event.tenant_id,
-        task_id=event.task_id or p.task.task_id, action_id=p.action_id,
-        kind="sign_document" if document else "sign_task", signed_event_id=event.event_id,
-        correlation_id=event.correlation_id, signer=p.signer, auth_method=p.evidence.auth_method,
-        signed_at=p.evidence.signed_at, ip=p.evidence.ip, user_agent=p.evidence.user_agent,
-        session_id=p.evidence.session_id, consent_text=p.evidence.consent_text,
-        consent_version=p.evidence.consent_version, fields=dict(p.fields), signature=p.signature, task=p.task,
-        language=p.language, time_zone=time_zone, document=document, recorded_at=recorded_at)
+        evidence_id=evidence_id_for(event.tenant_id, p.action_id),
+        tenant_id=event.tenant_id,
+        task_id=event.task_id or p.task.task_id,
+        action_id=p.action_id,
+        kind="sign_document" if document else "sign_task",
+        signed_event_id=event.event_id,
+        correlation_id=event.correlation_id,
+        signer=p.signer,
+        auth_method=p.evidence.auth_method,
+        signed_at=p.evidence.signed_at,
+        ip=p.evidence.ip,
+        user_agent=p.evidence.user_agent,
+        session_id=p.evidence.session_id,
+        consent_text=p.evidence.consent_text,
+        consent_version=p.evidence.consent_version,
+        fields=dict(p.fields),
+        signature=p.signature,
+        task=p.task,
+        language=p.language,
+        time_zone=time_zone,
+        document=document,
+        recorded_at=recorded_at,
+    )
 
 
 def seal_reason(evidence_id: str) -> str:

@@ -12,8 +12,13 @@ from prometheus_client import Gauge
 from contracts import utcnow
 from contracts.errors import PermanentFailure
 from contracts.messages import (
-    DocumentSigned, DocumentStamped, EvidenceRecorded, EvidenceRecordedPayload, SignatureSealed,
-    SignatureSealedPayload, TaskSigned,
+    DocumentSigned,
+    DocumentStamped,
+    EvidenceRecorded,
+    EvidenceRecordedPayload,
+    SignatureSealed,
+    SignatureSealedPayload,
+    TaskSigned,
 )
 from contracts.topics import DOCUMENTS_EVENTS, SIGNING_EVENTS, Groups, dlq
 from services.runtime.dlq import dead_letter_headers
@@ -23,8 +28,8 @@ from services.runtime.staff_auth import DEFAULT_TIME_ZONE
 from services.signing.adapters.certificate import append_pdf, approval_certificate, evidence_page
 from services.signing.adapters.mongo import SealedPdf
 from services.signing.adapters.seal import SealCheck, Sealer
-from services.signing.unit_of_work import UnitOfWork
 from services.signing.domain import EvidenceRecord, SealKind, TimelineAnchor, evidence_from_signed, seal_id_for
+from services.signing.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 SEAL_TIME = PDF_SECONDS.labels("seal")
@@ -44,18 +49,31 @@ async def load_seal_key(uow: UnitOfWork) -> None:
     await uow.keys.load()
     uow.sealer = Sealer(uow.keys.key, uow.settings.seal_tsa_url, uow.settings.seal_tsa_timeout_seconds)
 
+
 async def record_evidence(event: TaskSigned | DocumentSigned, uow: UnitOfWork) -> None:
     """Write the evidence record of a signing (once per action) and announce it."""
     evidence = evidence_from_signed(event, utcnow(), await _time_zone(uow, event.tenant_id, uow.session))
     if not await uow.store.record(evidence, uow.session):
         log.info("evidence for action %s already recorded; %s adds nothing", evidence.action_id, event.event_id)
         return
-    await uow.outbox.add(uow.session, SIGNING_EVENTS, EvidenceRecorded(
-        **event.caused(), actor=event.actor, payload=EvidenceRecordedPayload(
-            evidence_id=evidence.evidence_id, action_id=evidence.action_id, kind=evidence.kind,
-            signed_event_id=event.event_id)))
-    if isinstance(event, DocumentSigned) and (held := await uow.store.take_stamp(
-            event.tenant_id, evidence.action_id, uow.session)) is not None:
+    await uow.outbox.add(
+        uow.session,
+        SIGNING_EVENTS,
+        EvidenceRecorded(
+            **event.caused(),
+            actor=event.actor,
+            payload=EvidenceRecordedPayload(
+                evidence_id=evidence.evidence_id,
+                action_id=evidence.action_id,
+                kind=evidence.kind,
+                signed_event_id=event.event_id,
+            ),
+        ),
+    )
+    if (
+        isinstance(event, DocumentSigned)
+        and (held := await uow.store.take_stamp(event.tenant_id, evidence.action_id, uow.session)) is not None
+    ):
         stamped = DocumentStamped.model_validate(held)
         try:
             await seal_stamped_document(stamped, uow)
@@ -64,6 +82,7 @@ async def record_evidence(event: TaskSigned | DocumentSigned, uow: UnitOfWork) -
             # the DLQ with the reason, as it would have had it come after the signing.
             await uow.store.set_stamped(event.tenant_id, evidence.evidence_id, evidence.document, uow.session)
             await _dead_letter_stamp(uow, stamped, exc.detail, uow.session)
+
 
 async def seal_approval_certificate(event: TaskSigned, uow: UnitOfWork) -> None:
     """Build the approval certificate of a signed task and seal it."""
@@ -84,6 +103,7 @@ async def seal_approval_certificate(event: TaskSigned, uow: UnitOfWork) -> None:
         return await asyncio.to_thread(_timed_seal, uow, certificate, evidence.evidence_id)
 
     await _store_seal(uow, event, evidence, "approval_certificate", pdf_id, build, uow.session)
+
 
 async def seal_stamped_document(event: DocumentStamped, uow: UnitOfWork) -> None:
     """Append the evidence page to a stamped document and seal it."""
@@ -122,6 +142,7 @@ async def seal_stamped_document(event: DocumentStamped, uow: UnitOfWork) -> None
 
     await _store_seal(uow, event, evidence, "sealed_document", pdf_id, build, uow.session)
 
+
 async def give_up_overdue_stamps(uow: UnitOfWork, tenant_id: str | None = None) -> int:
     """Dead-letter each stamp held longer than `hold_stamp_seconds` (its signing never came, or was itself
     dead-lettered), of every tenant or of one: the DLQ says why, and a replay once the signing is recorded
@@ -129,12 +150,18 @@ async def give_up_overdue_stamps(uow: UnitOfWork, tenant_id: str | None = None) 
     wait = uow.settings.hold_stamp_seconds
     released = 0
     for held_id in await uow.store.overdue_stamps(utcnow() - timedelta(seconds=wait), tenant_id):
+
         async def work(session: Session, held_id: str = held_id) -> bool:
             if (held := await uow.store.release_stamp(held_id, session)) is None:
                 return False  # its signing came meanwhile, or another replica gave it up
             stamped = DocumentStamped.model_validate(held)
-            await _dead_letter_stamp(uow, stamped, f"unknown evidence: no document signing recorded for action "
-                                                   f"{stamped.payload.action_id} within {wait:.0f} s", session)
+            await _dead_letter_stamp(
+                uow,
+                stamped,
+                f"unknown evidence: no document signing recorded for action "
+                f"{stamped.payload.action_id} within {wait:.0f} s",
+                session,
+            )
             return True
 
         released += await uow.outbox.transaction(work)
@@ -143,28 +170,37 @@ async def give_up_overdue_stamps(uow: UnitOfWork, tenant_id: str | None = None) 
     HELD_STAMPS.set(await uow.store.count_held_stamps())
     return released
 
+
 async def _dead_letter_stamp(uow: UnitOfWork, stamped: DocumentStamped, reason: str, session: Session) -> None:
     """A held stamp to the DLQ (through the outbox, with this transaction), shaped like the consumer's own
     dead letters; its processed mark is forgotten so that a replay is handled as new."""
     await uow.tracking.forget(Groups.SIGNING, stamped.event_id, session)
-    await uow.outbox.add(session, dlq(DOCUMENTS_EVENTS), stamped, headers=dead_letter_headers(
-        Groups.SIGNING, f"document.stamped {stamped.event_id}: {reason}", DOCUMENTS_EVENTS))
+    await uow.outbox.add(
+        session,
+        dlq(DOCUMENTS_EVENTS),
+        stamped,
+        headers=dead_letter_headers(Groups.SIGNING, f"document.stamped {stamped.event_id}: {reason}", DOCUMENTS_EVENTS),
+    )
     EVENTS.labels(Groups.SIGNING, DOCUMENTS_EVENTS, "document.stamped", "dead_lettered").inc()
+
 
 async def _time_zone(uow: UnitOfWork, tenant_id: str, session: Session | None = None) -> str:
     return await uow.tenants.time_zone(tenant_id, session) if uow.tenants else DEFAULT_TIME_ZONE
+
 
 def _timed_seal(uow: UnitOfWork, pdf: bytes, evidence_id: str) -> bytes:
     """On a worker thread: one seal, its duration in the metrics."""
     with SEAL_TIME.time():
         return uow.sealer.seal(pdf, evidence_id)
 
+
 async def _anchored(uow: UnitOfWork, evidence: EvidenceRecord, session: Session) -> EvidenceRecord:
     """Anchor the task's timeline head in the evidence, when the timeline answers (best effort)."""
     if evidence.timeline_anchor is not None or not evidence.task_id:
         return evidence
-    url = (f"{uow.settings.timeline_url}/internal/v1/tasks/{evidence.task_id}/timeline/head"
-           f"?tenant_id={evidence.tenant_id}")
+    url = (
+        f"{uow.settings.timeline_url}/internal/v1/tasks/{evidence.task_id}/timeline/head?tenant_id={evidence.tenant_id}"
+    )
     found = await uow.fetcher.get_json_or_none(url)
     head = (found or {}).get("heads", {}).get("staff") or {}
     if not head.get("hash"):
@@ -173,34 +209,65 @@ async def _anchored(uow: UnitOfWork, evidence: EvidenceRecord, session: Session)
     await uow.store.set_anchor(evidence.tenant_id, evidence.evidence_id, anchor, session)
     return evidence.model_copy(update={"timeline_anchor": anchor})
 
-async def _store_seal(uow: UnitOfWork, event, evidence: EvidenceRecord, kind: SealKind, pdf_id: str, build,
-                      session: Session) -> None:
+
+async def _store_seal(
+    uow: UnitOfWork, event, evidence: EvidenceRecord, kind: SealKind, pdf_id: str, build, session: Session
+) -> None:
     # A retried transaction finds the sealed bytes already stored and does not seal again.
     sealed = await uow.store.get_file(pdf_id)
     if sealed is None:
         sealed = await build()
         sealed = await uow.store.put_file(pdf_id, sealed, event.tenant_id, sha256(sealed))
-    record = SealedPdf(pdf_id=pdf_id, tenant_id=event.tenant_id, evidence_id=evidence.evidence_id,
-                       action_id=evidence.action_id, task_id=evidence.task_id, kind=kind, digest=sha256(sealed),
-                       size=len(sealed), created_at=utcnow())
+    record = SealedPdf(
+        pdf_id=pdf_id,
+        tenant_id=event.tenant_id,
+        evidence_id=evidence.evidence_id,
+        action_id=evidence.action_id,
+        task_id=evidence.task_id,
+        kind=kind,
+        digest=sha256(sealed),
+        size=len(sealed),
+        created_at=utcnow(),
+    )
     await uow.store.save_seal(record, session)
-    await uow.outbox.add(session, SIGNING_EVENTS, SignatureSealed(
-        **event.caused(), actor=event.actor, payload=SignatureSealedPayload(
-            evidence_id=evidence.evidence_id, action_id=evidence.action_id, kind=kind, pdf_id=pdf_id,
-            digest=record.digest, pdf_url=internal_pdf_url(uow, event.tenant_id, pdf_id))))
+    await uow.outbox.add(
+        session,
+        SIGNING_EVENTS,
+        SignatureSealed(
+            **event.caused(),
+            actor=event.actor,
+            payload=SignatureSealedPayload(
+                evidence_id=evidence.evidence_id,
+                action_id=evidence.action_id,
+                kind=kind,
+                pdf_id=pdf_id,
+                digest=record.digest,
+                pdf_url=internal_pdf_url(uow, event.tenant_id, pdf_id),
+            ),
+        ),
+    )
+
 
 async def anchors_of(uow: UnitOfWork, tenant_id: str, task_id: str) -> list[dict]:
     """Each signing of the task with the timeline head its seal anchored, or none: for timeline's verify."""
     out = []
     for evidence in await uow.store.for_task(tenant_id, task_id, ANCHORS_READ):
         anchor = evidence.timeline_anchor
-        out.append({"evidence_id": evidence.evidence_id, "action_id": evidence.action_id, "kind": evidence.kind,
-                    "sealed": bool(await uow.store.seals_of(tenant_id, evidence.evidence_id)),
-                    "anchor": anchor.model_dump() if anchor else None})
+        out.append(
+            {
+                "evidence_id": evidence.evidence_id,
+                "action_id": evidence.action_id,
+                "kind": evidence.kind,
+                "sealed": bool(await uow.store.seals_of(tenant_id, evidence.evidence_id)),
+                "anchor": anchor.model_dump() if anchor else None,
+            }
+        )
     return out
+
 
 def internal_pdf_url(uow: UnitOfWork, tenant_id: str, pdf_id: str) -> str:
     return f"{uow.settings.signing_url}/internal/v1/sealed-pdfs/{pdf_id}?tenant_id={tenant_id}"
+
 
 async def verify(uow: UnitOfWork, data: bytes) -> tuple[SealCheck, SealedPdf | None]:
     """Check a PDF someone hands us: our seal, intact, whole file, and whether we stored it."""

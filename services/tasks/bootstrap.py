@@ -33,18 +33,32 @@ from services.tasks.unit_of_work import UnitOfWork
 
 def build(settings: Settings, **overrides: Any) -> Service[UnitOfWork]:
     runtime = build_runtime("tasks", settings)
-    uow = UnitOfWork(settings=settings, **adapters({
-        "outbox": lambda: runtime.outbox,
-        "store": lambda: TasksStore(runtime.db),
-        "staff_keys": lambda: runtime.staff_keys,
-        "idempotency": lambda: IdempotencyRecords(runtime.db, timedelta(hours=settings.idempotency_retention_hours)),
-    }, overrides))
+    uow = UnitOfWork(
+        settings=settings,
+        **adapters(
+            {
+                "outbox": lambda: runtime.outbox,
+                "store": lambda: TasksStore(runtime.db),
+                "staff_keys": lambda: runtime.staff_keys,
+                "idempotency": lambda: IdempotencyRecords(
+                    runtime.db, timedelta(hours=settings.idempotency_retention_hours)
+                ),
+            },
+            overrides,
+        ),
+    )
     runtime.startup += [uow.store.ensure_indexes, uow.idempotency.ensure_indexes]
     runtime.every(settings.expiry_interval_seconds, partial(action_schedule_pass, uow), "action-schedule")
-    return Service(runtime, uow, title="Akkoord tasks — staff API", routers=ROUTERS, consumers=consumers(uow),
-                   publishes=(TASKS_EVENTS,),
-                   description="Contacts, tasks, phases and signature requests for staff; tenants and API keys. "
-                               "Every change is an event on tasks.events.")
+    return Service(
+        runtime,
+        uow,
+        title="Akkoord tasks — staff API",
+        routers=ROUTERS,
+        consumers=consumers(uow),
+        publishes=(TASKS_EVENTS,),
+        description="Contacts, tasks, phases and signature requests for staff; tenants and API keys. "
+        "Every change is an event on tasks.events.",
+    )
 
 
 def build_app(settings: Settings, **overrides: Any) -> FastAPI:
@@ -58,11 +72,22 @@ def build_app(settings: Settings, **overrides: Any) -> FastAPI:
 def build_console(runtime: Runtime, uow: UnitOfWork, **overrides: Any) -> Console:
     """The staff console's parts: accounts (users, sessions), mail, the other services' staff APIs."""
     settings = uow.settings
-    accounts = Accounts(uow=uow, store=AccountsStore(runtime.db), mailer=overrides.get("mailer") or SmtpMailer(
-        SmtpSender.from_settings(settings)))
+    accounts = Accounts(
+        uow=uow,
+        store=AccountsStore(runtime.db),
+        mailer=overrides.get("mailer") or SmtpMailer(SmtpSender.from_settings(settings)),
+    )
     services = overrides.get("services") or StaffServices(settings)
     runtime.startup.append(accounts.store.ensure_indexes)
     runtime.shutdown.append(services.aclose)
-    return Console(accounts=accounts, services=services, settings=settings, queries=ConsoleQueries(runtime.db),
-                   limiter=LoginLimiter(settings.console_login_attempts, settings.console_login_window_seconds,
-                                        settings.console_login_attempts_per_ip))
+    return Console(
+        accounts=accounts,
+        services=services,
+        settings=settings,
+        queries=ConsoleQueries(runtime.db),
+        limiter=LoginLimiter(
+            settings.console_login_attempts,
+            settings.console_login_window_seconds,
+            settings.console_login_attempts_per_ip,
+        ),
+    )

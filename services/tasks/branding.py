@@ -16,7 +16,7 @@ def _luminance(colour: str) -> float:
         c = value / 255
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
 
-    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
     return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
 
 
@@ -29,15 +29,19 @@ def require_colour(colour: str) -> str:
     if not COLOUR.match(colour):
         raise Invalid("a colour is written #rrggbb", errors=[{"field": "colour", "message": "not a colour"}])
     if contrast_with_white(colour) < 4.5:
-        raise Invalid(f"{colour} is too light for white text (contrast {contrast_with_white(colour):.1f}:1, "
-                      "at least 4.5:1 is needed)", errors=[{"field": "colour", "message": "too light"}])
+        raise Invalid(
+            f"{colour} is too light for white text (contrast {contrast_with_white(colour):.1f}:1, "
+            "at least 4.5:1 is needed)",
+            errors=[{"field": "colour", "message": "too light"}],
+        )
     return colour.lower()
 
 
 def logo_type(data: bytes) -> str:
     if len(data) > MAX_LOGO_BYTES:
-        raise Invalid(f"a logo is at most {MAX_LOGO_BYTES // 1024} KB",
-                      errors=[{"field": "logo", "message": "too large"}])
+        raise Invalid(
+            f"a logo is at most {MAX_LOGO_BYTES // 1024} KB", errors=[{"field": "logo", "message": "too large"}]
+        )
     for magic, media_type in LOGO_TYPES.items():
         if data.startswith(magic):
             return media_type

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal, Sequence
+from typing import Literal
 
 from pydantic import BaseModel
 
@@ -21,6 +22,7 @@ ActionStatus = Literal["open", "completed", "declined", "cancelled", "expired"]
 
 # --- tenants and phases ---
 
+
 def normalise_phases(names: list[str]) -> list[str]:
     """A tenant's phase list: trimmed, non-empty, no duplicates (ignoring case), in the given order."""
     phases = [name.strip() for name in names]
@@ -31,8 +33,10 @@ def normalise_phases(names: list[str]) -> list[str]:
     seen: set[str] = set()
     for name in phases:
         if not name or len(name) > 60:
-            raise Invalid(f"phase names are 1 to 60 characters: {name!r}",
-                          errors=[{"field": "phases", "message": "bad phase name"}])
+            raise Invalid(
+                f"phase names are 1 to 60 characters: {name!r}",
+                errors=[{"field": "phases", "message": "bad phase name"}],
+            )
         if name.casefold() in seen:
             raise Invalid(f"phase {name!r} is listed twice", errors=[{"field": "phases", "message": "duplicate"}])
         seen.add(name.casefold())
@@ -41,18 +45,23 @@ def normalise_phases(names: list[str]) -> list[str]:
 
 def require_phase(phases: list[str], phase: str) -> None:
     if phase not in phases:
-        raise Invalid(f"phase {phase!r} is not one of this tenant's phases: {', '.join(phases)}",
-                      errors=[{"field": "phase", "message": "unknown phase"}])
+        raise Invalid(
+            f"phase {phase!r} is not one of this tenant's phases: {', '.join(phases)}",
+            errors=[{"field": "phase", "message": "unknown phase"}],
+        )
 
 
 def require_signing(plan: str) -> None:
     """Signature requests are a premium (beta) feature."""
     if plan not in PLANS_WITH_SIGNING:
-        raise Forbidden(f"signature requests are a premium feature (beta); this tenant's plan is {plan!r}. "
-                        "Upgrade to premium to request signatures.")
+        raise Forbidden(
+            f"signature requests are a premium feature (beta); this tenant's plan is {plan!r}. "
+            "Upgrade to premium to request signatures."
+        )
 
 
 # --- contacts ---
+
 
 class Contact(BaseModel):
     id: str
@@ -67,8 +76,9 @@ class Contact(BaseModel):
     updated_at: datetime
 
     def ref(self) -> ContactRef:
-        return ContactRef(contact_id=self.id, name=self.name, email=self.email, company=self.company,
-                          language=self.language)
+        return ContactRef(
+            contact_id=self.id, name=self.name, email=self.email, company=self.company, language=self.language
+        )
 
     def require_active(self) -> None:
         if self.archived:
@@ -83,6 +93,7 @@ def require_email(email: str) -> str:
 
 
 # --- tasks ---
+
 
 class PhaseMismatch(Conflict):
     """Compare-and-set refused: the task is no longer in the phase the caller expected."""
@@ -104,15 +115,21 @@ class Task(BaseModel):
     updated_at: datetime
 
     def snapshot(self) -> TaskSnapshot:
-        return TaskSnapshot(task_id=self.id, title=self.title, description=self.description, phase=self.phase,
-                            contact_id=self.contact_id)
+        return TaskSnapshot(
+            task_id=self.id,
+            title=self.title,
+            description=self.description,
+            phase=self.phase,
+            contact_id=self.contact_id,
+        )
 
     def change_phase(self, to: str, phases: list[str], *, expected: str | None, at: datetime) -> PhaseChange | None:
         """Move to `to` if the task is still in `expected` (when given); None when it is already there."""
         require_phase(phases, to)
         if expected is not None and expected != self.phase:
-            raise PhaseMismatch(f"task {self.id} is in phase {self.phase!r}, not {expected!r}",
-                                current_phase=self.phase)
+            raise PhaseMismatch(
+                f"task {self.id} is in phase {self.phase!r}, not {expected!r}", current_phase=self.phase
+            )
         if to == self.phase:
             return None
         change = PhaseChange(from_phase=self.phase, to_phase=to)
@@ -121,6 +138,7 @@ class Task(BaseModel):
 
 
 # --- actions: open -> completed | declined | cancelled | expired, each terminal ---
+
 
 class ActionNotOpen(Conflict):
     pass
@@ -150,10 +168,19 @@ class Action(BaseModel):
     declined_event_id: str | None = None
 
     def snapshot(self) -> ActionSnapshot:
-        return ActionSnapshot(action_id=self.id, kind=self.kind, contact_id=self.contact_id, fields=self.fields,
-                              document_id=self.document_id, document_version_id=self.document_version_id,
-                              document_digest=self.document_digest, message=self.message,
-                              expires_at=self.expires_at, notify=self.notify, language=self.language)
+        return ActionSnapshot(
+            action_id=self.id,
+            kind=self.kind,
+            contact_id=self.contact_id,
+            fields=self.fields,
+            document_id=self.document_id,
+            document_version_id=self.document_version_id,
+            document_digest=self.document_digest,
+            message=self.message,
+            expires_at=self.expires_at,
+            notify=self.notify,
+            language=self.language,
+        )
 
     def is_overdue(self, now: datetime) -> bool:
         return self.status == "open" and self.expires_at is not None and self.expires_at <= now
@@ -205,23 +232,41 @@ class DocumentVersion(BaseModel):
     title: str = ""
 
 
-def request_action(*, action_id: str, task: Task, contact: Contact, kind: ActionKind, fields: list[FieldSpec],
-                   document: DocumentVersion | None, message: str | None, expires_at: datetime | None,
-                   plan: str, now: datetime, remind_at: Sequence[datetime] = (), notify: bool = True,
-                   language: Language | None = None) -> Action:
+def request_action(
+    *,
+    action_id: str,
+    task: Task,
+    contact: Contact,
+    kind: ActionKind,
+    fields: list[FieldSpec],
+    document: DocumentVersion | None,
+    message: str | None,
+    expires_at: datetime | None,
+    plan: str,
+    now: datetime,
+    remind_at: Sequence[datetime] = (),
+    notify: bool = True,
+    language: Language | None = None,
+) -> Action:
     """A new open signature request for `contact` on `task`."""
     require_signing(plan)
     contact.require_active()
     names = [f.name for f in fields]
     if duplicates := sorted({n for n in names if names.count(n) > 1}):
-        raise Invalid(f"field names must be unique: {', '.join(duplicates)}",
-                      errors=[{"field": "fields", "message": "duplicate name"}])
+        raise Invalid(
+            f"field names must be unique: {', '.join(duplicates)}",
+            errors=[{"field": "fields", "message": "duplicate name"}],
+        )
     if kind == "sign_document" and document is None:
-        raise Invalid("a sign_document action needs a document_id",
-                      errors=[{"field": "document_id", "message": "required for sign_document"}])
+        raise Invalid(
+            "a sign_document action needs a document_id",
+            errors=[{"field": "document_id", "message": "required for sign_document"}],
+        )
     if kind == "sign_task" and document is not None:
-        raise Invalid("a sign_task action has no document; use kind sign_document",
-                      errors=[{"field": "document_id", "message": "only for sign_document"}])
+        raise Invalid(
+            "a sign_task action has no document; use kind sign_document",
+            errors=[{"field": "document_id", "message": "only for sign_document"}],
+        )
     if expires_at is not None:
         if expires_at.tzinfo is None:
             raise Invalid("expires_at needs a time zone", errors=[{"field": "expires_at", "message": "no tz"}])
@@ -232,10 +277,24 @@ def request_action(*, action_id: str, task: Task, contact: Contact, kind: Action
         raise Invalid(f"at most {MAX_REMINDERS} reminders", errors=[{"field": "remind_at", "message": "too many"}])
     for when in remind_at:
         if when.tzinfo is None or when <= now or (expires_at is not None and when >= expires_at):
-            raise Invalid("reminders are future moments with a time zone, before expires_at",
-                          errors=[{"field": "remind_at", "message": f"bad reminder time {when.isoformat()}"}])
-    return Action(id=action_id, tenant_id=task.tenant_id, task_id=task.id, kind=kind, contact_id=contact.id,
-                  fields=fields, document_id=document.document_id if document else None,
-                  document_version_id=document.version_id if document else None,
-                  document_digest=document.digest if document else None, message=message,
-                  expires_at=expires_at, remind_at=remind_at, notify=notify, created_at=now, language=language)
+            raise Invalid(
+                "reminders are future moments with a time zone, before expires_at",
+                errors=[{"field": "remind_at", "message": f"bad reminder time {when.isoformat()}"}],
+            )
+    return Action(
+        id=action_id,
+        tenant_id=task.tenant_id,
+        task_id=task.id,
+        kind=kind,
+        contact_id=contact.id,
+        fields=fields,
+        document_id=document.document_id if document else None,
+        document_version_id=document.version_id if document else None,
+        document_digest=document.digest if document else None,
+        message=message,
+        expires_at=expires_at,
+        remind_at=remind_at,
+        notify=notify,
+        created_at=now,
+        language=language,
+    )

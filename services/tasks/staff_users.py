@@ -51,11 +51,14 @@ class ConsoleSession(BaseModel):
 
 def require_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
-        raise Invalid(f"a password needs at least {MIN_PASSWORD} characters",
-                      errors=[{"field": "password", "message": "too_short"}])
+        raise Invalid(
+            f"a password needs at least {MIN_PASSWORD} characters",
+            errors=[{"field": "password", "message": "too_short"}],
+        )
     if len(password) > MAX_PASSWORD:
-        raise Invalid(f"a password has at most {MAX_PASSWORD} characters",
-                      errors=[{"field": "password", "message": "too_long"}])
+        raise Invalid(
+            f"a password has at most {MAX_PASSWORD} characters", errors=[{"field": "password", "message": "too_long"}]
+        )
     return password
 
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any, TypeVar
 
 from pydantic_core import to_jsonable_python
 from pymongo.errors import DuplicateKeyError
 
 from contracts import Actor, utcnow
 from contracts.errors import Conflict
-from services.runtime.mongo import Session
 from services.runtime import service as runtime_service
+from services.runtime.mongo import Session
 from services.runtime.staff_auth import Staff, StaffKeys
 from services.tasks.adapters.idempotency import IdempotencyKey, IdempotencyRecords, StoredResponse
 from services.tasks.adapters.mongo import TasksStore
@@ -42,8 +43,12 @@ def staff_actor(staff: Staff) -> Actor:
     return staff.actor()
 
 
-async def commit(uow: UnitOfWork, work: Callable[[Session], Awaitable[T]], idem: IdempotencyKey | None = None,
-                 secrets: tuple[str, ...] = ()) -> T:
+async def commit(
+    uow: UnitOfWork,
+    work: Callable[[Session], Awaitable[T]],
+    idem: IdempotencyKey | None = None,
+    secrets: tuple[str, ...] = (),
+) -> T:
     """Run `work` in one transaction; with an idempotency key, a repeat returns the first result instead.
 
     The response fields named in `secrets` (an API key, a magic link) are shown once and never stored: a
@@ -71,8 +76,11 @@ async def commit(uow: UnitOfWork, work: Callable[[Session], Awaitable[T]], idem:
 def _replayable(first: StoredResponse) -> Any:
     if first.withheld:
         created = {k: v for k, v in first.response.items() if k.endswith("_id")}
-        raise Conflict(f"This request was already made with this Idempotency-Key. Its {', '.join(first.withheld)} "
-                       "was shown only in the first response and is not stored, so it cannot be shown again; "
-                       "if that response was lost, make a new request without this key.",
-                       code="secret_shown_once", created=created)
+        raise Conflict(
+            f"This request was already made with this Idempotency-Key. Its {', '.join(first.withheld)} "
+            "was shown only in the first response and is not stored, so it cannot be shown again; "
+            "if that response was lost, make a new request without this key.",
+            code="secret_shown_once",
+            created=created,
+        )
     return first.response

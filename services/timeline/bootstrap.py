@@ -26,17 +26,27 @@ def _signing_anchors(settings: Settings, runtime: Runtime) -> SigningAnchors:
 
 def build(settings: Settings, **overrides: Any) -> Service[UnitOfWork]:
     runtime = build_runtime("timeline", settings)
-    uow = UnitOfWork(**adapters({
-        "outbox": lambda: runtime.outbox,
-        "store": lambda: TimelineStore(runtime.db),
-        "staff_keys": lambda: runtime.staff_keys,
-        "anchors": lambda: _signing_anchors(settings, runtime),
-    }, overrides))
+    uow = UnitOfWork(
+        **adapters(
+            {
+                "outbox": lambda: runtime.outbox,
+                "store": lambda: TimelineStore(runtime.db),
+                "staff_keys": lambda: runtime.staff_keys,
+                "anchors": lambda: _signing_anchors(settings, runtime),
+            },
+            overrides,
+        )
+    )
     runtime.startup.append(uow.store.ensure_indexes)
-    return Service(runtime, uow, title="Akkoord timeline", routers=[api.staff, api.internal],
-                   description="Two timelines per task: staff (full evidence) and portal (what the customer may "
-                               "see).",
-                   consumers=subscribers.consumers(uow), publishes=(TIMELINE_CHAIN,))
+    return Service(
+        runtime,
+        uow,
+        title="Akkoord timeline",
+        routers=[api.staff, api.internal],
+        description="Two timelines per task: staff (full evidence) and portal (what the customer may see).",
+        consumers=subscribers.consumers(uow),
+        publishes=(TIMELINE_CHAIN,),
+    )
 
 
 def build_app(settings: Settings, **overrides: Any) -> FastAPI:

@@ -5,14 +5,28 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 GENESIS = "0" * 64
 # The fields an entry's hash covers: everything a reader sees, plus its place in the chain.
-HASHED = ("id", "tenant_id", "task_id", "audience", "kind", "at", "summary", "actor", "contact_id",
-          "action_id", "data", "event_id", "seq")
+HASHED = (
+    "id",
+    "tenant_id",
+    "task_id",
+    "audience",
+    "kind",
+    "at",
+    "summary",
+    "actor",
+    "contact_id",
+    "action_id",
+    "data",
+    "event_id",
+    "seq",
+)
 
 
 def _canonical(value: Any) -> Any:
@@ -86,6 +100,13 @@ def compare_anchors(chains: dict[str, list[dict[str, Any]]], anchors: Iterable[d
         checked += 1
         found = hashes.get((anchor.get("audience", "staff"), anchor["seq"]))
         if found != anchor["hash"]:
-            mismatched.append({"evidence_id": item["evidence_id"], "audience": anchor.get("audience", "staff"),
-                               "seq": anchor["seq"], "anchored": anchor["hash"], "found": found})
+            mismatched.append(
+                {
+                    "evidence_id": item["evidence_id"],
+                    "audience": anchor.get("audience", "staff"),
+                    "seq": anchor["seq"],
+                    "anchored": anchor["hash"],
+                    "found": found,
+                }
+            )
     return {"checked": checked, "mismatched": mismatched, "unanchored": unanchored}

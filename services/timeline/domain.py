@@ -8,9 +8,10 @@ audience, so a redelivered event can never add a second entry.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -67,8 +68,11 @@ class Known:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Known:
         action = data.get("action")
-        return cls(action=KnownAction(**action) if action else None, contact_name=data.get("contact_name"),
-                   staff_name=data.get("staff_name"))
+        return cls(
+            action=KnownAction(**action) if action else None,
+            contact_name=data.get("contact_name"),
+            staff_name=data.get("staff_name"),
+        )
 
 
 @dataclass(frozen=True)
@@ -136,101 +140,185 @@ def _phase_changed(e: m.TaskPhaseChanged, known: Known) -> list[Draft]:
     said = f"Phase changed from {p.from_phase} to {p.to_phase}"
     who = _actor_name(e, known)
     by = f" by rule '{p.rule_name}'" if p.rule_name else (f" by {who}" if who else "")
-    return [Draft("staff", said + by, p.model_dump(mode="json")),
-            Draft("portal", said, {"from_phase": p.from_phase, "to_phase": p.to_phase})]
+    return [
+        Draft("staff", said + by, p.model_dump(mode="json")),
+        Draft("portal", said, {"from_phase": p.from_phase, "to_phase": p.to_phase}),
+    ]
 
 
 def _requested(e: m.TaskActionRequested, known: Known) -> list[Draft]:
     a, c = e.payload.action, e.payload.contact
     what = "Document signature" if a.kind == "sign_document" else "Signature"
-    portal = {"action_id": a.action_id, "kind": a.kind, "document_id": a.document_id, "message": a.message,
-              "fields": [f.model_dump() for f in a.fields],
-              "expires_at": a.expires_at.isoformat() if a.expires_at else None}
-    staff = {**portal, "contact": c.model_dump(mode="json"), "document_version_id": a.document_version_id,
-             "document_digest": a.document_digest}
+    portal = {
+        "action_id": a.action_id,
+        "kind": a.kind,
+        "document_id": a.document_id,
+        "message": a.message,
+        "fields": [f.model_dump() for f in a.fields],
+        "expires_at": a.expires_at.isoformat() if a.expires_at else None,
+    }
+    staff = {
+        **portal,
+        "contact": c.model_dump(mode="json"),
+        "document_version_id": a.document_version_id,
+        "document_digest": a.document_digest,
+    }
     said, who = f"{what} requested from {c.name}", {"contact_id": c.contact_id, "action_id": a.action_id}
     if e.payload.rule_name:  # asked by an automation rule (task.request_action): staff see which one
         staff.update(rule_id=e.payload.rule_id, rule_name=e.payload.rule_name)
-        return [Draft("staff", f"{said} by rule '{e.payload.rule_name}'", staff, **who),
-                Draft("portal", said, portal, **who)]
+        return [
+            Draft("staff", f"{said} by rule '{e.payload.rule_name}'", staff, **who),
+            Draft("portal", said, portal, **who),
+        ]
     return _both(said, staff, portal, **who)
 
 
 def _cancelled(e: m.TaskActionCancelled, known: Known) -> list[Draft]:
     p = e.payload
     data = {"action_id": p.action_id, "reason": p.reason}
-    return _both(f"Signature request to {_name(known, p.contact_id, e)} cancelled", data, data,
-                 contact_id=p.contact_id, action_id=p.action_id)
+    return _both(
+        f"Signature request to {_name(known, p.contact_id, e)} cancelled",
+        data,
+        data,
+        contact_id=p.contact_id,
+        action_id=p.action_id,
+    )
 
 
 def _completed(e: m.TaskActionCompleted, known: Known) -> list[Draft]:
     p = e.payload
-    return _staff(f"Action of {_name(known, p.contact_id, e)} completed", p.model_dump(mode="json"),
-                  contact_id=p.contact_id, action_id=p.action_id)
+    return _staff(
+        f"Action of {_name(known, p.contact_id, e)} completed",
+        p.model_dump(mode="json"),
+        contact_id=p.contact_id,
+        action_id=p.action_id,
+    )
 
 
 def _expired(e: m.ActionExpired, known: Known) -> list[Draft]:
     p = e.payload
     data = {"action_id": p.action_id, "reason": p.reason}
-    return _both(f"Signature request to {_name(known, p.contact_id, e)} expired", data, data,
-                 contact_id=p.contact_id, action_id=p.action_id)
+    return _both(
+        f"Signature request to {_name(known, p.contact_id, e)} expired",
+        data,
+        data,
+        contact_id=p.contact_id,
+        action_id=p.action_id,
+    )
 
 
 def _reminder(e: m.ActionReminderDue, known: Known) -> list[Draft]:
     p = e.payload
-    return _staff(f"Reminder {p.reminder_number} sent to {_name(known, p.contact_id, e)}", p.model_dump(mode="json"),
-                  contact_id=p.contact_id, action_id=p.action_id)
+    return _staff(
+        f"Reminder {p.reminder_number} sent to {_name(known, p.contact_id, e)}",
+        p.model_dump(mode="json"),
+        contact_id=p.contact_id,
+        action_id=p.action_id,
+    )
 
 
 def _signed(e: m.TaskSigned | m.DocumentSigned, known: Known) -> list[Draft]:
     p, ev = e.payload, e.payload.evidence
-    proof = {"action_id": p.action_id, "signer": p.signer.model_dump(), "fields": p.fields,
-             "signed_at": ev.signed_at.isoformat(), "signature_kind": p.signature.kind,
-             "signature_id": p.signature.signature_id}
-    staff = {**proof, "ip": ev.ip, "user_agent": ev.user_agent, "auth_method": ev.auth_method,
-             "session_id": ev.session_id, "consent_text": ev.consent_text, "consent_version": ev.consent_version,
-             "signature": p.signature.model_dump(), "task": p.task.model_dump()}
+    proof = {
+        "action_id": p.action_id,
+        "signer": p.signer.model_dump(),
+        "fields": p.fields,
+        "signed_at": ev.signed_at.isoformat(),
+        "signature_kind": p.signature.kind,
+        "signature_id": p.signature.signature_id,
+    }
+    staff = {
+        **proof,
+        "ip": ev.ip,
+        "user_agent": ev.user_agent,
+        "auth_method": ev.auth_method,
+        "session_id": ev.session_id,
+        "consent_text": ev.consent_text,
+        "consent_version": ev.consent_version,
+        "signature": p.signature.model_dump(),
+        "task": p.task.model_dump(),
+    }
     what = "Signed"
     if isinstance(e, m.DocumentSigned):
         what = "Document signed"
         d = e.payload
         proof["document_id"] = d.document_id
-        staff.update(document_id=d.document_id, document_version_id=d.document_version_id,
-                     document_digest=d.document_digest)
+        staff.update(
+            document_id=d.document_id, document_version_id=d.document_version_id, document_digest=d.document_digest
+        )
     return _both(f"{what} by {p.signer.name}", staff, proof, contact_id=p.signer.contact_id, action_id=p.action_id)
 
 
 def _rejected(e: m.SigningRejected, known: Known) -> list[Draft]:
     p = e.payload
-    data = {"action_id": p.action_id, "kind": p.kind, "signed_event_id": p.signed_event_id,
-            "action_status": p.action_status, "reason": p.reason}
-    return _both(f"Signature of {_name(known, p.contact_id, e)} refused: the request was {p.action_status} "
-                 "before it was signed", data, data, contact_id=p.contact_id, action_id=p.action_id)
+    data = {
+        "action_id": p.action_id,
+        "kind": p.kind,
+        "signed_event_id": p.signed_event_id,
+        "action_status": p.action_status,
+        "reason": p.reason,
+    }
+    return _both(
+        f"Signature of {_name(known, p.contact_id, e)} refused: the request was {p.action_status} before it was signed",
+        data,
+        data,
+        contact_id=p.contact_id,
+        action_id=p.action_id,
+    )
 
 
 def _decline_rejected(e: m.DeclineRejected, known: Known) -> list[Draft]:
     p = e.payload
-    data = {"action_id": p.action_id, "kind": p.kind, "declined_event_id": p.declined_event_id,
-            "action_status": p.action_status, "reason": p.reason}
-    return _both(f"Decline of {_name(known, p.contact_id, e)} refused: the request was {p.action_status} "
-                 "before it was declined", data, data, contact_id=p.contact_id, action_id=p.action_id)
+    data = {
+        "action_id": p.action_id,
+        "kind": p.kind,
+        "declined_event_id": p.declined_event_id,
+        "action_status": p.action_status,
+        "reason": p.reason,
+    }
+    return _both(
+        f"Decline of {_name(known, p.contact_id, e)} refused: the request was {p.action_status} before it was declined",
+        data,
+        data,
+        contact_id=p.contact_id,
+        action_id=p.action_id,
+    )
 
 
 def _declined(e: m.ActionDeclined, known: Known) -> list[Draft]:
     p = e.payload
     data = {"action_id": p.action_id, "kind": p.kind, "reason": p.reason, "declined_at": p.declined_at.isoformat()}
-    return _both(f"Declined by {_name(known, p.contact_id, e)}: {p.reason}", data, data,
-                 contact_id=p.contact_id, action_id=p.action_id)
+    return _both(
+        f"Declined by {_name(known, p.contact_id, e)}: {p.reason}",
+        data,
+        data,
+        contact_id=p.contact_id,
+        action_id=p.action_id,
+    )
 
 
 def _stamped(e: m.DocumentStamped, known: Known) -> list[Draft]:
     p = e.payload
-    portal = {"action_id": p.action_id, "document_id": p.document_id, "version_id": p.version_id,
-              "preview_url": p.preview_url, "pdf_url": p.pdf_url}
-    staff = {**portal, "source_version_id": p.source_version_id, "digest": p.digest,
-             "signed_event_id": p.signed_event_id}
-    return _both("Rendering of the signed document", staff, portal,
-                 contact_id=known.action.contact_id if known.action else None, action_id=p.action_id)
+    portal = {
+        "action_id": p.action_id,
+        "document_id": p.document_id,
+        "version_id": p.version_id,
+        "preview_url": p.preview_url,
+        "pdf_url": p.pdf_url,
+    }
+    staff = {
+        **portal,
+        "source_version_id": p.source_version_id,
+        "digest": p.digest,
+        "signed_event_id": p.signed_event_id,
+    }
+    return _both(
+        "Rendering of the signed document",
+        staff,
+        portal,
+        contact_id=known.action.contact_id if known.action else None,
+        action_id=p.action_id,
+    )
 
 
 def _withdrawn(e: m.ApprovalWithdrawn, known: Known) -> list[Draft]:
@@ -248,8 +336,9 @@ def _sealed(e: m.SignatureSealed, known: Known) -> list[Draft]:
     summary = "Approval certificate sealed" if p.kind == "approval_certificate" else "Signed document sealed"
     portal = {"action_id": p.action_id, "kind": p.kind, "pdf_id": p.pdf_id, "pdf_url": p.pdf_url}
     staff = {**portal, "digest": p.digest, "evidence_id": p.evidence_id}
-    return _both(summary, staff, portal, contact_id=known.action.contact_id if known.action else None,
-                 action_id=p.action_id)
+    return _both(
+        summary, staff, portal, contact_id=known.action.contact_id if known.action else None, action_id=p.action_id
+    )
 
 
 def _note(e: m.TimelineNoteAdded, known: Known) -> list[Draft]:
@@ -259,13 +348,24 @@ def _note(e: m.TimelineNoteAdded, known: Known) -> list[Draft]:
 
 
 BUILDERS: dict[str, Callable[[Any, Known], list[Draft]]] = {
-    "task.created": _task_created, "task.updated": _task_updated, "task.phase_changed": _phase_changed,
-    "task.action_requested": _requested, "task.action_cancelled": _cancelled,
-    "task.action_completed": _completed, "action.expired": _expired, "action.reminder_due": _reminder,
-    "task.signed": _signed, "document.signed": _signed, "action.declined": _declined, "signing.rejected": _rejected,
+    "task.created": _task_created,
+    "task.updated": _task_updated,
+    "task.phase_changed": _phase_changed,
+    "task.action_requested": _requested,
+    "task.action_cancelled": _cancelled,
+    "task.action_completed": _completed,
+    "action.expired": _expired,
+    "action.reminder_due": _reminder,
+    "task.signed": _signed,
+    "document.signed": _signed,
+    "action.declined": _declined,
+    "signing.rejected": _rejected,
     "decline.rejected": _decline_rejected,
-    "document.stamped": _stamped, "approval.withdrawn": _withdrawn, "evidence.recorded": _evidence,
-    "signature.sealed": _sealed, "timeline.note_added": _note,
+    "document.stamped": _stamped,
+    "approval.withdrawn": _withdrawn,
+    "evidence.recorded": _evidence,
+    "signature.sealed": _sealed,
+    "timeline.note_added": _note,
 }
 
 
@@ -275,10 +375,20 @@ def build_entries(event: Envelope, known: Known = Known()) -> list[Entry]:
     if builder is None or event.task_id is None:
         return []
     return [
-        Entry(id=entry_id(event.event_id, d.audience), tenant_id=event.tenant_id, task_id=event.task_id,
-              audience=d.audience, kind=event.type, at=_at_millis(event.occurred_at), summary=d.summary,
-              actor=_actor(event, d.audience, known), contact_id=d.contact_id, action_id=d.action_id, data=d.data,
-              event_id=event.event_id)
+        Entry(
+            id=entry_id(event.event_id, d.audience),
+            tenant_id=event.tenant_id,
+            task_id=event.task_id,
+            audience=d.audience,
+            kind=event.type,
+            at=_at_millis(event.occurred_at),
+            summary=d.summary,
+            actor=_actor(event, d.audience, known),
+            contact_id=d.contact_id,
+            action_id=d.action_id,
+            data=d.data,
+            event_id=event.event_id,
+        )
         for d in builder(event, known)
     ]
 

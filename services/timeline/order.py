@@ -10,8 +10,8 @@ place, so every hash — and every head anchored elsewhere — is the same as be
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from contracts.messages import TimelineEntryAppended
 from services.timeline.domain import Known
@@ -45,7 +45,13 @@ def placements(records: Iterable[TimelineEntryAppended]) -> dict[str, Placement]
         if (displaced := by_place.get(place)) is not None:
             del by_entry[displaced]
         by_place[place] = p.entry_id
-        by_entry[p.entry_id] = Placement(tenant_id=record.tenant_id, task_id=record.task_id, audience=p.audience,
-                                         seq=p.seq, prev_hash=p.prev_hash, hash=p.hash,
-                                         known=Known.from_dict(p.known))
+        by_entry[p.entry_id] = Placement(
+            tenant_id=record.tenant_id,
+            task_id=record.task_id,
+            audience=p.audience,
+            seq=p.seq,
+            prev_hash=p.prev_hash,
+            hash=p.hash,
+            known=Known.from_dict(p.known),
+        )
     return by_entry

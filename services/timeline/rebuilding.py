@@ -52,23 +52,35 @@ async def rebuild(live: UnitOfWork, staging: Staging, history: History, projecte
     topic_order = {t: i for i, t in enumerate(EVENT_TOPICS)}
     read.sort(key=lambda r: (r[0].occurred_at, topic_order[r[1]], r[2], r[3]))
     # An acceptance's signing or decline is projected as its own event, just before the acceptance (as live).
-    events = [fact for message, *_ in read if type(message) in projected
-              for fact in (accepted_submission(message), message) if fact is not None]
+    events = [
+        fact
+        for message, *_ in read
+        if type(message) in projected
+        for fact in (accepted_submission(message), message)
+        if fact is not None
+    ]
     records = await history.placements_log()
     placed = placements(records)
     store = staging.timeline.store
     await store.discard()  # what an earlier, interrupted rebuild left
     await store.ensure_indexes()
     await staging.timeline.outbox.ensure_indexes()
-    report = {"events_read": len(events), "records_read": len(records), "events_applied": 0,
-              "entries_restored": 0, "entries_changed": 0, "entries_appended": 0}
+    report = {
+        "events_read": len(events),
+        "records_read": len(records),
+        "events_applied": 0,
+        "entries_restored": 0,
+        "entries_changed": 0,
+        "entries_appended": 0,
+    }
     unplaced: list[Envelope] = []
     for event in events:
         outcome: dict = {}
 
         async def put_back(message: Envelope, session: Session, outcome: dict = outcome) -> None:
-            outcome["restored"], outcome["changed"], outcome["complete"] = \
-                await handlers.restore(staging.timeline, message, session, placed)
+            outcome["restored"], outcome["changed"], outcome["complete"] = await handlers.restore(
+                staging.timeline, message, session, placed
+            )
 
         if await staging.tracking.handle_once(Groups.TIMELINE, event, put_back):
             report["events_applied"] += 1
@@ -79,7 +91,8 @@ async def rebuild(live: UnitOfWork, staging: Staging, history: History, projecte
     await store.reset_heads()
     for event in unplaced:
         report["entries_appended"] += await staging.timeline.outbox.transaction(
-            lambda session, event=event: handlers.append_new(staging.timeline, event, session))
+            lambda session, event=event: handlers.append_new(staging.timeline, event, session)
+        )
     report["entries"] = await store.entry_count()
     # Recorded places whose event is no longer on its topic (retention, a topic made again).
     report["recorded_but_missing"] = len(placed) - report["entries_restored"]

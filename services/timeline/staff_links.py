@@ -20,8 +20,7 @@ def _is_internal(value: str) -> bool:
 
 def _scrub(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _scrub(v) for k, v in value.items()
-                if not (isinstance(v, str) and _is_internal(v))}
+        return {k: _scrub(v) for k, v in value.items() if not (isinstance(v, str) and _is_internal(v))}
     if isinstance(value, list):
         return [_scrub(v) for v in value if not (isinstance(v, str) and _is_internal(v))]
     return value

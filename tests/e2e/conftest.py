@@ -26,14 +26,23 @@ def tenant(running):
 
 def new_tenant(running, name: str) -> dict:
     """A premium tenant whose staff key every staff-facing service already accepts."""
-    r = httpx.post(f"{running.running['tasks'].url}/v1/tenants", json={"name": name,
-                   "plan": "premium"}, headers={"Authorization": f"Bearer {TEST_OPERATOR_KEY}"}, timeout=10)
+    r = httpx.post(
+        f"{running.running['tasks'].url}/v1/tenants",
+        json={"name": name, "plan": "premium"},
+        headers={"Authorization": f"Bearer {TEST_OPERATOR_KEY}"},
+        timeout=10,
+    )
     assert r.status_code == 201, r.text
     tenant = r.json()
     # Other services learn the key from tasks' events: a new key works everywhere within moments.
     headers = {"Authorization": f"Bearer {tenant['staff_key']}"}
-    probes = {"automation": "/v1/rules", "documents": "/v1/documents", "signing": "/v1/evidence?task_id=none",
-              "timeline": "/v1/tasks/probe/timeline?audience=staff", "notifications": "/v1/notification-settings"}
+    probes = {
+        "automation": "/v1/rules",
+        "documents": "/v1/documents",
+        "signing": "/v1/evidence?task_id=none",
+        "timeline": "/v1/tasks/probe/timeline?audience=staff",
+        "notifications": "/v1/notification-settings",
+    }
     deadline = time.monotonic() + 30
     for name, path in probes.items():
         while True:

@@ -35,14 +35,22 @@ from tests.support.stack import TEST_OPERATOR_KEY, Stack
 from tests.support.waiting import eventually
 
 WAITING, APPROVED = "Waiting for approval", "Approved"
-RULE = {"name": "Approve on signing", "trigger": "task.signed",
-        "conditions": [{"field": "task.phase", "op": "eq", "value": WAITING}],
-        "actions": [{"type": "set_phase", "phase": APPROVED}]}
-STAFF_PROBES = {"automation": "/v1/rules", "documents": "/v1/documents", "signing": "/v1/evidence?task_id=none",
-                "timeline": "/v1/tasks/probe/timeline?audience=staff"}
+RULE = {
+    "name": "Approve on signing",
+    "trigger": "task.signed",
+    "conditions": [{"field": "task.phase", "op": "eq", "value": WAITING}],
+    "actions": [{"type": "set_phase", "phase": APPROVED}],
+}
+STAFF_PROBES = {
+    "automation": "/v1/rules",
+    "documents": "/v1/documents",
+    "signing": "/v1/evidence?task_id=none",
+    "timeline": "/v1/tasks/probe/timeline?audience=staff",
+}
 
 
 # -- infrastructure of our own: these tests kill and restart it, so it is never the session's --
+
 
 def own_infra(workdir: Path, log_file) -> Infra:
     """A broker and a database started here whatever the environment says: the chaos test restarts them."""
@@ -59,6 +67,7 @@ def own_infra(workdir: Path, log_file) -> Infra:
 
 # -- the workload --
 
+
 @dataclass(frozen=True)
 class Request:
     """A sign_task action waiting for a contact's signature."""
@@ -74,60 +83,106 @@ def signed(tenant_id: str, request: Request, image_url: str) -> TaskSigned:
     """The message the portal emits when the contact signs `request` (see services/portal/handlers/signing.py)."""
     now = utcnow()
     return TaskSigned(
-        tenant_id=tenant_id, task_id=request.task_id,
+        tenant_id=tenant_id,
+        task_id=request.task_id,
         actor=Actor(kind="contact", id=request.contact_id, name=request.contact_name),
         payload=dict(
             action_id=request.action_id,
             signer=Signer(contact_id=request.contact_id, name=request.contact_name, email=request.contact_email),
             fields={"full_name": request.contact_name},
-            signature=SignatureRef(signature_id=f"sig-{request.action_id}", kind="typed",
-                                   image_digest=hashlib.sha256(request.action_id.encode()).hexdigest(),
-                                   image_url=image_url),
-            evidence=Evidence(signed_at=now, ip="192.0.2.10", user_agent="scale-test", session_id="load",
-                              auth_method="magic_link", consent_text="Ik ga akkoord.", consent_version="1"),
-            task=TaskSnapshot(task_id=request.task_id, title=f"Task {request.task_id[:8]}", phase=WAITING,
-                              contact_id=request.contact_id)))
+            signature=SignatureRef(
+                signature_id=f"sig-{request.action_id}",
+                kind="typed",
+                image_digest=hashlib.sha256(request.action_id.encode()).hexdigest(),
+                image_url=image_url,
+            ),
+            evidence=Evidence(
+                signed_at=now,
+                ip="192.0.2.10",
+                user_agent="scale-test",
+                session_id="load",
+                auth_method="magic_link",
+                consent_text="Ik ga akkoord.",
+                consent_version="1",
+            ),
+            task=TaskSnapshot(
+                task_id=request.task_id,
+                title=f"Task {request.task_id[:8]}",
+                phase=WAITING,
+                contact_id=request.contact_id,
+            ),
+        ),
+    )
 
 
 async def new_tenant(urls: dict[str, str], name: str) -> dict:
     """A premium tenant whose staff key every running staff-facing service already accepts."""
     async with httpx.AsyncClient(timeout=10) as client:
-        r = await client.post(f"{urls['tasks']}/v1/tenants", json={"name": name, "plan": "premium"},
-                              headers={"Authorization": f"Bearer {TEST_OPERATOR_KEY}"})
+        r = await client.post(
+            f"{urls['tasks']}/v1/tenants",
+            json={"name": name, "plan": "premium"},
+            headers={"Authorization": f"Bearer {TEST_OPERATOR_KEY}"},
+        )
         assert r.status_code == 201, r.text
         tenant = r.json()
         headers = {"Authorization": f"Bearer {tenant['staff_key']}"}
         for service, path in STAFF_PROBES.items():
             if service in urls:
+
                 async def accepted(url=f"{urls[service]}{path}"):
                     return (await client.get(url, headers=headers)).status_code != 401
+
                 await eventually(accepted, timeout=60, what=f"{service} accepting the new staff key")
     return tenant
 
 
-async def request_signatures(tasks_url: str, staff_key: str, count: int, *, contacts: int = 10,
-                             concurrency: int = 12) -> list[Request]:
+async def request_signatures(
+    tasks_url: str, staff_key: str, count: int, *, contacts: int = 10, concurrency: int = 12
+) -> list[Request]:
     """`count` tasks waiting for approval, each with one sign_task action for one of `contacts` contacts."""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=tasks_url, timeout=60, limits=limits,
-                                 headers={"Authorization": f"Bearer {staff_key}"}) as staff:
+    async with httpx.AsyncClient(
+        base_url=tasks_url, timeout=60, limits=limits, headers={"Authorization": f"Bearer {staff_key}"}
+    ) as staff:
+
         async def ok(response: httpx.Response) -> dict:
             assert response.status_code == 201, response.text
             return response.json()
 
-        people = [await ok(await staff.post("/v1/contacts", json={
-            "name": f"Klant {i}", "email": f"klant{i}@example.nl", "company": f"Bedrijf {i}", "language": "nl"}))
-            for i in range(contacts)]
+        people = [
+            await ok(
+                await staff.post(
+                    "/v1/contacts",
+                    json={
+                        "name": f"Klant {i}",
+                        "email": f"klant{i}@example.nl",
+                        "company": f"Bedrijf {i}",
+                        "language": "nl",
+                    },
+                )
+            )
+            for i in range(contacts)
+        ]
         slots = asyncio.Semaphore(concurrency)
 
         async def one(i: int) -> Request:
             contact = people[i % len(people)]
             async with slots:
-                task = await ok(await staff.post("/v1/tasks", json={
-                    "title": f"Onderhoud {i}", "phase": WAITING, "contact_id": contact["id"]}))
-                action = await ok(await staff.post(f"/v1/tasks/{task['id']}/actions", json={
-                    "contact_id": contact["id"], "kind": "sign_task",
-                    "fields": [{"name": "full_name", "label": "Name", "required": True}]}))
+                task = await ok(
+                    await staff.post(
+                        "/v1/tasks", json={"title": f"Onderhoud {i}", "phase": WAITING, "contact_id": contact["id"]}
+                    )
+                )
+                action = await ok(
+                    await staff.post(
+                        f"/v1/tasks/{task['id']}/actions",
+                        json={
+                            "contact_id": contact["id"],
+                            "kind": "sign_task",
+                            "fields": [{"name": "full_name", "label": "Name", "required": True}],
+                        },
+                    )
+                )
             return Request(task["id"], action["id"], contact["id"], contact["name"], contact["email"])
 
         return list(await asyncio.gather(*(one(i) for i in range(count))))
@@ -138,9 +193,16 @@ async def publish(bootstrap: str, topic: str, messages: list, times: int = 1) ->
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
     await producer.start()
     try:
-        sent = [await producer.send(topic, m.model_dump_json().encode(), key=m.key.encode(),
-                                    headers=[("type", m.type.encode()), ("content-type", b"application/json")])
-                for m in messages for _ in range(times)]
+        sent = [
+            await producer.send(
+                topic,
+                m.model_dump_json().encode(),
+                key=m.key.encode(),
+                headers=[("type", m.type.encode()), ("content-type", b"application/json")],
+            )
+            for m in messages
+            for _ in range(times)
+        ]
         await asyncio.gather(*sent)
     finally:
         await producer.stop()
@@ -160,11 +222,14 @@ async def publish_raw(bootstrap: str, topic: str, values: list) -> None:
 
 async def read_topic(bootstrap: str, topic: str) -> list[dict]:
     """Every record on `topic` up to its current end, its headers under `_headers`."""
-    return [{**body, "_headers": headers} if isinstance(body, dict) else {"raw": body}
-            for body, headers in await read_all(bootstrap, topic, timeout=30)]
+    return [
+        {**body, "_headers": headers} if isinstance(body, dict) else {"raw": body}
+        for body, headers in await read_all(bootstrap, topic, timeout=30)
+    ]
 
 
 # -- what the services recorded --
+
 
 class Records:
     """Reads the services' own databases directly: the ground truth, not an API's page of it."""
@@ -184,40 +249,65 @@ class Records:
         return await self.entries.count_documents({"tenant_id": self.tenant_id, "kind": kind, "audience": audience})
 
     async def signed_tasks(self, audience: str) -> set[str]:
-        return set(await self.entries.distinct("task_id", {"tenant_id": self.tenant_id, "kind": "task.signed",
-                                                           "audience": audience}))
+        return set(
+            await self.entries.distinct(
+                "task_id", {"tenant_id": self.tenant_id, "kind": "task.signed", "audience": audience}
+            )
+        )
 
     async def duplicate_entries(self) -> list[dict]:
         """Entries telling the same thing twice: in this workload each kind appears once per task and audience
         (one action per task, one phase change)."""
-        return await (await self.entries.aggregate([
-            {"$match": {"tenant_id": self.tenant_id}},
-            {"$group": {"_id": {"task": "$task_id", "audience": "$audience", "kind": "$kind"}, "n": {"$sum": 1}}},
-            {"$match": {"n": {"$gt": 1}}},
-        ])).to_list(None)
+        return await (
+            await self.entries.aggregate(
+                [
+                    {"$match": {"tenant_id": self.tenant_id}},
+                    {
+                        "$group": {
+                            "_id": {"task": "$task_id", "audience": "$audience", "kind": "$kind"},
+                            "n": {"$sum": 1},
+                        }
+                    },
+                    {"$match": {"n": {"$gt": 1}}},
+                ]
+            )
+        ).to_list(None)
 
     async def broken_chains(self) -> list[dict]:
         """Chains whose positions are not exactly 1..n (a gap, or one position taken twice)."""
-        return await (await self.entries.aggregate([
-            {"$match": {"tenant_id": self.tenant_id}},
-            {"$group": {"_id": {"task": "$task_id", "audience": "$audience"}, "n": {"$sum": 1},
-                        "max": {"$max": "$seq"}, "seqs": {"$addToSet": "$seq"}}},
-            {"$project": {"n": 1, "max": 1, "distinct": {"$size": "$seqs"}}},
-            {"$match": {"$expr": {"$or": [{"$ne": ["$n", "$max"]}, {"$ne": ["$n", "$distinct"]}]}}},
-        ])).to_list(None)
+        return await (
+            await self.entries.aggregate(
+                [
+                    {"$match": {"tenant_id": self.tenant_id}},
+                    {
+                        "$group": {
+                            "_id": {"task": "$task_id", "audience": "$audience"},
+                            "n": {"$sum": 1},
+                            "max": {"$max": "$seq"},
+                            "seqs": {"$addToSet": "$seq"},
+                        }
+                    },
+                    {"$project": {"n": 1, "max": 1, "distinct": {"$size": "$seqs"}}},
+                    {"$match": {"$expr": {"$or": [{"$ne": ["$n", "$max"]}, {"$ne": ["$n", "$distinct"]}]}}},
+                ]
+            )
+        ).to_list(None)
 
     async def count_runs(self, rule_id: str) -> int:
-        return await self.runs.count_documents({"tenant_id": self.tenant_id, "rule_id": rule_id,
-                                                "event_type": "task.signed"})
+        return await self.runs.count_documents(
+            {"tenant_id": self.tenant_id, "rule_id": rule_id, "event_type": "task.signed"}
+        )
 
     async def runs_per_event(self, rule_id: str) -> Counter:
-        docs = await self.runs.find({"tenant_id": self.tenant_id, "rule_id": rule_id, "event_type": "task.signed"},
-                                    {"event_id": 1}).to_list(None)
+        docs = await self.runs.find(
+            {"tenant_id": self.tenant_id, "rule_id": rule_id, "event_type": "task.signed"}, {"event_id": 1}
+        ).to_list(None)
         return Counter(d["event_id"] for d in docs)
 
     async def sealed_certificates(self) -> int:
         return await self.client["akkoord_signing"]["sealed_pdfs"].count_documents(
-            {"tenant_id": self.tenant_id, "kind": "approval_certificate"})
+            {"tenant_id": self.tenant_id, "kind": "approval_certificate"}
+        )
 
     async def completed_actions(self) -> int:
         return await self.actions.count_documents({"tenant_id": self.tenant_id, "status": "completed"})
@@ -233,11 +323,16 @@ class PhaseTally:
     def __init__(self, bootstrap: str, tenant_id: str):
         self.tenant_id = tenant_id
         self.tasks: set[str] = set()
-        self.consumer = AIOKafkaConsumer(TASKS_EVENTS, bootstrap_servers=bootstrap, group_id=None,
-                                         enable_auto_commit=False, auto_offset_reset="earliest")
+        self.consumer = AIOKafkaConsumer(
+            TASKS_EVENTS,
+            bootstrap_servers=bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )
         self.reader: asyncio.Task | None = None
 
-    async def start(self) -> "PhaseTally":
+    async def start(self) -> PhaseTally:
         await self.consumer.start()
         self.reader = asyncio.create_task(self._read())
         return self
@@ -266,11 +361,17 @@ class PhaseTally:
 def phase_changes_per_task(records: list[dict], tenant_id: str) -> Counter:
     """Distinct task.phase_changed events per task. The same event can be on the topic twice (the relay
     published it, then died before marking it published; consumers know it by its id): that is one change."""
-    return Counter(task_id for task_id, _ in {(r["task_id"], r["event_id"]) for r in records
-                                              if r.get("type") == "task.phase_changed" and r.get("tenant_id") == tenant_id})
+    return Counter(
+        task_id
+        for task_id, _ in {
+            (r["task_id"], r["event_id"])
+            for r in records
+            if r.get("type") == "task.phase_changed" and r.get("tenant_id") == tenant_id
+        }
+    )
 
 
-METRIC = re.compile(r'^akkoord_events_total\{(?P<labels>[^}]*)\} (?P<value>[0-9.e+]+)$', re.M)
+METRIC = re.compile(r"^akkoord_events_total\{(?P<labels>[^}]*)\} (?P<value>[0-9.e+]+)$", re.M)
 
 
 def handled(metrics_text: str, group: str, type_: str) -> float:
@@ -304,9 +405,11 @@ def cpu_seconds(pid: int) -> float:
 
 
 def cpu_of(stack: Stack) -> dict[str, float]:
-    procs = {**{n: p.popen.pid for n, p in stack.running.items()},
-             **{n: p.popen.pid for n, p in stack.replicas.items()},
-             **{p.name: p.popen.pid for p in stack.infra.processes}}
+    procs = {
+        **{n: p.popen.pid for n, p in stack.running.items()},
+        **{n: p.popen.pid for n, p in stack.replicas.items()},
+        **{p.name: p.popen.pid for p in stack.infra.processes},
+    }
     return {name: round(cpu_seconds(pid), 1) for name, pid in procs.items()}
 
 

@@ -56,21 +56,27 @@ async def log_in(customer: httpx.AsyncClient, link_url: str) -> None:
     assert r.status_code in (302, 303), r.text
 
 
-async def sign_in_portal(customer: httpx.AsyncClient, portal_url: str, action_ids: list[str],
-                         customer_name: str) -> list[dict]:
+async def sign_in_portal(
+    customer: httpx.AsyncClient, portal_url: str, action_ids: list[str], customer_name: str
+) -> list[dict]:
     """The signed-in customer signs each open action through the portal's JSON API."""
+
     async def all_open():
         tasks = (await customer.get(f"{portal_url}/api/v1/tasks")).json()
         return {a["id"] for t in tasks for a in t["open_actions"]} >= set(action_ids)
 
     await eventually(all_open, timeout=120, interval=0.5, what="the open actions in the portal")
     csrf = (await customer.get(f"{portal_url}/api/v1/session")).json()["csrf_token"]
-    body = {"fields": {"full_name": customer_name}, "consent": True,
-            "signature": {"kind": "drawn", "png_base64": drawn_signature_png()}}
+    body = {
+        "fields": {"full_name": customer_name},
+        "consent": True,
+        "signature": {"kind": "drawn", "png_base64": drawn_signature_png()},
+    }
     out = []
     for action_id in action_ids:
-        r = await customer.post(f"{portal_url}/api/v1/actions/{action_id}/signature", json=body,
-                                headers={"X-CSRF-Token": csrf})
+        r = await customer.post(
+            f"{portal_url}/api/v1/actions/{action_id}/signature", json=body, headers={"X-CSRF-Token": csrf}
+        )
         assert r.status_code == 201, r.text
         out.append(r.json())
     return out
@@ -117,18 +123,38 @@ async def test_kills_restarts_and_triple_delivery_lose_no_signature_and_apply_no
         first = await sign_in_portal(customer, urls["portal"], [in_portal[0].action_id], in_portal[0].contact_name)
 
         async def portal_signed_message():
-            return next((m for m in await w.read_topic(bootstrap, PORTAL_EVENTS) if m.get("type") == "task.signed"
-                         and m["payload"]["action_id"] == in_portal[0].action_id), None)
+            return next(
+                (
+                    m
+                    for m in await w.read_topic(bootstrap, PORTAL_EVENTS)
+                    if m.get("type") == "task.signed" and m["payload"]["action_id"] == in_portal[0].action_id
+                ),
+                None,
+            )
 
-        image_url = (await eventually(portal_signed_message, what="the portal's task.signed"))["payload"][
-            "signature"]["image_url"]
+        image_url = (await eventually(portal_signed_message, what="the portal's task.signed"))["payload"]["signature"][
+            "image_url"
+        ]
         messages = [w.signed(tenant_id, req, image_url) for req in direct]
         thirds = [messages[i::3] for i in range(3)]
-        poison = [b"{not json", json.dumps({"type": "task.signed", "event_id": "poison-1", "tenant_id": tenant_id,
-                                            "task_id": "no-such-task", "payload": {"action_id": 7}}).encode(),
-                  # well formed, but no tenant, task or action of that name exists: tasks cannot complete it
-                  w.signed("no-such-tenant", w.Request("no-such-task", "no-such-action", "nobody", "Niemand",
-                                                       "niemand@example.nl"), image_url)]
+        poison = [
+            b"{not json",
+            json.dumps(
+                {
+                    "type": "task.signed",
+                    "event_id": "poison-1",
+                    "tenant_id": tenant_id,
+                    "task_id": "no-such-task",
+                    "payload": {"action_id": 7},
+                }
+            ).encode(),
+            # well formed, but no tenant, task or action of that name exists: tasks cannot complete it
+            w.signed(
+                "no-such-tenant",
+                w.Request("no-such-task", "no-such-action", "nobody", "Niemand", "niemand@example.nl"),
+                image_url,
+            ),
+        ]
 
         # and signings stream in, each delivered three times, while every service is killed and restarted,
         # the broker is restarted and the database is restarted
@@ -141,18 +167,21 @@ async def test_kills_restarts_and_triple_delivery_lose_no_signature_and_apply_no
             await kill_and_restart(name)
         await restart_infra("kafka")
         await w.publish(bootstrap, PORTAL_EVENTS, thirds[2], times=DELIVERIES)
-        rest = await sign_in_portal(customer, urls["portal"], [req.action_id for req in in_portal[1:]],
-                                    in_portal[0].contact_name)
+        rest = await sign_in_portal(
+            customer, urls["portal"], [req.action_id for req in in_portal[1:]], in_portal[0].contact_name
+        )
         await restart_infra("mongodb")
         chaos_done = time.monotonic()
 
         # Then every signing settles: action completed, both timelines, a sealed certificate, the phase moved
         async def settled():
-            counts = {"completed": await records.completed_actions(),
-                      "staff": len(await records.signed_tasks("staff")),
-                      "portal": len(await records.signed_tasks("portal")),
-                      "approved": await records.tasks_in(w.APPROVED),
-                      "sealed": await records.sealed_certificates()}
+            counts = {
+                "completed": await records.completed_actions(),
+                "staff": len(await records.signed_tasks("staff")),
+                "portal": len(await records.signed_tasks("portal")),
+                "approved": await records.tasks_in(w.APPROVED),
+                "sealed": await records.sealed_certificates(),
+            }
             assert all(v >= len(everyone) for v in counts.values()), counts
             return counts
 
@@ -176,14 +205,18 @@ async def test_kills_restarts_and_triple_delivery_lose_no_signature_and_apply_no
             changes = w.phase_changes_per_task(await w.read_topic(bootstrap, TASKS_EVENTS), tenant_id)
             return changes if set(changes) >= task_ids else None
 
-        changes = await eventually(every_phase_change_published, timeout=120, interval=3,
-                                   what="every phase change on tasks.events")
+        changes = await eventually(
+            every_phase_change_published, timeout=120, interval=3, what="every phase change on tasks.events"
+        )
         assert set(changes) == task_ids and set(changes.values()) == {1}
 
         # and every customer got one invitation and one thank-you per request, however often events came
         def mails_of_kind(kind: str) -> list:
-            return [m for m in stack.smtp.handler.received if "Chaos & Zonen" in str(m.message["From"])
-                    and m.message["X-Akkoord-Notification"] == kind]
+            return [
+                m
+                for m in stack.smtp.handler.received
+                if "Chaos & Zonen" in str(m.message["From"]) and m.message["X-Akkoord-Notification"] == kind
+            ]
 
         async def all_mailed():
             invited, thanked = mails_of_kind("action_requested"), mails_of_kind("proof")
@@ -199,8 +232,10 @@ async def test_kills_restarts_and_triple_delivery_lose_no_signature_and_apply_no
         assert {d.get("event_id") for d in dead} >= {"poison-1", poison[2].event_id}
         assert any(d.get("raw") == "{not json" for d in dead)
         assert all(d["_headers"].get("error") for d in dead)
-        other_dlqs = {t: len(await w.read_topic(bootstrap, dlq(t))) for t in ("tasks.events", "tasks.commands",
-                                                                              "documents.events", "signing.events")}
+        other_dlqs = {
+            t: len(await w.read_topic(bootstrap, dlq(t)))
+            for t in ("tasks.events", "tasks.commands", "documents.events", "signing.events")
+        }
 
         # and no service logged an unhandled error
         errors, outage_lines = w.errors_in_logs(stack)
@@ -209,14 +244,21 @@ async def test_kills_restarts_and_triple_delivery_lose_no_signature_and_apply_no
         await staff.aclose()
         await customer.aclose()
 
-    figures = {"signings": len(everyone), "published_directly": DIRECT, "through_portal": THROUGH_PORTAL,
-               "deliveries_per_published_signing": DELIVERIES, "duplicates": len(duplicates),
-               "lost": lost,
-               "dlq": {dlq(PORTAL_EVENTS): len(dead), **{dlq(t): n for t, n in other_dlqs.items()}},
-               "restarts_s": restarts, "unhandled_errors": {k: len(v) for k, v in errors.items()},
-               "outage_log_lines": outage_lines,
-               "chaos_s": round(chaos_done - began, 1), "settled_after_chaos_s": round(settled_at - chaos_done, 1),
-               "elapsed_s": round(time.monotonic() - began, 1)}
+    figures = {
+        "signings": len(everyone),
+        "published_directly": DIRECT,
+        "through_portal": THROUGH_PORTAL,
+        "deliveries_per_published_signing": DELIVERIES,
+        "duplicates": len(duplicates),
+        "lost": lost,
+        "dlq": {dlq(PORTAL_EVENTS): len(dead), **{dlq(t): n for t, n in other_dlqs.items()}},
+        "restarts_s": restarts,
+        "unhandled_errors": {k: len(v) for k, v in errors.items()},
+        "outage_log_lines": outage_lines,
+        "chaos_s": round(chaos_done - began, 1),
+        "settled_after_chaos_s": round(settled_at - chaos_done, 1),
+        "elapsed_s": round(time.monotonic() - began, 1),
+    }
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "chaos.json").write_text(json.dumps(figures, indent=2))
     print(f"\nchaos: {json.dumps(figures)}", file=sys.stderr)

@@ -39,9 +39,11 @@ class Pages:
             if not await self.page.evaluate("() => typeof window.axe === 'object'"):
                 await self.page.evaluate(AXE.read_text())
             result = await self.page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-            self.findings += [f"{name} {size_name}: {v['id']} ({v['impact']}): "
-                              f"{[n['html'][:120] for n in v['nodes'][:3]]}"
-                              for v in result["violations"] if v["impact"] in ("serious", "critical")]
+            self.findings += [
+                f"{name} {size_name}: {v['id']} ({v['impact']}): {[n['html'][:120] for n in v['nodes'][:3]]}"
+                for v in result["violations"]
+                if v["impact"] in ("serious", "critical")
+            ]
         await self.page.set_viewport_size(SIZES["desktop"])
 
 
@@ -56,11 +58,18 @@ async def chromium():
 
 async def an_admin(running, tenant: dict, language: str) -> dict:
     """A staff admin invited with the tenant's admin key (the invitation link is returned once)."""
-    async with httpx.AsyncClient(base_url=running.running["tasks"].url, timeout=20,
-                                 headers={"Authorization": f"Bearer {tenant['admin_key']}"}) as admin:
-        invited = await admin.post("/v1/staff-users", json={
-            "email": f"beheer-{tenant['tenant_id']}@example.nl", "name": "Anna Beheer", "role": "admin",
-            "language": language})
+    async with httpx.AsyncClient(
+        base_url=running.running["tasks"].url, timeout=20, headers={"Authorization": f"Bearer {tenant['admin_key']}"}
+    ) as admin:
+        invited = await admin.post(
+            "/v1/staff-users",
+            json={
+                "email": f"beheer-{tenant['tenant_id']}@example.nl",
+                "name": "Anna Beheer",
+                "role": "admin",
+                "language": language,
+            },
+        )
     assert invited.status_code == 201, invited.text
     return invited.json()
 
@@ -165,6 +174,7 @@ async def test_staff_request_a_document_signature_and_read_the_proof_in_the_cons
     async def open_action_shown():
         await customer.goto(portal_url + "/")
         return await sign.count() == 1
+
     await eventually(open_action_shown, what="the open action in the portal", timeout=30, interval=0.5)
     await sign.click()
     await sign_form_ready(customer)
@@ -185,15 +195,23 @@ async def test_staff_request_a_document_signature_and_read_the_proof_in_the_cons
             return False
         await image.scroll_into_view_if_needed()
         return await image.evaluate("img => img.complete && img.naturalWidth > 0")
+
     try:
-        await eventually(proof_shown, what="the signing's proof and the rule's phase change on the task page",
-                         timeout=120, interval=2)
+        await eventually(
+            proof_shown,
+            what="the signing's proof and the rule's phase change on the task page",
+            timeout=120,
+            interval=2,
+        )
     except AssertionError:
         await page.screenshot(path=str(ARTIFACTS / "task-proof-missing.png"), full_page=True)
         raise AssertionError(await page.inner_text("main")) from None
     main = await page.inner_text("main")
-    assert "Jan de Vries" in main and "Toestemming" in main and (
-        "Fase gewijzigd van Waiting for approval naar Approved door regel ‘Approve on document signing’" in main)
+    assert (
+        "Jan de Vries" in main
+        and "Toestemming" in main
+        and ("Fase gewijzigd van Waiting for approval naar Approved door regel ‘Approve on document signing’" in main)
+    )
     hrefs = await page.locator(".links a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
     assert all(h.startswith("/console/files/") for h in hrefs), hrefs
     for href in hrefs:
@@ -225,16 +243,24 @@ async def test_staff_request_a_document_signature_and_read_the_proof_in_the_cons
     async def withdrawn_shown():
         await page.goto(document_path)
         return "Goedkeuring ingetrokken" in await page.inner_text("main")
+
     await eventually(withdrawn_shown, what="the withdrawn approval on the document page", timeout=30, interval=1)
     await pages.look("document-withdrawn-nl")
 
     # And every page passes an axe scan at both sizes, in Dutch and (after switching) in English
     for language in ("nl", "en"):
-        for name, path in (("tasks", "/console/tasks"), ("task", task_path.split(tasks_url)[1]),
-                           ("contacts", "/console/contacts"), ("documents", "/console/documents"),
-                           ("rules", "/console/rules"), ("settings", "/console/settings"),
-                           ("task-new", "/console/tasks/new"), ("contact", contact_path), ("rule", rule_path),
-                           ("document", document_path.split(tasks_url)[1])):
+        for name, path in (
+            ("tasks", "/console/tasks"),
+            ("task", task_path.split(tasks_url)[1]),
+            ("contacts", "/console/contacts"),
+            ("documents", "/console/documents"),
+            ("rules", "/console/rules"),
+            ("settings", "/console/settings"),
+            ("task-new", "/console/tasks/new"),
+            ("contact", contact_path),
+            ("rule", rule_path),
+            ("document", document_path.split(tasks_url)[1]),
+        ):
             await page.goto(tasks_url + path)
             await pages.look(f"{name}-{language}")
         if language == "nl":

@@ -37,12 +37,18 @@ def _contact_with_open_action(staff: httpx.Client, tasks_url: str, name: str) ->
     contact = staff.post(f"{tasks_url}/v1/contacts", json={"name": name, "email": "fuzz@example.nl"})
     assert contact.status_code == 201, contact.text
     contact_id = contact.json()["id"]
-    task = staff.post(f"{tasks_url}/v1/tasks", json={"title": "Fuzz", "phase": "Waiting for approval",
-                                                     "contact_id": contact_id})
+    task = staff.post(
+        f"{tasks_url}/v1/tasks", json={"title": "Fuzz", "phase": "Waiting for approval", "contact_id": contact_id}
+    )
     assert task.status_code == 201, task.text
-    action = staff.post(f"{tasks_url}/v1/tasks/{task.json()['id']}/actions", json={
-        "contact_id": contact_id, "kind": "sign_task",
-        "fields": [{"name": "full_name", "label": "Name", "required": True}]})
+    action = staff.post(
+        f"{tasks_url}/v1/tasks/{task.json()['id']}/actions",
+        json={
+            "contact_id": contact_id,
+            "kind": "sign_task",
+            "fields": [{"name": "full_name", "label": "Name", "required": True}],
+        },
+    )
     assert action.status_code == 201, action.text
     return {"contact_id": contact_id, "task_id": task.json()["id"], "action_id": action.json()["id"]}
 
@@ -55,9 +61,15 @@ async def fuzz_tenant(running):
     urls = {name: proc.url for name, proc in running.running.items()}
     with httpx.Client(headers={"Authorization": f"Bearer {tenant['staff_key']}"}, timeout=10) as staff:
         ids = _contact_with_open_action(staff, urls["tasks"], "Fenna Fuzz")
-        rule = staff.post(f"{urls['automation']}/v1/rules", json={
-            "name": "Fuzz rule", "trigger": "task.signed", "conditions": [],
-            "actions": [{"type": "set_phase", "phase": "Approved"}]})
+        rule = staff.post(
+            f"{urls['automation']}/v1/rules",
+            json={
+                "name": "Fuzz rule",
+                "trigger": "task.signed",
+                "conditions": [],
+                "actions": [{"type": "set_phase", "phase": "Approved"}],
+            },
+        )
         assert rule.status_code == 201, rule.text
         ids["rule_id"] = rule.json()["id"]
         customer_ids = _contact_with_open_action(staff, urls["tasks"], "Karel Klant")
@@ -91,8 +103,14 @@ def _fuzz(operation, ids: dict[str, str], call, statuses: Counter) -> list[str]:
         strategies.append(operation.as_strategy(GenerationMode.POSITIVE, path_parameters=known))
     failures: list[str] = []
 
-    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True, database=None,
-              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=st.one_of(*strategies))
     def run(case):
         response = call(case)
@@ -109,12 +127,16 @@ def test_no_generated_request_to_a_staff_api_gets_a_server_error(running, fuzz_t
     tenant, ids, _, _ = fuzz_tenant
     url = running.running[service].url
     headers = {"Authorization": f"Bearer {tenant['staff_key']}"}
-    operations = _operations(running.running[service].ops_url,
-                             keep=lambda path: not path.startswith(("/healthz", "/readyz")))
+    operations = _operations(
+        running.running[service].ops_url, keep=lambda path: not path.startswith(("/healthz", "/readyz"))
+    )
     assert operations, f"{service} documents no operation"
     statuses: Counter = Counter()
-    failures = [f for op in operations for f in _fuzz(op, ids, lambda case: case.call(
-        base_url=url, headers=headers, timeout=10), statuses)]
+    failures = [
+        f
+        for op in operations
+        for f in _fuzz(op, ids, lambda case: case.call(base_url=url, headers=headers, timeout=10), statuses)
+    ]
     assert failures == [], "\n\n".join(failures)
     print(service, dict(statuses))
     assert statuses[200] > 0, f"nothing got past the staff key check: {statuses}"
@@ -126,8 +148,16 @@ def test_no_generated_request_to_the_portal_api_gets_a_server_error(running, fuz
     operations = _operations(running.running["portal"].ops_url, keep=lambda path: path.startswith(PORTAL_PATHS))
     assert any(op.path == "/api/v1/actions/{action_id}/signature" for op in operations)
     statuses: Counter = Counter()
-    failures = [f for op in operations for f in _fuzz(op, ids, lambda case: case.call(
-        base_url=url, headers={"X-CSRF-Token": csrf}, cookies=cookies, timeout=10), statuses)]
+    failures = [
+        f
+        for op in operations
+        for f in _fuzz(
+            op,
+            ids,
+            lambda case: case.call(base_url=url, headers={"X-CSRF-Token": csrf}, cookies=cookies, timeout=10),
+            statuses,
+        )
+    ]
     assert failures == [], "\n\n".join(failures)
     print("portal", dict(statuses))
     assert statuses[200] > 0, f"nothing got past the session check: {statuses}"

@@ -37,14 +37,33 @@ async def an_invitation(running, tenant, language: str) -> tuple[dict, dict, obj
     email = f"{new_id()[:10]}@example.nl"
     tasks = running.running["tasks"].url
     async with httpx.AsyncClient(headers={"Authorization": f"Bearer {tenant['staff_key']}"}, timeout=10) as staff:
-        contact = (await staff.post(f"{tasks}/v1/contacts", json={
-            "name": "Jan de Vries", "email": email, "language": language})).json()
-        task = (await staff.post(f"{tasks}/v1/tasks", json={
-            "title": "Onderhoud ovens", "description": "Thermostaat vervangen", "phase": "Waiting for approval",
-            "contact_id": contact["id"]})).json()
-        action = (await staff.post(f"{tasks}/v1/tasks/{task['id']}/actions", json={
-            "contact_id": contact["id"], "kind": "sign_task", "message": "Graag voor vrijdag.",
-            "fields": [{"name": "full_name", "label": "Naam", "required": True}]})).json()
+        contact = (
+            await staff.post(
+                f"{tasks}/v1/contacts", json={"name": "Jan de Vries", "email": email, "language": language}
+            )
+        ).json()
+        task = (
+            await staff.post(
+                f"{tasks}/v1/tasks",
+                json={
+                    "title": "Onderhoud ovens",
+                    "description": "Thermostaat vervangen",
+                    "phase": "Waiting for approval",
+                    "contact_id": contact["id"],
+                },
+            )
+        ).json()
+        action = (
+            await staff.post(
+                f"{tasks}/v1/tasks/{task['id']}/actions",
+                json={
+                    "contact_id": contact["id"],
+                    "kind": "sign_task",
+                    "message": "Graag voor vrijdag.",
+                    "fields": [{"name": "full_name", "label": "Naam", "required": True}],
+                },
+            )
+        ).json()
 
     async def arrived():
         return running.smtp.to(email)
@@ -54,8 +73,9 @@ async def an_invitation(running, tenant, language: str) -> tuple[dict, dict, obj
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])
-async def test_the_invitation_mails_button_opens_the_portal_on_the_tasks_open_action(running, tenant, browser,
-                                                                                     language):
+async def test_the_invitation_mails_button_opens_the_portal_on_the_tasks_open_action(
+    running, tenant, browser, language
+):
     task, action, mail = await an_invitation(running, tenant, language)
 
     # Given the mail as the customer's mail program shows it, readable at both sizes (no serious axe finding)
@@ -67,8 +87,9 @@ async def test_the_invitation_mails_button_opens_the_portal_on_the_tasks_open_ac
         await page.set_viewport_size(viewport)
         await page.screenshot(path=str(ARTIFACTS / f"invitation-{language}-{size}.png"), full_page=True)
         result = await page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-        findings += [f"{size}: {v['id']} ({v['impact']})" for v in result["violations"]
-                     if v["impact"] in ("serious", "critical")]
+        findings += [
+            f"{size}: {v['id']} ({v['impact']})" for v in result["violations"] if v["impact"] in ("serious", "critical")
+        ]
     assert findings == []
     await page.set_viewport_size(SIZES["phone"])
     button = page.get_by_role("link", name=BUTTON[language])

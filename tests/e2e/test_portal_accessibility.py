@@ -37,10 +37,13 @@ TAP_TARGETS = """() => [...document.querySelectorAll(
               return {what: e.outerHTML.slice(0, 80), ok: small ? r.width >= 24 && r.height >= 24 && row.height >= 44
                                                                   : r.width >= 44 && r.height >= 44}; })
   .filter(t => !t.ok).map(t => t.what)"""
-FIELDS = [{"name": "full_name", "label": "Naam"}, {"name": "email", "label": "E-mailadres", "required": False},
-          {"name": "phone", "label": "Telefoon", "required": False},
-          {"name": "visit_date", "label": "Datum van het bezoek", "type": "date", "required": False},
-          {"name": "satisfied", "label": "Het werk is naar tevredenheid", "type": "checkbox"}]
+FIELDS = [
+    {"name": "full_name", "label": "Naam"},
+    {"name": "email", "label": "E-mailadres", "required": False},
+    {"name": "phone", "label": "Telefoon", "required": False},
+    {"name": "visit_date", "label": "Datum van het bezoek", "type": "date", "required": False},
+    {"name": "satisfied", "label": "Het werk is naar tevredenheid", "type": "checkbox"},
+]
 
 
 class Scanner:
@@ -87,40 +90,73 @@ async def log_in(page, link: str, scan: Scanner | None = None) -> None:
 
 
 async def focused(page) -> dict:
-    return await page.evaluate("() => ({id: document.activeElement.id, role: document.activeElement.getAttribute("
-                               "'role')})")
+    return await page.evaluate(
+        "() => ({id: document.activeElement.id, role: document.activeElement.getAttribute('role')})"
+    )
 
 
 async def a_story(urls: dict, tenant: dict, language: str) -> dict:
     """Staff: a contact with three open requests: a task to sign, a document to sign, a task to decline."""
     nl = language == "nl"
     async with httpx.AsyncClient(headers={"Authorization": f"Bearer {tenant['staff_key']}"}, timeout=20) as staff:
-        document = (await staff.post(f"{urls['documents']}/v1/documents", data={"title": "Werkbon 7"}, files={
-            "file": ("wo.pdf", a_pdf("Werkbon 7", "Vervangen: thermostaat", "Handtekening: {{signature}}"),
-                     "application/pdf")})).json()
-        contact = (await staff.post(f"{urls['tasks']}/v1/contacts", json={
-            "name": "Jan de Vries", "email": f"jan.{language}@example.nl", "language": language})).json()
+        document = (
+            await staff.post(
+                f"{urls['documents']}/v1/documents",
+                data={"title": "Werkbon 7"},
+                files={
+                    "file": (
+                        "wo.pdf",
+                        a_pdf("Werkbon 7", "Vervangen: thermostaat", "Handtekening: {{signature}}"),
+                        "application/pdf",
+                    )
+                },
+            )
+        ).json()
+        contact = (
+            await staff.post(
+                f"{urls['tasks']}/v1/contacts",
+                json={"name": "Jan de Vries", "email": f"jan.{language}@example.nl", "language": language},
+            )
+        ).json()
 
         async def task(title: str) -> dict:
-            return (await staff.post(f"{urls['tasks']}/v1/tasks", json={
-                "title": title, "description": "Thermostaat vervangen\nBeide ovens gecontroleerd",
-                "phase": "Waiting for approval", "contact_id": contact["id"]})).json()
+            return (
+                await staff.post(
+                    f"{urls['tasks']}/v1/tasks",
+                    json={
+                        "title": title,
+                        "description": "Thermostaat vervangen\nBeide ovens gecontroleerd",
+                        "phase": "Waiting for approval",
+                        "contact_id": contact["id"],
+                    },
+                )
+            ).json()
 
         async def ask(task_id: str, **body) -> dict:
             async def requested():  # a just-uploaded document reaches tasks moments later
-                r = await staff.post(f"{urls['tasks']}/v1/tasks/{task_id}/actions",
-                                     json={"contact_id": contact["id"], **body})
+                r = await staff.post(
+                    f"{urls['tasks']}/v1/tasks/{task_id}/actions", json={"contact_id": contact["id"], **body}
+                )
                 return r.json() if r.status_code == 201 else None
+
             return await eventually(requested, what="the request accepted", interval=0.3)
 
         # A Dutch business: the English customer's task to sign keeps its Dutch title, marked lang="nl".
-        sign_task, sign_document, decline = (await task("Onderhoud ovens"),
-                                             await task("Werkbon 7" if nl else "Work order 7"),
-                                             await task("Extra werk" if nl else "Extra work"))
+        sign_task, sign_document, decline = (
+            await task("Onderhoud ovens"),
+            await task("Werkbon 7" if nl else "Work order 7"),
+            await task("Extra werk" if nl else "Extra work"),
+        )
         return {
-            "contact": contact, "tasks": (sign_task, sign_document, decline),
-            "sign_task": await ask(sign_task["id"], kind="sign_task", fields=FIELDS, language="nl",
-                                   message="Wilt u het onderhoud goedkeuren?"),
+            "contact": contact,
+            "tasks": (sign_task, sign_document, decline),
+            "sign_task": await ask(
+                sign_task["id"],
+                kind="sign_task",
+                fields=FIELDS,
+                language="nl",
+                message="Wilt u het onderhoud goedkeuren?",
+            ),
             "sign_document": await ask(sign_document["id"], kind="sign_document", document_id=document["id"]),
             "decline": await ask(decline["id"], kind="sign_task", fields=[]),
             "link": (await staff.post(f"{urls['tasks']}/v1/contacts/{contact['id']}/portal-links")).json()["url"],
@@ -138,6 +174,7 @@ async def walk_the_story(browser, urls: dict, tenant: dict, language: str, scan:
     async def all_open():
         await page.goto(portal + "/")
         return all([await page.locator(control(i, "sign")).count() == 1 for i in ids.values()])
+
     await eventually(all_open, what="three open actions on My tasks", interval=0.5)
     await scan(page, "my-tasks-many")
     # The document first (its seal is made while the other states are scanned): its previews, sharp on a
@@ -145,8 +182,11 @@ async def walk_the_story(browser, urls: dict, tenant: dict, language: str, scan:
     await page.goto(f"{portal}/actions/{ids['sign_document']}/sign")
     previews = page.locator("figure.page img")
     await previews.first.scroll_into_view_if_needed()
-    await eventually(lambda: previews.first.evaluate("img => img.complete && img.naturalWidth > 0"),
-                     what="the page preview loaded", interval=0.3)
+    await eventually(
+        lambda: previews.first.evaluate("img => img.complete && img.naturalWidth > 0"),
+        what="the page preview loaded",
+        interval=0.3,
+    )
     assert "2x" in await previews.first.get_attribute("srcset")
     await scan(page, "sign-document")
     await page.check("#kind-typed")
@@ -206,6 +246,7 @@ async def walk_the_story(browser, urls: dict, tenant: dict, language: str, scan:
             return False
         await image.scroll_into_view_if_needed()
         return await image.evaluate("img => img.complete && img.naturalWidth > 0")
+
     await eventually(proof_shown, what="the signed page and sealed PDF in the timeline", timeout=90, interval=1)
     await scan(page, "timeline-proof")
     sealed = await (await page.request.get(portal + await sealed_link.get_attribute("href"))).body()
@@ -224,8 +265,11 @@ async def walk_the_story(browser, urls: dict, tenant: dict, language: str, scan:
 
     # Signed out, and the link opened again in a fresh browser: the page follows the browser's language
     await context.close()
-    fresh = await browser.new_context(viewport=SIZES[390], locale="nl-NL" if language == "nl" else "en-GB",
-                                      extra_http_headers={"Accept-Language": "nl" if language == "nl" else "en-GB"})
+    fresh = await browser.new_context(
+        viewport=SIZES[390],
+        locale="nl-NL" if language == "nl" else "en-GB",
+        extra_http_headers={"Accept-Language": "nl" if language == "nl" else "en-GB"},
+    )
     page = await fresh.new_page()
     await page.goto(given["link"])
     confirm = page.locator('main form[action^="/login"] button[type=submit]')
@@ -244,13 +288,27 @@ async def walk_the_second_factor(browser, urls: dict, otp: dict, language: str, 
     tenant, portal = otp["tenant"], otp["portal"]
     email = f"piet.{language}@example.nl"
     async with httpx.AsyncClient(headers={"Authorization": f"Bearer {tenant['staff_key']}"}, timeout=20) as staff:
-        contact = (await staff.post(f"{urls['tasks']}/v1/contacts", json={
-            "name": "Piet Jansen", "email": email, "language": language})).json()
-        task = (await staff.post(f"{urls['tasks']}/v1/tasks", json={
-            "title": "Dakgoot" if language == "nl" else "Gutter", "phase": "Waiting for approval",
-            "contact_id": contact["id"]})).json()
-        action = (await staff.post(f"{urls['tasks']}/v1/tasks/{task['id']}/actions", json={
-            "contact_id": contact["id"], "kind": "sign_task", "fields": []})).json()
+        contact = (
+            await staff.post(
+                f"{urls['tasks']}/v1/contacts", json={"name": "Piet Jansen", "email": email, "language": language}
+            )
+        ).json()
+        task = (
+            await staff.post(
+                f"{urls['tasks']}/v1/tasks",
+                json={
+                    "title": "Dakgoot" if language == "nl" else "Gutter",
+                    "phase": "Waiting for approval",
+                    "contact_id": contact["id"],
+                },
+            )
+        ).json()
+        action = (
+            await staff.post(
+                f"{urls['tasks']}/v1/tasks/{task['id']}/actions",
+                json={"contact_id": contact["id"], "kind": "sign_task", "fields": []},
+            )
+        ).json()
         link = (await staff.post(f"{urls['tasks']}/v1/contacts/{contact['id']}/portal-links")).json()["url"]
     page = await browser.new_page(viewport=SIZES[390])
     await log_in(page, re.sub(r"^https?://[^/]+", portal, link))
@@ -258,6 +316,7 @@ async def walk_the_second_factor(browser, urls: dict, otp: dict, language: str, 
     async def shown():
         await page.goto(portal + "/")
         return await page.locator(control(action["id"], "sign")).count() == 1
+
     await eventually(shown, what="the open action on My tasks", interval=0.5)
     await scan(page, "my-tasks-one")
     await page.click(control(action["id"], "sign"))
@@ -303,15 +362,15 @@ def passed(scan: Scanner, started: float, at_least: int) -> None:
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])
-async def test_every_page_of_a_customers_story_passes_axe_at_phone_and_desktop_size(
-        running, tenant, browser, language):  # noqa: F811
+async def test_every_page_of_a_customers_story_passes_axe_at_phone_and_desktop_size(running, tenant, browser, language):  # noqa: F811
     started, scan = time.monotonic(), Scanner(language)
     await walk_the_story(browser, {name: proc.url for name, proc in running.running.items()}, tenant, language, scan)
     passed(scan, started, 16)
 
 
 async def test_the_second_factor_pages_pass_axe_at_phone_and_desktop_size_in_dutch_and_english(
-        running, otp_portal, browser):  # noqa: F811
+    running, otp_portal, browser
+):  # noqa: F811
     urls = {name: proc.url for name, proc in running.running.items()}
     for language in ("nl", "en"):
         started, scan = time.monotonic(), Scanner(language)

@@ -22,6 +22,7 @@ async def test_a_customer_signs_with_a_typed_name_using_only_the_keyboard_on_a_p
     async def open_action_shown():
         await page.goto(given["portal"] + "/")
         return await page.locator(f'form[action="/actions/{given["action"]["id"]}/sign"] button').count() == 1
+
     await eventually(open_action_shown, what="the open action on My tasks", interval=0.5)
     assert await page.locator("h1").inner_text() == "Mijn taken"
     await page.screenshot(path=str(ARTIFACTS / "my-tasks-nl.png"), full_page=True)
@@ -51,6 +52,7 @@ async def test_a_customer_signs_with_a_typed_name_using_only_the_keyboard_on_a_p
     async def signing_in_timeline():
         await page.reload()
         return "U heeft ondertekend" in await page.inner_text("main")
+
     await eventually(signing_in_timeline, what="the signing in the portal timeline", interval=0.5)
     await page.screenshot(path=str(ARTIFACTS / "signed-nl.png"), full_page=True)
 
@@ -65,6 +67,7 @@ async def test_a_customer_declines_in_english_and_sees_it_in_the_timeline(runnin
     async def open_action_shown():
         await page.goto(given["portal"] + "/")
         return await page.locator(decline).count() == 1
+
     await eventually(open_action_shown, what="the open action on My tasks", interval=0.5)
 
     await page.click(decline)
@@ -77,26 +80,49 @@ async def test_a_customer_declines_in_english_and_sees_it_in_the_timeline(runnin
     async def declined_in_timeline():
         await page.reload()
         return "The oven is still cold" in await page.inner_text("main")
+
     await eventually(declined_in_timeline, what="the decline in the portal timeline", interval=0.5)
     await page.screenshot(path=str(ARTIFACTS / "declined-en.png"), full_page=True)
 
 
 async def test_a_customer_signs_a_document_they_see_page_by_page_and_then_sees_the_signed_page(
-        running, tenant, browser):
+    running, tenant, browser
+):
     urls = {name: proc.url for name, proc in running.running.items()}
     async with httpx.AsyncClient(headers={"Authorization": f"Bearer {tenant['staff_key']}"}, timeout=20) as staff:
         # Given staff uploaded a work order with a signature placeholder and asked a contact to sign it
-        document = (await staff.post(f"{urls['documents']}/v1/documents", data={"title": "Work order 7"}, files={
-            "file": ("wo.pdf", a_pdf("Work order 7", "Signature: {{signature}}"), "application/pdf")})).json()
-        contact = (await staff.post(f"{urls['tasks']}/v1/contacts", json={
-            "name": "Jan de Vries", "email": "jan@example.nl", "language": "en"})).json()
-        task = (await staff.post(f"{urls['tasks']}/v1/tasks", json={
-            "title": "Boiler service", "phase": "Waiting for approval", "contact_id": contact["id"]})).json()
+        document = (
+            await staff.post(
+                f"{urls['documents']}/v1/documents",
+                data={"title": "Work order 7"},
+                files={"file": ("wo.pdf", a_pdf("Work order 7", "Signature: {{signature}}"), "application/pdf")},
+            )
+        ).json()
+        contact = (
+            await staff.post(
+                f"{urls['tasks']}/v1/contacts",
+                json={"name": "Jan de Vries", "email": "jan@example.nl", "language": "en"},
+            )
+        ).json()
+        task = (
+            await staff.post(
+                f"{urls['tasks']}/v1/tasks",
+                json={"title": "Boiler service", "phase": "Waiting for approval", "contact_id": contact["id"]},
+            )
+        ).json()
 
         async def requested():  # tasks learns of the document from documents' events
-            r = await staff.post(f"{urls['tasks']}/v1/tasks/{task['id']}/actions", json={
-                "contact_id": contact["id"], "kind": "sign_document", "document_id": document["id"], "fields": []})
+            r = await staff.post(
+                f"{urls['tasks']}/v1/tasks/{task['id']}/actions",
+                json={
+                    "contact_id": contact["id"],
+                    "kind": "sign_document",
+                    "document_id": document["id"],
+                    "fields": [],
+                },
+            )
             return r.json() if r.status_code == 201 else None
+
         action = await eventually(requested, what="tasks accepting the document", interval=0.3)
         link = (await staff.post(f"{urls['tasks']}/v1/contacts/{contact['id']}/portal-links")).json()["url"]
 
@@ -108,6 +134,7 @@ async def test_a_customer_signs_a_document_they_see_page_by_page_and_then_sees_t
     async def open_action_shown():
         await page.goto(urls["portal"] + "/")
         return await page.locator(sign).count() == 1
+
     await eventually(open_action_shown, what="the open action on My tasks", interval=0.5)
     assert await page.locator(sign).inner_text() == "Sign document"
 
@@ -115,8 +142,11 @@ async def test_a_customer_signs_a_document_they_see_page_by_page_and_then_sees_t
     await page.click(sign)
     preview = page.locator('img[alt="Page 1 of 1"]')
     await preview.scroll_into_view_if_needed()
-    await eventually(lambda: preview.evaluate("img => img.complete && img.naturalWidth > 0"),
-                     what="the page preview loaded", interval=0.3)
+    await eventually(
+        lambda: preview.evaluate("img => img.complete && img.naturalWidth > 0"),
+        what="the page preview loaded",
+        interval=0.3,
+    )
     await sign_form_ready(page)
     await page.check("#kind-typed")
     await page.fill("#typed_name", "Jan de Vries")
@@ -133,11 +163,10 @@ async def test_a_customer_signs_a_document_they_see_page_by_page_and_then_sees_t
             return False
         await image.scroll_into_view_if_needed()
         return await image.evaluate("img => img.complete && img.naturalWidth > 0")
+
     await eventually(signed_page_shown, what="the signed page in the portal timeline", timeout=60, interval=1)
     await page.screenshot(path=str(ARTIFACTS / "signed-document-en.png"), full_page=True)
-    async with httpx.AsyncClient(base_url=urls["portal"], cookies=dict(
-            (c["name"], c["value"]) for c in await page.context.cookies())) as customer:
+    async with httpx.AsyncClient(
+        base_url=urls["portal"], cookies=dict((c["name"], c["value"]) for c in await page.context.cookies())
+    ) as customer:
         assert (await customer.get(f"/actions/{action['id']}/signed-document.pdf")).content.startswith(b"%PDF")
-
-
-

@@ -14,8 +14,10 @@ from tests.support.portal_browser import ARTIFACTS, PHONE, a_signature_request, 
 from tests.support.waiting import eventually
 
 DESKTOP = {"width": 1280, "height": 800}
-INKED_PIXELS = ("c => { const a = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;"
-                " for (let i = 3; i < a.length; i += 4) { if (a[i] > 128) n++; } return n > 500 ? n : 0; }")
+INKED_PIXELS = (
+    "c => { const a = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;"
+    " for (let i = 3; i < a.length; i += 4) { if (a[i] > 128) n++; } return n > 500 ? n : 0; }"
+)
 # A hand-like stroke across the box, as fractions of its width and height.
 STROKE = [(0.08, 0.65), (0.2, 0.25), (0.3, 0.75), (0.45, 0.3), (0.55, 0.7), (0.7, 0.35), (0.92, 0.55)]
 
@@ -28,6 +30,7 @@ async def open_the_sign_page(page, given: dict, *, script: bool = True) -> None:
     async def open_action_shown():
         await page.goto(given["portal"] + "/")
         return await page.locator(sign).count() == 1
+
     await eventually(open_action_shown, what="the open action on My tasks", interval=0.5)
     await page.click(sign)
     if script:
@@ -51,8 +54,10 @@ async def draw_a_signature(page) -> None:
 
 async def staff_signed_entry(running, tenant, task_id: str) -> dict | None:
     async with httpx.AsyncClient(headers={"Authorization": f"Bearer {tenant['staff_key']}"}, timeout=10) as staff:
-        r = await staff.get(f"{running.running['timeline'].url}/v1/tasks/{task_id}/timeline",
-                            params={"audience": "staff", "kind": "task.signed"})
+        r = await staff.get(
+            f"{running.running['timeline'].url}/v1/tasks/{task_id}/timeline",
+            params={"audience": "staff", "kind": "task.signed"},
+        )
     assert r.status_code == 200, r.text
     return (r.json()["entries"] or [None])[0]
 
@@ -60,8 +65,11 @@ async def staff_signed_entry(running, tenant, task_id: str) -> dict | None:
 def stored_signature(running, signature_id: str) -> Image.Image:
     """The image as the portal stored it, read the way Akkoord's own services read it."""
     token = running.env("portal").get("AKKOORD_INTERNAL_TOKEN", DEV_SECRET)
-    r = httpx.get(f"{running.running['portal'].url}/internal/v1/signatures/{signature_id}",
-                  headers={"X-Internal-Token": token}, timeout=10)
+    r = httpx.get(
+        f"{running.running['portal'].url}/internal/v1/signatures/{signature_id}",
+        headers={"X-Internal-Token": token},
+        timeout=10,
+    )
     assert r.status_code == 200 and r.headers["content-type"] == "image/png", r.text
     return Image.open(io.BytesIO(r.content))
 
@@ -104,12 +112,16 @@ async def test_a_customer_draws_their_signature_with_the_mouse_on_a_phone(runnin
     async def signing_in_timeline():
         await page.reload()
         return "You signed" in await page.inner_text("main")
+
     await eventually(signing_in_timeline, what="the signing in the portal timeline", interval=0.5)
     await page.screenshot(path=str(ARTIFACTS / "signed-drawn-en.png"), full_page=True)
 
     # And staff see a drawn signature whose stored image carries the stroke, at the phone's resolution
-    entry = await eventually(lambda: staff_signed_entry(running, tenant, given["task"]["id"]),
-                             what="task.signed in the staff timeline", interval=0.5)
+    entry = await eventually(
+        lambda: staff_signed_entry(running, tenant, given["task"]["id"]),
+        what="task.signed in the staff timeline",
+        interval=0.5,
+    )
     assert entry["data"]["signature_kind"] == "drawn"
     image = stored_signature(running, entry["data"]["signature_id"])
     assert image.size == (size[0], size[1])
@@ -149,22 +161,31 @@ async def test_an_empty_canvas_is_refused_at_the_canvas_and_a_drawing_survives_a
     # When they draw, the window narrows (the box is resized and redrawn), and they submit again
     await draw_a_signature(page)
     await page.set_viewport_size({"width": 600, "height": 800})
-    await eventually(lambda: page.eval_on_selector("#signature-pad", "c => c.width === 2 * c.clientWidth"),
-                     what="the canvas refitted to its new width", interval=0.1)
+    await eventually(
+        lambda: page.eval_on_selector("#signature-pad", "c => c.width === 2 * c.clientWidth"),
+        what="the canvas refitted to its new width",
+        interval=0.1,
+    )
     width = await page.eval_on_selector("#signature-pad", "c => c.width")
 
     # And they forget the consent: the form comes back with the drawing put back on the canvas
     await page.click("main button[type=submit]")
     await page.locator("#consent-error").wait_for()
-    await eventually(lambda: page.eval_on_selector("#signature-pad", INKED_PIXELS),
-                     what="the drawing back on the canvas", interval=0.1)
+    await eventually(
+        lambda: page.eval_on_selector("#signature-pad", INKED_PIXELS),
+        what="the drawing back on the canvas",
+        interval=0.1,
+    )
     await page.check("#consent")
     await page.click("main button[type=submit]")
 
     # Then it is signed with the drawing as it was after the resize
     await page.wait_for_url(f"**/tasks/{given['task']['id']}?done=signed")
-    entry = await eventually(lambda: staff_signed_entry(running, tenant, given["task"]["id"]),
-                             what="task.signed in the staff timeline", interval=0.5)
+    entry = await eventually(
+        lambda: staff_signed_entry(running, tenant, given["task"]["id"]),
+        what="task.signed in the staff timeline",
+        interval=0.5,
+    )
     assert entry["data"]["signature_kind"] == "drawn"
     image = stored_signature(running, entry["data"]["signature_id"])
     assert image.width == width
@@ -188,7 +209,10 @@ async def test_without_script_the_page_offers_typing_and_uploading_and_signs(run
     await page.click("main button[type=submit]")
 
     await page.wait_for_url(f"**/tasks/{given['task']['id']}?done=signed")
-    entry = await eventually(lambda: staff_signed_entry(running, tenant, given["task"]["id"]),
-                             what="task.signed in the staff timeline", interval=0.5)
+    entry = await eventually(
+        lambda: staff_signed_entry(running, tenant, given["task"]["id"]),
+        what="task.signed in the staff timeline",
+        interval=0.5,
+    )
     assert entry["data"]["signature_kind"] == "typed"
     await context.close()

@@ -83,8 +83,9 @@ async def test_a_replica_killed_mid_stream_loses_nothing_and_applies_nothing_twi
             enough = max(1, min(20, SIGNINGS // 10))
             return (t, a) if t >= enough and a >= enough else None
 
-        at_kill = await eventually(both_replicas_working, timeout=120, interval=0.5,
-                                   what="the second replicas handling signings")
+        at_kill = await eventually(
+            both_replicas_working, timeout=120, interval=0.5, what="the second replicas handling signings"
+        )
         signed_at_kill = await records.entries_of_kind("task.signed", "staff")
         for proc in second.values():
             proc.stop(signal.SIGKILL)
@@ -98,11 +99,13 @@ async def test_a_replica_killed_mid_stream_loses_nothing_and_applies_nothing_twi
             # must not load the database it waits on.
             assert tally.changed >= SIGNINGS, {"phase_changed on the bus": tally.changed}
             counts = {}
-            for what, count in (("phase_changed", lambda: records.entries_of_kind("task.phase_changed", "staff")),
-                                ("staff", lambda: records.entries_of_kind("task.signed", "staff")),
-                                ("portal", lambda: records.entries_of_kind("task.signed", "portal")),
-                                ("completed", records.completed_actions),
-                                ("runs", lambda: records.count_runs(rule_id))):
+            for what, count in (
+                ("phase_changed", lambda: records.entries_of_kind("task.phase_changed", "staff")),
+                ("staff", lambda: records.entries_of_kind("task.signed", "staff")),
+                ("portal", lambda: records.entries_of_kind("task.signed", "portal")),
+                ("completed", records.completed_actions),
+                ("runs", lambda: records.count_runs(rule_id)),
+            ):
                 counts[what] = await count()
                 assert counts[what] >= SIGNINGS, counts
             return counts
@@ -120,19 +123,26 @@ async def test_a_replica_killed_mid_stream_loses_nothing_and_applies_nothing_twi
         runs = await records.runs_per_event(rule_id)
         assert set(runs) == {m.event_id for m in messages} and set(runs.values()) == {1}
         assert await records.tasks_in(w.APPROVED) == SIGNINGS
-        changes = w.phase_changes_per_task(await w.read_topic(scaled.infra.kafka_bootstrap, TASKS_EVENTS),
-                                           tenant["tenant_id"])
+        changes = w.phase_changes_per_task(
+            await w.read_topic(scaled.infra.kafka_bootstrap, TASKS_EVENTS), tenant["tenant_id"]
+        )
         assert set(changes) == task_ids and set(changes.values()) == {1}
     finally:
         await tally.stop()
         await records.close()
 
-    figures = {"signings": SIGNINGS, "replicas": {"timeline": 2, "automation": 2},
-               "killed": [f"{name}-2" for name in second], "second_replicas_handled_before_kill": at_kill,
-               "staff_entries_at_kill": signed_at_kill, "duplicates": 0,
-               "setup_s": round(set_up - began, 1), "signings_settled_s": round(settled_at - set_up, 1),
-               "elapsed_s": round(time.monotonic() - began, 1),
-               "marks": {k: round(v, 1) for k, v in marks.items()}}
+    figures = {
+        "signings": SIGNINGS,
+        "replicas": {"timeline": 2, "automation": 2},
+        "killed": [f"{name}-2" for name in second],
+        "second_replicas_handled_before_kill": at_kill,
+        "staff_entries_at_kill": signed_at_kill,
+        "duplicates": 0,
+        "setup_s": round(set_up - began, 1),
+        "signings_settled_s": round(settled_at - set_up, 1),
+        "elapsed_s": round(time.monotonic() - began, 1),
+        "marks": {k: round(v, 1) for k, v in marks.items()},
+    }
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "scale-out.json").write_text(json.dumps(figures, indent=2))
     print(f"\nscale-out: {json.dumps(figures)}", file=sys.stderr)

@@ -8,7 +8,6 @@ import pytest
 from services.runtime.config import DEV_SECRET
 from tests.support.stack import SERVICES
 
-
 OPERATIONS = ("/metrics", "/docs", "/redoc", "/openapi.json", "/asyncapi.json")
 
 
@@ -37,7 +36,9 @@ def test_the_public_port_serves_no_metrics_and_no_api_documents(running, name):
 def test_internal_reads_refuse_requests_that_came_through_a_proxy_even_with_the_token(running):
     portal = running.running["portal"].url
     direct = httpx.get(f"{portal}/internal/v1/signatures/unknown", headers={"X-Internal-Token": DEV_SECRET})
-    proxied = httpx.get(f"{portal}/internal/v1/signatures/unknown",
-                        headers={"X-Internal-Token": DEV_SECRET, "X-Forwarded-For": "203.0.113.9"})
+    proxied = httpx.get(
+        f"{portal}/internal/v1/signatures/unknown",
+        headers={"X-Internal-Token": DEV_SECRET, "X-Forwarded-For": "203.0.113.9"},
+    )
     assert direct.status_code == 404 and "signature" in direct.text.lower()
     assert proxied.status_code == 404 and proxied.json()["detail"] == "Not found"

@@ -18,17 +18,34 @@ async def test_a_customer_signs_a_task_and_every_service_reacts(running, tenant)
     r = await staff.post(f"{urls['automation']}/v1/rules", json=RULE)
     assert r.status_code == 201, r.text
     rule_id = r.json()["id"]
-    contact = (await staff.post(f"{urls['tasks']}/v1/contacts", json={
-        "name": "Jan de Vries", "email": "jan@example.nl", "company": "Bakkerij De Vries", "language": "nl"})).json()
-    r = await staff.post(f"{urls['tasks']}/v1/tasks", json={
-        "title": "Onderhoud ovens", "description": "Thermostaat vervangen", "phase": "Waiting for approval",
-        "contact_id": contact["id"]})
+    contact = (
+        await staff.post(
+            f"{urls['tasks']}/v1/contacts",
+            json={"name": "Jan de Vries", "email": "jan@example.nl", "company": "Bakkerij De Vries", "language": "nl"},
+        )
+    ).json()
+    r = await staff.post(
+        f"{urls['tasks']}/v1/tasks",
+        json={
+            "title": "Onderhoud ovens",
+            "description": "Thermostaat vervangen",
+            "phase": "Waiting for approval",
+            "contact_id": contact["id"],
+        },
+    )
     assert r.status_code == 201, r.text
     task = r.json()
-    r = await staff.post(f"{urls['tasks']}/v1/tasks/{task['id']}/actions", json={
-        "contact_id": contact["id"], "kind": "sign_task",
-        "fields": [{"name": "full_name", "label": "Name", "required": True},
-                   {"name": "remarks", "label": "Remarks", "required": False}]})
+    r = await staff.post(
+        f"{urls['tasks']}/v1/tasks/{task['id']}/actions",
+        json={
+            "contact_id": contact["id"],
+            "kind": "sign_task",
+            "fields": [
+                {"name": "full_name", "label": "Name", "required": True},
+                {"name": "remarks", "label": "Remarks", "required": False},
+            ],
+        },
+    )
     assert r.status_code == 201, r.text
     action = r.json()
     link = (await staff.post(f"{urls['tasks']}/v1/contacts/{contact['id']}/portal-links")).json()
@@ -42,13 +59,18 @@ async def test_a_customer_signs_a_task_and_every_service_reacts(running, tenant)
 
     async def open_action():
         tasks = (await customer.get(f"{urls['portal']}/api/v1/tasks")).json()
-        return next((a for t in tasks if t["id"] == task["id"] for a in t["open_actions"] if a["id"] == action["id"]), None)
+        return next(
+            (a for t in tasks if t["id"] == task["id"] for a in t["open_actions"] if a["id"] == action["id"]), None
+        )
 
     await eventually(open_action, what="the open action in the portal")
     csrf = (await customer.get(f"{urls['portal']}/api/v1/session")).json()["csrf_token"]
     sign_url = f"{urls['portal']}/api/v1/actions/{action['id']}/signature"
-    body = {"fields": {"full_name": "Jan de Vries", "remarks": "Prima gedaan"},
-            "signature": {"kind": "drawn", "png_base64": drawn_signature_png()}, "consent": True}
+    body = {
+        "fields": {"full_name": "Jan de Vries", "remarks": "Prima gedaan"},
+        "signature": {"kind": "drawn", "png_base64": drawn_signature_png()},
+        "consent": True,
+    }
 
     # A missing required field is refused, naming the field
     r = await customer.post(sign_url, json={**body, "fields": {"remarks": "x"}}, headers={"X-CSRF-Token": csrf})
@@ -62,7 +84,9 @@ async def test_a_customer_signs_a_task_and_every_service_reacts(running, tenant)
     # Then both timelines show the signing with its proof
     async def staff_signing():
         r = await staff.get(f"{urls['timeline']}/v1/tasks/{task['id']}/timeline", params={"audience": "staff"})
-        return next((e for e in r.json()["entries"] if e["kind"] == "task.signed"), None) if r.status_code == 200 else None
+        return (
+            next((e for e in r.json()["entries"] if e["kind"] == "task.signed"), None) if r.status_code == 200 else None
+        )
 
     entry = await eventually(staff_signing, what="the signing in the staff timeline")
     assert entry["data"]["fields"]["full_name"] == "Jan de Vries"
@@ -86,8 +110,14 @@ async def test_a_customer_signs_a_task_and_every_service_reacts(running, tenant)
 
     async def phase_entry():
         r = await staff.get(f"{urls['timeline']}/v1/tasks/{task['id']}/timeline", params={"audience": "staff"})
-        return next((e for e in r.json()["entries"] if e["kind"] == "task.phase_changed"
-                     and e["data"].get("to_phase") == "Approved"), None)
+        return next(
+            (
+                e
+                for e in r.json()["entries"]
+                if e["kind"] == "task.phase_changed" and e["data"].get("to_phase") == "Approved"
+            ),
+            None,
+        )
 
     change = await eventually(phase_entry, what="the phase change in the staff timeline")
     assert "Approve on signing" in (change["summary"] + str(change["data"]))

@@ -87,15 +87,26 @@ class OtlpReceiver:
     def add(self, request: ExportTraceServiceRequest) -> None:
         received = []
         for resource_spans in request.resource_spans:
-            service = next((a.value.string_value for a in resource_spans.resource.attributes
-                            if a.key == "service.name"), "?")
+            service = next(
+                (a.value.string_value for a in resource_spans.resource.attributes if a.key == "service.name"), "?"
+            )
             for scope_spans in resource_spans.scope_spans:
                 for span in scope_spans.spans:
-                    attributes = {a.key: (a.value.string_value or a.value.int_value or a.value.bool_value)
-                                  for a in span.attributes}
-                    received.append(ReceivedSpan(service, span.trace_id.hex(), span.span_id.hex(),
-                                                 span.parent_span_id.hex(), span.name,
-                                                 SpanProto.SpanKind.Name(span.kind), attributes))
+                    attributes = {
+                        a.key: (a.value.string_value or a.value.int_value or a.value.bool_value)
+                        for a in span.attributes
+                    }
+                    received.append(
+                        ReceivedSpan(
+                            service,
+                            span.trace_id.hex(),
+                            span.span_id.hex(),
+                            span.parent_span_id.hex(),
+                            span.name,
+                            SpanProto.SpanKind.Name(span.kind),
+                            attributes,
+                        )
+                    )
         with self.lock:
             self.spans.extend(received)
 
@@ -120,10 +131,14 @@ def receiver():
 def traced(receiver, smtp, tmp_path_factory):
     """Every service exporting their spans to the receiver, on a broker and database of their own."""
     workdir = tmp_path_factory.mktemp("traced")
-    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url,
-           "OTEL_BSP_SCHEDULE_DELAY": "200"}  # milliseconds: spans reach the receiver within moments
-    with open(workdir / "infra.log", "ab") as log, \
-            local_infra.running(workdir, free_port(), free_port(), log_file=log) as infra:
+    env = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url,
+        "OTEL_BSP_SCHEDULE_DELAY": "200",
+    }  # milliseconds: spans reach the receiver within moments
+    with (
+        open(workdir / "infra.log", "ab") as log,
+        local_infra.running(workdir, free_port(), free_port(), log_file=log) as infra,
+    ):
         stack = Stack(infra=infra, workdir=workdir, smtp=smtp)
         try:
             for name in SERVICES:
@@ -148,8 +163,15 @@ def _process_span(service: str, topic: str) -> str:
 
 def _group_span(spans: list[ReceivedSpan], service: str, topic: str, group: str) -> ReceivedSpan | None:
     """The span of one consumer group's handling of a message (a service may have several groups on a topic)."""
-    return next((s for s in spans if f"{s.service}: {s.name}" == _process_span(service, topic)
-                 and s.attributes.get("messaging.consumer.group.name") == group), None)
+    return next(
+        (
+            s
+            for s in spans
+            if f"{s.service}: {s.name}" == _process_span(service, topic)
+            and s.attributes.get("messaging.consumer.group.name") == group
+        ),
+        None,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -162,13 +184,25 @@ async def signed(traced):
 
     # Given a rule, and a task waiting for approval with a signature request the customer can see
     assert (await staff.post(f"{urls['automation']}/v1/rules", json=RULE)).status_code == 201
-    contact = (await staff.post(f"{urls['tasks']}/v1/contacts", json={
-        "name": "Tom Trace", "email": "tom@example.nl"})).json()
-    task = (await staff.post(f"{urls['tasks']}/v1/tasks", json={
-        "title": "Ketel vervangen", "phase": "Waiting for approval", "contact_id": contact["id"]})).json()
-    action = (await staff.post(f"{urls['tasks']}/v1/tasks/{task['id']}/actions", json={
-        "contact_id": contact["id"], "kind": "sign_task",
-        "fields": [{"name": "full_name", "label": "Name", "required": True}]})).json()
+    contact = (
+        await staff.post(f"{urls['tasks']}/v1/contacts", json={"name": "Tom Trace", "email": "tom@example.nl"})
+    ).json()
+    task = (
+        await staff.post(
+            f"{urls['tasks']}/v1/tasks",
+            json={"title": "Ketel vervangen", "phase": "Waiting for approval", "contact_id": contact["id"]},
+        )
+    ).json()
+    action = (
+        await staff.post(
+            f"{urls['tasks']}/v1/tasks/{task['id']}/actions",
+            json={
+                "contact_id": contact["id"],
+                "kind": "sign_task",
+                "fields": [{"name": "full_name", "label": "Name", "required": True}],
+            },
+        )
+    ).json()
     link = (await staff.post(f"{urls['tasks']}/v1/contacts/{contact['id']}/portal-links")).json()
     assert (await open_link(customer, link["url"])).status_code in (302, 303)
 
@@ -179,9 +213,15 @@ async def signed(traced):
     csrf = (await customer.get(f"{urls['portal']}/api/v1/session")).json()["csrf_token"]
 
     # When the customer signs it
-    r = await customer.post(f"{urls['portal']}/api/v1/actions/{action['id']}/signature", headers={
-        "X-CSRF-Token": csrf}, json={"fields": {"full_name": "Tom Trace"}, "consent": True,
-                                     "signature": {"kind": "drawn", "png_base64": drawn_signature_png()}})
+    r = await customer.post(
+        f"{urls['portal']}/api/v1/actions/{action['id']}/signature",
+        headers={"X-CSRF-Token": csrf},
+        json={
+            "fields": {"full_name": "Tom Trace"},
+            "consent": True,
+            "signature": {"kind": "drawn", "png_base64": drawn_signature_png()},
+        },
+    )
     assert r.status_code == 201, r.text
 
     async def approved():
@@ -197,9 +237,13 @@ async def test_one_trace_links_the_portal_signing_to_timeline_automation_and_the
     # Then the portal request's trace holds tasks accepting the signing, the timeline's, automation's and
     # signing's handling of that acceptance (they act on the signing tasks accepted), tasks applying the phase
     # change, every span linked to its parent
-    wanted = {_process_span("tasks", "portal.events"), _process_span("timeline", "tasks.events"),
-              _process_span("automation", "tasks.events"), _process_span("tasks", "tasks.commands"),
-              _process_span("signing", "tasks.events")}
+    wanted = {
+        _process_span("tasks", "portal.events"),
+        _process_span("timeline", "tasks.events"),
+        _process_span("automation", "tasks.events"),
+        _process_span("tasks", "tasks.commands"),
+        _process_span("signing", "tasks.events"),
+    }
 
     async def one_linked_trace():
         requests = receiver.find("akkoord-portal", SIGN_ROUTE)
@@ -209,22 +253,28 @@ async def test_one_trace_links_the_portal_signing_to_timeline_automation_and_the
         ids = {s.span_id for s in spans}
         orphans = [str(s) for s in spans if s.parent_id and s.parent_id not in ids]
         assert wanted <= names and not orphans, (
-            f"missing {sorted(wanted - names)}; orphans {orphans}; trace has:\n" + "\n".join(map(str, spans)))
+            f"missing {sorted(wanted - names)}; orphans {orphans}; trace has:\n" + "\n".join(map(str, spans))
+        )
         return spans
 
     spans = await eventually(one_linked_trace, timeout=60, what="one trace through every service")
     roots = [s for s in spans if not s.parent_id]
     assert [(r.service, r.name) for r in roots] == [("akkoord-portal", SIGN_ROUTE)]
-    assert {s.service for s in spans} >= {f"akkoord-{name}" for name in ("portal", "tasks", "timeline",
-                                                                         "automation", "signing")}
+    assert {s.service for s in spans} >= {
+        f"akkoord-{name}" for name in ("portal", "tasks", "timeline", "automation", "signing")
+    }
     # The phase change descends from the rule run, which descends from the customer's request. (Automation's
     # webhook group handles the signing too, under the same span name, and may finish it before or after the
     # rules: the rule run is the span of the rules' group.)
     applied = _group_span(spans, "tasks", "tasks.commands", Groups.TASKS)
     assert applied, "\n".join(map(str, spans))
-    rule_runs = [s for s in spans if f"{s.service}: {s.name}" == _process_span("automation", "tasks.events")
-                 and s.attributes.get("messaging.consumer.group.name") == Groups.AUTOMATION
-                 and s.span_id in _ancestors(applied, spans)]
+    rule_runs = [
+        s
+        for s in spans
+        if f"{s.service}: {s.name}" == _process_span("automation", "tasks.events")
+        and s.attributes.get("messaging.consumer.group.name") == Groups.AUTOMATION
+        and s.span_id in _ancestors(applied, spans)
+    ]
     assert rule_runs, "\n".join(map(str, spans))
     assert roots[0].span_id in _ancestors(rule_runs[0], spans)
 

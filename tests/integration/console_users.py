@@ -39,8 +39,9 @@ class ConsoleUser:
 
 async def invite(tenant: Tenant, role: str = "member", language: str = "en") -> dict:
     email = f"{role}-{new_id()}@example.nl"
-    response = await tenant.admin.post("/v1/staff-users", json={"email": email, "name": f"Test {role}",
-                                                                "role": role, "language": language})
+    response = await tenant.admin.post(
+        "/v1/staff-users", json={"email": email, "name": f"Test {role}", "role": role, "language": language}
+    )
     assert response.status_code == 201, response.text
     return response.json()
 

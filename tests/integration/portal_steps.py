@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import io
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -20,8 +20,10 @@ from services.runtime.config import DEV_SECRET
 from tests.support.bus import publish, read_all
 from tests.support.magic_link import open_link
 
-FIELDS = [FieldSpec(name="approved_by", label="Approved by"), FieldSpec(name="remarks", label="Remarks",
-                                                                         required=False)]
+FIELDS = [
+    FieldSpec(name="approved_by", label="Approved by"),
+    FieldSpec(name="remarks", label="Remarks", required=False),
+]
 
 
 def png_with_ink() -> str:
@@ -43,31 +45,53 @@ def portal(stack):
     return stack.start("portal")
 
 
-async def given_open_action(infra, *, tenant_id: str | None = None, contact_id: str | None = None,
-                            kind: str = "sign_task", title: str = "Replace the roof", digest: str | None = None,
-                            language: str = "en", description: str = "Whole roof", document_id: str = "doc-1",
-                            document_version_id: str = "v1"):
+async def given_open_action(
+    infra,
+    *,
+    tenant_id: str | None = None,
+    contact_id: str | None = None,
+    kind: str = "sign_task",
+    title: str = "Replace the roof",
+    digest: str | None = None,
+    language: str = "en",
+    description: str = "Whole roof",
+    document_id: str = "doc-1",
+    document_version_id: str = "v1",
+):
     """tasks has registered a contact and requested an action from them."""
     tenant_id, contact_id = tenant_id or new_id(), contact_id or new_id()
     task_id, action_id = new_id(), new_id()
-    contact = ContactRef(contact_id=contact_id, name="Jan de Vries", email="jan@example.com",
-                         language=language)
-    task = TaskSnapshot(task_id=task_id, title=title, description=description, phase="Waiting for approval",
-                        contact_id=contact_id)
-    action = ActionSnapshot(action_id=action_id, kind=kind, contact_id=contact_id, fields=FIELDS,
-                            document_id=document_id if digest else None,
-                            document_version_id=document_version_id if digest else None,
-                            document_digest=digest)
-    await publish(infra.kafka_bootstrap, TASKS_EVENTS,
-                  ContactRegistered(tenant_id=tenant_id, payload={"contact": contact}),
-                  TaskActionRequested(tenant_id=tenant_id, task_id=task_id,
-                                      payload={"action": action, "task": task, "contact": contact}))
+    contact = ContactRef(contact_id=contact_id, name="Jan de Vries", email="jan@example.com", language=language)
+    task = TaskSnapshot(
+        task_id=task_id, title=title, description=description, phase="Waiting for approval", contact_id=contact_id
+    )
+    action = ActionSnapshot(
+        action_id=action_id,
+        kind=kind,
+        contact_id=contact_id,
+        fields=FIELDS,
+        document_id=document_id if digest else None,
+        document_version_id=document_version_id if digest else None,
+        document_digest=digest,
+    )
+    await publish(
+        infra.kafka_bootstrap,
+        TASKS_EVENTS,
+        ContactRegistered(tenant_id=tenant_id, payload={"contact": contact}),
+        TaskActionRequested(
+            tenant_id=tenant_id, task_id=task_id, payload={"action": action, "task": task, "contact": contact}
+        ),
+    )
     return {"tenant_id": tenant_id, "contact_id": contact_id, "task_id": task_id, "action_id": action_id}
 
 
 def link_token(tenant_id: str, contact_id: str, *, expires_in: timedelta = timedelta(hours=1)) -> str:
-    return sign(DEV_SECRET, PortalLink(link_id=new_id(), tenant_id=tenant_id, contact_id=contact_id,
-                                       expires_at=datetime.now(timezone.utc) + expires_in))
+    return sign(
+        DEV_SECRET,
+        PortalLink(
+            link_id=new_id(), tenant_id=tenant_id, contact_id=contact_id, expires_at=datetime.now(UTC) + expires_in
+        ),
+    )
 
 
 @asynccontextmanager
@@ -90,10 +114,17 @@ async def csrf(client: httpx.AsyncClient) -> dict:
 
 
 def sign_body(**overrides) -> dict:
-    return {"fields": {"approved_by": "Jan"}, "signature": {"kind": "drawn", "png_base64": png_with_ink()},
-            "consent": True, **overrides}
+    return {
+        "fields": {"approved_by": "Jan"},
+        "signature": {"kind": "drawn", "png_base64": png_with_ink()},
+        "consent": True,
+        **overrides,
+    }
 
 
 async def portal_events(infra, type_: str, action_id: str) -> list[dict]:
-    return [b for b, _ in await read_all(infra.kafka_bootstrap, PORTAL_EVENTS)
-            if b.get("type") == type_ and b["payload"]["action_id"] == action_id]
+    return [
+        b
+        for b, _ in await read_all(infra.kafka_bootstrap, PORTAL_EVENTS)
+        if b.get("type") == type_ and b["payload"]["action_id"] == action_id
+    ]

@@ -11,5 +11,9 @@ from contracts.models import TaskSnapshot
 
 def task_created(tenant: str, title: str = "Repair", task_id: str | None = None) -> TaskCreated:
     task_id = task_id or uuid.uuid4().hex
-    return TaskCreated(tenant_id=tenant, task_id=task_id, actor=Actor(kind="staff", id="k1"),
-                       payload=TaskPayload(task=TaskSnapshot(task_id=task_id, title=title, phase="New")))
+    return TaskCreated(
+        tenant_id=tenant,
+        task_id=task_id,
+        actor=Actor(kind="staff", id="k1"),
+        payload=TaskPayload(task=TaskSnapshot(task_id=task_id, title=title, phase="New")),
+    )

@@ -7,5 +7,8 @@ from tests.support.bus import read_all
 
 
 async def signing_events_for(bootstrap: str, action_id: str) -> list[dict]:
-    return [body for body, _ in await read_all(bootstrap, SIGNING_EVENTS)
-            if body.get("payload", {}).get("action_id") == action_id]
+    return [
+        body
+        for body, _ in await read_all(bootstrap, SIGNING_EVENTS)
+        if body.get("payload", {}).get("action_id") == action_id
+    ]

@@ -14,16 +14,21 @@ from tests.support.bus import publish
 from tests.support.waiting import eventually
 
 
-async def a_tenant_with_staff_key(bootstrap: str, service_url: str, probe_path: str,
-                                  time_zone: str | None = None) -> tuple[str, str]:
+async def a_tenant_with_staff_key(
+    bootstrap: str, service_url: str, probe_path: str, time_zone: str | None = None
+) -> tuple[str, str]:
     """Publish tenant.registered + staff_key.issued, then wait until `service_url` accepts the key."""
     tenant_id, secret = new_id(), secrets.token_urlsafe(24)
     zone = {"time_zone": time_zone} if time_zone else {}  # none: the default, as tenants registered before zones
-    await publish(bootstrap, TASKS_EVENTS,
-                  TenantRegistered(tenant_id=tenant_id, payload=TenantRegisteredPayload(name="Acme", plan="premium",
-                                                                                        **zone)),
-                  StaffKeyIssued(tenant_id=tenant_id, payload=StaffKeyIssuedPayload(
-                      key_id=new_id(), key_hash=hash_key(secret), name="staff", role="staff")))
+    await publish(
+        bootstrap,
+        TASKS_EVENTS,
+        TenantRegistered(tenant_id=tenant_id, payload=TenantRegisteredPayload(name="Acme", plan="premium", **zone)),
+        StaffKeyIssued(
+            tenant_id=tenant_id,
+            payload=StaffKeyIssuedPayload(key_id=new_id(), key_hash=hash_key(secret), name="staff", role="staff"),
+        ),
+    )
 
     async def known() -> bool:
         async with httpx.AsyncClient() as client:

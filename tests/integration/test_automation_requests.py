@@ -17,15 +17,25 @@ from tests.integration.tasks_api import (
     create_task,
     register_tenant,
     request_document_signature,
+    signed_payload,
 )
-from tests.integration.tasks_api import signed_payload
 from tests.support.bus import publish
 from tests.support.waiting import eventually
 
-ASK_FOR_THE_TASK = {"name": "Then sign the task", "trigger": "document.signed",
-                    "actions": [{"type": "request_action", "kind": "sign_task", "message": "Now approve the work",
-                                 "fields": [{"name": "approved_by", "label": "Approved by"}],
-                                 "expires_in_hours": 72, "remind_in_hours": [24, 48]}]}
+ASK_FOR_THE_TASK = {
+    "name": "Then sign the task",
+    "trigger": "document.signed",
+    "actions": [
+        {
+            "type": "request_action",
+            "kind": "sign_task",
+            "message": "Now approve the work",
+            "fields": [{"name": "approved_by", "label": "Approved by"}],
+            "expires_in_hours": 72,
+            "remind_in_hours": [24, 48],
+        }
+    ],
+}
 
 
 @pytest.fixture
@@ -37,28 +47,51 @@ async def world(stack, infra, tasks_service):
     contact = await create_contact(tenant)
     task = await create_task(tenant, contact_id=contact["id"], phase="Waiting for approval")
     action, document_id, digest = await request_document_signature(
-        infra.kafka_bootstrap, tenant, task["id"], contact["id"])
+        infra.kafka_bootstrap, tenant, task["id"], contact["id"]
+    )
     auth = {"Authorization": f"Bearer {tenant.staff_key}"}
-    async with httpx.AsyncClient(base_url=automation.url, headers=auth) as rules, \
-            httpx.AsyncClient(base_url=timeline.url, headers=auth) as timelines:
+    async with (
+        httpx.AsyncClient(base_url=automation.url, headers=auth) as rules,
+        httpx.AsyncClient(base_url=timeline.url, headers=auth) as timelines,
+    ):
+
         async def key_known():
             return (await rules.get("/v1/rules")).status_code == 200
 
         await eventually(key_known, what="automation knows the tenant's staff key")
-        yield type("World", (), {"tenant": tenant, "contact": contact, "task": task, "action": action,
-                                 "document_id": document_id, "digest": digest, "rules": rules,
-                                 "timelines": timelines, "portal": portal, "infra": infra})
+        yield type(
+            "World",
+            (),
+            {
+                "tenant": tenant,
+                "contact": contact,
+                "task": task,
+                "action": action,
+                "document_id": document_id,
+                "digest": digest,
+                "rules": rules,
+                "timelines": timelines,
+                "portal": portal,
+                "infra": infra,
+            },
+        )
     await tenant.staff.aclose()
     await tenant.admin.aclose()
 
 
 def document_signed(world) -> DocumentSigned:
     """What the portal emits when the contact signs the work order."""
-    return DocumentSigned(tenant_id=world.tenant.tenant_id, task_id=world.task["id"],
-                          actor=Actor(kind="contact", id=world.contact["id"], name=world.contact["name"]),
-                          payload=DocumentSignedPayload(**signed_payload(world.task, world.action["id"], world.contact),
-                                                        document_id=world.document_id, document_version_id="v1",
-                                                        document_digest=world.digest))
+    return DocumentSigned(
+        tenant_id=world.tenant.tenant_id,
+        task_id=world.task["id"],
+        actor=Actor(kind="contact", id=world.contact["id"], name=world.contact["name"]),
+        payload=DocumentSignedPayload(
+            **signed_payload(world.task, world.action["id"], world.contact),
+            document_id=world.document_id,
+            document_version_id="v1",
+            document_digest=world.digest,
+        ),
+    )
 
 
 async def actions_of(world) -> list[dict]:
@@ -82,7 +115,10 @@ async def test_a_rule_on_a_signed_document_asks_the_signer_to_sign_the_task(worl
     # with the rule's deadline and reminders counted from when tasks opened it
     opened = datetime.fromisoformat(asked_for["created_at"])
     assert abs(datetime.fromisoformat(asked_for["expires_at"]) - opened - timedelta(hours=72)) < timedelta(minutes=1)
-    assert [round((datetime.fromisoformat(r) - opened) / timedelta(hours=1)) for r in asked_for["remind_at"]] == [24, 48]
+    assert [round((datetime.fromisoformat(r) - opened) / timedelta(hours=1)) for r in asked_for["remind_at"]] == [
+        24,
+        48,
+    ]
 
     # And the work order's action is completed: tasks does that from the signing itself, which it reads apart
     # from (and not necessarily before) the rule's command that asked for the new one
@@ -91,7 +127,9 @@ async def test_a_rule_on_a_signed_document_asks_the_signer_to_sign_the_task(worl
         return statuses if statuses.get(world.action["id"]) == "completed" else None
 
     assert await eventually(work_order_completed, what="the work order's action completed") == {
-        world.action["id"]: "completed", asked_for["id"]: "open"}
+        world.action["id"]: "completed",
+        asked_for["id"]: "open",
+    }
 
     # And the rule's run shows the command it sent and the request that applied it
     async def applied():
@@ -105,6 +143,7 @@ async def test_a_rule_on_a_signed_document_asks_the_signer_to_sign_the_task(worl
 
     # And the contact finds it under Open actions in the portal
     async with signed_in(world.portal, world.tenant.tenant_id, world.contact["id"]) as customer:
+
         async def in_portal():
             found = [a for a in await open_actions(customer) if a["action_id"] == asked_for["id"]]
             return found or None
@@ -114,8 +153,9 @@ async def test_a_rule_on_a_signed_document_asks_the_signer_to_sign_the_task(worl
 
     # And the staff timeline names the rule that asked; the portal timeline does not
     async def requested_entries(audience: str) -> list[dict] | None:
-        response = await world.timelines.get(f"/v1/tasks/{world.task['id']}/timeline",
-                                             params={"audience": audience, "kind": "task.action_requested"})
+        response = await world.timelines.get(
+            f"/v1/tasks/{world.task['id']}/timeline", params={"audience": audience, "kind": "task.action_requested"}
+        )
         found = [e for e in response.json().get("entries", []) if e["action_id"] == asked_for["id"]]
         return found or None
 
@@ -131,8 +171,11 @@ async def test_a_rule_asking_an_archived_contact_changes_nothing_and_tasks_recor
     other = await create_contact(world.tenant, name="Piet", email="piet@example.nl")
     archived = await world.tenant.staff.post(f"/v1/contacts/{other['id']}/archive")
     assert archived.status_code == 200 and archived.json()["archived"] is True, archived.text
-    rule = {**ASK_FOR_THE_TASK, "name": "Ask Piet",
-            "actions": [{**ASK_FOR_THE_TASK["actions"][0], "contact_id": other["id"]}]}
+    rule = {
+        **ASK_FOR_THE_TASK,
+        "name": "Ask Piet",
+        "actions": [{**ASK_FOR_THE_TASK["actions"][0], "contact_id": other["id"]}],
+    }
     created = await world.rules.post("/v1/rules", json=rule)
     assert created.status_code == 201, created.text
     # When the document is signed
@@ -146,12 +189,15 @@ async def test_a_rule_asking_an_archived_contact_changes_nothing_and_tasks_recor
     command_id = await eventually(command_sent, what="the rule's task.request_action")
     client = connect(world.infra.mongodb_uri)
     try:
-        rejection = await eventually(lambda: client["akkoord_tasks"]["rejections"].find_one({"_id": command_id}),
-                                     what="the refused request recorded by tasks")
+        rejection = await eventually(
+            lambda: client["akkoord_tasks"]["rejections"].find_one({"_id": command_id}),
+            what="the refused request recorded by tasks",
+        )
     finally:
         await client.close()
     assert rejection["kind"] == "task.request_action" and "archived" in rejection["reason"]
     assert rejection["tenant_id"] == world.tenant.tenant_id
+
     # And no action was added for Piet (the work order's action was completed by the signing)
     async def completed():
         return {a["id"]: a["status"] for a in await actions_of(world)} == {world.action["id"]: "completed"}

@@ -13,9 +13,12 @@ from tests.support.bus import publish, read_all
 from tests.support.waiting import eventually
 
 JAN = ev.contact()
-SEED_RULE = {"name": "Approve on signing", "trigger": "task.signed",
-             "conditions": [{"field": "task.phase", "op": "eq", "value": "Waiting for approval"}],
-             "actions": [{"type": "set_phase", "phase": "Approved"}]}
+SEED_RULE = {
+    "name": "Approve on signing",
+    "trigger": "task.signed",
+    "conditions": [{"field": "task.phase", "op": "eq", "value": "Waiting for approval"}],
+    "actions": [{"type": "set_phase", "phase": "Approved"}],
+}
 
 
 @pytest.fixture
@@ -25,12 +28,14 @@ async def world(stack, infra):
     tenant, secret = new_id(), f"staff-{new_id()}"
     await publish(infra.kafka_bootstrap, TASKS_EVENTS, *ev.tenant(tenant, secret))
     async with httpx.AsyncClient(base_url=service.url, headers={"Authorization": f"Bearer {secret}"}) as client:
+
         async def key_known():
             return (await client.get("/v1/rules")).status_code == 200
 
         await eventually(key_known, what="the staff key is projected")
-        yield type("World", (), {"client": client, "tenant": tenant, "bootstrap": infra.kafka_bootstrap,
-                                 "url": service.url})
+        yield type(
+            "World", (), {"client": client, "tenant": tenant, "bootstrap": infra.kafka_bootstrap, "url": service.url}
+        )
 
 
 async def create_rule(world, rule: dict) -> dict:
@@ -47,7 +52,9 @@ async def relayed_since(world) -> None:
     """A later command of the seed rule is on the bus: automation's relay, which publishes its outbox in
     order, is past anything written before (a command that did not appear by then was never written)."""
     marker = new_id()
-    await publish_accepted(world.bootstrap, ev.task_signed(world.tenant, marker, "a-marker", JAN, phase="Waiting for approval"))
+    await publish_accepted(
+        world.bootstrap, ev.task_signed(world.tenant, marker, "a-marker", JAN, phase="Waiting for approval")
+    )
     await eventually(lambda: commands_for(world, marker), what="the marker's command")
 
 
@@ -70,8 +77,12 @@ async def test_the_seed_rule_asks_tasks_to_approve_a_signed_task_waiting_for_app
     # Then automation sends task.change_phase with the phase it knows as the expected one, naming the rule
     [command] = await eventually(lambda: commands_for(world, task), what="a task.change_phase command")
     assert command["type"] == "task.change_phase" and command["tenant_id"] == world.tenant
-    assert command["payload"] == {"expected_phase": "Waiting for approval", "phase": "Approved",
-                                  "rule_id": rule["id"], "rule_name": "Approve on signing"}
+    assert command["payload"] == {
+        "expected_phase": "Waiting for approval",
+        "phase": "Approved",
+        "rule_id": rule["id"],
+        "rule_name": "Approve on signing",
+    }
     assert command["causation_id"] == signed.event_id and command["correlation_id"] == signed.correlation_id
     assert command["causation_depth"] == 1
     assert command["actor"] == {"kind": "rule", "id": rule["id"], "name": "Approve on signing"}
@@ -83,12 +94,23 @@ async def test_the_seed_rule_asks_tasks_to_approve_a_signed_task_waiting_for_app
 
 async def test_the_phase_automation_projected_wins_over_a_stale_snapshot_in_the_signed_event(world):
     # Given a task that moved to "Waiting for approval" (automation saw it: a phase rule ran)
-    await create_rule(world, {**SEED_RULE, "name": "Watch phases", "trigger": "task.phase_changed",
-                              "conditions": [{"field": "task.phase", "op": "eq", "value": "Never"}]})
+    await create_rule(
+        world,
+        {
+            **SEED_RULE,
+            "name": "Watch phases",
+            "trigger": "task.phase_changed",
+            "conditions": [{"field": "task.phase", "op": "eq", "value": "Never"}],
+        },
+    )
     await create_rule(world, SEED_RULE)
     task = new_id()
-    await publish(world.bootstrap, TASKS_EVENTS, ev.task_created(world.tenant, task, phase="New"),
-                  ev.phase_changed(world.tenant, task, "New", "Waiting for approval"))
+    await publish(
+        world.bootstrap,
+        TASKS_EVENTS,
+        ev.task_created(world.tenant, task, phase="New"),
+        ev.phase_changed(world.tenant, task, "New", "Waiting for approval"),
+    )
     await runs_for(world, task)
     # When a signing arrives whose task snapshot still says "New"
     await publish_accepted(world.bootstrap, ev.task_signed(world.tenant, task, "a1", JAN, phase="New"))
@@ -113,8 +135,11 @@ async def test_a_chain_of_rule_effects_stops_at_depth_five_and_says_so(world):
     await create_rule(world, SEED_RULE)
     deep, deeper = new_id(), new_id()
     # Given signings that are already four and five rule hops deep
-    await publish_accepted(world.bootstrap, ev.task_signed(world.tenant, deep, "a1", JAN, depth=4),
-                  ev.task_signed(world.tenant, deeper, "a2", JAN, depth=5))
+    await publish_accepted(
+        world.bootstrap,
+        ev.task_signed(world.tenant, deep, "a1", JAN, depth=4),
+        ev.task_signed(world.tenant, deeper, "a2", JAN, depth=5),
+    )
     # Then the fourth hop still acts (its command is at depth 5) and the fifth stops
     [command] = await eventually(lambda: commands_for(world, deep), what="the depth-5 command")
     assert command["causation_depth"] == 5
@@ -126,8 +151,14 @@ async def test_a_chain_of_rule_effects_stops_at_depth_five_and_says_so(world):
 
 async def test_two_rules_on_one_trigger_both_run_and_a_disabled_rule_does_not(world):
     first = await create_rule(world, SEED_RULE)
-    second = await create_rule(world, {**SEED_RULE, "name": "Note the approval",
-                                       "actions": [{"type": "add_note", "text": "Approved by the customer"}]})
+    second = await create_rule(
+        world,
+        {
+            **SEED_RULE,
+            "name": "Note the approval",
+            "actions": [{"type": "add_note", "text": "Approved by the customer"}],
+        },
+    )
     off = await create_rule(world, {**SEED_RULE, "name": "Switched off"})
     assert (await world.client.post(f"/v1/rules/{off['id']}/disable")).json()["enabled"] is False
     task = new_id()
@@ -142,8 +173,11 @@ async def test_two_rules_on_one_trigger_both_run_and_a_disabled_rule_does_not(wo
 async def test_staff_manage_their_own_rules_and_no_other_tenants(world):
     rule = await create_rule(world, SEED_RULE)
     assert (await world.client.get(f"/v1/rules/{rule['id']}")).json()["name"] == "Approve on signing"
-    changed = {**SEED_RULE, "name": "Approve on signing (v2)",
-               "conditions": [{"field": "task.phase", "op": "in", "value": ["Waiting for approval", "Review"]}]}
+    changed = {
+        **SEED_RULE,
+        "name": "Approve on signing (v2)",
+        "conditions": [{"field": "task.phase", "op": "in", "value": ["Waiting for approval", "Review"]}],
+    }
     updated = (await world.client.put(f"/v1/rules/{rule['id']}", json=changed)).json()
     assert updated["name"] == "Approve on signing (v2)" and updated["created_at"] == rule["created_at"]
     assert [r["id"] for r in (await world.client.get("/v1/rules")).json()["rules"]] == [rule["id"]]
@@ -153,6 +187,7 @@ async def test_staff_manage_their_own_rules_and_no_other_tenants(world):
     other_tenant, other_secret = new_id(), f"staff-{new_id()}"
     await publish(world.bootstrap, TASKS_EVENTS, *ev.tenant(other_tenant, other_secret))
     async with httpx.AsyncClient(base_url=world.url, headers={"Authorization": f"Bearer {other_secret}"}) as other:
+
         async def status():
             code = (await other.get(f"/v1/rules/{rule['id']}")).status_code
             return code if code != 401 else None
@@ -165,17 +200,27 @@ async def test_staff_manage_their_own_rules_and_no_other_tenants(world):
 
 async def test_the_seed_rule_also_approves_a_signed_document(world):
     # Given the seed's rule on document signings and a task waiting for approval
-    rule = await create_rule(world, {**SEED_RULE, "name": "Approve on document signing", "trigger": "document.signed",
-                                     "conditions": [*SEED_RULE["conditions"],
-                                                    {"field": "document_id", "op": "eq", "value": "doc-1"}]})
+    rule = await create_rule(
+        world,
+        {
+            **SEED_RULE,
+            "name": "Approve on document signing",
+            "trigger": "document.signed",
+            "conditions": [*SEED_RULE["conditions"], {"field": "document_id", "op": "eq", "value": "doc-1"}],
+        },
+    )
     task = new_id()
     await publish(world.bootstrap, TASKS_EVENTS, ev.task_created(world.tenant, task, phase="Waiting for approval"))
     # When the document is signed
     await publish_accepted(world.bootstrap, ev.document_signed(world.tenant, task, "a-doc", JAN))
     # Then the phase change is requested, naming the rule
     [command] = await eventually(lambda: commands_for(world, task), what="a task.change_phase command")
-    assert command["payload"] == {"expected_phase": "Waiting for approval", "phase": "Approved",
-                                  "rule_id": rule["id"], "rule_name": "Approve on document signing"}
+    assert command["payload"] == {
+        "expected_phase": "Waiting for approval",
+        "phase": "Approved",
+        "rule_id": rule["id"],
+        "rule_name": "Approve on document signing",
+    }
 
 
 async def test_a_redelivered_signing_runs_the_rule_once(world):
@@ -206,8 +251,12 @@ async def test_a_run_shows_when_tasks_applied_its_phase_change(world):
     [command] = await eventually(lambda: commands_for(world, task), what="a task.change_phase command")
     # When tasks applies it (its task.phase_changed is caused by the command and names the rule)
     applied = ev.phase_changed(world.tenant, task, "Waiting for approval", "Approved", rule_name=rule["name"], depth=1)
-    applied = applied.model_copy(update={"causation_id": command["event_id"],
-                                         "payload": applied.payload.model_copy(update={"rule_id": rule["id"]})})
+    applied = applied.model_copy(
+        update={
+            "causation_id": command["event_id"],
+            "payload": applied.payload.model_copy(update={"rule_id": rule["id"]}),
+        }
+    )
     await publish(world.bootstrap, TASKS_EVENTS, applied)
 
     # Then the run shows the phase change that followed

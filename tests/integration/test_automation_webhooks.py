@@ -30,12 +30,17 @@ from tests.support.waiting import eventually
 JAN = ev.contact()
 # Giving up counts from when the delivery was queued, so it must leave a loaded machine time for the first
 # attempts: the flaky endpoint's second attempt has to fall inside it.
-FAST_RETRIES = {"AUTOMATION_WEBHOOK_RETRY_BASE_SECONDS": "0.2", "AUTOMATION_WEBHOOK_MAX_DELAY_SECONDS": "0.5",
-                "AUTOMATION_WEBHOOK_GIVE_UP_AFTER_SECONDS": "10", "AUTOMATION_WEBHOOK_POLL_SECONDS": "0.1",
-                # The receivers run on loopback, which webhooks may only reach when allowed.
-                "AUTOMATION_WEBHOOK_ALLOW_NETWORKS": "127.0.0.0/8",
-                # Few slots, so that one tenant filling all of them would show.
-                "AUTOMATION_WEBHOOK_CONCURRENCY": "4", "AUTOMATION_WEBHOOK_TENANT_CONCURRENCY": "2"}
+FAST_RETRIES = {
+    "AUTOMATION_WEBHOOK_RETRY_BASE_SECONDS": "0.2",
+    "AUTOMATION_WEBHOOK_MAX_DELAY_SECONDS": "0.5",
+    "AUTOMATION_WEBHOOK_GIVE_UP_AFTER_SECONDS": "10",
+    "AUTOMATION_WEBHOOK_POLL_SECONDS": "0.1",
+    # The receivers run on loopback, which webhooks may only reach when allowed.
+    "AUTOMATION_WEBHOOK_ALLOW_NETWORKS": "127.0.0.0/8",
+    # Few slots, so that one tenant filling all of them would show.
+    "AUTOMATION_WEBHOOK_CONCURRENCY": "4",
+    "AUTOMATION_WEBHOOK_TENANT_CONCURRENCY": "2",
+}
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +58,14 @@ async def receiver():
         return Response(status_code=204)
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(Starlette(routes=[Route("/{kind}", hook, methods=["POST"])]),
-                                           host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            Starlette(routes=[Route("/{kind}", hook, methods=["POST"])]),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
+    )
     task = asyncio.create_task(server.serve())
 
     async def listening() -> bool:
@@ -137,8 +148,7 @@ async def test_a_signed_event_is_delivered_signed_and_retried_after_a_failure(wo
 async def test_retries_stop_after_the_time_limit_and_the_delivery_is_marked_failed(world, receiver):
     endpoint = await register(world, f"{receiver.url}/down")
     await publish_accepted(world.bootstrap, ev.task_signed(world.tenant, new_id(), "a1", JAN))
-    failed = await eventually(lambda: delivery_of(world, endpoint["id"], "failed"), timeout=60,
-                              what="a failed webhook")
+    failed = await eventually(lambda: delivery_of(world, endpoint["id"], "failed"), timeout=60, what="a failed webhook")
     # Every attempt the receiver saw is counted; the stored attempts are capped at the last ten
     sent = [r for r in receiver.received if r["headers"]["webhook-id"] == failed["id"]]
     assert failed["attempt_count"] == len(sent) >= 3
@@ -147,15 +157,26 @@ async def test_retries_stop_after_the_time_limit_and_the_delivery_is_marked_fail
 
 
 async def test_an_endpoint_must_be_https_and_is_the_tenants_own(world):
-    bad = await world.client.post("/v1/webhooks", json={"url": "http://example.com/hook",
-                                                        "event_types": ["task.signed"]})
+    bad = await world.client.post(
+        "/v1/webhooks", json={"url": "http://example.com/hook", "event_types": ["task.signed"]}
+    )
     assert bad.status_code == 422 and "https" in bad.json()["detail"]
     assert (await world.client.get("/v1/webhooks/nope/deliveries")).status_code == 404
 
 
-@pytest.mark.parametrize("url", ["https://169.254.169.254/", "https://2852039166/", "https://0xa9fea9fe/",
-                                 "https://0251.0376.0251.0376/", "https://169.254.43518/", "https://10.1/",
-                                 "https://[::ffff:169.254.169.254]/", "https://100.64.0.1/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://169.254.169.254/",
+        "https://2852039166/",
+        "https://0xa9fea9fe/",
+        "https://0251.0376.0251.0376/",
+        "https://169.254.43518/",
+        "https://10.1/",
+        "https://[::ffff:169.254.169.254]/",
+        "https://100.64.0.1/",
+    ],
+)
 async def test_an_endpoint_on_an_internal_address_is_refused_however_it_is_spelled(world, url):
     # (loopback is allowed in these tests, as on a developer's machine; its spellings are in the unit tests)
     bad = await world.client.post("/v1/webhooks", json={"url": url, "event_types": ["task.signed"]})
@@ -174,8 +195,9 @@ async def test_one_tenants_slow_endpoints_do_not_delay_another_tenants_delivery(
         # when another tenant's task is signed
         other = await a_tenant(world)
         try:
-            response = await other.post("/v1/webhooks", json={"url": f"{receiver.url}/ok",
-                                                               "event_types": ["task.signed"]})
+            response = await other.post(
+                "/v1/webhooks", json={"url": f"{receiver.url}/ok", "event_types": ["task.signed"]}
+            )
             endpoint = response.json()
             await publish_accepted(world.bootstrap, ev.task_signed(other.tenant, new_id(), "a1", JAN))
             # then its webhook is delivered while the first tenant's attempts still hang (each may take 10 s)
@@ -200,24 +222,36 @@ async def _at_least(items: list, n: int) -> bool:
 async def test_only_an_admin_key_adds_webhook_endpoints(world):
     # Given a plain staff key (not admin) of the same tenant
     secret = f"staff-{new_id()}"
-    await publish(world.bootstrap, TASKS_EVENTS, StaffKeyIssued(tenant_id=world.tenant, payload=StaffKeyIssuedPayload(
-        key_id=new_id(), key_hash=hash_key(secret), name="desk", role="staff")))
-    async with httpx.AsyncClient(base_url=str(world.client.base_url),
-                                 headers={"Authorization": f"Bearer {secret}"}) as staff:
+    await publish(
+        world.bootstrap,
+        TASKS_EVENTS,
+        StaffKeyIssued(
+            tenant_id=world.tenant,
+            payload=StaffKeyIssuedPayload(key_id=new_id(), key_hash=hash_key(secret), name="desk", role="staff"),
+        ),
+    )
+    async with httpx.AsyncClient(
+        base_url=str(world.client.base_url), headers={"Authorization": f"Bearer {secret}"}
+    ) as staff:
         await eventually(lambda: _ok(staff.get("/v1/webhooks")), what="the staff key is projected")
         # Then it may look, but not add an endpoint
-        refused = await staff.post("/v1/webhooks", json={"url": "https://example.com/hook",
-                                                         "event_types": ["task.signed"]})
+        refused = await staff.post(
+            "/v1/webhooks", json={"url": "https://example.com/hook", "event_types": ["task.signed"]}
+        )
         assert refused.status_code == 403
 
 
 async def test_a_rule_can_call_a_webhook_and_the_delivery_names_the_rule(world, receiver):
     # Given an endpoint (subscribed to something else) and a rule that calls it when a task is signed
     endpoint = await register(world, f"{receiver.url}/ok", types=("action.declined",))
-    rule = {"name": "Tell the ERP", "trigger": "task.signed",
-            "actions": [{"type": "call_webhook", "endpoint_id": endpoint["id"]}]}
-    missing = await world.client.post("/v1/rules", json={**rule, "actions": [{"type": "call_webhook",
-                                                                               "endpoint_id": "nope"}]})
+    rule = {
+        "name": "Tell the ERP",
+        "trigger": "task.signed",
+        "actions": [{"type": "call_webhook", "endpoint_id": endpoint["id"]}],
+    }
+    missing = await world.client.post(
+        "/v1/rules", json={**rule, "actions": [{"type": "call_webhook", "endpoint_id": "nope"}]}
+    )
     assert missing.status_code == 422
     created = (await world.client.post("/v1/rules", json=rule)).json()
     # When a task is signed

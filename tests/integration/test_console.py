@@ -80,12 +80,14 @@ async def test_an_expired_invitation_is_refused_with_a_clear_page(services, stac
         async def expired():
             page = await browser.get(link)
             return page if page.status_code == 410 else None
+
         page = await eventually(expired, timeout=20, interval=0.5, what="the invitation to expire")
         assert "This link has expired" in page.text
         refused = await browser.post(link, data={"password": PASSWORD, "repeat": PASSWORD})
         assert refused.status_code == 410
-        assert (await post_signed_out(browser, "/console/login", {"email": invitation["email"],
-                                                           "password": PASSWORD})).status_code == 401
+        assert (
+            await post_signed_out(browser, "/console/login", {"email": invitation["email"], "password": PASSWORD})
+        ).status_code == 401
 
 
 async def test_a_form_posted_without_the_sessions_csrf_token_is_refused_and_changes_nothing(services):
@@ -114,8 +116,9 @@ async def test_sign_in_is_throttled_per_account_after_five_failures_even_with_th
     user = await signed_in_user(replica.url, tenant)
     async with httpx.AsyncClient(base_url=replica.url, headers=ENGLISH) as browser:
         for _ in range(5):
-            wrong = await post_signed_out(browser, "/console/login",
-                                          {"email": user.email, "password": "wrong password!"})
+            wrong = await post_signed_out(
+                browser, "/console/login", {"email": user.email, "password": "wrong password!"}
+            )
             assert wrong.status_code == 401 and "not right" in wrong.text
         throttled = await post_signed_out(browser, "/console/login", {"email": user.email, "password": PASSWORD})
         assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
@@ -128,10 +131,14 @@ async def test_sign_in_is_throttled_per_address_across_accounts(services, stack)
     user = await signed_in_user(replica.url, tenant)
     async with httpx.AsyncClient(base_url=replica.url, headers=ENGLISH) as browser:
         for n in range(8):  # eight made-up accounts, one failure each: no account reaches its own limit
-            assert (await post_signed_out(browser, "/console/login", {"email": f"guess{n}@example.nl",
-                                                               "password": "wrong password!"})).status_code == 401
-        assert (await post_signed_out(browser, "/console/login", {"email": user.email,
-                                                           "password": PASSWORD})).status_code == 429
+            assert (
+                await post_signed_out(
+                    browser, "/console/login", {"email": f"guess{n}@example.nl", "password": "wrong password!"}
+                )
+            ).status_code == 401
+        assert (
+            await post_signed_out(browser, "/console/login", {"email": user.email, "password": PASSWORD})
+        ).status_code == 429
 
 
 async def test_signing_out_ends_the_session(services):
@@ -151,9 +158,13 @@ async def test_a_task_made_in_the_console_names_the_signed_in_user_as_its_actor(
     task_id = created.headers["location"].split("/")[-1].split("?")[0]
 
     async def event():
-        found = [e for e in await tenant_events(infra.kafka_bootstrap, tenant.tenant_id, "task.created")
-                 if e["task_id"] == task_id]
+        found = [
+            e
+            for e in await tenant_events(infra.kafka_bootstrap, tenant.tenant_id, "task.created")
+            if e["task_id"] == task_id
+        ]
         return found[0] if found else None
+
     actor = (await eventually(event, timeout=30, what="task.created on the bus"))["actor"]
     assert actor["kind"] == "staff_user" and actor["name"] == "Test admin"
 
@@ -178,28 +189,39 @@ async def test_one_tenants_user_gets_404_for_anothers_task_contact_document_rule
     # Given the other tenant has a contact, a task, a document and a rule
     contact = await create_contact(theirs)
     task = await create_task(theirs, contact_id=contact["id"])
-    documents = httpx.AsyncClient(base_url=services["documents"].url,
-                                  headers={"Authorization": f"Bearer {theirs.staff_key}"}, timeout=30)
-    automation = httpx.AsyncClient(base_url=services["automation"].url,
-                                   headers={"Authorization": f"Bearer {theirs.staff_key}"}, timeout=30)
+    documents = httpx.AsyncClient(
+        base_url=services["documents"].url, headers={"Authorization": f"Bearer {theirs.staff_key}"}, timeout=30
+    )
+    automation = httpx.AsyncClient(
+        base_url=services["automation"].url, headers={"Authorization": f"Bearer {theirs.staff_key}"}, timeout=30
+    )
 
     async def uploaded():
-        r = await documents.post("/v1/documents", data={"title": "Theirs"},
-                                 files={"file": ("t.pdf", a_pdf("theirs"), "application/pdf")})
+        r = await documents.post(
+            "/v1/documents", data={"title": "Theirs"}, files={"file": ("t.pdf", a_pdf("theirs"), "application/pdf")}
+        )
         return r.json() if r.status_code == 201 else None
+
     document = await eventually(uploaded, timeout=30, interval=0.3, what="documents accepting the other key")
 
     async def rule_made():
-        r = await automation.post("/v1/rules", json={"name": "Theirs", "trigger": "task.signed",
-                                                     "actions": [{"type": "set_phase", "phase": "Approved"}]})
+        r = await automation.post(
+            "/v1/rules",
+            json={"name": "Theirs", "trigger": "task.signed", "actions": [{"type": "set_phase", "phase": "Approved"}]},
+        )
         return r.json() if r.status_code == 201 else None
+
     rule = await eventually(rule_made, timeout=30, interval=0.3, what="automation accepting the other key")
     version = document["versions"][0]["id"]
     # Then every console page and file of theirs is "not found" for our user, never "forbidden"
-    for path in (f"/console/tasks/{task['id']}", f"/console/contacts/{contact['id']}",
-                 f"/console/documents/{document['id']}", f"/console/rules/{rule['id']}",
-                 f"/console/files/documents/v1/documents/{document['id']}/versions/{version}/pdf",
-                 f"/console/files/documents/v1/documents/{document['id']}/versions/{version}/pages/1.png"):
+    for path in (
+        f"/console/tasks/{task['id']}",
+        f"/console/contacts/{contact['id']}",
+        f"/console/documents/{document['id']}",
+        f"/console/rules/{rule['id']}",
+        f"/console/files/documents/v1/documents/{document['id']}/versions/{version}/pdf",
+        f"/console/files/documents/v1/documents/{document['id']}/versions/{version}/pages/1.png",
+    ):
         response = await user.browser.get(path)
         assert response.status_code == 404, (path, response.status_code)
     assert (await user.post(f"/console/tasks/{task['id']}/phase", {"phase": "Done"})).status_code == 404
@@ -216,9 +238,11 @@ async def test_one_tenants_user_gets_404_for_anothers_task_contact_document_rule
 async def test_the_console_proxies_only_staff_files_and_never_internal_paths(services):
     url = services["tasks"].url
     user = await signed_in_user(url, await register_tenant(url))
-    for path in ("/console/files/documents/internal/v1/documents/x/versions/y/pdf",
-                 "/console/files/timeline/v1/tasks/x/timeline",
-                 "/console/files/documents/v1/documents/x/versions/y/pdf?tenant_id=z"):
+    for path in (
+        "/console/files/documents/internal/v1/documents/x/versions/y/pdf",
+        "/console/files/timeline/v1/tasks/x/timeline",
+        "/console/files/documents/v1/documents/x/versions/y/pdf?tenant_id=z",
+    ):
         assert (await user.browser.get(path)).status_code == 404
 
 
@@ -237,16 +261,20 @@ async def test_a_password_reset_link_sets_a_new_password_once_and_ends_other_ses
 
             async def mailed():
                 return [m for m in smtp.to(user.email) if "new password" in m.subject]
+
             body = (await eventually(mailed, what="the reset mail"))[0].text
             link = next(line for line in body.splitlines() if "/console/reset/" in line).strip()
             new_password = "a brand new passphrase"
-            assert (await browser.post(path_of(link), data={"password": new_password,
-                                                            "repeat": new_password})).status_code == 303
+            assert (
+                await browser.post(path_of(link), data={"password": new_password, "repeat": new_password})
+            ).status_code == 303
             assert (await browser.get(path_of(link))).status_code == 410
-            assert (await post_signed_out(browser, "/console/login", {"email": user.email,
-                                                               "password": PASSWORD})).status_code == 401
-            assert (await post_signed_out(browser, "/console/login", {"email": user.email,
-                                                               "password": new_password})).status_code == 303
+            assert (
+                await post_signed_out(browser, "/console/login", {"email": user.email, "password": PASSWORD})
+            ).status_code == 401
+            assert (
+                await post_signed_out(browser, "/console/login", {"email": user.email, "password": new_password})
+            ).status_code == 303
         # The reset ended the session the user had
         assert (await user.browser.get("/console/tasks")).status_code == 303
         assert smtp.to("nobody@example.nl") == []
@@ -262,16 +290,28 @@ async def test_an_admin_opens_every_console_page_and_uploads_a_document(services
     task = await create_task(tenant, contact_id=contact["id"])
 
     async def uploaded():  # documents learns of the tenant from tasks' events
-        r = await admin.browser.post("/console/documents", data={"title": "Werkbon", "csrf_token": await admin.csrf()},
-                                     files={"file": ("w.pdf", a_pdf("Handtekening: {{signature}}"), "application/pdf")})
+        r = await admin.browser.post(
+            "/console/documents",
+            data={"title": "Werkbon", "csrf_token": await admin.csrf()},
+            files={"file": ("w.pdf", a_pdf("Handtekening: {{signature}}"), "application/pdf")},
+        )
         assert r.status_code in (303, 503), r.text[:3000]
         return r if r.status_code == 303 else None
+
     done = await eventually(uploaded, timeout=30, interval=0.5, what="the upload through the console")
     document_page = await admin.browser.get(done.headers["location"])
     assert document_page.status_code == 200 and "{{signature}}" in document_page.text
-    for path in ("/console/tasks", f"/console/tasks/{task['id']}", "/console/contacts",
-                 f"/console/contacts/{contact['id']}", "/console/documents", "/console/rules",
-                 "/console/rules/new?example=approve", "/console/settings", "/console/tasks/new"):
+    for path in (
+        "/console/tasks",
+        f"/console/tasks/{task['id']}",
+        "/console/contacts",
+        f"/console/contacts/{contact['id']}",
+        "/console/documents",
+        "/console/rules",
+        "/console/rules/new?example=approve",
+        "/console/settings",
+        "/console/tasks/new",
+    ):
         page = await admin.browser.get(path)
         assert page.status_code == 200, (path, page.text[:2000])
         assert '<html lang="nl">' in page.text
@@ -291,13 +331,17 @@ async def test_an_admin_brands_the_tenant_and_tasks_tells_the_other_services(ser
     admin = await signed_in_user(url, tenant, role="admin")
     logo = a_png()
     # A colour white text is not readable on is refused, and nothing changes
-    light = await admin.browser.post("/console/settings/branding", data={
-        "csrf_token": await admin.csrf(), "name": "Smit Installaties", "colour": "#ffcc00"})
+    light = await admin.browser.post(
+        "/console/settings/branding",
+        data={"csrf_token": await admin.csrf(), "name": "Smit Installaties", "colour": "#ffcc00"},
+    )
     assert light.status_code == 422 and "too light for white text" in light.text
     # When the admin saves a name, a colour and a logo
-    saved = await admin.browser.post("/console/settings/branding", data={
-        "csrf_token": await admin.csrf(), "name": "Smit Installaties", "colour": "#0B57D0"},
-        files={"logo": ("logo.png", logo, "image/png")})
+    saved = await admin.browser.post(
+        "/console/settings/branding",
+        data={"csrf_token": await admin.csrf(), "name": "Smit Installaties", "colour": "#0B57D0"},
+        files={"logo": ("logo.png", logo, "image/png")},
+    )
     assert saved.status_code == 303
     # Then the logo is public at tasks and the change is one event naming the admin, the logo by reference
     async with httpx.AsyncClient(base_url=url) as anyone:  # public: no session needed
@@ -306,6 +350,7 @@ async def test_an_admin_brands_the_tenant_and_tasks_tells_the_other_services(ser
 
     async def branded():
         return await tenant_events(infra.kafka_bootstrap, tenant.tenant_id, "tenant.branding_changed")
+
     event = (await eventually(branded, timeout=30, what="tenant.branding_changed on the bus"))[-1]
     assert event["payload"]["name"] == "Smit Installaties" and event["payload"]["colour"] == "#0b57d0"
     digest = event["payload"]["logo_digest"]
@@ -314,8 +359,9 @@ async def test_an_admin_brands_the_tenant_and_tasks_tells_the_other_services(ser
     assert "Smit Installaties" in (await admin.browser.get("/console/settings")).text
     # A member may not
     member = await signed_in_user(url, tenant)
-    refused = await member.browser.post("/console/settings/branding", data={
-        "csrf_token": await member.csrf(), "name": "Other"})
+    refused = await member.browser.post(
+        "/console/settings/branding", data={"csrf_token": await member.csrf(), "name": "Other"}
+    )
     assert refused.status_code == 403
 
 
@@ -345,5 +391,6 @@ async def test_a_session_left_idle_past_its_limit_signs_the_user_out(services, s
     async def signed_out():
         page = await user.browser.get("/console/tasks")
         return page if page.status_code == 303 else None
+
     page = await eventually(signed_out, timeout=20, interval=0.5, what="the idle session to end")
     assert page.headers["location"].startswith("/console/login?next=")

@@ -33,8 +33,12 @@ async def test_staff_upload_a_pdf_and_read_it_back_with_its_tags_and_previews(in
 
     async with httpx.AsyncClient(base_url=documents.url) as client:
         # when staff upload a PDF
-        r = await client.post("/v1/documents", headers=auth, data={"title": "Work order 42"},
-                              files={"file": ("wo.pdf", pdf, "application/pdf")})
+        r = await client.post(
+            "/v1/documents",
+            headers=auth,
+            data={"title": "Work order 42"},
+            files={"file": ("wo.pdf", pdf, "application/pdf")},
+        )
         assert r.status_code == 201, r.text
         created = r.json()
         version = created["versions"][0]
@@ -54,13 +58,17 @@ async def test_staff_upload_a_pdf_and_read_it_back_with_its_tags_and_previews(in
         assert r.status_code == 200 and r.content.startswith(b"\x89PNG")
         assert (await client.get(path, params={"tenant_id": "another"}, headers=internal)).status_code == 404
         assert (await client.get(path, params={"tenant_id": tenant_id})).status_code == 401
-        r = await client.get(f"/internal/v1/documents/{created['id']}", params={"tenant_id": tenant_id},
-                             headers=internal)
+        r = await client.get(
+            f"/internal/v1/documents/{created['id']}", params={"tenant_id": tenant_id}, headers=internal
+        )
         assert r.json()["versions"][0]["pages"] == 2
 
         # and a new version gets number 2
-        r = await client.post(f"/v1/documents/{created['id']}/versions", headers=auth,
-                              files={"file": ("wo2.pdf", a_pdf("Work order 42, revised"), "application/pdf")})
+        r = await client.post(
+            f"/v1/documents/{created['id']}/versions",
+            headers=auth,
+            files={"file": ("wo2.pdf", a_pdf("Work order 42, revised"), "application/pdf")},
+        )
         assert r.status_code == 201 and r.json()["version"] == 2
 
     async def announced() -> list:
@@ -80,8 +88,12 @@ async def _two(probe):
 async def test_a_file_that_is_not_a_pdf_is_refused_with_a_clear_message(infra, documents):
     _, key = await a_staff_key(infra, documents.url)
     async with httpx.AsyncClient(base_url=documents.url) as client:
-        r = await client.post("/v1/documents", headers={"Authorization": f"Bearer {key}"}, data={"title": "Notes"},
-                              files={"file": ("notes.pdf", b"just some text, not a PDF", "application/pdf")})
+        r = await client.post(
+            "/v1/documents",
+            headers={"Authorization": f"Bearer {key}"},
+            data={"title": "Notes"},
+            files={"file": ("notes.pdf", b"just some text, not a PDF", "application/pdf")},
+        )
     assert r.status_code == 422
     assert "not a PDF" in r.json()["detail"]
 
@@ -90,8 +102,12 @@ async def test_a_truncated_pdf_is_refused(infra, documents):
     _, key = await a_staff_key(infra, documents.url)
     truncated = a_pdf("half of it")[:400]
     async with httpx.AsyncClient(base_url=documents.url) as client:
-        r = await client.post("/v1/documents", headers={"Authorization": f"Bearer {key}"}, data={"title": "Half"},
-                              files={"file": ("half.pdf", truncated, "application/pdf")})
+        r = await client.post(
+            "/v1/documents",
+            headers={"Authorization": f"Bearer {key}"},
+            data={"title": "Half"},
+            files={"file": ("half.pdf", truncated, "application/pdf")},
+        )
     assert r.status_code == 422, r.text
 
 
@@ -105,8 +121,12 @@ async def test_a_file_over_the_size_limit_is_refused_with_413(infra, documents):
     _, key = await a_staff_key(infra, documents.url)
     too_big = b"%PDF-1.7\n" + b"0" * (25 * 1024 * 1024 + 1)
     async with httpx.AsyncClient(base_url=documents.url, timeout=60) as client:
-        r = await client.post("/v1/documents", headers={"Authorization": f"Bearer {key}"}, data={"title": "Big"},
-                              files={"file": ("big.pdf", too_big, "application/pdf")})
+        r = await client.post(
+            "/v1/documents",
+            headers={"Authorization": f"Bearer {key}"},
+            data={"title": "Big"},
+            files={"file": ("big.pdf", too_big, "application/pdf")},
+        )
     assert r.status_code == 413 and "25 MB" in r.json()["detail"]
 
 
@@ -114,8 +134,12 @@ async def test_another_tenants_document_is_not_found(infra, documents):
     _, mine = await a_staff_key(infra, documents.url)
     _, theirs = await a_staff_key(infra, documents.url)
     async with httpx.AsyncClient(base_url=documents.url) as client:
-        r = await client.post("/v1/documents", headers={"Authorization": f"Bearer {mine}"}, data={"title": "Mine"},
-                              files={"file": ("m.pdf", a_pdf("mine"), "application/pdf")})
+        r = await client.post(
+            "/v1/documents",
+            headers={"Authorization": f"Bearer {mine}"},
+            data={"title": "Mine"},
+            files={"file": ("m.pdf", a_pdf("mine"), "application/pdf")},
+        )
         document_id = r.json()["id"]
         r = await client.get(f"/v1/documents/{document_id}", headers={"Authorization": f"Bearer {theirs}"})
     assert r.status_code == 404
@@ -136,8 +160,12 @@ async def test_a_tiny_pdf_with_a_14400_point_page_is_refused_naming_the_limit_an
     _, key = await a_staff_key(infra, documents.url)
     async with httpx.AsyncClient(base_url=documents.url) as client:
         # when staff upload it
-        r = await client.post("/v1/documents", headers={"Authorization": f"Bearer {key}"}, data={"title": "Huge"},
-                              files={"file": ("huge.pdf", huge, "application/pdf")})
+        r = await client.post(
+            "/v1/documents",
+            headers={"Authorization": f"Bearer {key}"},
+            data={"title": "Huge"},
+            files={"file": ("huge.pdf", huge, "application/pdf")},
+        )
         # then it is refused with the page and the limit named, and the service is still there
         assert r.status_code == 422, r.text
         assert "Page 2 is 14400 x 14400 points" in r.json()["detail"]

@@ -31,8 +31,13 @@ def test_a_second_make_run_says_one_is_already_running(tmp_path):
         held.write("4242")
         held.flush()
         # when another one starts
-        result = subprocess.run([sys.executable, "-m", "deploy.local.run"], capture_output=True, text=True,
-                                env={"AKKOORD_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "deploy.local.run"],
+            capture_output=True,
+            text=True,
+            env={"AKKOORD_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+            timeout=60,
+        )
     # then it refuses clearly, naming the running one, and started nothing
     assert result.returncode != 0
     assert "already running" in result.stderr and "4242" in result.stderr
@@ -50,6 +55,7 @@ def test_every_start_leaves_one_demo_task_with_one_open_request(stack):
 
     # then both starts point at the same task, which has one open request
     with httpx.Client(base_url=tasks.url, headers={"Authorization": f"Bearer {first.staff_key}"}) as staff:
+
         def open_requests(task_id: str) -> list[dict]:
             return [a for a in staff.get(f"/v1/tasks/{task_id}").json()["actions"] if a["status"] == "open"]
 
@@ -119,22 +125,37 @@ def _wait_for_line(log: Path, text: str, run: subprocess.Popen, timeout: float) 
 
 
 @pytest.mark.timeout(900)
-@pytest.mark.parametrize("signals", [(signal.SIGTERM, signal.SIGTERM, signal.SIGTERM), (signal.SIGINT, signal.SIGINT)],
-                         ids=["SIGTERM three times", "SIGINT twice"])
+@pytest.mark.parametrize(
+    "signals",
+    [(signal.SIGTERM, signal.SIGTERM, signal.SIGTERM), (signal.SIGINT, signal.SIGINT)],
+    ids=["SIGTERM three times", "SIGINT twice"],
+)
 def test_make_run_stopped_by_repeated_signals_to_its_process_group_leaves_no_process(tmp_path, signals):
     # given `make run` with its own data directory and ports, up and running
     data = tmp_path / "data"
     ports = {f"{name.upper()}_PORT": str(free_port()) for name in SERVICES}
     ops_ports = {f"{name.upper()}_OPS_PORT": str(free_port()) for name in SERVICES}
     env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI")}
-    env |= {"AKKOORD_DATA_DIR": str(data), "AKKOORD_KAFKA_PORT": str(free_port()),
-            "AKKOORD_MONGODB_PORT": str(free_port()), "AKKOORD_MAIL_SMTP_PORT": str(free_port()),
-            "AKKOORD_MAIL_INBOX_PORT": str(free_port()), **ports, **ops_ports}
+    env |= {
+        "AKKOORD_DATA_DIR": str(data),
+        "AKKOORD_KAFKA_PORT": str(free_port()),
+        "AKKOORD_MONGODB_PORT": str(free_port()),
+        "AKKOORD_MAIL_SMTP_PORT": str(free_port()),
+        "AKKOORD_MAIL_INBOX_PORT": str(free_port()),
+        **ports,
+        **ops_ports,
+    }
     env.pop("AKKOORD_SMTP_URL", None)  # mail to its own sink, one more process to stop
     log = tmp_path / "run.log"
     with open(log, "wb") as out:
-        run = subprocess.Popen([sys.executable, "-m", "deploy.local.run"], env=env, stdout=out,
-                               stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT)
+        run = subprocess.Popen(
+            [sys.executable, "-m", "deploy.local.run"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=ROOT,
+        )
     marker = f"AKKOORD_DATA_DIR={data}"
     try:
         _wait_for_line(log, "Akkoord is running.", run, timeout=600)

@@ -16,9 +16,21 @@ from services.runtime.mail import SmtpSender, SmtpTarget, address, compose
 @pytest.fixture
 def sink(tmp_path):
     smtp_port, http_port = free_port(), free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "deploy.local.mailsink", "--dir", str(tmp_path / "mail"),
-                             "--smtp-port", str(smtp_port), "--http-port", str(http_port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "deploy.local.mailsink",
+            "--dir",
+            str(tmp_path / "mail"),
+            "--smtp-port",
+            str(smtp_port),
+            "--http-port",
+            str(http_port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     inbox = f"http://127.0.0.1:{http_port}"
     deadline = time.monotonic() + 20
     while True:
@@ -38,9 +50,15 @@ def sink(tmp_path):
 async def test_a_mail_sent_to_the_sink_is_listed_with_its_subject_recipient_html_text_and_links(sink):
     smtp_url, inbox, directory = sink
     link = "http://127.0.0.1:8000/login?token=abc.def"
-    await SmtpSender(SmtpTarget.parse(smtp_url), "Akkoord <no-reply@akkoord.test>").send(compose(
-        sender="Bos <no-reply@akkoord.test>", to=address("jan@example.nl", "Jan"), subject="Bos asks <you>",
-        text=f"Open {link}", html=f'<html><head></head><body><a href="{link}">Review &amp; sign</a></body></html>'))
+    await SmtpSender(SmtpTarget.parse(smtp_url), "Akkoord <no-reply@akkoord.test>").send(
+        compose(
+            sender="Bos <no-reply@akkoord.test>",
+            to=address("jan@example.nl", "Jan"),
+            subject="Bos asks <you>",
+            text=f"Open {link}",
+            html=f'<html><head></head><body><a href="{link}">Review &amp; sign</a></body></html>',
+        )
+    )
 
     async with httpx.AsyncClient(base_url=inbox) as browser:
         listing = (await browser.get("/")).text

@@ -22,8 +22,11 @@ from tests.support.bus import publish, read_all
 from tests.support.magic_link import open_link
 from tests.support.waiting import eventually
 
-FAST_RETRIES = {"NOTIFICATIONS_RETRY_BASE_SECONDS": "0.5", "NOTIFICATIONS_RETRY_MAX_DELAY_SECONDS": "1",
-                "NOTIFICATIONS_POLL_SECONDS": "0.2"}
+FAST_RETRIES = {
+    "NOTIFICATIONS_RETRY_BASE_SECONDS": "0.5",
+    "NOTIFICATIONS_RETRY_MAX_DELAY_SECONDS": "1",
+    "NOTIFICATIONS_POLL_SECONDS": "0.2",
+}
 LINK = re.compile(r"(http://\S+/login\?token=[\w.\-]+)")
 
 
@@ -83,7 +86,8 @@ async def a_request(tenant: Tenant, address: str, language: str = "en", title: s
 
 
 async def test_the_requested_action_mail_arrives_in_the_contacts_language_with_a_link_that_opens_a_portal_session(
-        services, mailbox):
+    services, mailbox
+):
     tenant = await a_tenant(services, reply_to="office@bos.example")
     address = an_address()
     _, task, action = await a_request(tenant, address, language="en", message="Please sign today.")
@@ -119,12 +123,19 @@ async def test_a_reminder_and_the_expiry_reach_the_contact_and_staff_learn_of_th
     tenant = await a_tenant(services, staff_address=staff)
     address, now = an_address(), utcnow()
     # tasks looks for due reminders and expiries every 5 s: the reminder is due well before the expiry
-    await a_request(tenant, address, remind_at=[(now + timedelta(seconds=1)).isoformat()],
-                    expires_at=(now + timedelta(seconds=12)).isoformat())
+    await a_request(
+        tenant,
+        address,
+        remind_at=[(now + timedelta(seconds=1)).isoformat()],
+        expires_at=(now + timedelta(seconds=12)).isoformat(),
+    )
 
     mails = await mails_to(mailbox, address, 3, timeout=60)
     assert [m.subject.split(":")[0] for m in mails] == [
-        "Schilderwerken Bos asks for your approval", "Reminder", "Expired"]
+        "Schilderwerken Bos asks for your approval",
+        "Reminder",
+        "Expired",
+    ]
     assert LINK.search(mails[1].text), "a reminder carries a fresh link"
     assert not LINK.search(mails[2].text), "an expired request has nothing left to open"
     [to_staff] = await mails_to(mailbox, staff)
@@ -144,8 +155,9 @@ async def test_staff_get_the_signed_and_the_declined_mails_and_the_signer_gets_t
         headers = {"X-CSRF-Token": (await browser.get("/api/v1/session")).json()["csrf_token"]}
         r = await browser.post(f"/api/v1/actions/{signed['id']}/signature", json=sign_body(), headers=headers)
         assert r.status_code == 201, r.text
-        r = await browser.post(f"/api/v1/actions/{declined['id']}/decline", headers=headers,
-                               json={"reason": "The colour is wrong"})
+        r = await browser.post(
+            f"/api/v1/actions/{declined['id']}/decline", headers=headers, json={"reason": "The colour is wrong"}
+        )
         assert r.status_code == 200, r.text
 
     to_staff = await mails_to(mailbox, staff, 2)
@@ -207,9 +219,11 @@ async def test_a_redelivered_event_sends_no_second_mail(services, mailbox, infra
     contact, task, action = await a_request(tenant, address)
     await mails_to(mailbox, address)
 
-    [requested] = [body for body, _ in await read_all(infra.kafka_bootstrap, TASKS_EVENTS)
-                   if body.get("type") == "task.action_requested"
-                   and body["payload"]["action"]["action_id"] == action["id"]]
+    [requested] = [
+        body
+        for body, _ in await read_all(infra.kafka_bootstrap, TASKS_EVENTS)
+        if body.get("type") == "task.action_requested" and body["payload"]["action"]["action_id"] == action["id"]
+    ]
     await publish(infra.kafka_bootstrap, TASKS_EVENTS, json.dumps(requested).encode(), key=task["id"])
     # A later request on the same task (same key, so handled after the redelivery) shows it was handled.
     other = await create_contact(tenant, email=sentinel, language="en")
@@ -247,8 +261,10 @@ async def test_the_console_user_who_asked_gets_the_staff_mail_instead_of_the_ten
     address = an_address()
     contact = await create_contact(tenant, email=address, language="en", name="Jan de Vries")
     task = await create_task(tenant, title="Paint the fence", contact_id=contact["id"])
-    asked = await user.post(f"/console/tasks/{task['id']}/actions",
-                            {"kind": "sign_task", "contact_id": contact["id"], "field_label": "Name"})
+    asked = await user.post(
+        f"/console/tasks/{task['id']}/actions",
+        {"kind": "sign_task", "contact_id": contact["id"], "field_label": "Name"},
+    )
     assert asked.status_code == 303, asked.text[:500]
 
     [invitation] = await mails_to(mailbox, address)
@@ -270,8 +286,13 @@ async def test_mails_take_the_name_and_colour_the_tenants_admin_chose(services, 
 
     tenant = await a_tenant(services)
     # Given tasks told of new branding (an admin saved it in the console)
-    await publish(infra.kafka_bootstrap, TASKS_EVENTS, TenantBrandingChanged(
-        tenant_id=tenant.tenant_id, payload=TenantBrandingPayload(name="Bos & Zonen", colour="#146c2e")))
+    await publish(
+        infra.kafka_bootstrap,
+        TASKS_EVENTS,
+        TenantBrandingChanged(
+            tenant_id=tenant.tenant_id, payload=TenantBrandingPayload(name="Bos & Zonen", colour="#146c2e")
+        ),
+    )
 
     # Then a request mailed after it is in the new name and colour (tenant events travel on their own key,
     # so a request may overtake it: each try is a new request to a new address)

@@ -31,13 +31,16 @@ async def a_link(tenant, contact_id: str) -> str:
 
 
 async def test_a_branded_tenants_contact_sees_its_name_logo_and_colour_and_others_see_the_plain_portal(
-        tasks_service, portal):
+    tasks_service, portal
+):
     # Given a tenant whose admin set a name, a colour and a logo in the console
     tenant = await register_tenant(tasks_service.url)
     admin = await signed_in_user(tasks_service.url, tenant, role="admin")
-    saved = await admin.browser.post("/console/settings/branding", data={
-        "csrf_token": await admin.csrf(), "name": "Smit & Zonen", "colour": "#0B57D0"},
-        files={"logo": ("logo.png", a_png(), "image/png")})
+    saved = await admin.browser.post(
+        "/console/settings/branding",
+        data={"csrf_token": await admin.csrf(), "name": "Smit & Zonen", "colour": "#0B57D0"},
+        files={"logo": ("logo.png", a_png(), "image/png")},
+    )
     assert saved.status_code == 303
     contact = await create_contact(tenant, language="en")
     token = await a_link(tenant, contact["id"])
@@ -46,6 +49,7 @@ async def test_a_branded_tenants_contact_sees_its_name_logo_and_colour_and_other
         async def branded_confirmation():
             page = await browser.get("/login", params={"token": token})
             return page if page.status_code == 200 and "Smit &amp; Zonen" in page.text else None
+
         confirmation = await eventually(branded_confirmation, what="the branded sign-in confirmation")
         signed_in = await browser.post("/login", data=login_form(confirmation.text))
         assert signed_in.status_code == 303
@@ -71,9 +75,11 @@ async def test_a_branded_tenants_contact_sees_its_name_logo_and_colour_and_other
     other = await create_contact(plain, language="en")
     other_token = await a_link(plain, other["id"])
     async with httpx.AsyncClient(base_url=portal.url) as browser:
+
         async def confirmation_of_other():
             shown = await browser.get("/login", params={"token": other_token})
             return shown if shown.status_code == 200 else None
+
         shown = await eventually(confirmation_of_other, what="the other contact known to the portal")
         assert (await browser.post("/login", data=login_form(shown.text))).status_code == 303
         plain_page = await browser.get("/")

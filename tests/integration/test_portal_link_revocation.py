@@ -27,8 +27,10 @@ async def test_a_revoked_link_is_refused_and_the_session_it_opened_ends(tasks_se
     contact = await create_contact(tenant, language="en")
     used, unused = await a_link(tenant, contact["id"]), await a_link(tenant, contact["id"])
     async with httpx.AsyncClient(base_url=portal.url) as browser:
+
         async def signed_in():
             return (await open_link(browser, f"/login?token={used}")).status_code == 303
+
         await eventually(signed_in, what="the contact known to the portal and signed in")
         assert (await browser.get("/api/v1/session")).status_code == 200
 
@@ -39,6 +41,7 @@ async def test_a_revoked_link_is_refused_and_the_session_it_opened_ends(tasks_se
         # Then the open session ends, and the unused link is refused, saying it was revoked
         async def session_ended():
             return (await browser.get("/api/v1/session")).status_code == 401
+
         await eventually(session_ended, what="the session ended")
     async with httpx.AsyncClient(base_url=portal.url) as other:
         refused = await other.get("/login", params={"token": unused})

@@ -49,8 +49,9 @@ async def test_a_link_posted_from_another_site_does_not_sign_the_visitor_in(infr
     await eventually(lambda: contact_known(portal, given), what="the contact in the portal")
     token = link_token(given["tenant_id"], given["contact_id"])
     async with httpx.AsyncClient(base_url=portal.url) as victim:
-        forced = await victim.post("/login", data={"token": token, "nonce": "guessed"},
-                                   headers={"Origin": "https://attacker.example"})
+        forced = await victim.post(
+            "/login", data={"token": token, "nonce": "guessed"}, headers={"Origin": "https://attacker.example"}
+        )
         # Then no session is opened: the victim sees the confirmation naming whose account it is
         assert forced.status_code == 403 and "akkoord_session" not in victim.cookies
         assert "Jan de Vries" in forced.text

@@ -38,8 +38,14 @@ def csrf_of(html: str) -> str:
 
 async def test_my_tasks_shows_open_actions_with_sign_buttons_under_a_strict_csp(infra, portal):
     task = await given_open_action(infra, title="Paint the fence")
-    doc = await given_open_action(infra, tenant_id=task["tenant_id"], contact_id=task["contact_id"],
-                                  kind="sign_document", digest="d" * 64, title="Work order")
+    doc = await given_open_action(
+        infra,
+        tenant_id=task["tenant_id"],
+        contact_id=task["contact_id"],
+        kind="sign_document",
+        digest="d" * 64,
+        title="Work order",
+    )
     async with signed_in(portal, task["tenant_id"], task["contact_id"]) as client:
         await eventually(lambda: _count(client, 2), what="both open actions")
         page = await client.get("/")
@@ -47,10 +53,14 @@ async def test_my_tasks_shows_open_actions_with_sign_buttons_under_a_strict_csp(
     csp = page.headers["content-security-policy"]
     assert "default-src 'none'" in csp and "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
     # real buttons (Space activates them, as it does not a link), each described by its card's heading
-    assert f'<form method="get" action="/actions/{task["action_id"]}/sign"><button type="submit" class="button" ' \
-           f'aria-describedby="card-{task["action_id"]}">Sign</button></form>' in page.text
-    assert f'<form method="get" action="/actions/{doc["action_id"]}/sign"><button type="submit" ' \
-           f'class="button primary" aria-describedby="card-{doc["action_id"]}">Sign document</button>' in page.text
+    assert (
+        f'<form method="get" action="/actions/{task["action_id"]}/sign"><button type="submit" class="button" '
+        f'aria-describedby="card-{task["action_id"]}">Sign</button></form>' in page.text
+    )
+    assert (
+        f'<form method="get" action="/actions/{doc["action_id"]}/sign"><button type="submit" '
+        f'class="button primary" aria-describedby="card-{doc["action_id"]}">Sign document</button>' in page.text
+    )
     assert "Open actions" in page.text
 
 
@@ -68,8 +78,10 @@ async def test_script_in_a_field_stays_text_on_the_page(infra, portal):
             assert SCRIPT not in page.text and "&lt;script&gt;" in page.text
         # A submitted value comes back escaped too (the form is re-shown because the name is missing).
         sign_page = await client.get(f"/actions/{given['action_id']}/sign")
-        refused = await client.post(f"/actions/{given['action_id']}/sign", data={
-            "csrf_token": csrf_of(sign_page.text), "field.approved_by": SCRIPT, "consent": "yes"})
+        refused = await client.post(
+            f"/actions/{given['action_id']}/sign",
+            data={"csrf_token": csrf_of(sign_page.text), "field.approved_by": SCRIPT, "consent": "yes"},
+        )
     assert refused.status_code == 422
     assert SCRIPT not in refused.text and "&lt;script&gt;" in refused.text
     assert 'aria-invalid="true"' in refused.text
@@ -81,9 +93,15 @@ async def test_signing_through_the_form_with_a_typed_name_shows_the_confirmation
         await eventually(lambda: open_actions(client), what="the open action")
         form = await client.get(f"/actions/{given['action_id']}/sign")
         assert 'for="typed_name"' in form.text and 'for="consent"' in form.text and 'for="f-approved_by"' in form.text
-        response = await client.post(f"/actions/{given['action_id']}/sign", data={
-            "csrf_token": csrf_of(form.text), "field.approved_by": "Jan", "typed_name": "Jan de Vries",
-            "consent": "yes"})
+        response = await client.post(
+            f"/actions/{given['action_id']}/sign",
+            data={
+                "csrf_token": csrf_of(form.text),
+                "field.approved_by": "Jan",
+                "typed_name": "Jan de Vries",
+                "consent": "yes",
+            },
+        )
         assert response.status_code == 303
         confirmation = await client.get(response.headers["location"])
         assert "Your signature has been recorded" in confirmation.text
@@ -96,8 +114,10 @@ async def test_a_form_post_without_the_csrf_token_is_forbidden(infra, portal):
     given = await given_open_action(infra)
     async with signed_in(portal, given["tenant_id"], given["contact_id"]) as client:
         await eventually(lambda: open_actions(client), what="the open action")
-        response = await client.post(f"/actions/{given['action_id']}/sign", data={
-            "field.approved_by": "Jan", "typed_name": "Jan", "consent": "yes"})
+        response = await client.post(
+            f"/actions/{given['action_id']}/sign",
+            data={"field.approved_by": "Jan", "typed_name": "Jan", "consent": "yes"},
+        )
         assert response.status_code == 403
         assert len(await open_actions(client)) == 1
 
@@ -121,9 +141,12 @@ async def test_the_portal_speaks_the_contacts_language_and_can_switch(infra, por
     async with signed_in(portal, given["tenant_id"], given["contact_id"]) as client:
         await eventually(lambda: open_actions(client), what="the open action")
         dutch = await client.get("/")
-        assert '<html lang="nl">' in dutch.text and "Mijn taken" in dutch.text and ">Ondertekenen</button>" in dutch.text
-        switched = await client.post("/language", data={"csrf_token": csrf_of(dutch.text), "language": "en",
-                                                        "back": "/"})
+        assert (
+            '<html lang="nl">' in dutch.text and "Mijn taken" in dutch.text and ">Ondertekenen</button>" in dutch.text
+        )
+        switched = await client.post(
+            "/language", data={"csrf_token": csrf_of(dutch.text), "language": "en", "back": "/"}
+        )
         assert switched.status_code == 303
         english = await client.get("/")
         assert '<html lang="en">' in english.text and "My tasks" in english.text
@@ -178,8 +201,9 @@ async def test_a_used_link_is_explained_in_the_browsers_language_with_a_switch(i
     english = httpx.get(f"{portal.url}/login", params={"token": token}, headers={"Accept-Language": "en-GB,en"})
     assert english.status_code == 410 and '<html lang="en">' in english.text
     assert f'href="/login?token={token}&amp;lang=nl"' in english.text and ">Nederlands</a>" in english.text
-    dutch = httpx.get(f"{portal.url}/login", params={"token": token, "lang": "nl"},
-                      headers={"Accept-Language": "en-GB,en"})
+    dutch = httpx.get(
+        f"{portal.url}/login", params={"token": token, "lang": "nl"}, headers={"Accept-Language": "en-GB,en"}
+    )
     assert '<html lang="nl">' in dutch.text
 
 
@@ -191,8 +215,13 @@ async def test_a_drawing_from_the_form_is_signed_as_drawn_and_an_empty_one_is_re
         assert 'id="signature-pad"' in form.text and 'src="/static/sign.js"' in form.text
         assert 'value="typed" checked' in form.text  # without script, typing is the default
         url = f"/actions/{given['action_id']}/sign"
-        data = {"csrf_token": csrf_of(form.text), "field.approved_by": "Jan", "consent": "yes",
-                "signature_kind": "drawn", "typed_name": "Jan de Vries"}
+        data = {
+            "csrf_token": csrf_of(form.text),
+            "field.approved_by": "Jan",
+            "consent": "yes",
+            "signature_kind": "drawn",
+            "typed_name": "Jan de Vries",
+        }
 
         # An empty canvas sends no image; a blank PNG (a canvas exported untouched) is refused just the same.
         for drawn in ("", "data:image/png;base64," + blank_png()):
@@ -228,18 +257,38 @@ async def test_a_task_that_changed_after_the_form_was_shown_must_be_reviewed_aga
         form = await client.get(f"/actions/{given['action_id']}/sign")
         shown = digest_of(form.text)
         # When staff change the task's description before the contact submits
-        await publish(infra.kafka_bootstrap, TASKS_EVENTS, TaskUpdated(
-            tenant_id=given["tenant_id"], task_id=given["task_id"], payload={"task": TaskSnapshot(
-                task_id=given["task_id"], title="Dak vervangen", description="Alleen de voorkant",
-                phase="Waiting for approval", contact_id=given["contact_id"])}))
+        await publish(
+            infra.kafka_bootstrap,
+            TASKS_EVENTS,
+            TaskUpdated(
+                tenant_id=given["tenant_id"],
+                task_id=given["task_id"],
+                payload={
+                    "task": TaskSnapshot(
+                        task_id=given["task_id"],
+                        title="Dak vervangen",
+                        description="Alleen de voorkant",
+                        phase="Waiting for approval",
+                        contact_id=given["contact_id"],
+                    )
+                },
+            ),
+        )
 
         async def changed():
-            return (await client.get(f"/api/v1/tasks/{given['task_id']}")).json()["description"] == \
-                "Alleen de voorkant"
+            return (await client.get(f"/api/v1/tasks/{given['task_id']}")).json()["description"] == "Alleen de voorkant"
+
         await eventually(changed, what="the change in the portal")
-        submitted = await client.post(f"/actions/{given['action_id']}/sign", data={
-            "csrf_token": csrf_of(form.text), "task_digest": shown, "field.approved_by": "Jan",
-            "typed_name": "Jan de Vries", "consent": "yes"})
+        submitted = await client.post(
+            f"/actions/{given['action_id']}/sign",
+            data={
+                "csrf_token": csrf_of(form.text),
+                "task_digest": shown,
+                "field.approved_by": "Jan",
+                "typed_name": "Jan de Vries",
+                "consent": "yes",
+            },
+        )
         # Then the approval is refused in their language, and the form shows the new content to review
         assert submitted.status_code == 409
         assert "Deze taak is gewijzigd, bekijk hem opnieuw." in submitted.text
@@ -247,12 +296,18 @@ async def test_a_task_that_changed_after_the_form_was_shown_must_be_reviewed_aga
         assert await portal_events(infra, "task.signed", given["action_id"]) == []
         # And the API says the same in English, then signs the content shown now, which the evidence records
         action = (await client.get(f"/api/v1/actions/{given['action_id']}")).json()
-        stale = await client.post(f"/api/v1/actions/{given['action_id']}/signature",
-                                  json=sign_body(task_digest=shown), headers=await csrf(client))
+        stale = await client.post(
+            f"/api/v1/actions/{given['action_id']}/signature",
+            json=sign_body(task_digest=shown),
+            headers=await csrf(client),
+        )
         assert stale.status_code == 409 and stale.json()["code"] == "task_changed"
         assert stale.json()["detail"] == "This task changed, please review it again."
-        signed = await client.post(f"/api/v1/actions/{given['action_id']}/signature",
-                                   json=sign_body(task_digest=action["task_digest"]), headers=await csrf(client))
+        signed = await client.post(
+            f"/api/v1/actions/{given['action_id']}/signature",
+            json=sign_body(task_digest=action["task_digest"]),
+            headers=await csrf(client),
+        )
         assert signed.status_code == 201
     [event] = await eventually(lambda: portal_events(infra, "task.signed", given["action_id"]), what="task.signed")
     assert event["payload"]["evidence"]["task_digest"] == action["task_digest"] == digest_of(submitted.text)

@@ -35,13 +35,21 @@ OTP_TENANT = new_id()
 def otp_portal(stack, tmp_path_factory):
     smtp = SmtpServer().start()
     port = free_port()
-    env = stack.env("portal", {"PORTAL_PORT": str(port), "PORTAL_OPS_PORT": str(free_port()),
-                               "PORTAL_OTP_TENANTS": OTP_TENANT, "PORTAL_OTP_MAX_ATTEMPTS": "3",
-                               "AKKOORD_SMTP_URL": smtp.url})
+    env = stack.env(
+        "portal",
+        {
+            "PORTAL_PORT": str(port),
+            "PORTAL_OPS_PORT": str(free_port()),
+            "PORTAL_OTP_TENANTS": OTP_TENANT,
+            "PORTAL_OTP_MAX_ATTEMPTS": "3",
+            "AKKOORD_SMTP_URL": smtp.url,
+        },
+    )
     log_path = tmp_path_factory.mktemp("otp-portal") / "otp-portal.log"
     with open(log_path, "ab") as log:
-        popen = subprocess.Popen([sys.executable, "-m", "services.portal"], env=env, stdout=log,
-                                 stderr=subprocess.STDOUT)
+        popen = subprocess.Popen(
+            [sys.executable, "-m", "services.portal"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
     proc = ServiceProcess("portal-otp", port, popen, log_path)
     deadline = time.monotonic() + 60
     while True:
@@ -98,8 +106,9 @@ async def test_other_tenants_sign_without_a_code_on_the_same_portal(infra, otp_p
     given = await given_open_action(infra)
     async with signed_in(otp_portal, given["tenant_id"], given["contact_id"]) as client:
         await eventually(lambda: open_actions(client), what="the open action")
-        response = await client.post(f"/api/v1/actions/{given['action_id']}/signature", json=sign_body(),
-                                     headers=await csrf(client))
+        response = await client.post(
+            f"/api/v1/actions/{given['action_id']}/signature", json=sign_body(), headers=await csrf(client)
+        )
     assert response.status_code == 201
 
 
@@ -111,20 +120,21 @@ async def test_the_signing_page_asks_for_the_code_first(infra, otp_portal):
         page = await client.get(sign_path)
         assert 'action="/otp/send"' in page.text and f'action="{sign_path}"' not in page.text
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-        sent = await client.post("/otp/send", data={"csrf_token": token, "back": sign_path,
-                                                    "action_id": given["action_id"]})
+        sent = await client.post(
+            "/otp/send", data={"csrf_token": token, "back": sign_path, "action_id": given["action_id"]}
+        )
         assert sent.headers["location"] == f"{sign_path}?otp=sent"
         code = code_in_mail(otp_portal.smtp, "jan@example.com")
-        verified = await client.post("/otp/verify", data={"csrf_token": token, "code": code, "back": sign_path,
-                                                          "action_id": given["action_id"]})
+        verified = await client.post(
+            "/otp/verify", data={"csrf_token": token, "code": code, "back": sign_path, "action_id": given["action_id"]}
+        )
         assert verified.headers["location"] == f"{sign_path}?otp=verified"
         page = await client.get(verified.headers["location"])
         assert f'action="{sign_path}"' in page.text and "you can sign now" in page.text
 
 
 async def verify(client, headers, action_id: str, code: str):
-    return await client.post("/api/v1/session/otp/verify", json={"code": code, "action_id": action_id},
-                             headers=headers)
+    return await client.post("/api/v1/session/otp/verify", json={"code": code, "action_id": action_id}, headers=headers)
 
 
 async def test_wrong_codes_lock_the_action_and_a_new_code_does_not_reset_the_count(infra, otp_portal):
@@ -134,14 +144,16 @@ async def test_wrong_codes_lock_the_action_and_a_new_code_does_not_reset_the_cou
         await eventually(lambda: open_actions(client), what="the open action")
         headers = await csrf(client)
         # When they guess twice, ask for a new code, and guess again
-        assert (await client.post("/api/v1/session/otp", json={"action_id": given["action_id"]},
-                                  headers=headers)).status_code == 202
+        assert (
+            await client.post("/api/v1/session/otp", json={"action_id": given["action_id"]}, headers=headers)
+        ).status_code == 202
         code = code_in_mail(otp_portal.smtp, "jan@example.com")
         wrong = "000000" if code != "000000" else "111111"
         for _ in range(2):
             assert (await verify(client, headers, given["action_id"], wrong)).status_code == 422
-        assert (await client.post("/api/v1/session/otp", json={"action_id": given["action_id"]},
-                                  headers=headers)).status_code == 202
+        assert (
+            await client.post("/api/v1/session/otp", json={"action_id": given["action_id"]}, headers=headers)
+        ).status_code == 202
         third = await verify(client, headers, given["action_id"], wrong)
         # Then the third wrong code locks the action: even the right code of the new mail is refused, and no
         # new code is sent
@@ -151,13 +163,13 @@ async def test_wrong_codes_lock_the_action_and_a_new_code_does_not_reset_the_cou
         assert locked.status_code == 409 and locked.json()["code"] == "otp_locked"
         again = await client.post("/api/v1/session/otp", json={"action_id": given["action_id"]}, headers=headers)
         assert again.status_code == 409 and again.json()["code"] == "otp_locked"
-        signed = await client.post(f"/api/v1/actions/{given['action_id']}/signature", json=sign_body(),
-                                   headers=headers)
+        signed = await client.post(f"/api/v1/actions/{given['action_id']}/signature", json=sign_body(), headers=headers)
         assert signed.status_code in (403, 409)
     # And a new session does not unlock it
     async with signed_in(otp_portal, given["tenant_id"], given["contact_id"]) as client:
-        refused = await client.post("/api/v1/session/otp", json={"action_id": given["action_id"]},
-                                    headers=await csrf(client))
+        refused = await client.post(
+            "/api/v1/session/otp", json={"action_id": given["action_id"]}, headers=await csrf(client)
+        )
         assert refused.status_code == 409 and refused.json()["code"] == "otp_locked"
 
 
@@ -171,8 +183,9 @@ async def test_declining_and_viewing_the_document_need_the_code_too(infra, otp_p
         pdf = await client.get(f"/actions/{given['action_id']}/document.pdf")
         page = await client.get(f"/actions/{given['action_id']}/document/pages/1.png")
         assert pdf.status_code == 403 and page.status_code == 403
-        declined = await client.post(f"/api/v1/actions/{given['action_id']}/decline", json={"reason": "No"},
-                                     headers=headers)
+        declined = await client.post(
+            f"/api/v1/actions/{given['action_id']}/decline", json={"reason": "No"}, headers=headers
+        )
         assert declined.status_code == 403 and declined.json()["code"] == "otp_required"
         form = await client.get(f"/actions/{given['action_id']}/decline")
         assert 'action="/otp/send"' in form.text and 'name="reason"' not in form.text
@@ -180,6 +193,7 @@ async def test_declining_and_viewing_the_document_need_the_code_too(infra, otp_p
         await client.post("/api/v1/session/otp", json={"action_id": given["action_id"]}, headers=headers)
         code = code_in_mail(otp_portal.smtp, "jan@example.com")
         assert (await verify(client, headers, given["action_id"], code)).status_code == 200
-        declined = await client.post(f"/api/v1/actions/{given['action_id']}/decline", json={"reason": "No"},
-                                     headers=headers)
+        declined = await client.post(
+            f"/api/v1/actions/{given['action_id']}/decline", json={"reason": "No"}, headers=headers
+        )
         assert declined.status_code == 200

@@ -43,8 +43,9 @@ async def test_a_contact_signs_an_open_action_exactly_once_and_task_signed_is_pu
         assert "already signed" in second.json()["detail"]
         assert await open_actions(client) == []
 
-        [event] = await eventually(lambda: portal_events(infra, "task.signed", given["action_id"]),
-                                   what="task.signed on portal.events")
+        [event] = await eventually(
+            lambda: portal_events(infra, "task.signed", given["action_id"]), what="task.signed on portal.events"
+        )
         assert event["tenant_id"] == given["tenant_id"] and event["task_id"] == given["task_id"]
         assert event["payload"]["fields"] == {"approved_by": "Jan", "remarks": None}
         assert event["payload"]["evidence"]["auth_method"] == "magic_link"
@@ -61,8 +62,11 @@ async def test_a_missing_required_field_is_refused_naming_it(infra, portal):
     given = await given_open_action(infra)
     async with signed_in(portal, given["tenant_id"], given["contact_id"]) as client:
         await eventually(lambda: open_actions(client), what="the open action")
-        response = await client.post(f"/api/v1/actions/{given['action_id']}/signature",
-                                     json=sign_body(fields={"approved_by": "  "}), headers=await csrf(client))
+        response = await client.post(
+            f"/api/v1/actions/{given['action_id']}/signature",
+            json=sign_body(fields={"approved_by": "  "}),
+            headers=await csrf(client),
+        )
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["fields.approved_by"]
 
@@ -88,8 +92,9 @@ async def test_another_contacts_action_is_not_found(infra, portal):
         await eventually(lambda: open_actions(client), what="my open action")
         headers = await csrf(client)
         for other in (theirs, other_tenant):
-            response = await client.post(f"/api/v1/actions/{other['action_id']}/signature", json=sign_body(),
-                                         headers=headers)
+            response = await client.post(
+                f"/api/v1/actions/{other['action_id']}/signature", json=sign_body(), headers=headers
+            )
             assert response.status_code == 404
             assert (await client.get(f"/api/v1/tasks/{other['task_id']}")).status_code == 404
             assert (await client.get(f"/api/v1/actions/{other['action_id']}")).status_code == 404
@@ -108,13 +113,16 @@ async def test_a_magic_link_opens_one_session_only_and_bad_or_expired_links_are_
     async def contact_known():  # the refusal below speaks the contact's language, so the portal must know them
         async with httpx.AsyncClient(base_url=portal.url, cookies=cookies) as client:
             return (await client.get("/api/v1/session")).json()["contact"]["name"]
+
     await eventually(contact_known, what="the contact in the portal")
     reused = httpx.get(f"{portal.url}/login", params={"token": token})
     assert reused.status_code == 410 and "already used" in reused.text
     forged = httpx.get(f"{portal.url}/login", params={"token": token[:-3] + "abc"})
     assert forged.status_code == 400
-    expired = httpx.get(f"{portal.url}/login", params={
-        "token": link_token(given["tenant_id"], given["contact_id"], expires_in=timedelta(seconds=-1))})
+    expired = httpx.get(
+        f"{portal.url}/login",
+        params={"token": link_token(given["tenant_id"], given["contact_id"], expires_in=timedelta(seconds=-1))},
+    )
     assert expired.status_code == 410 and "expired" in expired.text
     assert httpx.get(f"{portal.url}/api/v1/session").status_code == 401
 
@@ -147,8 +155,9 @@ async def test_a_changed_document_is_refused_and_the_shown_version_is_signed(inf
         assert stale.status_code == 409 and "document changed" in stale.json()["detail"]
         assert (await client.post(url, json=sign_body(document_digest="a" * 64), headers=headers)).status_code == 201
 
-    [event] = await eventually(lambda: portal_events(infra, "document.signed", given["action_id"]),
-                               what="document.signed")
+    [event] = await eventually(
+        lambda: portal_events(infra, "document.signed", given["action_id"]), what="document.signed"
+    )
     assert event["payload"]["document_digest"] == "a" * 64
 
 
@@ -163,8 +172,9 @@ async def test_declining_needs_a_reason_and_emits_action_declined(infra, portal)
         assert (await client.post(url, json={"reason": "Not finished"}, headers=headers)).status_code == 200
         assert await open_actions(client) == []
 
-    [event] = await eventually(lambda: portal_events(infra, "action.declined", given["action_id"]),
-                               what="action.declined")
+    [event] = await eventually(
+        lambda: portal_events(infra, "action.declined", given["action_id"]), what="action.declined"
+    )
     assert event["payload"]["reason"] == "Not finished"
 
 
@@ -172,16 +182,24 @@ async def test_a_cancelled_action_leaves_the_open_actions_and_a_signature_for_it
     given = await given_open_action(infra)
     async with signed_in(portal, given["tenant_id"], given["contact_id"]) as client:
         await eventually(lambda: open_actions(client), what="the open action")
-        await publish(infra.kafka_bootstrap, TASKS_EVENTS, TaskActionCancelled(
-            tenant_id=given["tenant_id"], task_id=given["task_id"],
-            payload={"action_id": given["action_id"], "contact_id": given["contact_id"]}))
+        await publish(
+            infra.kafka_bootstrap,
+            TASKS_EVENTS,
+            TaskActionCancelled(
+                tenant_id=given["tenant_id"],
+                task_id=given["task_id"],
+                payload={"action_id": given["action_id"], "contact_id": given["contact_id"]},
+            ),
+        )
 
         async def no_open_actions():
             return await open_actions(client) == []
+
         await eventually(no_open_actions, what="the action closed")
         # and a signature sent for it anyway (a page opened before) is refused with a conflict saying why
-        refused = await client.post(f"/api/v1/actions/{given['action_id']}/signature", json=sign_body(),
-                                    headers=await csrf(client))
+        refused = await client.post(
+            f"/api/v1/actions/{given['action_id']}/signature", json=sign_body(), headers=await csrf(client)
+        )
         assert refused.status_code == 409 and "cancelled by the sender" in refused.json()["detail"]
         assert refused.json()["code"] == "cancelled"
         assert await portal_events(infra, "task.signed", given["action_id"]) == []
@@ -203,8 +221,11 @@ async def test_a_typed_signature_is_rendered_by_the_server(infra, portal):
     given = await given_open_action(infra)
     async with signed_in(portal, given["tenant_id"], given["contact_id"]) as client:
         await eventually(lambda: open_actions(client), what="the open action")
-        response = await client.post(f"/api/v1/actions/{given['action_id']}/signature", headers=await csrf(client),
-                                     json=sign_body(signature={"kind": "typed", "typed_name": "Jan de Vries"}))
+        response = await client.post(
+            f"/api/v1/actions/{given['action_id']}/signature",
+            headers=await csrf(client),
+            json=sign_body(signature={"kind": "typed", "typed_name": "Jan de Vries"}),
+        )
     assert response.status_code == 201, response.text
     [event] = await eventually(lambda: portal_events(infra, "task.signed", given["action_id"]), what="task.signed")
     assert event["payload"]["signature"]["kind"] == "typed"
@@ -214,8 +235,11 @@ async def test_a_blank_drawing_is_refused(infra, portal):
     given = await given_open_action(infra)
     async with signed_in(portal, given["tenant_id"], given["contact_id"]) as client:
         await eventually(lambda: open_actions(client), what="the open action")
-        response = await client.post(f"/api/v1/actions/{given['action_id']}/signature", headers=await csrf(client),
-                                     json=sign_body(signature={"kind": "drawn", "png_base64": blank_png()}))
+        response = await client.post(
+            f"/api/v1/actions/{given['action_id']}/signature",
+            headers=await csrf(client),
+            json=sign_body(signature={"kind": "drawn", "png_base64": blank_png()}),
+        )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "signature"
 
@@ -224,21 +248,49 @@ async def test_signed_artefacts_announced_by_documents_and_signing_are_offered_t
     given = await given_open_action(infra)
     async with signed_in(portal, given["tenant_id"], given["contact_id"]) as client:
         await eventually(lambda: open_actions(client), what="the open action")
-        assert (await client.post(f"/api/v1/actions/{given['action_id']}/signature", json=sign_body(),
-                                  headers=await csrf(client))).status_code == 201
+        assert (
+            await client.post(
+                f"/api/v1/actions/{given['action_id']}/signature", json=sign_body(), headers=await csrf(client)
+            )
+        ).status_code == 201
         common = {"tenant_id": given["tenant_id"], "task_id": given["task_id"]}
-        await publish(infra.kafka_bootstrap, DOCUMENTS_EVENTS, DocumentStamped(**common, payload={
-            "document_id": "d1", "action_id": given["action_id"], "source_version_id": "v1", "version_id": "v2",
-            "digest": "f" * 64, "signed_event_id": "e1",
-            "pdf_url": "http://127.0.0.1:8003/internal/v1/documents/d1/versions/v2/pdf",
-            "preview_url": "http://attacker.example/steal"}))
-        await publish(infra.kafka_bootstrap, SIGNING_EVENTS, SignatureSealed(**common, payload={
-            "evidence_id": "ev1", "action_id": given["action_id"], "kind": "approval_certificate",
-            "pdf_id": "p1", "digest": "f" * 64, "pdf_url": "http://127.0.0.1:8002/internal/v1/sealed-pdfs/p1"}))
+        await publish(
+            infra.kafka_bootstrap,
+            DOCUMENTS_EVENTS,
+            DocumentStamped(
+                **common,
+                payload={
+                    "document_id": "d1",
+                    "action_id": given["action_id"],
+                    "source_version_id": "v1",
+                    "version_id": "v2",
+                    "digest": "f" * 64,
+                    "signed_event_id": "e1",
+                    "pdf_url": "http://127.0.0.1:8003/internal/v1/documents/d1/versions/v2/pdf",
+                    "preview_url": "http://attacker.example/steal",
+                },
+            ),
+        )
+        await publish(
+            infra.kafka_bootstrap,
+            SIGNING_EVENTS,
+            SignatureSealed(
+                **common,
+                payload={
+                    "evidence_id": "ev1",
+                    "action_id": given["action_id"],
+                    "kind": "approval_certificate",
+                    "pdf_id": "p1",
+                    "digest": "f" * 64,
+                    "pdf_url": "http://127.0.0.1:8002/internal/v1/sealed-pdfs/p1",
+                },
+            ),
+        )
 
         async def downloads():
             action = (await client.get(f"/api/v1/actions/{given['action_id']}")).json()
             return action["downloads"] if len(action["downloads"]) == 3 else None
+
         offered = await eventually(downloads, what="the artefacts in the read model")
         assert offered["approval_certificate"] == f"/actions/{given['action_id']}/sealed/approval_certificate.pdf"
         # Neither service holds those documents, and a foreign address is never fetched: a 404, not a 500.

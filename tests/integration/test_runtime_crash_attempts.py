@@ -34,10 +34,18 @@ async def test_a_message_that_kills_its_process_lands_in_the_dlq_after_the_bound
     before, poison, after = task_created(tenant, "fine"), task_created(tenant, POISON), task_created(tenant, "fine")
     await publish(infra.kafka_bootstrap, topic, before, poison, after)
     database = f"crash_{uuid.uuid4().hex[:8]}"
-    env = {"PATH": "/usr/bin:/bin", "AKKOORD_ENV": "development", "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap,
-           "MONGODB_URI": infra.mongodb_uri, "CRASHTEST_TOPIC": topic, "CRASHTEST_GROUP": group,
-           "CRASHTEST_PORT": str(free_port()), "CRASHTEST_OPS_PORT": str(free_port()), "CRASHTEST_DATABASE": database,
-           "CRASHTEST_CONSUMER_MAX_ATTEMPTS": str(MAX_ATTEMPTS)}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "AKKOORD_ENV": "development",
+        "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap,
+        "MONGODB_URI": infra.mongodb_uri,
+        "CRASHTEST_TOPIC": topic,
+        "CRASHTEST_GROUP": group,
+        "CRASHTEST_PORT": str(free_port()),
+        "CRASHTEST_OPS_PORT": str(free_port()),
+        "CRASHTEST_DATABASE": database,
+        "CRASHTEST_CONSUMER_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
+    }
 
     async def dead_letters() -> list[dict]:
         return [headers for _, headers in await read_all(infra.kafka_bootstrap, dlq(topic), timeout=20)]
@@ -51,8 +59,12 @@ async def test_a_message_that_kills_its_process_lands_in_the_dlq_after_the_bound
                 if process is None or process.poll() is not None:
                     starts += 1
                     assert starts <= MAX_ATTEMPTS + 3, f"still dying after {starts - 1} restarts"
-                    process = subprocess.Popen([sys.executable, "-m", "tests.support.crashing_service"], env=env,
-                                               stdout=log, stderr=subprocess.STDOUT)
+                    process = subprocess.Popen(
+                        [sys.executable, "-m", "tests.support.crashing_service"],
+                        env=env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                    )
                 try:
                     process.wait(2)
                     continue  # died: start it again
@@ -70,11 +82,14 @@ async def test_a_message_that_kills_its_process_lands_in_the_dlq_after_the_bound
             # and the messages around it were handled, by a process that now stays up
             client = AsyncMongoClient(infra.mongodb_uri)
             try:
+
                 async def handled() -> set[str]:
                     return {d["_id"] for d in await client[database]["effects"].find().to_list(None)}
 
-                assert await eventually(handled, timeout=30, what="the innocent messages handled") \
-                    == {before.event_id, after.event_id}
+                assert await eventually(handled, timeout=30, what="the innocent messages handled") == {
+                    before.event_id,
+                    after.event_id,
+                }
             finally:
                 await client.close()
             assert process.poll() is None

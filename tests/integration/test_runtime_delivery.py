@@ -37,10 +37,14 @@ class Group:
         self.tenant, self.group = uuid.uuid4().hex, f"test-{uuid.uuid4().hex}"
         self.bootstrap = infra.kafka_bootstrap
         wants, topics = options.pop("wants", None), options.pop("topics", (TASKS_EVENTS,))
-        register(self.broker, Tracking(self.outbox), Consumer(group=self.group, topics=topics, handlers=handlers,
-                                                               description="test", wants=wants), **options)
+        register(
+            self.broker,
+            Tracking(self.outbox),
+            Consumer(group=self.group, topics=topics, handlers=handlers, description="test", wants=wants),
+            **options,
+        )
 
-    async def __aenter__(self) -> "Group":
+    async def __aenter__(self) -> Group:
         await ensure_topics(self.bootstrap)
         await self.outbox.ensure_indexes()
         await self.broker.start()
@@ -70,8 +74,11 @@ async def kit(infra):
 
         async def dead_letters(match):
             """This group's DLQ entries (services running beside the test dead-letter garbage too)."""
-            return [h for body, h in await read_all(infra.kafka_bootstrap, dlq(TASKS_EVENTS))
-                    if h.get("group") == kit.group and match(body)]
+            return [
+                h
+                for body, h in await read_all(infra.kafka_bootstrap, dlq(TASKS_EVENTS))
+                if h.get("group") == kit.group and match(body)
+            ]
 
         kit.dead_letters = dead_letters
         yield kit
@@ -94,8 +101,9 @@ async def test_an_unreadable_message_goes_to_the_dead_letter_queue_with_the_reas
     garbage = f"not json {uuid.uuid4().hex}".encode()
     await publish(kit.bootstrap, TASKS_EVENTS, garbage)
 
-    [headers] = await eventually(lambda: kit.dead_letters(lambda b: b.get("raw") == garbage.decode()),
-                                 what="garbage in the DLQ")
+    [headers] = await eventually(
+        lambda: kit.dead_letters(lambda b: b.get("raw") == garbage.decode()), what="garbage in the DLQ"
+    )
     assert "unreadable message" in headers["error"]
 
 
@@ -105,8 +113,9 @@ async def test_a_permanent_failure_is_dead_lettered_at_once_and_does_not_block_t
     await publish(kit.bootstrap, TASKS_EVENTS, poison, after)
     await eventually(lambda: kit.db["effects"].find_one({"event_id": after.event_id}), what="next event handled")
 
-    [headers] = await eventually(lambda: kit.dead_letters(lambda b: b.get("event_id") == poison.event_id),
-                                 what="poison in the DLQ")
+    [headers] = await eventually(
+        lambda: kit.dead_letters(lambda b: b.get("event_id") == poison.event_id), what="poison in the DLQ"
+    )
     assert "can never be handled" in headers["error"]
 
 
@@ -114,8 +123,9 @@ async def test_a_failing_handler_is_retried_a_bounded_number_of_times_then_dead_
     flaky = task_created(kit.tenant, "flaky-forever")
     await publish(kit.bootstrap, TASKS_EVENTS, flaky)
 
-    [headers] = await eventually(lambda: kit.dead_letters(lambda b: b.get("event_id") == flaky.event_id),
-                                 what="flaky event in the DLQ")
+    [headers] = await eventually(
+        lambda: kit.dead_letters(lambda b: b.get("event_id") == flaky.event_id), what="flaky event in the DLQ"
+    )
     assert kit.attempts.count(flaky.event_id) == 3
     assert "failed 3 times" in headers["error"]
 
@@ -190,6 +200,7 @@ async def test_one_tasks_events_from_two_topics_are_handled_in_the_order_they_we
         await publish(infra.kafka_bootstrap, topics[0], a)
         await publish(infra.kafka_bootstrap, topics[1], b)
         expected[a.task_id] = ["a", "b"]
+
     # when the group takes them (one fetch holds them all)
     async def all_handled():
         return sum(map(len, seen.values())) == 12
@@ -228,8 +239,13 @@ async def test_a_message_the_group_does_not_want_is_passed_over_without_a_trace(
 
         # and the group's lag is reported once its batch is done (after its last message was handled)
         async def lags():
-            return [s.value for m in REGISTRY.collect() if m.name == "akkoord_consumer_lag"
-                    for s in m.samples if s.labels["group"] == name]
+            return [
+                s.value
+                for m in REGISTRY.collect()
+                if m.name == "akkoord_consumer_lag"
+                for s in m.samples
+                if s.labels["group"] == name
+            ]
 
         assert all(v >= 0 for v in await eventually(lags, what="the group's lag reported"))
 
@@ -239,8 +255,13 @@ async def _processed(db, group, event_id):
 
 
 async def _passed_over(group):
-    return REGISTRY.get_sample_value("akkoord_events_total", {"group": group, "topic": TASKS_EVENTS,
-                                                              "type": "task.created", "outcome": "passed_over"}) or None
+    return (
+        REGISTRY.get_sample_value(
+            "akkoord_events_total",
+            {"group": group, "topic": TASKS_EVENTS, "type": "task.created", "outcome": "passed_over"},
+        )
+        or None
+    )
 
 
 class Hiccup(BaseException):
@@ -290,14 +311,19 @@ async def test_a_dead_letter_is_replayed_once_for_the_group_that_failed_it_after
         await publish(infra.kafka_bootstrap, TASKS_EVENTS, failed, garbage)
 
         async def both_dead_lettered():
-            bodies = [b for b, h in await read_all(infra.kafka_bootstrap, dlq(TASKS_EVENTS))
-                      if h.get("group") == group.group]
-            return (any(b.get("event_id") == failed.event_id for b in bodies)
-                    and any(b.get("raw") == garbage.decode() for b in bodies))
+            bodies = [
+                b for b, h in await read_all(infra.kafka_bootstrap, dlq(TASKS_EVENTS)) if h.get("group") == group.group
+            ]
+            return any(b.get("event_id") == failed.event_id for b in bodies) and any(
+                b.get("raw") == garbage.decode() for b in bodies
+            )
 
         await eventually(both_dead_lettered, what="both dead-lettered")
-        letters = [letter for letter in await list_dead_letters(infra.kafka_bootstrap, TASKS_EVENTS)
-                   if letter.group == group.group]
+        letters = [
+            letter
+            for letter in await list_dead_letters(infra.kafka_bootstrap, TASKS_EVENTS)
+            if letter.group == group.group
+        ]
         [listed] = [letter for letter in letters if letter.event_id == failed.event_id]
         assert not listed.unreadable and not listed.replayed and "the template is missing" in listed.error
         assert any(letter.unreadable for letter in letters)
@@ -318,15 +344,24 @@ async def test_a_dead_letter_is_replayed_once_for_the_group_that_failed_it_after
         # and a second replay has nothing left to send; the list says what was replayed
         again = await replay(infra.kafka_bootstrap, TASKS_EVENTS, group.group)
         assert again["groups"][group.group] == {"replayed": 0, "unreadable_left": 0, "event_ids": []}
-        listed = [letter for letter in await list_dead_letters(infra.kafka_bootstrap, TASKS_EVENTS)
-                  if letter.group == group.group]
+        listed = [
+            letter
+            for letter in await list_dead_letters(infra.kafka_bootstrap, TASKS_EVENTS)
+            if letter.group == group.group
+        ]
         assert all(letter.replayed for letter in listed) and len(listed) == len(letters)
         assert await group.db["effects"].count_documents({"event_id": failed.event_id}) == 1
 
         # and an operator sees the same from the command line
         cli = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "services.runtime.dlq", "list", TASKS_EVENTS, stdout=asyncio.subprocess.PIPE,
-            env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap})
+            sys.executable,
+            "-m",
+            "services.runtime.dlq",
+            "list",
+            TASKS_EVENTS,
+            stdout=asyncio.subprocess.PIPE,
+            env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap},
+        )
         out, _ = await asyncio.wait_for(cli.communicate(), timeout=60)
         assert cli.returncode == 0
         lines = [json.loads(line) for line in out.decode().splitlines()]

@@ -22,8 +22,12 @@ def sender_for(url: str) -> SmtpSender:
 
 def test_the_url_says_how_to_reach_the_server_and_never_shows_the_password():
     starttls = SmtpTarget.parse("smtp://mailer:p%40ss@mail.example.com:587")
-    assert (starttls.hostname, starttls.port, starttls.username, starttls.password) == \
-        ("mail.example.com", 587, "mailer", "p@ss")
+    assert (starttls.hostname, starttls.port, starttls.username, starttls.password) == (
+        "mail.example.com",
+        587,
+        "mailer",
+        "p@ss",
+    )
     assert starttls.start_tls is True and not starttls.use_tls, "credentials never cross in clear"
     implicit = SmtpTarget.parse("smtps://mail.example.com")
     assert implicit.use_tls and implicit.port == 465
@@ -34,9 +38,14 @@ def test_the_url_says_how_to_reach_the_server_and_never_shows_the_password():
 
 
 async def test_a_mail_arrives_with_its_text_and_html_and_a_title_with_a_newline_adds_no_header(smtp):
-    message = compose(sender="Akkoord <no-reply@akkoord.test>", to=address("jan@example.com", "Jan\r\nBcc: x@evil.test"),
-                      subject="Onderhoud\r\nBcc: evil@evil.test", text="Hallo", html="<p>Hallo</p>",
-                      reply_to="office@example.com")
+    message = compose(
+        sender="Akkoord <no-reply@akkoord.test>",
+        to=address("jan@example.com", "Jan\r\nBcc: x@evil.test"),
+        subject="Onderhoud\r\nBcc: evil@evil.test",
+        text="Hallo",
+        html="<p>Hallo</p>",
+        reply_to="office@example.com",
+    )
     await sender_for(smtp.url).send(message)
 
     [mail] = smtp.to("jan@example.com")
@@ -54,7 +63,8 @@ async def test_a_550_is_a_refusal_and_an_absent_server_a_deferral(smtp):
 
     with pytest.raises(MailDeferred):
         await sender_for(f"smtp://127.0.0.1:{free_port()}").send(
-            compose(sender="a@akkoord.test", to="jan@example.com", subject="s", text="t"))
+            compose(sender="a@akkoord.test", to="jan@example.com", subject="s", text="t")
+        )
 
 
 def test_an_address_that_cannot_be_one_is_refused_before_any_smtp_talk():

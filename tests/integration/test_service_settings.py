@@ -14,8 +14,9 @@ def test_a_service_started_without_akkoord_env_on_placeholder_secrets_exits_with
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AKKOORD_", "PORTAL_", "TASKS_"))}
     env["AKKOORD_INTERNAL_TOKEN"] = LEAKY
     # When the portal starts
-    done = subprocess.run([sys.executable, "-m", "services.portal"], env=env, capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "services.portal"], env=env, capture_output=True, text=True, timeout=60
+    )
     # Then it refuses before serving, says what to set, and prints no secret it was given
     assert done.returncode != 0
     assert "refusing to start outside development" in done.stderr

@@ -41,20 +41,35 @@ def signing(stack):
 
 def a_stamp_of(signed, document_id: str, digest: str, pdf_url: str) -> DocumentStamped:
     """The document.stamped documents emits for a signed document (version v1 stamped as v2)."""
-    return DocumentStamped(tenant_id=signed.tenant_id, task_id=signed.task_id, payload=DocumentStampedPayload(
-        document_id=document_id, action_id=signed.payload.action_id, source_version_id="v1", version_id="v2",
-        digest=digest, pdf_url=pdf_url, preview_url=pdf_url, signed_event_id=signed.event_id))
+    return DocumentStamped(
+        tenant_id=signed.tenant_id,
+        task_id=signed.task_id,
+        payload=DocumentStampedPayload(
+            document_id=document_id,
+            action_id=signed.payload.action_id,
+            source_version_id="v1",
+            version_id="v2",
+            digest=digest,
+            pdf_url=pdf_url,
+            preview_url=pdf_url,
+            signed_event_id=signed.event_id,
+        ),
+    )
 
 
 async def dead_letters_of(infra, stamped: DocumentStamped) -> list[dict]:
-    return [h for body, h in await read_all(infra.kafka_bootstrap, f"{DOCUMENTS_EVENTS}.dlq")
-            if body.get("event_id") == stamped.event_id]
+    return [
+        h
+        for body, h in await read_all(infra.kafka_bootstrap, f"{DOCUMENTS_EVENTS}.dlq")
+        if body.get("event_id") == stamped.event_id
+    ]
 
 
 async def held_stamp(held_stamps, stamped: DocumentStamped) -> dict | None:
     """signing's hold of `stamped`, while it waits for its signing."""
-    return await held_stamps.find_one({"_id": f"{stamped.tenant_id}:{stamped.payload.action_id}",
-                                       "event": {"$exists": True}})
+    return await held_stamps.find_one(
+        {"_id": f"{stamped.tenant_id}:{stamped.payload.action_id}", "event": {"$exists": True}}
+    )
 
 
 async def test_a_task_signed_twice_gives_exactly_one_evidence_record_and_one_sealed_certificate(infra, signing):
@@ -94,7 +109,7 @@ async def test_a_task_signed_twice_gives_exactly_one_evidence_record_and_one_sea
         tampered = pdf.replace(b"Repaint the hallway", b"Repaint the kitchen", 1)
         if tampered == pdf:  # the text may be compressed; flip a byte inside the first content stream
             at = pdf.index(b"stream") + 20
-            tampered = pdf[:at] + bytes([pdf[at] ^ 0xFF]) + pdf[at + 1:]
+            tampered = pdf[:at] + bytes([pdf[at] ^ 0xFF]) + pdf[at + 1 :]
         report = (await client.post("/v1/verify", files={"file": ("c.pdf", tampered, "application/pdf")})).json()
         assert not report["verified"] and not report["matches_stored"]
 
@@ -119,21 +134,26 @@ async def test_a_second_signed_event_for_the_same_action_adds_no_evidence(infra,
     await publish_accepted(infra.kafka_bootstrap, first, again)
 
     async def recorded() -> list[dict]:
-        return [e for e in await signing_events_for(infra.kafka_bootstrap, first.payload.action_id)
-                if e["type"] == "evidence.recorded"]
+        return [
+            e
+            for e in await signing_events_for(infra.kafka_bootstrap, first.payload.action_id)
+            if e["type"] == "evidence.recorded"
+        ]
 
     await eventually(recorded, what="evidence.recorded")
     # a later signing of another action of the same task rides the same partition, so once it is
     # recorded, the duplicate before it has been handled too
     later = a_task_signed(tenant_id, gone, png)
-    later = later.model_copy(update={"task_id": first.task_id, "payload": later.payload.model_copy(
-        update={"task": first.payload.task})})
+    later = later.model_copy(
+        update={"task_id": first.task_id, "payload": later.payload.model_copy(update={"task": first.payload.task})}
+    )
     await publish_accepted(infra.kafka_bootstrap, later)
 
     async def both_recorded() -> list:
         async with httpx.AsyncClient(base_url=signing.url) as client:
-            r = await client.get("/v1/evidence", params={"task_id": first.task_id},
-                                 headers={"Authorization": f"Bearer {key}"})
+            r = await client.get(
+                "/v1/evidence", params={"task_id": first.task_id}, headers={"Authorization": f"Bearer {key}"}
+            )
         return r.json()["evidence"] if len(r.json()["evidence"]) >= 2 else []
 
     records = await eventually(both_recorded, what="the later signing recorded")
@@ -149,8 +169,7 @@ async def test_verify_reports_an_unsealed_pdf_as_not_verified(signing):
     assert garbage["verified"] is False and garbage["problem"]
 
 
-async def test_a_stamped_document_that_overtakes_its_signing_is_held_then_sealed_when_the_signing_comes(
-        infra, signing):
+async def test_a_stamped_document_that_overtakes_its_signing_is_held_then_sealed_when_the_signing_comes(infra, signing):
     # given a document signed and stamped, where signing sees document.stamped (documents.events) before the
     # document.signed it follows (portal.events), as a consumer behind on portal.events does
     tenant_id, key = await a_tenant_with_staff_key(infra.kafka_bootstrap, signing.url, "/v1/evidence")
@@ -168,8 +187,11 @@ async def test_a_stamped_document_that_overtakes_its_signing_is_held_then_sealed
 
         # then its evidence is recorded and the stamped document sealed, once, and nothing is dead-lettered
         async def sealed():
-            return [e for e in await signing_events_for(infra.kafka_bootstrap, signed.payload.action_id)
-                    if e["type"] == "signature.sealed"]
+            return [
+                e
+                for e in await signing_events_for(infra.kafka_bootstrap, signed.payload.action_id)
+                if e["type"] == "signature.sealed"
+            ]
 
         [event] = await eventually(sealed, timeout=60, what="the stamped document sealed")
         assert event["payload"]["kind"] == "sealed_document"
@@ -178,8 +200,11 @@ async def test_a_stamped_document_that_overtakes_its_signing_is_held_then_sealed
         assert record["document"]["digest_after"] == stamped.payload.digest
         assert record["document"]["stamped_version_id"] == "v2"
     assert await held_stamp(held, stamped) is None
-    assert [b for b, _ in await read_all(infra.kafka_bootstrap, f"{DOCUMENTS_EVENTS}.dlq")
-            if b.get("event_id") == stamped.event_id] == []
+    assert [
+        b
+        for b, _ in await read_all(infra.kafka_bootstrap, f"{DOCUMENTS_EVENTS}.dlq")
+        if b.get("event_id") == stamped.event_id
+    ] == []
 
 
 async def test_a_stamp_for_a_task_signing_is_dead_lettered(infra, signing):
@@ -188,8 +213,10 @@ async def test_a_stamp_for_a_task_signing_is_dead_lettered(infra, signing):
     with serving_signature(png) as image_url:
         signed = a_task_signed(tenant_id, image_url, png)
         await publish_accepted(infra.kafka_bootstrap, signed)
-        await eventually(lambda: signing_events_for(infra.kafka_bootstrap, signed.payload.action_id),
-                         what="the task signing's evidence")
+        await eventually(
+            lambda: signing_events_for(infra.kafka_bootstrap, signed.payload.action_id),
+            what="the task signing's evidence",
+        )
     stamped = a_stamp_of(signed, "d", "0" * 64, f"{signing.url}/nowhere")
     await publish(infra.kafka_bootstrap, DOCUMENTS_EVENTS, stamped)
 
@@ -242,9 +269,12 @@ async def test_a_stamp_whose_signing_does_not_come_is_dead_lettered_with_why_and
         # when its time is up (the service's own watch does this after SIGNING_HOLD_STAMP_SECONDS; here a
         # handler on the service's database, with no time to wait, through the service's outbox)
         outbox = Outbox(client, db)
-        watch = bootstrap.build(Settings(hold_stamp_seconds=0), store=EvidenceStore(db), outbox=outbox,
-                                tracking=Tracking(outbox)).uow
-        assert await handlers.give_up_overdue_stamps(watch, tenant_id) == 1  # this test's tenant: other tests' stamps stay
+        watch = bootstrap.build(
+            Settings(hold_stamp_seconds=0), store=EvidenceStore(db), outbox=outbox, tracking=Tracking(outbox)
+        ).uow
+        assert (
+            await handlers.give_up_overdue_stamps(watch, tenant_id) == 1
+        )  # this test's tenant: other tests' stamps stay
         still_held = await db["held_stamps"].count_documents({"event": {"$exists": True}})
         assert REGISTRY.get_sample_value("akkoord_signing_held_stamps") == still_held
         async with httpx.AsyncClient() as c:  # the service's own watch reports the same gauge
@@ -264,8 +294,9 @@ async def test_a_stamp_whose_signing_does_not_come_is_dead_lettered_with_why_and
 
         await eventually(lambda: of_kind("evidence.recorded"), timeout=40, what="the signing's evidence")
         assert await of_kind("signature.sealed") == []
-        replayed = await replay(infra.kafka_bootstrap, DOCUMENTS_EVENTS, "akkoord.signing",
-                                event_ids={stamped.event_id})  # this one only: other tests' dead letters stay
+        replayed = await replay(
+            infra.kafka_bootstrap, DOCUMENTS_EVENTS, "akkoord.signing", event_ids={stamped.event_id}
+        )  # this one only: other tests' dead letters stay
         assert replayed["groups"]["akkoord.signing"]["event_ids"] == [stamped.event_id]
         [sealed] = await eventually(lambda: of_kind("signature.sealed"), timeout=60, what="the document sealed")
         assert sealed["payload"]["kind"] == "sealed_document"
@@ -273,7 +304,8 @@ async def test_a_stamp_whose_signing_does_not_come_is_dead_lettered_with_why_and
 
 
 async def test_a_held_stamp_whose_pdf_does_not_match_is_dead_lettered_and_the_signing_keeps_its_evidence(
-        infra, signing):
+    infra, signing
+):
     # given a stamp held for its signing, whose PDF is not the one its digest names
     tenant_id, key = await a_tenant_with_staff_key(infra.kafka_bootstrap, signing.url, "/v1/evidence")
     png = a_signature_png()
@@ -288,11 +320,13 @@ async def test_a_held_stamp_whose_pdf_does_not_match_is_dead_lettered_and_the_si
         await publish_accepted(infra.kafka_bootstrap, signed)
 
         # then the stamp is dead-lettered with the reason, and the signing's evidence is recorded all the same
-        (headers,) = await eventually(lambda: dead_letters_of(infra, stamped), timeout=40,
-                                      what="the stamp in the DLQ")
+        (headers,) = await eventually(lambda: dead_letters_of(infra, stamped), timeout=40, what="the stamp in the DLQ")
         assert "does not match digest" in headers["error"] and headers["group"] == "akkoord.signing"
+
     async def evidence_recorded():
-        return [e for e in await signing_events_for(infra.kafka_bootstrap, action_id) if e["type"] == "evidence.recorded"]
+        return [
+            e for e in await signing_events_for(infra.kafka_bootstrap, action_id) if e["type"] == "evidence.recorded"
+        ]
 
     [recorded] = await eventually(evidence_recorded, what="the signing's evidence.recorded")
     async with httpx.AsyncClient(base_url=signing.url, headers={"Authorization": f"Bearer {key}"}) as client:

@@ -11,10 +11,10 @@ from pymongo import MongoClient
 
 from deploy.local.infra import free_port
 from services.signing.adapters.keys import generate_development_key
-from tests.support.signed_events import a_signature_png, a_task_signed, serving_signature
-from tests.integration.staff_keys import a_tenant_with_staff_key
 from tests.integration.signing_api import signing_events_for
+from tests.integration.staff_keys import a_tenant_with_staff_key
 from tests.support.accepted import publish_accepted
+from tests.support.signed_events import a_signature_png, a_task_signed, serving_signature
 from tests.support.waiting import eventually
 
 
@@ -40,8 +40,11 @@ async def test_the_seal_key_appears_in_no_response_and_no_log_line(infra, stack)
         await publish_accepted(infra.kafka_bootstrap, signed)
 
         async def sealed() -> list[dict]:
-            return [e for e in await signing_events_for(infra.kafka_bootstrap, signed.payload.action_id)
-                    if e["type"] == "signature.sealed"]
+            return [
+                e
+                for e in await signing_events_for(infra.kafka_bootstrap, signed.payload.action_id)
+                if e["type"] == "signature.sealed"
+            ]
 
         (event,) = await eventually(sealed, timeout=60, what="signature.sealed")
 
@@ -77,15 +80,23 @@ def test_a_production_start_with_the_development_key_refuses_to_run(infra, stack
     key = generate_development_key()
     (tmp_path / "seal.key").write_bytes(key.key_pem)
     (tmp_path / "seal.crt").write_bytes(key.cert_pem)
-    env = stack.env("signing", {
-        "AKKOORD_ENV": "production", "AKKOORD_INTERNAL_TOKEN": "production-grade-internal-token-" + "z" * 16,
-        "SIGNING_SEAL_KEY_PATH": str(tmp_path / "seal.key"), "SIGNING_SEAL_CERT_PATH": str(tmp_path / "seal.crt"),
-        "SIGNING_PORT": str(free_port()), "SIGNING_OPS_PORT": str(free_port()),
-        "SIGNING_DATABASE": "akkoord_signing_production_start"})
+    env = stack.env(
+        "signing",
+        {
+            "AKKOORD_ENV": "production",
+            "AKKOORD_INTERNAL_TOKEN": "production-grade-internal-token-" + "z" * 16,
+            "SIGNING_SEAL_KEY_PATH": str(tmp_path / "seal.key"),
+            "SIGNING_SEAL_CERT_PATH": str(tmp_path / "seal.crt"),
+            "SIGNING_PORT": str(free_port()),
+            "SIGNING_OPS_PORT": str(free_port()),
+            "SIGNING_DATABASE": "akkoord_signing_production_start",
+        },
+    )
 
     # when the service starts, then it exits instead of serving, says why, and shows no key
-    done = subprocess.run([sys.executable, "-m", "services.signing"], env=env, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "services.signing"], env=env, capture_output=True, text=True, timeout=120
+    )
     output = done.stdout + done.stderr
     assert done.returncode != 0, output[-3000:]
     assert "refusing to seal with the development key outside development" in output
@@ -93,9 +104,16 @@ def test_a_production_start_with_the_development_key_refuses_to_run(infra, stack
 
 
 def test_a_production_start_without_key_material_refuses_to_run(stack):
-    env = stack.env("signing", {"AKKOORD_ENV": "production",
-                                "AKKOORD_INTERNAL_TOKEN": "production-grade-internal-token-" + "z" * 16,
-                                "SIGNING_PORT": str(free_port()), "SIGNING_OPS_PORT": str(free_port())})
-    done = subprocess.run([sys.executable, "-m", "services.signing"], env=env, capture_output=True, text=True,
-                          timeout=120)
+    env = stack.env(
+        "signing",
+        {
+            "AKKOORD_ENV": "production",
+            "AKKOORD_INTERNAL_TOKEN": "production-grade-internal-token-" + "z" * 16,
+            "SIGNING_PORT": str(free_port()),
+            "SIGNING_OPS_PORT": str(free_port()),
+        },
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "services.signing"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode != 0 and "SIGNING_SEAL_PKCS12_PATH" in done.stdout + done.stderr

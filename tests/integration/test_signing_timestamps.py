@@ -9,14 +9,14 @@ import httpx
 import pytest
 
 from deploy.local.infra import free_port
-from tests.support.signed_events import a_signature_png, a_task_signed, serving_signature
-from tests.integration.staff_keys import a_tenant_with_staff_key
 from tests.integration.signing_api import signing_events_for
+from tests.integration.staff_keys import a_tenant_with_staff_key
 from tests.support.accepted import publish_accepted
-from tests.support.tsa import TSA_NAME, LoopbackTsa, asn1_certificate
-from tests.support.waiting import eventually
 from tests.support.pdf_tools import run
 from tests.support.seals import signature_timestamp_of
+from tests.support.signed_events import a_signature_png, a_task_signed, serving_signature
+from tests.support.tsa import TSA_NAME, LoopbackTsa, asn1_certificate
+from tests.support.waiting import eventually
 
 
 @pytest.fixture(scope="module")
@@ -29,14 +29,17 @@ def signing_with_tsa(stack, tsa_port):
     """The signing service restarted with a TSA configured; stopped afterwards, so the next test that
     needs signing starts it as usual."""
     stack.stop("signing")
-    proc = stack.start("signing", extra_env={"SIGNING_SEAL_TSA_URL": f"http://127.0.0.1:{tsa_port}/tsa",
-                                             "SIGNING_SEAL_TSA_TIMEOUT_SECONDS": "2"})
+    proc = stack.start(
+        "signing",
+        extra_env={"SIGNING_SEAL_TSA_URL": f"http://127.0.0.1:{tsa_port}/tsa", "SIGNING_SEAL_TSA_TIMEOUT_SECONDS": "2"},
+    )
     yield proc
     stack.stop("signing")
 
 
 async def test_a_seal_waits_for_a_timestamp_authority_that_is_down_and_is_timestamped_once_it_answers(
-        infra, signing_with_tsa, tsa_port, tmp_path):
+    infra, signing_with_tsa, tsa_port, tmp_path
+):
     signing = signing_with_tsa
     tenant_id, key = await a_tenant_with_staff_key(infra.kafka_bootstrap, signing.url, "/v1/evidence")
     auth = {"Authorization": f"Bearer {key}"}
@@ -49,9 +52,13 @@ async def test_a_seal_waits_for_a_timestamp_authority_that_is_down_and_is_timest
 
         # then sealing is retried as an outage, with a reason that names the TSA...
         def tsa_retries() -> list[str]:
-            return [line for line in signing.log()[log_start:].splitlines()
-                    if "(outage, retrying)" in line and "TimestampAuthorityUnavailable" in line
-                    and f"127.0.0.1:{tsa_port}/tsa" in line]
+            return [
+                line
+                for line in signing.log()[log_start:].splitlines()
+                if "(outage, retrying)" in line
+                and "TimestampAuthorityUnavailable" in line
+                and f"127.0.0.1:{tsa_port}/tsa" in line
+            ]
 
         async def retried_twice() -> list[str]:
             return tsa_retries() if len(tsa_retries()) >= 2 else []
@@ -63,13 +70,18 @@ async def test_a_seal_waits_for_a_timestamp_authority_that_is_down_and_is_timest
             return {e["type"] for e in await signing_events_for(infra.kafka_bootstrap, signed.payload.action_id)}
 
         assert "signature.sealed" not in await eventually(
-            lambda: _having(types, "evidence.recorded"), timeout=30, what="evidence.recorded")
+            lambda: _having(types, "evidence.recorded"), timeout=30, what="evidence.recorded"
+        )
 
         # when the TSA comes up, then the certificate is sealed
         with LoopbackTsa(tsa_port) as tsa:
+
             async def sealed() -> list[dict]:
-                return [e for e in await signing_events_for(infra.kafka_bootstrap, signed.payload.action_id)
-                        if e["type"] == "signature.sealed"]
+                return [
+                    e
+                    for e in await signing_events_for(infra.kafka_bootstrap, signed.payload.action_id)
+                    if e["type"] == "signature.sealed"
+                ]
 
             (event,) = await eventually(sealed, timeout=60, what="signature.sealed once the TSA answers")
             assert tsa.tokens_issued >= 1

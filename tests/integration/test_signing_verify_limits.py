@@ -55,8 +55,11 @@ async def raw_request(url: str, head: bytes, body_chunks=()) -> tuple[int, bytes
             await writer.drain()
         await writer.drain()
         head_back = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
-        length = int(next(line.split(b":")[1] for line in head_back.split(b"\r\n")
-                          if line.lower().startswith(b"content-length:")))
+        length = int(
+            next(
+                line.split(b":")[1] for line in head_back.split(b"\r\n") if line.lower().startswith(b"content-length:")
+            )
+        )
         response = head_back + await asyncio.wait_for(reader.readexactly(length), 30)
     finally:
         writer.close()
@@ -65,8 +68,10 @@ async def raw_request(url: str, head: bytes, body_chunks=()) -> tuple[int, bytes
 
 async def test_a_declared_body_past_the_limit_is_refused_before_a_byte_of_it_is_read(signing):
     # given a request that declares 100 MB and sends none of it
-    head = (f"POST /v1/verify HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: {a_client_address()}\r\n"
-            "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 104857600\r\n\r\n").encode()
+    head = (
+        f"POST /v1/verify HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: {a_client_address()}\r\n"
+        "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 104857600\r\n\r\n"
+    ).encode()
     # then the answer is 413 at once (were the body awaited, the read would time out)
     status, response = await raw_request(signing.url, head)
     assert status == 413 and b"limit" in response
@@ -74,8 +79,10 @@ async def test_a_declared_body_past_the_limit_is_refused_before_a_byte_of_it_is_
 
 async def test_a_streamed_body_past_the_limit_is_refused_once_the_limit_is_passed(signing):
     # given a chunked upload (no length declared) that goes past the limit
-    head = (f"POST /v1/verify HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: {a_client_address()}\r\n"
-            "Content-Type: multipart/form-data; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n").encode()
+    head = (
+        f"POST /v1/verify HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: {a_client_address()}\r\n"
+        "Content-Type: multipart/form-data; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n"
+    ).encode()
     chunk = b"%PDF-1.7 " + b"0" * (1024 * 1024 - 9)
     chunks = [b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(LIMIT // len(chunk) + 1)]
     status, response = await raw_request(signing.url, head, [*chunks, b"%x\r\n%s\r\n" % (1, b"0"), b"0\r\n\r\n"])
@@ -84,6 +91,10 @@ async def test_a_streamed_body_past_the_limit_is_refused_once_the_limit_is_passe
 
 async def test_a_request_that_is_not_a_form_is_told_what_to_send(signing):
     async with httpx.AsyncClient(base_url=signing.url) as client:
-        r = await client.post("/v1/verify", headers={"X-Forwarded-For": a_client_address()},
-                              content=a_pdf("x"), params={}, )
+        r = await client.post(
+            "/v1/verify",
+            headers={"X-Forwarded-For": a_client_address()},
+            content=a_pdf("x"),
+            params={},
+        )
     assert r.status_code == 422 and "multipart/form-data" in r.json()["detail"]

@@ -34,9 +34,13 @@ RULE = {"rule_id": "rule-1", "rule_name": "Approve when signed"}
 
 
 def change_phase(tenant_id: str, task_id: str, expected: str, phase: str) -> ChangeTaskPhase:
-    return ChangeTaskPhase(tenant_id=tenant_id, task_id=task_id, causation_depth=1,
-                           actor=Actor(kind="rule", id=RULE["rule_id"], name=RULE["rule_name"]),
-                           payload=ChangePhasePayload(expected_phase=expected, phase=phase, **RULE))
+    return ChangeTaskPhase(
+        tenant_id=tenant_id,
+        task_id=task_id,
+        causation_depth=1,
+        actor=Actor(kind="rule", id=RULE["rule_id"], name=RULE["rule_name"]),
+        payload=ChangePhasePayload(expected_phase=expected, phase=phase, **RULE),
+    )
 
 
 async def test_a_redelivered_change_phase_command_changes_the_phase_once(tasks_service, infra):
@@ -74,8 +78,10 @@ async def test_a_stale_change_phase_command_changes_nothing_and_is_recorded(task
     await publish(infra.kafka_bootstrap, TASKS_COMMANDS, command)
     client = connect(infra.mongodb_uri)
     try:
-        rejection = await eventually(lambda: client["akkoord_tasks"]["rejections"].find_one({"_id": command.event_id}),
-                                     what="the refused command to be recorded")
+        rejection = await eventually(
+            lambda: client["akkoord_tasks"]["rejections"].find_one({"_id": command.event_id}),
+            what="the refused command to be recorded",
+        )
     finally:
         await client.close()
     assert "In progress" in rejection["reason"]
@@ -88,8 +94,12 @@ async def test_a_signed_task_completes_its_action(tasks_service, infra):
     contact = await create_contact(tenant)
     task = await create_task(tenant, contact_id=contact["id"])
     action = await request_signature(tenant, task["id"], contact["id"])
-    signed = TaskSigned(tenant_id=tenant.tenant_id, task_id=task["id"], actor=Actor(kind="contact", id=contact["id"]),
-                        payload=TaskSignedPayload(**signed_payload(task, action["id"], contact)))
+    signed = TaskSigned(
+        tenant_id=tenant.tenant_id,
+        task_id=task["id"],
+        actor=Actor(kind="contact", id=contact["id"]),
+        payload=TaskSignedPayload(**signed_payload(task, action["id"], contact)),
+    )
     await publish(infra.kafka_bootstrap, PORTAL_EVENTS, signed)
 
     async def completed():
@@ -98,8 +108,12 @@ async def test_a_signed_task_completes_its_action(tasks_service, infra):
 
     [event] = await eventually(completed, what="task.action_completed")
     accepted = event["payload"].pop("signing")
-    assert event["payload"] == {"action_id": action["id"], "contact_id": contact["id"], "kind": "sign_task",
-                                "signed_event_id": signed.event_id}
+    assert event["payload"] == {
+        "action_id": action["id"],
+        "contact_id": contact["id"],
+        "kind": "sign_task",
+        "signed_event_id": signed.event_id,
+    }
     assert accepted["event_id"] == signed.event_id and accepted["type"] == "task.signed"  # what others act on
     assert event["causation_id"] == signed.event_id and event["actor"]["kind"] == "contact"
     [read] = (await tenant.staff.get(f"/v1/tasks/{task['id']}")).json()["actions"]
@@ -114,14 +128,21 @@ async def test_a_signed_document_completes_the_action_that_pinned_its_version(ta
     contact = await create_contact(tenant)
     task = await create_task(tenant, contact_id=contact["id"])
     action, document_id, digest = await request_document_signature(
-        infra.kafka_bootstrap, tenant, task["id"], contact["id"])
+        infra.kafka_bootstrap, tenant, task["id"], contact["id"]
+    )
     assert action["document_version_id"] == "v1" and action["document_digest"] == digest
 
-    signed = DocumentSigned(tenant_id=tenant.tenant_id, task_id=task["id"],
-                            actor=Actor(kind="contact", id=contact["id"]),
-                            payload=DocumentSignedPayload(**signed_payload(task, action["id"], contact),
-                                                          document_id=document_id, document_version_id="v1",
-                                                          document_digest=digest))
+    signed = DocumentSigned(
+        tenant_id=tenant.tenant_id,
+        task_id=task["id"],
+        actor=Actor(kind="contact", id=contact["id"]),
+        payload=DocumentSignedPayload(
+            **signed_payload(task, action["id"], contact),
+            document_id=document_id,
+            document_version_id="v1",
+            document_digest=digest,
+        ),
+    )
     await publish(infra.kafka_bootstrap, PORTAL_EVENTS, signed)
 
     async def completed():
@@ -130,8 +151,10 @@ async def test_a_signed_document_completes_the_action_that_pinned_its_version(ta
 
     await eventually(completed, what="the sign_document action to complete")
     # (the request's event is relayed from tasks' outbox on its own time, which the completion says nothing about)
-    [event] = await eventually(lambda: tenant_events(infra.kafka_bootstrap, tenant.tenant_id, "task.action_requested"),
-                               what="task.action_requested on tasks.events")
+    [event] = await eventually(
+        lambda: tenant_events(infra.kafka_bootstrap, tenant.tenant_id, "task.action_requested"),
+        what="task.action_requested on tasks.events",
+    )
     assert event["payload"]["action"]["document_digest"] == digest
 
 
@@ -140,10 +163,22 @@ async def test_a_declined_action_is_declined(tasks_service, infra):
     contact = await create_contact(tenant)
     task = await create_task(tenant, contact_id=contact["id"])
     action = await request_signature(tenant, task["id"], contact["id"])
-    await publish(infra.kafka_bootstrap, PORTAL_EVENTS, ActionDeclined(
-        tenant_id=tenant.tenant_id, task_id=task["id"], actor=Actor(kind="contact", id=contact["id"]),
-        payload=ActionDeclinedPayload(action_id=action["id"], contact_id=contact["id"], kind="sign_task",
-                                      reason="The tiles are wrong", declined_at=utcnow())))
+    await publish(
+        infra.kafka_bootstrap,
+        PORTAL_EVENTS,
+        ActionDeclined(
+            tenant_id=tenant.tenant_id,
+            task_id=task["id"],
+            actor=Actor(kind="contact", id=contact["id"]),
+            payload=ActionDeclinedPayload(
+                action_id=action["id"],
+                contact_id=contact["id"],
+                kind="sign_task",
+                reason="The tiles are wrong",
+                declined_at=utcnow(),
+            ),
+        ),
+    )
 
     async def declined():
         [read] = (await tenant.staff.get(f"/v1/tasks/{task['id']}")).json()["actions"]
@@ -157,23 +192,34 @@ async def test_a_signature_for_an_unknown_action_goes_to_the_dead_letter_queue(t
     tenant = await register_tenant(tasks_service.url)
     contact = await create_contact(tenant)
     task = await create_task(tenant)
-    signed = TaskSigned(tenant_id=tenant.tenant_id, task_id=task["id"],
-                        payload=TaskSignedPayload(**signed_payload(task, "no-such-action", contact)))
+    signed = TaskSigned(
+        tenant_id=tenant.tenant_id,
+        task_id=task["id"],
+        payload=TaskSignedPayload(**signed_payload(task, "no-such-action", contact)),
+    )
     await publish(infra.kafka_bootstrap, PORTAL_EVENTS, signed)
 
     async def dead_lettered():
-        return [h for body, h in await read_all(infra.kafka_bootstrap, dlq(PORTAL_EVENTS))
-                if body.get("event_id") == signed.event_id and h.get("group") == "akkoord.tasks"]
+        return [
+            h
+            for body, h in await read_all(infra.kafka_bootstrap, dlq(PORTAL_EVENTS))
+            if body.get("event_id") == signed.event_id and h.get("group") == "akkoord.tasks"
+        ]
 
     [headers] = await eventually(dead_lettered, what="the unknown action's signature in the DLQ")
     assert "no-such-action" in headers["error"]
 
 
 def request_action(tenant_id: str, task_id: str, contact_id: str, message: str) -> RequestTaskAction:
-    return RequestTaskAction(tenant_id=tenant_id, task_id=task_id, causation_depth=1,
-                             actor=Actor(kind="rule", id=RULE["rule_id"], name=RULE["rule_name"]),
-                             payload=RequestActionPayload(contact_id=contact_id, kind="sign_task", message=message,
-                                                          fields=[FieldSpec(name="ok", label="OK")], **RULE))
+    return RequestTaskAction(
+        tenant_id=tenant_id,
+        task_id=task_id,
+        causation_depth=1,
+        actor=Actor(kind="rule", id=RULE["rule_id"], name=RULE["rule_name"]),
+        payload=RequestActionPayload(
+            contact_id=contact_id, kind="sign_task", message=message, fields=[FieldSpec(name="ok", label="OK")], **RULE
+        ),
+    )
 
 
 async def test_a_redelivered_request_action_command_requests_the_action_once(tasks_service, infra):

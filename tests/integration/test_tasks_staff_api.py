@@ -30,14 +30,18 @@ async def test_other_tenants_ids_are_not_found_on_every_route(tasks_service):
     own_task = await create_task(b)
     t, c, act = task["id"], contact["id"], action["id"]
     attempts = [
-        b.staff.get(f"/v1/contacts/{c}"), b.staff.patch(f"/v1/contacts/{c}", json={"name": "X"}),
-        b.staff.post(f"/v1/contacts/{c}/archive"), b.staff.post(f"/v1/contacts/{c}/portal-links"),
-        b.staff.get(f"/v1/tasks/{t}"), b.staff.patch(f"/v1/tasks/{t}", json={"title": "X"}),
+        b.staff.get(f"/v1/contacts/{c}"),
+        b.staff.patch(f"/v1/contacts/{c}", json={"name": "X"}),
+        b.staff.post(f"/v1/contacts/{c}/archive"),
+        b.staff.post(f"/v1/contacts/{c}/portal-links"),
+        b.staff.get(f"/v1/tasks/{t}"),
+        b.staff.patch(f"/v1/tasks/{t}", json={"title": "X"}),
         b.staff.put(f"/v1/tasks/{t}/phase", json={"phase": "Done"}),
         b.staff.post(f"/v1/tasks/{t}/actions", json={"contact_id": own_contact["id"], "kind": "sign_task"}),
         b.staff.post(f"/v1/tasks/{own_task['id']}/actions", json={"contact_id": c, "kind": "sign_task"}),
         b.staff.post("/v1/tasks", json={"title": "X", "contact_id": c}),
-        b.staff.get(f"/v1/tasks/{t}/actions/{act}"), b.staff.post(f"/v1/tasks/{t}/actions/{act}/cancel"),
+        b.staff.get(f"/v1/tasks/{t}/actions/{act}"),
+        b.staff.post(f"/v1/tasks/{t}/actions/{act}/cancel"),
         b.staff.post(f"/v1/tasks/{own_task['id']}/actions/{act}/cancel"),
         b.admin.delete(f"/v1/keys/{key_id}"),
     ]
@@ -55,8 +59,9 @@ async def test_a_retried_post_with_an_idempotency_key_creates_one_task(tasks_ser
     tenant = await register_tenant(tasks_service.url)
     headers = {"Idempotency-Key": "create-kitchen-1"}
     body = {"title": "Kitchen", "description": "once"}
-    first, *retries = await asyncio.gather(*[tenant.staff.post("/v1/tasks", json=body, headers=headers)
-                                             for _ in range(3)])
+    first, *retries = await asyncio.gather(
+        *[tenant.staff.post("/v1/tasks", json=body, headers=headers) for _ in range(3)]
+    )
     again = await tenant.staff.post("/v1/tasks", json=body, headers=headers)
     assert {r.status_code for r in [first, *retries, again]} == {201}
     assert {r.json()["id"] for r in [first, *retries, again]} == {first.json()["id"]}
@@ -106,8 +111,9 @@ async def test_contacts_are_updated_listed_by_company_or_email_and_archived(task
         return kinds if len(kinds) == 5 else None
 
     kinds = await eventually(contact_events, what="contact events")
-    assert sorted(kinds) == sorted([("contact.registered", False)] * 3 + [("contact.updated", False),
-                                                                          ("contact.updated", True)])
+    assert sorted(kinds) == sorted(
+        [("contact.registered", False)] * 3 + [("contact.updated", False), ("contact.updated", True)]
+    )
 
 
 async def test_phases_are_edited_but_a_phase_in_use_stays(tasks_service):
@@ -175,10 +181,17 @@ async def test_an_open_action_past_its_expiry_expires_by_itself(tasks_service, i
     tenant = await register_tenant(tasks_service.url)
     contact = await create_contact(tenant)
     task = await create_task(tenant, contact_id=contact["id"])
-    action = await request_signature(tenant, task["id"], contact["id"],
-                                     expires_at=(utcnow() + timedelta(seconds=1)).isoformat())
-    past = await tenant.staff.post(f"/v1/tasks/{task['id']}/actions", json={
-        "contact_id": contact["id"], "kind": "sign_task", "expires_at": (utcnow() - timedelta(days=1)).isoformat()})
+    action = await request_signature(
+        tenant, task["id"], contact["id"], expires_at=(utcnow() + timedelta(seconds=1)).isoformat()
+    )
+    past = await tenant.staff.post(
+        f"/v1/tasks/{task['id']}/actions",
+        json={
+            "contact_id": contact["id"],
+            "kind": "sign_task",
+            "expires_at": (utcnow() - timedelta(days=1)).isoformat(),
+        },
+    )
     assert past.status_code == 422
 
     async def expired():
@@ -220,8 +233,13 @@ async def test_a_due_reminder_is_emitted_once_while_the_action_is_open(tasks_ser
     contact = await create_contact(tenant)
     task = await create_task(tenant, contact_id=contact["id"])
     soon = utcnow() + timedelta(seconds=1)
-    action = await request_signature(tenant, task["id"], contact["id"], remind_at=[soon.isoformat()],
-                                     expires_at=(soon + timedelta(days=7)).isoformat())
+    action = await request_signature(
+        tenant,
+        task["id"],
+        contact["id"],
+        remind_at=[soon.isoformat()],
+        expires_at=(soon + timedelta(days=7)).isoformat(),
+    )
 
     async def reminded():
         read = (await tenant.staff.get(f"/v1/tasks/{task['id']}/actions/{action['id']}")).json()
@@ -241,9 +259,15 @@ async def test_replacing_an_open_action_cancels_it_and_requests_the_successor(ta
     contact = await create_contact(tenant)
     task = await create_task(tenant, contact_id=contact["id"])
     old = await request_signature(tenant, task["id"], contact["id"])
-    replaced = await tenant.staff.post(f"/v1/tasks/{task['id']}/actions/{old['id']}/replace", json={
-        "contact_id": contact["id"], "kind": "sign_task", "message": "Corrected fields",
-        "fields": [{"name": "full_name", "label": "Full name"}]})
+    replaced = await tenant.staff.post(
+        f"/v1/tasks/{task['id']}/actions/{old['id']}/replace",
+        json={
+            "contact_id": contact["id"],
+            "kind": "sign_task",
+            "message": "Corrected fields",
+            "fields": [{"name": "full_name", "label": "Full name"}],
+        },
+    )
     assert replaced.status_code == 201, replaced.text
     new = replaced.json()
     assert new["replaces"] == old["id"] and new["status"] == "open"
@@ -263,8 +287,7 @@ async def test_replacing_an_open_action_cancels_it_and_requests_the_successor(ta
 async def stored_idempotency_records(infra, tenant_id: str) -> list[dict]:
     client = connect(infra.mongodb_uri)
     try:
-        return await client["akkoord_tasks"]["idempotency"].find(
-            {"_id": {"$regex": f"^{tenant_id}:"}}).to_list(None)
+        return await client["akkoord_tasks"]["idempotency"].find({"_id": {"$regex": f"^{tenant_id}:"}}).to_list(None)
     finally:
         await client.close()
 
@@ -283,8 +306,9 @@ async def test_a_keyed_request_that_returns_a_secret_stores_no_secret_and_is_not
     assert secret not in repr(records) and token not in repr(records)
     # And a retry with the same key says what was created and that its secret cannot be shown again
     key_again = await tenant.admin.post("/v1/keys", json={"name": "integration"}, headers={"Idempotency-Key": "k-1"})
-    link_again = await tenant.staff.post(f"/v1/contacts/{contact['id']}/portal-links",
-                                         headers={"Idempotency-Key": "l-1"})
+    link_again = await tenant.staff.post(
+        f"/v1/contacts/{contact['id']}/portal-links", headers={"Idempotency-Key": "l-1"}
+    )
     assert key_again.status_code == 409 and link_again.status_code == 409
     assert key_again.json()["created"] == {"key_id": key.json()["key_id"]}
     assert link_again.json()["created"]["link_id"] == link.json()["link_id"]

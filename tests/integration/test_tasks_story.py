@@ -13,7 +13,11 @@ from contracts import portal_link
 from services.runtime.config import DEV_SECRET
 from tests.integration.console_users import post_signed_out
 from tests.integration.tasks_api import (
-    create_contact, create_task, register_tenant, request_signature, tenant_events,
+    create_contact,
+    create_task,
+    register_tenant,
+    request_signature,
+    tenant_events,
 )
 from tests.support.waiting import eventually
 
@@ -23,8 +27,9 @@ async def test_staff_request_a_signature_and_every_change_appears_on_tasks_event
     tenant = await register_tenant(tasks_service.url)
     # When staff create a contact, a task waiting for approval and a sign_task action
     contact = await create_contact(tenant)
-    task = await create_task(tenant, description="Tiles and cabinets", phase="Waiting for approval",
-                             contact_id=contact["id"])
+    task = await create_task(
+        tenant, description="Tiles and cabinets", phase="Waiting for approval", contact_id=contact["id"]
+    )
     action = await request_signature(tenant, task["id"], contact["id"], message="Please approve")
     link = (await tenant.staff.post(f"/v1/contacts/{contact['id']}/portal-links")).json()
 
@@ -42,8 +47,14 @@ async def test_staff_request_a_signature_and_every_change_appears_on_tasks_event
     # and every change is an event on tasks.events
     async def all_events():
         types = [e["type"] for e in await tenant_events(infra.kafka_bootstrap, tenant.tenant_id)]
-        wanted = ["tenant.registered", "staff_key.issued", "staff_key.issued", "contact.registered",
-                  "task.created", "task.action_requested"]
+        wanted = [
+            "tenant.registered",
+            "staff_key.issued",
+            "staff_key.issued",
+            "contact.registered",
+            "task.created",
+            "task.action_requested",
+        ]
         return types if sorted(types) == sorted(wanted) else None
 
     await eventually(all_events, what="the story's events on tasks.events")
@@ -61,10 +72,17 @@ async def test_staff_request_a_signature_and_every_change_appears_on_tasks_event
 async def test_the_new_staff_key_authenticates_and_a_wrong_operator_key_is_refused(tasks_service):
     tenant = await register_tenant(tasks_service.url)
     assert (await tenant.staff.get("/v1/phases")).json()["phases"] == [
-        "New", "In progress", "Waiting for approval", "Approved", "Changes requested", "Done"]
+        "New",
+        "In progress",
+        "Waiting for approval",
+        "Approved",
+        "Changes requested",
+        "Done",
+    ]
     async with httpx.AsyncClient(base_url=tasks_service.url) as anyone:
-        refused = await anyone.post("/v1/tenants", json={"name": "X", "plan": "premium"},
-                                    headers={"Authorization": "Bearer not-the-operator"})
+        refused = await anyone.post(
+            "/v1/tenants", json={"name": "X", "plan": "premium"}, headers={"Authorization": "Bearer not-the-operator"}
+        )
         unknown_key = await anyone.get("/v1/phases", headers={"Authorization": "Bearer nope"})
     assert refused.status_code == 401 and unknown_key.status_code == 401
     assert refused.headers["content-type"] == "application/problem+json"
@@ -74,8 +92,9 @@ async def test_a_basic_tenant_is_told_that_signing_is_premium(tasks_service):
     tenant = await register_tenant(tasks_service.url, plan="basic")
     contact = await create_contact(tenant)
     task = await create_task(tenant)
-    response = await tenant.staff.post(f"/v1/tasks/{task['id']}/actions",
-                                       json={"contact_id": contact["id"], "kind": "sign_task", "fields": []})
+    response = await tenant.staff.post(
+        f"/v1/tasks/{task['id']}/actions", json={"contact_id": contact["id"], "kind": "sign_task", "fields": []}
+    )
     assert response.status_code == 403
     assert "premium" in response.json()["detail"]
 
@@ -112,7 +131,8 @@ async def test_two_concurrent_phase_changes_with_the_same_if_phase_one_wins(task
     url = f"/v1/tasks/{task['id']}/phase"
     responses = await asyncio.gather(
         tenant.staff.put(url, json={"phase": "Approved", "if_phase": "Waiting for approval"}),
-        tenant.staff.put(url, json={"phase": "Changes requested", "if_phase": "Waiting for approval"}))
+        tenant.staff.put(url, json={"phase": "Changes requested", "if_phase": "Waiting for approval"}),
+    )
     assert sorted(r.status_code for r in responses) == [200, 409]
     winner = next(r for r in responses if r.status_code == 200).json()["phase"]
     assert (await tenant.staff.get(f"/v1/tasks/{task['id']}")).json()["phase"] == winner
@@ -120,8 +140,12 @@ async def test_two_concurrent_phase_changes_with_the_same_if_phase_one_wins(task
 
 async def test_seed_demo_prints_the_same_working_key_and_console_login_on_every_run(tasks_service, stack):
     env = stack.env("tasks")
-    runs = [subprocess.run([sys.executable, "-m", "services.tasks", "seed-demo"], env=env, capture_output=True,
-                           text=True, timeout=60) for _ in range(2)]
+    runs = [
+        subprocess.run(
+            [sys.executable, "-m", "services.tasks", "seed-demo"], env=env, capture_output=True, text=True, timeout=60
+        )
+        for _ in range(2)
+    ]
     assert all(r.returncode == 0 for r in runs), runs[0].stderr
     printed = [dict(line.split("=", 1) for line in r.stdout.split()) for r in runs]
     assert printed[0] == printed[1] and set(printed[0]) == {"DEMO_STAFF_KEY", "DEMO_STAFF_EMAIL", "DEMO_STAFF_PASSWORD"}
@@ -130,7 +154,10 @@ async def test_seed_demo_prints_the_same_working_key_and_console_login_on_every_
         created = await demo.post("/v1/tasks", json={"title": "Demo task"})
     assert created.status_code == 201
     async with httpx.AsyncClient(base_url=tasks_service.url) as browser:
-        signed_in = await post_signed_out(browser, "/console/login", {"email": printed[0]["DEMO_STAFF_EMAIL"],
-                                                                      "password": printed[0]["DEMO_STAFF_PASSWORD"]})
+        signed_in = await post_signed_out(
+            browser,
+            "/console/login",
+            {"email": printed[0]["DEMO_STAFF_EMAIL"], "password": printed[0]["DEMO_STAFF_PASSWORD"]},
+        )
         assert signed_in.status_code == 303
         assert "Demo task" in (await browser.get("/console/tasks")).text

@@ -10,9 +10,9 @@ from contracts.topics import SIGNING_EVENTS, TASKS_EVENTS
 from services.runtime.mongo import connect
 from services.timeline import chain
 from tests.support import approval_events as ev
-from tests.support.signed_events import a_signature_png, a_task_signed, serving_signature
 from tests.support.accepted import publish_accepted
 from tests.support.bus import publish, read_all
+from tests.support.signed_events import a_signature_png, a_task_signed, serving_signature
 from tests.support.waiting import eventually
 
 
@@ -29,8 +29,14 @@ async def tenant(infra, services):
 
 
 async def sealed_for(bootstrap: str, action_id: str) -> dict | None:
-    return next((b for b, _ in await read_all(bootstrap, SIGNING_EVENTS)
-                 if b["type"] == "signature.sealed" and b["payload"]["action_id"] == action_id), None)
+    return next(
+        (
+            b
+            for b, _ in await read_all(bootstrap, SIGNING_EVENTS)
+            if b["type"] == "signature.sealed" and b["payload"]["action_id"] == action_id
+        ),
+        None,
+    )
 
 
 async def verify(url: str, auth: dict, task_id: str) -> dict | None:
@@ -45,8 +51,12 @@ async def rewrite_consistently(mongodb_uri: str, tenant_id: str, task_id: str) -
     client = connect(mongodb_uri)
     try:
         db = client["akkoord_timeline"]
-        docs = await db["timeline_entries"].find({"tenant_id": tenant_id, "task_id": task_id, "audience": "staff"}) \
-            .sort("seq", 1).to_list(None)
+        docs = (
+            await db["timeline_entries"]
+            .find({"tenant_id": tenant_id, "task_id": task_id, "audience": "staff"})
+            .sort("seq", 1)
+            .to_list(None)
+        )
         prev = chain.GENESIS
         for i, doc in enumerate(docs):
             entry = {k: v for k, v in doc.items() if k not in ("_id", "seq", "prev_hash", "content_hash", "hash")}
@@ -55,8 +65,9 @@ async def rewrite_consistently(mongodb_uri: str, tenant_id: str, task_id: str) -
             sealed = chain.seal(entry, doc["seq"], prev)
             await db["timeline_entries"].replace_one({"_id": doc["_id"]}, {"_id": doc["_id"], **sealed})
             prev = sealed["hash"]
-        await db["timeline_heads"].update_one({"_id": f"{tenant_id}:{task_id}:staff"},
-                                              {"$set": {"seq": docs[-1]["seq"], "hash": prev}})
+        await db["timeline_heads"].update_one(
+            {"_id": f"{tenant_id}:{task_id}:staff"}, {"$set": {"seq": docs[-1]["seq"], "hash": prev}}
+        )
         return docs
     finally:
         await client.close()
@@ -70,8 +81,10 @@ async def put_back(mongodb_uri: str, docs: list[dict]) -> None:
         for doc in docs:
             await db["timeline_entries"].replace_one({"_id": doc["_id"]}, doc)
         last = docs[-1]
-        await db["timeline_heads"].update_one({"_id": f"{last['tenant_id']}:{last['task_id']}:staff"},
-                                              {"$set": {"seq": last["seq"], "hash": last["hash"]}})
+        await db["timeline_heads"].update_one(
+            {"_id": f"{last['tenant_id']}:{last['task_id']}:staff"},
+            {"$set": {"seq": last["seq"], "hash": last["hash"]}},
+        )
     finally:
         await client.close()
 
@@ -86,8 +99,9 @@ async def test_a_chain_rewritten_after_its_head_was_anchored_in_signing_evidence
         await publish(infra.kafka_bootstrap, TASKS_EVENTS, ev.task_created(tenant_id, signed.task_id))
         await eventually(lambda: verify(timeline.url, auth, signed.task_id), what="the task on the timeline")
         await publish_accepted(infra.kafka_bootstrap, signed)
-        await eventually(lambda: sealed_for(infra.kafka_bootstrap, signed.payload.action_id), timeout=60,
-                         what="signature.sealed")
+        await eventually(
+            lambda: sealed_for(infra.kafka_bootstrap, signed.payload.action_id), timeout=60, what="signature.sealed"
+        )
     verdict = await verify(timeline.url, auth, signed.task_id)
     assert verdict["valid"] is True
     assert verdict["anchors"]["compared"] is True and verdict["anchors"]["checked"] == 1
@@ -116,8 +130,9 @@ async def test_a_seal_made_while_the_timeline_was_away_says_it_is_not_anchored(i
         with serving_signature(png) as image_url:
             signed = a_task_signed(tenant_id, image_url, png)
             await publish_accepted(infra.kafka_bootstrap, signed)
-            sealed = await eventually(lambda: sealed_for(infra.kafka_bootstrap, signed.payload.action_id),
-                                      timeout=60, what="signature.sealed")
+            sealed = await eventually(
+                lambda: sealed_for(infra.kafka_bootstrap, signed.payload.action_id), timeout=60, what="signature.sealed"
+            )
     finally:
         timeline = stack.start("timeline")
     # then the evidence says the seal has no anchor, and why
@@ -133,5 +148,3 @@ async def test_a_seal_made_while_the_timeline_was_away_says_it_is_not_anchored(i
 async def _evidence(client: httpx.AsyncClient, evidence_id: str) -> dict | None:
     r = await client.get(f"/v1/evidence/{evidence_id}")
     return r.json() if r.status_code == 200 and r.json()["seals"] else None
-
-

@@ -29,21 +29,35 @@ async def world(stack, infra):
     tenant, secret = new_id(), f"staff-{new_id()}"
     await publish(infra.kafka_bootstrap, TASKS_EVENTS, *ev.tenant(tenant, secret))
     async with httpx.AsyncClient(base_url=service.url, headers={"Authorization": f"Bearer {secret}"}) as client:
-        yield type("World", (), {"client": client, "tenant": tenant, "bootstrap": infra.kafka_bootstrap,
-                                 "mongodb_uri": infra.mongodb_uri, "env": stack.env("timeline"),
-                                 "running": {n for n, p in stack.running.items() if p.popen.poll() is None},
-                                 "stack": stack})
+        yield type(
+            "World",
+            (),
+            {
+                "client": client,
+                "tenant": tenant,
+                "bootstrap": infra.kafka_bootstrap,
+                "mongodb_uri": infra.mongodb_uri,
+                "env": stack.env("timeline"),
+                "running": {n for n, p in stack.running.items() if p.popen.poll() is None},
+                "stack": stack,
+            },
+        )
 
 
 def note(world, task: str, text: str = "Invoice this") -> TimelineNoteAdded:
-    return TimelineNoteAdded(tenant_id=world.tenant, task_id=task, actor=Actor(kind="rule", id="r1", name="Note it"),
-                             payload=NoteAddedPayload(text=text, rule_id="r1", rule_name="Note it"))
+    return TimelineNoteAdded(
+        tenant_id=world.tenant,
+        task_id=task,
+        actor=Actor(kind="rule", id="r1", name="Note it"),
+        payload=NoteAddedPayload(text=text, rule_id="r1", rule_name="Note it"),
+    )
 
 
 async def a_signed_task(world) -> str:
     task = new_id()
-    await publish(world.bootstrap, TASKS_EVENTS, ev.task_created(world.tenant, task),
-                  ev.requested(world.tenant, task, JAN, "a1"))
+    await publish(
+        world.bootstrap, TASKS_EVENTS, ev.task_created(world.tenant, task), ev.requested(world.tenant, task, JAN, "a1")
+    )
     await publish_accepted(world.bootstrap, ev.task_signed(world.tenant, task, "a1", JAN))
     await publish(world.bootstrap, SIGNING_EVENTS, ev.sealed(world.tenant, task, "a1"))
     await publish(world.bootstrap, AUTOMATION_EVENTS, note(world, task))
@@ -69,15 +83,21 @@ async def test_an_untouched_timeline_verifies_and_a_tampered_entry_is_caught(wor
     assert verdict["valid"] and verdict["audiences"]["staff"]["entries"] == staff_count >= 5
     assert verdict["audiences"]["portal"]["entries"] == 3
     # And the heads another service can anchor are the last links that verify computed
-    heads = (await world.client.get(f"/internal/v1/tasks/{task}/timeline/head", params={"tenant_id": world.tenant},
-                                    headers={"X-Internal-Token": DEV_SECRET})).json()["heads"]
+    heads = (
+        await world.client.get(
+            f"/internal/v1/tasks/{task}/timeline/head",
+            params={"tenant_id": world.tenant},
+            headers={"X-Internal-Token": DEV_SECRET},
+        )
+    ).json()["heads"]
     assert heads["staff"] == {"seq": staff_count, "hash": verdict["audiences"]["staff"]["head"]}
     # When someone changes the signing entry in the database
     client = connect(world.mongodb_uri)
     try:
         changed = await client["akkoord_timeline"]["timeline_entries"].update_one(
             {"tenant_id": world.tenant, "task_id": task, "kind": "task.signed", "audience": "staff"},
-            {"$set": {"data.ip": "198.51.100.1"}})
+            {"$set": {"data.ip": "198.51.100.1"}},
+        )
         assert changed.modified_count == 1
     finally:
         await client.close()
@@ -91,14 +111,22 @@ async def test_an_untouched_timeline_verifies_and_a_tampered_entry_is_caught(wor
 async def test_a_rule_note_shows_on_the_staff_timeline_only(world):
     task = await a_signed_task(world)
     staff = await timeline(world, task)
-    assert next(e for e in staff if e["kind"] == "timeline.note_added")["summary"] == "Note (rule 'Note it'): Invoice this"
+    assert (
+        next(e for e in staff if e["kind"] == "timeline.note_added")["summary"] == "Note (rule 'Note it'): Invoice this"
+    )
     assert "timeline.note_added" not in {e["kind"] for e in await timeline(world, task, "portal")}
 
 
 async def run_rebuild(world) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "services.timeline", "rebuild",
-                                                   env=world.env, stdout=asyncio.subprocess.PIPE,
-                                                   stderr=asyncio.subprocess.PIPE)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "services.timeline",
+        "rebuild",
+        env=world.env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(process.communicate(), 180)
     return process.returncode, out.decode(), err.decode()
 
@@ -126,8 +154,12 @@ async def test_a_rebuild_from_kafka_gives_the_same_timelines_as_the_live_project
     # And a task whose events arrived while the timeline service was stopped (never projected live)
     world.stack.running["timeline"].stop()
     later = new_id()
-    await publish(world.bootstrap, TASKS_EVENTS, ev.task_created(world.tenant, later),
-                  ev.requested(world.tenant, later, JAN, "b1"))
+    await publish(
+        world.bootstrap,
+        TASKS_EVENTS,
+        ev.task_created(world.tenant, later),
+        ev.requested(world.tenant, later, JAN, "b1"),
+    )
     await publish(world.bootstrap, AUTOMATION_EVENTS, note(world, later, "Arrived while stopped"))
     # When the projection is dropped and rebuilt from the beginning of every topic, twice
     first = await rebuilt(world)
@@ -135,19 +167,26 @@ async def test_a_rebuild_from_kafka_gives_the_same_timelines_as_the_live_project
     assert first["entries_appended"] >= 4  # the later task's entries: appended after the recorded ones
     after_first = await both_timelines(world, later)
     # And every entry, the live ones and the ones the rebuild appended, has its place on timeline.chain
-    places = {(b["task_id"], b["payload"]["audience"], b["payload"]["seq"]): b["payload"]["hash"]
-              for b, _ in await read_all(world.bootstrap, TIMELINE_CHAIN) if b.get("tenant_id") == world.tenant}
+    places = {
+        (b["task_id"], b["payload"]["audience"], b["payload"]["seq"]): b["payload"]["hash"]
+        for b, _ in await read_all(world.bootstrap, TIMELINE_CHAIN)
+        if b.get("tenant_id") == world.tenant
+    }
     for t, entries in ((task, live), (later, after_first)):
-        assert {(t, a, e["seq"]): e["hash"] for a in entries for e in entries[a]} == \
-            {k: v for k, v in places.items() if k[0] == t}
+        assert {(t, a, e["seq"]): e["hash"] for a in entries for e in entries[a]} == {
+            k: v for k, v in places.items() if k[0] == t
+        }
     second = await rebuilt(world)
     assert second["entries_changed"] == 0
     # Then each timeline holds the same entries as live, at the same places and with the same hashes
     assert await both_timelines(world, task) == live
     # And the entries that were never recorded kept the places the first rebuild gave them
     assert await both_timelines(world, later) == after_first
-    assert [e["kind"] for e in sorted(after_first["staff"], key=lambda e: e["seq"])] == \
-        ["task.created", "task.action_requested", "timeline.note_added"]
+    assert [e["kind"] for e in sorted(after_first["staff"], key=lambda e: e["seq"])] == [
+        "task.created",
+        "task.action_requested",
+        "timeline.note_added",
+    ]
     for t in (task, later):
         assert (await world.client.get(f"/v1/tasks/{t}/timeline/verify")).json()["valid"] is True
 
@@ -165,26 +204,41 @@ async def test_a_head_anchored_before_a_rebuild_is_still_the_head_after_it_thoug
     declined = at(accepted_decline(at(ev.declined(world.tenant, task, "a1", JAN), 2)), 2)
     sealed = at(ev.sealed(world.tenant, task, "a1"), 3)
     later_decline = at(accepted_decline(at(ev.declined(world.tenant, task, "a2", JAN), 5)), 5)
-    arrivals = [(SIGNING_EVENTS, [sealed], 1), (AUTOMATION_EVENTS, [at(note(world, task), 4)], 2),
-                (TASKS_EVENTS, [declined], 3), (TASKS_EVENTS, [created, requested], 5),
-                # the decline redelivered, and a later decline on its partition to know the copy was handled
-                (TASKS_EVENTS, [declined, later_decline], 6)]
+    arrivals = [
+        (SIGNING_EVENTS, [sealed], 1),
+        (AUTOMATION_EVENTS, [at(note(world, task), 4)], 2),
+        (TASKS_EVENTS, [declined], 3),
+        (TASKS_EVENTS, [created, requested], 5),
+        # the decline redelivered, and a later decline on its partition to know the copy was handled
+        (TASKS_EVENTS, [declined, later_decline], 6),
+    ]
     for topic, events, staff_entries in arrivals:
         await publish(world.bootstrap, topic, *events)
         await eventually(lambda n=staff_entries: timeline(world, task, expect=n), what=f"{staff_entries} staff entries")
     live = await both_timelines(world, task)
     # (pages are newest first by when things happened; the chain is in the order they arrived)
     assert [e["kind"] for e in sorted(live["staff"], key=lambda e: e["seq"])] == [
-        "signature.sealed", "timeline.note_added", "action.declined", "task.created", "task.action_requested",
-        "action.declined"]
+        "signature.sealed",
+        "timeline.note_added",
+        "action.declined",
+        "task.created",
+        "task.action_requested",
+        "action.declined",
+    ]
     live_seal = next(e for e in live["staff"] if e["kind"] == "signature.sealed")
     assert live_seal["seq"] == 1 and live_seal["contact_id"] is None  # the request was not known yet
     # And the heads another service anchored (signing puts them in its evidence)
-    anchored = (await world.client.get(f"/internal/v1/tasks/{task}/timeline/head", params={"tenant_id": world.tenant},
-                                       headers={"X-Internal-Token": DEV_SECRET})).json()["heads"]
+    anchored = (
+        await world.client.get(
+            f"/internal/v1/tasks/{task}/timeline/head",
+            params={"tenant_id": world.tenant},
+            headers={"X-Internal-Token": DEV_SECRET},
+        )
+    ).json()["heads"]
     verified = (await world.client.get(f"/v1/tasks/{task}/timeline/verify")).json()
-    assert verified["valid"] and {a: v["head"] for a, v in verified["audiences"].items()} == \
-        {a: h["hash"] for a, h in anchored.items()}
+    assert verified["valid"] and {a: v["head"] for a, v in verified["audiences"].items()} == {
+        a: h["hash"] for a, h in anchored.items()
+    }
     # When the projection is rebuilt from Kafka
     report = await rebuilt(world)
     assert report["entries_changed"] == 0
@@ -194,12 +248,16 @@ async def test_a_head_anchored_before_a_rebuild_is_still_the_head_after_it_thoug
     for audience, head in anchored.items():
         assert next(e for e in live[audience] if e["seq"] == head["seq"])["hash"] == head["hash"]
     after = (await world.client.get(f"/v1/tasks/{task}/timeline/verify")).json()
-    assert after["valid"] and {a: v["head"] for a, v in after["audiences"].items()} == \
-        {a: h["hash"] for a, h in anchored.items()}
+    assert after["valid"] and {a: v["head"] for a, v in after["audiences"].items()} == {
+        a: h["hash"] for a, h in anchored.items()
+    }
     # And the live projection carries on from there: the next entry follows the anchored head
     await publish(world.bootstrap, AUTOMATION_EVENTS, note(world, task, "After the rebuild"))
-    newest = (await eventually(lambda: timeline(world, task, expect=len(live["staff"]) + 1),
-                               what="the entry after the rebuild"))[0]
+    newest = (
+        await eventually(
+            lambda: timeline(world, task, expect=len(live["staff"]) + 1), what="the entry after the rebuild"
+        )
+    )[0]
     assert newest["seq"] == anchored["staff"]["seq"] + 1
     assert (await world.client.get(f"/v1/tasks/{task}/timeline/verify")).json()["valid"] is True
 

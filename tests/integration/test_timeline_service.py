@@ -24,8 +24,17 @@ async def world(stack, infra):
     registered, key = ev.tenant(tenant, secret)
     await publish(infra.kafka_bootstrap, TASKS_EVENTS, registered, key)
     async with httpx.AsyncClient(base_url=service.url, headers={"Authorization": f"Bearer {secret}"}) as client:
-        yield type("World", (), {"client": client, "tenant": tenant, "bootstrap": infra.kafka_bootstrap,
-                                 "url": service.url, "key_id": key.payload.key_id})
+        yield type(
+            "World",
+            (),
+            {
+                "client": client,
+                "tenant": tenant,
+                "bootstrap": infra.kafka_bootstrap,
+                "url": service.url,
+                "key_id": key.payload.key_id,
+            },
+        )
 
 
 async def staff_entries(world, task_id: str, **params) -> list[dict]:
@@ -34,9 +43,11 @@ async def staff_entries(world, task_id: str, **params) -> list[dict]:
 
 
 async def portal_entries(world, task_id: str, contact_id: str, token: str = DEV_SECRET) -> httpx.Response:
-    return await world.client.get(f"/internal/v1/tasks/{task_id}/timeline",
-                                  params={"tenant_id": world.tenant, "contact_id": contact_id},
-                                  headers={"X-Internal-Token": token, "Authorization": ""})
+    return await world.client.get(
+        f"/internal/v1/tasks/{task_id}/timeline",
+        params={"tenant_id": world.tenant, "contact_id": contact_id},
+        headers={"X-Internal-Token": token, "Authorization": ""},
+    )
 
 
 async def wait_for_kinds(world, task_id: str, *kinds: str, audience: str = "staff") -> list[dict]:
@@ -50,13 +61,21 @@ async def wait_for_kinds(world, task_id: str, *kinds: str, audience: str = "staf
 async def test_a_signing_lands_in_both_timelines_with_proof_and_a_redelivery_adds_nothing(world):
     # Given a task waiting for approval and a signature request to Jan
     task = new_id()
-    await publish(world.bootstrap, TASKS_EVENTS, ev.task_created(world.tenant, task),
-                  ev.requested(world.tenant, task, JAN, "a1"), ev.requested(world.tenant, task, PIET, "a2"))
+    await publish(
+        world.bootstrap,
+        TASKS_EVENTS,
+        ev.task_created(world.tenant, task),
+        ev.requested(world.tenant, task, JAN, "a1"),
+        ev.requested(world.tenant, task, PIET, "a2"),
+    )
     # When Jan's signing is delivered twice, and events queue behind it on the same partitions
     signed = ev.task_signed(world.tenant, task, "a1", JAN)
     await publish_accepted(world.bootstrap, signed, signed, ev.declined(world.tenant, task, "a2", PIET))
-    await publish(world.bootstrap, TASKS_EVENTS, ev.phase_changed(
-        world.tenant, task, "Waiting for approval", "Approved", rule_name="Approve on signing"))
+    await publish(
+        world.bootstrap,
+        TASKS_EVENTS,
+        ev.phase_changed(world.tenant, task, "Waiting for approval", "Approved", rule_name="Approve on signing"),
+    )
     # Then the staff timeline shows it once, newest first, with the full evidence
     entries = await wait_for_kinds(world, task, "task.phase_changed", "task.signed", "action.declined")
     assert [e["kind"] for e in entries].count("task.signed") == 1
@@ -76,10 +95,18 @@ async def test_a_signing_lands_in_both_timelines_with_proof_and_a_redelivery_add
 async def test_a_portal_read_shows_only_that_contacts_actions_and_never_staff_only_fields(world):
     # Given requests to Jan and Piet on one task, Jan signed and Piet declined
     task = new_id()
-    await publish(world.bootstrap, TASKS_EVENTS, ev.task_created(world.tenant, task),
-                  ev.requested(world.tenant, task, JAN, "a-jan"), ev.requested(world.tenant, task, PIET, "a-piet"))
-    await publish_accepted(world.bootstrap, ev.task_signed(world.tenant, task, "a-jan", JAN),
-                  ev.declined(world.tenant, task, "a-piet", PIET))
+    await publish(
+        world.bootstrap,
+        TASKS_EVENTS,
+        ev.task_created(world.tenant, task),
+        ev.requested(world.tenant, task, JAN, "a-jan"),
+        ev.requested(world.tenant, task, PIET, "a-piet"),
+    )
+    await publish_accepted(
+        world.bootstrap,
+        ev.task_signed(world.tenant, task, "a-jan", JAN),
+        ev.declined(world.tenant, task, "a-piet", PIET),
+    )
     await publish(world.bootstrap, SIGNING_EVENTS, ev.sealed(world.tenant, task, "a-jan"))
     await publish(world.bootstrap, TASKS_EVENTS, ev.phase_changed(world.tenant, task, "Waiting for approval", "Done"))
     await wait_for_kinds(world, task, "task.signed", "action.declined", "signature.sealed", "task.phase_changed")
@@ -88,13 +115,20 @@ async def test_a_portal_read_shows_only_that_contacts_actions_and_never_staff_on
     # Then he sees his request, his decline and the phase change, nothing of Jan's and nothing staff-only
     assert response.status_code == 200
     piet = response.json()["entries"]
-    assert [e["summary"] for e in piet] == ["Phase changed from Waiting for approval to Done",
-                                            "Declined by Piet: Not finished", "Signature requested from Piet"]
+    assert [e["summary"] for e in piet] == [
+        "Phase changed from Waiting for approval to Done",
+        "Declined by Piet: Not finished",
+        "Signature requested from Piet",
+    ]
     assert all(e["audience"] == "portal" for e in piet)
     # And Jan sees his signing (without IP or user agent) and his certificate, not Piet's decline
     jan = (await portal_entries(world, task, "c-jan")).json()["entries"]
-    assert {e["kind"] for e in jan} == {"task.action_requested", "task.signed", "signature.sealed",
-                                        "task.phase_changed"}
+    assert {e["kind"] for e in jan} == {
+        "task.action_requested",
+        "task.signed",
+        "signature.sealed",
+        "task.phase_changed",
+    }
     for entry in jan:
         assert not {"ip", "user_agent", "session_id", "auth_method"} & entry["data"].keys()
         assert "contact_id" not in entry and "event_id" not in entry
@@ -105,8 +139,12 @@ async def test_a_portal_read_shows_only_that_contacts_actions_and_never_staff_on
 
 async def test_a_signed_document_shows_the_rendering_of_the_signed_page_and_the_sealed_pdf(world):
     task = new_id()
-    await publish(world.bootstrap, TASKS_EVENTS, ev.task_created(world.tenant, task),
-                  ev.requested(world.tenant, task, JAN, "a-doc", kind="sign_document", document_id="doc-1"))
+    await publish(
+        world.bootstrap,
+        TASKS_EVENTS,
+        ev.task_created(world.tenant, task),
+        ev.requested(world.tenant, task, JAN, "a-doc", kind="sign_document", document_id="doc-1"),
+    )
     await publish_accepted(world.bootstrap, ev.document_signed(world.tenant, task, "a-doc", JAN))
     await publish(world.bootstrap, DOCUMENTS_EVENTS, ev.stamped(world.tenant, task, "a-doc"))
     await wait_for_kinds(world, task, "task.action_requested", "document.signed", "document.stamped")
@@ -121,14 +159,23 @@ async def test_another_tenants_task_is_not_found_and_reads_page_and_filter(world
     # Given a task with a created entry, a request and a phase change (only tasks' events, so no
     # other service running beside the test adds entries of its own)
     task = new_id()
-    await publish(world.bootstrap, TASKS_EVENTS, ev.task_created(world.tenant, task), ev.requested(world.tenant, task, JAN, "a1"),
-                  ev.phase_changed(world.tenant, task, "Waiting for approval", "Approved"))
+    await publish(
+        world.bootstrap,
+        TASKS_EVENTS,
+        ev.task_created(world.tenant, task),
+        ev.requested(world.tenant, task, JAN, "a1"),
+        ev.phase_changed(world.tenant, task, "Waiting for approval", "Approved"),
+    )
     await wait_for_kinds(world, task, "task.phase_changed", "task.action_requested", "task.created")
     # Then pages of one entry walk the timeline newest first
     first = (await world.client.get(f"/v1/tasks/{task}/timeline", params={"limit": 1})).json()
-    second = (await world.client.get(f"/v1/tasks/{task}/timeline",
-                                     params={"limit": 1, "cursor": first["next_cursor"]})).json()
-    assert [first["entries"][0]["kind"], second["entries"][0]["kind"]] == ["task.phase_changed", "task.action_requested"]
+    second = (
+        await world.client.get(f"/v1/tasks/{task}/timeline", params={"limit": 1, "cursor": first["next_cursor"]})
+    ).json()
+    assert [first["entries"][0]["kind"], second["entries"][0]["kind"]] == [
+        "task.phase_changed",
+        "task.action_requested",
+    ]
     # And a kind filter keeps only that kind
     only = await staff_entries(world, task, kind="task.phase_changed")
     assert [e["kind"] for e in only] == ["task.phase_changed"]
@@ -136,6 +183,7 @@ async def test_another_tenants_task_is_not_found_and_reads_page_and_filter(world
     other_tenant, other_secret = new_id(), f"staff-{new_id()}"
     await publish(world.bootstrap, TASKS_EVENTS, *ev.tenant(other_tenant, other_secret))
     async with httpx.AsyncClient(base_url=world.url, headers={"Authorization": f"Bearer {other_secret}"}) as other:
+
         async def status():
             code = (await other.get(f"/v1/tasks/{task}/timeline")).status_code
             return code if code != 401 else None

@@ -24,11 +24,20 @@ def accepted(signing: m.TaskSigned | m.DocumentSigned) -> m.TaskActionCompleted:
     p = signing.payload
     return m.TaskActionCompleted(
         event_id=_accepted_id(signing),
-        tenant_id=signing.tenant_id, task_id=signing.task_id, correlation_id=signing.correlation_id,
-        causation_id=signing.event_id, causation_depth=signing.causation_depth, actor=signing.actor,
-        payload=m.ActionCompletedPayload(action_id=p.action_id, contact_id=p.signer.contact_id,
-                                         kind="sign_document" if isinstance(signing, m.DocumentSigned) else "sign_task",
-                                         signed_event_id=signing.event_id, signing=signing))
+        tenant_id=signing.tenant_id,
+        task_id=signing.task_id,
+        correlation_id=signing.correlation_id,
+        causation_id=signing.event_id,
+        causation_depth=signing.causation_depth,
+        actor=signing.actor,
+        payload=m.ActionCompletedPayload(
+            action_id=p.action_id,
+            contact_id=p.signer.contact_id,
+            kind="sign_document" if isinstance(signing, m.DocumentSigned) else "sign_task",
+            signed_event_id=signing.event_id,
+            signing=signing,
+        ),
+    )
 
 
 def accepted_decline(decline: m.ActionDeclined) -> m.TaskActionDeclined:
@@ -36,10 +45,20 @@ def accepted_decline(decline: m.ActionDeclined) -> m.TaskActionDeclined:
     p = decline.payload
     return m.TaskActionDeclined(
         event_id=_accepted_id(decline),
-        tenant_id=decline.tenant_id, task_id=decline.task_id, correlation_id=decline.correlation_id,
-        causation_id=decline.event_id, causation_depth=decline.causation_depth, actor=decline.actor,
-        payload=m.TaskActionDeclinedPayload(action_id=p.action_id, contact_id=p.contact_id, kind=p.kind,
-                                            declined_event_id=decline.event_id, decline=decline))
+        tenant_id=decline.tenant_id,
+        task_id=decline.task_id,
+        correlation_id=decline.correlation_id,
+        causation_id=decline.event_id,
+        causation_depth=decline.causation_depth,
+        actor=decline.actor,
+        payload=m.TaskActionDeclinedPayload(
+            action_id=p.action_id,
+            contact_id=p.contact_id,
+            kind=p.kind,
+            declined_event_id=decline.event_id,
+            decline=decline,
+        ),
+    )
 
 
 async def publish_accepted(bootstrap: str, *messages: Envelope) -> None:

@@ -36,8 +36,12 @@ async def record(event: TaskCreated, uow: UnitOfWork) -> None:
 def build(settings: Settings) -> Service[UnitOfWork]:
     runtime = build_runtime("crashtest", settings)
     uow = UnitOfWork(outbox=runtime.outbox)
-    consumer = Consumer(group=settings.group, topics=(settings.topic,), handlers=handlers(uow, {TaskCreated: record}),
-                        description="records task.created; ends the process on a poison")
+    consumer = Consumer(
+        group=settings.group,
+        topics=(settings.topic,),
+        handlers=handlers(uow, {TaskCreated: record}),
+        description="records task.created; ends the process on a poison",
+    )
     return Service(runtime, uow, title="crash test", description="", routers=[], consumers=[consumer])
 
 

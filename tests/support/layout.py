@@ -7,5 +7,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-SERVICES = sorted(p.name for p in (ROOT / "services").iterdir()
-                  if p.is_dir() and (p / "__init__.py").exists() and p.name != "runtime")
+SERVICES = sorted(
+    p.name for p in (ROOT / "services").iterdir() if p.is_dir() and (p / "__init__.py").exists() and p.name != "runtime"
+)

@@ -24,6 +24,7 @@ def pdf_with(pages: list[list[Line]], pagesize: tuple[float, float] = A4) -> byt
 
 def a_pdf(*lines: str, pages: int = 1, numbered: bool = False, pagesize: tuple[float, float] = A4) -> bytes:
     """`lines` down the left margin of every page (and "Page n" under them when `numbered`)."""
+
     def page(n: int) -> list[Line]:
         texts = (*lines, f"Page {n}") if numbered else lines
         return [(72, 700 - 20 * i, text) for i, text in enumerate(texts)]

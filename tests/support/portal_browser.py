@@ -15,14 +15,35 @@ async def a_signature_request(running, tenant, *, language: str, title: str) -> 
     """Staff: a contact, a task waiting for approval, a sign_task request, and the contact's magic link."""
     urls = {name: proc.url for name, proc in running.running.items()}
     async with httpx.AsyncClient(headers={"Authorization": f"Bearer {tenant['staff_key']}"}, timeout=10) as staff:
-        contact = (await staff.post(f"{urls['tasks']}/v1/contacts", json={
-            "name": "Jan de Vries", "email": "jan@example.nl", "language": language})).json()
-        task = (await staff.post(f"{urls['tasks']}/v1/tasks", json={
-            "title": title, "description": "Thermostaat vervangen", "phase": "Waiting for approval",
-            "contact_id": contact["id"]})).json()
-        action = (await staff.post(f"{urls['tasks']}/v1/tasks/{task['id']}/actions", json={
-            "contact_id": contact["id"], "kind": "sign_task",
-            "fields": [{"name": "full_name", "label": "Naam" if language == "nl" else "Name", "required": True}]})).json()
+        contact = (
+            await staff.post(
+                f"{urls['tasks']}/v1/contacts",
+                json={"name": "Jan de Vries", "email": "jan@example.nl", "language": language},
+            )
+        ).json()
+        task = (
+            await staff.post(
+                f"{urls['tasks']}/v1/tasks",
+                json={
+                    "title": title,
+                    "description": "Thermostaat vervangen",
+                    "phase": "Waiting for approval",
+                    "contact_id": contact["id"],
+                },
+            )
+        ).json()
+        action = (
+            await staff.post(
+                f"{urls['tasks']}/v1/tasks/{task['id']}/actions",
+                json={
+                    "contact_id": contact["id"],
+                    "kind": "sign_task",
+                    "fields": [
+                        {"name": "full_name", "label": "Naam" if language == "nl" else "Name", "required": True}
+                    ],
+                },
+            )
+        ).json()
         link = (await staff.post(f"{urls['tasks']}/v1/contacts/{contact['id']}/portal-links")).json()
     return {"task": task, "action": action, "link": link["url"], "portal": urls["portal"]}
 

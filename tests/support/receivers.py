@@ -4,9 +4,9 @@ the bytes and their timing are exactly what the test says."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import AsyncIterator
 
 CHUNK = 64 * 1024
 

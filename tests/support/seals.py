@@ -29,6 +29,7 @@ def signature_timestamp_of(sealed: bytes, seal_cert_pem: bytes, tsa: LoopbackTsa
     """pyHanko's verdict on the one seal and its signature timestamp, trusting the seal's certificate
     and the test TSA's root."""
     (embedded,) = PdfFileReader(io.BytesIO(sealed), strict=False).embedded_signatures
-    context = ValidationContext(trust_roots=[*load_certs_from_pemder_data(seal_cert_pem), asn1_certificate(tsa.root)],
-                                allow_fetching=False)
+    context = ValidationContext(
+        trust_roots=[*load_certs_from_pemder_data(seal_cert_pem), asn1_certificate(tsa.root)], allow_fetching=False
+    )
     return embedded, validate_pdf_signature(embedded, context)

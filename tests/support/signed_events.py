@@ -53,6 +53,7 @@ _SERVER: list[ThreadingHTTPServer] = []
 
 def _server() -> ThreadingHTTPServer:
     if not _SERVER:
+
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 (http.server's spelling)
                 found = _SERVED.get(self.path.split("?")[0])
@@ -82,25 +83,44 @@ def _common(tenant_id: str, image_url: str, png: bytes, fields: dict) -> dict:
         action_id=new_id(),
         signer=Signer(contact_id=contact_id, name="Jan de Vries", email="jan@example.com"),
         fields=fields,
-        signature=SignatureRef(signature_id=new_id(), kind="drawn", image_digest=hashlib.sha256(png).hexdigest(),
-                               image_url=image_url),
-        evidence=Evidence(signed_at=utcnow(), ip="203.0.113.7", user_agent="Mozilla/5.0 (test)",
-                          session_id=new_id(), auth_method="magic_link",
-                          consent_text="I approve this work and sign electronically.", consent_version="2026-01"),
-        task=TaskSnapshot(task_id=task_id, title="Repaint the hallway", description="Two coats, white.",
-                          phase="Waiting for approval", contact_id=contact_id),
+        signature=SignatureRef(
+            signature_id=new_id(), kind="drawn", image_digest=hashlib.sha256(png).hexdigest(), image_url=image_url
+        ),
+        evidence=Evidence(
+            signed_at=utcnow(),
+            ip="203.0.113.7",
+            user_agent="Mozilla/5.0 (test)",
+            session_id=new_id(),
+            auth_method="magic_link",
+            consent_text="I approve this work and sign electronically.",
+            consent_version="2026-01",
+        ),
+        task=TaskSnapshot(
+            task_id=task_id,
+            title="Repaint the hallway",
+            description="Two coats, white.",
+            phase="Waiting for approval",
+            contact_id=contact_id,
+        ),
     ), Actor(kind="contact", id=contact_id, name="Jan de Vries")
 
 
 def a_task_signed(tenant_id: str, image_url: str, png: bytes) -> TaskSigned:
     payload, actor = _common(tenant_id, image_url, png, {"po_number": "PO-77", "satisfied": True})
-    return TaskSigned(tenant_id=tenant_id, task_id=payload["task"].task_id, actor=actor,
-                      payload=TaskSignedPayload(**payload))
+    return TaskSigned(
+        tenant_id=tenant_id, task_id=payload["task"].task_id, actor=actor, payload=TaskSignedPayload(**payload)
+    )
 
 
-def a_document_signed(tenant_id: str, image_url: str, png: bytes, document_id: str, version_id: str,
-                      digest: str) -> DocumentSigned:
+def a_document_signed(
+    tenant_id: str, image_url: str, png: bytes, document_id: str, version_id: str, digest: str
+) -> DocumentSigned:
     payload, actor = _common(tenant_id, image_url, png, {"po_number": "PO-78"})
-    return DocumentSigned(tenant_id=tenant_id, task_id=payload["task"].task_id, actor=actor,
-                          payload=DocumentSignedPayload(**payload, document_id=document_id,
-                                                        document_version_id=version_id, document_digest=digest))
+    return DocumentSigned(
+        tenant_id=tenant_id,
+        task_id=payload["task"].task_id,
+        actor=actor,
+        payload=DocumentSignedPayload(
+            **payload, document_id=document_id, document_version_id=version_id, document_digest=digest
+        ),
+    )

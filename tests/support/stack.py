@@ -72,8 +72,10 @@ class Stack:
             **({"AKKOORD_SMTP_URL": self.smtp.url} if self.smtp else {}),
             # Every test reaches the shared portal from one loopback address; the per-client rate
             # limits themselves are covered by their own tests.
-            "PORTAL_LOGIN_BURST": "100000", "PORTAL_LOGIN_PER_MINUTE": "100000",
-            "PORTAL_SIGNING_BURST": "100000", "PORTAL_SIGNING_PER_MINUTE": "100000",
+            "PORTAL_LOGIN_BURST": "100000",
+            "PORTAL_LOGIN_PER_MINUTE": "100000",
+            "PORTAL_SIGNING_BURST": "100000",
+            "PORTAL_SIGNING_PER_MINUTE": "100000",
             f"{name.upper()}_PORT": str(self.ports[name]),
             f"{name.upper()}_OPS_PORT": str(self.ops_ports[name]),
             **{f"AKKOORD_{svc.upper()}_URL": f"http://127.0.0.1:{port}" for svc, port in self.ports.items()},
@@ -84,30 +86,43 @@ class Stack:
     def start(self, name: str, extra_env: dict[str, str] | None = None, timeout: float = 60) -> ServiceProcess:
         if name in self.running and self.running[name].popen.poll() is None:
             return self.running[name]
-        proc = self._launch(name, self.ports[name], self.ops_ports[name], self.workdir / f"{name}.log",
-                            self.env(name, extra_env), timeout)
+        proc = self._launch(
+            name,
+            self.ports[name],
+            self.ops_ports[name],
+            self.workdir / f"{name}.log",
+            self.env(name, extra_env),
+            timeout,
+        )
         self.running[name] = proc
         return proc
 
-    def start_replica(self, name: str, replica: int = 2, extra_env: dict[str, str] | None = None,
-                      timeout: float = 60) -> ServiceProcess:
+    def start_replica(
+        self, name: str, replica: int = 2, extra_env: dict[str, str] | None = None, timeout: float = 60
+    ) -> ServiceProcess:
         """Another process of `name` in the same consumer groups, on a port of its own (`<name>-<replica>`)."""
         key = f"{name}-{replica}"
         if key in self.replicas and self.replicas[key].popen.poll() is None:
             return self.replicas[key]
-        port, ops_port = (self.replicas[key].port, self.replicas[key].ops_port) if key in self.replicas \
+        port, ops_port = (
+            (self.replicas[key].port, self.replicas[key].ops_port)
+            if key in self.replicas
             else (free_port(), free_port())
-        env = self.env(name, {**(extra_env or {}), f"{name.upper()}_PORT": str(port),
-                              f"{name.upper()}_OPS_PORT": str(ops_port)})
+        )
+        env = self.env(
+            name, {**(extra_env or {}), f"{name.upper()}_PORT": str(port), f"{name.upper()}_OPS_PORT": str(ops_port)}
+        )
         proc = self._launch(name, port, ops_port, self.workdir / f"{key}.log", env, timeout)
         self.replicas[key] = proc
         return proc
 
-    def _launch(self, name: str, port: int, ops_port: int, log_path: Path, env: dict[str, str],
-                timeout: float) -> ServiceProcess:
+    def _launch(
+        self, name: str, port: int, ops_port: int, log_path: Path, env: dict[str, str], timeout: float
+    ) -> ServiceProcess:
         log_file = open(log_path, "ab")
-        popen = subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=env,
-                                 stdout=log_file, stderr=subprocess.STDOUT)
+        popen = subprocess.Popen(
+            [sys.executable, "-m", f"services.{name}"], env=env, stdout=log_file, stderr=subprocess.STDOUT
+        )
         proc = ServiceProcess(name, port, popen, log_path, ops_port)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

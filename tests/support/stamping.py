@@ -10,8 +10,14 @@ from reportlab.lib.pagesizes import A4
 from services.documents.adapters.pdf_stamp import Stamp
 from tests.support.pdfs import pdf_with
 
-STAMP = Stamp(signature_png=b"", signer_name="Jan de Vries", signed_at="2026-11-30 10:00 UTC",
-              fields={"po_number": "PO-77"}, source_digest="ab" * 32, title="Work order")
+STAMP = Stamp(
+    signature_png=b"",
+    signer_name="Jan de Vries",
+    signed_at="2026-11-30 10:00 UTC",
+    fields={"po_number": "PO-77"},
+    source_digest="ab" * 32,
+    title="Work order",
+)
 
 
 def signature_png() -> bytes:
@@ -28,5 +34,3 @@ def stamp() -> Stamp:
 
 def template(lines, pagesize=A4, pages: int = 1) -> bytes:
     return pdf_with([list(lines)] * pages, pagesize)
-
-

@@ -54,8 +54,14 @@ class TasksStoreContract:
         assert (await store.get_task(task.tenant_id, task.id)).phase == "Waiting for approval"
 
     async def test_a_document_version_is_found_in_its_own_tenant_only(self, store):
-        version = DocumentVersion(document_id=new_id(), tenant_id=new_id(), version_id=new_id(), version=2,
-                                  digest="ab" * 32, title="Work order")
+        version = DocumentVersion(
+            document_id=new_id(),
+            tenant_id=new_id(),
+            version_id=new_id(),
+            version=2,
+            digest="ab" * 32,
+            title="Work order",
+        )
         await store.save_document_version(version, None)
         assert await store.find_document(version.tenant_id, version.document_id) == version
         assert await store.find_document(new_id(), version.document_id) is None

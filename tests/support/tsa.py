@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -29,37 +29,71 @@ TSA_NAME = "Akkoord test TSA"
 @lru_cache(maxsize=1)
 def tsa_material() -> tuple[x509.Certificate, x509.Certificate, rsa.RSAPrivateKey]:
     """(root certificate, TSA certificate, TSA key): made once per test session."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     root_key, tsa_key = (rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(2))
     root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Akkoord test TSA root")])
     tsa_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, TSA_NAME)])
-    root = (x509.CertificateBuilder().subject_name(root_name).issuer_name(root_name)
-            .public_key(root_key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
-                                         data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                         crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
-            .sign(root_key, hashes.SHA256()))
-    tsa = (x509.CertificateBuilder().subject_name(tsa_name).issuer_name(root_name)
-           .public_key(tsa_key.public_key()).serial_number(x509.random_serial_number())
-           .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
-           .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-           .sign(root_key, hashes.SHA256()))
+    root = (
+        x509.CertificateBuilder()
+        .subject_name(root_name)
+        .issuer_name(root_name)
+        .public_key(root_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(root_key, hashes.SHA256())
+    )
+    tsa = (
+        x509.CertificateBuilder()
+        .subject_name(tsa_name)
+        .issuer_name(root_name)
+        .public_key(tsa_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .sign(root_key, hashes.SHA256())
+    )
     return root, tsa, tsa_key
 
 
 @lru_cache(maxsize=1)
 def filler_certificates(count: int = 24) -> list[asn1_x509.Certificate]:
     """Certificates a token can carry beside the TSA's own, to make it much larger."""
-    key, now = ec.generate_private_key(ec.SECP256R1()), datetime.now(timezone.utc)
+    key, now = ec.generate_private_key(ec.SECP256R1()), datetime.now(UTC)
     out = []
     for n in range(count):
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"Akkoord test intermediate {n:02d}"),
-                          x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "padding " * 8)])
-        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
-                .not_valid_after(now + timedelta(days=30)).sign(key, hashes.SHA256()))
+        name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COMMON_NAME, f"Akkoord test intermediate {n:02d}"),
+                x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "padding " * 8),
+            ]
+        )
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=30))
+            .sign(key, hashes.SHA256())
+        )
         out.append(asn1_certificate(cert))
     return out
 
@@ -79,11 +113,18 @@ class LoopbackTsa:
     def __init__(self, port: int = 0, refuse: bool = False, stall: bool = False, grow: bool = False):
         root, cert, key = tsa_material()
         self.root, self.certificate = root, cert
-        tsa_cert, tsa_key = asn1_certificate(cert), asn1_keys.PrivateKeyInfo.load(key.private_bytes(
-            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        tsa_cert, tsa_key = (
+            asn1_certificate(cert),
+            asn1_keys.PrivateKeyInfo.load(
+                key.private_bytes(
+                    serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                )
+            ),
+        )
         self.stamper = DummyTimeStamper(tsa_cert=tsa_cert, tsa_key=tsa_key, certs_to_embed=[asn1_certificate(root)])
-        self.large_stamper = DummyTimeStamper(tsa_cert=tsa_cert, tsa_key=tsa_key,
-                                              certs_to_embed=[asn1_certificate(root), *filler_certificates()])
+        self.large_stamper = DummyTimeStamper(
+            tsa_cert=tsa_cert, tsa_key=tsa_key, certs_to_embed=[asn1_certificate(root), *filler_certificates()]
+        )
         self.port, self.refuse, self.stall, self.grow = port, refuse, stall, grow
         self.released = threading.Event()
         self.tokens_issued = 0
@@ -94,7 +135,7 @@ class LoopbackTsa:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/tsa"
 
-    def __enter__(self) -> "LoopbackTsa":
+    def __enter__(self) -> LoopbackTsa:
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, name="loopback-tsa", daemon=True).start()

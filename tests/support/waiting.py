@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 
-async def eventually(probe: Callable[[], Awaitable[Any]], *, timeout: float = 20, interval: float = 0.1,
-                     what: str = "condition") -> Any:
+async def eventually(
+    probe: Callable[[], Awaitable[Any]], *, timeout: float = 20, interval: float = 0.1, what: str = "condition"
+) -> Any:
     """Await `probe` until it returns something truthy; fail with the last value after `timeout`."""
     deadline = time.monotonic() + timeout
     last: Any = None

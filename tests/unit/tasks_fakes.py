@@ -29,8 +29,13 @@ class FakeStore:
         self.keys: dict[str, dict] = {}  # shared with FakeStaffKeys, like the one collection in MongoDB
 
     async def insert_tenant(self, tenant_id, name, plan, phases, session, time_zone="Europe/Amsterdam"):
-        self.tenants[tenant_id] = {"_id": tenant_id, "name": name, "plan": plan, "phases": phases,
-                                   "time_zone": time_zone}
+        self.tenants[tenant_id] = {
+            "_id": tenant_id,
+            "name": name,
+            "plan": plan,
+            "phases": phases,
+            "time_zone": time_zone,
+        }
 
     async def get_tenant(self, tenant_id, session=None):
         if tenant_id not in self.tenants:
@@ -69,8 +74,14 @@ class FakeStore:
         return True
 
     async def any_task_in(self, tenant_id, phases, session):
-        return next(({"_id": t.id, "phase": t.phase} for t in self.tasks.values()
-                     if t.tenant_id == tenant_id and t.phase in phases), None)
+        return next(
+            (
+                {"_id": t.id, "phase": t.phase}
+                for t in self.tasks.values()
+                if t.tenant_id == tenant_id and t.phase in phases
+            ),
+            None,
+        )
 
     async def insert_action(self, action, session):
         self.actions[action.id] = action.model_copy()
@@ -98,8 +109,11 @@ class FakeStore:
         return [a.model_copy() for a in self.actions.values() if a.is_overdue(now)]
 
     async def due_reminders(self, now, limit=100):
-        return [a.model_copy() for a in self.actions.values()
-                if a.next_reminder_at is not None and a.next_reminder_at <= now]
+        return [
+            a.model_copy()
+            for a in self.actions.values()
+            if a.next_reminder_at is not None and a.next_reminder_at <= now
+        ]
 
     async def insert_portal_link(self, doc, session):
         self.portal_links.append(doc)
@@ -151,8 +165,7 @@ class FakeStaffKeys:
         self.tenants[tenant_id] = {"name": name, "plan": plan, "time_zone": time_zone}
 
     async def save_key(self, tenant_id, key_id, key_hash, role, name, session=None):
-        self.keys[key_hash] = {"tenant_id": tenant_id, "key_id": key_id, "role": role, "name": name,
-                               "revoked": False}
+        self.keys[key_hash] = {"tenant_id": tenant_id, "key_id": key_id, "role": role, "name": name, "revoked": False}
 
     async def revoke(self, tenant_id, key_id, session=None):
         for doc in self.keys.values():
@@ -182,5 +195,10 @@ class FakeIdempotency:
 def fake_uow() -> UnitOfWork:
     """The tasks service as bootstrap builds it, with in-memory adapters."""
     store = FakeStore()
-    return bootstrap.build(Settings(document_wait_seconds=0), store=store, outbox=FakeOutbox(),
-                           staff_keys=FakeStaffKeys(store.keys), idempotency=FakeIdempotency()).uow
+    return bootstrap.build(
+        Settings(document_wait_seconds=0),
+        store=store,
+        outbox=FakeOutbox(),
+        staff_keys=FakeStaffKeys(store.keys),
+        idempotency=FakeIdempotency(),
+    ).uow

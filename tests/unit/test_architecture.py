@@ -11,9 +11,32 @@ from tests.support.layout import ROOT, SERVICES
 
 # What a domain module may import: pure standard-library modules (no file, network, process or clock
 # access of their own), pydantic and contracts.
-PURE = {"__future__", "base64", "binascii", "collections", "dataclasses", "datetime", "decimal", "enum",
-        "functools", "hashlib", "hmac", "itertools", "json", "math", "operator", "re", "secrets", "string",
-        "typing", "unicodedata", "uuid", "zoneinfo", "pydantic", "contracts"}
+PURE = {
+    "__future__",
+    "base64",
+    "binascii",
+    "collections",
+    "dataclasses",
+    "datetime",
+    "decimal",
+    "enum",
+    "functools",
+    "hashlib",
+    "hmac",
+    "itertools",
+    "json",
+    "math",
+    "operator",
+    "re",
+    "secrets",
+    "string",
+    "typing",
+    "unicodedata",
+    "uuid",
+    "zoneinfo",
+    "pydantic",
+    "contracts",
+}
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -46,17 +69,22 @@ def test_the_domain_imports_nothing_that_does_io(service):
 @pytest.mark.parametrize("service", SERVICES)
 def test_a_service_imports_no_other_services_modules(service):
     allowed = {service, "runtime"}
-    crossing = {f"{path.relative_to(ROOT)}: {name}"
-                for path in python_files("services", service) for name in imported_modules(path)
-                if name.startswith("services.") and name.split(".")[1] not in allowed}
+    crossing = {
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in python_files("services", service)
+        for name in imported_modules(path)
+        if name.startswith("services.") and name.split(".")[1] not in allowed
+    }
     assert crossing == set()
 
 
 def test_the_runtime_kit_and_the_contracts_import_no_service():
-    crossing = {f"{path.relative_to(ROOT)}: {name}"
-                for path in [*python_files("services", "runtime"), *python_files("contracts")]
-                for name in imported_modules(path)
-                if name.startswith("services.") and not name.startswith("services.runtime")}
+    crossing = {
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in [*python_files("services", "runtime"), *python_files("contracts")]
+        for name in imported_modules(path)
+        if name.startswith("services.") and not name.startswith("services.runtime")
+    }
     assert crossing == set()
 
 
@@ -67,15 +95,21 @@ def test_a_domain_that_imports_an_io_library_with_a_plain_import_line_is_caught(
 
 
 def test_unit_tests_use_no_integration_or_e2e_helpers_and_no_browser():
-    imports = {f"{path.relative_to(ROOT)}: {name}" for path in python_files("tests", "unit")
-               for name in imported_modules(path)
-               if name.startswith(("tests.integration", "tests.e2e", "playwright"))}
+    imports = {
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in python_files("tests", "unit")
+        for name in imported_modules(path)
+        if name.startswith(("tests.integration", "tests.e2e", "playwright"))
+    }
     assert imports == set()
-
 
 
 def test_no_test_module_imports_another_test_module():
     # Shared fixtures live in each tier's conftest.py, shared helpers in tests/support/.
-    imports = {f"{path.relative_to(ROOT)}: {name}" for path in python_files("tests")
-               for name in imported_modules(path) if name.split(".")[-1].startswith("test_")}
+    imports = {
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in python_files("tests")
+        for name in imported_modules(path)
+        if name.split(".")[-1].startswith("test_")
+    }
     assert imports == set()

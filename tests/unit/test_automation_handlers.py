@@ -10,9 +10,12 @@ from services.automation.unit_of_work import UnitOfWork
 from tests.support import approval_events as ev
 
 JAN = ev.contact()
-SEED = RuleSpec(name="Approve on signing", trigger="task.signed",
-                conditions=[{"field": "task.phase", "op": "eq", "value": "Waiting for approval"}],
-                actions=[{"type": "set_phase", "phase": "Approved"}])
+SEED = RuleSpec(
+    name="Approve on signing",
+    trigger="task.signed",
+    conditions=[{"field": "task.phase", "op": "eq", "value": "Waiting for approval"}],
+    actions=[{"type": "set_phase", "phase": "Approved"}],
+)
 
 
 class FakeRules:
@@ -20,8 +23,10 @@ class FakeRules:
         pass
 
     def __init__(self, *specs: RuleSpec):
-        self.rules = [Rule(**s.model_dump(), id=f"r{i}", tenant_id="t1", created_at=utcnow(), updated_at=utcnow())
-                      for i, s in enumerate(specs, start=1)]
+        self.rules = [
+            Rule(**s.model_dump(), id=f"r{i}", tenant_id="t1", created_at=utcnow(), updated_at=utcnow())
+            for i, s in enumerate(specs, start=1)
+        ]
         self.phases: dict[str, str] = {}
         self.actions: dict[str, dict] = {}
         self.runs: list[dict] = []
@@ -73,12 +78,17 @@ async def test_a_signing_after_the_task_was_created_sends_the_phase_change_with_
 
 
 async def test_a_rule_driven_phase_change_updates_what_the_next_rule_sees():
-    watch = RuleSpec(name="After approval", trigger="task.phase_changed",
-                     conditions=[{"field": "task.phase", "op": "eq", "value": "Approved"}],
-                     actions=[{"type": "add_note", "text": "Approved: invoice it"}])
+    watch = RuleSpec(
+        name="After approval",
+        trigger="task.phase_changed",
+        conditions=[{"field": "task.phase", "op": "eq", "value": "Approved"}],
+        actions=[{"type": "add_note", "text": "Approved: invoice it"}],
+    )
     uow, rules, outbox = automation(watch)
-    await handlers.on_phase_changed(ev.phase_changed("t1", "task-1", "Waiting for approval", "Approved",
-                                                    rule_name="Approve on signing", depth=1), uow)
+    await handlers.on_phase_changed(
+        ev.phase_changed("t1", "task-1", "Waiting for approval", "Approved", rule_name="Approve on signing", depth=1),
+        uow,
+    )
     assert rules.phases["task-1"] == "Approved"
     [(topic, note)] = outbox.sent
     assert topic == "automation.events" and note.causation_depth == 2 and note.payload.text == "Approved: invoice it"
@@ -98,8 +108,9 @@ async def test_a_stopped_run_is_recorded_and_sends_nothing():
 
 async def test_a_rule_request_is_sent_to_tasks_and_its_run_shows_the_request_that_followed():
     # Given a rule that asks the signer of a document to sign the task
-    ask = RuleSpec(name="Then sign the task", trigger="document.signed",
-                   actions=[{"type": "request_action", "kind": "sign_task"}])
+    ask = RuleSpec(
+        name="Then sign the task", trigger="document.signed", actions=[{"type": "request_action", "kind": "sign_task"}]
+    )
     uow, rules, outbox = automation(ask)
     # When a document is signed
     await handlers.react(ev.document_signed("t1", "task-1", "a-doc", JAN), uow)
@@ -108,7 +119,11 @@ async def test_a_rule_request_is_sent_to_tasks_and_its_run_shows_the_request_tha
     assert command.payload.contact_id == "c-jan" and rules.runs[0]["sent"][0]["type"] == "task.request_action"
     # And tasks' task.action_requested caused by the command marks the run applied
     requested = ev.requested("t1", "task-1", JAN, "a-new")
-    requested = requested.model_copy(update={"causation_id": command.event_id, "payload": requested.payload.model_copy(
-        update={"rule_id": "r1", "rule_name": "Then sign the task"})})
+    requested = requested.model_copy(
+        update={
+            "causation_id": command.event_id,
+            "payload": requested.payload.model_copy(update={"rule_id": "r1", "rule_name": "Then sign the task"}),
+        }
+    )
     await handlers.learn(requested, uow)
     assert rules.runs[0]["applied"] == {command.event_id: requested.event_id}

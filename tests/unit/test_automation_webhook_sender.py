@@ -18,8 +18,21 @@ def resolving_to(*addresses: str):
     return resolver
 
 
-@pytest.mark.parametrize("address", ["127.0.0.1", "10.1.2.3", "169.254.169.254", "100.64.1.1", "::1", "fe80::1",
-                                     "::ffff:10.0.0.1", "0.0.0.0", "224.0.0.5", "fd00:ec2::254"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "169.254.169.254",
+        "100.64.1.1",
+        "::1",
+        "fe80::1",
+        "::ffff:10.0.0.1",
+        "0.0.0.0",
+        "224.0.0.5",
+        "fd00:ec2::254",
+    ],
+)
 async def test_a_name_that_resolves_to_an_internal_address_is_refused_before_connecting(address):
     # given a name whose DNS answer is internal
     resolver = resolving_to(address)
@@ -39,8 +52,16 @@ async def test_a_name_with_one_internal_address_among_public_ones_is_refused():
     await sender.close()
 
 
-@pytest.mark.parametrize("url", ["https://127.1/", "https://2130706433/", "https://0x7f000001/",
-                                 "https://0177.0.0.1/", "https://[::ffff:127.0.0.1]/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.1/",
+        "https://2130706433/",
+        "https://0x7f000001/",
+        "https://0177.0.0.1/",
+        "https://[::ffff:127.0.0.1]/",
+    ],
+)
 async def test_a_literal_loopback_in_any_spelling_is_refused_at_send_time_too(url):
     resolver = resolving_to("8.8.8.8")  # never asked: a literal is its own address
     sender = WebhookSender(2, resolver=resolver)

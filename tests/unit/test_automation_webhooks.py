@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -10,13 +10,20 @@ from pydantic import ValidationError
 from services.automation.addresses import parse_networks
 from services.automation.webhooks import EndpointSpec, RetryPolicy, check_url, new_secret, next_attempt, sign
 
-T0 = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
 
 def test_the_signature_matches_the_standard_webhooks_reference_vector():
     # The example from the Standard Webhooks specification's test suite
-    assert sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
-                b'{"test": 2432232314}') == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+    assert (
+        sign(
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1614265330,
+            b'{"test": 2432232314}',
+        )
+        == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+    )
 
 
 def test_each_endpoint_gets_its_own_random_secret():
@@ -35,18 +42,43 @@ def test_only_https_urls_receive_webhooks_except_allowed_networks_in_development
     assert check_url("https://127.0.0.1:9000/hook") is not None
 
 
-@pytest.mark.parametrize("url", [
-    "https://10.0.0.5/hook", "https://169.254.169.254/latest", "https://localhost/x", "https://[::1]/x",
-    "https://kafka.internal/x", "https://192.168.1.1/x",
-    # every spelling of loopback the C resolver accepts
-    "https://127.1/", "https://2130706433/", "https://0x7f000001/", "https://0177.0.0.1/", "https://127.0.0.1./",
-    "https://0x7f.1/", "https://[::ffff:127.0.0.1]/", "https://[::ffff:7f00:1]/",
-    # private, link-local, CGNAT, unspecified, multicast, reserved, metadata; IPv4 inside IPv6
-    "https://172.16.0.1/", "https://100.64.0.1/", "https://0.0.0.0/", "https://0/", "https://224.0.0.1/",
-    "https://240.0.0.1/", "https://255.255.255.255/", "https://[fe80::1]/", "https://[fd00:ec2::254]/",
-    "https://[fc00::1]/", "https://[::]/", "https://[ff02::1]/", "https://[64:ff9b::a9fe:a9fe]/",
-    "https://[2002:a00:1::]/", "https://100.100.100.200/", "https://0xa9fea9fe/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://10.0.0.5/hook",
+        "https://169.254.169.254/latest",
+        "https://localhost/x",
+        "https://[::1]/x",
+        "https://kafka.internal/x",
+        "https://192.168.1.1/x",
+        # every spelling of loopback the C resolver accepts
+        "https://127.1/",
+        "https://2130706433/",
+        "https://0x7f000001/",
+        "https://0177.0.0.1/",
+        "https://127.0.0.1./",
+        "https://0x7f.1/",
+        "https://[::ffff:127.0.0.1]/",
+        "https://[::ffff:7f00:1]/",
+        # private, link-local, CGNAT, unspecified, multicast, reserved, metadata; IPv4 inside IPv6
+        "https://172.16.0.1/",
+        "https://100.64.0.1/",
+        "https://0.0.0.0/",
+        "https://0/",
+        "https://224.0.0.1/",
+        "https://240.0.0.1/",
+        "https://255.255.255.255/",
+        "https://[fe80::1]/",
+        "https://[fd00:ec2::254]/",
+        "https://[fc00::1]/",
+        "https://[::]/",
+        "https://[ff02::1]/",
+        "https://[64:ff9b::a9fe:a9fe]/",
+        "https://[2002:a00:1::]/",
+        "https://100.100.100.200/",
+        "https://0xa9fea9fe/",
+    ],
+)
 def test_an_endpoint_cannot_point_into_a_private_network_however_it_is_spelled(url):
     assert check_url(url).startswith("the URL must point to a public host")
 

@@ -23,25 +23,43 @@ def entry(kind: str, data: dict) -> dict:
 
 def test_a_stamped_entry_links_the_documents_staff_api_and_keeps_no_internal_url():
     internal = "http://documents:8003/internal/v1/documents/d1/versions/v2/{}?tenant_id=t1"
-    shown = for_staff(entry("document.stamped", {"document_id": "d1", "version_id": "v2",
-                                                 "pdf_url": internal.format("pdf"),
-                                                 "preview_url": internal.format("pages/3.png")}))
+    shown = for_staff(
+        entry(
+            "document.stamped",
+            {
+                "document_id": "d1",
+                "version_id": "v2",
+                "pdf_url": internal.format("pdf"),
+                "preview_url": internal.format("pages/3.png"),
+            },
+        )
+    )
     assert shown["links"] == [
         {"rel": "stamped_pdf", "service": "documents", "path": "/v1/documents/d1/versions/v2/pdf"},
-        {"rel": "signed_page", "service": "documents", "path": "/v1/documents/d1/versions/v2/pages/3.png"}]
+        {"rel": "signed_page", "service": "documents", "path": "/v1/documents/d1/versions/v2/pages/3.png"},
+    ]
     assert "internal" not in str(shown) and "tenant_id" not in str(shown)
 
 
 def test_a_sealed_entry_links_signings_staff_download_by_kind():
-    shown = for_staff(entry("signature.sealed", {"kind": "approval_certificate", "pdf_id": "p1",
-                                                 "pdf_url": "http://signing/internal/v1/sealed-pdfs/p1?tenant_id=t"}))
+    shown = for_staff(
+        entry(
+            "signature.sealed",
+            {
+                "kind": "approval_certificate",
+                "pdf_id": "p1",
+                "pdf_url": "http://signing/internal/v1/sealed-pdfs/p1?tenant_id=t",
+            },
+        )
+    )
     assert shown["links"] == [{"rel": "approval_certificate", "service": "signing", "path": "/v1/sealed-pdfs/p1"}]
     assert "pdf_url" not in shown["data"]
 
 
 def test_a_signature_image_url_inside_a_signed_entry_is_dropped():
-    shown = for_staff(entry("task.signed", {"signature": {"kind": "drawn",
-                                                          "image_url": "http://portal/internal/v1/signatures/s"}}))
+    shown = for_staff(
+        entry("task.signed", {"signature": {"kind": "drawn", "image_url": "http://portal/internal/v1/signatures/s"}})
+    )
     assert shown["data"]["signature"] == {"kind": "drawn"} and shown["links"] == []
 
 
@@ -74,13 +92,26 @@ def test_a_short_password_is_refused():
 def test_field_names_come_from_their_labels_and_stay_unique():
     taken: set[str] = set()
     assert [field_name(label, taken) for label in ("Naam klant", "Naam klant", "Één datum", "1e keuze")] == [
-        "naam_klant", "naam_klant_2", "een_datum", "f_1e_keuze"]
+        "naam_klant",
+        "naam_klant_2",
+        "een_datum",
+        "f_1e_keuze",
+    ]
 
 
 def test_the_action_form_becomes_the_same_command_as_the_api_with_required_fields_by_row():
-    form = FormData([("kind", "sign_task"), ("contact_id", "c1"), ("field_label", "Naam"),
-                     ("field_required", "0"), ("field_label", ""), ("field_label", "Opmerking"),
-                     ("expires_at", "2026-12-24"), ("remind_days_before", "2")])
+    form = FormData(
+        [
+            ("kind", "sign_task"),
+            ("contact_id", "c1"),
+            ("field_label", "Naam"),
+            ("field_required", "0"),
+            ("field_label", ""),
+            ("field_label", "Opmerking"),
+            ("expires_at", "2026-12-24"),
+            ("remind_days_before", "2"),
+        ]
+    )
     command = signature_request(form)
     assert [(f.name, f.required) for f in command.fields] == [("naam", True), ("opmerking", False)]
     assert command.expires_at.date().isoformat() == "2026-12-24"
@@ -121,16 +152,23 @@ def test_the_timeline_speaks_the_users_language_and_falls_back_to_timelines_word
     from services.tasks.entrypoints.console.render import catalogue
     from services.tasks.entrypoints.console.timeline_words import summary
 
-    changed = {"kind": "task.phase_changed", "summary": "Phase changed", "data": {
-        "from_phase": "Waiting for approval", "to_phase": "Approved", "rule_name": "Approve"}}
+    changed = {
+        "kind": "task.phase_changed",
+        "summary": "Phase changed",
+        "data": {"from_phase": "Waiting for approval", "to_phase": "Approved", "rule_name": "Approve"},
+    }
     assert summary(changed, catalogue("nl"), {}) == (
-        "Fase gewijzigd van Waiting for approval naar Approved door regel ‘Approve’")
+        "Fase gewijzigd van Waiting for approval naar Approved door regel ‘Approve’"
+    )
     assert summary(changed, catalogue("en"), {}) == (
-        "Phase changed from Waiting for approval to Approved by rule 'Approve'")
+        "Phase changed from Waiting for approval to Approved by rule 'Approve'"
+    )
     declined = {"kind": "action.declined", "summary": "x", "contact_id": "c1", "data": {"reason": "Te duur"}}
     assert summary(declined, catalogue("nl"), {"c1": "Jan"}) == "Geweigerd door Jan: Te duur"
-    assert summary({"kind": "something.new", "summary": "As timeline said", "data": {}}, catalogue("nl"), {}) \
+    assert (
+        summary({"kind": "something.new", "summary": "As timeline said", "data": {}}, catalogue("nl"), {})
         == "As timeline said"
+    )
     assert summary({"kind": "task.signed", "summary": "Signed", "data": {}}, catalogue("nl"), {}) == "Signed"
 
 
@@ -138,9 +176,15 @@ def test_a_refused_decline_reads_as_refused_in_the_users_language():
     from services.tasks.entrypoints.console.render import catalogue
     from services.tasks.entrypoints.console.timeline_words import summary
 
-    refused = {"kind": "decline.rejected", "summary": "x", "contact_id": "c1",
-               "data": {"action_status": "cancelled", "reason": "action a1 is no longer open"}}
+    refused = {
+        "kind": "decline.rejected",
+        "summary": "x",
+        "contact_id": "c1",
+        "data": {"action_status": "cancelled", "reason": "action a1 is no longer open"},
+    }
     assert summary(refused, catalogue("nl"), {"c1": "Jan"}) == (
-        "Weigering van Jan niet aanvaard: het verzoek was al geannuleerd voordat het werd geweigerd")
+        "Weigering van Jan niet aanvaard: het verzoek was al geannuleerd voordat het werd geweigerd"
+    )
     assert summary(refused, catalogue("en"), {"c1": "Jan"}) == (
-        "Decline of Jan refused: the request was cancelled before it was declined")
+        "Decline of Jan refused: the request was cancelled before it was declined"
+    )

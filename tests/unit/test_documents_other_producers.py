@@ -31,18 +31,21 @@ def tool(name: str) -> str:
 
 
 def test_a_cairo_made_template_is_found_and_stamped(tmp_path):
-    (tmp_path / "reportlab.pdf").write_bytes(template([(72, 400, "Sign: {{signature}}"),
-                                                       (72, 300, "Name {{signer_name}} on {{signed_at}}")]))
-    subprocess.run([tool("pdftocairo"), "-pdf", tmp_path / "reportlab.pdf", tmp_path / "cairo.pdf"], check=True,
-                   timeout=60)
+    (tmp_path / "reportlab.pdf").write_bytes(
+        template([(72, 400, "Sign: {{signature}}"), (72, 300, "Name {{signer_name}} on {{signed_at}}")])
+    )
+    subprocess.run(
+        [tool("pdftocairo"), "-pdf", tmp_path / "reportlab.pdf", tmp_path / "cairo.pdf"], check=True, timeout=60
+    )
     source = (tmp_path / "cairo.pdf").read_bytes()
     tags = inspect_pdf(source, max_pages=5).placeholders
     assert [t.kind for t in tags] == ["signature", "signer_name", "signed_at"]
 
     stamped = stamp_pdf(source, tags, stamp())
     (tmp_path / "stamped.pdf").write_bytes(stamped.pdf)
-    check = subprocess.run([tool("qpdf"), "--check", tmp_path / "stamped.pdf"], capture_output=True, text=True,
-                           timeout=60)
+    check = subprocess.run(
+        [tool("qpdf"), "--check", tmp_path / "stamped.pdf"], capture_output=True, text=True, timeout=60
+    )
     assert "No syntax or stream encoding errors found" in check.stdout
     assert "Jan de Vries" in pdfium.PdfDocument(stamped.pdf)[0].get_textpage().get_text_bounded()
 
@@ -52,27 +55,41 @@ def test_a_cairo_made_template_is_found_and_stamped(tmp_path):
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "libreoffice"
 MARGIN = 2 / 2.54 * 72  # the templates' page margins, 2 cm
 SIZE = 10.5  # their body text, in Liberation Sans: Helvetica's metrics
-LO_STAMP = Stamp(signature_png=signature_png(), signer_name="Jan de Vries", signed_at="2026-11-30 10:00 UTC",
-                 fields={"po_number": "PO-77", "hours": "3,75"})
+LO_STAMP = Stamp(
+    signature_png=signature_png(),
+    signer_name="Jan de Vries",
+    signed_at="2026-11-30 10:00 UTC",
+    fields={"po_number": "PO-77", "hours": "3,75"},
+)
 
 # template -> (page, tag, kind, field, the text before the tag on its line, when it starts at the margin)
 EXPECTED = {
-    "work_order": [(2, "{{field:po_number}}", "field", "po_number", "PO-nummer: "),
-                   (2, "{{signer_name}}", "signer_name", None, "Naam: "),
-                   (2, "{{signed_at}}", "signed_at", None, "Datum: "),
-                   (2, "{{signature}}", "signature", None, "Handtekening: ")],
-    "table_cell": [(1, "{{signer_name}}", "signer_name", None, None),
-                   (1, "{{signed_at}}", "signed_at", None, None),
-                   (1, "{{Customer;type=signature;role=Customer}}", "signature", None, None)],
-    "landscape": [(1, "{{field:hours}}", "field", "hours", "Gewerkte uren: "),
-                  (1, "{{signature}}", "signature", None, "Gewerkte uren: {{field:hours}} Handtekening klant: ")],
-    "split_runs": [(1, "{{signature}}", "signature", None, "Handtekening: "),
-                   (1, "{{signer_name}}", "signer_name", None, "Naam: "),
-                   (1, "{{signed_at}}", "signed_at", None, "Datum: ")],
+    "work_order": [
+        (2, "{{field:po_number}}", "field", "po_number", "PO-nummer: "),
+        (2, "{{signer_name}}", "signer_name", None, "Naam: "),
+        (2, "{{signed_at}}", "signed_at", None, "Datum: "),
+        (2, "{{signature}}", "signature", None, "Handtekening: "),
+    ],
+    "table_cell": [
+        (1, "{{signer_name}}", "signer_name", None, None),
+        (1, "{{signed_at}}", "signed_at", None, None),
+        (1, "{{Customer;type=signature;role=Customer}}", "signature", None, None),
+    ],
+    "landscape": [
+        (1, "{{field:hours}}", "field", "hours", "Gewerkte uren: "),
+        (1, "{{signature}}", "signature", None, "Gewerkte uren: {{field:hours}} Handtekening klant: "),
+    ],
+    "split_runs": [
+        (1, "{{signature}}", "signature", None, "Handtekening: "),
+        (1, "{{signer_name}}", "signer_name", None, "Naam: "),
+        (1, "{{signed_at}}", "signed_at", None, "Datum: "),
+    ],
 }
 # text after a tag on its line, which must keep its place when the tag's glyphs go
-AFTER_TAGS = {"landscape": ["Handtekening klant:"],
-              "split_runs": ["(vet in het midden)", "(twee lettertypen)", "Ελληνικά"]}
+AFTER_TAGS = {
+    "landscape": ["Handtekening klant:"],
+    "split_runs": ["(vet in het midden)", "(twee lettertypen)", "Ελληνικά"],
+}
 
 
 def qpdf_check(path: Path) -> str:

@@ -49,8 +49,10 @@ def test_the_page_named_is_the_one_past_the_limit():
     def widen_third(page):
         seen[0] += 1
         if seen[0] == 3:
-            page[NameObject("/MediaBox")] = ArrayObject([FloatObject(0), FloatObject(0), FloatObject(595),
-                                                         FloatObject(20000)])
+            page[NameObject("/MediaBox")] = ArrayObject(
+                [FloatObject(0), FloatObject(0), FloatObject(595), FloatObject(20000)]
+            )
+
     with pytest.raises(Invalid, match=r"[Pp]age 3 "):
         inspect_pdf(rewritten(data, widen_third), max_pages=10)
 
@@ -64,15 +66,16 @@ def test_user_unit_multiplies_the_page_size():
 
 def test_a_crop_box_past_the_limit_is_refused_too():
     def crop(page):
-        page[NameObject("/CropBox")] = ArrayObject([FloatObject(-9000), FloatObject(0), FloatObject(595),
-                                                    FloatObject(842)])
+        page[NameObject("/CropBox")] = ArrayObject(
+            [FloatObject(-9000), FloatObject(0), FloatObject(595), FloatObject(842)]
+        )
+
     with pytest.raises(Invalid, match="CropBox"):
         inspect_pdf(rewritten(a_page_of(595, 842), crop), max_pages=10)
 
 
 def test_a_rotated_large_but_allowed_page_is_accepted():
-    rotated = rewritten(a_page_of(7000, 3000), lambda page: page.__setitem__(NameObject("/Rotate"),
-                                                                             NumberObject(90)))
+    rotated = rewritten(a_page_of(7000, 3000), lambda page: page.__setitem__(NameObject("/Rotate"), NumberObject(90)))
     assert inspect_pdf(rotated, max_pages=10).pages == 1
 
 
@@ -82,19 +85,33 @@ def an_image_page(width_px: int, height_px: int, mask_px: tuple[int, int] | None
     page = writer.add_blank_page(595, 842)
     image = StreamObject()
     image._data = b"\x00" * 16
-    image.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Image"),
-                  NameObject("/Width"): NumberObject(width_px), NameObject("/Height"): NumberObject(height_px),
-                  NameObject("/ColorSpace"): NameObject("/DeviceRGB"), NameObject("/BitsPerComponent"): NumberObject(8)})
+    image.update(
+        {
+            NameObject("/Type"): NameObject("/XObject"),
+            NameObject("/Subtype"): NameObject("/Image"),
+            NameObject("/Width"): NumberObject(width_px),
+            NameObject("/Height"): NumberObject(height_px),
+            NameObject("/ColorSpace"): NameObject("/DeviceRGB"),
+            NameObject("/BitsPerComponent"): NumberObject(8),
+        }
+    )
     if mask_px:
         mask = StreamObject()
         mask._data = b"\x00" * 16
-        mask.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Image"),
-                     NameObject("/Width"): NumberObject(mask_px[0]), NameObject("/Height"): NumberObject(mask_px[1]),
-                     NameObject("/ColorSpace"): NameObject("/DeviceGray"),
-                     NameObject("/BitsPerComponent"): NumberObject(8)})
+        mask.update(
+            {
+                NameObject("/Type"): NameObject("/XObject"),
+                NameObject("/Subtype"): NameObject("/Image"),
+                NameObject("/Width"): NumberObject(mask_px[0]),
+                NameObject("/Height"): NumberObject(mask_px[1]),
+                NameObject("/ColorSpace"): NameObject("/DeviceGray"),
+                NameObject("/BitsPerComponent"): NumberObject(8),
+            }
+        )
         image[NameObject("/SMask")] = writer._add_object(mask)
-    page[NameObject("/Resources")] = DictionaryObject({NameObject("/XObject"): DictionaryObject(
-        {NameObject("/Im0"): writer._add_object(image)})})
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/XObject"): DictionaryObject({NameObject("/Im0"): writer._add_object(image)})}
+    )
     contents = StreamObject()
     contents._data = b"q 100 0 0 100 72 72 cm /Im0 Do Q"
     page[NameObject("/Contents")] = writer._add_object(contents)

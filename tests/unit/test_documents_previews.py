@@ -43,8 +43,12 @@ def test_a_preview_decodes_to_the_pixels_pdfium_renders(pagesize):
 def test_rows_with_padding_at_their_end_are_written_without_it():
     pixels = bytes([255, 0, 0, 0, 255, 0, 9, 9]) + bytes([0, 0, 255, 10, 20, 30, 9, 9])  # 2x2, stride 8
     image = Image.open(io.BytesIO(encode_png(pixels, 2, 2, 8)))
-    assert [image.getpixel((x, y)) for y in range(2) for x in range(2)] == [(255, 0, 0), (0, 255, 0),
-                                                                           (0, 0, 255), (10, 20, 30)]
+    assert [image.getpixel((x, y)) for y in range(2) for x in range(2)] == [
+        (255, 0, 0),
+        (0, 255, 0),
+        (0, 0, 255),
+        (10, 20, 30),
+    ]
 
 
 def test_a_page_past_the_end_is_not_found():

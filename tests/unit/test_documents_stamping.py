@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 
 import pypdfium2 as pdfium
-import pytest
 import pypdfium2.raw as pdfium_c
+import pytest
 from pypdf import PdfReader, PdfWriter
 from reportlab.lib.pagesizes import A4, landscape, letter
 from reportlab.pdfgen import canvas
@@ -25,8 +25,14 @@ def text_of(pdf: bytes, page: int = 0) -> str:
 
 
 def test_signature_name_date_and_fields_land_in_their_boxes():
-    source = template([(72, 400, "{{signature}}"), (72, 300, "Name: {{signer_name}}"),
-                       (72, 280, "Date: {{signed_at}}"), (72, 260, "PO: {{field:po_number}}")])
+    source = template(
+        [
+            (72, 400, "{{signature}}"),
+            (72, 300, "Name: {{signer_name}}"),
+            (72, 280, "Date: {{signed_at}}"),
+            (72, 260, "PO: {{field:po_number}}"),
+        ]
+    )
     tags = inspect_pdf(source, max_pages=10).placeholders
     stamped = stamp_pdf(source, tags, stamp())
     assert stamped.pages == 1 and stamped.signed_page == 1
@@ -69,12 +75,27 @@ def test_a_document_without_tags_gets_a_signature_page():
     assert len(images_on(pdfium.PdfDocument(stamped.pdf)[2])) == 1
 
 
-@pytest.mark.parametrize("language, words, not_there", [
-    ("nl", ["Handtekening", "Document: Work order", "Ondertekend door: Jan de Vries", "Ondertekend op: 6 december",
-            "SHA-256 van het ondertekende document"], "Signed by"),
-    ("en", ["Signature", "Signed by: Jan de Vries", "Signed at: 6 December", "SHA-256 of the signed document"],
-     "Ondertekend"),
-])
+@pytest.mark.parametrize(
+    "language, words, not_there",
+    [
+        (
+            "nl",
+            [
+                "Handtekening",
+                "Document: Work order",
+                "Ondertekend door: Jan de Vries",
+                "Ondertekend op: 6 december",
+                "SHA-256 van het ondertekende document",
+            ],
+            "Signed by",
+        ),
+        (
+            "en",
+            ["Signature", "Signed by: Jan de Vries", "Signed at: 6 December", "SHA-256 of the signed document"],
+            "Ondertekend",
+        ),
+    ],
+)
 def test_the_added_signature_page_is_in_the_signers_language(language, words, not_there):
     at = "6 december 2026, 01:50" if language == "nl" else "6 December 2026, 01:50"
     signed = Stamp(**{**stamp().__dict__, "signed_at": at, "language": language})

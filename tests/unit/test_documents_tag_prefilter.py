@@ -20,12 +20,18 @@ def pages_of(data: bytes) -> list[int] | None:
     return candidate_pages(PdfReader(io.BytesIO(data)))
 
 
-def raw_pdf(*contents: bytes, encoding: DictionaryObject | NameObject | None = None,
-            first_filter: str | None = None) -> bytes:
+def raw_pdf(
+    *contents: bytes, encoding: DictionaryObject | NameObject | None = None, first_filter: str | None = None
+) -> bytes:
     """One page per content stream, all drawing with Helvetica as /F1 (optionally re-encoded)."""
     writer = PdfWriter()
-    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
-                             NameObject("/BaseFont"): NameObject("/Helvetica")})
+    font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+        }
+    )
     if encoding is not None:
         font[NameObject("/Encoding")] = encoding
     font_ref = writer._add_object(font)
@@ -37,7 +43,8 @@ def raw_pdf(*contents: bytes, encoding: DictionaryObject | NameObject | None = N
             stream[NameObject("/Filter")] = NameObject(first_filter)
         page[NameObject("/Contents")] = writer._add_object(stream)
         page[NameObject("/Resources")] = DictionaryObject(
-            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font_ref})})
+            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font_ref})}
+        )
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -58,14 +65,17 @@ def test_only_the_pages_that_can_show_a_brace_are_searched():
     assert [p.page for p in inspect_pdf(buf.getvalue(), max_pages=5).placeholders] == [2]
 
 
-@pytest.mark.parametrize("spelling", [
-    b"(\\173\\173signature}}) Tj",  # octal escapes
-    b"(\\573\\573signature}}) Tj",  # pdfium wraps an octal escape past \377 around (0o573 & 0xFF is "{")
-    b"<7B 7b7369676E61747572657D7D> Tj",  # hex, with whitespace and either case
-    b"[({) -20 ({signa) 10 (ture}}) ] TJ",  # split over the strings of a TJ array
-    b"({) Tj ({signature}}) Tj",  # split over two show operators
-    b"(\\{\\\n{signature}}) Tj",  # an escaped brace and a line continuation
-])
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        b"(\\173\\173signature}}) Tj",  # octal escapes
+        b"(\\573\\573signature}}) Tj",  # pdfium wraps an octal escape past \377 around (0o573 & 0xFF is "{")
+        b"<7B 7b7369676E61747572657D7D> Tj",  # hex, with whitespace and either case
+        b"[({) -20 ({signa) 10 (ture}}) ] TJ",  # split over the strings of a TJ array
+        b"({) Tj ({signature}}) Tj",  # split over two show operators
+        b"(\\{\\\n{signature}}) Tj",  # an escaped brace and a line continuation
+    ],
+)
 def test_a_tag_in_any_string_spelling_is_kept(spelling):
     data = raw_pdf(shown(b"(nothing here) Tj"), shown(spelling))
     assert pages_of(data) == [1]
@@ -75,9 +85,13 @@ def test_a_tag_in_any_string_spelling_is_kept(spelling):
 
 def test_a_brace_given_another_code_by_differences_is_kept():
     # code 0x41 ("A") is re-encoded as braceleft: the bytes hold no 0x7B, the page still shows "{{"
-    differences = DictionaryObject({
-        NameObject("/Type"): NameObject("/Encoding"), NameObject("/BaseEncoding"): NameObject("/WinAnsiEncoding"),
-        NameObject("/Differences"): ArrayObject([NumberObject(65), NameObject("/braceleft")])})
+    differences = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Encoding"),
+            NameObject("/BaseEncoding"): NameObject("/WinAnsiEncoding"),
+            NameObject("/Differences"): ArrayObject([NumberObject(65), NameObject("/braceleft")]),
+        }
+    )
     data = raw_pdf(shown(b"(plain) Tj"), shown(b"(AAsignature}}) Tj"), encoding=differences)
     assert pages_of(data) == [1]
     (tag,) = inspect_pdf(data, max_pages=5).placeholders
@@ -118,21 +132,32 @@ def symbolic_truetype_pdf(to_unicode: bytes, *contents: bytes) -> bytes:
     cmap, program = StreamObject(), StreamObject()
     cmap.set_data(b"begincmap\n1 begincodespacerange <00> <FF> endcodespacerange\n" + to_unicode + b"\nendcmap")
     program.set_data(b"not read by the pre-filter")
-    descriptor = DictionaryObject({NameObject("/Type"): NameObject("/FontDescriptor"),
-                                   NameObject("/Flags"): NumberObject(4),
-                                   NameObject("/FontFile2"): writer._add_object(program)})
-    font = writer._add_object(DictionaryObject({
-        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/TrueType"),
-        NameObject("/BaseFont"): NameObject("/BAAAAA+LiberationSans"),
-        NameObject("/FontDescriptor"): writer._add_object(descriptor),
-        NameObject("/ToUnicode"): writer._add_object(cmap)}))
+    descriptor = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/FontDescriptor"),
+            NameObject("/Flags"): NumberObject(4),
+            NameObject("/FontFile2"): writer._add_object(program),
+        }
+    )
+    font = writer._add_object(
+        DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Font"),
+                NameObject("/Subtype"): NameObject("/TrueType"),
+                NameObject("/BaseFont"): NameObject("/BAAAAA+LiberationSans"),
+                NameObject("/FontDescriptor"): writer._add_object(descriptor),
+                NameObject("/ToUnicode"): writer._add_object(cmap),
+            }
+        )
+    )
     for content in contents:
         page = writer.add_blank_page(595, 842)
         stream = StreamObject()
         stream.set_data(content)
         page[NameObject("/Contents")] = writer._add_object(stream)
         page[NameObject("/Resources")] = DictionaryObject(
-            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})})
+            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})}
+        )
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

@@ -22,9 +22,16 @@ def page_with(content: bytes) -> bytes:
     page = writer.add_blank_page(*A4)
     fonts = DictionaryObject()
     for name, base in (("/F1", "/Helvetica"), ("/F2", "/Helvetica-Bold")):
-        fonts[NameObject(name)] = writer._add_object(DictionaryObject({
-            NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
-            NameObject("/BaseFont"): NameObject(base), NameObject("/Encoding"): NameObject("/WinAnsiEncoding")}))
+        fonts[NameObject(name)] = writer._add_object(
+            DictionaryObject(
+                {
+                    NameObject("/Type"): NameObject("/Font"),
+                    NameObject("/Subtype"): NameObject("/Type1"),
+                    NameObject("/BaseFont"): NameObject(base),
+                    NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
+                }
+            )
+        )
     stream = StreamObject()
     stream.set_data(content)
     page[NameObject("/Contents")] = writer._add_object(stream)
@@ -46,16 +53,19 @@ def stamped(source: bytes) -> bytes:
     return stamp_pdf(source, tags, stamp()).pdf
 
 
-@pytest.mark.parametrize("content", [
-    b"BT /F1 12 Tf 72 700 Td (Sign here: {{signature}} after the tag) Tj ET",
-    b"BT /F1 12 Tf 72 700 Td [(Sign here: {{sig) -30 (nature}} af) 20 (ter the tag)] TJ ET",
-    b"BT /F1 12 Tf 72 700 Td (Sign here: {{sig) Tj /F2 12 Tf (nature}}) Tj /F1 12 Tf ( after the tag) Tj ET",
-    b"BT /F1 12 Tf 2 Tc 5 Tw 72 700 Td (Sign here: {{signature}} after the tag) Tj ET",
-    b"BT /F1 12 Tf 14 TL 72 714 Td (Sign here:) Tj (  {{signature}} after the tag) ' ET",
-    b"BT /F1 12 Tf 14 TL 72 714 Td (Sign here:) Tj 3 1 (  {{signature}} after the tag) \" ET",
-    b"BT /F1 12 Tf 72 700 Td <5369676e20686572653a207b7b7369676e61747572657d7d206166746572> Tj ET",
-    b"BT /F1 12 Tf 72 700 Td (Sign here: \\173\\173signature}} after\\051) Tj ET",
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"BT /F1 12 Tf 72 700 Td (Sign here: {{signature}} after the tag) Tj ET",
+        b"BT /F1 12 Tf 72 700 Td [(Sign here: {{sig) -30 (nature}} af) 20 (ter the tag)] TJ ET",
+        b"BT /F1 12 Tf 72 700 Td (Sign here: {{sig) Tj /F2 12 Tf (nature}}) Tj /F1 12 Tf ( after the tag) Tj ET",
+        b"BT /F1 12 Tf 2 Tc 5 Tw 72 700 Td (Sign here: {{signature}} after the tag) Tj ET",
+        b"BT /F1 12 Tf 14 TL 72 714 Td (Sign here:) Tj (  {{signature}} after the tag) ' ET",
+        b'BT /F1 12 Tf 14 TL 72 714 Td (Sign here:) Tj 3 1 (  {{signature}} after the tag) " ET',
+        b"BT /F1 12 Tf 72 700 Td <5369676e20686572653a207b7b7369676e61747572657d7d206166746572> Tj ET",
+        b"BT /F1 12 Tf 72 700 Td (Sign here: \\173\\173signature}} after\\051) Tj ET",
+    ],
+)
 def test_the_tag_no_longer_extracts_and_the_text_after_it_keeps_its_place(content):
     source = page_with(content)
     result = stamped(source)
@@ -100,8 +110,9 @@ def test_a_tag_we_cannot_edit_stays_in_the_file_under_the_white_cover():
 
 
 def test_the_page_keeps_its_own_content_streams_and_draws_the_stamp_last():
-    source = page_with(b"BT /F1 12 Tf 72 700 Td (no tags) Tj ET 1 0 0 1 50 50 cm "
-                       b"BT /F1 12 Tf 72 600 Td ({{signer_name}}) Tj ET")
+    source = page_with(
+        b"BT /F1 12 Tf 72 700 Td (no tags) Tj ET 1 0 0 1 50 50 cm BT /F1 12 Tf 72 600 Td ({{signer_name}}) Tj ET"
+    )
     result = stamped(source)
     page = PdfReader(io.BytesIO(result)).pages[0]
     parts = [part.get_object().get_data() for part in page["/Contents"]]

@@ -17,9 +17,6 @@ from tests.support.pdfs import pdf_with
 ROOT = Path(__file__).resolve().parents[2]
 
 
-
-
-
 def test_every_tag_spelling_is_classified():
     assert classify_tag("signature") == ("signature", None)
     assert classify_tag(" signer_name ") == ("signer_name", None)
@@ -154,5 +151,6 @@ def test_a_decompression_bomb_behind_other_filters_is_refused_too(layers):
         inspect_pdf(bomb, max_pages=10, max_inflated_bytes=16 * 1024 * 1024)
     # and the same filters on an ordinary page are read as before
     small = a_layered_bomb(layers, 1)
-    assert [p.kind for p in inspect_pdf(small, max_pages=10, max_inflated_bytes=16 * 1024 * 1024).placeholders] \
-        == ["signature"]
+    assert [p.kind for p in inspect_pdf(small, max_pages=10, max_inflated_bytes=16 * 1024 * 1024).placeholders] == [
+        "signature"
+    ]

@@ -46,8 +46,11 @@ KAFKA_TOPIC_SCHEMA = {
                 # Kubernetes object names: DNS-1123 subdomains (so no dots-as-separators surprises).
                 "name": {"type": "string", "pattern": r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"},
                 "namespace": {"type": "string"},
-                "labels": {"type": "object", "required": ["strimzi.io/cluster"],
-                           "additionalProperties": {"type": "string"}},
+                "labels": {
+                    "type": "object",
+                    "required": ["strimzi.io/cluster"],
+                    "additionalProperties": {"type": "string"},
+                },
                 "annotations": {"type": "object", "additionalProperties": {"type": "string"}},
             },
             "additionalProperties": False,
@@ -60,8 +63,7 @@ KAFKA_TOPIC_SCHEMA = {
                 "topicName": {"type": "string", "pattern": r"^[a-zA-Z0-9._-]{1,249}$"},
                 "partitions": {"type": "integer", "minimum": 1},
                 "replicas": {"type": "integer", "minimum": 1, "maximum": 32767},
-                "config": {"type": "object", "required": ["retention.ms"],
-                           "additionalProperties": _CONFIG_VALUE},
+                "config": {"type": "object", "required": ["retention.ms"], "additionalProperties": _CONFIG_VALUE},
             },
         },
     },
@@ -71,14 +73,19 @@ KAFKA_TOPIC_SCHEMA = {
 def _kustomize_command() -> list[str]:
     if kubectl := shutil.which("kubectl"):
         return [kubectl, "kustomize"]
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "akkoord" / f"kustomize-{KUSTOMIZE_VERSION}"
+    cache = (
+        Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "akkoord" / f"kustomize-{KUSTOMIZE_VERSION}"
+    )
     binary = cache / "kustomize"
     if not binary.exists():
         go = shutil.which("go") or "/usr/local/go/bin/go"
         assert Path(go).exists(), "neither kubectl nor Go is installed: one is needed to render the manifests"
-        subprocess.run([go, "install", f"sigs.k8s.io/kustomize/kustomize/v5@{KUSTOMIZE_VERSION}"],
-                       env={**os.environ, "GOBIN": str(cache), "GOFLAGS": "-buildvcs=false"},
-                       check=True, timeout=840)
+        subprocess.run(
+            [go, "install", f"sigs.k8s.io/kustomize/kustomize/v5@{KUSTOMIZE_VERSION}"],
+            env={**os.environ, "GOBIN": str(cache), "GOFLAGS": "-buildvcs=false"},
+            check=True,
+            timeout=840,
+        )
     return [str(binary), "build"]
 
 
@@ -87,8 +94,9 @@ def rendered() -> dict[str, list[dict]]:
     command = _kustomize_command()
     out = {}
     for overlay in OVERLAYS:
-        result = subprocess.run([*command, str(K8S_DIR / "overlays" / overlay)], capture_output=True, text=True,
-                                timeout=120)
+        result = subprocess.run(
+            [*command, str(K8S_DIR / "overlays" / overlay)], capture_output=True, text=True, timeout=120
+        )
         assert result.returncode == 0, f"{overlay} does not render:\n{result.stderr}"
         out[overlay] = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
     return out
@@ -120,12 +128,17 @@ def test_every_resource_of_every_overlay_is_valid_for_the_pinned_kubernetes(rend
 
 
 def test_the_topic_schema_refuses_a_topic_without_retention_or_with_an_unknown_field():
-    topic = {"apiVersion": "kafka.strimzi.io/v1beta2", "kind": "KafkaTopic",
-             "metadata": {"name": "t", "labels": {"strimzi.io/cluster": "c"}},
-             "spec": {"topicName": "t", "partitions": 3, "replicas": 3, "config": {"retention.ms": "1"}}}
+    topic = {
+        "apiVersion": "kafka.strimzi.io/v1beta2",
+        "kind": "KafkaTopic",
+        "metadata": {"name": "t", "labels": {"strimzi.io/cluster": "c"}},
+        "spec": {"topicName": "t", "partitions": 3, "replicas": 3, "config": {"retention.ms": "1"}},
+    }
     jsonschema.validate(topic, KAFKA_TOPIC_SCHEMA)
-    for broken in ({**topic, "spec": {**topic["spec"], "config": {}}},
-                   {**topic, "spec": {**topic["spec"], "partition": 3}}):
+    for broken in (
+        {**topic, "spec": {**topic["spec"], "config": {}}},
+        {**topic, "spec": {**topic["spec"], "partition": 3}},
+    ):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(broken, KAFKA_TOPIC_SCHEMA)
 
@@ -160,8 +173,11 @@ def test_every_deployment_has_a_service_an_autoscaler_and_a_disruption_budget_th
             assert services[name]["spec"]["selector"].items() <= labels.items(), where
             ports = {p["name"] for c in deployment["spec"]["template"]["spec"]["containers"] for p in c["ports"]}
             assert {p["targetPort"] for p in services[name]["spec"]["ports"]} <= ports, where
-            assert hpas[name]["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment",
-                                                            "name": name}, where
+            assert hpas[name]["spec"]["scaleTargetRef"] == {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "name": name,
+            }, where
             assert budgets[name]["spec"]["selector"]["matchLabels"].items() <= labels.items(), where
             # A budget that demands every replica of the smallest deployment blocks node drains forever.
             min_replicas = hpas[name]["spec"].get("minReplicas", 1)

@@ -58,9 +58,17 @@ def test_a_replacement_is_read_from_tasks_cancellation_reason():
 
 
 def test_the_html_mail_escapes_what_staff_typed_and_the_text_mail_keeps_it_readable():
-    n = Notification(id="n", tenant_id="t", task_id="t1", event_id="e", kind="action_requested", recipient=JAN,
-                     facts={"task_title": "<script>alert(1)</script>", "action_kind": "sign_task"},
-                     created_at=utcnow(), next_attempt_at=None)
+    n = Notification(
+        id="n",
+        tenant_id="t",
+        task_id="t1",
+        event_id="e",
+        kind="action_requested",
+        recipient=JAN,
+        facts={"task_title": "<script>alert(1)</script>", "action_kind": "sign_task"},
+        created_at=utcnow(),
+        next_attempt_at=None,
+    )
     mail = render(n, Brand(name="Bos & Zn"), link="https://portal.example/login?token=x")
     assert "<script>" not in mail.html and "&lt;script&gt;" in mail.html and "Bos &amp; Zn" in mail.html
     assert "<script>alert(1)</script>" in mail.text and "https://portal.example/login?token=x" in mail.text

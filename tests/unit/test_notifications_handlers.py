@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from contracts import Actor
 from contracts import messages as m
 from contracts.models import ActionSnapshot, ContactRef, Evidence, SignatureRef, Signer, TaskSnapshot
-from services.notifications.domain import ActionFacts, Brand, Notification, Prefs, Recipient
 from services.notifications import bootstrap
 from services.notifications.config import Settings
+from services.notifications.domain import ActionFacts, Brand, Notification, Prefs, Recipient
 from services.notifications.handlers import handle
 
 TENANT = "t1"
@@ -75,20 +75,39 @@ async def given(store: FakeStore, *messages: m.Envelope) -> None:
 
 def requested(action_id: str = "a1", *, notify: bool = True, actor: Actor | None = None) -> m.TaskActionRequested:
     return m.TaskActionRequested(
-        tenant_id=TENANT, task_id="k1", actor=actor or Actor(kind="staff", id="key1"),
+        tenant_id=TENANT,
+        task_id="k1",
+        actor=actor or Actor(kind="staff", id="key1"),
         payload=m.ActionRequestedPayload(
             action=ActionSnapshot(action_id=action_id, kind="sign_task", contact_id="c1", notify=notify),
-            task=TaskSnapshot(task_id="k1", title="Paint", phase="Waiting"), contact=JAN))
+            task=TaskSnapshot(task_id="k1", title="Paint", phase="Waiting"),
+            contact=JAN,
+        ),
+    )
 
 
 def signed(action_id: str = "a1") -> m.TaskSigned:
     at = datetime(2026, 12, 1, tzinfo=UTC)
-    return m.TaskSigned(tenant_id=TENANT, task_id="k1", payload=m.TaskSignedPayload(
-        action_id=action_id, signer=Signer(contact_id="c1", name="Jan", email=JAN.email), fields={},
-        signature=SignatureRef(signature_id="s", kind="typed", image_digest="d", image_url="http://x/s.png"),
-        evidence=Evidence(signed_at=at, ip="127.0.0.1", user_agent="ua", session_id="s", auth_method="magic_link",
-                          consent_text="ok", consent_version="1"),
-        task=TaskSnapshot(task_id="k1", title="Paint", phase="Waiting")))
+    return m.TaskSigned(
+        tenant_id=TENANT,
+        task_id="k1",
+        payload=m.TaskSignedPayload(
+            action_id=action_id,
+            signer=Signer(contact_id="c1", name="Jan", email=JAN.email),
+            fields={},
+            signature=SignatureRef(signature_id="s", kind="typed", image_digest="d", image_url="http://x/s.png"),
+            evidence=Evidence(
+                signed_at=at,
+                ip="127.0.0.1",
+                user_agent="ua",
+                session_id="s",
+                auth_method="magic_link",
+                consent_text="ok",
+                consent_version="1",
+            ),
+            task=TaskSnapshot(task_id="k1", title="Paint", phase="Waiting"),
+        ),
+    )
 
 
 async def test_a_request_mails_the_contact_and_a_redelivery_decides_nothing_new():
@@ -100,26 +119,42 @@ async def test_a_request_mails_the_contact_and_a_redelivery_decides_nothing_new(
 
 async def test_a_replacement_is_one_updated_request_not_a_withdrawal_and_a_request():
     store = FakeStore()
-    cancelled = m.TaskActionCancelled(tenant_id=TENANT, task_id="k1", payload=m.ActionRefPayload(
-        action_id="a1", contact_id="c1", reason="replaced by a2"))
-    await given(store, m.ContactRegistered(tenant_id=TENANT, payload=m.ContactPayload(contact=JAN)),
-                requested("a1"), cancelled, requested("a2"))
+    cancelled = m.TaskActionCancelled(
+        tenant_id=TENANT,
+        task_id="k1",
+        payload=m.ActionRefPayload(action_id="a1", contact_id="c1", reason="replaced by a2"),
+    )
+    await given(
+        store,
+        m.ContactRegistered(tenant_id=TENANT, payload=m.ContactPayload(contact=JAN)),
+        requested("a1"),
+        cancelled,
+        requested("a2"),
+    )
     assert [n.kind for n in store.queued.values()] == ["action_requested", "action_requested"]
     assert [n.facts.get("replaces") for n in store.queued.values()] == [False, True]
 
 
 async def test_notify_false_keeps_the_contact_out_of_it_but_staff_still_learn_it_was_signed():
     store = FakeStore(Prefs(staff_address="office@bos.example"))
-    await given(store, m.ContactRegistered(tenant_id=TENANT, payload=m.ContactPayload(contact=JAN)),
-                requested(notify=False), signed())
+    await given(
+        store,
+        m.ContactRegistered(tenant_id=TENANT, payload=m.ContactPayload(contact=JAN)),
+        requested(notify=False),
+        signed(),
+    )
     assert store.kinds() == [("staff_signed", "office@bos.example")]
 
 
 async def test_the_console_user_who_asked_is_told_of_the_signature_not_the_tenants_address():
     store = FakeStore(Prefs(staff_address="office@bos.example", disabled=["action_requested"]))
     piet = Actor(kind="staff_user", id="u1", name="Piet", email="piet@bos.example")
-    await given(store, m.ContactRegistered(tenant_id=TENANT, payload=m.ContactPayload(contact=JAN)),
-                requested(actor=piet), signed())
+    await given(
+        store,
+        m.ContactRegistered(tenant_id=TENANT, payload=m.ContactPayload(contact=JAN)),
+        requested(actor=piet),
+        signed(),
+    )
     assert store.kinds() == [("staff_signed", "piet@bos.example")]
 
 
@@ -127,9 +162,19 @@ async def test_one_thank_you_per_action_however_many_seals_arrive():
     store = FakeStore()
 
     def sealed(kind: str) -> m.SignatureSealed:
-        return m.SignatureSealed(tenant_id=TENANT, task_id="k1", payload=m.SignatureSealedPayload(
-            evidence_id="e", action_id="a1", kind=kind, pdf_id=kind, digest="d", pdf_url="http://signing/x"))
+        return m.SignatureSealed(
+            tenant_id=TENANT,
+            task_id="k1",
+            payload=m.SignatureSealedPayload(
+                evidence_id="e", action_id="a1", kind=kind, pdf_id=kind, digest="d", pdf_url="http://signing/x"
+            ),
+        )
 
-    await given(store, m.ContactRegistered(tenant_id=TENANT, payload=m.ContactPayload(contact=JAN)), requested(),
-                sealed("approval_certificate"), sealed("sealed_document"))
+    await given(
+        store,
+        m.ContactRegistered(tenant_id=TENANT, payload=m.ContactPayload(contact=JAN)),
+        requested(),
+        sealed("approval_certificate"),
+        sealed("sealed_document"),
+    )
     assert store.kinds() == [("action_requested", "jan@example.nl"), ("proof", "jan@example.nl")]

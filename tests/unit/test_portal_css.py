@@ -24,7 +24,8 @@ def luminance(hex_colour: str) -> float:
     def channel(c: int) -> float:
         c = c / 255
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
     return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
 
 
@@ -36,11 +37,16 @@ def contrast(a: str, b: str) -> float:
 def test_the_focus_ring_is_3_to_1_against_every_background_a_focused_control_sits_on():
     # The ring is drawn 2 px outside the control, so it lies on the background of what holds the control:
     # every background in the stylesheet except a button's own fill.
-    backgrounds = {colour(value) for selector, body in RULES if "button" not in selector
-                   for value in re.findall(r"background(?:-color)?:\s*(#[0-9a-fA-F]{3,6}|var\(--[\w-]+\)|white)", body)}
+    backgrounds = {
+        colour(value)
+        for selector, body in RULES
+        if "button" not in selector
+        for value in re.findall(r"background(?:-color)?:\s*(#[0-9a-fA-F]{3,6}|var\(--[\w-]+\)|white)", body)
+    }
     focus = variables()["focus"]
-    assert backgrounds and all(contrast(focus, bg) >= 3 for bg in backgrounds), \
-        {bg: round(contrast(focus, bg), 2) for bg in backgrounds}
+    assert backgrounds and all(contrast(focus, bg) >= 3 for bg in backgrounds), {
+        bg: round(contrast(focus, bg), 2) for bg in backgrounds
+    }
     # and beside the coloured controls and boxes it may touch, still 3:1
     for name in ("blue", "red", "green"):
         assert contrast(focus, variables()[name]) >= 3, name

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,8 +13,11 @@ from services.portal import domain
 from services.portal.domain import SessionContext
 
 CTX = SessionContext(session_id="s1", tenant_id="t1", contact_id="c1", csrf_token="tok", language="en")
-SPECS = [FieldSpec(name="approved_by", label="Approved by"), FieldSpec(name="remarks", label="Remarks", required=False),
-         FieldSpec(name="agree", label="Agree", type="checkbox")]
+SPECS = [
+    FieldSpec(name="approved_by", label="Approved by"),
+    FieldSpec(name="remarks", label="Remarks", required=False),
+    FieldSpec(name="agree", label="Agree", type="checkbox"),
+]
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 20
 
 
@@ -39,11 +42,16 @@ def test_consent_must_be_explicitly_true():
     domain.require_consent(True)
 
 
-@pytest.mark.parametrize("encoded, message", [
-    ("", "empty"), ("   ", "empty"), ("not base64!!", "base64"),
-    (base64.b64encode(b"GIF89a....").decode(), "PNG or JPEG"),
-    (base64.b64encode(b"<svg onload=alert(1)>").decode(), "PNG or JPEG"),
-])
+@pytest.mark.parametrize(
+    "encoded, message",
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ("not base64!!", "base64"),
+        (base64.b64encode(b"GIF89a....").decode(), "PNG or JPEG"),
+        (base64.b64encode(b"<svg onload=alert(1)>").decode(), "PNG or JPEG"),
+    ],
+)
 def test_a_signature_that_is_empty_or_not_an_image_is_refused(encoded, message):
     with pytest.raises(Invalid) as refused:
         domain.decode_signature_image(encoded, 1024)
@@ -59,8 +67,10 @@ def test_a_signature_larger_than_the_limit_is_refused():
 def test_png_and_jpeg_are_recognised_by_their_magic_bytes_also_in_a_data_url():
     assert domain.decode_signature_image(base64.b64encode(PNG).decode(), 1024) == (PNG, "image/png")
     jpeg = b"\xff\xd8\xff\xe0" + b"\x00" * 10
-    assert domain.decode_signature_image("data:image/jpeg;base64," + base64.b64encode(jpeg).decode(), 1024)[1] \
+    assert (
+        domain.decode_signature_image("data:image/jpeg;base64," + base64.b64encode(jpeg).decode(), 1024)[1]
         == "image/jpeg"
+    )
 
 
 def test_someone_elses_action_is_not_found():
@@ -75,7 +85,7 @@ def test_a_signed_cancelled_or_expired_action_is_a_conflict_that_says_why():
     with pytest.raises(Conflict, match="cancelled by the sender") as cancelled:
         domain.ensure_actionable(action(status="cancelled"), CTX)
     assert cancelled.value.extra["code"] == "cancelled"
-    past = datetime.now(timezone.utc) - timedelta(minutes=1)
+    past = datetime.now(UTC) - timedelta(minutes=1)
     for expired in (action(expires_at=past), action(status="expired")):
         with pytest.raises(Conflict, match="expired") as refused:
             domain.ensure_actionable(expired, CTX)
@@ -113,7 +123,7 @@ def test_a_changed_consent_text_must_be_read_again():
 
 
 def test_a_one_time_code_works_only_for_its_session_and_before_it_expires():
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     code = domain.new_otp_code()
     pending = {"hash": domain.otp_hash("s1", code), "expires_at": now + timedelta(minutes=10)}
     domain.check_otp(pending, "s1", code, now)

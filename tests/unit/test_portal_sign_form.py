@@ -67,31 +67,47 @@ def refusal_of(check, *args) -> Invalid:
 
 
 def test_a_field_error_is_worded_by_its_code_whatever_the_english_message_says():
-    refused = refusal_of(clean_fields, [FieldSpec(name="remarks", label="Opmerkingen", required=True)],
-                         {"remarks": "x" * 5000})
+    refused = refusal_of(
+        clean_fields, [FieldSpec(name="remarks", label="Opmerkingen", required=True)], {"remarks": "x" * 5000}
+    )
     refused.extra["errors"][0]["message"] = "something else entirely"
-    assert form_errors(refused, {"fields": [{"name": "remarks", "label": "Opmerkingen"}]}, "nl") == \
-        {"remarks": "Opmerkingen is te lang"}
+    assert form_errors(refused, {"fields": [{"name": "remarks", "label": "Opmerkingen"}]}, "nl") == {
+        "remarks": "Opmerkingen is te lang"
+    }
 
 
 def test_a_reason_that_is_too_long_is_not_called_missing():
     refused = refusal_of(clean_reason, "x" * 5000)
     for language in ("en", "nl"):
-        assert form_errors(refused, {"fields": []}, language) == \
-            {"reason": i18n.messages(language)["reason_too_long"]}
+        assert form_errors(refused, {"fields": []}, language) == {"reason": i18n.messages(language)["reason_too_long"]}
 
 
 def test_browsers_may_fill_in_name_email_and_phone_fields_by_their_name_or_label():
-    purposes = [autocomplete({"name": name, "label": label}) for name, label in (
-        ("full_name", "Naam"), ("x1", "Name"), ("email", "E-mailadres"), ("x2", "Email address"),
-        ("phone", "Telefoon"), ("x3", "Mobile number"), ("company", "Bedrijfsnaam"), ("remarks", "Opmerkingen"))]
+    purposes = [
+        autocomplete({"name": name, "label": label})
+        for name, label in (
+            ("full_name", "Naam"),
+            ("x1", "Name"),
+            ("email", "E-mailadres"),
+            ("x2", "Email address"),
+            ("phone", "Telefoon"),
+            ("x3", "Mobile number"),
+            ("company", "Bedrijfsnaam"),
+            ("remarks", "Opmerkingen"),
+        )
+    ]
     assert purposes == ["name", "name", "email", "email", "tel", "tel", None, None]
 
 
 def test_the_error_summary_lists_problems_in_the_order_the_form_asks_them():
-    refused = Invalid("x", errors=[{"field": "consent", "message": "required"},
-                                   {"field": "signature", "message": "empty"},
-                                   {"field": "fields.b", "message": "required"},
-                                   {"field": "fields.a", "message": "required"}])
+    refused = Invalid(
+        "x",
+        errors=[
+            {"field": "consent", "message": "required"},
+            {"field": "signature", "message": "empty"},
+            {"field": "fields.b", "message": "required"},
+            {"field": "fields.a", "message": "required"},
+        ],
+    )
     action = {"fields": [{"name": "a", "label": "A"}, {"name": "b", "label": "B"}]}
     assert list(form_errors(refused, action, "en")) == ["a", "b", "signature", "consent"]

@@ -17,11 +17,14 @@ def encoded(image: Image.Image, fmt: str = "PNG") -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("blank", [
-    Image.new("RGBA", (300, 100), (0, 0, 0, 0)),          # fully transparent
-    Image.new("RGBA", (300, 100), (255, 255, 255, 255)),  # white paper
-    Image.new("RGB", (300, 100), (252, 252, 252)),        # near-white
-])
+@pytest.mark.parametrize(
+    "blank",
+    [
+        Image.new("RGBA", (300, 100), (0, 0, 0, 0)),  # fully transparent
+        Image.new("RGBA", (300, 100), (255, 255, 255, 255)),  # white paper
+        Image.new("RGB", (300, 100), (252, 252, 252)),  # near-white
+    ],
+)
 def test_a_blank_signature_is_refused(blank):
     with pytest.raises(Invalid, match="empty"):
         normalise_signature(encoded(blank))

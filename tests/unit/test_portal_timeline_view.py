@@ -9,9 +9,16 @@ from services.portal.i18n import format_datetime, lang_attribute
 
 
 def test_a_signing_shows_the_filled_in_fields_in_dutch():
-    item = present({"kind": "task.signed", "at": "2026-11-30T10:00:00+00:00", "summary": "Signed by Jan",
-                    "data": {"action_id": "a1", "fields": {"approved_by": "Jan", "remarks": None}}}, "nl",
-                   {"a1": {"approved_by": "Goedgekeurd door"}})
+    item = present(
+        {
+            "kind": "task.signed",
+            "at": "2026-11-30T10:00:00+00:00",
+            "summary": "Signed by Jan",
+            "data": {"action_id": "a1", "fields": {"approved_by": "Jan", "remarks": None}},
+        },
+        "nl",
+        {"a1": {"approved_by": "Goedgekeurd door"}},
+    )
     assert item.title == "U heeft ondertekend"
     assert item.details == [("Goedgekeurd door", "Jan")]
 
@@ -22,10 +29,24 @@ def test_a_phase_change_names_the_new_phase():
 
 
 def test_artefacts_are_linked_through_the_portal_never_by_their_internal_address():
-    stamped = present({"kind": "document.stamped", "data": {
-        "action_id": "a1", "preview_url": "http://documents:8003/internal/x", "pdf_url": "http://documents/y"}}, "en")
-    sealed = present({"kind": "signature.sealed", "data": {
-        "action_id": "a1", "kind": "approval_certificate", "pdf_url": "http://signing:8002/internal/z"}}, "en")
+    stamped = present(
+        {
+            "kind": "document.stamped",
+            "data": {
+                "action_id": "a1",
+                "preview_url": "http://documents:8003/internal/x",
+                "pdf_url": "http://documents/y",
+            },
+        },
+        "en",
+    )
+    sealed = present(
+        {
+            "kind": "signature.sealed",
+            "data": {"action_id": "a1", "kind": "approval_certificate", "pdf_url": "http://signing:8002/internal/z"},
+        },
+        "en",
+    )
     assert stamped.image[0] == "/actions/a1/signed-page.png"
     assert stamped.link[0] == "/actions/a1/signed-document.pdf"
     assert sealed.link[0] == "/actions/a1/sealed/approval_certificate.pdf"
@@ -48,10 +69,14 @@ def test_times_are_shown_in_the_contacts_words_and_the_display_zone():
 
 
 def test_a_phase_every_tenant_starts_with_is_named_in_the_contacts_language_and_its_own_as_written():
-    assert present({"kind": "task.phase_changed", "data": {"to_phase": "Approved"}}, "nl").title == \
-        "Fase gewijzigd naar Goedgekeurd"
-    assert present({"kind": "task.phase_changed", "data": {"to_phase": "Klaar voor oplevering"}}, "en").title == \
-        "Phase changed to Klaar voor oplevering"
+    assert (
+        present({"kind": "task.phase_changed", "data": {"to_phase": "Approved"}}, "nl").title
+        == "Fase gewijzigd naar Goedgekeurd"
+    )
+    assert (
+        present({"kind": "task.phase_changed", "data": {"to_phase": "Klaar voor oplevering"}}, "en").title
+        == "Phase changed to Klaar voor oplevering"
+    )
 
 
 def test_the_signed_page_names_its_action_so_the_page_can_add_its_text():
@@ -65,6 +90,9 @@ def test_staff_text_in_another_language_than_the_page_is_marked_with_it_and_only
 
 
 def test_a_requests_message_in_the_timeline_keeps_the_language_staff_wrote_it_in():
-    item = present({"kind": "task.action_requested", "data": {"action_id": "a1", "message": "Graag goedkeuren"}},
-                   "en", written_in={"a1": "nl"})
+    item = present(
+        {"kind": "task.action_requested", "data": {"action_id": "a1", "message": "Graag goedkeuren"}},
+        "en",
+        written_in={"a1": "nl"},
+    )
     assert item.details == [("", "Graag goedkeuren")] and item.written_in == "nl"

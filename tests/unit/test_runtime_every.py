@@ -22,6 +22,7 @@ async def test_a_failing_pass_is_logged_and_the_next_one_comes(caplog):
     runtime.every(0.01, job, "probe-job")
     [repeat] = runtime.background
     assert repeat.__name__ == "probe-job"
+
     async def went_on() -> bool:
         return len(passes) >= 4
 
@@ -34,5 +35,6 @@ async def test_a_failing_pass_is_logged_and_the_next_one_comes(caplog):
             await asyncio.gather(running, return_exceptions=True)
     assert running.cancelled()
     assert [r.getMessage() for r in caplog.records if "probe-job failed" in r.getMessage()] == [
-        "probe-job failed; trying again in 0.01 s"]
+        "probe-job failed; trying again in 0.01 s"
+    ]
     await runtime.client.close()

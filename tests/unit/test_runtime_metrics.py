@@ -12,9 +12,13 @@ from services.runtime import metrics
 
 
 def _series() -> set[tuple[str, str, str]]:
-    return {(s.labels["method"], s.labels["route"], s.labels["status"])
-            for family in REGISTRY.collect() if family.name == "akkoord_http_request_duration_seconds"
-            for s in family.samples if s.name.endswith("_count")}
+    return {
+        (s.labels["method"], s.labels["route"], s.labels["status"])
+        for family in REGISTRY.collect()
+        if family.name == "akkoord_http_request_duration_seconds"
+        for s in family.samples
+        if s.name.endswith("_count")
+    }
 
 
 def test_random_methods_and_paths_create_no_new_series():

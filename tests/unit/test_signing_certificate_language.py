@@ -16,10 +16,21 @@ SIGNED_AT = datetime(2026, 12, 6, 0, 50, 12, tzinfo=UTC)
 
 
 def signed_in(language: str, time_zone: str, document: bool = False):
-    event = a_document_signed("t", "http://x", a_signature_png(), "doc-1", "ver-1", "cd" * 32) if document \
+    event = (
+        a_document_signed("t", "http://x", a_signature_png(), "doc-1", "ver-1", "cd" * 32)
+        if document
         else a_task_signed("t", "http://x", a_signature_png())
-    event = event.model_copy(update={"payload": event.payload.model_copy(update={
-        "language": language, "evidence": event.payload.evidence.model_copy(update={"signed_at": SIGNED_AT})})})
+    )
+    event = event.model_copy(
+        update={
+            "payload": event.payload.model_copy(
+                update={
+                    "language": language,
+                    "evidence": event.payload.evidence.model_copy(update={"signed_at": SIGNED_AT}),
+                }
+            )
+        }
+    )
     return evidence_from_signed(event, utcnow(), time_zone)
 
 
@@ -28,14 +39,19 @@ def text_of(pdf: bytes) -> str:
     return " ".join(document[i].get_textpage().get_text_bounded() for i in range(len(document)))
 
 
-@pytest.mark.parametrize("language, time_zone, expected", [
-    ("nl", "Europe/Amsterdam", ["Goedkeuringsbewijs", "Ondertekend door", "Ondertekend op",
-                                "6 december 2026, 01:50", "Toestemming", "ja"]),
-    ("en", "Europe/Amsterdam", ["Approval certificate", "Signed by", "6 December 2026, 01:50", "Consent", "yes"]),
-    ("en", "America/New_York", ["5 December 2026, 19:50", "America/New_York"]),
-])
-def test_the_approval_certificate_is_in_the_signers_language_and_the_tenants_time_zone(language, time_zone,
-                                                                                         expected):
+@pytest.mark.parametrize(
+    "language, time_zone, expected",
+    [
+        (
+            "nl",
+            "Europe/Amsterdam",
+            ["Goedkeuringsbewijs", "Ondertekend door", "Ondertekend op", "6 december 2026, 01:50", "Toestemming", "ja"],
+        ),
+        ("en", "Europe/Amsterdam", ["Approval certificate", "Signed by", "6 December 2026, 01:50", "Consent", "yes"]),
+        ("en", "America/New_York", ["5 December 2026, 19:50", "America/New_York"]),
+    ],
+)
+def test_the_approval_certificate_is_in_the_signers_language_and_the_tenants_time_zone(language, time_zone, expected):
     text = text_of(approval_certificate(signed_in(language, time_zone), a_signature_png()))
     for words in expected:
         assert words in text, (words, text)

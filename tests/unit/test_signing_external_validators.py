@@ -16,8 +16,11 @@ def test_qpdf_finds_stamped_and_sealed_pdfs_sound(tmp_path):
     source = template([(72, 400, "{{signature}}"), (72, 300, "{{signer_name}}")])
     stamped = stamp_pdf(source, inspect_pdf(source, max_pages=10).placeholders, stamp()).pdf
     sealed = seal_pdf(append_pdf(stamped, evidence_page(an_evidence_record(), None)), KEY, "evidence-1")
-    for name, data in (("stamped.pdf", stamped), ("sealed.pdf", sealed),
-                       ("appended.pdf", stamp_pdf(source, [], stamp()).pdf)):
+    for name, data in (
+        ("stamped.pdf", stamped),
+        ("sealed.pdf", sealed),
+        ("appended.pdf", stamp_pdf(source, [], stamp()).pdf),
+    ):
         (tmp_path / name).write_bytes(data)
         assert "No syntax or stream encoding errors found" in run("qpdf", "--check", tmp_path / name), name
 

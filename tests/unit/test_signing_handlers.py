@@ -42,8 +42,9 @@ def signing_with(answer) -> tuple[UnitOfWork, FakeStore, FakeTimeline]:
 
 async def test_the_evidence_is_anchored_to_the_staff_timeline_head():
     evidence = evidence_from_signed(a_task_signed("t-1", "http://x", a_signature_png()), utcnow())
-    signing, store, timeline = signing_with({"heads": {"staff": {"seq": 4, "hash": "ab" * 32},
-                                                   "portal": {"seq": 2, "hash": "cd" * 32}}})
+    signing, store, timeline = signing_with(
+        {"heads": {"staff": {"seq": 4, "hash": "ab" * 32}, "portal": {"seq": 2, "hash": "cd" * 32}}}
+    )
     anchored = await handlers._anchored(signing, evidence, session=None)
     assert (anchored.timeline_anchor.seq, anchored.timeline_anchor.hash) == (4, "ab" * 32)
     assert store.anchors[("t-1", evidence.evidence_id)] == anchored.timeline_anchor
@@ -116,8 +117,9 @@ async def test_the_approval_certificate_is_sealed_off_the_event_loop():
 
     store, outbox = SealingStore(), Outbox()
     sealer = LoopWatchingSealer(Sealer(KEY))
-    signing = bootstrap.build(Settings(), store=store, outbox=outbox, fetcher=SignatureImages(None), tenants=None,
-                              sealer=sealer).uow
+    signing = bootstrap.build(
+        Settings(), store=store, outbox=outbox, fetcher=SignatureImages(None), tenants=None, sealer=sealer
+    ).uow
 
     # when a signed task's certificate is sealed
     await handlers.seal_approval_certificate(a_task_signed("t-1", "http://x", a_signature_png()), signing)

@@ -24,9 +24,19 @@ def test_the_approval_certificate_shows_the_task_fields_signature_and_evidence()
     pdf = approval_certificate(evidence, a_signature_png())
     document = pdfium.PdfDocument(pdf)
     text = "".join(document[i].get_textpage().get_text_bounded() for i in range(len(document)))
-    for expected in ("Goedkeuringsbewijs", "Repaint the hallway", "Two coats, white.", "Waiting for approval",
-                     "PO-77", "jan@example.com", "203.0.113.7", "magic_link", "2026-01", evidence.evidence_id,
-                     evidence.signature.image_digest):
+    for expected in (
+        "Goedkeuringsbewijs",
+        "Repaint the hallway",
+        "Two coats, white.",
+        "Waiting for approval",
+        "PO-77",
+        "jan@example.com",
+        "203.0.113.7",
+        "magic_link",
+        "2026-01",
+        evidence.evidence_id,
+        evidence.signature.image_digest,
+    ):
         assert "".join(expected.split()) in "".join(text.split()), expected  # long digests wrap
     assert any(o.type == pdfium.raw.FPDF_PAGEOBJ_IMAGE for o in document[0].get_objects())
 
@@ -34,8 +44,9 @@ def test_the_approval_certificate_shows_the_task_fields_signature_and_evidence()
 def test_the_evidence_page_of_a_document_names_both_digests():
     signed = a_document_signed("t", "http://x", a_signature_png(), "doc-1", "ver-1", "cd" * 32)
     evidence = evidence_from_signed(signed, utcnow())
-    evidence = evidence.model_copy(update={"document": evidence.document.model_copy(
-        update={"digest_after": "ef" * 32})})
+    evidence = evidence.model_copy(
+        update={"document": evidence.document.model_copy(update={"digest_after": "ef" * 32})}
+    )
     page = evidence_page(evidence, None)
     combined = append_pdf(approval_certificate(an_evidence_record(), None), page)
     assert len(PdfReader(io.BytesIO(combined)).pages) >= 2
@@ -46,15 +57,20 @@ def test_the_evidence_page_of_a_document_names_both_digests():
 def test_a_sealed_pdf_verifies_as_ours_intact_and_whole():
     sealed = seal_pdf(approval_certificate(an_evidence_record(), a_signature_png()), KEY, "evidence-1")
     check = check_pdf(sealed, KEY, TRUSTED)
-    assert (check.sealed, check.akkoord_seal, check.intact, check.valid, check.covers_whole_file) == \
-        (True, True, True, True, True)
+    assert (check.sealed, check.akkoord_seal, check.intact, check.valid, check.covers_whole_file) == (
+        True,
+        True,
+        True,
+        True,
+        True,
+    )
     assert check.evidence_id == "evidence-1"
 
 
 def test_any_changed_byte_inside_the_signed_range_is_detected():
     sealed = seal_pdf(approval_certificate(an_evidence_record(), None), KEY, "evidence-1")
     at = sealed.index(b"stream") + 30
-    tampered = sealed[:at] + bytes([sealed[at] ^ 0x01]) + sealed[at + 1:]
+    tampered = sealed[:at] + bytes([sealed[at] ^ 0x01]) + sealed[at + 1 :]
     check = check_pdf(tampered, KEY, TRUSTED)
     assert not (check.intact and check.valid)
 
@@ -113,11 +129,19 @@ def test_production_key_material_loads_from_a_pkcs12_file(tmp_path):
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Acme seal")])
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(1).not_valid_before(utcnow().replace(year=2025)).not_valid_after(utcnow().replace(year=2035))
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(utcnow().replace(year=2025))
+        .not_valid_after(utcnow().replace(year=2035))
+        .sign(key, hashes.SHA256())
+    )
     (tmp_path / "seal.p12").write_bytes(
-        pkcs12.serialize_key_and_certificates(b"seal", key, cert, None, BestAvailableEncryption(b"pw")))
+        pkcs12.serialize_key_and_certificates(b"seal", key, cert, None, BestAvailableEncryption(b"pw"))
+    )
     loaded = load_configured_key(Settings(seal_pkcs12_path=tmp_path / "seal.p12", seal_pkcs12_password="pw"))
     assert not loaded.development
     sealed = seal_pdf(approval_certificate(an_evidence_record(), None), loaded, "evidence-9")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -19,7 +19,7 @@ def test_a_seal_with_a_timestamp_authority_carries_its_valid_signature_timestamp
     with LoopbackTsa() as tsa:
         # given a sealer configured with a TSA
         sealer = Sealer(KEY, tsa.url)
-        before = datetime.now(timezone.utc)
+        before = datetime.now(UTC)
 
         # when it seals an approval certificate
         sealed = sealer.seal(approval_certificate(an_evidence_record(), None), "evidence-ts")
@@ -34,7 +34,7 @@ def test_a_seal_with_a_timestamp_authority_carries_its_valid_signature_timestamp
     ts = status.timestamp_validity
     assert ts is not None and ts.intact and ts.valid and ts.trusted
     assert ts.signing_cert.sha256 == asn1_certificate(tsa.certificate).sha256
-    assert before - timedelta(seconds=5) <= ts.timestamp <= datetime.now(timezone.utc) + timedelta(seconds=5)
+    assert before - timedelta(seconds=5) <= ts.timestamp <= datetime.now(UTC) + timedelta(seconds=5)
 
     # and the verify report says when and by whom it was timestamped
     check = check_pdf(sealed, KEY, TRUSTED)
@@ -89,8 +89,9 @@ def test_a_timestamp_authority_that_refuses_fails_the_seal_the_same_way():
 def test_a_timestamp_authority_that_does_not_answer_in_time_fails_the_seal_the_same_way():
     with LoopbackTsa(stall=True) as tsa:
         with pytest.raises(TimestampAuthorityUnavailable) as failure:
-            Sealer(KEY, tsa.url, tsa_timeout_seconds=0.5).seal(approval_certificate(an_evidence_record(), None),
-                                                               "evidence-stalled")
+            Sealer(KEY, tsa.url, tsa_timeout_seconds=0.5).seal(
+                approval_certificate(an_evidence_record(), None), "evidence-stalled"
+            )
         assert is_outage(failure.value) and tsa.tokens_issued == 0
 
 

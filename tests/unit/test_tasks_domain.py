@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -21,7 +21,7 @@ from services.tasks.domain import (
     require_signing,
 )
 
-NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 PHASES = list(DEFAULT_PHASES)
 
 
@@ -30,23 +30,39 @@ def a_task(phase: str = "New") -> Task:
 
 
 def a_contact(archived: bool = False) -> Contact:
-    return Contact(id="c1", tenant_id="ten", name="Sanne", email="sanne@example.nl", archived=archived,
-                   created_at=NOW, updated_at=NOW)
+    return Contact(
+        id="c1",
+        tenant_id="ten",
+        name="Sanne",
+        email="sanne@example.nl",
+        archived=archived,
+        created_at=NOW,
+        updated_at=NOW,
+    )
 
 
 def an_action(**extra) -> Action:
-    return Action(id="a1", tenant_id="ten", task_id="t1", kind="sign_task", contact_id="c1", created_at=NOW,
-                  **extra)
+    return Action(id="a1", tenant_id="ten", task_id="t1", kind="sign_task", contact_id="c1", created_at=NOW, **extra)
 
 
 def request(**overrides) -> Action:
-    args = dict(action_id="a1", task=a_task(), contact=a_contact(), kind="sign_task",
-                fields=[FieldSpec(name="approved_by", label="Approved by")], document=None, message=None,
-                expires_at=None, plan="premium", now=NOW)
+    args = dict(
+        action_id="a1",
+        task=a_task(),
+        contact=a_contact(),
+        kind="sign_task",
+        fields=[FieldSpec(name="approved_by", label="Approved by")],
+        document=None,
+        message=None,
+        expires_at=None,
+        plan="premium",
+        now=NOW,
+    )
     return request_action(**{**args, **overrides})
 
 
 # --- phases ---
+
 
 def test_the_default_phases_are_the_ones_staff_expect():
     assert PHASES == ["New", "In progress", "Waiting for approval", "Approved", "Changes requested", "Done"]
@@ -63,6 +79,7 @@ def test_an_empty_duplicate_or_blank_phase_list_is_refused(names):
 
 
 # --- compare-and-set phase changes ---
+
 
 def test_a_task_moves_to_a_phase_of_its_tenant():
     task = a_task()
@@ -96,15 +113,26 @@ def test_moving_to_the_current_phase_changes_nothing():
 
 # --- the action state machine ---
 
-@pytest.mark.parametrize("close, status", [
-    (lambda a: a.complete("evt", NOW), "completed"), (lambda a: a.decline("no", NOW), "declined"),
-    (lambda a: a.cancel(None, NOW), "cancelled"), (lambda a: a.expire(NOW), "expired")])
+
+@pytest.mark.parametrize(
+    "close, status",
+    [
+        (lambda a: a.complete("evt", NOW), "completed"),
+        (lambda a: a.decline("no", NOW), "declined"),
+        (lambda a: a.cancel(None, NOW), "cancelled"),
+        (lambda a: a.expire(NOW), "expired"),
+    ],
+)
 def test_an_open_action_reaches_each_terminal_status_once(close, status):
     action = an_action()
     close(action)
     assert action.status == status and action.closed_at == NOW
-    for again in (lambda a: a.complete("evt2", NOW), lambda a: a.decline("x", NOW), lambda a: a.cancel(None, NOW),
-                  lambda a: a.expire(NOW)):
+    for again in (
+        lambda a: a.complete("evt2", NOW),
+        lambda a: a.decline("x", NOW),
+        lambda a: a.cancel(None, NOW),
+        lambda a: a.expire(NOW),
+    ):
         with pytest.raises(ActionNotOpen):
             again(action)
     assert action.status == status
@@ -124,6 +152,7 @@ def test_only_open_actions_past_their_expiry_are_overdue():
 
 
 # --- requesting a signature ---
+
 
 def test_a_premium_tenant_requests_a_signature_that_starts_open():
     action = request(message="Please sign", expires_at=NOW + timedelta(days=7))
@@ -145,13 +174,16 @@ def test_a_sign_document_action_pins_the_documents_current_version():
     assert (action.document_id, action.document_version_id, action.document_digest) == ("d1", "v3", "ab" * 32)
 
 
-@pytest.mark.parametrize("overrides", [
-    {"kind": "sign_document"},
-    {"document": DocumentVersion(document_id="d", tenant_id="ten", version_id="v", digest="x")},
-    {"fields": [FieldSpec(name="a", label="A"), FieldSpec(name="a", label="Again")]},
-    {"expires_at": NOW - timedelta(minutes=1)},
-    {"expires_at": datetime(2030, 1, 1)},
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"kind": "sign_document"},
+        {"document": DocumentVersion(document_id="d", tenant_id="ten", version_id="v", digest="x")},
+        {"fields": [FieldSpec(name="a", label="A"), FieldSpec(name="a", label="Again")]},
+        {"expires_at": NOW - timedelta(minutes=1)},
+        {"expires_at": datetime(2030, 1, 1)},
+    ],
+)
 def test_an_inconsistent_request_is_invalid(overrides):
     with pytest.raises(Invalid):
         request(**overrides)
@@ -164,9 +196,9 @@ def test_an_archived_contact_gets_no_new_requests():
 
 # --- reminders ---
 
+
 def test_reminders_are_due_in_order_and_each_counted_once():
-    action = request(remind_at=[NOW + timedelta(days=7), NOW + timedelta(days=3)],
-                     expires_at=NOW + timedelta(days=14))
+    action = request(remind_at=[NOW + timedelta(days=7), NOW + timedelta(days=3)], expires_at=NOW + timedelta(days=14))
     assert action.next_reminder_at == NOW + timedelta(days=3)
     with pytest.raises(Conflict):
         action.remind(NOW + timedelta(days=1))  # not due yet
@@ -184,8 +216,9 @@ def test_a_closed_action_gets_no_reminders():
         action.remind(NOW + timedelta(days=4))
 
 
-@pytest.mark.parametrize("remind_at", [[NOW - timedelta(hours=1)], [NOW + timedelta(days=20)],
-                                       [NOW + timedelta(days=1)] * 11])
+@pytest.mark.parametrize(
+    "remind_at", [[NOW - timedelta(hours=1)], [NOW + timedelta(days=20)], [NOW + timedelta(days=1)] * 11]
+)
 def test_reminders_in_the_past_after_expiry_or_too_many_are_invalid(remind_at):
     with pytest.raises(Invalid):
         request(remind_at=remind_at, expires_at=NOW + timedelta(days=14))

@@ -33,36 +33,54 @@ async def world():
     uow = fake_uow()
     created = await tenants.register_tenant(uow, "Bouw BV", "premium", None)
     staff = Staff(tenant_id=created["tenant_id"], key_id="k1", role="staff", plan="premium")
-    contact = await contacts.create_contact(uow, staff, name="Sanne", email="sanne@example.nl", company=None,
-                                            language="nl")
-    task = await tasks.create_task(uow, staff, title="Kitchen", description="", phase="Waiting for approval",
-                                   contact_id=contact["id"])
+    contact = await contacts.create_contact(
+        uow, staff, name="Sanne", email="sanne@example.nl", company=None, language="nl"
+    )
+    task = await tasks.create_task(
+        uow, staff, title="Kitchen", description="", phase="Waiting for approval", contact_id=contact["id"]
+    )
     uow.outbox.messages.clear()
-    return type("World", (), {"uow": uow, "staff": staff, "contact": contact, "task": task,
-                              "tenant_id": created["tenant_id"]})
+    return type(
+        "World", (), {"uow": uow, "staff": staff, "contact": contact, "task": task, "tenant_id": created["tenant_id"]}
+    )
 
 
 def sign_request(contact_id: str, **extra) -> SignatureRequest:
-    return SignatureRequest(contact_id=contact_id, kind="sign_task",
-                            fields=[FieldSpec(name="approved_by", label="Approved by")], **extra)
+    return SignatureRequest(
+        contact_id=contact_id, kind="sign_task", fields=[FieldSpec(name="approved_by", label="Approved by")], **extra
+    )
 
 
 def signed(world, action_id: str) -> TaskSigned:
     return TaskSigned(
-        tenant_id=world.tenant_id, task_id=world.task["id"], actor=Actor(kind="contact", id=world.contact["id"]),
+        tenant_id=world.tenant_id,
+        task_id=world.task["id"],
+        actor=Actor(kind="contact", id=world.contact["id"]),
         payload=TaskSignedPayload(
-            action_id=action_id, signer=Signer(contact_id=world.contact["id"], name="Sanne", email="s@e.nl"),
+            action_id=action_id,
+            signer=Signer(contact_id=world.contact["id"], name="Sanne", email="s@e.nl"),
             fields={"approved_by": "Sanne"},
             signature=SignatureRef(signature_id="s1", kind="drawn", image_digest="0" * 64, image_url="http://x"),
-            evidence=Evidence(signed_at=utcnow(), ip="127.0.0.1", user_agent="t", session_id="s",
-                              auth_method="magic_link", consent_text="ok", consent_version="1"),
-            task=TaskSnapshot(task_id=world.task["id"], title="Kitchen", phase="Waiting for approval")))
+            evidence=Evidence(
+                signed_at=utcnow(),
+                ip="127.0.0.1",
+                user_agent="t",
+                session_id="s",
+                auth_method="magic_link",
+                consent_text="ok",
+                consent_version="1",
+            ),
+            task=TaskSnapshot(task_id=world.task["id"], title="Kitchen", phase="Waiting for approval"),
+        ),
+    )
 
 
 def rule_command(world, expected: str, phase: str) -> ChangeTaskPhase:
-    return ChangeTaskPhase(tenant_id=world.tenant_id, task_id=world.task["id"],
-                           payload=ChangePhasePayload(expected_phase=expected, phase=phase, rule_id="r1",
-                                                      rule_name="Approve when signed"))
+    return ChangeTaskPhase(
+        tenant_id=world.tenant_id,
+        task_id=world.task["id"],
+        payload=ChangePhasePayload(expected_phase=expected, phase=phase, rule_id="r1", rule_name="Approve when signed"),
+    )
 
 
 async def test_registering_a_tenant_stages_its_registration_and_two_hashed_keys():
@@ -102,15 +120,17 @@ async def test_a_stale_rule_command_is_recorded_and_changes_nothing(world):
 
 
 async def test_a_rule_command_for_an_unknown_task_is_a_permanent_failure(world):
-    command = ChangeTaskPhase(tenant_id=world.tenant_id, task_id="nope",
-                              payload=ChangePhasePayload(expected_phase="New", phase="Done"))
+    command = ChangeTaskPhase(
+        tenant_id=world.tenant_id, task_id="nope", payload=ChangePhasePayload(expected_phase="New", phase="Done")
+    )
     with pytest.raises(PermanentFailure):
         await events.change_phase_for_rule(command, world.uow)
 
 
 async def test_a_signature_completes_the_action_and_a_late_one_is_only_recorded(world):
-    action = await actions.request_signature(world.uow, world.staff, world.task["id"],
-                                             sign_request(world.contact["id"]))
+    action = await actions.request_signature(
+        world.uow, world.staff, world.task["id"], sign_request(world.contact["id"])
+    )
     event = signed(world, action["id"])
     await events.complete_signed_action(event, world.uow)
     assert world.uow.store.actions[action["id"]].status == "completed"
@@ -124,11 +144,17 @@ async def test_a_signature_completes_the_action_and_a_late_one_is_only_recorded(
 
 
 async def test_a_signature_by_someone_else_than_the_asked_contact_is_a_permanent_failure(world):
-    action = await actions.request_signature(world.uow, world.staff, world.task["id"],
-                                             sign_request(world.contact["id"]))
+    action = await actions.request_signature(
+        world.uow, world.staff, world.task["id"], sign_request(world.contact["id"])
+    )
     event = signed(world, action["id"])
-    forged = event.model_copy(update={"payload": event.payload.model_copy(
-        update={"signer": Signer(contact_id="someone-else", name="X", email="x@e.nl")})})
+    forged = event.model_copy(
+        update={
+            "payload": event.payload.model_copy(
+                update={"signer": Signer(contact_id="someone-else", name="X", email="x@e.nl")}
+            )
+        }
+    )
     with pytest.raises(PermanentFailure):
         await events.complete_signed_action(forged, world.uow)
     assert world.uow.store.actions[action["id"]].status == "open"
@@ -136,15 +162,23 @@ async def test_a_signature_by_someone_else_than_the_asked_contact_is_a_permanent
 
 def decline_of(world, action_id: str) -> ActionDeclined:
     return ActionDeclined(
-        tenant_id=world.tenant_id, task_id=world.task["id"],
-        payload=ActionDeclinedPayload(action_id=action_id, contact_id=world.contact["id"], kind="sign_task",
-                                      reason="Not finished", declined_at=utcnow()))
+        tenant_id=world.tenant_id,
+        task_id=world.task["id"],
+        payload=ActionDeclinedPayload(
+            action_id=action_id,
+            contact_id=world.contact["id"],
+            kind="sign_task",
+            reason="Not finished",
+            declined_at=utcnow(),
+        ),
+    )
 
 
 async def test_a_decline_closes_the_action_as_declined_and_is_accepted_once_carrying_the_decline(world):
     # Given an open action and the portal's decline of it
-    action = await actions.request_signature(world.uow, world.staff, world.task["id"],
-                                             sign_request(world.contact["id"]))
+    action = await actions.request_signature(
+        world.uow, world.staff, world.task["id"], sign_request(world.contact["id"])
+    )
     decline = decline_of(world, action["id"])
     # When tasks handles the decline, and the same decline again
     await events.decline_action(decline, world.uow)
@@ -159,8 +193,9 @@ async def test_a_decline_closes_the_action_as_declined_and_is_accepted_once_carr
 
 async def test_a_decline_of_an_action_cancelled_meanwhile_is_refused_and_not_accepted(world):
     # Given an action staff cancelled before the portal's decline of it reached tasks
-    action = await actions.request_signature(world.uow, world.staff, world.task["id"],
-                                             sign_request(world.contact["id"]))
+    action = await actions.request_signature(
+        world.uow, world.staff, world.task["id"], sign_request(world.contact["id"])
+    )
     await actions.cancel_action(world.uow, world.staff, world.task["id"], action["id"], "wrong")
     decline = decline_of(world, action["id"])
     # When tasks handles the decline
@@ -177,14 +212,22 @@ async def test_requests_need_premium_and_a_known_document(world):
     with pytest.raises(Forbidden, match="premium"):
         await actions.request_signature(world.uow, basic, world.task["id"], sign_request(world.contact["id"]))
     with pytest.raises(Invalid, match="document"):
-        await actions.request_signature(world.uow, world.staff, world.task["id"], SignatureRequest(
-            contact_id=world.contact["id"], kind="sign_document", document_id="unknown"))
+        await actions.request_signature(
+            world.uow,
+            world.staff,
+            world.task["id"],
+            SignatureRequest(contact_id=world.contact["id"], kind="sign_document", document_id="unknown"),
+        )
 
 
 async def test_expiry_and_reminders_happen_once(world):
     soon = utcnow() + timedelta(minutes=1)
-    action = await actions.request_signature(world.uow, world.staff, world.task["id"], sign_request(
-        world.contact["id"], remind_at=[soon], expires_at=soon + timedelta(minutes=1)))
+    action = await actions.request_signature(
+        world.uow,
+        world.staff,
+        world.task["id"],
+        sign_request(world.contact["id"], remind_at=[soon], expires_at=soon + timedelta(minutes=1)),
+    )
     later = soon + timedelta(minutes=5)
     assert await schedule.send_due_reminders(world.uow, later) == 1
     assert await schedule.send_due_reminders(world.uow, later) == 0
@@ -198,26 +241,31 @@ async def test_a_retried_keyed_request_returns_the_first_task(world):
     def key(title):
         return IdempotencyKey(scope=f"{world.tenant_id}:POST /v1/tasks:k", fingerprint=title)
 
-    first = await tasks.create_task(world.uow, world.staff, title="A", description="", phase=None,
-                                    contact_id=None, idem=key("A"))
-    again = await tasks.create_task(world.uow, world.staff, title="A", description="", phase=None,
-                                    contact_id=None, idem=key("A"))
+    first = await tasks.create_task(
+        world.uow, world.staff, title="A", description="", phase=None, contact_id=None, idem=key("A")
+    )
+    again = await tasks.create_task(
+        world.uow, world.staff, title="A", description="", phase=None, contact_id=None, idem=key("A")
+    )
     assert again == first and world.uow.outbox.types().count("task.created") == 1
     with pytest.raises(Invalid):
-        await tasks.create_task(world.uow, world.staff, title="B", description="", phase=None, contact_id=None,
-                                idem=key("B"))
+        await tasks.create_task(
+            world.uow, world.staff, title="B", description="", phase=None, contact_id=None, idem=key("B")
+        )
 
 
 async def test_a_phase_in_use_cannot_be_removed(world):
     with pytest.raises(Conflict, match="Waiting for approval"):
         await tasks.set_phases(world.uow, world.staff, ["New", "Done"])
-    assert (await tasks.set_phases(world.uow, world.staff, ["New", "Waiting for approval"]))["phases"][1] == \
-        "Waiting for approval"
+    assert (await tasks.set_phases(world.uow, world.staff, ["New", "Waiting for approval"]))["phases"][
+        1
+    ] == "Waiting for approval"
 
 
 async def test_cancelling_twice_is_a_conflict(world):
-    action = await actions.request_signature(world.uow, world.staff, world.task["id"],
-                                             sign_request(world.contact["id"]))
+    action = await actions.request_signature(
+        world.uow, world.staff, world.task["id"], sign_request(world.contact["id"])
+    )
     await actions.cancel_action(world.uow, world.staff, world.task["id"], action["id"], "wrong")
     with pytest.raises(Conflict):
         await actions.cancel_action(world.uow, world.staff, world.task["id"], action["id"], "again")
@@ -225,11 +273,22 @@ async def test_cancelling_twice_is_a_conflict(world):
 
 
 def request_command(world, **payload) -> RequestTaskAction:
-    body = {"contact_id": world.contact["id"], "kind": "sign_task", "rule_id": "r2", "rule_name": "Ask for the task",
-            "fields": [FieldSpec(name="approved_by", label="Approved by")], **payload}
-    return RequestTaskAction(tenant_id=world.tenant_id, task_id=world.task["id"], causation_id="signed-1",
-                             causation_depth=1, actor=Actor(kind="rule", id="r2", name="Ask for the task"),
-                             payload=RequestActionPayload(**body))
+    body = {
+        "contact_id": world.contact["id"],
+        "kind": "sign_task",
+        "rule_id": "r2",
+        "rule_name": "Ask for the task",
+        "fields": [FieldSpec(name="approved_by", label="Approved by")],
+        **payload,
+    }
+    return RequestTaskAction(
+        tenant_id=world.tenant_id,
+        task_id=world.task["id"],
+        causation_id="signed-1",
+        causation_depth=1,
+        actor=Actor(kind="rule", id="r2", name="Ask for the task"),
+        payload=RequestActionPayload(**body),
+    )
 
 
 async def test_a_rule_command_requests_an_action_as_staff_would_and_a_redelivery_adds_none(world):
@@ -261,8 +320,9 @@ async def test_a_rule_command_for_an_archived_contact_is_refused_and_recorded(wo
 
 
 async def test_a_rule_command_naming_another_tenants_document_or_contact_is_refused_and_recorded(world):
-    world.uow.store.documents["doc-x"] = DocumentVersion(document_id="doc-x", tenant_id="other", version_id="v1",
-                                                          digest="0" * 64)
+    world.uow.store.documents["doc-x"] = DocumentVersion(
+        document_id="doc-x", tenant_id="other", version_id="v1", digest="0" * 64
+    )
     foreign_document = request_command(world, kind="sign_document", document_id="doc-x", fields=[])
     foreign_contact = request_command(world, contact_id="someone-elses")
     duplicate_fields = request_command(world, fields=[FieldSpec(name="a", label="A"), FieldSpec(name="a", label="B")])
@@ -276,8 +336,7 @@ async def test_a_rule_command_naming_another_tenants_document_or_contact_is_refu
 
 async def test_a_rule_command_for_a_task_of_no_known_tenant_or_task_is_a_permanent_failure(world):
     with pytest.raises(PermanentFailure):
-        await events.request_action_for_rule(request_command(world).model_copy(
-            update={"task_id": "nope"}), world.uow)
+        await events.request_action_for_rule(request_command(world).model_copy(update={"task_id": "nope"}), world.uow)
 
 
 async def test_a_tenant_is_registered_in_its_time_zone_and_announces_it():
@@ -294,6 +353,7 @@ def test_a_tenant_time_zone_that_is_not_an_iana_zone_is_refused():
     import pydantic
 
     from services.tasks.entrypoints.api.tenants import TenantIn
+
     with pytest.raises(pydantic.ValidationError, match="not an IANA time zone"):
         TenantIn(name="Acme", time_zone="Mars/Olympus_Mons")
     assert TenantIn(name="Acme").time_zone == "Europe/Amsterdam"

@@ -12,8 +12,11 @@ JAN = ev.contact()
 
 
 def chained_staff_entries() -> list[dict]:
-    events = [ev.task_created("t1", "task-1"), ev.requested("t1", "task-1", JAN, "a1"),
-              ev.task_signed("t1", "task-1", "a1", JAN)]
+    events = [
+        ev.task_created("t1", "task-1"),
+        ev.requested("t1", "task-1", JAN, "a1"),
+        ev.task_signed("t1", "task-1", "a1", JAN),
+    ]
     out, prev = [], chain.GENESIS
     for event in events:
         entry = next(e for e in build_entries(event) if e.audience == "staff")
@@ -56,9 +59,20 @@ def test_a_changed_entry_whose_hashes_were_recomputed_breaks_the_next_link():
 
 
 def appended(entry_id: str, seq: int, task: str = "task-1", known: dict | None = None) -> TimelineEntryAppended:
-    return TimelineEntryAppended(tenant_id="t1", task_id=task, payload=EntryAppendedPayload(
-        entry_id=entry_id, event_id=entry_id.split(":")[0], audience="staff", seq=seq, prev_hash="p", content_hash="c",
-        hash=f"h{seq}", known=known or {}))
+    return TimelineEntryAppended(
+        tenant_id="t1",
+        task_id=task,
+        payload=EntryAppendedPayload(
+            entry_id=entry_id,
+            event_id=entry_id.split(":")[0],
+            audience="staff",
+            seq=seq,
+            prev_hash="p",
+            content_hash="c",
+            hash=f"h{seq}",
+            known=known or {},
+        ),
+    )
 
 
 def test_recorded_places_ignore_a_record_relayed_twice_and_bring_back_what_the_projection_knew():
@@ -73,5 +87,7 @@ def test_a_later_record_for_a_taken_place_wins_and_the_displaced_entry_counts_as
     placed = placements([appended("e1:staff", 1), appended("e2:staff", 2), appended("e3:staff", 1)])
     assert set(placed) == {"e2:staff", "e3:staff"} and placed["e3:staff"].seq == 1
     # the same place in another task's chain is another place
-    assert set(placements([appended("e1:staff", 1), appended("e4:staff", 1, task="task-2")])) == \
-        {"e1:staff", "e4:staff"}
+    assert set(placements([appended("e1:staff", 1), appended("e4:staff", 1, task="task-2")])) == {
+        "e1:staff",
+        "e4:staff",
+    }

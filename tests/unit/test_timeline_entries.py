@@ -48,8 +48,9 @@ def test_a_request_reads_signature_requested_from_the_contact_in_both_timelines(
 
 def test_a_request_by_a_rule_names_the_rule_for_staff_only():
     requested = ev.requested("t1", "task-1", JAN, "a2")
-    requested = requested.model_copy(update={"payload": requested.payload.model_copy(
-        update={"rule_id": "r7", "rule_name": "Then sign the task"})})
+    requested = requested.model_copy(
+        update={"payload": requested.payload.model_copy(update={"rule_id": "r7", "rule_name": "Then sign the task"})}
+    )
     entries = by_audience(build_entries(requested))
     assert entries["staff"].summary == "Signature requested from Jan by rule 'Then sign the task'"
     assert entries["staff"].data["rule_name"] == "Then sign the task" and entries["staff"].data["rule_id"] == "r7"
@@ -59,10 +60,14 @@ def test_a_request_by_a_rule_names_the_rule_for_staff_only():
 
 
 def test_a_phase_change_by_a_rule_names_the_rule_for_staff_only():
-    entries = by_audience(build_entries(
-        ev.phase_changed("t1", "task-1", "Waiting for approval", "Approved", rule_name="Approve on signing")))
-    assert entries["staff"].summary == ("Phase changed from Waiting for approval to Approved "
-                                        "by rule 'Approve on signing'")
+    entries = by_audience(
+        build_entries(
+            ev.phase_changed("t1", "task-1", "Waiting for approval", "Approved", rule_name="Approve on signing")
+        )
+    )
+    assert entries["staff"].summary == (
+        "Phase changed from Waiting for approval to Approved by rule 'Approve on signing'"
+    )
     assert entries["portal"].summary == "Phase changed from Waiting for approval to Approved"
     assert entries["portal"].contact_id is None and entries["portal"].actor == {"kind": "rule", "name": None}
 
@@ -88,15 +93,29 @@ def test_a_decline_names_the_contact_who_declined_whatever_the_projection_has_re
 
 def test_a_refused_decline_shows_as_refused_in_both_timelines_and_tasks_acceptance_adds_no_entry_of_its_own():
     declined = ev.declined("t1", "task-1", "a1", JAN)
-    refused = m.DeclineRejected(tenant_id="t1", task_id="task-1", payload=m.DeclineRejectedPayload(
-        action_id="a1", contact_id="c-jan", kind="sign_task", declined_event_id=declined.event_id,
-        action_status="cancelled", reason="action a1 is cancelled, not open"))
+    refused = m.DeclineRejected(
+        tenant_id="t1",
+        task_id="task-1",
+        payload=m.DeclineRejectedPayload(
+            action_id="a1",
+            contact_id="c-jan",
+            kind="sign_task",
+            declined_event_id=declined.event_id,
+            action_status="cancelled",
+            reason="action a1 is cancelled, not open",
+        ),
+    )
     known = Known(action=KnownAction("a1", "c-jan", "Jan", "sign_task"))
     entries = by_audience(build_entries(refused, known))
     assert set(entries) == {"staff", "portal"}
     assert entries["staff"].summary == "Decline of Jan refused: the request was cancelled before it was declined"
-    accepted = m.TaskActionDeclined(tenant_id="t1", task_id="task-1", payload=m.TaskActionDeclinedPayload(
-        action_id="a1", contact_id="c-jan", kind="sign_task", declined_event_id=declined.event_id, decline=declined))
+    accepted = m.TaskActionDeclined(
+        tenant_id="t1",
+        task_id="task-1",
+        payload=m.TaskActionDeclinedPayload(
+            action_id="a1", contact_id="c-jan", kind="sign_task", declined_event_id=declined.event_id, decline=declined
+        ),
+    )
     assert build_entries(accepted) == []  # "Declined by" comes from the decline it carries
 
 
@@ -129,10 +148,16 @@ def test_entry_times_keep_milliseconds_so_they_round_trip_through_the_database()
 
 def test_reminders_are_for_staff_and_expiries_reach_the_contact_too():
     known = Known(action=KnownAction("a1", "c-jan", "Jan", "sign_task"))
-    reminder = m.ActionReminderDue(tenant_id="t1", task_id="task-1", payload=m.ReminderDuePayload(
-        action_id="a1", contact_id="c-jan", reminder_number=2))
-    expired = m.ActionExpired(tenant_id="t1", task_id="task-1", payload=m.ActionRefPayload(
-        action_id="a1", contact_id="c-jan"))
+    reminder = m.ActionReminderDue(
+        tenant_id="t1",
+        task_id="task-1",
+        payload=m.ReminderDuePayload(action_id="a1", contact_id="c-jan", reminder_number=2),
+    )
+    expired = m.ActionExpired(
+        tenant_id="t1", task_id="task-1", payload=m.ActionRefPayload(action_id="a1", contact_id="c-jan")
+    )
     assert [(e.audience, e.summary) for e in build_entries(reminder, known)] == [("staff", "Reminder 2 sent to Jan")]
     assert {e.audience: e.summary for e in build_entries(expired, known)} == {
-        "staff": "Signature request to Jan expired", "portal": "Signature request to Jan expired"}
+        "staff": "Signature request to Jan expired",
+        "portal": "Signature request to Jan expired",
+    }

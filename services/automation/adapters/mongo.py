@@ -33,7 +33,9 @@ class RuleStore:
         await self.rules.insert_one({"_id": rule.id, **rule.model_dump()})
 
     async def replace(self, rule: Rule) -> None:
-        await self.rules.replace_one({"_id": rule.id, "tenant_id": rule.tenant_id}, {"_id": rule.id, **rule.model_dump()})
+        await self.rules.replace_one(
+            {"_id": rule.id, "tenant_id": rule.tenant_id}, {"_id": rule.id, **rule.model_dump()}
+        )
 
     async def get(self, tenant_id: str, rule_id: str) -> Rule | None:
         doc = await self.rules.find_one({"_id": rule_id, "tenant_id": tenant_id})
@@ -47,8 +49,11 @@ class RuleStore:
         return [Rule.model_validate(d) for d in docs]
 
     async def triggered_by(self, tenant_id: str, trigger: str, session: Session) -> list[Rule]:
-        docs = await self.rules.find({"tenant_id": tenant_id, "trigger": trigger, "enabled": True},
-                                     session=session).sort("created_at", 1).to_list(None)
+        docs = (
+            await self.rules.find({"tenant_id": tenant_id, "trigger": trigger, "enabled": True}, session=session)
+            .sort("created_at", 1)
+            .to_list(None)
+        )
         return [Rule.model_validate(d) for d in docs]
 
     # -- runs --
@@ -58,11 +63,15 @@ class RuleStore:
 
     async def mark_applied(self, tenant_id: str, command_id: str, applied_by: str, session: Session) -> None:
         """Tasks applied the command `command_id`: its run shows the phase change that followed."""
-        await self.runs.update_one({"tenant_id": tenant_id, "sent.event_id": command_id},
-                                   {"$set": {f"applied.{command_id}": applied_by}}, session=session)
+        await self.runs.update_one(
+            {"tenant_id": tenant_id, "sent.event_id": command_id},
+            {"$set": {f"applied.{command_id}": applied_by}},
+            session=session,
+        )
 
-    async def runs_of(self, tenant_id: str, *, rule_id: str | None = None, task_id: str | None = None,
-                      limit: int = 50) -> list[dict]:
+    async def runs_of(
+        self, tenant_id: str, *, rule_id: str | None = None, task_id: str | None = None, limit: int = 50
+    ) -> list[dict]:
         query: dict[str, Any] = {"tenant_id": tenant_id}
         if rule_id:
             query["rule_id"] = rule_id
@@ -76,17 +85,21 @@ class RuleStore:
     # -- what automation knows about tasks and actions, from tasks.events --
 
     async def set_phase(self, tenant_id: str, task_id: str, phase: str, event_id: str, session: Session) -> None:
-        await self.tasks.update_one({"_id": f"{tenant_id}:{task_id}"},
-                                    {"$set": {"tenant_id": tenant_id, "task_id": task_id, "phase": phase,
-                                              "event_id": event_id}}, upsert=True, session=session)
+        await self.tasks.update_one(
+            {"_id": f"{tenant_id}:{task_id}"},
+            {"$set": {"tenant_id": tenant_id, "task_id": task_id, "phase": phase, "event_id": event_id}},
+            upsert=True,
+            session=session,
+        )
 
     async def phase_of(self, tenant_id: str, task_id: str, session: Session) -> str | None:
         doc = await self.tasks.find_one({"_id": f"{tenant_id}:{task_id}"}, session=session)
         return doc["phase"] if doc else None
 
     async def note_action(self, tenant_id: str, action_id: str, facts: dict[str, Any], session: Session) -> None:
-        await self.actions.update_one({"_id": f"{tenant_id}:{action_id}"}, {"$set": facts}, upsert=True,
-                                      session=session)
+        await self.actions.update_one(
+            {"_id": f"{tenant_id}:{action_id}"}, {"$set": facts}, upsert=True, session=session
+        )
 
     async def action(self, tenant_id: str, action_id: str, session: Session) -> dict | None:
         return await self.actions.find_one({"_id": f"{tenant_id}:{action_id}"}, session=session)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from typing import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -31,8 +31,14 @@ async def resolve(host: str, port: int) -> list[str]:
 
 
 class WebhookSender:
-    def __init__(self, timeout: float, *, max_response_bytes: int = 4096, allowed: Iterable[IPNetwork] = (),
-                 resolver: Resolver = resolve):
+    def __init__(
+        self,
+        timeout: float,
+        *,
+        max_response_bytes: int = 4096,
+        allowed: Iterable[IPNetwork] = (),
+        resolver: Resolver = resolve,
+    ):
         self.timeout = timeout
         self.max_response_bytes = max_response_bytes
         self.allowed = tuple(allowed)
@@ -45,8 +51,9 @@ class WebhookSender:
         try:
             async with asyncio.timeout(self.timeout):
                 target, extra_headers, extensions = await self._pinned(url)
-                async with self.client.stream("POST", target, content=body, headers={**headers, **extra_headers},
-                                              extensions=extensions) as response:
+                async with self.client.stream(
+                    "POST", target, content=body, headers={**headers, **extra_headers}, extensions=extensions
+                ) as response:
                     status = response.status_code
                     read = 0
                     async for chunk in response.aiter_raw():
@@ -69,8 +76,11 @@ class WebhookSender:
         host = parts.hostname or ""
         port = parts.port or (443 if parts.scheme == "https" else 80)
         literal = literal_address(host)
-        addresses: list[IPAddress] = [literal] if literal is not None else [
-            a for a in (literal_address(r) for r in await self.resolver(host, port)) if a is not None]
+        addresses: list[IPAddress] = (
+            [literal]
+            if literal is not None
+            else [a for a in (literal_address(r) for r in await self.resolver(host, port)) if a is not None]
+        )
         if not addresses:
             raise Refused(f"{host} has no address")
         for address in addresses:

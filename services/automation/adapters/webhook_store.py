@@ -4,11 +4,12 @@ several replicas never send the same attempt twice at once."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, Sequence
+from typing import Any
 
-from pymongo.asynchronous.database import AsyncDatabase
 from pymongo import ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
 
 from services.automation.webhooks import KEEP_ATTEMPTS
 from services.runtime.mongo import Session
@@ -25,8 +26,9 @@ class WebhookStore:
         await self.endpoints.create_index([("tenant_id", 1), ("event_types", 1), ("enabled", 1)])
         await self.deliveries.create_index([("status", 1), ("next_attempt_at", 1)])
         await self.deliveries.create_index([("tenant_id", 1), ("endpoint_id", 1), ("created_at", -1)])
-        await self.deliveries.create_index("finished_at", expireAfterSeconds=int(KEEP_FINISHED.total_seconds()),
-                                           name="finished_ttl")
+        await self.deliveries.create_index(
+            "finished_at", expireAfterSeconds=int(KEEP_FINISHED.total_seconds()), name="finished_ttl"
+        )
 
     # -- endpoints --
 
@@ -43,8 +45,9 @@ class WebhookStore:
         return (await self.endpoints.delete_one({"_id": endpoint_id, "tenant_id": tenant_id})).deleted_count == 1
 
     async def subscribed(self, tenant_id: str, event_type: str, session: Session | None = None) -> list[dict]:
-        return await self.endpoints.find({"tenant_id": tenant_id, "event_types": event_type, "enabled": True},
-                                         session=session).to_list(None)
+        return await self.endpoints.find(
+            {"tenant_id": tenant_id, "event_types": event_type, "enabled": True}, session=session
+        ).to_list(None)
 
     # -- deliveries --
 
@@ -58,16 +61,32 @@ class WebhookStore:
         return await self.deliveries.find_one_and_update(
             query,
             {"$set": {"next_attempt_at": now + lease}},
-            sort=[("next_attempt_at", 1)], return_document=ReturnDocument.AFTER)
+            sort=[("next_attempt_at", 1)],
+            return_document=ReturnDocument.AFTER,
+        )
 
-    async def record_attempt(self, delivery_id: str, attempt: dict[str, Any], *, status: str,
-                             next_attempt_at: datetime | None, finished_at: datetime | None) -> None:
+    async def record_attempt(
+        self,
+        delivery_id: str,
+        attempt: dict[str, Any],
+        *,
+        status: str,
+        next_attempt_at: datetime | None,
+        finished_at: datetime | None,
+    ) -> None:
         await self.deliveries.update_one(
             {"_id": delivery_id},
-            {"$push": {"attempts": {"$each": [attempt], "$slice": -KEEP_ATTEMPTS}},
-             "$inc": {"attempt_count": 1},
-             "$set": {"status": status, "next_attempt_at": next_attempt_at, "finished_at": finished_at}})
+            {
+                "$push": {"attempts": {"$each": [attempt], "$slice": -KEEP_ATTEMPTS}},
+                "$inc": {"attempt_count": 1},
+                "$set": {"status": status, "next_attempt_at": next_attempt_at, "finished_at": finished_at},
+            },
+        )
 
     async def deliveries_of(self, tenant_id: str, endpoint_id: str, limit: int) -> list[dict]:
-        return await self.deliveries.find({"tenant_id": tenant_id, "endpoint_id": endpoint_id}, {"body": 0}) \
-            .sort("created_at", -1).limit(limit).to_list(None)
+        return (
+            await self.deliveries.find({"tenant_id": tenant_id, "endpoint_id": endpoint_id}, {"body": 0})
+            .sort("created_at", -1)
+            .limit(limit)
+            .to_list(None)
+        )

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from services.automation import handlers
 from services.automation.domain import Rule, RuleSpec
 from services.automation.entrypoints.schemas import RuleList, RuleRuns
-from services.automation import handlers
 from services.automation.unit_of_work import UnitOfWork
 from services.runtime.staff_auth import CurrentStaff
 
@@ -65,6 +65,5 @@ async def rule_runs(rule_id: str, who: CurrentStaff, uow: UowDep, limit: Limit =
 
 
 @router.get("/v1/rule-runs", summary="Rule runs of the tenant, optionally for one task, newest first")
-async def all_rule_runs(who: CurrentStaff, uow: UowDep, task_id: str | None = None,
-                        limit: Limit = 50) -> RuleRuns:
+async def all_rule_runs(who: CurrentStaff, uow: UowDep, task_id: str | None = None, limit: Limit = 50) -> RuleRuns:
     return RuleRuns(runs=await uow.store.runs_of(who.tenant_id, task_id=task_id, limit=limit))

@@ -27,7 +27,8 @@ RULES: dict[type[Envelope], MessageHandler[UnitOfWork]] = {
 }
 RULES_ACCEPTED: dict[type[Envelope], MessageHandler[UnitOfWork]] = {t: h.react for t in _TRIGGERS if t in SUBMITTED}
 WEBHOOKS: dict[type[Envelope], MessageHandler[UnitOfWork]] = {
-    t: h.fan_out for t in SUBSCRIBABLE_MESSAGES if t not in SUBMITTED}
+    t: h.fan_out for t in SUBSCRIBABLE_MESSAGES if t not in SUBMITTED
+}
 WEBHOOKS_ACCEPTED: dict[type[Envelope], MessageHandler[UnitOfWork]] = dict.fromkeys(SUBMITTED, h.fan_out)
 
 
@@ -38,15 +39,18 @@ def consumers(uow: UnitOfWork) -> list[Consumer]:
     delivered.update(on_acceptance(handlers(uow, WEBHOOKS_ACCEPTED), completed=delivered))
     return [
         Consumer(
-            group=Groups.AUTOMATION, topics=m.topics_of(rules),
+            group=Groups.AUTOMATION,
+            topics=m.topics_of(rules),
             description="Keeps the task phases rules test, and runs the tenant's rules on each trigger event.",
             handlers=rules,
         ),
         Consumer(
-            group=Groups.AUTOMATION_WEBHOOKS, topics=m.topics_of(delivered),
+            group=Groups.AUTOMATION_WEBHOOKS,
+            topics=m.topics_of(delivered),
             description="Queues a signed webhook delivery for each endpoint subscribed to the event's type "
-                        "(a signing or decline once tasks accepted it).",
-            handlers=delivered, wants=wants_acceptance(uow.webhooks.subscribed),
+            "(a signing or decline once tasks accepted it).",
+            handlers=delivered,
+            wants=wants_acceptance(uow.webhooks.subscribed),
         ),
         uow.staff_keys.projection("automation"),
     ]

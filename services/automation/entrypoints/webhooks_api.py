@@ -25,6 +25,7 @@ def _admin_only(who) -> None:
     if not who.is_admin:
         raise Forbidden("only an admin key may add or remove webhook endpoints")
 
+
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
 
@@ -47,6 +48,7 @@ async def remove_endpoint(endpoint_id: str, who: CurrentStaff, webhooks: Webhook
 
 
 @router.get("/{endpoint_id}/deliveries", summary="An endpoint's deliveries, newest first, with their attempts")
-async def deliveries(endpoint_id: str, who: CurrentStaff, webhooks: WebhooksDep,
-                     limit: Annotated[int, Query(ge=1, le=200)] = 50) -> Deliveries:
+async def deliveries(
+    endpoint_id: str, who: CurrentStaff, webhooks: WebhooksDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> Deliveries:
     return Deliveries(deliveries=await webhooks.deliveries(who.tenant_id, endpoint_id, limit))

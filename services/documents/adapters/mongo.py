@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from bson import Binary
-from gridfs.errors import FileExists, NoFile
 from gridfs import AsyncGridFSBucket
-from pymongo.asynchronous.database import AsyncDatabase
+from gridfs.errors import FileExists, NoFile
 from pymongo import ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from contracts import utcnow
@@ -31,8 +31,11 @@ class DocumentStore:
         await self.documents.create_index([("tenant_id", 1), ("updated_at", -1)])
         await self.versions.create_index([("tenant_id", 1), ("document_id", 1), ("version", 1)], unique=True)
         # One stamped version per signed action, however often the signed event is delivered.
-        await self.versions.create_index([("tenant_id", 1), ("action_id", 1)], unique=True,
-                                         partialFilterExpression={"action_id": {"$type": "string"}})
+        await self.versions.create_index(
+            [("tenant_id", 1), ("action_id", 1)],
+            unique=True,
+            partialFilterExpression={"action_id": {"$type": "string"}},
+        )
 
     # -- bytes --
 
@@ -42,7 +45,8 @@ class DocumentStore:
             return
         try:
             await self.files.upload_from_stream_with_id(
-                file_id, f"{file_id}.pdf", data, metadata={"tenant_id": tenant_id, "sha256": digest})
+                file_id, f"{file_id}.pdf", data, metadata={"tenant_id": tenant_id, "sha256": digest}
+            )
         except (DuplicateKeyError, FileExists):
             pass  # a concurrent attempt stored the same bytes first
 
@@ -58,21 +62,23 @@ class DocumentStore:
     async def create_document(self, document: Document, session: Session) -> None:
         await self.documents.insert_one({"_id": document.document_id, **document.model_dump()}, session=session)
 
-    async def claim_next_version(self, tenant_id: str, document_id: str, version_id: str,
-                                 session: Session) -> Document | None:
+    async def claim_next_version(
+        self, tenant_id: str, document_id: str, version_id: str, session: Session
+    ) -> Document | None:
         """Bump the document's version count and point it at `version_id`; None if it does not exist."""
         doc = await self.documents.find_one_and_update(
             {"_id": document_id, "tenant_id": tenant_id},
             {"$inc": {"version_count": 1}, "$set": {"latest_version_id": version_id, "updated_at": utcnow()}},
-            return_document=ReturnDocument.AFTER, session=session)
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
         return _document(doc)
 
     async def add_version(self, version: Version, session: Session) -> None:
         await self.versions.insert_one({"_id": version.version_id, **version.model_dump()}, session=session)
 
     async def document(self, tenant_id: str, document_id: str, session: Session | None = None) -> Document | None:
-        return _document(await self.documents.find_one({"_id": document_id, "tenant_id": tenant_id},
-                                                       session=session))
+        return _document(await self.documents.find_one({"_id": document_id, "tenant_id": tenant_id}, session=session))
 
     async def list_documents(self, tenant_id: str, limit: int, before=None) -> list[Document]:
         query: dict = {"tenant_id": tenant_id}
@@ -81,28 +87,34 @@ class DocumentStore:
         docs = await self.documents.find(query).sort("updated_at", -1).to_list(limit)
         return [_document(d) for d in docs]
 
-    async def version(self, tenant_id: str, document_id: str, version_id: str,
-                      session: Session | None = None) -> Version | None:
-        doc = await self.versions.find_one({"_id": version_id, "tenant_id": tenant_id, "document_id": document_id},
-                                           session=session)
+    async def version(
+        self, tenant_id: str, document_id: str, version_id: str, session: Session | None = None
+    ) -> Version | None:
+        doc = await self.versions.find_one(
+            {"_id": version_id, "tenant_id": tenant_id, "document_id": document_id}, session=session
+        )
         return _version(doc)
 
     async def versions_of(self, tenant_id: str, document_id: str) -> list[Version]:
-        docs = await self.versions.find({"tenant_id": tenant_id, "document_id": document_id}) \
-            .sort("version", 1).to_list(None)
+        docs = (
+            await self.versions.find({"tenant_id": tenant_id, "document_id": document_id})
+            .sort("version", 1)
+            .to_list(None)
+        )
         return [_version(d) for d in docs]
 
     async def signed_and_standing(self, tenant_id: str, document_id: str, session: Session) -> list[Version]:
-        docs = await self.versions.find({"tenant_id": tenant_id, "document_id": document_id, "source": "stamped",
-                                         "withdrawn_at": None}, session=session).to_list(None)
+        docs = await self.versions.find(
+            {"tenant_id": tenant_id, "document_id": document_id, "source": "stamped", "withdrawn_at": None},
+            session=session,
+        ).to_list(None)
         return [_version(d) for d in docs]
 
     async def mark_withdrawn(self, version_id: str, session: Session) -> None:
         await self.versions.update_one({"_id": version_id}, {"$set": {"withdrawn_at": utcnow()}}, session=session)
 
     async def stamped_for(self, tenant_id: str, action_id: str, session: Session | None = None) -> Version | None:
-        return _version(await self.versions.find_one({"tenant_id": tenant_id, "action_id": action_id},
-                                                     session=session))
+        return _version(await self.versions.find_one({"tenant_id": tenant_id, "action_id": action_id}, session=session))
 
     # -- previews, cached after the first render --
 
@@ -111,8 +123,11 @@ class DocumentStore:
         return bytes(doc["png"]) if doc else None
 
     async def save_preview(self, version_id: str, page: int, png: bytes, scale: int = 1) -> None:
-        await self.previews.update_one({"_id": _preview_id(version_id, page, scale)},
-                                       {"$setOnInsert": {"png": Binary(png), "at": utcnow()}}, upsert=True)
+        await self.previews.update_one(
+            {"_id": _preview_id(version_id, page, scale)},
+            {"$setOnInsert": {"png": Binary(png), "at": utcnow()}},
+            upsert=True,
+        )
 
 
 def _preview_id(version_id: str, page: int, scale: int) -> str:

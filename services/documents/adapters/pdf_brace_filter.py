@@ -27,8 +27,13 @@ from services.documents.adapters.pdf_content import UnreadableContent, content_s
 from services.documents.adapters.pdf_fonts import UnreadableCMap, parse_cmap, uses_font_program_encoding
 
 BRACE = 0x7B
-_KNOWN_ENCODINGS = {"/WinAnsiEncoding", "/MacRomanEncoding", "/StandardEncoding", "/PDFDocEncoding",
-                    "/MacExpertEncoding"}
+_KNOWN_ENCODINGS = {
+    "/WinAnsiEncoding",
+    "/MacRomanEncoding",
+    "/StandardEncoding",
+    "/PDFDocEncoding",
+    "/MacExpertEncoding",
+}
 _SIMPLE = {"/Type1", "/MMType1", "/TrueType", "/Type3"}
 _CID_ORDERINGS_WITH_TABLES = {"GB1", "CNS1", "Japan1", "Korea1"}
 # A ToUnicode range that puts "{" on more codes than this is not worth filtering on.
@@ -111,7 +116,7 @@ def _shows_brace(data: bytes, page, by_name: dict[str, _Braces]) -> bool:
         if braces.code_bytes == 2:
             if len(item) % 2:
                 return True
-            codes = {int.from_bytes(item[i:i + 2], "big") for i in range(0, len(item), 2)}
+            codes = {int.from_bytes(item[i : i + 2], "big") for i in range(0, len(item), 2)}
         else:
             codes = set(item)
         if not braces.codes.isdisjoint(codes) or (braces.mapped is not None and not codes <= braces.mapped):
@@ -128,7 +133,7 @@ def _collect(holder, resources, streams, by_name, fonts, seen: set[int], depth: 
         return
     font_dict = resources.get("/Font")
     font_dict = font_dict.get_object() if font_dict is not None else None
-    for name, ref in (font_dict.items() if isinstance(font_dict, DictionaryObject) else ()):
+    for name, ref in font_dict.items() if isinstance(font_dict, DictionaryObject) else ():
         key = getattr(ref, "idnum", None) or id(ref)
         if key not in fonts:
             fonts[key] = _brace_codes(ref.get_object())

@@ -30,10 +30,13 @@ _TOKENS = re.compile(
     rb"|(?P<name>" + _NAME + rb")|(?P<string>" + _STR + rb")|(?P<dict><<|>>)"
     rb"|(?P<op>(?:Tc|Tw|q|Q|BI)" + _END + rb")"
     rb"|(?P<unsure>[(<]))",
-    re.S)
+    re.S,
+)
 # the operands of Tc, Tw and '"', read back from where their operator begins
-_OPERANDS = {1: re.compile(rb"(" + _NUM + rb")" + _WS + rb"*$"),
-             2: re.compile(rb"(" + _NUM + rb")" + _WS + rb"+(" + _NUM + rb")" + _WS + rb"*$")}
+_OPERANDS = {
+    1: re.compile(rb"(" + _NUM + rb")" + _WS + rb"*$"),
+    2: re.compile(rb"(" + _NUM + rb")" + _WS + rb"+(" + _NUM + rb")" + _WS + rb"*$"),
+}
 _DELIMS = set(b"\x00\t\n\x0c\r ()<>[]{}/%")
 _ARRAY_ITEM = re.compile(_STR + rb"|" + _NUM)
 _ESCAPE = re.compile(rb"\\([0-7]{1,3}|\r\n|.)", re.S)
@@ -132,8 +135,20 @@ def shows_in(data: bytes, fonts, joined: dict[str, list[bytes]] | None = None) -
             name = state["font"]
             if name not in readers:
                 readers[name] = font_codes(fonts.get(name)) if name and fonts is not None else None
-            found.append(Show(start, m.end(), operator, items, extra, name, readers[name], state["size"],
-                              state[b"Tc"], state[b"Tw"]))
+            found.append(
+                Show(
+                    start,
+                    m.end(),
+                    operator,
+                    items,
+                    extra,
+                    name,
+                    readers[name],
+                    state["size"],
+                    state[b"Tc"],
+                    state[b"Tw"],
+                )
+            )
     return found
 
 

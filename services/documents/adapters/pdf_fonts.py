@@ -20,9 +20,22 @@ _CMAP_SECTION = re.compile(rb"begin(bfchar|bfrange)(.*?)end\1", re.S)
 _CMAP_TOKEN = re.compile(rb"<([0-9A-Fa-f\s]*)>|\[|\]")
 _NOT_HEX = re.compile(rb"[^0-9A-Fa-f]")
 _BASE_ENCODINGS = {"/WinAnsiEncoding", "/MacRomanEncoding", "/StandardEncoding", "/PDFDocEncoding"}
-_STANDARD_14 = {"Courier", "Courier-Bold", "Courier-Oblique", "Courier-BoldOblique", "Helvetica", "Helvetica-Bold",
-                "Helvetica-Oblique", "Helvetica-BoldOblique", "Times-Roman", "Times-Bold", "Times-Italic",
-                "Times-BoldItalic", "Symbol", "ZapfDingbats"}
+_STANDARD_14 = {
+    "Courier",
+    "Courier-Bold",
+    "Courier-Oblique",
+    "Courier-BoldOblique",
+    "Helvetica",
+    "Helvetica-Bold",
+    "Helvetica-Oblique",
+    "Helvetica-BoldOblique",
+    "Times-Roman",
+    "Times-Bold",
+    "Times-Italic",
+    "Times-BoldItalic",
+    "Symbol",
+    "ZapfDingbats",
+}
 MAX_RANGE = 0x10000
 
 
@@ -52,8 +65,9 @@ def _parse_cmap(data: bytes) -> tuple[CMapEntry, ...]:
                     i += 2
                 elif tokens[i + 2] == b"[":
                     end = tokens.index(b"]", i + 3)
-                    entries.append((_hex_int(tokens[i]), _hex_int(tokens[i + 1]),
-                                    [_utf16(t) for t in tokens[i + 3:end]]))
+                    entries.append(
+                        (_hex_int(tokens[i]), _hex_int(tokens[i + 1]), [_utf16(t) for t in tokens[i + 3 : end]])
+                    )
                     i = end + 1
                 else:
                     entries.append((_hex_int(tokens[i]), _hex_int(tokens[i + 1]), _utf16(tokens[i + 2])))
@@ -71,7 +85,7 @@ def _hex_int(token: bytes) -> int:
 
 def _utf16(token: bytes) -> tuple[int, ...]:
     digits = _NOT_HEX.sub(b"", token)
-    return tuple(int(digits[i:i + 4], 16) for i in range(0, len(digits), 4))
+    return tuple(int(digits[i : i + 4], 16) for i in range(0, len(digits), 4))
 
 
 def _text(units: tuple[int, ...]) -> str:
@@ -94,7 +108,7 @@ class FontCodes:
             return None
         if self.code_bytes == 1:
             return list(data)
-        return [int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2)]
+        return [int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2)]
 
     def encode(self, codes: list[int]) -> bytes:
         return b"".join(code.to_bytes(self.code_bytes, "big") for code in codes)

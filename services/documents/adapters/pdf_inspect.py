@@ -18,7 +18,10 @@ from contracts.errors import Invalid
 from contracts.messages import Placeholder
 from services.documents.adapters.pdf_brace_filter import candidate_pages
 from services.documents.adapters.pdf_limits import (
-    MAX_IMAGE_PIXELS, MAX_PAGE_POINTS, check_inflation, check_page_boxes,
+    MAX_IMAGE_PIXELS,
+    MAX_PAGE_POINTS,
+    check_inflation,
+    check_page_boxes,
 )
 from services.documents.adapters.pdfium_guard import PDFIUM
 from services.documents.domain import TAG, PdfFacts, classify_tag
@@ -36,8 +39,14 @@ class Limits:
     max_image_pixels: int = MAX_IMAGE_PIXELS
 
 
-def inspect_pdf(data: bytes, *, max_pages: int, max_inflated_bytes: int = 200 * 1024 * 1024,
-                max_page_points: float = MAX_PAGE_POINTS, max_image_pixels: int = MAX_IMAGE_PIXELS) -> PdfFacts:
+def inspect_pdf(
+    data: bytes,
+    *,
+    max_pages: int,
+    max_inflated_bytes: int = 200 * 1024 * 1024,
+    max_page_points: float = MAX_PAGE_POINTS,
+    max_image_pixels: int = MAX_IMAGE_PIXELS,
+) -> PdfFacts:
     """Check that `data` is a PDF we can open (and stamp), count pages and find the tags."""
     if b"%PDF-" not in data[:1024]:
         raise Invalid("The file is not a PDF (it does not start with %PDF-).")
@@ -132,8 +141,9 @@ def _page_placeholders(text_page: pdfium.PdfTextPage, page_number: int) -> list[
             kind = classify_tag(match.group(1)) if match else None
             if kind is None:
                 continue
-            found.append(Placeholder(tag=text, kind=kind[0], field=kind[1], page=page_number,
-                                     box=_union_box(text_page, indices)))
+            found.append(
+                Placeholder(tag=text, kind=kind[0], field=kind[1], page=page_number, box=_union_box(text_page, indices))
+            )
     finally:
         searcher.close()
     return found
@@ -159,5 +169,9 @@ def _read_tag(text_page: pdfium.PdfTextPage, start: int) -> tuple[str, list[int]
 def _union_box(text_page: pdfium.PdfTextPage, indices: list[int]) -> tuple[float, float, float, float]:
     boxes = [text_page.get_charbox(i) for i in indices]
     boxes = [b for b in boxes if b[2] > b[0] or b[3] > b[1]] or boxes
-    return (round(min(b[0] for b in boxes), 2), round(min(b[1] for b in boxes), 2),
-            round(max(b[2] for b in boxes), 2), round(max(b[3] for b in boxes), 2))
+    return (
+        round(min(b[0] for b in boxes), 2),
+        round(min(b[1] for b in boxes), 2),
+        round(max(b[2] for b in boxes), 2),
+        round(max(b[3] for b in boxes), 2),
+    )

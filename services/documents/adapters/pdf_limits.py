@@ -27,8 +27,12 @@ MAX_IMAGE_PIXELS = 50_000_000
 # The bitmap of one page preview; a larger page is rendered at a smaller scale to fit.
 MAX_RENDER_BYTES = 40 * 1024 * 1024
 MAX_FORM_DEPTH = 12
-_ASCII = {"/ASCII85Decode": ASCII85Decode, "/A85": ASCII85Decode, "/ASCIIHexDecode": ASCIIHexDecode,
-          "/AHx": ASCIIHexDecode}
+_ASCII = {
+    "/ASCII85Decode": ASCII85Decode,
+    "/A85": ASCII85Decode,
+    "/ASCIIHexDecode": ASCIIHexDecode,
+    "/AHx": ASCIIHexDecode,
+}
 
 
 def check_page_boxes(reader: PdfReader, max_points: float = MAX_PAGE_POINTS) -> None:
@@ -41,8 +45,10 @@ def check_page_boxes(reader: PdfReader, max_points: float = MAX_PAGE_POINTS) -> 
             width, height = abs(float(box.width)) * unit, abs(float(box.height)) * unit
             if width > max_points or height > max_points:
                 scaled = f", UserUnit {unit:g}" if unit != 1 else ""
-                raise Invalid(f"Page {number} is {width:.0f} x {height:.0f} points ({name}{scaled}); at most "
-                              f"{max_points / 72:g} inches ({max_points:g} points) a side is accepted.")
+                raise Invalid(
+                    f"Page {number} is {width:.0f} x {height:.0f} points ({name}{scaled}); at most "
+                    f"{max_points / 72:g} inches ({max_points:g} points) a side is accepted."
+                )
 
 
 def check_inflation(reader: PdfReader, max_inflated_bytes: int, max_image_pixels: int = MAX_IMAGE_PIXELS) -> None:
@@ -72,8 +78,13 @@ def _appearances(page) -> list[StreamObject]:
         ap = ap.get_object() if ap is not None else None
         for state in ap.values() if isinstance(ap, DictionaryObject) else []:
             state = state.get_object()
-            streams = [state] if isinstance(state, StreamObject) else \
-                [s.get_object() for s in state.values()] if isinstance(state, DictionaryObject) else []
+            streams = (
+                [state]
+                if isinstance(state, StreamObject)
+                else [s.get_object() for s in state.values()]
+                if isinstance(state, DictionaryObject)
+                else []
+            )
             found += [s for s in streams if isinstance(s, StreamObject)]
     return found
 
@@ -95,8 +106,10 @@ class _Budget:
     def spend(self, n: int) -> None:
         self.used += n
         if self.used > self.limit:
-            raise Invalid(f"The PDF expands to more than {self.limit // (1024 * 1024)} MB of page content "
-                          "(a decompression bomb?); it is refused.")
+            raise Invalid(
+                f"The PDF expands to more than {self.limit // (1024 * 1024)} MB of page content "
+                "(a decompression bomb?); it is refused."
+            )
 
 
 def _resources(resources, budget: _Budget, seen: set[int], depth: int) -> None:
@@ -129,8 +142,10 @@ def _resources(resources, budget: _Budget, seen: set[int], depth: int) -> None:
 def _check_image(image: StreamObject, budget: _Budget) -> None:
     width, height = int(_number(image.get("/Width"), 0)), int(_number(image.get("/Height"), 0))
     if width * height > budget.max_image_pixels:
-        raise Invalid(f"An image on page {budget.page} is {width}x{height} pixels; at most "
-                      f"{budget.max_image_pixels / 1e6:g} megapixels are accepted.")
+        raise Invalid(
+            f"An image on page {budget.page} is {width}x{height} pixels; at most "
+            f"{budget.max_image_pixels / 1e6:g} megapixels are accepted."
+        )
 
 
 def _inflate(stream, budget: _Budget) -> None:

@@ -32,7 +32,8 @@ def draw_over(page, writer, overlay) -> None:
     xobjects[NameObject(name)] = writer._add_object(form)
     parts = _content_parts(page, writer)
     page[NameObject("/Contents")] = ArrayObject(
-        [writer._add_object(_stream(b"q\n")), *parts, writer._add_object(_stream(f"\nQ\nq {name} Do Q\n".encode()))])
+        [writer._add_object(_stream(b"q\n")), *parts, writer._add_object(_stream(f"\nQ\nq {name} Do Q\n".encode()))]
+    )
 
 
 def _form(overlay, page) -> StreamObject:

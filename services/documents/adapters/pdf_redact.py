@@ -93,21 +93,25 @@ def _glyphs(spans: list[_Span], starts: list[int], start: int, end: int) -> dict
         first, last = max(start, span.text_start) - span.text_start, end - span.text_start
         chars = range(first, min(last, len(span.char_code) if span.char_code is not None else len(span.codes)))
         owned.setdefault((span.show, span.item), set()).update(
-            chars if span.char_code is None else {span.char_code[c] for c in chars})
+            chars if span.char_code is None else {span.char_code[c] for c in chars}
+        )
         k += 1
     return owned
 
 
 def _editable(show: Show, item: int) -> bool:
-    return show.font is not None and show.size != 0 and all(
-        show.font.width(code) is not None for code in show.font.codes(show.items[item]) or [None])
+    return (
+        show.font is not None
+        and show.size != 0
+        and all(show.font.width(code) is not None for code in show.font.codes(show.items[item]) or [None])
+    )
 
 
 def _spliced(data: bytes, shows: list[Show], gone: dict[int, dict[int, set[int]]]) -> bytes:
     out, position = [], 0
     for s in sorted(gone):
         show = shows[s]
-        out += [data[position:show.start], _rewritten(show, gone[s])]
+        out += [data[position : show.start], _rewritten(show, gone[s])]
         position = show.end
     out.append(data[position:])
     return b"".join(out)

@@ -25,8 +25,9 @@ DEFLATE_LEVEL = 3
 CHANNELS = 3
 
 
-def render_page_png(data: bytes, page_number: int, scale: float = 1.0,
-                    max_bitmap_bytes: int = MAX_RENDER_BYTES) -> bytes:
+def render_page_png(
+    data: bytes, page_number: int, scale: float = 1.0, max_bitmap_bytes: int = MAX_RENDER_BYTES
+) -> bytes:
     """Render page `page_number` (1-based) of the PDF in `data` as PNG bytes."""
     with PDFIUM:
         document = pdfium.PdfDocument(data)
@@ -37,14 +38,16 @@ def render_page_png(data: bytes, page_number: int, scale: float = 1.0,
             try:
                 width_pt, height_pt = page.get_size()
                 # opaque white background, RGB byte order: exactly the rows a colour PNG holds
-                bitmap = page.render(scale=fitting_scale(width_pt, height_pt, scale, max_bitmap_bytes),
-                                     may_draw_forms=True, rev_byteorder=True)
+                bitmap = page.render(
+                    scale=fitting_scale(width_pt, height_pt, scale, max_bitmap_bytes),
+                    may_draw_forms=True,
+                    rev_byteorder=True,
+                )
                 try:
                     if bitmap.n_channels != CHANNELS:
                         raise RuntimeError(f"pdfium rendered {bitmap.n_channels} channels where RGB was asked for")
                     # encoded under the lock, from pdfium's own memory: no copy of the bitmap is made
-                    return encode_png(memoryview(bitmap.buffer).cast("B"), bitmap.width, bitmap.height,
-                                      bitmap.stride)
+                    return encode_png(memoryview(bitmap.buffer).cast("B"), bitmap.width, bitmap.height, bitmap.stride)
                 finally:
                     bitmap.close()
             finally:
@@ -55,6 +58,7 @@ def render_page_png(data: bytes, page_number: int, scale: float = 1.0,
 
 def fitting_scale(width_pt: float, height_pt: float, scale: float, max_bitmap_bytes: int) -> float:
     """`scale`, or less if the page's RGB bitmap at `scale` (rows padded to 4 bytes) would pass the budget."""
+
     def size(s: float) -> int:
         width, height = math.ceil(abs(width_pt) * s), math.ceil(abs(height_pt) * s)
         return (width * CHANNELS + 3) // 4 * 4 * height
@@ -79,7 +83,7 @@ def _deflated_rows(pixels: memoryview, row: int, height: int, stride: int) -> It
     unfiltered = b"\x00"
     for y in range(height):
         yield compressor.compress(unfiltered)
-        yield compressor.compress(pixels[y * stride:y * stride + row])
+        yield compressor.compress(pixels[y * stride : y * stride + row])
     yield compressor.flush()
 
 

@@ -166,8 +166,11 @@ def _append_signature_page(writer: PdfWriter, stamp: Stamp) -> None:
     c.drawImage(image, 72, y - 100, img_w * scale, img_h * scale, mask="auto")
     c.line(72, y - 104, 312, y - 104)
     y -= 124
-    for label, value in ((t["signed_by"], stamp.signer_name), (t["signed_at"], stamp.signed_at),
-                         *((name, value) for name, value in stamp.fields.items())):
+    for label, value in (
+        (t["signed_by"], stamp.signer_name),
+        (t["signed_at"], stamp.signed_at),
+        *((name, value) for name, value in stamp.fields.items()),
+    ):
         c.drawString(72, y, f"{label}: {value}")
         y -= 16
     if stamp.source_digest:

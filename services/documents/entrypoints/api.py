@@ -6,14 +6,14 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel
 
 from contracts import Actor
 from contracts.errors import NotFound
 from contracts.messages import Placeholder
-from pydantic import BaseModel
 from services.documents import handlers
 from services.documents.domain import Document, Version
-from services.documents.entrypoints.deps import UowDep, StaffUpload, title_of, upload_body
+from services.documents.entrypoints.deps import StaffUpload, UowDep, title_of, upload_body
 from services.runtime.staff_auth import CurrentStaff
 
 # Previews at 1x (72 dpi), 2x for high-density screens, 3x to zoom; no more, so a page stays a few megabytes.
@@ -36,9 +36,11 @@ class VersionOut(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, v: Version) -> "VersionOut":
-        return cls(id=v.version_id, **v.model_dump(exclude={"version_id", "document_id", "tenant_id",
-                                                            "signed_event_id", "task_id"}))
+    def of(cls, v: Version) -> VersionOut:
+        return cls(
+            id=v.version_id,
+            **v.model_dump(exclude={"version_id", "document_id", "tenant_id", "signed_event_id", "task_id"}),
+        )
 
 
 class DocumentOut(BaseModel):
@@ -51,9 +53,12 @@ class DocumentOut(BaseModel):
     versions: list[VersionOut] | None = None
 
     @classmethod
-    def of(cls, d: Document, versions: list[Version] | None = None) -> "DocumentOut":
-        return cls(id=d.document_id, **d.model_dump(exclude={"document_id", "tenant_id"}),
-                   versions=[VersionOut.of(v) for v in versions] if versions is not None else None)
+    def of(cls, d: Document, versions: list[Version] | None = None) -> DocumentOut:
+        return cls(
+            id=d.document_id,
+            **d.model_dump(exclude={"document_id", "tenant_id"}),
+            versions=[VersionOut.of(v) for v in versions] if versions is not None else None,
+        )
 
 
 class DocumentList(BaseModel):
@@ -65,24 +70,36 @@ def _actor(staff) -> Actor:
     return staff.actor()
 
 
-@router.post("", status_code=201, response_model=DocumentOut, summary="Upload a PDF as a new document",
-             openapi_extra=upload_body(with_title=True))
+@router.post(
+    "",
+    status_code=201,
+    response_model=DocumentOut,
+    summary="Upload a PDF as a new document",
+    openapi_extra=upload_body(with_title=True),
+)
 async def upload_document(upload: StaffUpload, uow: UowDep) -> DocumentOut:
-    document, version = await handlers.upload_document(uow, upload.staff.tenant_id, _actor(upload.staff),
-                                                       title_of(upload), upload.data)
+    document, version = await handlers.upload_document(
+        uow, upload.staff.tenant_id, _actor(upload.staff), title_of(upload), upload.data
+    )
     return DocumentOut.of(document, [version])
 
 
-@router.post("/{document_id}/versions", status_code=201, response_model=VersionOut,
-             summary="Upload a new immutable version of a document", openapi_extra=upload_body(with_title=False))
+@router.post(
+    "/{document_id}/versions",
+    status_code=201,
+    response_model=VersionOut,
+    summary="Upload a new immutable version of a document",
+    openapi_extra=upload_body(with_title=False),
+)
 async def add_version(document_id: str, upload: StaffUpload, uow: UowDep) -> VersionOut:
     staff = upload.staff
     return VersionOut.of(await handlers.add_version(uow, staff.tenant_id, _actor(staff), document_id, upload.data))
 
 
 @router.get("", response_model=DocumentList, summary="The tenant's documents, most recently changed first")
-async def list_documents(staff: CurrentStaff, uow: UowDep, limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                         cursor: datetime | None = None) -> DocumentList:
+async def list_documents(
+    staff: CurrentStaff, uow: UowDep, limit: Annotated[int, Query(ge=1, le=200)] = 50, cursor: datetime | None = None
+) -> DocumentList:
     documents = await uow.store.list_documents(staff.tenant_id, limit, cursor)
     next_cursor = documents[-1].updated_at.isoformat() if len(documents) == limit else None
     return DocumentList(documents=[DocumentOut.of(d) for d in documents], next_cursor=next_cursor)
@@ -96,24 +113,33 @@ async def get_document(document_id: str, staff: CurrentStaff, uow: UowDep) -> Do
     return DocumentOut.of(document, await uow.store.versions_of(staff.tenant_id, document_id))
 
 
-@router.get("/{document_id}/versions/{version_id}/pdf", response_class=Response,
-            summary="Download one version's PDF")
+@router.get("/{document_id}/versions/{version_id}/pdf", response_class=Response, summary="Download one version's PDF")
 async def download_version(document_id: str, version_id: str, staff: CurrentStaff, uow: UowDep) -> Response:
     version, data = await handlers.pdf(uow, staff.tenant_id, document_id, version_id)
     return pdf_response(version, data)
 
 
-@router.get("/{document_id}/versions/{version_id}/pages/{page}.png", response_class=Response,
-            summary="A PNG preview of one page (1-based)")
-async def page_preview(document_id: str, version_id: str, page: int, staff: CurrentStaff,
-                       uow: UowDep, scale: Scale = 1) -> Response:
+@router.get(
+    "/{document_id}/versions/{version_id}/pages/{page}.png",
+    response_class=Response,
+    summary="A PNG preview of one page (1-based)",
+)
+async def page_preview(
+    document_id: str, version_id: str, page: int, staff: CurrentStaff, uow: UowDep, scale: Scale = 1
+) -> Response:
     return png_response(await handlers.page_png(uow, staff.tenant_id, document_id, version_id, page, scale))
 
 
 def pdf_response(version: Version, data: bytes) -> Response:
-    return Response(data, media_type="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="{version.document_id}-v{version.version}.pdf"',
-        "ETag": f'"{version.digest}"', "Cache-Control": "private, max-age=31536000, immutable"})
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{version.document_id}-v{version.version}.pdf"',
+            "ETag": f'"{version.digest}"',
+            "Cache-Control": "private, max-age=31536000, immutable",
+        },
+    )
 
 
 def png_response(png: bytes) -> Response:

@@ -16,8 +16,11 @@ router = APIRouter(prefix="/internal/v1/documents", tags=["internal"], dependenc
 TenantId = Annotated[str, Query(min_length=1)]
 
 
-@router.get("/{document_id}", response_model=DocumentOut,
-            summary="A document with its versions (pages, digests, tags), for another Akkoord service")
+@router.get(
+    "/{document_id}",
+    response_model=DocumentOut,
+    summary="A document with its versions (pages, digests, tags), for another Akkoord service",
+)
 async def document(document_id: str, tenant_id: TenantId, uow: UowDep) -> DocumentOut:
     found = await uow.store.document(tenant_id, document_id)
     if found is None:
@@ -25,15 +28,22 @@ async def document(document_id: str, tenant_id: TenantId, uow: UowDep) -> Docume
     return DocumentOut.of(found, await uow.store.versions_of(tenant_id, document_id))
 
 
-@router.get("/{document_id}/versions/{version_id}/pdf", response_class=Response,
-            summary="One version's PDF, for another Akkoord service")
+@router.get(
+    "/{document_id}/versions/{version_id}/pdf",
+    response_class=Response,
+    summary="One version's PDF, for another Akkoord service",
+)
 async def version_pdf(document_id: str, version_id: str, tenant_id: TenantId, uow: UowDep) -> Response:
     version, data = await handlers.pdf(uow, tenant_id, document_id, version_id)
     return pdf_response(version, data)
 
 
-@router.get("/{document_id}/versions/{version_id}/pages/{page}.png", response_class=Response,
-            summary="A PNG preview of one page (1-based), for another Akkoord service")
-async def version_page(document_id: str, version_id: str, page: int, tenant_id: TenantId,
-                       uow: UowDep, scale: Scale = 1) -> Response:
+@router.get(
+    "/{document_id}/versions/{version_id}/pages/{page}.png",
+    response_class=Response,
+    summary="A PNG preview of one page (1-based), for another Akkoord service",
+)
+async def version_page(
+    document_id: str, version_id: str, page: int, tenant_id: TenantId, uow: UowDep, scale: Scale = 1
+) -> Response:
     return png_response(await handlers.page_png(uow, tenant_id, document_id, version_id, page, scale))

@@ -21,7 +21,10 @@ def consumers(uow: UnitOfWork) -> list[Consumer]:
     stamping = on_acceptance(handlers(uow, ACCEPTED))
     return [
         uow.staff_keys.projection("documents"),
-        Consumer(group=Groups.DOCUMENTS, topics=topics_of(stamping),
-                 description="Stamps each document.signed tasks accepted onto its document; emits document.stamped.",
-                 handlers=stamping),
+        Consumer(
+            group=Groups.DOCUMENTS,
+            topics=topics_of(stamping),
+            description="Stamps each document.signed tasks accepted onto its document; emits document.stamped.",
+            handlers=stamping,
+        ),
     ]

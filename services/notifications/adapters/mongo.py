@@ -27,8 +27,9 @@ class NotificationStore:
     async def ensure_indexes(self) -> None:
         await self.notifications.create_index([("status", 1), ("next_attempt_at", 1)])
         await self.notifications.create_index([("tenant_id", 1), ("task_id", 1), ("created_at", -1)])
-        await self.notifications.create_index("finished_at", expireAfterSeconds=int(KEEP_FINISHED.total_seconds()),
-                                              name="finished_ttl")
+        await self.notifications.create_index(
+            "finished_at", expireAfterSeconds=int(KEEP_FINISHED.total_seconds()), name="finished_ttl"
+        )
 
     # -- projections --
 
@@ -40,9 +41,12 @@ class NotificationStore:
         return Brand.model_validate(doc) if doc else Brand()
 
     async def save_contact(self, tenant_id: str, contact: Recipient, archived: bool, session: Session) -> None:
-        await self.contacts.update_one({"_id": f"{tenant_id}:{contact.contact_id}"},
-                                       {"$set": {**contact.model_dump(), "archived": archived}},
-                                       upsert=True, session=session)
+        await self.contacts.update_one(
+            {"_id": f"{tenant_id}:{contact.contact_id}"},
+            {"$set": {**contact.model_dump(), "archived": archived}},
+            upsert=True,
+            session=session,
+        )
 
     async def contact(self, tenant_id: str, contact_id: str, session: Session) -> Recipient | None:
         doc = await self.contacts.find_one({"_id": f"{tenant_id}:{contact_id}"}, session=session)
@@ -51,8 +55,9 @@ class NotificationStore:
         return Recipient.model_validate(doc)
 
     async def save_document(self, tenant_id: str, document_id: str, title: str, session: Session) -> None:
-        await self.documents.update_one({"_id": f"{tenant_id}:{document_id}"}, {"$set": {"title": title}},
-                                        upsert=True, session=session)
+        await self.documents.update_one(
+            {"_id": f"{tenant_id}:{document_id}"}, {"$set": {"title": title}}, upsert=True, session=session
+        )
 
     async def document_title(self, tenant_id: str, document_id: str | None, session: Session) -> str | None:
         if not document_id:
@@ -61,9 +66,12 @@ class NotificationStore:
         return doc["title"] if doc else None
 
     async def save_action(self, tenant_id: str, action: ActionFacts, session: Session) -> None:
-        await self.actions.update_one({"_id": f"{tenant_id}:{action.action_id}"},
-                                      {"$set": action.model_dump(exclude={"replaces"})}, upsert=True,
-                                      session=session)
+        await self.actions.update_one(
+            {"_id": f"{tenant_id}:{action.action_id}"},
+            {"$set": action.model_dump(exclude={"replaces"})},
+            upsert=True,
+            session=session,
+        )
 
     async def action(self, tenant_id: str, action_id: str, session: Session) -> ActionFacts | None:
         doc = await self.actions.find_one({"_id": f"{tenant_id}:{action_id}"}, session=session)
@@ -71,8 +79,9 @@ class NotificationStore:
 
     async def note_replacement(self, tenant_id: str, successor_id: str, replaced_id: str, session: Session) -> None:
         # The cancellation comes just before its successor's request (one transaction in tasks, same key).
-        await self.actions.update_one({"_id": f"{tenant_id}:{successor_id}"}, {"$set": {"replaces": replaced_id}},
-                                      upsert=True, session=session)
+        await self.actions.update_one(
+            {"_id": f"{tenant_id}:{successor_id}"}, {"$set": {"replaces": replaced_id}}, upsert=True, session=session
+        )
 
     async def replaced(self, tenant_id: str, action_id: str, session: Session) -> str | None:
         doc = await self.actions.find_one({"_id": f"{tenant_id}:{action_id}"}, {"replaces": 1}, session=session)
@@ -91,24 +100,34 @@ class NotificationStore:
 
     async def queue(self, notification: Notification, session: Session) -> None:
         doc = notification.model_dump()
-        await self.notifications.update_one({"_id": doc.pop("id")}, {"$setOnInsert": doc}, upsert=True,
-                                            session=session)
+        await self.notifications.update_one({"_id": doc.pop("id")}, {"$setOnInsert": doc}, upsert=True, session=session)
 
     async def claim_due(self, now: datetime, lease: timedelta) -> Notification | None:
         doc = await self.notifications.find_one_and_update(
             {"status": "pending", "next_attempt_at": {"$lte": now}},
             {"$set": {"next_attempt_at": now + lease}},
-            sort=[("next_attempt_at", 1)], return_document=ReturnDocument.AFTER)
+            sort=[("next_attempt_at", 1)],
+            return_document=ReturnDocument.AFTER,
+        )
         return _notification(doc) if doc else None
 
-    async def record(self, notification_id: str, *, status: str, error: str | None, next_attempt_at: datetime | None,
-                     now: datetime) -> None:
+    async def record(
+        self, notification_id: str, *, status: str, error: str | None, next_attempt_at: datetime | None, now: datetime
+    ) -> None:
         finished = status != "pending"
         await self.notifications.update_one(
             {"_id": notification_id},
-            {"$inc": {"attempt_count": 1},
-             "$set": {"status": status, "last_error": error, "next_attempt_at": next_attempt_at,
-                      "sent_at": now if status == "sent" else None, "finished_at": now if finished else None}})
+            {
+                "$inc": {"attempt_count": 1},
+                "$set": {
+                    "status": status,
+                    "last_error": error,
+                    "next_attempt_at": next_attempt_at,
+                    "sent_at": now if status == "sent" else None,
+                    "finished_at": now if finished else None,
+                },
+            },
+        )
 
     async def of_task(self, tenant_id: str, task_id: str | None, limit: int) -> list[Notification]:
         query: dict[str, Any] = {"tenant_id": tenant_id}

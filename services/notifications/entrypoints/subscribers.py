@@ -22,9 +22,10 @@ def consumers(uow: UnitOfWork) -> list[Consumer]:
     table.update(on_acceptance(handlers(uow, ACCEPTED), completed=table))
     return [
         Consumer(
-            group=Groups.NOTIFICATIONS, topics=m.topics_of(table),
+            group=Groups.NOTIFICATIONS,
+            topics=m.topics_of(table),
             description="Keeps the contacts, tenants and actions the mails need, and decides each mail (to the "
-                        "contact or to staff) in the transaction of the event that causes it.",
+            "contact or to staff) in the transaction of the event that causes it.",
             handlers=table,
         ),
         uow.staff_keys.projection("notifications"),

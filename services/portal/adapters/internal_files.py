@@ -20,8 +20,10 @@ class InternalFiles:
 
     def allows(self, url: str) -> bool:
         parts = urlsplit(url)
-        return parts.scheme in ("http", "https") and \
-            parts._replace(path="", query="", fragment="").geturl() in self.allowed
+        return (
+            parts.scheme in ("http", "https")
+            and parts._replace(path="", query="", fragment="").geturl() in self.allowed
+        )
 
     async def get(self, url: str, params: dict | None = None) -> tuple[bytes, str] | None:
         """The body and its media type, or None when it is missing or cannot be read right now."""

@@ -14,8 +14,11 @@ class SmtpMailer:
         try:
             await self.sender.send(compose(sender=self.sender.sender, to=address(to), subject=subject, text=body))
         except MailRefused as refused:
-            raise Invalid("We cannot send a code to your e-mail address; please contact the sender of your link.",
-                          code="mail_refused") from refused
+            raise Invalid(
+                "We cannot send a code to your e-mail address; please contact the sender of your link.",
+                code="mail_refused",
+            ) from refused
         except MailDeferred as deferred:
-            raise Unavailable("We could not send the code just now; please try again in a minute.",
-                              code="mail_deferred") from deferred
+            raise Unavailable(
+                "We could not send the code just now; please try again in a minute.", code="mail_deferred"
+            ) from deferred

@@ -41,48 +41,64 @@ class PortalStore:
     # --- read model (written by the tasks.events projection) ---
 
     async def upsert_contact(self, tenant_id: str, contact: dict, session: Session) -> None:
-        await self.contacts.update_one({"tenant_id": tenant_id, "contact_id": contact["contact_id"]},
-                                       {"$set": {**contact, "tenant_id": tenant_id}}, upsert=True, session=session)
+        await self.contacts.update_one(
+            {"tenant_id": tenant_id, "contact_id": contact["contact_id"]},
+            {"$set": {**contact, "tenant_id": tenant_id}},
+            upsert=True,
+            session=session,
+        )
 
     async def upsert_task(self, tenant_id: str, task: dict, session: Session) -> None:
-        await self.tasks.update_one({"tenant_id": tenant_id, "task_id": task["task_id"]},
-                                    {"$set": {**task, "tenant_id": tenant_id}}, upsert=True, session=session)
+        await self.tasks.update_one(
+            {"tenant_id": tenant_id, "task_id": task["task_id"]},
+            {"$set": {**task, "tenant_id": tenant_id}},
+            upsert=True,
+            session=session,
+        )
 
     async def set_task_phase(self, tenant_id: str, task_id: str, phase: str, session: Session) -> None:
-        await self.tasks.update_one({"tenant_id": tenant_id, "task_id": task_id}, {"$set": {"phase": phase}},
-                                    upsert=True, session=session)
+        await self.tasks.update_one(
+            {"tenant_id": tenant_id, "task_id": task_id}, {"$set": {"phase": phase}}, upsert=True, session=session
+        )
 
     async def add_action(self, action: dict, session: Session) -> None:
         fixed = {k: action[k] for k in ("status",)}
         await self.actions.update_one(
             {"action_id": action["action_id"]},
             {"$set": {k: v for k, v in action.items() if k not in fixed}, "$setOnInsert": fixed},
-            upsert=True, session=session)
+            upsert=True,
+            session=session,
+        )
 
-    async def close_action(self, tenant_id: str, action_id: str, status: str, at: datetime,
-                           session: Session, *, only_if_open: bool = True) -> bool:
+    async def close_action(
+        self, tenant_id: str, action_id: str, status: str, at: datetime, session: Session, *, only_if_open: bool = True
+    ) -> bool:
         query = {"tenant_id": tenant_id, "action_id": action_id}
         if only_if_open:
             query["status"] = "open"
-        result = await self.actions.update_one(query, {"$set": {"status": status, "closed_at": at}},
-                                               session=session)
+        result = await self.actions.update_one(query, {"$set": {"status": status, "closed_at": at}}, session=session)
         return result.matched_count == 1
 
-    async def reject_submission(self, tenant_id: str, action_id: str, action_status: str, submission: str,
-                                at: datetime, session: Session) -> None:
+    async def reject_submission(
+        self, tenant_id: str, action_id: str, action_status: str, submission: str, at: datetime, session: Session
+    ) -> None:
         """The portal closed it as completed (declined) when it took the signing (decline); tasks had closed it
         otherwise first. `submission` is "signing" or "decline"."""
-        await self.actions.update_one({"tenant_id": tenant_id, "action_id": action_id},
-                                      {"$set": {"status": action_status, f"{submission}_rejected_at": at}},
-                                      session=session)
+        await self.actions.update_one(
+            {"tenant_id": tenant_id, "action_id": action_id},
+            {"$set": {"status": action_status, f"{submission}_rejected_at": at}},
+            session=session,
+        )
 
     async def set_artefact(self, tenant_id: str, action_id: str, name: str, url: str, session: Session) -> None:
-        await self.actions.update_one({"tenant_id": tenant_id, "action_id": action_id},
-                                      {"$set": {f"artefacts.{name}": url}}, session=session)
+        await self.actions.update_one(
+            {"tenant_id": tenant_id, "action_id": action_id}, {"$set": {f"artefacts.{name}": url}}, session=session
+        )
 
     async def set_brand(self, tenant_id: str, brand: dict, session: Session) -> None:
-        await self.brands.update_one({"tenant_id": tenant_id}, {"$set": {**brand, "tenant_id": tenant_id}},
-                                     upsert=True, session=session)
+        await self.brands.update_one(
+            {"tenant_id": tenant_id}, {"$set": {**brand, "tenant_id": tenant_id}}, upsert=True, session=session
+        )
 
     # --- queries for the session's contact ---
 
@@ -93,8 +109,7 @@ class PortalStore:
         return await self.contacts.find_one({"tenant_id": tenant_id, "contact_id": contact_id}, NO_ID)
 
     async def action(self, tenant_id: str, action_id: str, session: Session | None = None) -> dict | None:
-        return await self.actions.find_one({"tenant_id": tenant_id, "action_id": action_id}, NO_ID,
-                                           session=session)
+        return await self.actions.find_one({"tenant_id": tenant_id, "action_id": action_id}, NO_ID, session=session)
 
     async def actions_of(self, tenant_id: str, contact_id: str, task_ids: list[str] | None = None) -> list[dict]:
         query: dict = {"tenant_id": tenant_id, "contact_id": contact_id}
@@ -103,8 +118,7 @@ class PortalStore:
         return await self.actions.find(query, NO_ID).sort("requested_at", DESCENDING).to_list(500)
 
     async def tasks_of(self, tenant_id: str, contact_id: str, extra_task_ids: list[str]) -> list[dict]:
-        query = {"tenant_id": tenant_id,
-                 "$or": [{"contact_id": contact_id}, {"task_id": {"$in": extra_task_ids}}]}
+        query = {"tenant_id": tenant_id, "$or": [{"contact_id": contact_id}, {"task_id": {"$in": extra_task_ids}}]}
         return await self.tasks.find(query, NO_ID).to_list(500)
 
     async def task(self, tenant_id: str, task_id: str) -> dict | None:
@@ -137,14 +151,18 @@ class PortalStore:
 
     async def count_wrong_code(self, tenant_id: str, action_id: str) -> int:
         """One more wrong code for this action (whatever the session or the code); the count so far."""
-        doc = await self.actions.find_one_and_update({"tenant_id": tenant_id, "action_id": action_id},
-                                                     {"$inc": {"otp_failures": 1}}, projection={"otp_failures": 1},
-                                                     return_document=ReturnDocument.AFTER)
+        doc = await self.actions.find_one_and_update(
+            {"tenant_id": tenant_id, "action_id": action_id},
+            {"$inc": {"otp_failures": 1}},
+            projection={"otp_failures": 1},
+            return_document=ReturnDocument.AFTER,
+        )
         return int((doc or {}).get("otp_failures", 0))
 
     async def mark_second_factor(self, session_id: str) -> None:
-        await self.sessions.update_one({"session_id": session_id},
-                                       {"$set": {"auth_method": "magic_link+otp"}, "$unset": {"otp": ""}})
+        await self.sessions.update_one(
+            {"session_id": session_id}, {"$set": {"auth_method": "magic_link+otp"}, "$unset": {"otp": ""}}
+        )
 
     async def delete_session(self, session_hash: str) -> None:
         await self.sessions.delete_one({"_id": session_hash})
@@ -159,5 +177,6 @@ class PortalStore:
         await self.declines.insert_one(doc, session=session)
 
     async def signature_image(self, signature_id: str) -> dict | None:
-        return await self.signatures.find_one({"_id": signature_id},
-                                              {"image": 1, "media_type": 1, "tenant_id": 1, "image_digest": 1})
+        return await self.signatures.find_one(
+            {"_id": signature_id}, {"image": 1, "media_type": 1, "tenant_id": 1, "image_digest": 1}
+        )

@@ -22,7 +22,8 @@ class TimelineClient:
                 response = await client.get(
                     f"{self.base_url}/internal/v1/tasks/{task_id}/timeline",
                     params={"tenant_id": tenant_id, "contact_id": contact_id},
-                    headers={"X-Internal-Token": self.internal_token})
+                    headers={"X-Internal-Token": self.internal_token},
+                )
             if response.status_code == 404:
                 return []  # the timeline has not heard of this task yet: nothing to show, not an outage
             response.raise_for_status()

@@ -21,8 +21,9 @@ class SealVerifier:
         """The signing service's verdict, or None when it cannot be asked right now."""
         try:
             async with httpx.AsyncClient(timeout=self.timeout) as client:
-                response = await client.post(self.url, headers=self.headers, files={"file": (filename or "document.pdf", pdf,
-                                                                         "application/pdf")})
+                response = await client.post(
+                    self.url, headers=self.headers, files={"file": (filename or "document.pdf", pdf, "application/pdf")}
+                )
         except httpx.HTTPError as exc:
             log.warning("seal verification unavailable: %r", exc)
             return None

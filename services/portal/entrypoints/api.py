@@ -21,8 +21,9 @@ internal = APIRouter(prefix="/internal/v1", tags=["internal"], dependencies=[Int
 class SignatureIn(BaseModel):
     kind: Literal["drawn", "typed", "uploaded"]
     png_base64: str | None = Field(None, description="PNG or JPEG, base64 (a data: URL is accepted too)")
-    typed_name: str | None = Field(None, max_length=200,
-                                   description="For kind=typed without an image: the server renders the name")
+    typed_name: str | None = Field(
+        None, max_length=200, description="For kind=typed without an image: the server renders the name"
+    )
 
 
 class SignRequest(BaseModel):
@@ -31,8 +32,11 @@ class SignRequest(BaseModel):
     consent: bool = False
     document_digest: str | None = None
     consent_version: str | None = Field(None, description="The consent version shown (from GET /api/v1/session)")
-    task_digest: str | None = Field(None, description="sign_task: the task_digest of the action as shown "
-                                                      "(GET /api/v1/actions/{id}); a changed task is refused with 409")
+    task_digest: str | None = Field(
+        None,
+        description="sign_task: the task_digest of the action as shown "
+        "(GET /api/v1/actions/{id}); a changed task is refused with 409",
+    )
 
 
 class SignResponse(BaseModel):
@@ -50,9 +54,13 @@ class DeclineRequest(BaseModel):
 
 @router.get("/session", summary="The signed-in contact and the CSRF token for changes")
 async def get_session(ctx: SessionDep, portal: PortalDep) -> dict:
-    return {"contact": await portal.queries.contact(ctx), "csrf_token": ctx.csrf_token,
-            "consent": {"text": consent_text(ctx.language), "version": CONSENT_VERSION},
-            "auth_method": ctx.auth_method, "second_factor": portal.second_factor.status(ctx)}
+    return {
+        "contact": await portal.queries.contact(ctx),
+        "csrf_token": ctx.csrf_token,
+        "consent": {"text": consent_text(ctx.language), "version": CONSENT_VERSION},
+        "auth_method": ctx.auth_method,
+        "second_factor": portal.second_factor.status(ctx),
+    }
 
 
 class SendCodeRequest(BaseModel):
@@ -64,15 +72,20 @@ class VerifyCodeRequest(BaseModel):
     action_id: str = Field(description="The action the code is for: wrong codes count against it")
 
 
-@router.post("/session/otp", status_code=202, dependencies=[ChangeRate],
-             summary="E-mail a one-time code (when the tenant asks for one)")
+@router.post(
+    "/session/otp",
+    status_code=202,
+    dependencies=[ChangeRate],
+    summary="E-mail a one-time code (when the tenant asks for one)",
+)
 async def send_code(body: SendCodeRequest, ctx: CsrfSessionDep, portal: PortalDep) -> dict:
     sent = await portal.second_factor.send(ctx, body.action_id)
     return {"sent_to": sent.sent_to, "expires_at": sent.expires_at}
 
 
-@router.post("/session/otp/verify", dependencies=[ChangeRate],
-             summary="Confirm the e-mailed code; the session may then sign")
+@router.post(
+    "/session/otp/verify", dependencies=[ChangeRate], summary="Confirm the e-mailed code; the session may then sign"
+)
 async def verify_code(body: VerifyCodeRequest, ctx: CsrfSessionDep, portal: PortalDep) -> dict:
     await portal.second_factor.verify(ctx, body.action_id, body.code)
     return {"auth_method": "magic_link+otp"}
@@ -93,30 +106,49 @@ async def get_action(action_id: str, ctx: SessionDep, portal: PortalDep) -> dict
     return await portal.queries.action(ctx, action_id)
 
 
-@router.post("/actions/{action_id}/signature", status_code=201, response_model=SignResponse,
-             dependencies=[ChangeRate],
-             summary="Sign an open action: fields, signature image and consent (exactly once)")
-async def sign_action(action_id: str, body: SignRequest, ctx: CsrfSessionDep, portal: PortalDep,
-                      client: ClientDep, response: Response) -> SignResponse:
-    signed = await portal.signing.sign(ctx, action_id, Submission(
-        fields=body.fields, signature_kind=body.signature.kind, png_base64=body.signature.png_base64,
-        typed_name=body.signature.typed_name, consent=body.consent, document_digest=body.document_digest,
-        consent_version=body.consent_version, task_digest=body.task_digest,
-    ), client)
+@router.post(
+    "/actions/{action_id}/signature",
+    status_code=201,
+    response_model=SignResponse,
+    dependencies=[ChangeRate],
+    summary="Sign an open action: fields, signature image and consent (exactly once)",
+)
+async def sign_action(
+    action_id: str, body: SignRequest, ctx: CsrfSessionDep, portal: PortalDep, client: ClientDep, response: Response
+) -> SignResponse:
+    signed = await portal.signing.sign(
+        ctx,
+        action_id,
+        Submission(
+            fields=body.fields,
+            signature_kind=body.signature.kind,
+            png_base64=body.signature.png_base64,
+            typed_name=body.signature.typed_name,
+            consent=body.consent,
+            document_digest=body.document_digest,
+            consent_version=body.consent_version,
+            task_digest=body.task_digest,
+        ),
+        client,
+    )
     response.headers["Location"] = f"/api/v1/actions/{action_id}"
     return SignResponse(**signed.__dict__)
 
 
-@router.post("/actions/{action_id}/decline", dependencies=[ChangeRate],
-             summary="Decline an open action, with a reason")
-async def decline_action(action_id: str, body: DeclineRequest, ctx: CsrfSessionDep, portal: PortalDep,
-                         client: ClientDep) -> dict:
+@router.post("/actions/{action_id}/decline", dependencies=[ChangeRate], summary="Decline an open action, with a reason")
+async def decline_action(
+    action_id: str, body: DeclineRequest, ctx: CsrfSessionDep, portal: PortalDep, client: ClientDep
+) -> dict:
     event_id = await portal.signing.decline(ctx, action_id, body.reason, client)
     return {"action_id": action_id, "status": "declined", "event_id": event_id}
 
 
-@internal.get("/signatures/{signature_id}", summary="A stored signature image, for Akkoord's own services",
-              response_class=Response, responses={200: {"content": {"image/png": {}}}})
+@internal.get(
+    "/signatures/{signature_id}",
+    summary="A stored signature image, for Akkoord's own services",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}},
+)
 async def signature_image(signature_id: str, portal: PortalDep, tenant_id: str | None = None) -> Response:
     found = await portal.signing.signature_image(signature_id, tenant_id)
     if found is None:

@@ -36,8 +36,9 @@ ClientDep = Annotated[Client, Depends(client_of)]
 session_cookie = APIKeyCookie(name=COOKIE, auto_error=False, description="Set by opening a magic link (/login)")
 
 
-async def optional_session(portal: PortalDep,
-                           cookie: Annotated[str | None, Depends(session_cookie)]) -> SessionContext | None:
+async def optional_session(
+    portal: PortalDep, cookie: Annotated[str | None, Depends(session_cookie)]
+) -> SessionContext | None:
     return await portal.sessions.resume(cookie)
 
 

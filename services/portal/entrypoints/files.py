@@ -27,8 +27,9 @@ async def document_pdf(action_id: str, ctx: SessionDep, portal: PortalDep) -> Re
 
 
 @router.get("/document/pages/{page}.png", summary="A preview of one page of that version", response_class=Response)
-async def document_page(action_id: str, ctx: SessionDep, portal: PortalDep,
-                        page: int = Path(ge=1, le=500), scale: Scale = 1) -> Response:
+async def document_page(
+    action_id: str, ctx: SessionDep, portal: PortalDep, page: int = Path(ge=1, le=500), scale: Scale = 1
+) -> Response:
     return _file(await portal.documents.page(ctx, action_id, page, scale))
 
 
@@ -42,8 +43,10 @@ async def signed_document(action_id: str, ctx: SessionDep, portal: PortalDep) ->
     return _file(await portal.documents.artefact(ctx, action_id, "signed_document"), "signed-document.pdf")
 
 
-@router.get("/sealed/{kind}.pdf", summary="The sealed PDF: approval certificate or signed document",
-            response_class=Response)
-async def sealed(action_id: str, kind: Literal["approval_certificate", "sealed_document"], ctx: SessionDep,
-                 portal: PortalDep) -> Response:
+@router.get(
+    "/sealed/{kind}.pdf", summary="The sealed PDF: approval certificate or signed document", response_class=Response
+)
+async def sealed(
+    action_id: str, kind: Literal["approval_certificate", "sealed_document"], ctx: SessionDep, portal: PortalDep
+) -> Response:
     return _file(await portal.documents.artefact(ctx, action_id, kind), f"{kind.replace('_', '-')}.pdf")

@@ -20,9 +20,14 @@ def _back(back: str, state: str) -> RedirectResponse:
 
 
 @router.post("/otp/send", dependencies=[ChangeRate], summary="E-mail a one-time code")
-async def send_code(request: Request, portal: PortalDep, ctx: OptionalSessionDep,
-                    csrf_token: Annotated[str | None, Form()] = None, back: Annotated[str, Form()] = "/",
-                    action_id: Annotated[str, Form()] = "") -> Response:
+async def send_code(
+    request: Request,
+    portal: PortalDep,
+    ctx: OptionalSessionDep,
+    csrf_token: Annotated[str | None, Form()] = None,
+    back: Annotated[str, Form()] = "/",
+    action_id: Annotated[str, Form()] = "",
+) -> Response:
     if ctx is None:
         return signed_out(request)
     check_form_csrf(ctx, csrf_token)
@@ -34,9 +39,15 @@ async def send_code(request: Request, portal: PortalDep, ctx: OptionalSessionDep
 
 
 @router.post("/otp/verify", dependencies=[ChangeRate], summary="Confirm the one-time code")
-async def verify_code(request: Request, portal: PortalDep, ctx: OptionalSessionDep,
-                      csrf_token: Annotated[str | None, Form()] = None, code: Annotated[str, Form()] = "",
-                      back: Annotated[str, Form()] = "/", action_id: Annotated[str, Form()] = "") -> Response:
+async def verify_code(
+    request: Request,
+    portal: PortalDep,
+    ctx: OptionalSessionDep,
+    csrf_token: Annotated[str | None, Form()] = None,
+    code: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "/",
+    action_id: Annotated[str, Form()] = "",
+) -> Response:
     if ctx is None:
         return signed_out(request)
     check_form_csrf(ctx, csrf_token)

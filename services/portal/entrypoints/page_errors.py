@@ -16,12 +16,21 @@ from services.runtime import problems
 
 # (form field, error code) -> catalogue key; a field's own label is filled into "{label}".
 FIELD_MESSAGES = {"too_long": "field_too_long", "required": "field_required"}
-OTHER_MESSAGES = {("consent", "required"): "consent_required", ("reason", "required"): "reason_required",
-                  ("reason", "too_long"): "reason_too_long"}
+OTHER_MESSAGES = {
+    ("consent", "required"): "consent_required",
+    ("reason", "required"): "reason_required",
+    ("reason", "too_long"): "reason_too_long",
+}
 # A Conflict's code -> the sentence on the page; anything else closed the action some other way.
-CONFLICT_MESSAGES = {"already_signed": "already_signed", "document_changed": "document_changed",
-                     "consent_changed": "consent_changed", "cancelled": "action_cancelled",
-                     "expired": "action_expired", "otp_locked": "otp_locked", "task_changed": "task_changed"}
+CONFLICT_MESSAGES = {
+    "already_signed": "already_signed",
+    "document_changed": "document_changed",
+    "consent_changed": "consent_changed",
+    "cancelled": "action_cancelled",
+    "expired": "action_expired",
+    "otp_locked": "otp_locked",
+    "task_changed": "task_changed",
+}
 
 
 def form_errors(exc: Invalid, action: dict, language: str, signature_kind: str = "typed") -> dict[str, str]:

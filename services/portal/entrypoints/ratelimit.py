@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from typing import Callable
+from collections.abc import Callable
 
 
 class TokenBucket:
@@ -31,8 +31,9 @@ class TokenBucket:
 class RateLimiter:
     """One bucket per key (client IP, session), the least recently used forgotten past `max_keys`."""
 
-    def __init__(self, burst: int, per_minute: int, max_keys: int = 10_000,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, burst: int, per_minute: int, max_keys: int = 10_000, clock: Callable[[], float] = time.monotonic
+    ):
         self.burst, self.per_minute, self.max_keys, self.clock = burst, per_minute, max_keys, clock
         self.buckets: OrderedDict[str, TokenBucket] = OrderedDict()
 

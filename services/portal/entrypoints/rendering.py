@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,9 +15,13 @@ from services.portal.domain import Brand, SessionContext
 from services.portal.entrypoints.security import csp
 from services.portal.entrypoints.sign_form import autocomplete
 
-templates = Environment(loader=FileSystemLoader(Path(__file__).parent.parent / "templates"),
-                        autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
-templates.globals["display_zone"] = timezone.utc
+templates = Environment(
+    loader=FileSystemLoader(Path(__file__).parent.parent / "templates"),
+    autoescape=select_autoescape(default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+templates.globals["display_zone"] = UTC
 templates.globals["autocomplete"] = autocomplete
 
 
@@ -26,16 +30,24 @@ def configure(display_zone: str) -> None:
     templates.globals["display_zone"] = ZoneInfo(display_zone)
 
 
-def render(name: str, language: str, status: int = 200, ctx: SessionContext | None = None,
-           brand: Brand | None = None, **values) -> HTMLResponse:
+def render(
+    name: str, language: str, status: int = 200, ctx: SessionContext | None = None, brand: Brand | None = None, **values
+) -> HTMLResponse:
     """`brand` (else the session's tenant's) gives the header the tenant's name, logo and colour."""
     lang = i18n.language_of(language)
     zone = templates.globals["display_zone"]
     brand = brand or (ctx.brand if ctx else None)
     html = templates.get_template(name).render(
-        t=i18n.messages(lang), lang=lang, session=ctx, csrf_token=ctx.csrf_token if ctx else "", brand=brand,
-        when=lambda v: i18n.format_datetime(v, lang, zone), phase_name=lambda p: i18n.phase_name(p, lang),
-        other_lang=lambda text_lang: i18n.lang_attribute(text_lang, lang), **values)
+        t=i18n.messages(lang),
+        lang=lang,
+        session=ctx,
+        csrf_token=ctx.csrf_token if ctx else "",
+        brand=brand,
+        when=lambda v: i18n.format_datetime(v, lang, zone),
+        phase_name=lambda p: i18n.phase_name(p, lang),
+        other_lang=lambda text_lang: i18n.lang_attribute(text_lang, lang),
+        **values,
+    )
     response = HTMLResponse(html, status_code=status)
     if brand:
         response.headers["content-security-policy"] = csp(brand.logo_origin, brand.style)
@@ -63,12 +75,14 @@ def switch_link(request: Request, lang: str) -> str:
     return f"{url.path}?{url.query}"
 
 
-def message(language: str, status: int, title_key: str, text_key: str | None = None,
-            ctx: SessionContext | None = None, **values) -> HTMLResponse:
+def message(
+    language: str, status: int, title_key: str, text_key: str | None = None, ctx: SessionContext | None = None, **values
+) -> HTMLResponse:
     """A page that only says something: a title and a sentence from the catalogue."""
     t = i18n.messages(language)
-    return render("message.html", language, status, ctx, title=t[title_key], text=t[text_key] if text_key else "",
-                  **values)
+    return render(
+        "message.html", language, status, ctx, title=t[title_key], text=t[text_key] if text_key else "", **values
+    )
 
 
 def signed_out(request: Request) -> HTMLResponse:

@@ -14,8 +14,10 @@ def csp(img_origin: str | None = None, style: str = "") -> str:
     styles = "'self'"
     if style:
         styles += f" 'sha256-{base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()}'"
-    return (f"default-src 'none'; script-src 'self'; style-src {styles}; img-src {img}; font-src 'self'; "
-            "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+    return (
+        f"default-src 'none'; script-src 'self'; style-src {styles}; img-src {img}; font-src 'self'; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
 
 
 CSP = csp()
@@ -41,8 +43,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 # A page that set its own policy (a branded one) keeps it.
                 present = {k.lower() for k, _ in message.get("headers", [])}
-                message["headers"] = [*message.get("headers", []),
-                                      *[(k, v) for k, v in HEADERS if k not in present]]
+                message["headers"] = [*message.get("headers", []), *[(k, v) for k, v in HEADERS if k not in present]]
                 if scope["path"].startswith(("/api/", "/login", "/actions", "/tasks")) or scope["path"] == "/":
                     message["headers"].append((b"cache-control", b"no-store"))
             await send(message)

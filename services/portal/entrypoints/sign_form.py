@@ -14,8 +14,11 @@ KINDS: tuple[Kind, ...] = ("drawn", "typed", "uploaded")
 # Where an error about the signature sends the reader: the control of the way they chose.
 # A drawing's error leads to the typed-name option: the canvas takes no keyboard input, the option does.
 ERROR_TARGETS: dict[str, str] = {"drawn": "kind-typed", "typed": "typed_name", "uploaded": "signature_file"}
-ERROR_MESSAGES: dict[str, str] = {"drawn": "signature_draw_required", "typed": "signature_required",
-                                  "uploaded": "signature_upload_invalid"}
+ERROR_MESSAGES: dict[str, str] = {
+    "drawn": "signature_draw_required",
+    "typed": "signature_required",
+    "uploaded": "signature_upload_invalid",
+}
 DRAWN_PREFIX = "data:image/png;base64,"
 # What browsers may fill in, by the field's name or label as staff wrote it (Dutch or English).
 AUTOCOMPLETE: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -40,8 +43,9 @@ async def uploaded_image(upload, max_bytes: int) -> str | None:
     return base64.b64encode(data).decode() if data else None
 
 
-def signature_choice(chosen: str | None, drawn: str | None, uploaded: str | None, typed_name: str | None
-                     ) -> SignatureChoice:
+def signature_choice(
+    chosen: str | None, drawn: str | None, uploaded: str | None, typed_name: str | None
+) -> SignatureChoice:
     """The radio group decides. Without script the page offers typing and uploading side by side, so a picture
     sent with no name typed is the upload the signer meant; a form without the group (older pages, scripts)
     keeps the old rule: a picture wins over a name."""

@@ -30,18 +30,40 @@ async def _action_and_task(portal, ctx: SessionContext, action_id: str) -> tuple
     return action, task
 
 
-async def _sign_form(portal, ctx: SessionContext, action: dict, task: dict, status: int = 200,
-                     errors: dict | None = None, values: dict | None = None, problem: str | None = None,
-                     otp_state: str | None = None) -> HTMLResponse:
+async def _sign_form(
+    portal,
+    ctx: SessionContext,
+    action: dict,
+    task: dict,
+    status: int = 200,
+    errors: dict | None = None,
+    values: dict | None = None,
+    problem: str | None = None,
+    otp_state: str | None = None,
+) -> HTMLResponse:
     needs_code = _needs_code(portal, ctx)
     # The document is shown only once the code is confirmed, when the tenant asks for one.
-    document = await portal.documents.view(ctx, action["id"]) \
-        if action["kind"] == "sign_document" and not needs_code else None
-    return render("sign.html", ctx.language, status, ctx, action=action, task=task, document=document,
-                  needs_code=needs_code, otp_state=otp_state,
-                  errors=errors or {}, values=values or {}, problem=problem, consent=consent_text(ctx.language),
-                  consent_version=CONSENT_VERSION, error_targets=ERROR_TARGETS,
-                  here=f"/actions/{action['id']}/sign")
+    document = (
+        await portal.documents.view(ctx, action["id"]) if action["kind"] == "sign_document" and not needs_code else None
+    )
+    return render(
+        "sign.html",
+        ctx.language,
+        status,
+        ctx,
+        action=action,
+        task=task,
+        document=document,
+        needs_code=needs_code,
+        otp_state=otp_state,
+        errors=errors or {},
+        values=values or {},
+        problem=problem,
+        consent=consent_text(ctx.language),
+        consent_version=CONSENT_VERSION,
+        error_targets=ERROR_TARGETS,
+        here=f"/actions/{action['id']}/sign",
+    )
 
 
 def _needs_code(portal, ctx: SessionContext) -> bool:
@@ -49,12 +71,29 @@ def _needs_code(portal, ctx: SessionContext) -> bool:
     return factor["required"] and not factor["verified"]
 
 
-def _decline_form(portal, ctx: SessionContext, action: dict, task: dict, status: int = 200,
-                  errors: dict | None = None, values: dict | None = None, otp_state: str | None = None
-                  ) -> HTMLResponse:
-    return render("decline.html", ctx.language, status, ctx, action=action, task=task, errors=errors or {},
-                  values=values or {}, needs_code=_needs_code(portal, ctx), otp_state=otp_state,
-                  here=f"/actions/{action['id']}/decline")
+def _decline_form(
+    portal,
+    ctx: SessionContext,
+    action: dict,
+    task: dict,
+    status: int = 200,
+    errors: dict | None = None,
+    values: dict | None = None,
+    otp_state: str | None = None,
+) -> HTMLResponse:
+    return render(
+        "decline.html",
+        ctx.language,
+        status,
+        ctx,
+        action=action,
+        task=task,
+        errors=errors or {},
+        values=values or {},
+        needs_code=_needs_code(portal, ctx),
+        otp_state=otp_state,
+        here=f"/actions/{action['id']}/decline",
+    )
 
 
 def _text(form, name: str) -> str | None:
@@ -76,8 +115,9 @@ async def sign_page(action_id: str, request: Request, portal: PortalDep, ctx: Op
 
 
 @router.post("/actions/{action_id}/sign", dependencies=[ChangeRate], summary="Submit the signing form")
-async def sign_submit(action_id: str, request: Request, portal: PortalDep, ctx: OptionalSessionDep,
-                      client: ClientDep) -> Response:
+async def sign_submit(
+    action_id: str, request: Request, portal: PortalDep, ctx: OptionalSessionDep, client: ClientDep
+) -> Response:
     if ctx is None:
         return signed_out(request)
     form = await request.form(max_files=1, max_fields=200)
@@ -88,19 +128,28 @@ async def sign_submit(action_id: str, request: Request, portal: PortalDep, ctx: 
         return not_found(ctx)
     values = {k.removeprefix("field."): str(v) for k, v in form.items() if k.startswith("field.")}
     uploaded = await uploaded_image(form.get("signature_file"), portal.settings.max_signature_bytes)
-    choice = signature_choice(_text(form, "signature_kind"), _text(form, "signature_drawn"), uploaded,
-                              _text(form, "typed_name"))
-    submission = Submission(fields=values, signature_kind=choice.kind, png_base64=choice.png_base64,
-                            typed_name=choice.typed_name, consent=form.get("consent") == "yes",
-                            document_digest=_text(form, "document_digest") or None,
-                            consent_version=_text(form, "consent_version") or None,
-                            task_digest=_text(form, "task_digest") or None)
+    choice = signature_choice(
+        _text(form, "signature_kind"), _text(form, "signature_drawn"), uploaded, _text(form, "typed_name")
+    )
+    submission = Submission(
+        fields=values,
+        signature_kind=choice.kind,
+        png_base64=choice.png_base64,
+        typed_name=choice.typed_name,
+        consent=form.get("consent") == "yes",
+        document_digest=_text(form, "document_digest") or None,
+        consent_version=_text(form, "consent_version") or None,
+        task_digest=_text(form, "task_digest") or None,
+    )
     try:
         await portal.signing.sign(ctx, action_id, submission, client)
     except Invalid as exc:
         errors = form_errors(exc, action, ctx.language, choice.kind)
-        values.update(typed_name=choice.typed_name, signature_kind=choice.kind,
-                      signature_drawn=drawing_to_show_again(choice, errors))
+        values.update(
+            typed_name=choice.typed_name,
+            signature_kind=choice.kind,
+            signature_drawn=drawing_to_show_again(choice, errors),
+        )
         return await _sign_form(portal, ctx, action, task, 422, errors, values)
     except Conflict as exc:
         key = conflict_message(exc.extra.get("code"))
@@ -128,9 +177,15 @@ async def decline_page(action_id: str, request: Request, portal: PortalDep, ctx:
 
 
 @router.post("/actions/{action_id}/decline", dependencies=[ChangeRate], summary="Submit the decline form")
-async def decline_submit(action_id: str, request: Request, portal: PortalDep, ctx: OptionalSessionDep,
-                         client: ClientDep, reason: Annotated[str, Form()] = "",
-                         csrf_token: Annotated[str | None, Form()] = None) -> Response:
+async def decline_submit(
+    action_id: str,
+    request: Request,
+    portal: PortalDep,
+    ctx: OptionalSessionDep,
+    client: ClientDep,
+    reason: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> Response:
     if ctx is None:
         return signed_out(request)
     check_form_csrf(ctx, csrf_token)
@@ -140,8 +195,7 @@ async def decline_submit(action_id: str, request: Request, portal: PortalDep, ct
     except NotFound:
         return not_found(ctx)
     except Invalid as exc:
-        return _decline_form(portal, ctx, action, task, 422, form_errors(exc, action, ctx.language),
-                             {"reason": reason})
+        return _decline_form(portal, ctx, action, task, 422, form_errors(exc, action, ctx.language), {"reason": reason})
     except Conflict as exc:
         text = i18n.messages(ctx.language)[conflict_message(exc.extra.get("code"))]
         return _decline_form(portal, ctx, action, task, 409, {"reason": text}, {"reason": reason})

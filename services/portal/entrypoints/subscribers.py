@@ -31,7 +31,11 @@ HANDLERS: dict[type[Envelope], MessageHandler[UnitOfWork]] = {
 
 def consumers(uow: UnitOfWork) -> list[Consumer]:
     return [
-        Consumer(group=Groups.PORTAL, topics=m.topics_of(HANDLERS), handlers=handlers(uow, HANDLERS),
-                 description="Keeps each contact's tasks, open actions and signed artefacts (the portal's read "
-                             "model) and the tenant's branding from tasks, documents and signing."),
+        Consumer(
+            group=Groups.PORTAL,
+            topics=m.topics_of(HANDLERS),
+            handlers=handlers(uow, HANDLERS),
+            description="Keeps each contact's tasks, open actions and signed artefacts (the portal's read "
+            "model) and the tenant's branding from tasks, documents and signing.",
+        ),
     ]

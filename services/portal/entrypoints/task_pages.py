@@ -23,8 +23,9 @@ async def my_tasks(request: Request, portal: PortalDep, ctx: OptionalSessionDep)
 
 
 @router.get("/tasks/{task_id}", summary="A task with its portal timeline")
-async def task_page(task_id: str, request: Request, portal: PortalDep, ctx: OptionalSessionDep,
-                    done: str | None = None) -> Response:
+async def task_page(
+    task_id: str, request: Request, portal: PortalDep, ctx: OptionalSessionDep, done: str | None = None
+) -> Response:
     if ctx is None:
         return signed_out(request)
     try:
@@ -37,5 +38,4 @@ async def task_page(task_id: str, request: Request, portal: PortalDep, ctx: Opti
     for item in timeline:
         if item.action_id:  # the signed page: its text beside the image, as on the sign page
             item.text = await portal.documents.signed_page_text(ctx, item.action_id)
-    return render("task.html", ctx.language, ctx=ctx, task=task, timeline=timeline, done=done,
-                  here=f"/tasks/{task_id}")
+    return render("task.html", ctx.language, ctx=ctx, task=task, timeline=timeline, done=done, here=f"/tasks/{task_id}")

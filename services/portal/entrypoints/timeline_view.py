@@ -13,14 +13,20 @@ from services.portal.i18n import phase_name
 
 LABELS = {
     "en": {
-        "task.action_requested": "Signature requested", "sign_document_requested": "Document signature requested",
-        "task.signed": "You signed", "document.signed": "You signed the document",
-        "action.declined": "You declined", "task.phase_changed": "Phase changed to {to_phase}",
-        "task.action_cancelled": "Request cancelled", "action.expired": "Request expired",
+        "task.action_requested": "Signature requested",
+        "sign_document_requested": "Document signature requested",
+        "task.signed": "You signed",
+        "document.signed": "You signed the document",
+        "action.declined": "You declined",
+        "task.phase_changed": "Phase changed to {to_phase}",
+        "task.action_cancelled": "Request cancelled",
+        "action.expired": "Request expired",
         "signing.rejected": "Your signature was not accepted: the request was no longer open",
         "decline.rejected": "Your decline was not accepted: the request was no longer open",
-        "document.stamped": "The signed document", "approval_certificate": "Approval certificate ready",
-        "sealed_document": "Sealed signed document ready", "reason": "Reason",
+        "document.stamped": "The signed document",
+        "approval_certificate": "Approval certificate ready",
+        "sealed_document": "Sealed signed document ready",
+        "reason": "Reason",
         "download_signed": "Download the signed document (PDF)",
         "download_approval_certificate": "Download the approval certificate (PDF)",
         "download_sealed_document": "Download the sealed document (PDF)",
@@ -29,14 +35,18 @@ LABELS = {
     "nl": {
         "task.action_requested": "Handtekening gevraagd",
         "sign_document_requested": "Ondertekening van document gevraagd",
-        "task.signed": "U heeft ondertekend", "document.signed": "U heeft het document ondertekend",
-        "action.declined": "U heeft geweigerd", "task.phase_changed": "Fase gewijzigd naar {to_phase}",
-        "task.action_cancelled": "Verzoek geannuleerd", "action.expired": "Verzoek verlopen",
+        "task.signed": "U heeft ondertekend",
+        "document.signed": "U heeft het document ondertekend",
+        "action.declined": "U heeft geweigerd",
+        "task.phase_changed": "Fase gewijzigd naar {to_phase}",
+        "task.action_cancelled": "Verzoek geannuleerd",
+        "action.expired": "Verzoek verlopen",
         "signing.rejected": "Uw handtekening is niet aanvaard: het verzoek stond niet meer open",
         "decline.rejected": "Uw weigering is niet aanvaard: het verzoek stond niet meer open",
         "document.stamped": "Het ondertekende document",
         "approval_certificate": "Goedkeuringscertificaat beschikbaar",
-        "sealed_document": "Verzegeld ondertekend document beschikbaar", "reason": "Reden",
+        "sealed_document": "Verzegeld ondertekend document beschikbaar",
+        "reason": "Reden",
         "download_signed": "Ondertekend document downloaden (PDF)",
         "download_approval_certificate": "Goedkeuringscertificaat downloaden (PDF)",
         "download_sealed_document": "Verzegeld document downloaden (PDF)",
@@ -51,27 +61,35 @@ class Item:
     title: str
     details: list[tuple[str, str]] = field(default_factory=list)
     image: tuple[str, str] | None = None  # (portal URL, alt text)
-    link: tuple[str, str] | None = None   # (portal URL, label)
-    action_id: str | None = None           # the action whose signed page `image` shows
-    text: str = ""                         # that page's text, to read beside the image
-    written_in: str | None = None          # the language of staff's words in `details` (message, labels)
+    link: tuple[str, str] | None = None  # (portal URL, label)
+    action_id: str | None = None  # the action whose signed page `image` shows
+    text: str = ""  # that page's text, to read beside the image
+    written_in: str | None = None  # the language of staff's words in `details` (message, labels)
 
 
 def _fields(data: dict, labels: dict[str, str]) -> list[tuple[str, str]]:
     values = data.get("fields") or {}
-    return [(labels.get(name) or name.replace("_", " ").capitalize(), "✓" if value is True else str(value))
-            for name, value in values.items() if value not in (None, "", False)]
+    return [
+        (labels.get(name) or name.replace("_", " ").capitalize(), "✓" if value is True else str(value))
+        for name, value in values.items()
+        if value not in (None, "", False)
+    ]
 
 
-def present(entry: dict, language: str, field_labels: dict[str, dict[str, str]] | None = None,
-            written_in: dict[str, str | None] | None = None) -> Item:
+def present(
+    entry: dict,
+    language: str,
+    field_labels: dict[str, dict[str, str]] | None = None,
+    written_in: dict[str, str | None] | None = None,
+) -> Item:
     """`field_labels`: per action id, the labels the contact saw for each field name; `written_in`: per action
     id, the language staff wrote its message and labels in, when the request said."""
     words = LABELS.get(language, LABELS["en"])
     kind, data = entry.get("kind", ""), entry.get("data") or {}
     action_id = data.get("action_id")
-    item = Item(at=entry.get("at", ""), title=entry.get("summary") or kind,
-                written_in=(written_in or {}).get(action_id or ""))
+    item = Item(
+        at=entry.get("at", ""), title=entry.get("summary") or kind, written_in=(written_in or {}).get(action_id or "")
+    )
     if kind == "task.action_requested":
         item.title = words["sign_document_requested" if data.get("kind") == "sign_document" else kind]
         if data.get("message"):

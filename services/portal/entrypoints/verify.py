@@ -14,12 +14,14 @@ router = APIRouter(include_in_schema=False)
 
 
 # The signing service reports in English; the page says it in the reader's language (prefix -> msgid).
-PROBLEMS = (("the PDF carries no signature", "verify_problem_unsigned"),
-            ("the PDF was changed after it was sealed", "verify_problem_changed"),
-            ("content was added to the PDF after it was sealed", "verify_problem_added"),
-            ("not a readable PDF", "verify_problem_unreadable"),
-            ("the PDF's signatures cannot be read", "verify_problem_unreadable"),
-            ("the signature cannot be validated", "verify_problem_invalid"))
+PROBLEMS = (
+    ("the PDF carries no signature", "verify_problem_unsigned"),
+    ("the PDF was changed after it was sealed", "verify_problem_changed"),
+    ("content was added to the PDF after it was sealed", "verify_problem_added"),
+    ("not a readable PDF", "verify_problem_unreadable"),
+    ("the PDF's signatures cannot be read", "verify_problem_unreadable"),
+    ("the signature cannot be validated", "verify_problem_invalid"),
+)
 
 
 def problem_text(problem: str, t: dict[str, str]) -> str:

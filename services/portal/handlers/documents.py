@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from contracts.errors import NotFound
 from services.portal.adapters import pdf_text
@@ -50,9 +50,14 @@ class ViewCache:
 
 
 class Documents:
-    def __init__(self, store: PortalStore, files: InternalFiles, documents_url: str,
-                 views: ViewCache | None = None,
-                 second_factor: Callable[[SessionContext, dict], None] = lambda ctx, action: None):
+    def __init__(
+        self,
+        store: PortalStore,
+        files: InternalFiles,
+        documents_url: str,
+        views: ViewCache | None = None,
+        second_factor: Callable[[SessionContext, dict], None] = lambda ctx, action: None,
+    ):
         self.second_factor = second_factor  # the tenant's code before any document is shown
         self.store = store
         self.files = files
@@ -67,11 +72,16 @@ class Documents:
         return action
 
     def _version_url(self, action: dict, leaf: str) -> str:
-        if action.get("kind") != "sign_document" or not action.get("document_id") \
-                or not action.get("document_version_id"):
+        if (
+            action.get("kind") != "sign_document"
+            or not action.get("document_id")
+            or not action.get("document_version_id")
+        ):
             raise NotFound("This action has no document.")
-        return f"{self.documents_url}/internal/v1/documents/{action['document_id']}/versions/" \
-               f"{action['document_version_id']}/{leaf}"
+        return (
+            f"{self.documents_url}/internal/v1/documents/{action['document_id']}/versions/"
+            f"{action['document_version_id']}/{leaf}"
+        )
 
     async def _fetch(self, url: str, tenant_id: str, scale: int = 1) -> tuple[bytes, str]:
         found = await self.files.get(url, _with_scale({"tenant_id": tenant_id}, scale))
@@ -93,8 +103,12 @@ class Documents:
         except NotFound:
             return DocumentView(pages=[], available=False)
         # The tenant is part of the key: one tenant's cached text is never another's, even for equal ids.
-        key = (ctx.tenant_id, str(action.get("document_id")), str(action.get("document_version_id")),
-               str(action.get("document_digest")))
+        key = (
+            ctx.tenant_id,
+            str(action.get("document_id")),
+            str(action.get("document_version_id")),
+            str(action.get("document_digest")),
+        )
         if (cached := self.views.get(key)) is not None:
             return cached
         try:

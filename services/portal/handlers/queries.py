@@ -7,26 +7,48 @@ from services.portal.adapters.mongo import PortalStore
 from services.portal.adapters.timeline import TimelineClient
 from services.portal.domain import SessionContext, task_digest
 
-ACTION_KEYS = ("action_id", "kind", "status", "fields", "document_id", "document_version_id", "document_digest",
-               "message", "expires_at", "requested_at", "closed_at", "language")
+ACTION_KEYS = (
+    "action_id",
+    "kind",
+    "status",
+    "fields",
+    "document_id",
+    "document_version_id",
+    "document_digest",
+    "message",
+    "expires_at",
+    "requested_at",
+    "closed_at",
+    "language",
+)
 
 
-ARTEFACT_PATHS = {"signed_page": "signed-page.png", "signed_document": "signed-document.pdf",
-                  "approval_certificate": "sealed/approval_certificate.pdf",
-                  "sealed_document": "sealed/sealed_document.pdf"}
+ARTEFACT_PATHS = {
+    "signed_page": "signed-page.png",
+    "signed_document": "signed-document.pdf",
+    "approval_certificate": "sealed/approval_certificate.pdf",
+    "sealed_document": "sealed/sealed_document.pdf",
+}
 
 
 def action_view(action: dict) -> dict:
     view = {k: action.get(k) for k in ACTION_KEYS}
-    downloads = {name: f"/actions/{action['action_id']}/{ARTEFACT_PATHS[name]}"
-                 for name in (action.get("artefacts") or {}) if name in ARTEFACT_PATHS}
+    downloads = {
+        name: f"/actions/{action['action_id']}/{ARTEFACT_PATHS[name]}"
+        for name in (action.get("artefacts") or {})
+        if name in ARTEFACT_PATHS
+    }
     return {"id": action["action_id"], "task_id": action["task_id"], **view, "downloads": downloads}
 
 
 def task_view(task: dict, actions: list[dict]) -> dict:
-    return {"id": task["task_id"], "title": task.get("title", ""), "description": task.get("description", ""),
-            "phase": task.get("phase", ""),
-            "open_actions": [action_view(a) for a in actions if a["status"] == "open"]}
+    return {
+        "id": task["task_id"],
+        "title": task.get("title", ""),
+        "description": task.get("description", ""),
+        "phase": task.get("phase", ""),
+        "open_actions": [action_view(a) for a in actions if a["status"] == "open"],
+    }
 
 
 class Queries:
@@ -36,9 +58,14 @@ class Queries:
 
     async def contact(self, ctx: SessionContext) -> dict:
         contact = await self.store.contact(ctx.tenant_id, ctx.contact_id) or {}
-        return {"id": ctx.contact_id, "tenant_id": ctx.tenant_id, "name": contact.get("name", ""),
-                "email": contact.get("email", ""), "company": contact.get("company"),
-                "language": ctx.language}
+        return {
+            "id": ctx.contact_id,
+            "tenant_id": ctx.tenant_id,
+            "name": contact.get("name", ""),
+            "email": contact.get("email", ""),
+            "company": contact.get("company"),
+            "language": ctx.language,
+        }
 
     async def tasks(self, ctx: SessionContext) -> list[dict]:
         actions = await self.store.actions_of(ctx.tenant_id, ctx.contact_id)

@@ -26,8 +26,11 @@ from services.portal.unit_of_work import UnitOfWork
 
 
 async def on_contact(event: ContactRegistered | ContactUpdated, uow: UnitOfWork) -> None:
-    contact = {**event.payload.contact.model_dump(mode="json"), "archived": event.payload.archived,
-               "link_generation": event.payload.link_generation}
+    contact = {
+        **event.payload.contact.model_dump(mode="json"),
+        "archived": event.payload.archived,
+        "link_generation": event.payload.link_generation,
+    }
     await uow.store.upsert_contact(event.tenant_id, contact, uow.session)
 
 
@@ -45,23 +48,31 @@ async def on_action_requested(event: TaskActionRequested, uow: UnitOfWork) -> No
     await uow.store.upsert_contact(event.tenant_id, p.contact.model_dump(mode="json"), uow.session)
     await uow.store.upsert_task(event.tenant_id, p.task.model_dump(mode="json"), uow.session)
     action = p.action.model_dump()  # datetimes stay datetimes for expiry checks
-    await uow.store.add_action({
-        **action,
-        "fields": [f.model_dump() for f in p.action.fields],
-        "tenant_id": event.tenant_id,
-        "task_id": p.task.task_id,
-        "status": "open",
-        "requested_at": event.occurred_at,
-        "requested_event_id": event.event_id,
-        "correlation_id": event.correlation_id,
-        "causation_depth": event.causation_depth,
-    }, uow.session)
+    await uow.store.add_action(
+        {
+            **action,
+            "fields": [f.model_dump() for f in p.action.fields],
+            "tenant_id": event.tenant_id,
+            "task_id": p.task.task_id,
+            "status": "open",
+            "requested_at": event.occurred_at,
+            "requested_event_id": event.event_id,
+            "correlation_id": event.correlation_id,
+            "causation_depth": event.causation_depth,
+        },
+        uow.session,
+    )
 
 
-async def on_action_closed(event: TaskActionCancelled | ActionExpired | TaskActionCompleted | TaskActionDeclined,
-                           uow: UnitOfWork) -> None:
-    status = {TaskActionCancelled: "cancelled", ActionExpired: "expired",
-              TaskActionCompleted: "completed", TaskActionDeclined: "declined"}[type(event)]
+async def on_action_closed(
+    event: TaskActionCancelled | ActionExpired | TaskActionCompleted | TaskActionDeclined, uow: UnitOfWork
+) -> None:
+    status = {
+        TaskActionCancelled: "cancelled",
+        ActionExpired: "expired",
+        TaskActionCompleted: "completed",
+        TaskActionDeclined: "declined",
+    }[type(event)]
     # The portal may have closed it already (signed here); tasks' word does not reopen or change that.
     await uow.store.close_action(event.tenant_id, event.payload.action_id, status, event.occurred_at, uow.session)
 
@@ -82,12 +93,16 @@ async def on_submission_rejected(event: SigningRejected | DeclineRejected, uow: 
     that it was not accepted, and why, instead of a signed or declined action."""
     p = event.payload
     submission = "signing" if isinstance(event, SigningRejected) else "decline"
-    await uow.store.reject_submission(event.tenant_id, p.action_id, p.action_status, submission,
-                                      event.occurred_at, uow.session)
+    await uow.store.reject_submission(
+        event.tenant_id, p.action_id, p.action_status, submission, event.occurred_at, uow.session
+    )
 
 
 async def on_branding_changed(event: TenantBrandingChanged, uow: UnitOfWork) -> None:
     """The tenant's name, colour and logo for its contacts' pages; each change carries the whole branding."""
     p = event.payload
-    await uow.store.set_brand(event.tenant_id, {"name": p.name, "colour": p.colour, "logo_url": p.logo_url,
-                                                "logo_digest": p.logo_digest}, uow.session)
+    await uow.store.set_brand(
+        event.tenant_id,
+        {"name": p.name, "colour": p.colour, "logo_url": p.logo_url, "logo_digest": p.logo_digest},
+        uow.session,
+    )

@@ -13,12 +13,16 @@ from services.portal.adapters.mongo import PortalStore
 from services.portal.domain import SessionContext
 
 MAIL = {
-    "en": ("Your Akkoord code: {code}",
-           "Your code to sign in Akkoord is {code}.\n\nIt works for {minutes} minutes, only in the browser where "
-           "you asked for it. If you did not ask for it, you can ignore this e-mail."),
-    "nl": ("Uw Akkoord-code: {code}",
-           "Uw code om te ondertekenen in Akkoord is {code}.\n\nDe code werkt {minutes} minuten, alleen in de "
-           "browser waarin u hem heeft aangevraagd. Heeft u hem niet aangevraagd? Dan kunt u deze e-mail negeren."),
+    "en": (
+        "Your Akkoord code: {code}",
+        "Your code to sign in Akkoord is {code}.\n\nIt works for {minutes} minutes, only in the browser where "
+        "you asked for it. If you did not ask for it, you can ignore this e-mail.",
+    ),
+    "nl": (
+        "Uw Akkoord-code: {code}",
+        "Uw code om te ondertekenen in Akkoord is {code}.\n\nDe code werkt {minutes} minuten, alleen in de "
+        "browser waarin u hem heeft aangevraagd. Heeft u hem niet aangevraagd? Dan kunt u deze e-mail negeren.",
+    ),
 }
 
 
@@ -58,8 +62,11 @@ class SecondFactor:
 
     def _ensure_unlocked(self, action: dict) -> None:
         if action.get("otp_failures", 0) >= self.max_attempts:
-            raise Conflict("Too many wrong codes were entered for this request, so it is locked. Ask the sender "
-                           "for a new request.", code="otp_locked")
+            raise Conflict(
+                "Too many wrong codes were entered for this request, so it is locked. Ask the sender "
+                "for a new request.",
+                code="otp_locked",
+            )
 
     async def _action(self, ctx: SessionContext, action_id: str) -> dict:
         action = await self.store.action(ctx.tenant_id, action_id)
@@ -75,8 +82,9 @@ class SecondFactor:
         if not email:
             raise Conflict("We do not know your e-mail address yet; please try again in a moment.")
         code, expires_at = domain.new_otp_code(), utcnow() + self.ttl
-        await self.store.set_pending_otp(ctx.session_id, {"hash": domain.otp_hash(ctx.session_id, code),
-                                                          "expires_at": expires_at})
+        await self.store.set_pending_otp(
+            ctx.session_id, {"hash": domain.otp_hash(ctx.session_id, code), "expires_at": expires_at}
+        )
         subject, body = MAIL[i18n.language_of(ctx.language)]
         minutes = int(self.ttl.total_seconds() // 60)
         await self.mailer.send(email, subject.format(code=code), body.format(code=code, minutes=minutes))
@@ -89,8 +97,10 @@ class SecondFactor:
         try:
             domain.check_otp(await self.store.pending_otp(ctx.session_id), ctx.session_id, code or "", utcnow())
         except Invalid as refused:
-            if refused.extra.get("code") == "otp_wrong" and \
-                    await self.store.count_wrong_code(ctx.tenant_id, action_id) >= self.max_attempts:
+            if (
+                refused.extra.get("code") == "otp_wrong"
+                and await self.store.count_wrong_code(ctx.tenant_id, action_id) >= self.max_attempts
+            ):
                 self._ensure_unlocked({"otp_failures": self.max_attempts})
             raise
         await self.store.mark_second_factor(ctx.session_id)

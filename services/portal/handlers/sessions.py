@@ -78,28 +78,55 @@ class Sessions:
         link, contact = await self._check(token)
         if await self.store.link_used(link.link_id):
             raise LinkRefused("used", 410, contact.get("language"), (link.tenant_id, link.contact_id))
-        return LinkPreview(name=contact.get("name", ""), email=mask_email(contact.get("email", "")),
-                           language=contact.get("language"), brand=Brand.of(await self.store.brand(link.tenant_id)))
+        return LinkPreview(
+            name=contact.get("name", ""),
+            email=mask_email(contact.get("email", "")),
+            language=contact.get("language"),
+            brand=Brand.of(await self.store.brand(link.tenant_id)),
+        )
 
     async def login(self, token: str, ip: str, user_agent: str) -> NewSession:
         link, contact = await self._check(token)
         language = contact.get("language")
         cookie_value = secrets.token_urlsafe(32)
         now = utcnow()
-        context = SessionContext(session_id=session_hash(cookie_value)[:32], tenant_id=link.tenant_id,
-                                 contact_id=link.contact_id, csrf_token=secrets.token_urlsafe(32),
-                                 language=contact.get("language", "nl"))
+        context = SessionContext(
+            session_id=session_hash(cookie_value)[:32],
+            tenant_id=link.tenant_id,
+            contact_id=link.contact_id,
+            csrf_token=secrets.token_urlsafe(32),
+            language=contact.get("language", "nl"),
+        )
 
         async def work(session: Session) -> None:
-            await self.store.use_link({"link_id": link.link_id, "tenant_id": link.tenant_id,
-                                       "contact_id": link.contact_id, "used_at": now, "ip": ip}, session)
-            await self.store.create_session({
-                "_id": session_hash(cookie_value), "session_id": context.session_id,
-                "tenant_id": link.tenant_id, "contact_id": link.contact_id, "csrf_token": context.csrf_token,
-                "language": None, "auth_method": "magic_link", "link_id": link.link_id,
-                "link_generation": link.generation,
-                "created_at": now, "expires_at": now + self.lifetime, "ip": ip, "user_agent": user_agent,
-            }, session)
+            await self.store.use_link(
+                {
+                    "link_id": link.link_id,
+                    "tenant_id": link.tenant_id,
+                    "contact_id": link.contact_id,
+                    "used_at": now,
+                    "ip": ip,
+                },
+                session,
+            )
+            await self.store.create_session(
+                {
+                    "_id": session_hash(cookie_value),
+                    "session_id": context.session_id,
+                    "tenant_id": link.tenant_id,
+                    "contact_id": link.contact_id,
+                    "csrf_token": context.csrf_token,
+                    "language": None,
+                    "auth_method": "magic_link",
+                    "link_id": link.link_id,
+                    "link_generation": link.generation,
+                    "created_at": now,
+                    "expires_at": now + self.lifetime,
+                    "ip": ip,
+                    "user_agent": user_agent,
+                },
+                session,
+            )
 
         try:
             await self.outbox.transaction(work)
@@ -118,10 +145,15 @@ class Sessions:
             return None  # an archived contact's sessions end with it, and so do those of revoked links
         # Until the contact switches, follow their language as tasks knows it.
         language = doc.get("language") or contact.get("language", "nl")
-        return SessionContext(session_id=doc["session_id"], tenant_id=doc["tenant_id"],
-                              contact_id=doc["contact_id"], csrf_token=doc["csrf_token"],
-                              language=language, auth_method=doc.get("auth_method", "magic_link"),
-                              brand=Brand.of(await self.store.brand(doc["tenant_id"])))
+        return SessionContext(
+            session_id=doc["session_id"],
+            tenant_id=doc["tenant_id"],
+            contact_id=doc["contact_id"],
+            csrf_token=doc["csrf_token"],
+            language=language,
+            auth_method=doc.get("auth_method", "magic_link"),
+            brand=Brand.of(await self.store.brand(doc["tenant_id"])),
+        )
 
     async def set_language(self, cookie_value: str, language: str) -> None:
         await self.store.set_session_language(session_hash(cookie_value), language)

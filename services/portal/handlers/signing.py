@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Literal
 
 from pymongo.errors import DuplicateKeyError
 
@@ -59,8 +60,14 @@ async def _collect(errors: list[dict], check, *args):
 
 
 class Signing:
-    def __init__(self, store: PortalStore, outbox: Outbox, internal_url: str, max_signature_bytes: int,
-                 second_factor: Callable[[SessionContext, dict], None] = lambda ctx, action: None):
+    def __init__(
+        self,
+        store: PortalStore,
+        outbox: Outbox,
+        internal_url: str,
+        max_signature_bytes: int,
+        second_factor: Callable[[SessionContext, dict], None] = lambda ctx, action: None,
+    ):
         self.second_factor = second_factor  # raises when the tenant's code is missing or the action is locked
         self.store = store
         self.outbox = outbox
@@ -78,14 +85,22 @@ class Signing:
         contact = await self.store.contact(ctx.tenant_id, ctx.contact_id) or {}
         task = await self.store.task(ctx.tenant_id, action["task_id"]) or {}
         signer = Signer(contact_id=ctx.contact_id, name=contact.get("name", ""), email=contact.get("email", ""))
-        snapshot = TaskSnapshot(task_id=action["task_id"], title=task.get("title", ""),
-                                description=task.get("description", ""), phase=task.get("phase", ""),
-                                contact_id=task.get("contact_id"))
+        snapshot = TaskSnapshot(
+            task_id=action["task_id"],
+            title=task.get("title", ""),
+            description=task.get("description", ""),
+            phase=task.get("phase", ""),
+            contact_id=task.get("contact_id"),
+        )
         actor = Actor(kind="contact", id=ctx.contact_id, name=signer.name or None)
-        envelope = {"tenant_id": ctx.tenant_id, "task_id": action["task_id"], "actor": actor,
-                    "correlation_id": action.get("correlation_id") or new_id(),
-                    "causation_id": action.get("requested_event_id"),
-                    "causation_depth": action.get("causation_depth", 0)}
+        envelope = {
+            "tenant_id": ctx.tenant_id,
+            "task_id": action["task_id"],
+            "actor": actor,
+            "correlation_id": action.get("correlation_id") or new_id(),
+            "causation_id": action.get("requested_event_id"),
+            "causation_depth": action.get("causation_depth", 0),
+        }
         return signer, snapshot, envelope
 
     async def sign(self, ctx: SessionContext, action_id: str, submission: Submission, client: Client) -> Signed:
@@ -97,8 +112,12 @@ class Signing:
         self.second_factor(ctx, action)
         # Every problem with the submission at once, so a form can show them all together.
         errors: list[dict] = []
-        fields = await _collect(errors, domain.clean_fields,
-                                [FieldSpec.model_validate(f) for f in action.get("fields", [])], submission.fields)
+        fields = await _collect(
+            errors,
+            domain.clean_fields,
+            [FieldSpec.model_validate(f) for f in action.get("fields", [])],
+            submission.fields,
+        )
         await _collect(errors, domain.require_consent, submission.consent)
         image = await _collect(errors, self._image, submission)
         if errors:
@@ -106,31 +125,65 @@ class Signing:
         signer, task, envelope = await self._origin(ctx, action)
 
         signature_id, now = new_id(), utcnow()
-        ref = SignatureRef(signature_id=signature_id, kind=submission.signature_kind,
-                           image_digest=domain.digest(image), media_type="image/png",
-                           image_url=f"{self.internal_url}/internal/v1/signatures/{signature_id}")
-        evidence = Evidence(signed_at=now, ip=client.ip, user_agent=client.user_agent[:512],
-                            session_id=ctx.session_id, auth_method=ctx.auth_method,
-                            consent_text=domain.consent_text(ctx.language), consent_version=domain.CONSENT_VERSION,
-                            task_digest=shown if action["kind"] == "sign_task" else None)
-        payload = dict(action_id=action_id, signer=signer, fields=fields, signature=ref, evidence=evidence,
-                       task=task, language=ctx.language)
+        ref = SignatureRef(
+            signature_id=signature_id,
+            kind=submission.signature_kind,
+            image_digest=domain.digest(image),
+            media_type="image/png",
+            image_url=f"{self.internal_url}/internal/v1/signatures/{signature_id}",
+        )
+        evidence = Evidence(
+            signed_at=now,
+            ip=client.ip,
+            user_agent=client.user_agent[:512],
+            session_id=ctx.session_id,
+            auth_method=ctx.auth_method,
+            consent_text=domain.consent_text(ctx.language),
+            consent_version=domain.CONSENT_VERSION,
+            task_digest=shown if action["kind"] == "sign_task" else None,
+        )
+        payload = dict(
+            action_id=action_id,
+            signer=signer,
+            fields=fields,
+            signature=ref,
+            evidence=evidence,
+            task=task,
+            language=ctx.language,
+        )
         if action["kind"] == "sign_document":
-            message = DocumentSigned(**envelope, payload=dict(
-                **payload, document_id=action.get("document_id") or "",
-                document_version_id=action.get("document_version_id") or "",
-                document_digest=action.get("document_digest") or ""))
+            message = DocumentSigned(
+                **envelope,
+                payload=dict(
+                    **payload,
+                    document_id=action.get("document_id") or "",
+                    document_version_id=action.get("document_version_id") or "",
+                    document_digest=action.get("document_digest") or "",
+                ),
+            )
         else:
             message = TaskSigned(**envelope, payload=payload)
 
         async def work(session: Session) -> None:
-            await self.store.add_signature({
-                "_id": signature_id, "action_id": action_id, "tenant_id": ctx.tenant_id,
-                "contact_id": ctx.contact_id, "task_id": action["task_id"], "kind": submission.signature_kind,
-                "media_type": "image/png", "image_digest": ref.image_digest, "fields": fields,
-                "evidence": evidence.model_dump(), "document_digest": submission.document_digest,
-                "event_id": message.event_id, "created_at": now,
-            }, image, session)
+            await self.store.add_signature(
+                {
+                    "_id": signature_id,
+                    "action_id": action_id,
+                    "tenant_id": ctx.tenant_id,
+                    "contact_id": ctx.contact_id,
+                    "task_id": action["task_id"],
+                    "kind": submission.signature_kind,
+                    "media_type": "image/png",
+                    "image_digest": ref.image_digest,
+                    "fields": fields,
+                    "evidence": evidence.model_dump(),
+                    "document_digest": submission.document_digest,
+                    "event_id": message.event_id,
+                    "created_at": now,
+                },
+                image,
+                session,
+            )
             if not await self.store.close_action(ctx.tenant_id, action_id, "completed", now, session):
                 raise Conflict("This action is no longer open.", code="not_open")
             await self.outbox.add(session, PORTAL_EVENTS, message)
@@ -147,14 +200,28 @@ class Signing:
         text = domain.clean_reason(reason)
         _, _, envelope = await self._origin(ctx, action)
         now = utcnow()
-        message = ActionDeclined(**envelope, payload=dict(
-            action_id=action_id, contact_id=ctx.contact_id, kind=action["kind"], reason=text, declined_at=now))
+        message = ActionDeclined(
+            **envelope,
+            payload=dict(
+                action_id=action_id, contact_id=ctx.contact_id, kind=action["kind"], reason=text, declined_at=now
+            ),
+        )
 
         async def work(session: Session) -> None:
-            await self.store.add_decline({"action_id": action_id, "tenant_id": ctx.tenant_id,
-                                          "contact_id": ctx.contact_id, "reason": text, "at": now,
-                                          "ip": client.ip, "user_agent": client.user_agent[:512],
-                                          "session_id": ctx.session_id, "event_id": message.event_id}, session)
+            await self.store.add_decline(
+                {
+                    "action_id": action_id,
+                    "tenant_id": ctx.tenant_id,
+                    "contact_id": ctx.contact_id,
+                    "reason": text,
+                    "at": now,
+                    "ip": client.ip,
+                    "user_agent": client.user_agent[:512],
+                    "session_id": ctx.session_id,
+                    "event_id": message.event_id,
+                },
+                session,
+            )
             if not await self.store.close_action(ctx.tenant_id, action_id, "declined", now, session):
                 raise Conflict("This action is no longer open.", code="not_open")
             await self.outbox.add(session, PORTAL_EVENTS, message)

@@ -81,8 +81,10 @@ def _signature_and_evidence(sheet: _Sheet, evidence: EvidenceRecord, signature_p
     rows = [
         (t("signed_by"), f"{evidence.signer.name} <{evidence.signer.email}>"),
         (t("contact"), evidence.signer.contact_id),
-        (t("signed_at"), f"{format_moment(evidence.signed_at, evidence.language, evidence.time_zone)} "
-                         f"({evidence.time_zone})"),
+        (
+            t("signed_at"),
+            f"{format_moment(evidence.signed_at, evidence.language, evidence.time_zone)} ({evidence.time_zone})",
+        ),
         (t("signed_at_utc"), evidence.signed_at.isoformat()),
         (t("authentication"), evidence.auth_method),
         (t("ip_address"), evidence.ip),
@@ -91,8 +93,10 @@ def _signature_and_evidence(sheet: _Sheet, evidence: EvidenceRecord, signature_p
         (t("signature_digest"), evidence.signature.image_digest),
     ]
     if evidence.document is not None:
-        rows += [(t("document"), evidence.document.document_id),
-                 (t("document_digest_signed"), evidence.document.digest_before)]
+        rows += [
+            (t("document"), evidence.document.document_id),
+            (t("document_digest_signed"), evidence.document.digest_before),
+        ]
         if evidence.document.digest_after:
             rows.append((t("document_digest_stamped"), evidence.document.digest_after))
     if evidence.timeline_anchor is not None:
@@ -118,9 +122,9 @@ def _lines(text: str, font: str, size: float, width: float) -> list[str]:
     for paragraph in str(text).splitlines() or [""]:
         for line in simpleSplit(paragraph, font, size, width) or [""]:
             while stringWidth(line, font, size) > width:
-                cut = next(i for i in range(len(line), 0, -1) if stringWidth(line[:i - 1], font, size) <= width) - 1
-                lines.append(line[:max(cut, 1)])
-                line = line[max(cut, 1):]
+                cut = next(i for i in range(len(line), 0, -1) if stringWidth(line[: i - 1], font, size) <= width) - 1
+                lines.append(line[: max(cut, 1)])
+                line = line[max(cut, 1) :]
             lines.append(line)
     return lines
 
@@ -172,8 +176,9 @@ class _Sheet:
             self.canvas.setFont(font, size)
             for x, lines in ((MARGIN, labels), (MARGIN + LABEL_WIDTH, values)):
                 for i, line in enumerate(lines):
-                    self.canvas.drawString(x + CELL_PADDING, top - CELL_PADDING - (i + 1) * leading + (leading - size),
-                                           line)
+                    self.canvas.drawString(
+                        x + CELL_PADDING, top - CELL_PADDING - (i + 1) * leading + (leading - size), line
+                    )
             self.y = top - height
             self.canvas.setStrokeColor(colors.lightgrey)
             self.canvas.setLineWidth(0.25)

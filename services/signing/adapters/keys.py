@@ -7,7 +7,7 @@ database so that every replica and restart seals with the same certificate.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -38,19 +38,39 @@ class SealKey:
 
 
 def generate_development_key(now: datetime | None = None) -> SealKey:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Akkoord seal (development)"),
-                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, DEVELOPMENT_ORG)])
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=3650))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_cert_sign=True,
-                                         crl_sign=False, key_encipherment=False, data_encipherment=False,
-                                         key_agreement=False, encipher_only=False, decipher_only=False),
-                           critical=True)
-            .sign(key, hashes.SHA256()))
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, "Akkoord seal (development)"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, DEVELOPMENT_ORG),
+        ]
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_cert_sign=True,
+                crl_sign=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
     return SealKey(key_pem=_key_pem(key), cert_pem=cert.public_bytes(serialization.Encoding.PEM), development=True)
 
 
@@ -75,8 +95,9 @@ def _is_development(cert: x509.Certificate) -> bool:
 
 
 def _key_pem(key) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 class SealKeys:
@@ -107,9 +128,14 @@ class SealKeys:
         if doc is None:
             fresh = generate_development_key()
             try:
-                await self.collection.insert_one({"_id": "development", "key_pem": fresh.key_pem.decode(),
-                                                  "cert_pem": fresh.cert_pem.decode(),
-                                                  "fingerprint": fresh.fingerprint})
+                await self.collection.insert_one(
+                    {
+                        "_id": "development",
+                        "key_pem": fresh.key_pem.decode(),
+                        "cert_pem": fresh.cert_pem.decode(),
+                        "fingerprint": fresh.fingerprint,
+                    }
+                )
             except DuplicateKeyError:
                 pass  # another replica made it first: use theirs
             doc = await self.collection.find_one({"_id": "development"})

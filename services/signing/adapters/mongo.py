@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from gridfs.errors import FileExists, NoFile
 from gridfs import AsyncGridFSBucket
-from pymongo.asynchronous.database import AsyncDatabase
+from gridfs.errors import FileExists, NoFile
 from pydantic import BaseModel
+from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from contracts import utcnow
@@ -71,26 +71,35 @@ class EvidenceStore:
         return [EvidenceRecord.model_validate(d) for d in docs]
 
     async def set_stamped(self, tenant_id: str, evidence_id: str, document: DocumentEvidence, session: Session) -> None:
-        await self.evidence.update_one({"_id": evidence_id, "tenant_id": tenant_id},
-                                       {"$set": {"document": document.model_dump()}}, session=session)
+        await self.evidence.update_one(
+            {"_id": evidence_id, "tenant_id": tenant_id}, {"$set": {"document": document.model_dump()}}, session=session
+        )
 
     async def set_anchor(self, tenant_id: str, evidence_id: str, anchor: TimelineAnchor, session: Session) -> None:
-        await self.evidence.update_one({"_id": evidence_id, "tenant_id": tenant_id},
-                                       {"$set": {"timeline_anchor": anchor.model_dump()}}, session=session)
+        await self.evidence.update_one(
+            {"_id": evidence_id, "tenant_id": tenant_id},
+            {"$set": {"timeline_anchor": anchor.model_dump()}},
+            session=session,
+        )
 
     # -- a document.stamped that overtook its document.signed --
     # Both sides write the action's one document here, so a stamp held by one replica while another records
     # the signing is a write conflict (one transaction is retried and sees the other), never a stamp left held.
 
     async def hold_stamp(self, tenant_id: str, action_id: str, stamped: dict, session: Session) -> None:
-        await self.held_stamps.update_one({"_id": f"{tenant_id}:{action_id}"},
-                                          {"$set": {"tenant_id": tenant_id, "action_id": action_id, "event": stamped,
-                                                    "held_at": utcnow()}},
-                                          upsert=True, session=session)
+        await self.held_stamps.update_one(
+            {"_id": f"{tenant_id}:{action_id}"},
+            {"$set": {"tenant_id": tenant_id, "action_id": action_id, "event": stamped, "held_at": utcnow()}},
+            upsert=True,
+            session=session,
+        )
 
     async def overdue_stamps(self, held_before: datetime, tenant_id: str | None = None, limit: int = 100) -> list[str]:
-        query = {"event": {"$exists": True}, "held_at": {"$lt": held_before},
-                 **({"tenant_id": tenant_id} if tenant_id else {})}
+        query = {
+            "event": {"$exists": True},
+            "held_at": {"$lt": held_before},
+            **({"tenant_id": tenant_id} if tenant_id else {}),
+        }
         docs = await self.held_stamps.find(query, {"_id": 1}).limit(limit).to_list(limit)
         return [d["_id"] for d in docs]
 
@@ -100,15 +109,21 @@ class EvidenceStore:
     async def release_stamp(self, held_id: str, session: Session) -> dict | None:
         """Give up holding a stamp (its signing never came); the stamp, unless it was taken meanwhile."""
         before = await self.held_stamps.find_one_and_update(
-            {"_id": held_id, "event": {"$exists": True}}, {"$unset": {"event": "", "held_at": ""}}, session=session)
+            {"_id": held_id, "event": {"$exists": True}}, {"$unset": {"event": "", "held_at": ""}}, session=session
+        )
         return (before or {}).get("event")
 
     async def take_stamp(self, tenant_id: str, action_id: str, session: Session) -> dict | None:
         """Mark the action's signing recorded; the stamp that was held for it, if any."""
         before = await self.held_stamps.find_one_and_update(
             {"_id": f"{tenant_id}:{action_id}"},
-            {"$set": {"tenant_id": tenant_id, "action_id": action_id, "signing_recorded": True},
-             "$unset": {"event": "", "held_at": ""}}, upsert=True, session=session)
+            {
+                "$set": {"tenant_id": tenant_id, "action_id": action_id, "signing_recorded": True},
+                "$unset": {"event": "", "held_at": ""},
+            },
+            upsert=True,
+            session=session,
+        )
         return (before or {}).get("event")
 
     # -- sealed PDFs --
@@ -132,7 +147,8 @@ class EvidenceStore:
         """Store `data` as `file_id`; the bytes stored under it (another attempt's, when that one came first)."""
         try:
             await self.files.upload_from_stream_with_id(
-                file_id, f"{file_id}.pdf", data, metadata={"tenant_id": tenant_id, "sha256": digest})
+                file_id, f"{file_id}.pdf", data, metadata={"tenant_id": tenant_id, "sha256": digest}
+            )
         except (DuplicateKeyError, FileExists):
             return await self.get_file(file_id)  # a concurrent attempt stored its seal first: that one counts
         return data

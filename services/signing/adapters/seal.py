@@ -59,9 +59,11 @@ class _KeyInMemorySigner(signers.SimpleSigner):
 
     def __init__(self, key: SealKey):
         certs = list(load_certs_from_pemder_data(key.cert_pem))
-        super().__init__(signing_cert=certs[0],
-                         signing_key=load_private_key_from_pemder_data(key.key_pem, passphrase=None),
-                         cert_registry=SimpleCertificateStore.from_certs(certs))
+        super().__init__(
+            signing_cert=certs[0],
+            signing_key=load_private_key_from_pemder_data(key.key_pem, passphrase=None),
+            cert_registry=SimpleCertificateStore.from_certs(certs),
+        )
         self._private_key = serialization.load_pem_private_key(key.key_pem, password=None)
 
     def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
@@ -122,11 +124,17 @@ class Sealer:
 
     def _sign(self, pdf: bytes, evidence_id: str, room: int) -> bytes:
         meta = signers.PdfSignatureMetadata(
-            field_name=FIELD_NAME, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
-            reason=seal_reason(evidence_id), name="Akkoord", location="Akkoord")
+            field_name=FIELD_NAME,
+            md_algorithm="sha256",
+            subfilter=fields.SigSeedSubFilter.PADES,
+            reason=seal_reason(evidence_id),
+            name="Akkoord",
+            location="Akkoord",
+        )
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-        return signers.sign_pdf(writer, meta, signer=self.signer, timestamper=self.timestamper,
-                                bytes_reserved=room).getvalue()
+        return signers.sign_pdf(
+            writer, meta, signer=self.signer, timestamper=self.timestamper, bytes_reserved=room
+        ).getvalue()
 
     def _reserved(self) -> int:
         if self.timestamper is not None and self._token_room is None:
@@ -209,13 +217,17 @@ def _check(data: bytes, cert_pem: bytes, trusted_fingerprints: set[str]) -> Seal
         return SealCheck(sealed=False, problem=f"not a readable PDF: {exc}")
     if not embedded:
         return SealCheck(sealed=False, problem="the PDF carries no signature")
-    ours = [s for s in embedded if s.signer_cert is not None
-            and hashlib.sha256(s.signer_cert.dump()).hexdigest() in trusted_fingerprints] or embedded
+    ours = [
+        s
+        for s in embedded
+        if s.signer_cert is not None and hashlib.sha256(s.signer_cert.dump()).hexdigest() in trusted_fingerprints
+    ] or embedded
     # The seal that matters is the last one: it covers everything before it.
     sig = ours[-1]
     check = SealCheck(sealed=True, signatures=len(embedded))
-    check.akkoord_seal = sig.signer_cert is not None and \
-        hashlib.sha256(sig.signer_cert.dump()).hexdigest() in trusted_fingerprints
+    check.akkoord_seal = (
+        sig.signer_cert is not None and hashlib.sha256(sig.signer_cert.dump()).hexdigest() in trusted_fingerprints
+    )
     check.signer = sig.signer_cert.subject.human_friendly if sig.signer_cert is not None else None
     check.evidence_id = evidence_id_from_reason(_text(sig.sig_object.get("/Reason")))
     trust = list(load_certs_from_pemder_data(cert_pem))
@@ -226,8 +238,11 @@ def _check(data: bytes, cert_pem: bytes, trusted_fingerprints: set[str]) -> Seal
         return check
     check.intact = bool(status.intact)
     check.valid = bool(status.intact and status.valid)
-    check.covers_whole_file = status.coverage == fields.SignatureCoverageLevel.ENTIRE_FILE \
-        if hasattr(fields, "SignatureCoverageLevel") else str(status.coverage).endswith("ENTIRE_FILE")
+    check.covers_whole_file = (
+        status.coverage == fields.SignatureCoverageLevel.ENTIRE_FILE
+        if hasattr(fields, "SignatureCoverageLevel")
+        else str(status.coverage).endswith("ENTIRE_FILE")
+    )
     check.signed_at = status.signer_reported_dt.isoformat() if status.signer_reported_dt else None
     if (ts := status.timestamp_validity) is not None and ts.intact and ts.valid:
         check.timestamped_at, check.timestamped_by = ts.timestamp.isoformat(), ts.signing_cert.subject.human_friendly

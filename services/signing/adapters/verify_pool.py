@@ -27,8 +27,7 @@ class VerifyTimedOut(Exception):
 
 
 class VerifyPool:
-    def __init__(self, workers: int, timeout_seconds: float, queue: int,
-                 check: Callable[..., Any] = check_pdf_against):
+    def __init__(self, workers: int, timeout_seconds: float, queue: int, check: Callable[..., Any] = check_pdf_against):
         self.workers, self.timeout, self.queue, self.check = workers, timeout_seconds, queue, check
         self.slots = asyncio.Semaphore(workers)
         self.admitted = 0

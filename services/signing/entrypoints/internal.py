@@ -14,8 +14,10 @@ from services.signing.entrypoints.deps import UowDep
 router = APIRouter(prefix="/internal/v1", tags=["internal"], dependencies=[InternalCaller])
 
 
-@router.get("/tasks/{task_id}/anchors",
-            summary="The timeline heads the seals of a task's signings anchored (or none), for timeline's verify")
+@router.get(
+    "/tasks/{task_id}/anchors",
+    summary="The timeline heads the seals of a task's signings anchored (or none), for timeline's verify",
+)
 async def anchors(task_id: str, tenant_id: Annotated[str, Query(min_length=1)], uow: UowDep) -> dict:
     return {"task_id": task_id, "anchors": await handlers.anchors_of(uow, tenant_id, task_id)}
 

@@ -4,27 +4,37 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Response
 
-from services.signing.adapters.verify_pool import VerifyBusy, VerifyTimedOut
 from services.signing import handlers
+from services.signing.adapters.verify_pool import VerifyBusy, VerifyTimedOut
 from services.signing.entrypoints.deps import UowDep
 from services.signing.entrypoints.verify_guard import PDF_FORM, BoundedPdf, RateLimited
 
 router = APIRouter(prefix="/v1", tags=["verification"])
 
 
-@router.post("/verify", summary="Check whether a PDF carries Akkoord's seal, untouched, over the whole file",
-             dependencies=[RateLimited], openapi_extra=PDF_FORM,
-             responses={413: {"description": "The file is past the limit"}, 429: {"description": "Too many"},
-                        503: {"description": "Too many checks at once"}, 504: {"description": "Took too long"}})
+@router.post(
+    "/verify",
+    summary="Check whether a PDF carries Akkoord's seal, untouched, over the whole file",
+    dependencies=[RateLimited],
+    openapi_extra=PDF_FORM,
+    responses={
+        413: {"description": "The file is past the limit"},
+        429: {"description": "Too many"},
+        503: {"description": "Too many checks at once"},
+        504: {"description": "Took too long"},
+    },
+)
 async def verify(data: BoundedPdf, uow: UowDep) -> dict:
     try:
         check, stored = await handlers.verify(uow, data)
     except VerifyBusy:
-        raise HTTPException(503, "Too many verifications are running; try again in a moment.",
-                            headers={"Retry-After": "5"}) from None
+        raise HTTPException(
+            503, "Too many verifications are running; try again in a moment.", headers={"Retry-After": "5"}
+        ) from None
     except VerifyTimedOut:
-        raise HTTPException(504, f"Checking this PDF took longer than {uow.settings.verify_timeout_seconds:g} s "
-                                 "and was stopped.") from None
+        raise HTTPException(
+            504, f"Checking this PDF took longer than {uow.settings.verify_timeout_seconds:g} s and was stopped."
+        ) from None
     verdict = check.akkoord_seal and check.valid and check.covers_whole_file
     return {
         "verified": verdict,

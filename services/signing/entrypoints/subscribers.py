@@ -33,10 +33,16 @@ def consumers(uow: UnitOfWork) -> list[Consumer]:
     certificates = on_acceptance(handlers(uow, CERTIFICATES_ACCEPTED))
     return [
         uow.staff_keys.projection("signing"),
-        Consumer(group=Groups.SIGNING, topics=topics_of(evidence),
-                 description="Records the evidence of every signing tasks accepted; seals each stamped document.",
-                 handlers=evidence),
-        Consumer(group=CERTIFICATES_GROUP, topics=topics_of(certificates),
-                 description="Builds and seals the approval certificate of every signed task tasks accepted.",
-                 handlers=certificates),
+        Consumer(
+            group=Groups.SIGNING,
+            topics=topics_of(evidence),
+            description="Records the evidence of every signing tasks accepted; seals each stamped document.",
+            handlers=evidence,
+        ),
+        Consumer(
+            group=CERTIFICATES_GROUP,
+            topics=topics_of(certificates),
+            description="Builds and seals the approval certificate of every signed task tasks accepted.",
+            handlers=certificates,
+        ),
     ]

@@ -45,8 +45,11 @@ async def rate_limited(request: Request) -> None:
     client = request.client.host if request.client else "unknown"
     wait = request.app.state.service.uow.verify_rate.retry_after(client)
     if wait:
-        raise HTTPException(429, f"Too many verifications from your address; try again in {math.ceil(wait)} s.",
-                            headers={"Retry-After": str(math.ceil(wait))})
+        raise HTTPException(
+            429,
+            f"Too many verifications from your address; try again in {math.ceil(wait)} s.",
+            headers={"Retry-After": str(math.ceil(wait))},
+        )
 
 
 RateLimited = Depends(rate_limited)
@@ -94,6 +97,17 @@ def _replayed(request: Request, body: bytes) -> Request:
 
 BoundedPdf = Annotated[bytes, Depends(bounded_pdf)]
 # The request body as OpenAPI should describe it (the route reads it itself, so FastAPI cannot infer it).
-PDF_FORM = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["file"],
-    "properties": {"file": {"type": "string", "format": "binary", "description": "the PDF to check"}}}}}}}
+PDF_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary", "description": "the PDF to check"}},
+                }
+            }
+        },
+    }
+}

@@ -36,12 +36,14 @@ class AccountsStore:
         try:
             await self.users.insert_one({**to_doc(user), "email_key": email_key(user.email)}, session=session)
         except DuplicateKeyError:
-            raise Conflict(f"{user.email} already has a staff account",
-                           errors=[{"field": "email", "message": "taken"}]) from None
+            raise Conflict(
+                f"{user.email} already has a staff account", errors=[{"field": "email", "message": "taken"}]
+            ) from None
 
     async def save_user(self, user: StaffUser, session: Session | None = None) -> None:
-        await self.users.replace_one({"_id": user.id}, {**to_doc(user), "email_key": email_key(user.email)},
-                                     session=session)
+        await self.users.replace_one(
+            {"_id": user.id}, {**to_doc(user), "email_key": email_key(user.email)}, session=session
+        )
 
     async def user_by_email(self, email: str) -> StaffUser | None:
         doc = await self.users.find_one({"email_key": email_key(email)})
@@ -62,18 +64,33 @@ class AccountsStore:
         return [StaffUser(**from_doc(d)) for d in docs]
 
     async def count_admins(self, tenant_id: str, session: Session | None = None) -> int:
-        return await self.users.count_documents({"tenant_id": tenant_id, "role": "admin", "active": True},
-                                                session=session)
+        return await self.users.count_documents(
+            {"tenant_id": tenant_id, "role": "admin", "active": True}, session=session
+        )
 
     # --- single-use tokens ---
 
-    async def insert_token(self, token_hash: str, purpose: TokenPurpose, user: StaffUser, expires_at: datetime,
-                           session: Session | None = None) -> None:
+    async def insert_token(
+        self,
+        token_hash: str,
+        purpose: TokenPurpose,
+        user: StaffUser,
+        expires_at: datetime,
+        session: Session | None = None,
+    ) -> None:
         # A new token replaces the user's earlier ones of the same purpose: only the newest link works.
         await self.tokens.delete_many({"user_id": user.id, "purpose": purpose}, session=session)
-        await self.tokens.insert_one({"_id": token_hash, "purpose": purpose, "user_id": user.id,
-                                      "tenant_id": user.tenant_id, "expires_at": expires_at, "used_at": None},
-                                     session=session)
+        await self.tokens.insert_one(
+            {
+                "_id": token_hash,
+                "purpose": purpose,
+                "user_id": user.id,
+                "tenant_id": user.tenant_id,
+                "expires_at": expires_at,
+                "used_at": None,
+            },
+            session=session,
+        )
 
     async def find_token(self, token_hash: str, purpose: TokenPurpose) -> dict[str, Any] | None:
         return await self.tokens.find_one({"_id": token_hash, "purpose": purpose})
@@ -82,7 +99,9 @@ class AccountsStore:
         """Mark the token used if it is unused and in time; one caller wins."""
         result = await self.tokens.update_one(
             {"_id": token_hash, "purpose": purpose, "used_at": None, "expires_at": {"$gt": now}},
-            {"$set": {"used_at": now}}, session=session)
+            {"$set": {"used_at": now}},
+            session=session,
+        )
         return result.modified_count == 1
 
     # --- sessions ---

@@ -30,8 +30,16 @@ class ConsoleQueries:
             states.setdefault(doc["task_id"], STATE_OF_STATUS.get(doc["status"], doc["status"]))
         return states
 
-    async def find_tasks(self, tenant_id: str, *, phase: str | None, state: RequestState | None, text: str | None,
-                         limit: int, offset: int) -> tuple[list[Task], dict[str, str], dict[str, Contact]]:
+    async def find_tasks(
+        self,
+        tenant_id: str,
+        *,
+        phase: str | None,
+        state: RequestState | None,
+        text: str | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[Task], dict[str, str], dict[str, Contact]]:
         """Newest first; one more than `limit`, to tell whether there is a next page."""
         query: dict[str, Any] = {"tenant_id": tenant_id}
         if phase:
@@ -41,9 +49,13 @@ class ConsoleQueries:
             query["_id"] = {"$in": [task_id for task_id, s in states.items() if s == state]}
         if text:
             pattern = {"$regex": re.escape(text.strip()), "$options": "i"}
-            contact_ids = [d["_id"] async for d in self.contacts.find(
-                {"tenant_id": tenant_id, "$or": [{"name": pattern}, {"email": pattern}, {"company": pattern}]},
-                {"_id": 1})]
+            contact_ids = [
+                d["_id"]
+                async for d in self.contacts.find(
+                    {"tenant_id": tenant_id, "$or": [{"name": pattern}, {"email": pattern}, {"company": pattern}]},
+                    {"_id": 1},
+                )
+            ]
             query["$or"] = [{"title": pattern}, {"contact_id": {"$in": contact_ids}}]
         cursor = self.tasks.find(query).sort([("created_at", DESCENDING), ("_id", DESCENDING)]).skip(offset)
         tasks = [Task(**from_doc(d)) for d in await cursor.limit(limit + 1).to_list(limit + 1)]
@@ -55,8 +67,9 @@ class ConsoleQueries:
         docs = await self.contacts.find({"tenant_id": tenant_id, "_id": {"$in": ids}}).to_list(len(ids) or 1)
         return {d["_id"]: Contact(**from_doc(d)) for d in docs}
 
-    async def find_contacts(self, tenant_id: str, *, text: str | None, archived: bool, limit: int,
-                            offset: int) -> list[Contact]:
+    async def find_contacts(
+        self, tenant_id: str, *, text: str | None, archived: bool, limit: int, offset: int
+    ) -> list[Contact]:
         query: dict[str, Any] = {"tenant_id": tenant_id, "archived": archived}
         if text:
             pattern = {"$regex": re.escape(text.strip()), "$options": "i"}
@@ -69,6 +82,9 @@ class ConsoleQueries:
         return [Contact(**from_doc(d)) for d in docs]
 
     async def open_actions_of_contact(self, tenant_id: str, contact_id: str) -> list[Action]:
-        docs = await self.actions.find({"tenant_id": tenant_id, "contact_id": contact_id, "status": "open"}
-                                       ).sort("created_at", DESCENDING).to_list(200)
+        docs = (
+            await self.actions.find({"tenant_id": tenant_id, "contact_id": contact_id, "status": "open"})
+            .sort("created_at", DESCENDING)
+            .to_list(200)
+        )
         return [Action(**from_doc(d)) for d in docs]

@@ -26,7 +26,7 @@ class IdempotencyKey:
     fingerprint: str  # SHA-256 of the request body
 
     @classmethod
-    def of(cls, tenant_id: str, route: str, key: str, body: BaseModel | None) -> "IdempotencyKey":
+    def of(cls, tenant_id: str, route: str, key: str, body: BaseModel | None) -> IdempotencyKey:
         raw = body.model_dump_json().encode() if body is not None else b""
         return cls(scope=f"{tenant_id}:{route}:{key}", fingerprint=hashlib.sha256(raw).hexdigest())
 
@@ -52,11 +52,21 @@ class IdempotencyRecords:
         if doc is None:
             return None
         if doc["fingerprint"] != key.fingerprint:
-            raise Invalid("this Idempotency-Key was already used with a different request body",
-                          errors=[{"field": "Idempotency-Key", "message": "reused with another body"}])
+            raise Invalid(
+                "this Idempotency-Key was already used with a different request body",
+                errors=[{"field": "Idempotency-Key", "message": "reused with another body"}],
+            )
         return StoredResponse(doc["response"], doc.get("withheld", []))
 
     async def record(self, key: IdempotencyKey, response: Any, session: Session, withheld: list[str]) -> None:
-        await self.records.insert_one({"_id": key.scope, "fingerprint": key.fingerprint, "response": response,
-                                       "withheld": withheld, "created_at": utcnow(),
-                                       "expires_at": utcnow() + self.keep}, session=session)
+        await self.records.insert_one(
+            {
+                "_id": key.scope,
+                "fingerprint": key.fingerprint,
+                "response": response,
+                "withheld": withheld,
+                "created_at": utcnow(),
+                "expires_at": utcnow() + self.keep,
+            },
+            session=session,
+        )

@@ -52,10 +52,26 @@ class TasksStore:
 
     # --- tenants ---
 
-    async def insert_tenant(self, tenant_id: str, name: str, plan: str, phases: list[str], session: Session,
-                            time_zone: str = "Europe/Amsterdam") -> None:
-        await self.tenants.insert_one({"_id": tenant_id, "name": name, "plan": plan, "phases": phases,
-                                       "time_zone": time_zone, "created_at": utcnow()}, session=session)
+    async def insert_tenant(
+        self,
+        tenant_id: str,
+        name: str,
+        plan: str,
+        phases: list[str],
+        session: Session,
+        time_zone: str = "Europe/Amsterdam",
+    ) -> None:
+        await self.tenants.insert_one(
+            {
+                "_id": tenant_id,
+                "name": name,
+                "plan": plan,
+                "phases": phases,
+                "time_zone": time_zone,
+                "created_at": utcnow(),
+            },
+            session=session,
+        )
 
     async def get_tenant(self, tenant_id: str, session: Session | None = None) -> dict:
         doc = await self.tenants.find_one({"_id": tenant_id}, session=session)
@@ -63,13 +79,13 @@ class TasksStore:
             raise NotFound(f"tenant {tenant_id} not found")
         return doc
 
-    async def set_branding(self, tenant_id: str, changes: dict[str, Any], logo: bytes | None,
-                           session: Session) -> None:
+    async def set_branding(self, tenant_id: str, changes: dict[str, Any], logo: bytes | None, session: Session) -> None:
         # The logo's bytes live apart: every console request reads the tenant, few read its logo.
         await self.tenants.update_one({"_id": tenant_id}, {"$set": changes}, session=session)
         if logo is not None:
-            await self.tenant_logos.replace_one({"_id": tenant_id}, {"_id": tenant_id, "data": logo}, upsert=True,
-                                                session=session)
+            await self.tenant_logos.replace_one(
+                {"_id": tenant_id}, {"_id": tenant_id, "data": logo}, upsert=True, session=session
+            )
 
     async def logo(self, tenant_id: str) -> bytes | None:
         doc = await self.tenant_logos.find_one({"_id": tenant_id})
@@ -102,8 +118,9 @@ class TasksStore:
             raise NotFound(f"contact {contact_id} not found")
         return Contact(**from_doc(doc))
 
-    async def list_contacts(self, tenant_id: str, *, company: str | None, email: str | None,
-                            include_archived: bool, limit: int, offset: int) -> list[Contact]:
+    async def list_contacts(
+        self, tenant_id: str, *, company: str | None, email: str | None, include_archived: bool, limit: int, offset: int
+    ) -> list[Contact]:
         query: dict[str, Any] = {"tenant_id": tenant_id}
         if company is not None:
             query["company"] = company
@@ -129,11 +146,22 @@ class TasksStore:
         """Write the task's new phase only if it is still `from_phase`; False when someone else moved it."""
         result = await self.tasks.update_one(
             {"_id": task.id, "tenant_id": task.tenant_id, "phase": from_phase},
-            {"$set": {"phase": task.phase, "updated_at": task.updated_at}}, session=session)
+            {"$set": {"phase": task.phase, "updated_at": task.updated_at}},
+            session=session,
+        )
         return result.matched_count == 1
 
-    async def list_tasks(self, tenant_id: str, *, phase: str | None, contact_id: str | None,
-                         has_open_action: bool | None, sort: str, limit: int, offset: int) -> list[Task]:
+    async def list_tasks(
+        self,
+        tenant_id: str,
+        *,
+        phase: str | None,
+        contact_id: str | None,
+        has_open_action: bool | None,
+        sort: str,
+        limit: int,
+        offset: int,
+    ) -> list[Task]:
         query: dict[str, Any] = {"tenant_id": tenant_id}
         if phase is not None:
             query["phase"] = phase
@@ -143,8 +171,9 @@ class TasksStore:
             open_ids = list(await self.task_ids_with_open_actions(tenant_id))
             query["_id"] = {"$in": open_ids} if has_open_action else {"$nin": open_ids}
         field, direction = sort.lstrip("-"), DESCENDING if sort.startswith("-") else ASCENDING
-        cursor = (self.tasks.find(query).sort([(TASK_SORTS[field], direction), ("_id", direction)])
-                  .skip(offset).limit(limit))
+        cursor = (
+            self.tasks.find(query).sort([(TASK_SORTS[field], direction), ("_id", direction)]).skip(offset).limit(limit)
+        )
         return [Task(**from_doc(d)) for d in await cursor.to_list(limit)]
 
     async def any_task_in(self, tenant_id: str, phases: list[str], session: Session) -> dict | None:
@@ -153,8 +182,7 @@ class TasksStore:
     # --- actions ---
 
     async def insert_action(self, action: Action, session: Session) -> None:
-        await self.actions.insert_one({**to_doc(action), "next_reminder_at": action.next_reminder_at},
-                                      session=session)
+        await self.actions.insert_one({**to_doc(action), "next_reminder_at": action.next_reminder_at}, session=session)
 
     async def get_action(self, tenant_id: str, action_id: str, session: Session | None = None) -> Action:
         doc = await self.actions.find_one({"_id": action_id, "tenant_id": tenant_id}, session=session)
@@ -163,31 +191,49 @@ class TasksStore:
         return Action(**from_doc(doc))
 
     async def actions_of(self, tenant_id: str, task_id: str, session: Session | None = None) -> list[Action]:
-        docs = await (self.actions.find({"tenant_id": tenant_id, "task_id": task_id}, session=session)
-                      .sort("created_at", 1).to_list(500))
+        docs = await (
+            self.actions.find({"tenant_id": tenant_id, "task_id": task_id}, session=session)
+            .sort("created_at", 1)
+            .to_list(500)
+        )
         return [Action(**from_doc(d)) for d in docs]
 
     async def close_action(self, action: Action, session: Session) -> bool:
         """Record the action's terminal status only if it is still open (one writer wins)."""
         result = await self.actions.update_one(
             {"_id": action.id, "tenant_id": action.tenant_id, "status": "open"},
-            {"$set": {"status": action.status, "closed_at": action.closed_at, "close_reason": action.close_reason,
-                      "signed_event_id": action.signed_event_id, "declined_event_id": action.declined_event_id,
-                      "next_reminder_at": None}}, session=session)
+            {
+                "$set": {
+                    "status": action.status,
+                    "closed_at": action.closed_at,
+                    "close_reason": action.close_reason,
+                    "signed_event_id": action.signed_event_id,
+                    "declined_event_id": action.declined_event_id,
+                    "next_reminder_at": None,
+                }
+            },
+            session=session,
+        )
         return result.matched_count == 1
 
     async def count_reminder(self, action: Action, session: Session) -> bool:
         """Record one more reminder sent, only if no one else counted it (one replica wins)."""
         result = await self.actions.update_one(
-            {"_id": action.id, "tenant_id": action.tenant_id, "status": "open",
-             "reminders_sent": action.reminders_sent - 1},
+            {
+                "_id": action.id,
+                "tenant_id": action.tenant_id,
+                "status": "open",
+                "reminders_sent": action.reminders_sent - 1,
+            },
             {"$set": {"reminders_sent": action.reminders_sent, "next_reminder_at": action.next_reminder_at}},
-            session=session)
+            session=session,
+        )
         return result.matched_count == 1
 
     async def due_reminders(self, now: datetime, limit: int = 100) -> list[Action]:
-        docs = await (self.actions.find({"status": "open", "next_reminder_at": {"$lte": now}})
-                      .limit(limit).to_list(limit))
+        docs = await (
+            self.actions.find({"status": "open", "next_reminder_at": {"$lte": now}}).limit(limit).to_list(limit)
+        )
         return [Action(**from_doc(d)) for d in docs]
 
     async def overdue_actions(self, now: datetime, limit: int = 100) -> list[Action]:
@@ -204,18 +250,28 @@ class TasksStore:
         await self.portal_links.insert_one(doc, session=session)
 
     async def save_document_version(self, version: DocumentVersion, session: Session) -> None:
-        await self.documents.replace_one({"_id": version.document_id},
-                                         {**version.model_dump(), "updated_at": utcnow()}, upsert=True,
-                                         session=session)
+        await self.documents.replace_one(
+            {"_id": version.document_id}, {**version.model_dump(), "updated_at": utcnow()}, upsert=True, session=session
+        )
 
     async def find_document(self, tenant_id: str, document_id: str) -> DocumentVersion | None:
         doc = await self.documents.find_one({"_id": document_id, "tenant_id": tenant_id})
         return DocumentVersion(**doc) if doc else None
 
-    async def record_rejection(self, event_id: str, tenant_id: str, kind: str, reason: str, session: Session,
-                               **details: Any) -> None:
-        await self.rejections.insert_one({"_id": event_id, "tenant_id": tenant_id, "kind": kind, "reason": reason,
-                                          "details": details, "at": utcnow()}, session=session)
+    async def record_rejection(
+        self, event_id: str, tenant_id: str, kind: str, reason: str, session: Session, **details: Any
+    ) -> None:
+        await self.rejections.insert_one(
+            {
+                "_id": event_id,
+                "tenant_id": tenant_id,
+                "kind": kind,
+                "reason": reason,
+                "details": details,
+                "at": utcnow(),
+            },
+            session=session,
+        )
 
     async def get_seed(self, name: str) -> dict | None:
         return await self.seeds.find_one({"_id": name})

@@ -25,8 +25,12 @@ class Unavailable(DomainError):
 
 class StaffServices:
     def __init__(self, settings: Settings, timeout: float = 15.0):
-        self.base = {"documents": settings.documents_url, "timeline": settings.timeline_url,
-                     "automation": settings.automation_url, "signing": settings.signing_url}
+        self.base = {
+            "documents": settings.documents_url,
+            "timeline": settings.timeline_url,
+            "automation": settings.automation_url,
+            "signing": settings.signing_url,
+        }
         self.token = settings.internal_token
         self.timeout = timeout
         self._client: httpx.AsyncClient | None = None
@@ -43,15 +47,21 @@ class StaffServices:
             self._client = None
 
     def _headers(self, staff: Staff) -> dict[str, str]:
-        return {"X-Internal-Token": self.token, TENANT_HEADER: staff.tenant_id, USER_HEADER: staff.user_id or "",
-                USER_NAME_HEADER: quote(staff.user_name or ""), ROLE_HEADER: staff.role}
+        return {
+            "X-Internal-Token": self.token,
+            TENANT_HEADER: staff.tenant_id,
+            USER_HEADER: staff.user_id or "",
+            USER_NAME_HEADER: quote(staff.user_name or ""),
+            ROLE_HEADER: staff.role,
+        }
 
     async def request(self, staff: Staff, method: str, service: Service, path: str, **kwargs: Any) -> httpx.Response:
         if not path.startswith("/v1/"):
             raise NotFound("not a staff API path")  # only staff routes: never /internal/ on a user's behalf
         try:
-            response = await self.client.request(method, self.base[service].rstrip("/") + path,
-                                                 headers=self._headers(staff), **kwargs)
+            response = await self.client.request(
+                method, self.base[service].rstrip("/") + path, headers=self._headers(staff), **kwargs
+            )
         except httpx.HTTPError as exc:
             raise Unavailable(f"{service} did not answer ({type(exc).__name__})") from None
         if response.status_code == 404:

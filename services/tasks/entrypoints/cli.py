@@ -20,8 +20,7 @@ from services.tasks.handlers.tenants import DEMO_TENANT, ensure_demo_tenant
 async def _seed(settings: Settings) -> tuple[str, str, str]:
     service = bootstrap.build(settings)
     runtime, uow = service.runtime, service.uow
-    accounts = Accounts(uow=uow, store=AccountsStore(runtime.db),
-                        mailer=SmtpMailer(SmtpSender.from_settings(settings)))
+    accounts = Accounts(uow=uow, store=AccountsStore(runtime.db), mailer=SmtpMailer(SmtpSender.from_settings(settings)))
     try:
         for hook in [*runtime.startup, accounts.store.ensure_indexes]:
             await hook()
@@ -30,11 +29,13 @@ async def _seed(settings: Settings) -> tuple[str, str, str]:
         seed = await uow.store.get_seed(DEMO_TENANT) or {}
         # The demo login stays the same from run to run unless AKKOORD_DEMO_STAFF_PASSWORD chooses another.
         password = settings.demo_staff_password or seed.get("staff_password") or secrets.token_urlsafe(12)
-        await ensure_user(accounts, DEMO_TENANT, email=settings.demo_staff_email, name="Demo Admin", role="admin",
-                          password=password)
+        await ensure_user(
+            accounts, DEMO_TENANT, email=settings.demo_staff_email, name="Demo Admin", role="admin", password=password
+        )
         if seed.get("staff_password") != password:
-            await uow.outbox.transaction(lambda session: uow.store.save_seed(
-                DEMO_TENANT, {**seed, "staff_password": password}, session))
+            await uow.outbox.transaction(
+                lambda session: uow.store.save_seed(DEMO_TENANT, {**seed, "staff_password": password}, session)
+            )
         return key, settings.demo_staff_email, password
     finally:
         await runtime.client.close()

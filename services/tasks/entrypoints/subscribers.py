@@ -22,10 +22,13 @@ HANDLERS: dict[type[Envelope], MessageHandler[UnitOfWork]] = {
 
 
 def consumers(uow: UnitOfWork) -> list[Consumer]:
-    return [Consumer(
-        group=Groups.TASKS, topics=m.topics_of(HANDLERS),
-        description="Applies rule commands (compare-and-set phase changes, requests for another action), "
-                    "completes or declines actions from the portal's signatures, and keeps the current version "
-                    "of each document.",
-        handlers=handlers(uow, HANDLERS),
-    )]
+    return [
+        Consumer(
+            group=Groups.TASKS,
+            topics=m.topics_of(HANDLERS),
+            description="Applies rule commands (compare-and-set phase changes, requests for another action), "
+            "completes or declines actions from the portal's signatures, and keeps the current version "
+            "of each document.",
+            handlers=handlers(uow, HANDLERS),
+        )
+    ]

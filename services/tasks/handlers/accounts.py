@@ -14,7 +14,6 @@ from services.tasks.adapters.accounts import AccountsStore
 from services.tasks.adapters.mail import Mailer, MailNotSent
 from services.tasks.adapters.passwords import hash_password, verify_password
 from services.tasks.domain import require_email
-from services.tasks.unit_of_work import UnitOfWork, now
 from services.tasks.staff_users import (
     ConsoleSession,
     Role,
@@ -25,6 +24,7 @@ from services.tasks.staff_users import (
     require_password,
     require_role,
 )
+from services.tasks.unit_of_work import UnitOfWork, now
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +46,20 @@ class TokenRefused(Exception):
 
 def staff_of(user: StaffUser, plan: str) -> Staff:
     """The credential a signed-in user acts with: the same handlers as an API key, the user as the actor."""
-    return Staff(tenant_id=user.tenant_id, key_id=f"user:{user.id}", role="admin" if user.role == "admin" else "staff",
-                 plan=plan, user_id=user.id, user_name=user.display_name, user_email=user.email)
+    return Staff(
+        tenant_id=user.tenant_id,
+        key_id=f"user:{user.id}",
+        role="admin" if user.role == "admin" else "staff",
+        plan=plan,
+        user_id=user.id,
+        user_name=user.display_name,
+        user_email=user.email,
+    )
 
 
-async def _issue(accounts: Accounts, user: StaffUser, purpose: TokenPurpose, valid_for: timedelta,
-                 session: Session | None = None) -> str:
+async def _issue(
+    accounts: Accounts, user: StaffUser, purpose: TokenPurpose, valid_for: timedelta, session: Session | None = None
+) -> str:
     secret = new_secret()
     await accounts.store.insert_token(digest(secret), purpose, user, now() + valid_for, session)
     return secret
@@ -66,8 +74,15 @@ async def invite(accounts: Accounts, by: Staff, *, email: str, name: str, role: 
     """A new user of `by`'s tenant, who sets a password through a single-use link (mailed, and returned once)."""
     if not by.is_admin:
         raise Forbidden("inviting colleagues needs an admin")
-    user = StaffUser(id=new_id(), tenant_id=by.tenant_id, email=require_email(email), name=name.strip(),
-                     role=require_role(role), language="en" if language == "en" else "nl", created_at=now())
+    user = StaffUser(
+        id=new_id(),
+        tenant_id=by.tenant_id,
+        email=require_email(email),
+        name=name.strip(),
+        role=require_role(role),
+        language="en" if language == "en" else "nl",
+        created_at=now(),
+    )
     settings = accounts.uow.settings
 
     async def work(session: Session) -> str:
@@ -78,10 +93,13 @@ async def invite(accounts: Accounts, by: Staff, *, email: str, name: str, role: 
     link = _link(accounts, "invitation", secret)
     tenant = await accounts.uow.store.get_tenant(by.tenant_id)
     try:
-        await accounts.mailer.send(user.email, f"Akkoord: invitation to {tenant['name']}",
-                                   f"{by.user_name or 'An admin'} invites you to Akkoord for {tenant['name']}.\n\n"
-                                   f"Choose your password here (the link works once, for "
-                                   f"{settings.console_invitation_hours:g} hours):\n{link}\n")
+        await accounts.mailer.send(
+            user.email,
+            f"Akkoord: invitation to {tenant['name']}",
+            f"{by.user_name or 'An admin'} invites you to Akkoord for {tenant['name']}.\n\n"
+            f"Choose your password here (the link works once, for "
+            f"{settings.console_invitation_hours:g} hours):\n{link}\n",
+        )
         mailed = True
     except MailNotSent as failed:
         # The invitation stands: the admin is shown the link once, to hand over another way.
@@ -132,10 +150,13 @@ async def request_reset(accounts: Accounts, email: str) -> None:
     minutes = accounts.uow.settings.console_reset_minutes
     secret = await _issue(accounts, user, "reset", timedelta(minutes=minutes))
     try:
-        await accounts.mailer.send(user.email, "Akkoord: choose a new password",
-                                   f"Someone asked to reset your Akkoord password. If it was you, choose a new one "
-                                   f"here (the link works once, for {minutes:g} minutes):\n"
-                                   f"{_link(accounts, 'reset', secret)}\n\nIf it was not you, ignore this mail.")
+        await accounts.mailer.send(
+            user.email,
+            "Akkoord: choose a new password",
+            f"Someone asked to reset your Akkoord password. If it was you, choose a new one "
+            f"here (the link works once, for {minutes:g} minutes):\n"
+            f"{_link(accounts, 'reset', secret)}\n\nIf it was not you, ignore this mail.",
+        )
     except MailNotSent as failed:
         # The page answers the same either way (it must not tell whether the address exists); ops see this.
         log.warning("password reset mail to user %s not sent: %s", user.id, failed.reason)
@@ -149,8 +170,9 @@ async def sign_in(accounts: Accounts, email: str, password: str) -> tuple[str, C
     if not user.can_sign_in():
         return None
     secret, at = new_secret(), now()
-    console_session = ConsoleSession(id=digest(secret), user_id=user.id, tenant_id=user.tenant_id,
-                                     csrf_token=new_secret(), created_at=at, seen_at=at)
+    console_session = ConsoleSession(
+        id=digest(secret), user_id=user.id, tenant_id=user.tenant_id, csrf_token=new_secret(), created_at=at, seen_at=at
+    )
     await accounts.store.insert_session(console_session)
     return secret, console_session
 
@@ -161,8 +183,9 @@ async def session_user(accounts: Accounts, secret: str) -> tuple[ConsoleSession,
     if console_session is None:
         return None
     settings, at = accounts.uow.settings, now()
-    if console_session.expired(at, timedelta(minutes=settings.console_idle_minutes),
-                               timedelta(hours=settings.console_session_hours)):
+    if console_session.expired(
+        at, timedelta(minutes=settings.console_idle_minutes), timedelta(hours=settings.console_session_hours)
+    ):
         await accounts.store.delete_session(console_session.id)
         return None
     user = await accounts.store.user_by_id(console_session.user_id)
@@ -185,8 +208,9 @@ async def list_users(accounts: Accounts, by: Staff) -> list[StaffUser]:
     return await accounts.store.list_users(by.tenant_id)
 
 
-async def change_user(accounts: Accounts, by: Staff, user_id: str, *, role: Role | None = None,
-                      active: bool | None = None) -> StaffUser:
+async def change_user(
+    accounts: Accounts, by: Staff, user_id: str, *, role: Role | None = None, active: bool | None = None
+) -> StaffUser:
     """An admin changes a colleague's role or (de)activates them; the tenant always keeps an active admin."""
     if not by.is_admin:
         raise Forbidden("changing users needs an admin")
@@ -205,16 +229,24 @@ async def change_user(accounts: Accounts, by: Staff, user_id: str, *, role: Role
     return await accounts.uow.outbox.transaction(work)
 
 
-async def ensure_user(accounts: Accounts, tenant_id: str, *, email: str, name: str, role: Role,
-                      password: str) -> StaffUser:
+async def ensure_user(
+    accounts: Accounts, tenant_id: str, *, email: str, name: str, role: Role, password: str
+) -> StaffUser:
     """A user with this password, created or updated (the demo seed: the same login on every run)."""
     existing = await accounts.store.user_by_email(email)
     if existing is not None and existing.tenant_id != tenant_id:
         raise Invalid(f"{email} already belongs to another tenant")
     password_hash = await hash_password(require_password(password))
     if existing is None:
-        user = StaffUser(id=new_id(), tenant_id=tenant_id, email=require_email(email), name=name, role=role,
-                         password_hash=password_hash, created_at=now())
+        user = StaffUser(
+            id=new_id(),
+            tenant_id=tenant_id,
+            email=require_email(email),
+            name=name,
+            role=role,
+            password_hash=password_hash,
+            created_at=now(),
+        )
         await accounts.store.insert_user(user)
         return user
     if await verify_password(existing.password_hash, password):

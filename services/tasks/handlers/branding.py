@@ -32,15 +32,26 @@ async def set_branding(uow: UnitOfWork, staff: Staff, *, name: str, colour: str 
         if logo:
             changes.update(logo_type=media_type, logo_digest=hashlib.sha256(logo).hexdigest())
         await uow.store.set_branding(staff.tenant_id, changes, logo or None, session)
-        await uow.staff_keys.save_tenant(staff.tenant_id, changes["name"], tenant["plan"], session,
-                                          time_zone=tenant.get("time_zone", "Europe/Amsterdam"))
+        await uow.staff_keys.save_tenant(
+            staff.tenant_id,
+            changes["name"],
+            tenant["plan"],
+            session,
+            time_zone=tenant.get("time_zone", "Europe/Amsterdam"),
+        )
         digest = changes.get("logo_digest", tenant.get("logo_digest"))
         payload = TenantBrandingPayload(
-            name=changes["name"], colour=colour, logo_digest=digest,
+            name=changes["name"],
+            colour=colour,
+            logo_digest=digest,
             logo_type=changes.get("logo_type", tenant.get("logo_type")),
-            logo_url=logo_url(uow, staff.tenant_id, digest) if digest else None)
-        await uow.outbox.add(session, TASKS_EVENTS, TenantBrandingChanged(
-            tenant_id=staff.tenant_id, actor=staff_actor(staff), payload=payload))
+            logo_url=logo_url(uow, staff.tenant_id, digest) if digest else None,
+        )
+        await uow.outbox.add(
+            session,
+            TASKS_EVENTS,
+            TenantBrandingChanged(tenant_id=staff.tenant_id, actor=staff_actor(staff), payload=payload),
+        )
         return payload.model_dump()
 
     return await commit(uow, work)

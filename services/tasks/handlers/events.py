@@ -43,13 +43,30 @@ async def change_phase_for_rule(event: ChangeTaskPhase, uow: UnitOfWork) -> None
         raise PermanentFailure(exc.detail) from exc
     actor = Actor(kind="rule", id=p.rule_id or "unknown-rule", name=p.rule_name)
     try:
-        await apply_phase_change(uow, uow.session, task, p.phase, expected=p.expected_phase, actor=actor,
-                                 cause=event, rule_id=p.rule_id, rule_name=p.rule_name)
+        await apply_phase_change(
+            uow,
+            uow.session,
+            task,
+            p.phase,
+            expected=p.expected_phase,
+            actor=actor,
+            cause=event,
+            rule_id=p.rule_id,
+            rule_name=p.rule_name,
+        )
     except (Conflict, Invalid) as refused:
         log.info("task.change_phase %s not applied: %s", event.event_id, refused.detail)
-        await uow.store.record_rejection(event.event_id, event.tenant_id, event.type, refused.detail, uow.session,
-                                          task_id=task.id, expected_phase=p.expected_phase, phase=p.phase,
-                                          rule_id=p.rule_id)
+        await uow.store.record_rejection(
+            event.event_id,
+            event.tenant_id,
+            event.type,
+            refused.detail,
+            uow.session,
+            task_id=task.id,
+            expected_phase=p.expected_phase,
+            phase=p.phase,
+            rule_id=p.rule_id,
+        )
 
 
 def rule_action_id(command_id: str) -> str:
@@ -74,22 +91,45 @@ async def request_action_for_rule(event: RequestTaskAction, uow: UnitOfWork) -> 
         pass
     opened = now()
     request = SignatureRequest(
-        contact_id=p.contact_id, kind=p.kind, fields=p.fields, document_id=p.document_id, message=p.message,
+        contact_id=p.contact_id,
+        kind=p.kind,
+        fields=p.fields,
+        document_id=p.document_id,
+        message=p.message,
         expires_at=opened + timedelta(hours=p.expires_in_hours) if p.expires_in_hours else None,
-        remind_at=[opened + timedelta(hours=h) for h in p.remind_in_hours])
+        remind_at=[opened + timedelta(hours=h) for h in p.remind_in_hours],
+    )
     try:
         document = None
         if p.document_id and (document := await uow.store.find_document(event.tenant_id, p.document_id)) is None:
             raise Invalid(f"document {p.document_id} not found in this tenant")
-        await open_action(uow, uow.session, tenant_id=event.tenant_id, plan=tenant["plan"], task_id=event.task_id,
-                          request=request, document=document, action_id=action_id,
-                          envelope={**event.caused(), "actor": event.actor}, rule_id=p.rule_id,
-                          rule_name=p.rule_name)
+        await open_action(
+            uow,
+            uow.session,
+            tenant_id=event.tenant_id,
+            plan=tenant["plan"],
+            task_id=event.task_id,
+            request=request,
+            document=document,
+            action_id=action_id,
+            envelope={**event.caused(), "actor": event.actor},
+            rule_id=p.rule_id,
+            rule_name=p.rule_name,
+        )
     except (Conflict, Forbidden, Invalid, NotFound) as refused:
         log.info("task.request_action %s not applied: %s", event.event_id, refused.detail)
-        await uow.store.record_rejection(event.event_id, event.tenant_id, event.type, refused.detail, uow.session,
-                                          task_id=event.task_id, contact_id=p.contact_id, action_kind=p.kind,
-                                          document_id=p.document_id, rule_id=p.rule_id)
+        await uow.store.record_rejection(
+            event.event_id,
+            event.tenant_id,
+            event.type,
+            refused.detail,
+            uow.session,
+            task_id=event.task_id,
+            contact_id=p.contact_id,
+            action_kind=p.kind,
+            document_id=p.document_id,
+            rule_id=p.rule_id,
+        )
 
 
 async def _open_action(uow: UnitOfWork, event: Envelope, action_id: str) -> Action:
@@ -103,8 +143,9 @@ async def complete_signed_action(event: TaskSigned | DocumentSigned, uow: UnitOf
     """task.signed / document.signed: the action is completed; emits task.action_completed."""
     action = await _open_action(uow, event, event.payload.action_id)
     if event.payload.signer.contact_id != action.contact_id:
-        raise PermanentFailure(f"action {action.id} asks {action.contact_id} to sign, "
-                               f"not {event.payload.signer.contact_id}")
+        raise PermanentFailure(
+            f"action {action.id} asks {action.contact_id} to sign, not {event.payload.signer.contact_id}"
+        )
     if action.signed_event_id == event.event_id:
         return  # this signing completed the action already
     status = action.status
@@ -115,18 +156,41 @@ async def complete_signed_action(event: TaskSigned | DocumentSigned, uow: UnitOf
         # The portal took a signature for an action that was closed meanwhile (cancelled, expired, or another
         # signing first). It is refused: rules, seals and stamping follow only task.action_completed, and the
         # timelines show the refusal instead of a proof.
-        await uow.store.record_rejection(event.event_id, event.tenant_id, event.type, late.detail, uow.session,
-                                          action_id=action.id)
-        await uow.outbox.add(uow.session, TASKS_EVENTS, SigningRejected(
-            **{**event.caused(), "task_id": action.task_id}, actor=event.actor,
-            payload=SigningRejectedPayload(action_id=action.id, contact_id=action.contact_id, kind=action.kind,
-                                           signed_event_id=event.event_id, action_status=status,
-                                           reason=late.detail)))
+        await uow.store.record_rejection(
+            event.event_id, event.tenant_id, event.type, late.detail, uow.session, action_id=action.id
+        )
+        await uow.outbox.add(
+            uow.session,
+            TASKS_EVENTS,
+            SigningRejected(
+                **{**event.caused(), "task_id": action.task_id},
+                actor=event.actor,
+                payload=SigningRejectedPayload(
+                    action_id=action.id,
+                    contact_id=action.contact_id,
+                    kind=action.kind,
+                    signed_event_id=event.event_id,
+                    action_status=status,
+                    reason=late.detail,
+                ),
+            ),
+        )
         return
-    await uow.outbox.add(uow.session, TASKS_EVENTS, TaskActionCompleted(
-        **{**event.caused(), "task_id": action.task_id}, actor=event.actor,
-        payload=ActionCompletedPayload(action_id=action.id, contact_id=action.contact_id, kind=action.kind,
-                                       signed_event_id=event.event_id, signing=event)))
+    await uow.outbox.add(
+        uow.session,
+        TASKS_EVENTS,
+        TaskActionCompleted(
+            **{**event.caused(), "task_id": action.task_id},
+            actor=event.actor,
+            payload=ActionCompletedPayload(
+                action_id=action.id,
+                contact_id=action.contact_id,
+                kind=action.kind,
+                signed_event_id=event.event_id,
+                signing=event,
+            ),
+        ),
+    )
 
 
 async def decline_action(event: ActionDeclined, uow: UnitOfWork) -> None:
@@ -142,18 +206,41 @@ async def decline_action(event: ActionDeclined, uow: UnitOfWork) -> None:
         # The portal took a decline for an action that was closed meanwhile (cancelled, replaced, expired, or
         # signed first). It is refused: rules, staff mail and webhooks follow only task.action_declined, and the
         # timelines show the refusal instead of a decline.
-        await uow.store.record_rejection(event.event_id, event.tenant_id, event.type, late.detail, uow.session,
-                                          action_id=action.id)
-        await uow.outbox.add(uow.session, TASKS_EVENTS, DeclineRejected(
-            **{**event.caused(), "task_id": action.task_id}, actor=event.actor,
-            payload=DeclineRejectedPayload(action_id=action.id, contact_id=action.contact_id, kind=action.kind,
-                                           declined_event_id=event.event_id, action_status=status,
-                                           reason=late.detail)))
+        await uow.store.record_rejection(
+            event.event_id, event.tenant_id, event.type, late.detail, uow.session, action_id=action.id
+        )
+        await uow.outbox.add(
+            uow.session,
+            TASKS_EVENTS,
+            DeclineRejected(
+                **{**event.caused(), "task_id": action.task_id},
+                actor=event.actor,
+                payload=DeclineRejectedPayload(
+                    action_id=action.id,
+                    contact_id=action.contact_id,
+                    kind=action.kind,
+                    declined_event_id=event.event_id,
+                    action_status=status,
+                    reason=late.detail,
+                ),
+            ),
+        )
         return
-    await uow.outbox.add(uow.session, TASKS_EVENTS, TaskActionDeclined(
-        **{**event.caused(), "task_id": action.task_id}, actor=event.actor,
-        payload=TaskActionDeclinedPayload(action_id=action.id, contact_id=action.contact_id, kind=action.kind,
-                                          declined_event_id=event.event_id, decline=event)))
+    await uow.outbox.add(
+        uow.session,
+        TASKS_EVENTS,
+        TaskActionDeclined(
+            **{**event.caused(), "task_id": action.task_id},
+            actor=event.actor,
+            payload=TaskActionDeclinedPayload(
+                action_id=action.id,
+                contact_id=action.contact_id,
+                kind=action.kind,
+                declined_event_id=event.event_id,
+                decline=event,
+            ),
+        ),
+    )
 
 
 async def record_document_version(event: DocumentUploaded | DocumentVersionAdded, uow: UnitOfWork) -> None:
@@ -162,6 +249,14 @@ async def record_document_version(event: DocumentUploaded | DocumentVersionAdded
     known = await uow.store.find_document(event.tenant_id, p.document_id)
     if known is not None and known.version >= p.version:
         return
-    await uow.store.save_document_version(DocumentVersion(
-        document_id=p.document_id, tenant_id=event.tenant_id, version_id=p.version_id, version=p.version,
-        digest=p.digest, title=p.title), uow.session)
+    await uow.store.save_document_version(
+        DocumentVersion(
+            document_id=p.document_id,
+            tenant_id=event.tenant_id,
+            version_id=p.version_id,
+            version=p.version,
+            digest=p.digest,
+            title=p.title,
+        ),
+        uow.session,
+    )

@@ -25,12 +25,19 @@ async def expire_overdue(uow: UnitOfWork, at: datetime | None = None) -> int:
     at = at or now()
     expired = 0
     for action in await uow.store.overdue_actions(at):
+
         async def work(session: Session, action: Action = action) -> None:
             action.expire(at)
             await close(uow, session, action)
-            await uow.outbox.add(session, TASKS_EVENTS, ActionExpired(
-                tenant_id=action.tenant_id, task_id=action.task_id,
-                payload=ActionRefPayload(action_id=action.id, contact_id=action.contact_id, reason="expired")))
+            await uow.outbox.add(
+                session,
+                TASKS_EVENTS,
+                ActionExpired(
+                    tenant_id=action.tenant_id,
+                    task_id=action.task_id,
+                    payload=ActionRefPayload(action_id=action.id, contact_id=action.contact_id, reason="expired"),
+                ),
+            )
 
         try:
             await commit(uow, work)
@@ -45,14 +52,22 @@ async def send_due_reminders(uow: UnitOfWork, at: datetime | None = None) -> int
     at = at or now()
     sent = 0
     for action in await uow.store.due_reminders(at):
+
         async def work(session: Session, action: Action = action) -> None:
             number = action.remind(at)
             if not await uow.store.count_reminder(action, session):
                 raise Conflict(f"reminder {number} of action {action.id} was already sent")
-            await uow.outbox.add(session, TASKS_EVENTS, ActionReminderDue(
-                tenant_id=action.tenant_id, task_id=action.task_id,
-                payload=ReminderDuePayload(action_id=action.id, contact_id=action.contact_id,
-                                           reminder_number=number)))
+            await uow.outbox.add(
+                session,
+                TASKS_EVENTS,
+                ActionReminderDue(
+                    tenant_id=action.tenant_id,
+                    task_id=action.task_id,
+                    payload=ReminderDuePayload(
+                        action_id=action.id, contact_id=action.contact_id, reminder_number=number
+                    ),
+                ),
+            )
 
         try:
             await commit(uow, work)

@@ -4,12 +4,12 @@ about tasks, actions and contacts from events so that entries can name people.""
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo import UpdateOne
 
 from contracts.errors import Invalid
 from services.runtime.mongo import Session
@@ -29,7 +29,7 @@ def after_cursor(cursor: str) -> dict[str, Any]:
         millis, seq = (int(part) for part in base64.urlsafe_b64decode(cursor.encode()).decode().split(":"))
     except ValueError as exc:
         raise Invalid("cursor is not one this service gave out") from exc
-    at = datetime.fromtimestamp(millis / 1000, tz=timezone.utc)
+    at = datetime.fromtimestamp(millis / 1000, tz=UTC)
     return {"$or": [{"at": {"$lt": at}}, {"at": at, "seq": {"$lt": seq}}]}
 
 
@@ -49,10 +49,12 @@ class TimelineStore:
         self.staff_keys = staff_keys if staff_keys is not None else db["staff_keys"]
 
     async def ensure_indexes(self) -> None:
-        await self.entries.create_index([("tenant_id", 1), ("task_id", 1), ("audience", 1), ("seq", 1)],
-                                        unique=True, name="chain_position")
-        await self.entries.create_index([("tenant_id", 1), ("task_id", 1), ("audience", 1), ("at", -1), ("seq", -1)],
-                                        name="newest_first")
+        await self.entries.create_index(
+            [("tenant_id", 1), ("task_id", 1), ("audience", 1), ("seq", 1)], unique=True, name="chain_position"
+        )
+        await self.entries.create_index(
+            [("tenant_id", 1), ("task_id", 1), ("audience", 1), ("at", -1), ("seq", -1)], name="newest_first"
+        )
         await self.actions.create_index([("tenant_id", 1), ("task_id", 1), ("contact_id", 1)])
 
     async def drop_all(self) -> None:
@@ -76,15 +78,24 @@ class TimelineStore:
 
         async def compare(docs: list[dict]) -> None:
             nonlocal count
-            theirs = {d["_id"]: d["hash"] async for d in other.entries.find(
-                {"_id": {"$in": [d["_id"] for d in docs]}}, {"hash": 1})}
+            theirs = {
+                d["_id"]: d["hash"]
+                async for d in other.entries.find({"_id": {"$in": [d["_id"] for d in docs]}}, {"hash": 1})
+            }
             for doc in docs:
                 if theirs.get(doc["_id"]) != doc["hash"]:
                     count += 1
                     if len(examples) < limit:
-                        examples.append({"id": doc["_id"], "tenant_id": doc["tenant_id"], "task_id": doc["task_id"],
-                                         "audience": doc["audience"], "seq": doc["seq"],
-                                         "found": "another hash" if doc["_id"] in theirs else "missing"})
+                        examples.append(
+                            {
+                                "id": doc["_id"],
+                                "tenant_id": doc["tenant_id"],
+                                "task_id": doc["task_id"],
+                                "audience": doc["audience"],
+                                "seq": doc["seq"],
+                                "found": "another hash" if doc["_id"] in theirs else "missing",
+                            }
+                        )
 
         async for doc in cursor:
             batch.append(doc)
@@ -101,8 +112,9 @@ class TimelineStore:
         present = set(await staging.db.list_collection_names())
         for name in PROJECTION:
             if name in present:
-                await self.db.client.admin.command("renameCollection", f"{staging.db.name}.{name}",
-                                                   to=f"{self.db.name}.{name}", dropTarget=True)
+                await self.db.client.admin.command(
+                    "renameCollection", f"{staging.db.name}.{name}", to=f"{self.db.name}.{name}", dropTarget=True
+                )
             else:
                 await self.db[name].drop()
 
@@ -111,9 +123,16 @@ class TimelineStore:
         batch = [doc async for doc in staging.db["outbox"].find({"published_at": None})]
         for start in range(0, len(batch), COMPARE_BATCH):
             await self.db["outbox"].bulk_write(
-                [UpdateOne({"event_id": doc["event_id"]},
-                           {"$setOnInsert": {k: v for k, v in doc.items() if k != "event_id"}}, upsert=True)
-                 for doc in batch[start:start + COMPARE_BATCH]], ordered=False)
+                [
+                    UpdateOne(
+                        {"event_id": doc["event_id"]},
+                        {"$setOnInsert": {k: v for k, v in doc.items() if k != "event_id"}},
+                        upsert=True,
+                    )
+                    for doc in batch[start : start + COMPARE_BATCH]
+                ],
+                ordered=False,
+            )
 
     async def adopt_marks(self, staging: TimelineStore, group: str) -> None:
         """Mark as handled what the staging rebuild handled, so the restarted consumer does not apply it again
@@ -121,8 +140,11 @@ class TimelineStore:
         prefix = {"_id": {"$regex": f"^{group}:"}}
         batch: list[UpdateOne] = []
         async for mark in staging.db["processed"].find(prefix):
-            batch.append(UpdateOne({"_id": mark["_id"]},
-                                   {"$setOnInsert": {k: v for k, v in mark.items() if k != "_id"}}, upsert=True))
+            batch.append(
+                UpdateOne(
+                    {"_id": mark["_id"]}, {"$setOnInsert": {k: v for k, v in mark.items() if k != "_id"}}, upsert=True
+                )
+            )
             if len(batch) >= COMPARE_BATCH:
                 await self.db["processed"].bulk_write(batch, ordered=False)
                 batch = []
@@ -140,21 +162,37 @@ class TimelineStore:
     async def note_action(self, tenant_id: str, task_id: str, action: KnownAction, session: Session) -> None:
         await self.actions.update_one(
             {"_id": f"{tenant_id}:{action.action_id}"},
-            {"$set": {"tenant_id": tenant_id, "task_id": task_id, "action_id": action.action_id,
-                      "contact_id": action.contact_id, "contact_name": action.contact_name, "kind": action.kind,
-                      "document_id": action.document_id}},
-            upsert=True, session=session)
+            {
+                "$set": {
+                    "tenant_id": tenant_id,
+                    "task_id": task_id,
+                    "action_id": action.action_id,
+                    "contact_id": action.contact_id,
+                    "contact_name": action.contact_name,
+                    "kind": action.kind,
+                    "document_id": action.document_id,
+                }
+            },
+            upsert=True,
+            session=session,
+        )
 
     async def note_contact(self, tenant_id: str, contact_id: str, name: str, session: Session) -> None:
-        await self.contacts.update_one({"_id": f"{tenant_id}:{contact_id}"}, {"$set": {"name": name}},
-                                       upsert=True, session=session)
+        await self.contacts.update_one(
+            {"_id": f"{tenant_id}:{contact_id}"}, {"$set": {"name": name}}, upsert=True, session=session
+        )
 
     async def known_action(self, tenant_id: str, action_id: str, session: Session) -> KnownAction | None:
         doc = await self.actions.find_one({"_id": f"{tenant_id}:{action_id}"}, session=session)
         if doc is None:
             return None
-        return KnownAction(action_id=action_id, contact_id=doc["contact_id"], contact_name=doc.get("contact_name"),
-                           kind=doc["kind"], document_id=doc.get("document_id"))
+        return KnownAction(
+            action_id=action_id,
+            contact_id=doc["contact_id"],
+            contact_name=doc.get("contact_name"),
+            kind=doc["kind"],
+            document_id=doc.get("document_id"),
+        )
 
     async def contact_name(self, tenant_id: str, contact_id: str, session: Session) -> str | None:
         doc = await self.contacts.find_one({"_id": f"{tenant_id}:{contact_id}"}, session=session)
@@ -175,8 +213,14 @@ class TimelineStore:
         so the look for them is skipped."""
         if not entries:
             return []
-        present = set() if fresh else {d["_id"] async for d in self.entries.find(
-            {"_id": {"$in": [e.id for e in entries]}}, {"_id": 1}, session=session)}
+        present = (
+            set()
+            if fresh
+            else {
+                d["_id"]
+                async for d in self.entries.find({"_id": {"$in": [e.id for e in entries]}}, {"_id": 1}, session=session)
+            }
+        )
         head_ids = [f"{e.tenant_id}:{e.task_id}:{e.audience}" for e in entries]
         heads = {d["_id"]: d async for d in self.heads.find({"_id": {"$in": sorted(set(head_ids))}}, session=session)}
         placed: list[dict | None] = []
@@ -193,8 +237,13 @@ class TimelineStore:
         if new:
             await self.entries.insert_many(new, ordered=True, session=session)
             moved = {f"{d['tenant_id']}:{d['task_id']}:{d['audience']}" for d in new}
-            await self.heads.bulk_write([UpdateOne({"_id": h}, {"$set": {"seq": heads[h]["seq"], "hash": heads[h]["hash"]}},
-                                                   upsert=True) for h in sorted(moved)], session=session)
+            await self.heads.bulk_write(
+                [
+                    UpdateOne({"_id": h}, {"$set": {"seq": heads[h]["seq"], "hash": heads[h]["hash"]}}, upsert=True)
+                    for h in sorted(moved)
+                ],
+                session=session,
+            )
         return placed
 
     async def restore(self, entry: Entry, seq: int, prev_hash: str, session: Session) -> dict:
@@ -218,27 +267,44 @@ class TimelineStore:
         return await self.tasks.find_one({"_id": f"{tenant_id}:{task_id}"})
 
     async def contact_action_ids(self, tenant_id: str, task_id: str, contact_id: str) -> list[str]:
-        docs = self.actions.find({"tenant_id": tenant_id, "task_id": task_id, "contact_id": contact_id},
-                                 {"action_id": 1})
+        docs = self.actions.find(
+            {"tenant_id": tenant_id, "task_id": task_id, "contact_id": contact_id}, {"action_id": 1}
+        )
         return [d["action_id"] async for d in docs]
 
-    async def page(self, tenant_id: str, task_id: str, audience: Audience, *, kinds: list[str] | None = None,
-                   contact_id: str | None = None, own_actions: list[str] | None = None,
-                   cursor: str | None = None, limit: int = 50) -> tuple[list[dict], str | None]:
+    async def page(
+        self,
+        tenant_id: str,
+        task_id: str,
+        audience: Audience,
+        *,
+        kinds: list[str] | None = None,
+        contact_id: str | None = None,
+        own_actions: list[str] | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> tuple[list[dict], str | None]:
         """Entries newest first (by event time, then place in the chain); the cursor continues after the last."""
         parts: list[dict[str, Any]] = [{"tenant_id": tenant_id, "task_id": task_id, "audience": audience}]
         if kinds:
             parts.append({"kind": {"$in": kinds}})
         if contact_id is not None:
             # The contact's own entries, entries about their actions, and entries about the whole task.
-            parts.append({"$or": [{"contact_id": contact_id},
-                                  {"contact_id": None, "action_id": {"$in": own_actions or []}},
-                                  {"contact_id": None, "action_id": None}]})
+            parts.append(
+                {
+                    "$or": [
+                        {"contact_id": contact_id},
+                        {"contact_id": None, "action_id": {"$in": own_actions or []}},
+                        {"contact_id": None, "action_id": None},
+                    ]
+                }
+            )
         if cursor:
             parts.append(after_cursor(cursor))
         limit = max(1, min(limit, PAGE_MAX))
-        docs = await self.entries.find({"$and": parts}).sort([("at", -1), ("seq", -1)]).limit(limit + 1) \
-            .to_list(limit + 1)
+        docs = (
+            await self.entries.find({"$and": parts}).sort([("at", -1), ("seq", -1)]).limit(limit + 1).to_list(limit + 1)
+        )
         more = len(docs) > limit
         docs = docs[:limit]
         return docs, (encode_cursor(docs[-1]) if more and docs else None)
@@ -248,8 +314,11 @@ class TimelineStore:
         return {"seq": doc.get("seq", 0), "hash": doc.get("hash", chain.GENESIS)}
 
     async def chain_of(self, tenant_id: str, task_id: str, audience: Audience) -> tuple[list[dict], str | None]:
-        docs = await self.entries.find({"tenant_id": tenant_id, "task_id": task_id, "audience": audience}) \
-            .sort("seq", 1).to_list(None)
+        docs = (
+            await self.entries.find({"tenant_id": tenant_id, "task_id": task_id, "audience": audience})
+            .sort("seq", 1)
+            .to_list(None)
+        )
         head = await self.heads.find_one({"_id": f"{tenant_id}:{task_id}:{audience}"})
         return docs, head["hash"] if head else None
 
@@ -257,9 +326,17 @@ class TimelineStore:
 def public(doc: dict, *, staff_reader: bool) -> dict:
     """An entry as the API shows it; ids that only make sense inside Akkoord are for staff readers."""
     at: datetime = doc["at"]
-    out = {"id": doc["_id"], "kind": doc["kind"], "at": at.isoformat(), "audience": doc["audience"],
-           "summary": doc["summary"], "actor": doc["actor"], "data": doc["data"], "seq": doc["seq"],
-           "hash": doc["hash"]}
+    out = {
+        "id": doc["_id"],
+        "kind": doc["kind"],
+        "at": at.isoformat(),
+        "audience": doc["audience"],
+        "summary": doc["summary"],
+        "actor": doc["actor"],
+        "data": doc["data"],
+        "seq": doc["seq"],
+        "hash": doc["hash"],
+    }
     if staff_reader:
         out.update(contact_id=doc.get("contact_id"), action_id=doc.get("action_id"), event_id=doc["event_id"])
     else:

@@ -38,8 +38,9 @@ async def group_has_members(bootstrap: str, group: str) -> bool:
     finally:
         await admin.close()
     # Each described group is (error_code, group_id, state, protocol_type, protocol, members, ...).
-    return any(described[2] not in ("Empty", "Dead") or described[5]
-               for response in responses for described in response.groups)
+    return any(
+        described[2] not in ("Empty", "Dead") or described[5] for response in responses for described in response.groups
+    )
 
 
 class KafkaHistory:
@@ -52,5 +53,8 @@ class KafkaHistory:
         return await read_from_beginning(self.bootstrap, EVENT_TOPICS)
 
     async def placements_log(self) -> list[TimelineEntryAppended]:
-        return [r[0] for r in await read_from_beginning(self.bootstrap, (TIMELINE_CHAIN,))
-                if isinstance(r[0], TimelineEntryAppended)]
+        return [
+            r[0]
+            for r in await read_from_beginning(self.bootstrap, (TIMELINE_CHAIN,))
+            if isinstance(r[0], TimelineEntryAppended)
+        ]

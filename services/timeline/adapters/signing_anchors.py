@@ -14,5 +14,6 @@ class SigningAnchors:
     async def __call__(self, tenant_id: str, task_id: str) -> list[dict] | None:
         """Signing's anchors for the task, or None when signing does not answer."""
         found = await self.fetcher.get_json_or_none(
-            f"{self.signing_url}/internal/v1/tasks/{quote(task_id, safe='')}/anchors?tenant_id={quote(tenant_id)}")
+            f"{self.signing_url}/internal/v1/tasks/{quote(task_id, safe='')}/anchors?tenant_id={quote(tenant_id)}"
+        )
         return None if found is None else list(found.get("anchors", []))

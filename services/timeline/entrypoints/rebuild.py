@@ -29,17 +29,21 @@ class TimelineRunning(RuntimeError):
 
 class RebuildRefused(RuntimeError):
     def __init__(self, report: dict):
-        super().__init__(f"{report['entries_lost']} entries of the live timelines are not in the rebuilt ones "
-                         "(their events are no longer on Kafka, or build differently now); the live timelines "
-                         f"are kept as they were. First of them: {report['lost'][:3]}")
+        super().__init__(
+            f"{report['entries_lost']} entries of the live timelines are not in the rebuilt ones "
+            "(their events are no longer on Kafka, or build differently now); the live timelines "
+            f"are kept as they were. First of them: {report['lost'][:3]}"
+        )
         self.report = report
 
 
 async def rebuild(settings: Settings) -> dict:
     bootstrap = settings.kafka_bootstrap_servers
     if await group_has_members(bootstrap, Groups.TIMELINE):
-        raise TimelineRunning(f"consumer group {Groups.TIMELINE} is active: stop the timeline service, then "
-                              "rebuild (an entry appended meanwhile would take a place the rebuild restores)")
+        raise TimelineRunning(
+            f"consumer group {Groups.TIMELINE} is active: stop the timeline service, then "
+            "rebuild (an entry appended meanwhile would take a place the rebuild restores)"
+        )
     await ensure_topics(bootstrap)
     service = build(settings)
     runtime, live = service.runtime, service.uow
@@ -47,9 +51,11 @@ async def rebuild(settings: Settings) -> dict:
     staging_outbox = Outbox(runtime.client, staging_db)
     staging_store = TimelineStore(staging_db, staff_keys=runtime.staff_keys.keys)
     # The same unit of work over the staging database.
-    staging = Staging(timeline=replace(live, store=staging_store, outbox=staging_outbox),
-                      tracking=Tracking(staging_outbox),
-                      publish=lambda: _relay_all(OutboxRelay(runtime.outbox, runtime.broker)))
+    staging = Staging(
+        timeline=replace(live, store=staging_store, outbox=staging_outbox),
+        tracking=Tracking(staging_outbox),
+        publish=lambda: _relay_all(OutboxRelay(runtime.outbox, runtime.broker)),
+    )
     await runtime.outbox.ensure_indexes()
     await runtime.broker.connect()
     try:

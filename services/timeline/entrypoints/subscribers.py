@@ -23,7 +23,8 @@ HANDLERS: dict[type[Envelope], MessageHandler[UnitOfWork]] = dict.fromkeys(PROJE
 def consumers(uow: UnitOfWork) -> list[Consumer]:
     return [
         Consumer(
-            group=Groups.TIMELINE, topics=EVENT_TOPICS,
+            group=Groups.TIMELINE,
+            topics=EVENT_TOPICS,
             description="Projects every event into the staff and portal timelines of its task.",
             handlers=handlers(uow, HANDLERS),
         ),

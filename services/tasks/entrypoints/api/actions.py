@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from contracts.models import ActionKind, FieldSpec, Language
 from services.runtime.staff_auth import CurrentStaff
-from services.tasks.entrypoints.api.deps import UowDep, IdempotencyHeader, idempotency
+from services.tasks.entrypoints.api.deps import IdempotencyHeader, UowDep, idempotency
 from services.tasks.entrypoints.api.schemas import ActionOut
 from services.tasks.handlers import actions
 from services.tasks.handlers.actions import SignatureRequest
@@ -20,18 +20,32 @@ router = APIRouter(prefix="/v1/tasks/{task_id}/actions", tags=["actions"])
 class ActionIn(BaseModel):
     contact_id: str
     kind: ActionKind
-    fields: list[FieldSpec] = Field([], max_length=50, examples=[[
-        {"name": "approved_by", "label": "Approved by", "type": "text", "required": True}]])
-    document_id: str | None = Field(None, description="For sign_document: the document to sign (its current "
-                                                       "version is pinned).")
+    fields: list[FieldSpec] = Field(
+        [],
+        max_length=50,
+        examples=[[{"name": "approved_by", "label": "Approved by", "type": "text", "required": True}]],
+    )
+    document_id: str | None = Field(
+        None, description="For sign_document: the document to sign (its current version is pinned)."
+    )
     message: str | None = Field(None, max_length=2000, description="Shown to the customer in the portal.")
     expires_at: datetime | None = Field(None, description="After this moment the action expires by itself.")
-    remind_at: list[datetime] = Field([], max_length=10, description="Moments (before expires_at) at which "
-                                      "action.reminder_due is emitted while the action is still open.")
-    notify: bool = Field(True, description="Mail the contact about this action (the request with a link, reminders, "
-                                           "expiry, the proof). False when you send the link your own way.")
-    language: Language | None = Field(None, description="The language the task's title, the message and the "
-                                      "field labels are written in; the portal marks them with it.")
+    remind_at: list[datetime] = Field(
+        [],
+        max_length=10,
+        description="Moments (before expires_at) at which "
+        "action.reminder_due is emitted while the action is still open.",
+    )
+    notify: bool = Field(
+        True,
+        description="Mail the contact about this action (the request with a link, reminders, "
+        "expiry, the proof). False when you send the link your own way.",
+    )
+    language: Language | None = Field(
+        None,
+        description="The language the task's title, the message and the "
+        "field labels are written in; the portal marks them with it.",
+    )
 
     def command(self) -> SignatureRequest:
         return SignatureRequest(**dict(self))
@@ -41,12 +55,20 @@ class CancelIn(BaseModel):
     reason: str | None = Field(None, max_length=2000)
 
 
-@router.post("", status_code=201, response_model=ActionOut,
-             summary="Ask a contact to sign the task or a document (premium)")
-async def request_signature(task_id: str, body: ActionIn, request: Request, staff: CurrentStaff, uow: UowDep,
-                            idempotency_key: IdempotencyHeader = None) -> dict:
-    return await actions.request_signature(uow, staff, task_id, body.command(),
-                                           idempotency(request, staff, idempotency_key, body))
+@router.post(
+    "", status_code=201, response_model=ActionOut, summary="Ask a contact to sign the task or a document (premium)"
+)
+async def request_signature(
+    task_id: str,
+    body: ActionIn,
+    request: Request,
+    staff: CurrentStaff,
+    uow: UowDep,
+    idempotency_key: IdempotencyHeader = None,
+) -> dict:
+    return await actions.request_signature(
+        uow, staff, task_id, body.command(), idempotency(request, staff, idempotency_key, body)
+    )
 
 
 @router.get("/{action_id}", response_model=ActionOut, summary="Read one action")
@@ -54,16 +76,30 @@ async def get_action(task_id: str, action_id: str, staff: CurrentStaff, uow: Uow
     return await actions.get_action(uow, staff, task_id, action_id)
 
 
-@router.post("/{action_id}/cancel", response_model=ActionOut,
-             summary="Cancel an open action; the portal stops offering it")
-async def cancel_action(task_id: str, action_id: str, staff: CurrentStaff, uow: UowDep,
-                        body: CancelIn | None = None) -> dict:
+@router.post(
+    "/{action_id}/cancel", response_model=ActionOut, summary="Cancel an open action; the portal stops offering it"
+)
+async def cancel_action(
+    task_id: str, action_id: str, staff: CurrentStaff, uow: UowDep, body: CancelIn | None = None
+) -> dict:
     return await actions.cancel_action(uow, staff, task_id, action_id, body.reason if body else None)
 
 
-@router.post("/{action_id}/replace", status_code=201, response_model=ActionOut,
-             summary="Replace an open action with a new request (the old one is cancelled)")
-async def replace_action(task_id: str, action_id: str, body: ActionIn, request: Request, staff: CurrentStaff,
-                         uow: UowDep, idempotency_key: IdempotencyHeader = None) -> dict:
-    return await actions.replace_action(uow, staff, task_id, action_id, body.command(),
-                                        idempotency(request, staff, idempotency_key, body))
+@router.post(
+    "/{action_id}/replace",
+    status_code=201,
+    response_model=ActionOut,
+    summary="Replace an open action with a new request (the old one is cancelled)",
+)
+async def replace_action(
+    task_id: str,
+    action_id: str,
+    body: ActionIn,
+    request: Request,
+    staff: CurrentStaff,
+    uow: UowDep,
+    idempotency_key: IdempotencyHeader = None,
+) -> dict:
+    return await actions.replace_action(
+        uow, staff, task_id, action_id, body.command(), idempotency(request, staff, idempotency_key, body)
+    )

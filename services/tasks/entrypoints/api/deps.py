@@ -21,15 +21,24 @@ async def require_operator(request: Request, authorization: Annotated[str | None
     expected = request.app.state.service.uow.settings.operator_key
     scheme, _, secret = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(secret.strip().encode(), expected.encode()):
-        raise HTTPException(401, "Registering tenants needs the operator key as 'Authorization: Bearer <key>'",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401,
+            "Registering tenants needs the operator key as 'Authorization: Bearer <key>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
 
 
 UowDep = Annotated[UnitOfWork, Depends(get_uow)]
 Operator = Depends(require_operator)
-IdempotencyHeader = Annotated[str | None, Header(
-    alias="Idempotency-Key", min_length=1, max_length=200,
-    description="Retrying with the same key and body returns the first response and creates nothing twice.")]
+IdempotencyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="Retrying with the same key and body returns the first response and creates nothing twice.",
+    ),
+]
 
 
 def idempotency(request: Request, staff: Staff, key: str | None, body: BaseModel | None) -> IdempotencyKey | None:
@@ -47,8 +56,9 @@ class Paging(BaseModel):
 MAX_OFFSET = 1_000_000
 
 
-def paging(limit: Annotated[int, Query(ge=1, le=200)] = 50,
-           offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> Paging:
+def paging(
+    limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0
+) -> Paging:
     return Paging(limit=limit, offset=offset)
 
 
@@ -58,5 +68,9 @@ PagingDep = Annotated[Paging, Depends(paging)]
 def page(items: list[dict], paging: Paging) -> dict:
     """Handlers fetch one item more than asked, to tell whether there is a next page."""
     more = len(items) > paging.limit
-    return {"items": items[:paging.limit], "limit": paging.limit, "offset": paging.offset,
-            "next_offset": paging.offset + paging.limit if more else None}
+    return {
+        "items": items[: paging.limit],
+        "limit": paging.limit,
+        "offset": paging.offset,
+        "next_offset": paging.offset + paging.limit if more else None,
+    }

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from services.runtime.staff_auth import CurrentStaff
-from services.tasks.entrypoints.api.deps import UowDep, IdempotencyHeader, idempotency
+from services.tasks.entrypoints.api.deps import IdempotencyHeader, UowDep, idempotency
 from services.tasks.handlers import tenants
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
@@ -38,10 +38,12 @@ class KeyOut(BaseModel):
 
 
 @router.post("", status_code=201, response_model=KeyOut, summary="Issue a staff API key (admin key only)")
-async def create_key(body: KeyIn, request: Request, staff: CurrentStaff, uow: UowDep,
-                     idempotency_key: IdempotencyHeader = None) -> dict:
-    return await tenants.create_key(uow, staff, body.name, body.role,
-                                    idempotency(request, staff, idempotency_key, body))
+async def create_key(
+    body: KeyIn, request: Request, staff: CurrentStaff, uow: UowDep, idempotency_key: IdempotencyHeader = None
+) -> dict:
+    return await tenants.create_key(
+        uow, staff, body.name, body.role, idempotency(request, staff, idempotency_key, body)
+    )
 
 
 @router.get("", response_model=KeyList, summary="List the tenant's API keys (never the secrets)")

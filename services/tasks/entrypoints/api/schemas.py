@@ -74,8 +74,9 @@ class TaskPage(PageOut):
 
 
 class PhasesOut(BaseModel):
-    phases: list[str] = Field(examples=[["New", "In progress", "Waiting for approval", "Approved",
-                                         "Changes requested", "Done"]])
+    phases: list[str] = Field(
+        examples=[["New", "In progress", "Waiting for approval", "Approved", "Changes requested", "Done"]]
+    )
 
 
 class PortalLinkOut(BaseModel):

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from contracts.errors import Invalid
 from services.runtime.staff_auth import CurrentStaff
-from services.tasks.entrypoints.api.deps import UowDep, IdempotencyHeader, PagingDep, idempotency, page
+from services.tasks.entrypoints.api.deps import IdempotencyHeader, PagingDep, UowDep, idempotency, page
 from services.tasks.entrypoints.api.schemas import PhasesOut, TaskOut, TaskPage
 from services.tasks.handlers import tasks
 
@@ -40,20 +40,38 @@ class PhasesIn(BaseModel):
 
 
 @router.post("/v1/tasks", status_code=201, response_model=TaskOut, summary="Create a task")
-async def create_task(body: TaskIn, request: Request, staff: CurrentStaff, uow: UowDep,
-                      idempotency_key: IdempotencyHeader = None) -> dict:
-    return await tasks.create_task(uow, staff, **body.model_dump(),
-                                   idem=idempotency(request, staff, idempotency_key, body))
+async def create_task(
+    body: TaskIn, request: Request, staff: CurrentStaff, uow: UowDep, idempotency_key: IdempotencyHeader = None
+) -> dict:
+    return await tasks.create_task(
+        uow, staff, **body.model_dump(), idem=idempotency(request, staff, idempotency_key, body)
+    )
 
 
-@router.get("/v1/tasks", response_model=TaskPage, summary="List tasks, filtered by phase, contact or open action, sorted, a page at a time")
-async def list_tasks(staff: CurrentStaff, uow: UowDep, paging: PagingDep,
-                     phase: Annotated[str | None, Query()] = None,
-                     contact_id: Annotated[str | None, Query()] = None,
-                     has_open_action: Annotated[bool | None, Query()] = None,
-                     sort: TaskSort = "-created_at") -> dict:
-    items = await tasks.list_tasks(uow, staff, phase=phase, contact_id=contact_id, has_open_action=has_open_action,
-                                   sort=sort, limit=paging.limit + 1, offset=paging.offset)
+@router.get(
+    "/v1/tasks",
+    response_model=TaskPage,
+    summary="List tasks, filtered by phase, contact or open action, sorted, a page at a time",
+)
+async def list_tasks(
+    staff: CurrentStaff,
+    uow: UowDep,
+    paging: PagingDep,
+    phase: Annotated[str | None, Query()] = None,
+    contact_id: Annotated[str | None, Query()] = None,
+    has_open_action: Annotated[bool | None, Query()] = None,
+    sort: TaskSort = "-created_at",
+) -> dict:
+    items = await tasks.list_tasks(
+        uow,
+        staff,
+        phase=phase,
+        contact_id=contact_id,
+        has_open_action=has_open_action,
+        sort=sort,
+        limit=paging.limit + 1,
+        offset=paging.offset,
+    )
     return page(items, paging)
 
 
@@ -70,7 +88,11 @@ async def update_task(task_id: str, body: TaskPatch, staff: CurrentStaff, uow: U
     return await tasks.update_task(uow, staff, task_id, changes)
 
 
-@router.put("/v1/tasks/{task_id}/phase", response_model=TaskOut, summary="Move a task to a phase, optionally only if it is still in if_phase")
+@router.put(
+    "/v1/tasks/{task_id}/phase",
+    response_model=TaskOut,
+    summary="Move a task to a phase, optionally only if it is still in if_phase",
+)
 async def change_phase(task_id: str, body: PhaseIn, staff: CurrentStaff, uow: UowDep) -> dict:
     return await tasks.change_phase(uow, staff, task_id, body.phase, body.if_phase)
 
@@ -80,6 +102,10 @@ async def list_phases(staff: CurrentStaff, uow: UowDep) -> dict:
     return await tasks.list_phases(uow, staff)
 
 
-@router.put("/v1/phases", response_model=PhasesOut, summary="Replace the tenant's task phases (a phase still in use cannot be removed)")
+@router.put(
+    "/v1/phases",
+    response_model=PhasesOut,
+    summary="Replace the tenant's task phases (a phase still in use cannot be removed)",
+)
 async def set_phases(body: PhasesIn, staff: CurrentStaff, uow: UowDep) -> dict:
     return await tasks.set_phases(uow, staff, body.phases)

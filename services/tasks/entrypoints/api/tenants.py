@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, field_validator
 
-from services.tasks.entrypoints.api.deps import UowDep, Operator
+from services.tasks.entrypoints.api.deps import Operator, UowDep
 from services.tasks.handlers import tenants
 
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
@@ -17,11 +17,18 @@ router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
 class TenantIn(BaseModel):
     name: str = Field(min_length=1, max_length=200, examples=["Bouwbedrijf De Vries"])
     plan: Literal["premium", "basic"] = "basic"
-    staff_key: str | None = Field(None, min_length=16, max_length=200,
-                                  description="A preset secret for the first staff key; generated when absent.")
-    time_zone: str = Field("Europe/Amsterdam", max_length=64, examples=["Europe/Amsterdam"],
-                           description="IANA time zone of the tenant's proof: the stamped signing date, the "
-                                       "approval certificate.")
+    staff_key: str | None = Field(
+        None,
+        min_length=16,
+        max_length=200,
+        description="A preset secret for the first staff key; generated when absent.",
+    )
+    time_zone: str = Field(
+        "Europe/Amsterdam",
+        max_length=64,
+        examples=["Europe/Amsterdam"],
+        description="IANA time zone of the tenant's proof: the stamped signing date, the approval certificate.",
+    )
 
     @field_validator("time_zone")
     @classmethod
@@ -42,7 +49,12 @@ class TenantOut(BaseModel):
     staff_key: str
 
 
-@router.post("", status_code=201, dependencies=[Operator], response_model=TenantOut,
-             summary="Register a tenant with an admin key and a staff key (secrets shown once)")
+@router.post(
+    "",
+    status_code=201,
+    dependencies=[Operator],
+    response_model=TenantOut,
+    summary="Register a tenant with an admin key and a staff key (secrets shown once)",
+)
 async def register_tenant(body: TenantIn, uow: UowDep) -> dict:
     return await tenants.register_tenant(uow, body.name, body.plan, body.staff_key, body.time_zone)

@@ -37,8 +37,12 @@ class StaffUserOut(BaseModel):
     invitation_pending: bool
 
 
-@router.post("", status_code=201, response_model=InvitationOut,
-             summary="Invite a staff user to the console (admin key; the single-use link is mailed and returned)")
+@router.post(
+    "",
+    status_code=201,
+    response_model=InvitationOut,
+    summary="Invite a staff user to the console (admin key; the single-use link is mailed and returned)",
+)
 async def invite(body: InvitationIn, request: Request, staff: CurrentStaff) -> dict:
     return await accounts.invite(request.app.state.console.accounts, staff, **body.model_dump())
 
@@ -46,5 +50,10 @@ async def invite(body: InvitationIn, request: Request, staff: CurrentStaff) -> d
 @router.get("", response_model=list[StaffUserOut], summary="The tenant's staff users (admin key)")
 async def list_users(request: Request, staff: CurrentStaff) -> list[dict]:
     users = await accounts.list_users(request.app.state.console.accounts, staff)
-    return [{**u.model_dump(include={"id", "email", "name", "role", "active"}),
-             "invitation_pending": u.password_hash is None} for u in users]
+    return [
+        {
+            **u.model_dump(include={"id", "email", "name", "role", "active"}),
+            "invitation_pending": u.password_hash is None,
+        }
+        for u in users
+    ]

@@ -28,8 +28,15 @@ from services.tasks.entrypoints.console.deps import (
 )
 from services.tasks.entrypoints.console.render import HERE, catalogue, language_of, render
 
-ROUTERS = (auth_pages.router, task_pages.router, contact_pages.router, document_pages.router, rule_pages.router,
-           settings_pages.router, file_routes.router)
+ROUTERS = (
+    auth_pages.router,
+    task_pages.router,
+    contact_pages.router,
+    document_pages.router,
+    rule_pages.router,
+    settings_pages.router,
+    file_routes.router,
+)
 
 
 def _viewer_and_language(request: Request) -> tuple[object, str]:
@@ -40,8 +47,16 @@ def _viewer_and_language(request: Request) -> tuple[object, str]:
 def _message(request: Request, status: int, key: str, text_key: str | None = None) -> Response:
     viewer, lang = _viewer_and_language(request)
     t = catalogue(lang)
-    return render(request, "message.html", language=lang, status=status, title=t[key],
-                  text=t[text_key] if text_key else "", back=True, viewer=viewer)
+    return render(
+        request,
+        "message.html",
+        language=lang,
+        status=status,
+        title=t[key],
+        text=t[text_key] if text_key else "",
+        back=True,
+        viewer=viewer,
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -76,5 +91,13 @@ def install(app: FastAPI) -> None:
         if exc.status == 503:
             return _message(request, 503, "unavailable_title", "unavailable_text")
         viewer, lang = _viewer_and_language(request)
-        return render(request, "message.html", language=lang, status=exc.status, viewer=viewer,
-                      title=catalogue(lang)["refused_title"], text=exc.detail, back=True)
+        return render(
+            request,
+            "message.html",
+            language=lang,
+            status=exc.status,
+            viewer=viewer,
+            title=catalogue(lang)["refused_title"],
+            text=exc.detail,
+            back=True,
+        )

@@ -34,10 +34,18 @@ def _safe_next(value: str | None) -> str:
     return PREFIX + "/"
 
 
-def _cookie(response: Response, console, name: str, value: str, max_age: int,
-            samesite: Literal["lax", "strict"] = "lax") -> None:
-    response.set_cookie(name, value, max_age=max_age, path=PREFIX, httponly=True, samesite=samesite,
-                        secure=console.settings.secure_cookies)
+def _cookie(
+    response: Response, console, name: str, value: str, max_age: int, samesite: Literal["lax", "strict"] = "lax"
+) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path=PREFIX,
+        httponly=True,
+        samesite=samesite,
+        secure=console.settings.secure_cookies,
+    )
 
 
 def _signed_out_page(request: Request, console, name: str, *, status: int = 200, **values) -> Response:
@@ -54,33 +62,59 @@ def _form_token_ok(request: Request, sent: str) -> bool:
 
 
 @router.get("/login")
-async def login_page(request: Request, console: ConsoleDep, next: str | None = None, done: str | None = None,
-                     bye: str | None = None) -> Response:
+async def login_page(
+    request: Request, console: ConsoleDep, next: str | None = None, done: str | None = None, bye: str | None = None
+) -> Response:
     lang = language_of(request)
     notice = catalogue(lang).get(f"login_{'bye' if bye else done}") if (bye or done) else None
     return _signed_out_page(request, console, "login.html", next=_safe_next(next), email="", notice=notice)
 
 
 @router.post("/login")
-async def login(request: Request, console: ConsoleDep, email: Annotated[str, Form(max_length=320)] = "",
-                password: Annotated[str, Form(max_length=1024)] = "", next: Annotated[str, Form()] = "",
-                form_token: Annotated[str, Form(max_length=200)] = "") -> Response:
+async def login(
+    request: Request,
+    console: ConsoleDep,
+    email: Annotated[str, Form(max_length=320)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    next: Annotated[str, Form()] = "",
+    form_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
     lang = language_of(request)
     if not _form_token_ok(request, form_token):
-        return _signed_out_page(request, console, "login.html", status=403, next=_safe_next(next), email=email,
-                                error=catalogue(lang)["csrf_text"])
+        return _signed_out_page(
+            request,
+            console,
+            "login.html",
+            status=403,
+            next=_safe_next(next),
+            email=email,
+            error=catalogue(lang)["csrf_text"],
+        )
     account_key, ip_key = f"account:{email.strip().casefold()}", f"ip:{client_ip(request)}"
     if (wait := console.limiter.retry_after(account_key, ip_key)) is not None:
         response = _signed_out_page(
-            request, console, "login.html", status=429, next=_safe_next(next), email=email,
-            error=catalogue(lang)["login_throttled"].format(minutes=max(1, round(wait / 60))))
+            request,
+            console,
+            "login.html",
+            status=429,
+            next=_safe_next(next),
+            email=email,
+            error=catalogue(lang)["login_throttled"].format(minutes=max(1, round(wait / 60))),
+        )
         response.headers["Retry-After"] = str(wait)
         return response
     signed = await accounts.sign_in(console.accounts, email, password) if email and password else None
     if signed is None:
         console.limiter.failed(account_key, ip_key)
-        return _signed_out_page(request, console, "login.html", status=401, next=_safe_next(next), email=email,
-                                error=catalogue(lang)["login_failed"])
+        return _signed_out_page(
+            request,
+            console,
+            "login.html",
+            status=401,
+            next=_safe_next(next),
+            email=email,
+            error=catalogue(lang)["login_failed"],
+        )
     console.limiter.succeeded(account_key)
     secret, _ = signed
     response = RedirectResponse(_safe_next(next), status_code=303)
@@ -97,16 +131,22 @@ async def logout(request: Request, console: ConsoleDep, viewer: FormSignedIn) ->
 
 
 @router.post("/language")
-async def choose_language(request: Request, console: ConsoleDep, viewer: FormSignedIn,
-                          language: Annotated[str, Form()], back: Annotated[str, Form()] = "") -> Response:
+async def choose_language(
+    request: Request,
+    console: ConsoleDep,
+    viewer: FormSignedIn,
+    language: Annotated[str, Form()],
+    back: Annotated[str, Form()] = "",
+) -> Response:
     if language in LANGUAGES and language != viewer.user.language:
         await console.accounts.store.save_user(viewer.user.model_copy(update={"language": language}))
     return RedirectResponse(_safe_next(back), status_code=303)
 
 
 @router.get("/lang/{language}")
-async def choose_language_signed_out(request: Request, console: ConsoleDep, language: str,
-                                     next: str | None = None) -> Response:
+async def choose_language_signed_out(
+    request: Request, console: ConsoleDep, language: str, next: str | None = None
+) -> Response:
     """Before signing in: the choice is kept in a cookie."""
     response = RedirectResponse(_safe_next(next or f"{PREFIX}/login"), status_code=303)
     if language in LANGUAGES:
@@ -120,8 +160,12 @@ async def forgot_page(request: Request, console: ConsoleDep) -> Response:
 
 
 @router.post("/forgot")
-async def forgot(request: Request, console: ConsoleDep, email: Annotated[str, Form(max_length=320)] = "",
-                 form_token: Annotated[str, Form(max_length=200)] = "") -> Response:
+async def forgot(
+    request: Request,
+    console: ConsoleDep,
+    email: Annotated[str, Form(max_length=320)] = "",
+    form_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
     lang = language_of(request)
     if not _form_token_ok(request, form_token):
         return _signed_out_page(request, console, "forgot.html", status=403, error=catalogue(lang)["csrf_text"])
@@ -129,14 +173,26 @@ async def forgot(request: Request, console: ConsoleDep, email: Annotated[str, Fo
     if console.limiter.retry_after(ip_key) is None and email:
         console.limiter.failed(ip_key)  # counts requests, so that nobody floods an inbox from here
         await accounts.request_reset(console.accounts, email)
-    return render(request, "message.html", language=lang, title=catalogue(lang)["reset_sent_title"],
-                  text=catalogue(lang)["reset_sent"])
+    return render(
+        request,
+        "message.html",
+        language=lang,
+        title=catalogue(lang)["reset_sent_title"],
+        text=catalogue(lang)["reset_sent"],
+    )
 
 
 def _refused(request: Request, lang: str, reason: str) -> Response:
     t = catalogue(lang)
-    return render(request, "message.html", language=lang, status=410 if reason in ("used", "expired") else 404,
-                  title=t["link_refused_title"], text=t[f"link_{reason}"], login_link=True)
+    return render(
+        request,
+        "message.html",
+        language=lang,
+        status=410 if reason in ("used", "expired") else 404,
+        title=t["link_refused_title"],
+        text=t[f"link_{reason}"],
+        login_link=True,
+    )
 
 
 async def _password_page(request: Request, console, secret: str, purpose: str) -> Response:
@@ -144,12 +200,17 @@ async def _password_page(request: Request, console, secret: str, purpose: str) -
         user = await accounts.token_user(console.accounts, secret, purpose)
     except TokenRefused as refused:
         return _refused(request, language_of(request, refused.language), refused.reason)
-    return render(request, "set_password.html", language=language_of(request, user.language), purpose=purpose,
-                  user=user, action=request.url.path)
+    return render(
+        request,
+        "set_password.html",
+        language=language_of(request, user.language),
+        purpose=purpose,
+        user=user,
+        action=request.url.path,
+    )
 
 
-async def _set_password(request: Request, console, secret: str, purpose: str, password: str,
-                        repeat: str) -> Response:
+async def _set_password(request: Request, console, secret: str, purpose: str, password: str, repeat: str) -> Response:
     lang = language_of(request)
     try:
         user = await accounts.token_user(console.accounts, secret, purpose)
@@ -162,8 +223,16 @@ async def _set_password(request: Request, console, secret: str, purpose: str, pa
     except Invalid as invalid:
         problem = (invalid.extra.get("errors") or [{}])[0].get("message", "")
         key = {"too_short": "password_too_short", "too_long": "password_too_long", "differ": "password_differ"}
-        return render(request, "set_password.html", language=lang, status=422, purpose=purpose, user=user,
-                      action=request.url.path, error=catalogue(lang)[key.get(problem, "password_too_short")])
+        return render(
+            request,
+            "set_password.html",
+            language=lang,
+            status=422,
+            purpose=purpose,
+            user=user,
+            action=request.url.path,
+            error=catalogue(lang)[key.get(problem, "password_too_short")],
+        )
     return RedirectResponse(f"{PREFIX}/login?done={purpose}", status_code=303)
 
 
@@ -173,9 +242,13 @@ async def invitation_page(request: Request, console: ConsoleDep, secret: str) ->
 
 
 @router.post("/invitation/{secret}")
-async def accept_invitation(request: Request, console: ConsoleDep, secret: str,
-                            password: Annotated[str, Form(max_length=1024)] = "",
-                            repeat: Annotated[str, Form(max_length=1024)] = "") -> Response:
+async def accept_invitation(
+    request: Request,
+    console: ConsoleDep,
+    secret: str,
+    password: Annotated[str, Form(max_length=1024)] = "",
+    repeat: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
     return await _set_password(request, console, secret, "invitation", password, repeat)
 
 
@@ -185,7 +258,11 @@ async def reset_page(request: Request, console: ConsoleDep, secret: str) -> Resp
 
 
 @router.post("/reset/{secret}")
-async def reset_password(request: Request, console: ConsoleDep, secret: str,
-                         password: Annotated[str, Form(max_length=1024)] = "",
-                         repeat: Annotated[str, Form(max_length=1024)] = "") -> Response:
+async def reset_password(
+    request: Request,
+    console: ConsoleDep,
+    secret: str,
+    password: Annotated[str, Form(max_length=1024)] = "",
+    repeat: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
     return await _set_password(request, console, secret, "reset", password, repeat)

@@ -16,8 +16,8 @@ from services.tasks.config import Settings
 from services.tasks.entrypoints.console.limits import LoginLimiter
 from services.tasks.entrypoints.console.render import language_of
 from services.tasks.handlers.accounts import Accounts, session_user
-from services.tasks.unit_of_work import UnitOfWork
 from services.tasks.staff_users import ConsoleSession, StaffUser
+from services.tasks.unit_of_work import UnitOfWork
 
 COOKIE = "akkoord_console"
 PREFIX = "/console"

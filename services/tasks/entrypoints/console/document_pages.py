@@ -29,10 +29,19 @@ async def document_list(request: Request, console: ConsoleDep, viewer: SignedIn)
     return await _list(request, console, viewer)
 
 
-async def _list(request: Request, console: Console, viewer: Viewer, *, error: str | None = None,
-                status: int = 200, title: str = "") -> Response:
-    return render(request, "documents.html", language=viewer.lang, viewer=viewer, status=status, error=error,
-                  documents=await documents_of(console, viewer), title=title)
+async def _list(
+    request: Request, console: Console, viewer: Viewer, *, error: str | None = None, status: int = 200, title: str = ""
+) -> Response:
+    return render(
+        request,
+        "documents.html",
+        language=viewer.lang,
+        viewer=viewer,
+        status=status,
+        error=error,
+        documents=await documents_of(console, viewer),
+        title=title,
+    )
 
 
 @router.post("/documents")
@@ -43,23 +52,38 @@ async def upload_document(request: Request, console: ConsoleDep, viewer: FormSig
         if not title:
             raise Invalid(catalogue(viewer.lang)["title_required"])
         name, data = await _pdf(form, viewer.lang, console.settings.console_max_upload_bytes)
-        created = await console.services.json(viewer.staff, "POST", "documents", "/v1/documents",
-                                              data={"title": title},
-                                              files={"file": (name, data, "application/pdf")})
+        created = await console.services.json(
+            viewer.staff,
+            "POST",
+            "documents",
+            "/v1/documents",
+            data={"title": title},
+            files={"file": (name, data, "application/pdf")},
+        )
     except DomainError as exc:
         return await _list(request, console, viewer, error=exc.detail, status=exc.status, title=title)
     return RedirectResponse(f"{PREFIX}/documents/{created['id']}?done=uploaded", status_code=303)
 
 
-async def _detail(request: Request, console: Console, viewer: Viewer, document_id: str, *,
-                  error: str | None = None, status: int = 200) -> Response:
+async def _detail(
+    request: Request, console: Console, viewer: Viewer, document_id: str, *, error: str | None = None, status: int = 200
+) -> Response:
     document = await console.services.json(viewer.staff, "GET", "documents", f"/v1/documents/{document_id}")
     versions = sorted(document.get("versions") or [], key=lambda v: v["version"], reverse=True)
     uploads = [v for v in versions if v["source"] == "upload"]
     current = next((v for v in versions if v["id"] == document["latest_version_id"]), uploads[0] if uploads else None)
-    return render(request, "document.html", language=viewer.lang, viewer=viewer, document=document,
-                  versions=versions, current=current, error=error, status=status,
-                  done=request.query_params.get("done"))
+    return render(
+        request,
+        "document.html",
+        language=viewer.lang,
+        viewer=viewer,
+        document=document,
+        versions=versions,
+        current=current,
+        error=error,
+        status=status,
+        done=request.query_params.get("done"),
+    )
 
 
 @router.get("/documents/{document_id}")
@@ -72,8 +96,13 @@ async def upload_version(request: Request, console: ConsoleDep, viewer: FormSign
     form = await request.form()
     try:
         name, data = await _pdf(form, viewer.lang, console.settings.console_max_upload_bytes)
-        await console.services.json(viewer.staff, "POST", "documents", f"/v1/documents/{document_id}/versions",
-                                    files={"file": (name, data, "application/pdf")})
+        await console.services.json(
+            viewer.staff,
+            "POST",
+            "documents",
+            f"/v1/documents/{document_id}/versions",
+            files={"file": (name, data, "application/pdf")},
+        )
     except DomainError as exc:
         if isinstance(exc, NotFound):
             raise

@@ -38,5 +38,8 @@ async def staff_file(service: str, path: str, console: ConsoleDep, viewer: Signe
 async def tenant_logo(tenant_id: str, console: ConsoleDep) -> Response:
     """The tenant's logo, public: the portal and customers' mails show it."""
     data, media_type, digest = await branding.tenant_logo(console.uow, tenant_id)
-    return Response(data, media_type=media_type, headers={
-        "ETag": f'"{digest}"', "Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"})
+    return Response(
+        data,
+        media_type=media_type,
+        headers={"ETag": f'"{digest}"', "Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
+    )

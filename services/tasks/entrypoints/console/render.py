@@ -20,8 +20,12 @@ ZONE = ZoneInfo("Europe/Amsterdam")
 DATE_PATTERNS = {"nl": "d MMM y HH:mm", "en": "d MMM y, HH:mm"}
 LANGUAGE_COOKIE = "console_lang"
 
-templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
-                        trim_blocks=True, lstrip_blocks=True)
+templates = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=select_autoescape(default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 @cache
@@ -61,7 +65,8 @@ def when(value: datetime | str | None, language: str) -> str:
 def render(request: Request, name: str, *, language: str, status: int = 200, **values: Any) -> HTMLResponse:
     t = catalogue(language)
     html = templates.get_template(name).render(
-        t=t, lang=language, when=lambda v: when(v, language), path=request.url.path, **values)
+        t=t, lang=language, when=lambda v: when(v, language), path=request.url.path, **values
+    )
     response = HTMLResponse(html, status_code=status)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -14,14 +14,24 @@ from services.tasks.entrypoints.console.render import render
 from services.tasks.handlers import tasks
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
-TRIGGERS = ("task.signed", "document.signed", "action.declined", "action.expired", "approval.withdrawn",
-            "task.phase_changed")
+TRIGGERS = (
+    "task.signed",
+    "document.signed",
+    "action.declined",
+    "action.expired",
+    "approval.withdrawn",
+    "task.phase_changed",
+)
 CONDITION_FIELDS = ("task.phase", "action.kind", "document_id", "contact_id")
 OPS = ("eq", "ne")
 FORM_ACTIONS = ("set_phase", "add_note")
-EXAMPLE = {"name": "Approve on signing", "trigger": "task.signed",
-           "conditions": [{"field": "task.phase", "op": "eq", "value": "Waiting for approval"}],
-           "actions": [{"type": "set_phase", "phase": "Approved"}], "enabled": True}
+EXAMPLE = {
+    "name": "Approve on signing",
+    "trigger": "task.signed",
+    "conditions": [{"field": "task.phase", "op": "eq", "value": "Waiting for approval"}],
+    "actions": [{"type": "set_phase", "phase": "Approved"}],
+    "enabled": True,
+}
 ROWS = 3
 
 
@@ -39,8 +49,13 @@ def spec_of(form, kept_actions: list[dict]) -> dict[str, Any]:
             actions.append({"type": "set_phase", "phase": value})
         elif kind == "add_note" and value:
             actions.append({"type": "add_note", "text": value})
-    return {"name": str(form.get("name", "")).strip(), "trigger": str(form.get("trigger", "")),
-            "conditions": conditions, "actions": actions + kept_actions, "enabled": form.get("enabled") == "on"}
+    return {
+        "name": str(form.get("name", "")).strip(),
+        "trigger": str(form.get("trigger", "")),
+        "conditions": conditions,
+        "actions": actions + kept_actions,
+        "enabled": form.get("enabled") == "on",
+    }
 
 
 def _kept(rule: dict | None) -> list[dict]:
@@ -50,25 +65,61 @@ def _kept(rule: dict | None) -> list[dict]:
 @router.get("/rules")
 async def rule_list(request: Request, console: ConsoleDep, viewer: SignedIn) -> Response:
     rules = (await console.services.json(viewer.staff, "GET", "automation", "/v1/rules"))["rules"]
-    runs = (await console.services.json(viewer.staff, "GET", "automation", "/v1/rule-runs",
-                                        params={"limit": 20}))["runs"]
-    return render(request, "rules.html", language=viewer.lang, viewer=viewer, rules=rules, runs=runs,
-                  done=request.query_params.get("done"))
+    runs = (await console.services.json(viewer.staff, "GET", "automation", "/v1/rule-runs", params={"limit": 20}))[
+        "runs"
+    ]
+    return render(
+        request,
+        "rules.html",
+        language=viewer.lang,
+        viewer=viewer,
+        rules=rules,
+        runs=runs,
+        done=request.query_params.get("done"),
+    )
 
 
-async def _form(request: Request, console: Console, viewer: Viewer, *, rule: dict, rule_id: str | None,
-                error: str | None = None, status: int = 200, runs: list | None = None) -> Response:
+async def _form(
+    request: Request,
+    console: Console,
+    viewer: Viewer,
+    *,
+    rule: dict,
+    rule_id: str | None,
+    error: str | None = None,
+    status: int = 200,
+    runs: list | None = None,
+) -> Response:
     phases = (await tasks.list_phases(console.uow, viewer.staff))["phases"]
-    return render(request, "rule_form.html", language=viewer.lang, viewer=viewer, rule=rule, rule_id=rule_id,
-                  triggers=TRIGGERS, condition_fields=CONDITION_FIELDS, ops=OPS, form_actions=FORM_ACTIONS,
-                  rows=range(ROWS), phases=phases, error=error, status=status, runs=runs or [],
-                  kept=_kept(rule), done=request.query_params.get("done"), dumps=json.dumps)
+    return render(
+        request,
+        "rule_form.html",
+        language=viewer.lang,
+        viewer=viewer,
+        rule=rule,
+        rule_id=rule_id,
+        triggers=TRIGGERS,
+        condition_fields=CONDITION_FIELDS,
+        ops=OPS,
+        form_actions=FORM_ACTIONS,
+        rows=range(ROWS),
+        phases=phases,
+        error=error,
+        status=status,
+        runs=runs or [],
+        kept=_kept(rule),
+        done=request.query_params.get("done"),
+        dumps=json.dumps,
+    )
 
 
 @router.get("/rules/new")
 async def new_rule(request: Request, console: ConsoleDep, viewer: SignedIn, example: str = "") -> Response:
-    rule = EXAMPLE if example == "approve" else {"name": "", "trigger": "task.signed", "conditions": [],
-                                                  "actions": [], "enabled": True}
+    rule = (
+        EXAMPLE
+        if example == "approve"
+        else {"name": "", "trigger": "task.signed", "conditions": [], "actions": [], "enabled": True}
+    )
     return await _form(request, console, viewer, rule=rule, rule_id=None)
 
 
@@ -87,8 +138,11 @@ async def create_rule(request: Request, console: ConsoleDep, viewer: FormSignedI
 @router.get("/rules/{rule_id}")
 async def rule_page(request: Request, console: ConsoleDep, viewer: SignedIn, rule_id: str) -> Response:
     rule = await console.services.json(viewer.staff, "GET", "automation", f"/v1/rules/{rule_id}")
-    runs = (await console.services.json(viewer.staff, "GET", "automation", f"/v1/rules/{rule_id}/runs",
-                                        params={"limit": 50}))["runs"]
+    runs = (
+        await console.services.json(
+            viewer.staff, "GET", "automation", f"/v1/rules/{rule_id}/runs", params={"limit": 50}
+        )
+    )["runs"]
     return await _form(request, console, viewer, rule=rule, rule_id=rule_id, runs=runs)
 
 

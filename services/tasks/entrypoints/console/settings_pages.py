@@ -15,8 +15,14 @@ from services.tasks.entrypoints.console.render import render
 from services.tasks.handlers import accounts, branding, tenants
 
 router = APIRouter(prefix=f"{PREFIX}/settings", include_in_schema=False)
-WEBHOOK_EVENTS = ("task.signed", "document.signed", "action.declined", "action.expired", "task.phase_changed",
-                  "signature.sealed")
+WEBHOOK_EVENTS = (
+    "task.signed",
+    "document.signed",
+    "action.declined",
+    "action.expired",
+    "task.phase_changed",
+    "signature.sealed",
+)
 
 
 async def _page(request: Request, console: Console, viewer: Viewer, *, status: int = 200, **extra: Any) -> Response:
@@ -24,9 +30,20 @@ async def _page(request: Request, console: Console, viewer: Viewer, *, status: i
     keys = await tenants.list_keys(console.uow, viewer.staff)
     endpoints = (await console.services.json(viewer.staff, "GET", "automation", "/v1/webhooks"))["endpoints"]
     tenant = await console.uow.store.get_tenant(viewer.staff.tenant_id)
-    return render(request, "settings.html", language=viewer.lang, viewer=viewer, status=status, users=users,
-                  keys=keys, endpoints=endpoints, tenant=tenant, webhook_events=WEBHOOK_EVENTS,
-                  done=request.query_params.get("done"), **extra)
+    return render(
+        request,
+        "settings.html",
+        language=viewer.lang,
+        viewer=viewer,
+        status=status,
+        users=users,
+        keys=keys,
+        endpoints=endpoints,
+        tenant=tenant,
+        webhook_events=WEBHOOK_EVENTS,
+        done=request.query_params.get("done"),
+        **extra,
+    )
 
 
 @router.get("")
@@ -38,9 +55,14 @@ async def settings_page(request: Request, console: ConsoleDep, viewer: Admin) ->
 async def invite_user(request: Request, console: ConsoleDep, viewer: AdminForm) -> Response:
     form = await request.form()
     try:
-        invited = await accounts.invite(console.accounts, viewer.staff, email=str(form.get("email", "")),
-                                        name=str(form.get("name", ""))[:200], role=str(form.get("role", "member")),
-                                        language=str(form.get("language", "nl")))
+        invited = await accounts.invite(
+            console.accounts,
+            viewer.staff,
+            email=str(form.get("email", "")),
+            name=str(form.get("name", ""))[:200],
+            role=str(form.get("role", "member")),
+            language=str(form.get("language", "nl")),
+        )
     except DomainError as exc:
         return await _page(request, console, viewer, status=exc.status, user_error=exc.detail)
     return await _page(request, console, viewer, invited=invited)
@@ -52,8 +74,13 @@ async def change_user(request: Request, console: ConsoleDep, viewer: AdminForm, 
     role = str(form.get("role", "")) or None
     active = {"1": True, "0": False}.get(str(form.get("active", "")))
     try:
-        await accounts.change_user(console.accounts, viewer.staff, user_id, role=role,  # type: ignore[arg-type]
-                                   active=active)
+        await accounts.change_user(
+            console.accounts,
+            viewer.staff,
+            user_id,
+            role=role,  # type: ignore[arg-type]
+            active=active,
+        )
     except DomainError as exc:
         if isinstance(exc, NotFound):
             raise
@@ -65,11 +92,19 @@ async def change_user(request: Request, console: ConsoleDep, viewer: AdminForm, 
 async def set_branding(request: Request, console: ConsoleDep, viewer: AdminForm) -> Response:
     form = await request.form()
     upload = form.get("logo")
-    logo = await upload.read(branding_rules.MAX_LOGO_BYTES + 1) if isinstance(upload, UploadFile) and upload.filename \
+    logo = (
+        await upload.read(branding_rules.MAX_LOGO_BYTES + 1)
+        if isinstance(upload, UploadFile) and upload.filename
         else None
+    )
     try:
-        await branding.set_branding(console.uow, viewer.staff, name=str(form.get("name", "")),
-                                    colour=str(form.get("colour", "")).strip() or None, logo=logo)
+        await branding.set_branding(
+            console.uow,
+            viewer.staff,
+            name=str(form.get("name", "")),
+            colour=str(form.get("colour", "")).strip() or None,
+            logo=logo,
+        )
     except DomainError as exc:
         return await _page(request, console, viewer, status=exc.status, branding_error=exc.detail)
     return RedirectResponse(f"{PREFIX}/settings?done=branding#branding", status_code=303)
@@ -93,8 +128,11 @@ async def revoke_key(request: Request, console: ConsoleDep, viewer: AdminForm, k
 @router.post("/webhooks")
 async def add_webhook(request: Request, console: ConsoleDep, viewer: AdminForm) -> Response:
     form = await request.form()
-    spec = {"url": str(form.get("url", "")).strip(), "event_types": [str(e) for e in form.getlist("event_types")],
-            "description": str(form.get("description", ""))[:500]}
+    spec = {
+        "url": str(form.get("url", "")).strip(),
+        "event_types": [str(e) for e in form.getlist("event_types")],
+        "description": str(form.get("description", ""))[:500],
+    }
     try:
         created = await console.services.json(viewer.staff, "POST", "automation", "/v1/webhooks", json=spec)
     except DomainError as exc:
@@ -114,7 +152,9 @@ async def webhook_deliveries(request: Request, console: ConsoleDep, viewer: Admi
     endpoint = next((e for e in endpoints if e["id"] == endpoint_id), None)
     if endpoint is None:
         raise NotFound("no such webhook endpoint")
-    deliveries = (await console.services.json(viewer.staff, "GET", "automation",
-                                              f"/v1/webhooks/{endpoint_id}/deliveries"))["deliveries"]
-    return render(request, "webhook.html", language=viewer.lang, viewer=viewer, endpoint=endpoint,
-                  deliveries=deliveries)
+    deliveries = (
+        await console.services.json(viewer.staff, "GET", "automation", f"/v1/webhooks/{endpoint_id}/deliveries")
+    )["deliveries"]
+    return render(
+        request, "webhook.html", language=viewer.lang, viewer=viewer, endpoint=endpoint, deliveries=deliveries
+    )

@@ -38,18 +38,41 @@ async def home() -> Response:
 
 
 @router.get("/tasks")
-async def task_list(request: Request, console: ConsoleDep, viewer: SignedIn, phase: str = "", state: str = "",
-                    q: str = "", page: int = 1) -> Response:
+async def task_list(
+    request: Request,
+    console: ConsoleDep,
+    viewer: SignedIn,
+    phase: str = "",
+    state: str = "",
+    q: str = "",
+    page: int = 1,
+) -> Response:
     page = max(1, min(page, 10_000))
     phases = (await tasks.list_phases(console.uow, viewer.staff))["phases"]
     found, states, people = await queries(console).find_tasks(
-        viewer.staff.tenant_id, phase=phase if phase in phases else None, state=state if state in STATES else None,
-        text=q[:200] or None, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        viewer.staff.tenant_id,
+        phase=phase if phase in phases else None,
+        state=state if state in STATES else None,
+        text=q[:200] or None,
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
+    )
     filters = {k: v for k, v in (("phase", phase), ("state", state), ("q", q)) if v}
-    return render(request, "tasks.html", language=viewer.lang, viewer=viewer, tasks=found[:PAGE_SIZE],
-                  states=states, people=people, phases=phases, all_states=STATES, filters=filters, page=page,
-                  next_page=f"?{urlencode({**filters, 'page': page + 1})}" if len(found) > PAGE_SIZE else None,
-                  previous_page=f"?{urlencode({**filters, 'page': page - 1})}" if page > 1 else None)
+    return render(
+        request,
+        "tasks.html",
+        language=viewer.lang,
+        viewer=viewer,
+        tasks=found[:PAGE_SIZE],
+        states=states,
+        people=people,
+        phases=phases,
+        all_states=STATES,
+        filters=filters,
+        page=page,
+        next_page=f"?{urlencode({**filters, 'page': page + 1})}" if len(found) > PAGE_SIZE else None,
+        previous_page=f"?{urlencode({**filters, 'page': page - 1})}" if page > 1 else None,
+    )
 
 
 @router.get("/tasks/new")
@@ -57,12 +80,22 @@ async def new_task_page(request: Request, console: ConsoleDep, viewer: SignedIn,
     return await _new_task(request, console, viewer, values={"contact_id": contact_id})
 
 
-async def _new_task(request: Request, console: Console, viewer: Viewer, *, values: dict, error: str | None = None,
-                    status: int = 200) -> Response:
+async def _new_task(
+    request: Request, console: Console, viewer: Viewer, *, values: dict, error: str | None = None, status: int = 200
+) -> Response:
     phases = (await tasks.list_phases(console.uow, viewer.staff))["phases"]
     people = await queries(console).all_contacts(viewer.staff.tenant_id)
-    return render(request, "task_new.html", language=viewer.lang, viewer=viewer, phases=phases, contacts=people,
-                  values=values, error=error, status=status)
+    return render(
+        request,
+        "task_new.html",
+        language=viewer.lang,
+        viewer=viewer,
+        phases=phases,
+        contacts=people,
+        values=values,
+        error=error,
+        status=status,
+    )
 
 
 @router.post("/tasks")
@@ -70,22 +103,37 @@ async def create_task(request: Request, console: ConsoleDep, viewer: FormSignedI
     form = await request.form()
     values = {k: str(form.get(k, "")).strip() for k in ("title", "description", "phase", "contact_id")}
     if not values["title"]:
-        return await _new_task(request, console, viewer, values=values, status=422,
-                               error=catalogue(viewer.lang)["title_required"])
+        return await _new_task(
+            request, console, viewer, values=values, status=422, error=catalogue(viewer.lang)["title_required"]
+        )
     try:
-        created = await tasks.create_task(console.uow, viewer.staff, title=values["title"][:300],
-                                          description=values["description"][:20_000],
-                                          phase=values["phase"] or None, contact_id=values["contact_id"] or None)
+        created = await tasks.create_task(
+            console.uow,
+            viewer.staff,
+            title=values["title"][:300],
+            description=values["description"][:20_000],
+            phase=values["phase"] or None,
+            contact_id=values["contact_id"] or None,
+        )
     except DomainError as exc:
         return await _new_task(request, console, viewer, values=values, error=exc.detail, status=exc.status)
     return RedirectResponse(f"{PREFIX}/tasks/{created['id']}?done=created", status_code=303)
 
 
-async def _task_page(request: Request, console: Console, viewer: Viewer, task_id: str, *, status: int = 200,
-                     **extra: Any) -> Response:
+async def _task_page(
+    request: Request, console: Console, viewer: Viewer, task_id: str, *, status: int = 200, **extra: Any
+) -> Response:
     values = await task_page_values(console, viewer, task_id)
-    return render(request, "task.html", language=viewer.lang, viewer=viewer, status=status,
-                  done=request.query_params.get("done"), **values, **extra)
+    return render(
+        request,
+        "task.html",
+        language=viewer.lang,
+        viewer=viewer,
+        status=status,
+        done=request.query_params.get("done"),
+        **values,
+        **extra,
+    )
 
 
 @router.get("/tasks/{task_id}")
@@ -102,8 +150,14 @@ async def change_phase(request: Request, console: ConsoleDep, viewer: FormSigned
     except PhaseMismatch:
         # A stale form: say the phase moved and show the current one (the page reads it again).
         current = (await tasks.get_task(console.uow, viewer.staff, task_id))["phase"]
-        return await _task_page(request, console, viewer, task_id, status=409,
-                                error=catalogue(viewer.lang)["phase_moved"].format(phase=current))
+        return await _task_page(
+            request,
+            console,
+            viewer,
+            task_id,
+            status=409,
+            error=catalogue(viewer.lang)["phase_moved"].format(phase=current),
+        )
     except Invalid as exc:
         return await _task_page(request, console, viewer, task_id, status=422, error=exc.detail)
     return RedirectResponse(f"{PREFIX}/tasks/{task_id}?done=phase", status_code=303)
@@ -112,11 +166,14 @@ async def change_phase(request: Request, console: ConsoleDep, viewer: FormSigned
 @router.post("/tasks/{task_id}/edit")
 async def edit_task(request: Request, console: ConsoleDep, viewer: FormSignedIn, task_id: str) -> Response:
     form = await request.form()
-    changes: dict[str, Any] = {"title": str(form.get("title", "")).strip()[:300],
-                               "description": str(form.get("description", ""))[:20_000]}
+    changes: dict[str, Any] = {
+        "title": str(form.get("title", "")).strip()[:300],
+        "description": str(form.get("description", ""))[:20_000],
+    }
     if not changes["title"]:
-        return await _task_page(request, console, viewer, task_id, status=422,
-                                error=catalogue(viewer.lang)["title_required"])
+        return await _task_page(
+            request, console, viewer, task_id, status=422, error=catalogue(viewer.lang)["title_required"]
+        )
     if contact_id := str(form.get("contact_id", "")):
         changes["contact_id"] = contact_id
     try:
@@ -176,16 +233,23 @@ def signature_request(form: FormData) -> SignatureRequest | None:
     remind_at = []
     if expires_at and (days := str(form.get("remind_days_before", ""))):
         if not days.isdigit() or not 0 < int(days) < 365:
-            raise Invalid("days before the deadline must be a number from 1", errors=[
-                {"field": "remind_days_before", "message": "not a number"}])
+            raise Invalid(
+                "days before the deadline must be a number from 1",
+                errors=[{"field": "remind_days_before", "message": "not a number"}],
+            )
         remind_at = [expires_at - timedelta(days=int(days))]
     # An unticked box sends nothing: the form says it showed the box, else the contact is mailed as by default.
     notify = form.get("notify") == "1" if "notify_shown" in form else True
-    return SignatureRequest(contact_id=str(form.get("contact_id", "")), kind=kind,  # type: ignore[arg-type]
-                            fields=fields if kind == "sign_task" else [],
-                            document_id=document_id if kind == "sign_document" else None,
-                            message=str(form.get("message", "")).strip()[:2000] or None,
-                            expires_at=expires_at, remind_at=remind_at, notify=notify)
+    return SignatureRequest(
+        contact_id=str(form.get("contact_id", "")),
+        kind=kind,  # type: ignore[arg-type]
+        fields=fields if kind == "sign_task" else [],
+        document_id=document_id if kind == "sign_document" else None,
+        message=str(form.get("message", "")).strip()[:2000] or None,
+        expires_at=expires_at,
+        remind_at=remind_at,
+        notify=notify,
+    )
 
 
 @router.post("/tasks/{task_id}/actions")
@@ -208,14 +272,16 @@ async def request_action(request: Request, console: ConsoleDep, viewer: FormSign
     except DomainError as exc:
         if isinstance(exc, NotFound) and exc.detail.startswith("task "):
             raise
-        return await _task_page(request, console, viewer, task_id, status=exc.status, action_error=exc.detail,
-                                form=form)
+        return await _task_page(
+            request, console, viewer, task_id, status=exc.status, action_error=exc.detail, form=form
+        )
     return RedirectResponse(f"{PREFIX}/tasks/{task_id}?done=requested", status_code=303)
 
 
 @router.post("/tasks/{task_id}/actions/{action_id}/cancel")
-async def cancel_action(request: Request, console: ConsoleDep, viewer: FormSignedIn, task_id: str,
-                        action_id: str) -> Response:
+async def cancel_action(
+    request: Request, console: ConsoleDep, viewer: FormSignedIn, task_id: str, action_id: str
+) -> Response:
     try:
         await actions.cancel_action(console.uow, viewer.staff, task_id, action_id, None)
     except DomainError as exc:
@@ -232,8 +298,9 @@ async def portal_link(request: Request, console: ConsoleDep, viewer: FormSignedI
     task = await tasks.get_task(console.uow, viewer.staff, task_id)
     contact_id = str(form.get("contact_id", "")) or task["contact_id"]
     if not contact_id:
-        return await _task_page(request, console, viewer, task_id, status=422,
-                                error=catalogue(viewer.lang)["no_contact"])
+        return await _task_page(
+            request, console, viewer, task_id, status=422, error=catalogue(viewer.lang)["no_contact"]
+        )
     try:
         link = await contacts.create_portal_link(console.uow, viewer.staff, contact_id)
     except DomainError as exc:
@@ -242,12 +309,21 @@ async def portal_link(request: Request, console: ConsoleDep, viewer: FormSignedI
         contact = await contacts.get_contact(console.uow, viewer.staff, contact_id)
         t = catalogue(contact["language"])
         try:
-            await console.accounts.mailer.send(contact["email"], t["link_mail_subject"].format(title=task["title"]),
-                                               t["link_mail_body"].format(name=contact["name"], title=task["title"],
-                                                                          url=link["url"]))
+            await console.accounts.mailer.send(
+                contact["email"],
+                t["link_mail_subject"].format(title=task["title"]),
+                t["link_mail_body"].format(name=contact["name"], title=task["title"], url=link["url"]),
+            )
         except MailNotSent:
             # Not sent: show the link instead, so staff can hand it over another way.
-            return await _task_page(request, console, viewer, task_id, status=503, portal_url=link["url"],
-                                    error=catalogue(viewer.lang)["mail_not_sent"])
+            return await _task_page(
+                request,
+                console,
+                viewer,
+                task_id,
+                status=503,
+                portal_url=link["url"],
+                error=catalogue(viewer.lang)["mail_not_sent"],
+            )
         return RedirectResponse(f"{PREFIX}/tasks/{task_id}?done=mailed", status_code=303)
     return await _task_page(request, console, viewer, task_id, portal_url=link["url"])

@@ -28,8 +28,9 @@ async def _or_none(call) -> Any:
 
 
 async def documents_of(console: Console, viewer: Viewer) -> list[dict]:
-    found = await _or_none(console.services.json(viewer.staff, "GET", "documents", "/v1/documents",
-                                                 params={"limit": 100}))
+    found = await _or_none(
+        console.services.json(viewer.staff, "GET", "documents", "/v1/documents", params={"limit": 100})
+    )
     return found["documents"] if found else []
 
 
@@ -41,12 +42,16 @@ async def task_page_values(console: Console, viewer: Viewer, task_id: str) -> di
     task = await tasks.get_task(console.uow, viewer.staff, task_id)  # NotFound for another tenant's task
     staff = viewer.staff
     timeline, verification, documents, people, phases = await asyncio.gather(
-        _or_none(console.services.json(staff, "GET", "timeline", f"/v1/tasks/{task_id}/timeline",
-                                       params={"audience": "staff", "limit": 200})),
+        _or_none(
+            console.services.json(
+                staff, "GET", "timeline", f"/v1/tasks/{task_id}/timeline", params={"audience": "staff", "limit": 200}
+            )
+        ),
         _or_none(console.services.json(staff, "GET", "timeline", f"/v1/tasks/{task_id}/timeline/verify")),
         documents_of(console, viewer),
         console.queries.all_contacts(staff.tenant_id),
-        tasks.list_phases(console.uow, staff))
+        tasks.list_phases(console.uow, staff),
+    )
     by_id = {c.id: c for c in people}
     if task["contact_id"] and task["contact_id"] not in by_id:
         by_id.update(await console.queries.contacts_by_id(staff.tenant_id, [task["contact_id"]]))
@@ -63,11 +68,21 @@ async def task_page_values(console: Console, viewer: Viewer, task_id: str) -> di
         entry["files"] = {link["rel"]: file_url(link) for link in entry.get("links", [])}
         entry["said"] = summary(entry, t, names)
     open_actions = [a for a in task["actions"] if a["status"] == "open"]
-    return {"task": task, "contact": by_id.get(task["contact_id"]) if task["contact_id"] else None,
-            "contacts": people, "contact_names": {cid: c.name for cid, c in by_id.items()},
-            "documents": documents, "current_versions": current, "phases": phases["phases"],
-            "entries": entries, "timeline_known": timeline is not None, "verification": verification,
-            "open_actions": open_actions, "proof_fields": PROOF_FIELDS, "form": None}
+    return {
+        "task": task,
+        "contact": by_id.get(task["contact_id"]) if task["contact_id"] else None,
+        "contacts": people,
+        "contact_names": {cid: c.name for cid, c in by_id.items()},
+        "documents": documents,
+        "current_versions": current,
+        "phases": phases["phases"],
+        "entries": entries,
+        "timeline_known": timeline is not None,
+        "verification": verification,
+        "open_actions": open_actions,
+        "proof_fields": PROOF_FIELDS,
+        "form": None,
+    }
 
 
 def require_found(value: Any, what: str) -> Any:

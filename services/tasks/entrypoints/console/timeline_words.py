@@ -33,11 +33,13 @@ def _said(kind: str, d: dict[str, Any], t: dict[str, str], who: str) -> str | No
         case "action.declined":
             return t["tl_declined"].format(name=who, reason=d.get("reason") or "")
         case "signing.rejected":
-            return t["tl_signing_rejected"].format(name=who, status=t.get(f"tl_status_{d['action_status']}",
-                                                                          d["action_status"]))
+            return t["tl_signing_rejected"].format(
+                name=who, status=t.get(f"tl_status_{d['action_status']}", d["action_status"])
+            )
         case "decline.rejected":
-            return t["tl_decline_rejected"].format(name=who, status=t.get(f"tl_status_{d['action_status']}",
-                                                                          d["action_status"]))
+            return t["tl_decline_rejected"].format(
+                name=who, status=t.get(f"tl_status_{d['action_status']}", d["action_status"])
+            )
         case "document.stamped":
             return t["tl_stamped"]
         case "approval.withdrawn":
