@@ -78,8 +78,8 @@ async def test_a_replica_killed_mid_stream_loses_nothing_and_applies_nothing_twi
 
         # and both second replicas are killed once they have done part of the work, with more still to come
         async def both_replicas_working():
-            t = await w.handled_by(second["timeline"].ops_url, Groups.TIMELINE, "task.signed")
-            a = await w.handled_by(second["automation"].ops_url, Groups.AUTOMATION, "task.signed")
+            t = await w.handled_by(second["timeline"].ops_url, Groups.TIMELINE, "task.action_completed")
+            a = await w.handled_by(second["automation"].ops_url, Groups.AUTOMATION, "task.action_completed")
             enough = max(1, min(20, SIGNINGS // 10))
             return (t, a) if t >= enough and a >= enough else None
 
