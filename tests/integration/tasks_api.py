@@ -42,12 +42,18 @@ async def register_tenant(url: str, plan: str = "premium", name: str = "Bouwbedr
 
 
 async def tenant_events(bootstrap: str, tenant_id: str, type_: str | None = None) -> list[dict]:
-    """Every message on tasks.events for this tenant (optionally of one type), in topic order per key."""
-    return [
-        body
-        for body, _ in await read_all(bootstrap, TASKS_EVENTS)
-        if body.get("tenant_id") == tenant_id and (type_ is None or body.get("type") == type_)
-    ]
+    """Every event on tasks.events for this tenant (optionally of one type), in topic order per key. An event
+    the relay published twice (at-least-once: killed or timed out between publishing and marking it) is one
+    event to its consumers, who know it by its id, so it is counted once here too."""
+    seen: set[str] = set()
+    events = []
+    for body, _ in await read_all(bootstrap, TASKS_EVENTS):
+        if body.get("tenant_id") != tenant_id or (type_ is not None and body.get("type") != type_):
+            continue
+        if body.get("event_id") not in seen:
+            seen.add(body.get("event_id"))
+            events.append(body)
+    return events
 
 
 async def create_contact(tenant: Tenant, **extra) -> dict:

@@ -57,10 +57,23 @@ class Stack:
     workdir: Path
     # Where every service's mail goes: a real SMTP server on loopback, never the sink of a `make run`.
     smtp: SmtpServer | None = None
-    ports: dict[str, int] = field(default_factory=lambda: {name: free_port() for name in SERVICES})
-    ops_ports: dict[str, int] = field(default_factory=lambda: {name: free_port() for name in SERVICES})
+    # Public and operations ports, all different: free_port() only finds a port free now, so two picks made
+    # before any service binds can land on the same one (a service then fails to start with exit 3).
+    ports: dict[str, int] = field(default_factory=lambda: distinct_ports(SERVICES))
+    ops_ports: dict[str, int] = field(default_factory=dict)
     running: dict[str, ServiceProcess] = field(default_factory=dict)
     replicas: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.ops_ports:
+            self.ops_ports = distinct_ports(SERVICES, taken=set(self.ports.values()))
+
+    def taken_ports(self) -> set[int]:
+        return {
+            *self.ports.values(),
+            *self.ops_ports.values(),
+            *(p for r in self.replicas.values() for p in (r.port, r.ops_port)),
+        }
 
     def env(self, name: str, extra: dict[str, str] | None = None) -> dict[str, str]:
         env = {
@@ -107,7 +120,7 @@ class Stack:
         port, ops_port = (
             (self.replicas[key].port, self.replicas[key].ops_port)
             if key in self.replicas
-            else (free_port(), free_port())
+            else tuple(distinct_ports(("public", "ops"), taken=self.taken_ports()).values())
         )
         env = self.env(
             name, {**(extra_env or {}), f"{name.upper()}_PORT": str(port), f"{name.upper()}_OPS_PORT": str(ops_port)}
@@ -147,3 +160,15 @@ class Stack:
             proc.stop()
         self.replicas.clear()
         self.running.clear()
+
+
+def distinct_ports(names, taken: set[int] | None = None) -> dict[str, int]:
+    """A free port per name, none of them in `taken` or given twice."""
+    chosen: dict[str, int] = {}
+    used = set(taken or ())
+    for name in names:
+        while (port := free_port()) in used:
+            pass
+        used.add(port)
+        chosen[name] = port
+    return chosen
