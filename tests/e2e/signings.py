@@ -427,7 +427,12 @@ def restart_infra(infra: Infra, name: str, data_dir: Path, log_file) -> float:
 
 
 # What the clients log, and then retry, while the broker or the database is away: expected during a restart.
-OUTAGE = re.compile(r"^(aiokafka|pymongo)|Kafka error occurred|outbox relay paused")
+# A batch whose attempt count cannot be written while the database restarts is nacked and fetched again;
+# faststream logs the driver's error for it ("AutoReconnect: ... connection pool paused").
+OUTAGE = re.compile(
+    r"^(aiokafka|pymongo)|Kafka error occurred|outbox relay paused"
+    r"|^(AutoReconnect|ServerSelectionTimeoutError|NetworkTimeout|ConnectionFailure)\b"
+)
 
 
 def errors_in_logs(stack: Stack) -> tuple[dict[str, list[str]], int]:
