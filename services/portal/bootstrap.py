@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from pymongo.errors import ConnectionFailure
 
 from contracts.topics import PORTAL_EVENTS
 from services.portal.adapters.internal_files import InternalFiles
@@ -59,6 +60,7 @@ def _extend(settings: Settings, app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(RateLimited, page_errors.rate_limited)
+    app.add_exception_handler(ConnectionFailure, page_errors.unavailable)
 
 
 def build(settings: Settings, **overrides: Any) -> Service[UnitOfWork]:

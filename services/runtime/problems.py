@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -9,11 +10,15 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException
 
 from contracts.errors import DomainError
 
 PROBLEM = "application/problem+json"
+# How long a client should wait before asking again while the database cannot be reached (it restarts, fails over)
+UNAVAILABLE_RETRY_AFTER = "5"
+log = logging.getLogger(__name__)
 
 
 class Problem(BaseModel):
@@ -32,6 +37,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         (404, "Not found"),
         (409, "Conflict"),
         (422, "Invalid request"),
+        (503, "The database cannot be reached for a moment; try again"),
     )
 }
 
@@ -63,3 +69,20 @@ def install(app: FastAPI) -> None:
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
         # its headers (Retry-After, WWW-Authenticate) are part of the answer
         return problem(exc.status_code, str(exc.detail), str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(ConnectionFailure)
+    async def database_unavailable(request: Request, exc: ConnectionFailure) -> JSONResponse:
+        return unavailable(request, exc)
+
+
+def unavailable(request: Request, exc: ConnectionFailure) -> JSONResponse:
+    """The database is away (restarting, failing over): a request that needed it is answered 503 with Retry-After,
+    which callers retry, and logged as an outage, not as an unhandled error. Nothing was written half: every
+    write goes through a transaction."""
+    log.warning("database unavailable for %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    return problem(
+        503,
+        "Service unavailable",
+        "The database cannot be reached for a moment; try again shortly.",
+        headers={"Retry-After": UNAVAILABLE_RETRY_AFTER},
+    )

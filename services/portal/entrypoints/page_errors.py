@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import Request
 from fastapi.responses import Response
+from pymongo.errors import ConnectionFailure
 
 from contracts.errors import Forbidden, Invalid
 from services.portal import i18n
@@ -69,4 +70,15 @@ async def rate_limited(request: Request, exc: RateLimited) -> Response:
     else:
         response = message(preferred_language(request), 429, "too_many")
     response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+async def unavailable(request: Request, exc: ConnectionFailure) -> Response:
+    """The database is away for a moment: problem details for the API, a page in the browser's language for
+    browsers; both say when to retry."""
+    answer = problems.unavailable(request, exc)
+    if request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", ""):
+        return answer
+    response = message(preferred_language(request), 503, "unavailable_title", "unavailable")
+    response.headers["Retry-After"] = answer.headers["Retry-After"]
     return response
