@@ -509,6 +509,11 @@ def messages(*, kinds: Iterable[Kind] = tuple(Kind), topics: Iterable[str] | Non
     return tuple(m for m, r in ROUTES.items() if r.kind in kinds and (topics is None or r.topic in topics))
 
 
+# What a tenant's webhooks may subscribe to (automation accepts these, the console offers these): events only.
+# Internal messages (tenants and keys, timeline's chain order) stay inside Akkoord, and commands are not facts.
+WEBHOOK_MESSAGES: tuple[type[Envelope], ...] = messages(kinds=(Kind.EVENT,))
+
+
 def topic_of(message: Envelope | type[Envelope]) -> str:
     return ROUTES[message if isinstance(message, type) else type(message)].topic
 

@@ -17,13 +17,10 @@ from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from contracts.messages import Kind, messages, type_name
+from contracts.messages import WEBHOOK_MESSAGES, type_name
 from services.automation.addresses import IPNetwork, internal_name, literal_address, refusal
 
-# Events only: internal messages (tenants and keys, timeline's chain order) stay inside Akkoord, and commands
-# are not facts.
-SUBSCRIBABLE_MESSAGES = messages(kinds=(Kind.EVENT,))
-SUBSCRIBABLE = frozenset(type_name(m) for m in SUBSCRIBABLE_MESSAGES)
+SUBSCRIBABLE = frozenset(type_name(m) for m in WEBHOOK_MESSAGES)
 KEEP_ATTEMPTS = 10  # the last attempts stored per delivery: a failing endpoint cannot grow a document forever
 
 

@@ -8,8 +8,11 @@ import pytest
 from starlette.datastructures import FormData
 
 from contracts.errors import Invalid
+from contracts.messages import BY_TYPE, topic_of
+from services.automation.webhooks import SUBSCRIBABLE
 from services.tasks.branding import logo_type, require_colour
 from services.tasks.entrypoints.console.limits import LoginLimiter
+from services.tasks.entrypoints.console.settings_pages import WEBHOOK_EVENTS
 from services.tasks.entrypoints.console.task_pages import field_name, signature_request
 from services.tasks.staff_users import ConsoleSession, require_password
 from services.timeline.staff_links import for_staff
@@ -188,3 +191,13 @@ def test_a_refused_decline_reads_as_refused_in_the_users_language():
     assert summary(refused, catalogue("en"), {"c1": "Jan"}) == (
         "Decline of Jan refused: the request was cancelled before it was declined"
     )
+
+
+def test_the_webhook_form_offers_every_event_type_automation_accepts_refusals_included():
+    # given the types automation lets a webhook subscribe to
+    # when the console's settings page lists its choices
+    offered = [t for _topic, types in WEBHOOK_EVENTS for t in types]
+    # then it offers exactly those, once each, grouped by the topic each travels on
+    assert sorted(offered) == sorted(SUBSCRIBABLE) and len(offered) == len(set(offered))
+    assert {"signing.rejected", "decline.rejected"} <= set(offered)
+    assert all(topic_of(BY_TYPE[t]) == topic for topic, types in WEBHOOK_EVENTS for t in types)

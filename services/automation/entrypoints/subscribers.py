@@ -8,7 +8,6 @@ from contracts.topics import Groups
 from services.automation import handlers as h
 from services.automation.domain import TRIGGERS
 from services.automation.unit_of_work import UnitOfWork
-from services.automation.webhooks import SUBSCRIBABLE_MESSAGES
 from services.runtime.acceptance import SUBMITTED, on_acceptance, wants_acceptance
 from services.runtime.consumer import Consumer
 from services.runtime.service import MessageHandler, handlers
@@ -27,7 +26,7 @@ RULES: dict[type[Envelope], MessageHandler[UnitOfWork]] = {
 }
 RULES_ACCEPTED: dict[type[Envelope], MessageHandler[UnitOfWork]] = {t: h.react for t in _TRIGGERS if t in SUBMITTED}
 WEBHOOKS: dict[type[Envelope], MessageHandler[UnitOfWork]] = {
-    t: h.fan_out for t in SUBSCRIBABLE_MESSAGES if t not in SUBMITTED
+    t: h.fan_out for t in m.WEBHOOK_MESSAGES if t not in SUBMITTED
 }
 WEBHOOKS_ACCEPTED: dict[type[Envelope], MessageHandler[UnitOfWork]] = dict.fromkeys(SUBMITTED, h.fan_out)
 

@@ -9,20 +9,20 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from contracts.errors import DomainError, NotFound
+from contracts.messages import WEBHOOK_MESSAGES, topic_of, topics_of, type_name
 from services.tasks import branding as branding_rules
 from services.tasks.entrypoints.console.deps import PREFIX, Admin, AdminForm, Console, ConsoleDep, Viewer
 from services.tasks.entrypoints.console.render import render
 from services.tasks.handlers import accounts, branding, tenants
 
 router = APIRouter(prefix=f"{PREFIX}/settings", include_in_schema=False)
-WEBHOOK_EVENTS = (
-    "task.signed",
-    "document.signed",
-    "action.declined",
-    "action.expired",
-    "task.phase_changed",
-    "signature.sealed",
+# Every type automation lets a webhook subscribe to, by topic, as contracts declare them: a new event is offered
+# the day it is declared.
+WEBHOOK_EVENTS: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
+    (topic, tuple(type_name(m) for m in WEBHOOK_MESSAGES if topic_of(m) == topic))
+    for topic in topics_of(WEBHOOK_MESSAGES)
 )
+WEBHOOK_DEFAULT = "task.signed"
 
 
 async def _page(request: Request, console: Console, viewer: Viewer, *, status: int = 200, **extra: Any) -> Response:
@@ -41,6 +41,7 @@ async def _page(request: Request, console: Console, viewer: Viewer, *, status: i
         endpoints=endpoints,
         tenant=tenant,
         webhook_events=WEBHOOK_EVENTS,
+        webhook_default=WEBHOOK_DEFAULT,
         done=request.query_params.get("done"),
         **extra,
     )
