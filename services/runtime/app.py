@@ -15,6 +15,7 @@ from faststream.kafka import KafkaBroker
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConnectionFailure
 
 from services.runtime import metrics, problems
 from services.runtime.asyncapi import document as asyncapi_document
@@ -59,6 +60,8 @@ class Runtime:
                     await job()
                 except asyncio.CancelledError:
                     raise
+                except ConnectionFailure as exc:  # the database restarts or fails over: an outage, not a fault
+                    log.warning("%s paused, the database is unreachable: %s", name, exc)
                 except Exception:
                     log.exception("%s failed; trying again in %g s", name, seconds)
                 await asyncio.sleep(seconds)

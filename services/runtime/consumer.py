@@ -152,7 +152,9 @@ class BatchConsumer:
             # Something around the handlers failed (the DLQ could not be written, say), after every other
             # message of the batch was done: nothing is committed, the batch comes again from its first
             # offsets, and what was handled is a duplicate then.
-            log.error("%s: a batch of %d comes again: %r", self.group, len(records), failed[0])
+            # (the database away for a moment is an outage, not a fault: the batch simply comes again)
+            level = logging.WARNING if isinstance(failed[0], ConnectionFailure) else logging.ERROR
+            log.log(level, "%s: a batch of %d comes again: %r", self.group, len(records), failed[0])
             raise failed[0]
         self.report_lag(getattr(msg, "consumer", None), records)
 
