@@ -2,7 +2,9 @@
 
 Re-running finds what an earlier run made (the contact by email, the task by title, its open
 request) instead of making it twice, so every start leaves one demo task with one open request; only the
-customer's magic link is new each time, since links are single-use.
+customer's magic link is new each time, since links are single-use. The tenant's staff mail address (where
+signed, declined and expired mails go for actions an API key or a rule requested) is the demo staff user's,
+set once: an address chosen since is kept.
 """
 
 from __future__ import annotations
@@ -46,11 +48,11 @@ class Demo:
 
 
 def _seeded(env: dict[str, str]) -> dict[str, str]:
-    """The demo tenant's staff key and its console login, from `python -m services.tasks seed-demo`."""
+    """The demo tenant's staff and admin keys and its console login, from `python -m services.tasks seed-demo`."""
     out = subprocess.run(
         [sys.executable, "-m", "services.tasks", "seed-demo"], env=env, check=True, capture_output=True, text=True
     ).stdout
-    values = dict(line.split("=", 1) for line in out.splitlines() if line.startswith("DEMO_STAFF_"))
+    values = dict(line.split("=", 1) for line in out.splitlines() if line.startswith("DEMO_"))
     if "DEMO_STAFF_KEY" not in values:
         raise RuntimeError(f"seed-demo printed no DEMO_STAFF_KEY: {out!r}")
     return {k: v.strip() for k, v in values.items()}
@@ -78,6 +80,7 @@ def seed_demo(env: dict[str, str], ports: dict[str, int]) -> Demo:
         _wait_until_known(http, f"http://127.0.0.1:{ports['automation']}/v1/rules")
         if not any(r["name"] == RULE["name"] for r in _items(call("GET", "automation", "/v1/rules"))):
             call("POST", "automation", "/v1/rules", json=RULE)
+        _staff_mail_address(http, ports, seeded)
         link = call("POST", "tasks", f"/v1/contacts/{contact['id']}/portal-links")
     return Demo(
         staff_key=key,
@@ -104,10 +107,23 @@ def _one_open_request(call, task: dict, contact_id: str) -> None:
     call("POST", "tasks", f"{path}/actions", json={**ACTION, "contact_id": contact_id})
 
 
-def _wait_until_known(http: httpx.Client, url: str, deadline_s: float = 30) -> None:
+def _staff_mail_address(http: httpx.Client, ports: dict[str, int], seeded: dict[str, str]) -> None:
+    """Staff mails for the demo's API-requested action go to the demo staff user, unless an address is set."""
+    email, admin_key = seeded.get("DEMO_STAFF_EMAIL"), seeded.get("DEMO_ADMIN_KEY")
+    if not email or not admin_key:
+        return
+    url = f"http://127.0.0.1:{ports['notifications']}/v1/notification-settings"
+    admin = {"Authorization": f"Bearer {admin_key}"}
+    _wait_until_known(http, url, headers=admin)
+    prefs = http.get(url, headers=admin).raise_for_status().json()
+    if not prefs.get("staff_address"):
+        http.put(url, headers=admin, json={**prefs, "staff_address": email}).raise_for_status()
+
+
+def _wait_until_known(http: httpx.Client, url: str, deadline_s: float = 30, headers: dict | None = None) -> None:
     """Services other than tasks learn a new staff key from tasks' events, moments later."""
     deadline = time.monotonic() + deadline_s
-    while http.get(url).status_code == 401:
+    while http.get(url, headers=headers).status_code == 401:
         if time.monotonic() > deadline:
             raise RuntimeError(f"{url} did not accept the demo staff key within {deadline_s:.0f}s")
         time.sleep(0.2)

@@ -45,9 +45,10 @@ def test_a_second_make_run_says_one_is_already_running(tmp_path):
 
 
 def test_every_start_leaves_one_demo_task_with_one_open_request(stack):
-    # given tasks and automation running, as `make run` starts them before seeding
+    # given tasks, automation and notifications running, as `make run` starts them before seeding
     tasks = stack.start("tasks")
     stack.start("automation")
+    stack.start("notifications")
     env = stack.env("tasks")
 
     # when the demo is seeded twice, as two starts on kept data do
@@ -71,6 +72,35 @@ def test_every_start_leaves_one_demo_task_with_one_open_request(stack):
         assert third.task_id == first.task_id and len(open_requests(third.task_id)) == 1
         titles = [t["title"] for t in staff.get("/v1/tasks", params={"limit": 100}).json()["items"]]
         assert titles.count(DEMO_TASK["title"]) == 1
+
+
+def test_the_demo_tenants_staff_mails_go_to_the_demo_staff_user_unless_staff_chose_another_address(stack):
+    # given everything the demo's seeding talks to
+    for name in ("tasks", "automation", "notifications"):
+        stack.start(name)
+    env = stack.env("tasks")
+
+    # when the demo is seeded
+    demo = seed_demo(env, stack.ports)
+
+    # then the tenant's staff address (for actions an API key or a rule requested) is the demo staff user's
+    settings_url = f"{stack.running['notifications'].url}/v1/notification-settings"
+    admin = {"Authorization": f"Bearer {_admin_key(env)}"}
+    with httpx.Client(headers=admin, timeout=10) as http:
+        assert demo.staff_email and http.get(settings_url).json()["staff_address"] == demo.staff_email
+
+        # and when staff choose another address, a later start keeps it
+        prefs = {**http.get(settings_url).json(), "staff_address": "kantoor@demo.example"}
+        http.put(settings_url, json=prefs).raise_for_status()
+        seed_demo(env, stack.ports)
+        assert http.get(settings_url).json()["staff_address"] == "kantoor@demo.example"
+
+
+def _admin_key(env: dict[str, str]) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "services.tasks", "seed-demo"], env=env, check=True, capture_output=True, text=True
+    ).stdout
+    return next(line.split("=", 1)[1] for line in out.splitlines() if line.startswith("DEMO_ADMIN_KEY="))
 
 
 async def test_the_demo_leads_a_newcomer_to_the_customers_invitation_mail_and_through_it_to_the_task(stack):

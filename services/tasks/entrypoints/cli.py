@@ -17,7 +17,7 @@ from services.tasks.handlers.accounts import Accounts, ensure_user
 from services.tasks.handlers.tenants import DEMO_TENANT, ensure_demo_tenant
 
 
-async def _seed(settings: Settings) -> tuple[str, str, str]:
+async def _seed(settings: Settings) -> tuple[str, str, str, str]:
     service = bootstrap.build(settings)
     runtime, uow = service.runtime, service.uow
     accounts = Accounts(uow=uow, store=AccountsStore(runtime.db), mailer=SmtpMailer(SmtpSender.from_settings(settings)))
@@ -36,15 +36,19 @@ async def _seed(settings: Settings) -> tuple[str, str, str]:
             await uow.outbox.transaction(
                 lambda session: uow.store.save_seed(DEMO_TENANT, {**seed, "staff_password": password}, session)
             )
-        return key, settings.demo_staff_email, password
+        # The admin key lets the demo's seeding set tenant-wide settings (its staff mail address); not printed
+        # in the banner.
+        admin_key = (await uow.store.get_seed(DEMO_TENANT) or {}).get("admin_key", "")
+        return key, settings.demo_staff_email, password, admin_key
     finally:
         await runtime.client.close()
 
 
 def seed_demo(settings: Settings) -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    key, email, password = asyncio.run(_seed(settings))
+    key, email, password, admin_key = asyncio.run(_seed(settings))
     print(f"DEMO_STAFF_KEY={key}", flush=True)
     print(f"DEMO_STAFF_EMAIL={email}", flush=True)
     print(f"DEMO_STAFF_PASSWORD={password}", flush=True)
+    print(f"DEMO_ADMIN_KEY={admin_key}", flush=True)
     return 0
