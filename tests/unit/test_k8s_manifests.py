@@ -9,11 +9,13 @@ schema below, never skipped.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import jsonschema
 import kubernetes_validate
@@ -30,6 +32,9 @@ KUBERNETES_VERSION = "1.33.0"
 KUSTOMIZE_VERSION = "v5.7.1"  # the last kustomize that builds with the machine's Go 1.26
 STAFF_APIS = ("tasks", "signing", "documents", "timeline", "automation", "notifications")
 SERVICES = ("portal", *STAFF_APIS)
+MAILING_SERVICES = ("portal", "tasks", "notifications")  # AKKOORD_SMTP_URL: required in production
+# What an overlay runs beside Akkoord's services: the dev cluster's mail sink.
+SUPPORT = {"dev": {"mailpit"}, "prod": set()}
 
 _CONFIG_VALUE = {"oneOf": [{"type": "string"}, {"type": "integer"}, {"type": "boolean"}]}
 KAFKA_TOPIC_SCHEMA = {
@@ -106,6 +111,11 @@ def _of_kind(resources: list[dict], kind: str) -> dict[str, dict]:
     return {r["metadata"]["name"]: r for r in resources if r["kind"] == kind}
 
 
+def _services(resources: list[dict]) -> dict[str, dict]:
+    """Akkoord's own Deployments (not an overlay's supporting ones)."""
+    return {name: d for name, d in _of_kind(resources, "Deployment").items() if name in SERVICES}
+
+
 def test_there_is_a_dev_and_a_prod_overlay():
     assert {"dev", "prod"} <= set(OVERLAYS)
 
@@ -146,13 +156,15 @@ def test_the_topic_schema_refuses_a_topic_without_retention_or_with_an_unknown_f
 def test_every_service_is_a_hardened_deployment_with_probes_and_resources(rendered):
     for overlay, resources in rendered.items():
         deployments = _of_kind(resources, "Deployment")
-        assert set(deployments) == set(SERVICES), overlay
+        assert set(deployments) == set(SERVICES) | SUPPORT[overlay], overlay
         for name, deployment in deployments.items():
             pod = deployment["spec"]["template"]["spec"]
             for container in pod["containers"]:
                 where = f"{overlay}: {name}/{container['name']}"
-                assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "ops"}, where
-                assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "ops"}, where
+                assert {"readinessProbe", "livenessProbe"} <= set(container), where
+                if name in SERVICES:
+                    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "ops"}, where
+                    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "ops"}, where
                 resources_ = container.get("resources", {})
                 assert {"cpu", "memory"} <= set(resources_.get("requests", {})), where
                 assert {"cpu", "memory"} <= set(resources_.get("limits", {})), where
@@ -166,7 +178,7 @@ def test_every_deployment_has_a_service_an_autoscaler_and_a_disruption_budget_th
     for overlay, resources in rendered.items():
         services, hpas = _of_kind(resources, "Service"), _of_kind(resources, "HorizontalPodAutoscaler")
         budgets = _of_kind(resources, "PodDisruptionBudget")
-        for name, deployment in _of_kind(resources, "Deployment").items():
+        for name, deployment in _services(resources).items():
             where = f"{overlay}: {name}"
             labels = deployment["spec"]["template"]["metadata"]["labels"]
             assert deployment["spec"]["selector"]["matchLabels"].items() <= labels.items(), where
@@ -225,7 +237,7 @@ def test_the_ingress_reaches_only_the_public_port_and_operations_live_on_another
         services = _of_kind(resources, "Service")
         backends = [p["backend"]["service"] for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]]
         assert {b["port"]["name"] for b in backends} == {"http"}, overlay
-        for name, deployment in _of_kind(resources, "Deployment").items():
+        for name, deployment in _services(resources).items():
             [container] = deployment["spec"]["template"]["spec"]["containers"]
             ports = {p["name"]: p["containerPort"] for p in container["ports"]}
             env = {e["name"]: e.get("value") for e in container.get("env", [])}
@@ -247,7 +259,7 @@ def test_every_topic_and_its_dead_letter_topic_is_declared_with_partitions_and_r
 def test_every_deployment_takes_its_configuration_from_the_shared_config_map_and_secret(rendered):
     for overlay, resources in rendered.items():
         config_maps = _of_kind(resources, "ConfigMap")
-        for name, deployment in _of_kind(resources, "Deployment").items():
+        for name, deployment in _services(resources).items():
             for container in deployment["spec"]["template"]["spec"]["containers"]:
                 refs = container.get("envFrom", [])
                 maps = [r["configMapRef"]["name"] for r in refs if "configMapRef" in r]
@@ -257,3 +269,35 @@ def test_every_deployment_takes_its_configuration_from_the_shared_config_map_and
                 env = {e["name"]: e.get("value") for e in container.get("env", [])}
                 port = {p["name"]: p["containerPort"] for p in container["ports"]}["http"]
                 assert env.get(f"{name.upper()}_PORT") == str(port), f"{overlay}: {name}"
+
+
+def test_the_dev_overlay_sends_every_mail_to_a_pinned_mail_sink_in_the_cluster(rendered):
+    # given the development cluster
+    resources = rendered["dev"]
+    [secret] = [r for r in resources if r["kind"] == "Secret" and r["metadata"]["name"].startswith("akkoord-secrets")]
+    smtp_url = base64.b64decode(secret["data"]["AKKOORD_SMTP_URL"]).decode()
+    # then the services' SMTP URL names the sink's Service and its SMTP port, plain (no credentials, no TLS)
+    url = urlsplit(smtp_url)
+    assert url.scheme == "smtp" and url.username is None, smtp_url
+    sink = _of_kind(resources, "Service")[url.hostname]
+    [port] = [p for p in sink["spec"]["ports"] if p["port"] == url.port]
+    [deployment] = [
+        d
+        for d in _of_kind(resources, "Deployment").values()
+        if sink["spec"]["selector"].items() <= d["spec"]["template"]["metadata"]["labels"].items()
+    ]
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    assert port["targetPort"] in {p["name"] for p in container["ports"]}
+    # and the sink's image is a pinned version, never a moving tag
+    image, _, tag = container["image"].rpartition(":")
+    assert image and re.fullmatch(r"v?\d+\.\d+\.\d+", tag), container["image"]
+    # and every service that sends mail reads that secret
+    for name in MAILING_SERVICES:
+        [akkoord] = _services(resources)[name]["spec"]["template"]["spec"]["containers"]
+        assert secret["metadata"]["name"] in {r["secretRef"]["name"] for r in akkoord["envFrom"] if "secretRef" in r}
+
+
+def test_production_runs_no_mail_sink_and_takes_its_smtp_server_from_the_clusters_secret(rendered):
+    resources = rendered["prod"]
+    assert "mailpit" not in _of_kind(resources, "Deployment")
+    assert all("AKKOORD_SMTP_URL" not in c.get("data", {}) for c in _of_kind(resources, "ConfigMap").values())
