@@ -33,8 +33,8 @@ def unhandled(log: str) -> list[str]:
 def test_requests_during_a_database_outage_get_503_with_retry_after_and_succeed_once_it_is_back(tmp_path):
     with open(tmp_path / "infra.log", "ab") as log:
         own = local_infra.start(tmp_path / "infra", free_port(), free_port(), log_file=log)
+        stack = Stack(infra=own, workdir=tmp_path)
         try:
-            stack = Stack(infra=own, workdir=tmp_path)
             env = {"MONGODB_URI": own.mongodb_uri + SHORT_SELECTION}
             timeline = stack.start("timeline", env, timeout=120)
             portal = stack.start("portal", env, timeout=120)
@@ -76,4 +76,5 @@ def test_requests_during_a_database_outage_get_503_with_retry_after_and_succeed_
                 r = client.get(actions, headers={**cookie, "Accept": "text/html"})
                 assert r.status_code == 401, r.text  # an unknown session: signed out
         finally:
+            stack.stop_all()
             own.stop()
