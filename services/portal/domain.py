@@ -95,6 +95,7 @@ class SessionContext:
     language: Language
     auth_method: str = "magic_link"
     brand: Brand | None = None  # the tenant's, when tasks announced one
+    time_zone: str | None = None  # the tenant's IANA zone for the times its pages show, when tasks announced it
 
 
 OTP_DIGITS = 6

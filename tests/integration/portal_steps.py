@@ -57,6 +57,7 @@ async def given_open_action(
     description: str = "Whole roof",
     document_id: str = "doc-1",
     document_version_id: str = "v1",
+    expires_at: datetime | None = None,
 ):
     """tasks has registered a contact and requested an action from them."""
     tenant_id, contact_id = tenant_id or new_id(), contact_id or new_id()
@@ -73,6 +74,7 @@ async def given_open_action(
         document_id=document_id if digest else None,
         document_version_id=document_version_id if digest else None,
         document_digest=digest,
+        expires_at=expires_at,
     )
     await publish(
         infra.kafka_bootstrap,

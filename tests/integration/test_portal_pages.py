@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC, datetime
 
 import httpx
 from PIL import Image, ImageDraw
 
-from contracts.messages import TaskUpdated
+from contracts.messages import TaskUpdated, TenantRegistered
 from contracts.models import TaskSnapshot
 from contracts.topics import TASKS_EVENTS
 from tests.integration.portal_steps import (
@@ -323,3 +324,36 @@ async def test_the_sign_in_confirmation_can_be_read_in_the_other_language_withou
         assert english.status_code == 200 and '<html lang="en">' in english.text and ">Nederlands</a>" in english.text
         # and the link still works: reading it in either language used nothing
         assert (await open_link(browser, f"/login?token={token}")).status_code == 303
+
+
+async def test_times_show_in_the_tenants_time_zone_and_in_the_configured_zone_while_the_portal_knows_none(
+    infra, portal
+):
+    # Given a tenant in New York, as tasks registered it, and a tenant the portal has not heard of
+    deadline = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
+    in_new_york = await given_open_action(infra, title="Fix the porch", expires_at=deadline)
+    await publish(
+        infra.kafka_bootstrap,
+        TASKS_EVENTS,
+        TenantRegistered(
+            tenant_id=in_new_york["tenant_id"],
+            payload={"name": "Porch & Co", "plan": "basic", "time_zone": "America/New_York"},
+        ),
+    )
+    unknown = await given_open_action(infra, title="Fix the gate", expires_at=deadline)
+
+    # When each tenant's contact reads their open action's deadline
+    async with signed_in(portal, in_new_york["tenant_id"], in_new_york["contact_id"]) as client:
+
+        async def in_their_zone():
+            page = await client.get("/")
+            return page.text if "15 January 2030, 07:00 EST" in page.text else None
+
+        # Then the New Yorker reads it in New York time (noon UTC is 07:00 there)
+        page = await eventually(in_their_zone, what="the deadline in the tenant's zone")
+        assert "13:00" not in page
+    async with signed_in(portal, unknown["tenant_id"], unknown["contact_id"]) as client:
+        await eventually(lambda: _count(client, 1), what="the other tenant's open action")
+        other = (await client.get("/")).text
+    # And the other contact reads it in the portal's display zone (PORTAL_DISPLAY_TIMEZONE, Europe/Amsterdam)
+    assert "15 January 2030, 13:00 CET" in other

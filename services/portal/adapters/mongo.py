@@ -95,6 +95,15 @@ class PortalStore:
             {"tenant_id": tenant_id, "action_id": action_id}, {"$set": {f"artefacts.{name}": url}}, session=session
         )
 
+    async def set_time_zone(self, tenant_id: str, time_zone: str, session: Session) -> None:
+        # Beside the branding: one read gives a page everything it shows of the tenant.
+        await self.brands.update_one(
+            {"tenant_id": tenant_id},
+            {"$set": {"time_zone": time_zone, "tenant_id": tenant_id}},
+            upsert=True,
+            session=session,
+        )
+
     async def set_brand(self, tenant_id: str, brand: dict, session: Session) -> None:
         await self.brands.update_one(
             {"tenant_id": tenant_id}, {"$set": {**brand, "tenant_id": tenant_id}}, upsert=True, session=session

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, tzinfo
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -26,8 +26,20 @@ templates.globals["autocomplete"] = autocomplete
 
 
 def configure(display_zone: str) -> None:
-    """Called once by bootstrap: the zone in which pages show times (the contact's locale sets the words)."""
+    """Called once by bootstrap: the zone in which pages show times when the tenant's own zone is not known
+    (the contact's locale sets the words)."""
     templates.globals["display_zone"] = ZoneInfo(display_zone)
+
+
+def zone_of(ctx: SessionContext | None) -> tzinfo:
+    """The session's tenant's zone (tasks' tenant events carry it), else the configured display zone."""
+    if ctx and ctx.time_zone:
+        try:
+            return ZoneInfo(ctx.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass  # tasks checks the zone; one this machine's tz database lacks is shown in the fallback
+    zone: tzinfo = templates.globals["display_zone"]
+    return zone
 
 
 def render(
@@ -35,7 +47,7 @@ def render(
 ) -> HTMLResponse:
     """`brand` (else the session's tenant's) gives the header the tenant's name, logo and colour."""
     lang = i18n.language_of(language)
-    zone = templates.globals["display_zone"]
+    zone = zone_of(ctx)
     brand = brand or (ctx.brand if ctx else None)
     html = templates.get_template(name).render(
         t=i18n.messages(lang),

@@ -11,6 +11,7 @@ from services.runtime.consumer import Consumer
 from services.runtime.service import MessageHandler, handlers
 
 HANDLERS: dict[type[Envelope], MessageHandler[UnitOfWork]] = {
+    m.TenantRegistered: rm.on_tenant_registered,
     m.TenantBrandingChanged: rm.on_branding_changed,
     m.ContactRegistered: rm.on_contact,
     m.ContactUpdated: rm.on_contact,
@@ -36,6 +37,6 @@ def consumers(uow: UnitOfWork) -> list[Consumer]:
             topics=m.topics_of(HANDLERS),
             handlers=handlers(uow, HANDLERS),
             description="Keeps each contact's tasks, open actions and signed artefacts (the portal's read "
-            "model) and the tenant's branding from tasks, documents and signing.",
+            "model) and the tenant's branding and time zone from tasks, documents and signing.",
         ),
     ]

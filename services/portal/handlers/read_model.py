@@ -21,6 +21,7 @@ from contracts.messages import (
     TaskPhaseChanged,
     TaskUpdated,
     TenantBrandingChanged,
+    TenantRegistered,
 )
 from services.portal.unit_of_work import UnitOfWork
 
@@ -96,6 +97,11 @@ async def on_submission_rejected(event: SigningRejected | DeclineRejected, uow: 
     await uow.store.reject_submission(
         event.tenant_id, p.action_id, p.action_status, submission, event.occurred_at, uow.session
     )
+
+
+async def on_tenant_registered(event: TenantRegistered, uow: UnitOfWork) -> None:
+    """The tenant's time zone, in which its contacts' pages show times (deadlines, the timeline, signings)."""
+    await uow.store.set_time_zone(event.tenant_id, event.payload.time_zone, uow.session)
 
 
 async def on_branding_changed(event: TenantBrandingChanged, uow: UnitOfWork) -> None:

@@ -145,6 +145,7 @@ class Sessions:
             return None  # an archived contact's sessions end with it, and so do those of revoked links
         # Until the contact switches, follow their language as tasks knows it.
         language = doc.get("language") or contact.get("language", "nl")
+        tenant = await self.store.brand(doc["tenant_id"])
         return SessionContext(
             session_id=doc["session_id"],
             tenant_id=doc["tenant_id"],
@@ -152,7 +153,8 @@ class Sessions:
             csrf_token=doc["csrf_token"],
             language=language,
             auth_method=doc.get("auth_method", "magic_link"),
-            brand=Brand.of(await self.store.brand(doc["tenant_id"])),
+            brand=Brand.of(tenant),
+            time_zone=(tenant or {}).get("time_zone"),
         )
 
     async def set_language(self, cookie_value: str, language: str) -> None:
