@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from contracts import Actor, Envelope
 from contracts.errors import Conflict, Forbidden, Invalid, NotFound, PermanentFailure
@@ -139,6 +140,26 @@ async def _open_action(uow: UnitOfWork, event: Envelope, action_id: str) -> Acti
         raise PermanentFailure(exc.detail) from exc
 
 
+def _answer(submission: Envelope, action: Action) -> dict[str, Any]:
+    """Envelope fields of tasks' answer to the portal's submission: caused by it, on the action's task."""
+    return {**submission.caused(), "task_id": action.task_id, "actor": submission.actor}
+
+
+async def _refuse(uow: UnitOfWork, submission: Envelope, refusal: SigningRejected | DeclineRejected) -> None:
+    """The portal took a signing or a decline for an action that was closed meanwhile (cancelled, replaced,
+    expired, or signed or declined first): it is recorded as refused and answered with `refusal`. Rules, seals,
+    stamping, staff mail and webhooks follow only tasks' acceptances; the timelines show the refusal."""
+    await uow.store.record_rejection(
+        submission.event_id,
+        submission.tenant_id,
+        submission.type,
+        refusal.payload.reason,
+        uow.session,
+        action_id=refusal.payload.action_id,
+    )
+    await uow.outbox.add(uow.session, TASKS_EVENTS, refusal)
+
+
 async def complete_signed_action(event: TaskSigned | DocumentSigned, uow: UnitOfWork) -> None:
     """task.signed / document.signed: the action is completed; emits task.action_completed."""
     action = await _open_action(uow, event, event.payload.action_id)
@@ -153,35 +174,21 @@ async def complete_signed_action(event: TaskSigned | DocumentSigned, uow: UnitOf
         action.complete(event.event_id, event.payload.evidence.signed_at)
         await close(uow, uow.session, action)
     except ActionNotOpen as late:
-        # The portal took a signature for an action that was closed meanwhile (cancelled, expired, or another
-        # signing first). It is refused: rules, seals and stamping follow only task.action_completed, and the
-        # timelines show the refusal instead of a proof.
-        await uow.store.record_rejection(
-            event.event_id, event.tenant_id, event.type, late.detail, uow.session, action_id=action.id
+        refused = SigningRejectedPayload(
+            action_id=action.id,
+            contact_id=action.contact_id,
+            kind=action.kind,
+            signed_event_id=event.event_id,
+            action_status=status,
+            reason=late.detail,
         )
-        await uow.outbox.add(
-            uow.session,
-            TASKS_EVENTS,
-            SigningRejected(
-                **{**event.caused(), "task_id": action.task_id},
-                actor=event.actor,
-                payload=SigningRejectedPayload(
-                    action_id=action.id,
-                    contact_id=action.contact_id,
-                    kind=action.kind,
-                    signed_event_id=event.event_id,
-                    action_status=status,
-                    reason=late.detail,
-                ),
-            ),
-        )
+        await _refuse(uow, event, SigningRejected(**_answer(event, action), payload=refused))
         return
     await uow.outbox.add(
         uow.session,
         TASKS_EVENTS,
         TaskActionCompleted(
-            **{**event.caused(), "task_id": action.task_id},
-            actor=event.actor,
+            **_answer(event, action),
             payload=ActionCompletedPayload(
                 action_id=action.id,
                 contact_id=action.contact_id,
@@ -203,35 +210,21 @@ async def decline_action(event: ActionDeclined, uow: UnitOfWork) -> None:
         action.decline(event.payload.reason, event.payload.declined_at, event.event_id)
         await close(uow, uow.session, action)
     except ActionNotOpen as late:
-        # The portal took a decline for an action that was closed meanwhile (cancelled, replaced, expired, or
-        # signed first). It is refused: rules, staff mail and webhooks follow only task.action_declined, and the
-        # timelines show the refusal instead of a decline.
-        await uow.store.record_rejection(
-            event.event_id, event.tenant_id, event.type, late.detail, uow.session, action_id=action.id
+        refused = DeclineRejectedPayload(
+            action_id=action.id,
+            contact_id=action.contact_id,
+            kind=action.kind,
+            declined_event_id=event.event_id,
+            action_status=status,
+            reason=late.detail,
         )
-        await uow.outbox.add(
-            uow.session,
-            TASKS_EVENTS,
-            DeclineRejected(
-                **{**event.caused(), "task_id": action.task_id},
-                actor=event.actor,
-                payload=DeclineRejectedPayload(
-                    action_id=action.id,
-                    contact_id=action.contact_id,
-                    kind=action.kind,
-                    declined_event_id=event.event_id,
-                    action_status=status,
-                    reason=late.detail,
-                ),
-            ),
-        )
+        await _refuse(uow, event, DeclineRejected(**_answer(event, action), payload=refused))
         return
     await uow.outbox.add(
         uow.session,
         TASKS_EVENTS,
         TaskActionDeclined(
-            **{**event.caused(), "task_id": action.task_id},
-            actor=event.actor,
+            **_answer(event, action),
             payload=TaskActionDeclinedPayload(
                 action_id=action.id,
                 contact_id=action.contact_id,
