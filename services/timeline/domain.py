@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
@@ -122,6 +122,35 @@ def _staff(summary: str, data: dict[str, Any], **who: Any) -> list[Draft]:
     return [Draft("staff", summary, data, **who)]
 
 
+class _OfAction(Protocol):
+    @property
+    def action_id(self) -> str: ...
+    @property
+    def contact_id(self) -> str: ...
+
+
+def _alike(summary: str, data: dict[str, Any], p: _OfAction) -> list[Draft]:
+    """One entry that staff and the portal see alike, about the contact's action `p` names."""
+    return _both(summary, data, data, contact_id=p.contact_id, action_id=p.action_id)
+
+
+def _request_closed(e: m.TaskActionCancelled | m.ActionExpired, known: Known, how: str) -> list[Draft]:
+    p = e.payload
+    return _alike(
+        f"Signature request to {_name(known, p.contact_id, e)} {how}", {"action_id": p.action_id, "reason": p.reason}, p
+    )
+
+
+def _refused(
+    e: m.SigningRejected | m.DeclineRejected, known: Known, what: str, done: str, submitted: dict[str, str]
+) -> list[Draft]:
+    """tasks refused the portal's signing or decline (`submitted` names it): its action was closed first."""
+    p = e.payload
+    data = {"action_id": p.action_id, "kind": p.kind, **submitted, "action_status": p.action_status, "reason": p.reason}
+    said = f"{what} of {_name(known, p.contact_id, e)} refused: the request was {p.action_status} before it was {done}"
+    return _alike(said, data, p)
+
+
 # --- one builder per event type ---
 
 
@@ -174,15 +203,7 @@ def _requested(e: m.TaskActionRequested, known: Known) -> list[Draft]:
 
 
 def _cancelled(e: m.TaskActionCancelled, known: Known) -> list[Draft]:
-    p = e.payload
-    data = {"action_id": p.action_id, "reason": p.reason}
-    return _both(
-        f"Signature request to {_name(known, p.contact_id, e)} cancelled",
-        data,
-        data,
-        contact_id=p.contact_id,
-        action_id=p.action_id,
-    )
+    return _request_closed(e, known, "cancelled")
 
 
 def _completed(e: m.TaskActionCompleted, known: Known) -> list[Draft]:
@@ -196,15 +217,7 @@ def _completed(e: m.TaskActionCompleted, known: Known) -> list[Draft]:
 
 
 def _expired(e: m.ActionExpired, known: Known) -> list[Draft]:
-    p = e.payload
-    data = {"action_id": p.action_id, "reason": p.reason}
-    return _both(
-        f"Signature request to {_name(known, p.contact_id, e)} expired",
-        data,
-        data,
-        contact_id=p.contact_id,
-        action_id=p.action_id,
-    )
+    return _request_closed(e, known, "expired")
 
 
 def _reminder(e: m.ActionReminderDue, known: Known) -> list[Draft]:
@@ -250,51 +263,17 @@ def _signed(e: m.TaskSigned | m.DocumentSigned, known: Known) -> list[Draft]:
 
 
 def _rejected(e: m.SigningRejected, known: Known) -> list[Draft]:
-    p = e.payload
-    data = {
-        "action_id": p.action_id,
-        "kind": p.kind,
-        "signed_event_id": p.signed_event_id,
-        "action_status": p.action_status,
-        "reason": p.reason,
-    }
-    return _both(
-        f"Signature of {_name(known, p.contact_id, e)} refused: the request was {p.action_status} before it was signed",
-        data,
-        data,
-        contact_id=p.contact_id,
-        action_id=p.action_id,
-    )
+    return _refused(e, known, "Signature", "signed", {"signed_event_id": e.payload.signed_event_id})
 
 
 def _decline_rejected(e: m.DeclineRejected, known: Known) -> list[Draft]:
-    p = e.payload
-    data = {
-        "action_id": p.action_id,
-        "kind": p.kind,
-        "declined_event_id": p.declined_event_id,
-        "action_status": p.action_status,
-        "reason": p.reason,
-    }
-    return _both(
-        f"Decline of {_name(known, p.contact_id, e)} refused: the request was {p.action_status} before it was declined",
-        data,
-        data,
-        contact_id=p.contact_id,
-        action_id=p.action_id,
-    )
+    return _refused(e, known, "Decline", "declined", {"declined_event_id": e.payload.declined_event_id})
 
 
 def _declined(e: m.ActionDeclined, known: Known) -> list[Draft]:
     p = e.payload
     data = {"action_id": p.action_id, "kind": p.kind, "reason": p.reason, "declined_at": p.declined_at.isoformat()}
-    return _both(
-        f"Declined by {_name(known, p.contact_id, e)}: {p.reason}",
-        data,
-        data,
-        contact_id=p.contact_id,
-        action_id=p.action_id,
-    )
+    return _alike(f"Declined by {_name(known, p.contact_id, e)}: {p.reason}", data, p)
 
 
 def _stamped(e: m.DocumentStamped, known: Known) -> list[Draft]:
