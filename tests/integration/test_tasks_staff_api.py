@@ -116,6 +116,27 @@ async def test_contacts_are_updated_listed_by_company_or_email_and_archived(task
     )
 
 
+async def test_a_patch_that_empties_a_field_that_cannot_be_empty_is_refused_by_name_and_changes_nothing(
+    tasks_service,
+):
+    # Given a contact and a task
+    tenant = await register_tenant(tasks_service.url)
+    contact = await create_contact(tenant, name="Sanne", company="Jansen BV")
+    task = await create_task(tenant, title="Alpha")
+    # When staff send null for fields that cannot be emptied (beside ones that can)
+    contact_patch = await tenant.staff.patch(
+        f"/v1/contacts/{contact['id']}", json={"name": None, "language": None, "company": None}
+    )
+    task_patch = await tenant.staff.patch(f"/v1/tasks/{task['id']}", json={"description": None, "contact_id": None})
+    # Then each is refused naming those fields, and neither record changed
+    assert contact_patch.status_code == 422 and contact_patch.json()["detail"] == "name, language cannot be empty"
+    assert [e["field"] for e in contact_patch.json()["errors"]] == ["name", "language"]
+    assert task_patch.status_code == 422 and task_patch.json()["detail"] == "description cannot be empty"
+    assert [e["field"] for e in task_patch.json()["errors"]] == ["description"]
+    assert (await tenant.staff.get(f"/v1/contacts/{contact['id']}")).json()["company"] == "Jansen BV"
+    assert (await tenant.staff.get(f"/v1/tasks/{task['id']}")).json()["title"] == "Alpha"
+
+
 async def test_phases_are_edited_but_a_phase_in_use_stays(tasks_service):
     tenant = await register_tenant(tasks_service.url)
     await create_task(tenant, phase="Approved")

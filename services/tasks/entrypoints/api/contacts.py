@@ -7,10 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from contracts.errors import Invalid
 from contracts.models import Language
 from services.runtime.staff_auth import CurrentStaff
-from services.tasks.entrypoints.api.deps import IdempotencyHeader, PagingDep, UowDep, idempotency, page
+from services.tasks.entrypoints.api.deps import IdempotencyHeader, PagingDep, UowDep, idempotency, page, patch_changes
 from services.tasks.entrypoints.api.schemas import ContactOut, ContactPage, PortalLinkOut
 from services.tasks.handlers import contacts
 
@@ -68,10 +67,7 @@ async def get_contact(contact_id: str, staff: CurrentStaff, uow: UowDep) -> dict
 
 @router.patch("/{contact_id}", response_model=ContactOut, summary="Change a contact's name, email, company or language")
 async def update_contact(contact_id: str, body: ContactPatch, staff: CurrentStaff, uow: UowDep) -> dict:
-    changes = body.model_dump(exclude_unset=True)
-    if nulls := [k for k in ("name", "email", "language") if k in changes and changes[k] is None]:
-        raise Invalid(f"{', '.join(nulls)} cannot be empty", errors=[{"field": k, "message": "null"} for k in nulls])
-    return await contacts.update_contact(uow, staff, contact_id, changes)
+    return await contacts.update_contact(uow, staff, contact_id, patch_changes(body, ("name", "email", "language")))
 
 
 @router.post(

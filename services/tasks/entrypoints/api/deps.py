@@ -1,13 +1,14 @@
-"""Named dependencies for the routes: the use-case uow, the operator, idempotency keys, paging."""
+"""Named dependencies for the routes: the use-case uow, the operator, idempotency keys, paging, PATCH bodies."""
 
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Query, Request
 from pydantic import BaseModel
 
+from contracts.errors import Invalid
 from services.runtime.staff_auth import Staff
 from services.tasks.adapters.idempotency import IdempotencyKey
 from services.tasks.unit_of_work import UnitOfWork
@@ -74,3 +75,11 @@ def page(items: list[dict], paging: Paging) -> dict:
         "offset": paging.offset,
         "next_offset": paging.offset + paging.limit if more else None,
     }
+
+
+def patch_changes(body: BaseModel, not_null: tuple[str, ...]) -> dict[str, Any]:
+    """The fields a PATCH sets. Those in `not_null` cannot be emptied: sent as null, they are refused by name."""
+    changes = body.model_dump(exclude_unset=True)
+    if nulls := [k for k in not_null if k in changes and changes[k] is None]:
+        raise Invalid(f"{', '.join(nulls)} cannot be empty", errors=[{"field": k, "message": "null"} for k in nulls])
+    return changes

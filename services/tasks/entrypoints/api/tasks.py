@@ -7,9 +7,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from contracts.errors import Invalid
 from services.runtime.staff_auth import CurrentStaff
-from services.tasks.entrypoints.api.deps import IdempotencyHeader, PagingDep, UowDep, idempotency, page
+from services.tasks.entrypoints.api.deps import IdempotencyHeader, PagingDep, UowDep, idempotency, page, patch_changes
 from services.tasks.entrypoints.api.schemas import PhasesOut, TaskOut, TaskPage
 from services.tasks.handlers import tasks
 
@@ -82,10 +81,7 @@ async def get_task(task_id: str, staff: CurrentStaff, uow: UowDep) -> dict:
 
 @router.patch("/v1/tasks/{task_id}", response_model=TaskOut, summary="Change a task's title, description or contact")
 async def update_task(task_id: str, body: TaskPatch, staff: CurrentStaff, uow: UowDep) -> dict:
-    changes = body.model_dump(exclude_unset=True)
-    if nulls := [k for k in ("title", "description") if k in changes and changes[k] is None]:
-        raise Invalid(f"{', '.join(nulls)} cannot be empty", errors=[{"field": k, "message": "null"} for k in nulls])
-    return await tasks.update_task(uow, staff, task_id, changes)
+    return await tasks.update_task(uow, staff, task_id, patch_changes(body, ("title", "description")))
 
 
 @router.put(
