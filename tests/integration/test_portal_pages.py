@@ -137,6 +137,31 @@ async def test_declining_through_the_form_needs_a_reason(infra, portal):
     await eventually(lambda: portal_events(infra, "action.declined", given["action_id"]), what="action.declined")
 
 
+async def test_an_actions_forms_need_a_session_lead_to_its_task_once_closed_and_are_not_found_for_unknown_ids(
+    infra, portal
+):
+    given = await given_open_action(infra)
+    # Without a session, neither form is shown
+    async with httpx.AsyncClient(base_url=portal.url, timeout=10) as anonymous:
+        for verb in ("sign", "decline"):
+            assert (await anonymous.get(f"/actions/{given['action_id']}/{verb}")).status_code == 401
+    async with signed_in(portal, given["tenant_id"], given["contact_id"]) as client:
+        await eventually(lambda: open_actions(client), what="the open action")
+        # Given the contact declined the action
+        form = await client.get(f"/actions/{given['action_id']}/decline")
+        declined = await client.post(
+            f"/actions/{given['action_id']}/decline", data={"csrf_token": csrf_of(form.text), "reason": "Not now"}
+        )
+        assert declined.status_code == 303
+        await eventually(lambda: _count(client, 0), what="no open action")
+        for verb in ("sign", "decline"):
+            # When either form of the closed action is asked for, then it leads to the task instead
+            closed = await client.get(f"/actions/{given['action_id']}/{verb}")
+            assert closed.status_code == 303 and closed.headers["location"] == f"/tasks/{given['task_id']}"
+            # and an action id the contact does not have is not found
+            assert (await client.get(f"/actions/no-such-action/{verb}")).status_code == 404
+
+
 async def test_the_portal_speaks_the_contacts_language_and_can_switch(infra, portal):
     given = await given_open_action(infra, language="nl")
     async with signed_in(portal, given["tenant_id"], given["contact_id"]) as client:

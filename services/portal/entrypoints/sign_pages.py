@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -71,7 +72,7 @@ def _needs_code(portal, ctx: SessionContext) -> bool:
     return factor["required"] and not factor["verified"]
 
 
-def _decline_form(
+async def _decline_form(
     portal,
     ctx: SessionContext,
     action: dict,
@@ -101,8 +102,10 @@ def _text(form, name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-@router.get("/actions/{action_id}/sign", summary="The signing form")
-async def sign_page(action_id: str, request: Request, portal: PortalDep, ctx: OptionalSessionDep) -> Response:
+async def _form_page(
+    request: Request, portal, ctx: SessionContext | None, action_id: str, form: Callable[..., Awaitable[HTMLResponse]]
+) -> Response:
+    """An action's form, shown for the contact's own open action; a closed one leads to its task."""
     if ctx is None:
         return signed_out(request)
     try:
@@ -111,7 +114,12 @@ async def sign_page(action_id: str, request: Request, portal: PortalDep, ctx: Op
         return not_found(ctx)
     if action["status"] != "open":
         return RedirectResponse(f"/tasks/{task['id']}", status_code=303)
-    return await _sign_form(portal, ctx, action, task, otp_state=request.query_params.get("otp"))
+    return await form(portal, ctx, action, task, otp_state=request.query_params.get("otp"))
+
+
+@router.get("/actions/{action_id}/sign", summary="The signing form")
+async def sign_page(action_id: str, request: Request, portal: PortalDep, ctx: OptionalSessionDep) -> Response:
+    return await _form_page(request, portal, ctx, action_id, _sign_form)
 
 
 @router.post("/actions/{action_id}/sign", dependencies=[ChangeRate], summary="Submit the signing form")
@@ -165,15 +173,7 @@ async def sign_submit(
 
 @router.get("/actions/{action_id}/decline", summary="The decline form")
 async def decline_page(action_id: str, request: Request, portal: PortalDep, ctx: OptionalSessionDep) -> Response:
-    if ctx is None:
-        return signed_out(request)
-    try:
-        action, task = await _action_and_task(portal, ctx, action_id)
-    except NotFound:
-        return not_found(ctx)
-    if action["status"] != "open":
-        return RedirectResponse(f"/tasks/{task['id']}", status_code=303)
-    return _decline_form(portal, ctx, action, task, otp_state=request.query_params.get("otp"))
+    return await _form_page(request, portal, ctx, action_id, _decline_form)
 
 
 @router.post("/actions/{action_id}/decline", dependencies=[ChangeRate], summary="Submit the decline form")
@@ -195,10 +195,12 @@ async def decline_submit(
     except NotFound:
         return not_found(ctx)
     except Invalid as exc:
-        return _decline_form(portal, ctx, action, task, 422, form_errors(exc, action, ctx.language), {"reason": reason})
+        return await _decline_form(
+            portal, ctx, action, task, 422, form_errors(exc, action, ctx.language), {"reason": reason}
+        )
     except Conflict as exc:
         text = i18n.messages(ctx.language)[conflict_message(exc.extra.get("code"))]
-        return _decline_form(portal, ctx, action, task, 409, {"reason": text}, {"reason": reason})
+        return await _decline_form(portal, ctx, action, task, 409, {"reason": text}, {"reason": reason})
     except Forbidden:  # the second factor is required and not given yet
-        return _decline_form(portal, ctx, action, task, 403, values={"reason": reason})
+        return await _decline_form(portal, ctx, action, task, 403, values={"reason": reason})
     return RedirectResponse(f"/tasks/{task['id']}?done=declined", status_code=303)
