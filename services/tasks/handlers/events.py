@@ -145,6 +145,11 @@ def _answer(submission: Envelope, action: Action) -> dict[str, Any]:
     return {**submission.caused(), "task_id": action.task_id, "actor": submission.actor}
 
 
+def _about(action: Action) -> dict[str, Any]:
+    """What every answer's payload starts with: the action, whose it is and its kind."""
+    return {"action_id": action.id, "contact_id": action.contact_id, "kind": action.kind}
+
+
 async def _refuse(uow: UnitOfWork, submission: Envelope, refusal: SigningRejected | DeclineRejected) -> None:
     """The portal took a signing or a decline for an action that was closed meanwhile (cancelled, replaced,
     expired, or signed or declined first): it is recorded as refused and answered with `refusal`. Rules, seals,
@@ -175,12 +180,7 @@ async def complete_signed_action(event: TaskSigned | DocumentSigned, uow: UnitOf
         await close(uow, uow.session, action)
     except ActionNotOpen as late:
         refused = SigningRejectedPayload(
-            action_id=action.id,
-            contact_id=action.contact_id,
-            kind=action.kind,
-            signed_event_id=event.event_id,
-            action_status=status,
-            reason=late.detail,
+            **_about(action), signed_event_id=event.event_id, action_status=status, reason=late.detail
         )
         await _refuse(uow, event, SigningRejected(**_answer(event, action), payload=refused))
         return
@@ -189,13 +189,7 @@ async def complete_signed_action(event: TaskSigned | DocumentSigned, uow: UnitOf
         TASKS_EVENTS,
         TaskActionCompleted(
             **_answer(event, action),
-            payload=ActionCompletedPayload(
-                action_id=action.id,
-                contact_id=action.contact_id,
-                kind=action.kind,
-                signed_event_id=event.event_id,
-                signing=event,
-            ),
+            payload=ActionCompletedPayload(**_about(action), signed_event_id=event.event_id, signing=event),
         ),
     )
 
@@ -211,12 +205,7 @@ async def decline_action(event: ActionDeclined, uow: UnitOfWork) -> None:
         await close(uow, uow.session, action)
     except ActionNotOpen as late:
         refused = DeclineRejectedPayload(
-            action_id=action.id,
-            contact_id=action.contact_id,
-            kind=action.kind,
-            declined_event_id=event.event_id,
-            action_status=status,
-            reason=late.detail,
+            **_about(action), declined_event_id=event.event_id, action_status=status, reason=late.detail
         )
         await _refuse(uow, event, DeclineRejected(**_answer(event, action), payload=refused))
         return
@@ -225,13 +214,7 @@ async def decline_action(event: ActionDeclined, uow: UnitOfWork) -> None:
         TASKS_EVENTS,
         TaskActionDeclined(
             **_answer(event, action),
-            payload=TaskActionDeclinedPayload(
-                action_id=action.id,
-                contact_id=action.contact_id,
-                kind=action.kind,
-                declined_event_id=event.event_id,
-                decline=event,
-            ),
+            payload=TaskActionDeclinedPayload(**_about(action), declined_event_id=event.event_id, decline=event),
         ),
     )
 
