@@ -23,7 +23,7 @@ from services.documents.adapters.pdf_inspect import inspect_pdf
 from services.documents.adapters.pdf_render import render_page_png
 from services.documents.adapters.pdf_stamp import Stamp, stamp_pdf
 from services.documents.adapters.proof_locale import format_moment
-from services.documents.domain import Document, Version
+from services.documents.domain import Document, PdfFacts, Version
 from services.documents.unit_of_work import UnitOfWork
 from services.runtime.mongo import Session
 from services.runtime.staff_auth import DEFAULT_TIME_ZONE
@@ -39,13 +39,9 @@ def sha256(data: bytes) -> str:
 # -- staff --
 
 
-async def upload_document(
-    uow: UnitOfWork, tenant_id: str, actor: Actor, title: str, data: bytes
-) -> tuple[Document, Version]:
-    title = title.strip()
-    if not title:
-        raise Invalid("Give the document a title.")
-    facts = await asyncio.to_thread(
+async def _inspect(uow: UnitOfWork, data: bytes) -> PdfFacts:
+    """An uploaded PDF's pages and placeholders, refused past the configured limits (off the event loop)."""
+    return await asyncio.to_thread(
         inspect_pdf,
         data,
         max_pages=uow.settings.max_pages,
@@ -53,6 +49,15 @@ async def upload_document(
         max_page_points=uow.settings.max_page_points,
         max_image_pixels=uow.settings.max_image_pixels,
     )
+
+
+async def upload_document(
+    uow: UnitOfWork, tenant_id: str, actor: Actor, title: str, data: bytes
+) -> tuple[Document, Version]:
+    title = title.strip()
+    if not title:
+        raise Invalid("Give the document a title.")
+    facts = await _inspect(uow, data)
     now = utcnow()
     document = Document(
         document_id=new_id(),
@@ -93,14 +98,7 @@ async def upload_document(
 async def add_version(uow: UnitOfWork, tenant_id: str, actor: Actor, document_id: str, data: bytes) -> Version:
     if await uow.store.document(tenant_id, document_id) is None:
         raise NotFound(f"No document {document_id}.")
-    facts = await asyncio.to_thread(
-        inspect_pdf,
-        data,
-        max_pages=uow.settings.max_pages,
-        max_inflated_bytes=uow.settings.max_inflated_bytes,
-        max_page_points=uow.settings.max_page_points,
-        max_image_pixels=uow.settings.max_image_pixels,
-    )
+    facts = await _inspect(uow, data)
     version_id = new_id()
     digest = sha256(data)
     await uow.store.put_pdf(version_id, data, tenant_id, digest)

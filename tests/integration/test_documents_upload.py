@@ -145,8 +145,8 @@ async def test_another_tenants_document_is_not_found(infra, documents):
     assert r.status_code == 404
 
 
-async def test_a_tiny_pdf_with_a_14400_point_page_is_refused_naming_the_limit_and_the_page(infra, documents):
-    # given a 2-page PDF of a few KB whose second page is 200 inches square (600 MB of bitmap at 72 dpi)
+def tiny_pdf_with_a_huge_page() -> bytes:
+    """A 2-page PDF of a few KB whose second page is 200 inches square (600 MB of bitmap at 72 dpi)."""
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=A4)
     c.drawString(72, 700, "Work order")
@@ -157,6 +157,12 @@ async def test_a_tiny_pdf_with_a_14400_point_page_is_refused_naming_the_limit_an
     c.save()
     huge = buf.getvalue()
     assert len(huge) < 5_000
+    return huge
+
+
+async def test_a_tiny_pdf_with_a_14400_point_page_is_refused_naming_the_limit_and_the_page(infra, documents):
+    # given a tiny PDF with a huge page
+    huge = tiny_pdf_with_a_huge_page()
     _, key = await a_staff_key(infra, documents.url)
     async with httpx.AsyncClient(base_url=documents.url) as client:
         # when staff upload it
@@ -171,3 +177,27 @@ async def test_a_tiny_pdf_with_a_14400_point_page_is_refused_naming_the_limit_an
         assert "Page 2 is 14400 x 14400 points" in r.json()["detail"]
         assert "at most 100 inches (7200 points) a side" in r.json()["detail"]
         assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_a_new_version_with_a_14400_point_page_is_refused_like_a_first_upload(infra, documents):
+    # given a document staff uploaded
+    _, key = await a_staff_key(infra, documents.url)
+    auth = {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(base_url=documents.url) as client:
+        created = await client.post(
+            "/v1/documents",
+            headers=auth,
+            data={"title": "Work order"},
+            files={"file": ("w.pdf", a_pdf("w"), "application/pdf")},
+        )
+        # when they add a tiny PDF with a huge page as its next version
+        r = await client.post(
+            f"/v1/documents/{created.json()['id']}/versions",
+            headers=auth,
+            files={"file": ("huge.pdf", tiny_pdf_with_a_huge_page(), "application/pdf")},
+        )
+        # then it is refused naming the page and the limit, and the document keeps its one version
+        assert r.status_code == 422, r.text
+        assert "Page 2 is 14400 x 14400 points" in r.json()["detail"]
+        document = await client.get(f"/v1/documents/{created.json()['id']}", headers=auth)
+        assert [v["version"] for v in document.json()["versions"]] == [1]
