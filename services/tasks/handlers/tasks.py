@@ -47,17 +47,7 @@ async def create_task(
             created_at=at,
             updated_at=at,
         )
-        await uow.store.save_task(task, session)
-        await uow.outbox.add(
-            session,
-            TASKS_EVENTS,
-            TaskCreated(
-                tenant_id=task.tenant_id,
-                task_id=task.id,
-                actor=staff_actor(staff),
-                payload=TaskPayload(task=task.snapshot()),
-            ),
-        )
+        await _save(uow, session, task, staff, TaskCreated)
         return task_view(task, [])
 
     return await commit(uow, work, idem)
@@ -100,17 +90,7 @@ async def update_task(uow: UnitOfWork, staff: Staff, task_id: str, changes: dict
             (await uow.store.get_contact(staff.tenant_id, changes["contact_id"], session)).require_active()
         if any(getattr(task, k) != v for k, v in changes.items()):
             task = task.model_copy(update={**changes, "updated_at": now()})
-            await uow.store.save_task(task, session)
-            await uow.outbox.add(
-                session,
-                TASKS_EVENTS,
-                TaskUpdated(
-                    tenant_id=task.tenant_id,
-                    task_id=task.id,
-                    actor=staff_actor(staff),
-                    payload=TaskPayload(task=task.snapshot()),
-                ),
-            )
+            await _save(uow, session, task, staff, TaskUpdated)
         return task_view(task, await uow.store.actions_of(staff.tenant_id, task.id, session))
 
     return await commit(uow, work)
@@ -176,3 +156,20 @@ async def set_phases(uow: UnitOfWork, staff: Staff, names: list[str]) -> dict:
         return {"phases": phases}
 
     return await commit(uow, work)
+
+
+async def _save(
+    uow: UnitOfWork, session: Session, task: Task, staff: Staff, announce: type[TaskCreated] | type[TaskUpdated]
+) -> None:
+    """Store the task, and announce what it now is (task.created or task.updated) in the same transaction."""
+    await uow.store.save_task(task, session)
+    await uow.outbox.add(
+        session,
+        TASKS_EVENTS,
+        announce(
+            tenant_id=task.tenant_id,
+            task_id=task.id,
+            actor=staff_actor(staff),
+            payload=TaskPayload(task=task.snapshot()),
+        ),
+    )
