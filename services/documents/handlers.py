@@ -153,6 +153,13 @@ async def _withdraw_approvals(
 # -- reads shared by staff and internal callers --
 
 
+async def document_with_versions(uow: UnitOfWork, tenant_id: str, document_id: str) -> tuple[Document, list[Version]]:
+    document = await uow.store.document(tenant_id, document_id)
+    if document is None:
+        raise NotFound(f"No document {document_id}.")
+    return document, await uow.store.versions_of(tenant_id, document_id)
+
+
 async def pdf(uow: UnitOfWork, tenant_id: str, document_id: str, version_id: str) -> tuple[Version, bytes]:
     version = await uow.store.version(tenant_id, document_id, version_id)
     data = await uow.store.get_pdf(version_id) if version else None

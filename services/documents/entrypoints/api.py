@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from contracts import Actor
-from contracts.errors import NotFound
 from contracts.messages import Placeholder
 from services.documents import handlers
 from services.documents.domain import Document, Version
@@ -107,10 +106,8 @@ async def list_documents(
 
 @router.get("/{document_id}", response_model=DocumentOut, summary="A document with all its versions")
 async def get_document(document_id: str, staff: CurrentStaff, uow: UowDep) -> DocumentOut:
-    document = await uow.store.document(staff.tenant_id, document_id)
-    if document is None:
-        raise NotFound(f"No document {document_id}.")
-    return DocumentOut.of(document, await uow.store.versions_of(staff.tenant_id, document_id))
+    document, versions = await handlers.document_with_versions(uow, staff.tenant_id, document_id)
+    return DocumentOut.of(document, versions)
 
 
 @router.get("/{document_id}/versions/{version_id}/pdf", response_class=Response, summary="Download one version's PDF")

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from contracts.errors import NotFound
 from services.documents import handlers
 from services.documents.entrypoints.api import DocumentOut, Scale, pdf_response, png_response
 from services.documents.entrypoints.deps import UowDep
@@ -22,10 +21,8 @@ TenantId = Annotated[str, Query(min_length=1)]
     summary="A document with its versions (pages, digests, tags), for another Akkoord service",
 )
 async def document(document_id: str, tenant_id: TenantId, uow: UowDep) -> DocumentOut:
-    found = await uow.store.document(tenant_id, document_id)
-    if found is None:
-        raise NotFound(f"No document {document_id}.")
-    return DocumentOut.of(found, await uow.store.versions_of(tenant_id, document_id))
+    document, versions = await handlers.document_with_versions(uow, tenant_id, document_id)
+    return DocumentOut.of(document, versions)
 
 
 @router.get(
