@@ -82,6 +82,8 @@ from contracts.messages.tenants import (
     TenantBrandingPayload,
     TenantRegistered,
     TenantRegisteredPayload,
+    TenantTimeZoneChanged,
+    TenantTimeZonePayload,
 )
 from contracts.messages.timeline import EntryAppendedPayload, TimelineEntryAppended
 
@@ -152,6 +154,8 @@ __all__ = [
     "TenantBrandingPayload",
     "TenantRegistered",
     "TenantRegisteredPayload",
+    "TenantTimeZoneChanged",
+    "TenantTimeZonePayload",
     "TimelineEntryAppended",
     "TimelineNoteAdded",
     "message_adapter",

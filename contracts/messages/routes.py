@@ -28,7 +28,13 @@ from contracts.messages.tasks import (
     TaskPhaseChanged,
     TaskUpdated,
 )
-from contracts.messages.tenants import StaffKeyIssued, StaffKeyRevoked, TenantBrandingChanged, TenantRegistered
+from contracts.messages.tenants import (
+    StaffKeyIssued,
+    StaffKeyRevoked,
+    TenantBrandingChanged,
+    TenantRegistered,
+    TenantTimeZoneChanged,
+)
 from contracts.messages.timeline import TimelineEntryAppended
 from contracts.topics import (
     ALL_TOPICS,
@@ -61,6 +67,7 @@ class Route:
 ROUTES: dict[type[Envelope], Route] = {
     TenantRegistered: Route(TASKS_EVENTS, Kind.INTERNAL),
     TenantBrandingChanged: Route(TASKS_EVENTS, Kind.INTERNAL),
+    TenantTimeZoneChanged: Route(TASKS_EVENTS, Kind.INTERNAL),
     StaffKeyIssued: Route(TASKS_EVENTS, Kind.INTERNAL),
     StaffKeyRevoked: Route(TASKS_EVENTS, Kind.INTERNAL),
     ContactRegistered: Route(TASKS_EVENTS, Kind.EVENT),

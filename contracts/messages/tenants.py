@@ -21,6 +21,15 @@ class TenantRegistered(Envelope):
     payload: TenantRegisteredPayload
 
 
+class TenantTimeZonePayload(BaseModel):
+    time_zone: str  # an IANA zone (tasks checks it): from now on the zone of the tenant's proof and portal pages
+
+
+class TenantTimeZoneChanged(Envelope):
+    type: Literal["tenant.time_zone_changed"] = "tenant.time_zone_changed"
+    payload: TenantTimeZonePayload
+
+
 class TenantBrandingPayload(BaseModel):
     """How the tenant looks to its customers (portal pages, mails): its name, colour and logo."""
 

@@ -17,7 +17,7 @@ from fastapi import Depends, Header, HTTPException, Request
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import Actor, Envelope
-from contracts.messages import StaffKeyIssued, StaffKeyRevoked, TenantRegistered
+from contracts.messages import StaffKeyIssued, StaffKeyRevoked, TenantRegistered, TenantTimeZoneChanged
 from contracts.topics import TASKS_EVENTS, Groups
 from services.runtime.consumer import Consumer
 from services.runtime.mongo import Session
@@ -77,6 +77,11 @@ class StaffKeys:
             session=session,
         )
 
+    async def set_time_zone(self, tenant_id: str, time_zone: str, session: Session | None = None) -> None:
+        await self.tenants.update_one(
+            {"_id": tenant_id}, {"$set": {"time_zone": time_zone}}, upsert=True, session=session
+        )
+
     async def time_zone(self, tenant_id: str, session: Session | None = None) -> str:
         """The tenant's time zone; Europe/Amsterdam for a tenant registered before tenants had one."""
         tenant = await self.tenants.find_one({"_id": tenant_id}, {"time_zone": 1}, session=session) or {}
@@ -108,6 +113,11 @@ class StaffKeys:
         p = event.payload
         await self.save_tenant(event.tenant_id, p.name, p.plan, session, time_zone=p.time_zone)
 
+    async def on_time_zone_changed(self, event: Envelope, session: Session) -> None:
+        # The tenant's events share its key, so this never overtakes the tenant.registered it changes.
+        assert isinstance(event, TenantTimeZoneChanged)
+        await self.set_time_zone(event.tenant_id, event.payload.time_zone, session)
+
     async def on_key_issued(self, event: Envelope, session: Session) -> None:
         assert isinstance(event, StaffKeyIssued)
         p = event.payload
@@ -121,9 +131,11 @@ class StaffKeys:
         return Consumer(
             group=Groups.staff_keys(service),
             topics=(TASKS_EVENTS,),
-            description="Projects tenants and staff API key hashes from tasks, to authenticate staff locally.",
+            description="Projects tenants (their plan and time zone) and staff API key hashes from tasks, to "
+            "authenticate staff locally.",
             handlers={
                 TenantRegistered: self.on_tenant_registered,
+                TenantTimeZoneChanged: self.on_time_zone_changed,
                 StaffKeyIssued: self.on_key_issued,
                 StaffKeyRevoked: self.on_key_revoked,
             },

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Literal
+from zoneinfo import available_timezones
 
 from pydantic import BaseModel
 
@@ -21,6 +23,47 @@ ActionStatus = Literal["open", "completed", "declined", "cancelled", "expired"]
 
 
 # --- tenants and phases ---
+
+# The regions of the IANA database whose zones a tenant picks from (its legacy aliases — US/Eastern, CET — and
+# the machine's own `localtime` are left out of the list; an alias still works through the API).
+TIME_ZONE_REGIONS = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+)
+
+
+@cache
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones()) - {"localtime", "Factory"}
+
+
+def is_time_zone(name: str) -> bool:
+    return name in _known_zones()
+
+
+def require_time_zone(name: str) -> str:
+    """An IANA time zone (Europe/Amsterdam); anything else is refused, naming what was given."""
+    name = name.strip()
+    if not is_time_zone(name):
+        raise Invalid(
+            f"'{name[:64]}' is not an IANA time zone such as Europe/Amsterdam",
+            errors=[{"field": "time_zone", "message": "not an IANA time zone"}],
+        )
+    return name
+
+
+@cache
+def time_zone_choices() -> tuple[str, ...]:
+    """The zones a form offers: UTC and each region's, sorted."""
+    return ("UTC", *sorted(z for z in _known_zones() if z.split("/")[0] in TIME_ZONE_REGIONS))
 
 
 def normalise_phases(names: list[str]) -> list[str]:

@@ -7,7 +7,14 @@ import secrets
 import httpx
 
 from contracts import new_id
-from contracts.messages import StaffKeyIssued, StaffKeyIssuedPayload, TenantRegistered, TenantRegisteredPayload
+from contracts.messages import (
+    StaffKeyIssued,
+    StaffKeyIssuedPayload,
+    TenantRegistered,
+    TenantRegisteredPayload,
+    TenantTimeZoneChanged,
+    TenantTimeZonePayload,
+)
 from contracts.topics import TASKS_EVENTS
 from services.runtime.staff_auth import hash_key
 from tests.support.bus import publish
@@ -15,15 +22,21 @@ from tests.support.waiting import eventually
 
 
 async def a_tenant_with_staff_key(
-    bootstrap: str, service_url: str, probe_path: str, time_zone: str | None = None
+    bootstrap: str, service_url: str, probe_path: str, time_zone: str | None = None, moved_to: str | None = None
 ) -> tuple[str, str]:
-    """Publish tenant.registered + staff_key.issued, then wait until `service_url` accepts the key."""
+    """Publish tenant.registered (and tenant.time_zone_changed to `moved_to`) + staff_key.issued, then wait until
+    `service_url` accepts the key (so it has projected what came before it on the tenant's partition too)."""
     tenant_id, secret = new_id(), secrets.token_urlsafe(24)
     zone = {"time_zone": time_zone} if time_zone else {}  # none: the default, as tenants registered before zones
     await publish(
         bootstrap,
         TASKS_EVENTS,
         TenantRegistered(tenant_id=tenant_id, payload=TenantRegisteredPayload(name="Acme", plan="premium", **zone)),
+        *(
+            [TenantTimeZoneChanged(tenant_id=tenant_id, payload=TenantTimeZonePayload(time_zone=moved_to))]
+            if moved_to
+            else []
+        ),
         StaffKeyIssued(
             tenant_id=tenant_id,
             payload=StaffKeyIssuedPayload(key_id=new_id(), key_hash=hash_key(secret), name="staff", role="staff"),

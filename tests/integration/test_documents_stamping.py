@@ -132,17 +132,18 @@ async def test_a_signing_of_an_unknown_document_goes_to_the_dead_letter_queue(in
 
 
 @pytest.mark.parametrize(
-    "time_zone, language, expected",
+    "time_zone, moved_to, language, expected",
     [
-        (None, "nl", "6 december 2026, 01:50"),  # a tenant without a zone of its own: Europe/Amsterdam
-        ("Asia/Tokyo", "en", "6 December 2026, 09:50"),
+        (None, None, "nl", "6 december 2026, 01:50"),  # a tenant without a zone of its own: Europe/Amsterdam
+        ("Asia/Tokyo", None, "en", "6 December 2026, 09:50"),
+        ("Europe/Amsterdam", "America/New_York", "en", "5 December 2026, 19:50"),  # an admin changed it since
     ],
 )
 async def test_the_stamped_date_is_in_the_tenants_time_zone_and_the_signers_language(
-    infra, documents, time_zone, language, expected
+    infra, documents, time_zone, moved_to, language, expected
 ):
     tenant_id, key = await a_tenant_with_staff_key(
-        infra.kafka_bootstrap, documents.url, "/v1/documents", time_zone=time_zone
+        infra.kafka_bootstrap, documents.url, "/v1/documents", time_zone=time_zone, moved_to=moved_to
     )
     png = a_signature_png()
     async with httpx.AsyncClient(base_url=documents.url) as client:

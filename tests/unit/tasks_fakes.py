@@ -42,6 +42,9 @@ class FakeStore:
             raise NotFound(f"tenant {tenant_id} not found")
         return self.tenants[tenant_id]
 
+    async def set_time_zone(self, tenant_id, time_zone, session):
+        self.tenants[tenant_id]["time_zone"] = time_zone
+
     async def set_phases(self, tenant_id, phases, session):
         self.tenants[tenant_id]["phases"] = phases
 
@@ -163,6 +166,9 @@ class FakeStaffKeys:
 
     async def save_tenant(self, tenant_id, name, plan, session=None, time_zone="Europe/Amsterdam"):
         self.tenants[tenant_id] = {"name": name, "plan": plan, "time_zone": time_zone}
+
+    async def set_time_zone(self, tenant_id, time_zone, session=None):
+        self.tenants.setdefault(tenant_id, {})["time_zone"] = time_zone
 
     async def save_key(self, tenant_id, key_id, key_hash, role, name, session=None):
         self.keys[key_hash] = {"tenant_id": tenant_id, "key_id": key_id, "role": role, "name": name, "revoked": False}

@@ -357,3 +357,40 @@ def test_a_tenant_time_zone_that_is_not_an_iana_zone_is_refused():
     with pytest.raises(pydantic.ValidationError, match="not an IANA time zone"):
         TenantIn(name="Acme", time_zone="Mars/Olympus_Mons")
     assert TenantIn(name="Acme").time_zone == "Europe/Amsterdam"
+
+
+async def test_an_admin_changes_the_tenants_time_zone_and_it_is_announced_to_the_services_that_use_it():
+    # given a tenant in Europe/Amsterdam
+    uow = fake_uow()
+    created = await tenants.register_tenant(uow, "Acme", "basic", None)
+    admin = Staff(tenant_id=created["tenant_id"], key_id="k", role="admin", plan="basic")
+    # when its admin moves it to Tokyo
+    assert await tenants.set_time_zone(uow, admin, " Asia/Tokyo ") == {"time_zone": "Asia/Tokyo"}
+    # then tasks keeps the zone (for itself and its own key projection) and announces it on tasks.events
+    assert uow.store.tenants[created["tenant_id"]]["time_zone"] == "Asia/Tokyo"
+    assert uow.staff_keys.tenants[created["tenant_id"]]["time_zone"] == "Asia/Tokyo"
+    (changed,) = [m for m in uow.outbox.messages["tasks.events"] if m.type == "tenant.time_zone_changed"]
+    assert changed.tenant_id == created["tenant_id"] and changed.payload.time_zone == "Asia/Tokyo"
+
+
+async def test_a_time_zone_that_is_not_an_iana_zone_or_set_by_a_member_is_refused_and_changes_nothing():
+    uow = fake_uow()
+    created = await tenants.register_tenant(uow, "Acme", "basic", None)
+    admin = Staff(tenant_id=created["tenant_id"], key_id="k", role="admin", plan="basic")
+    for wrong in ("Mars/Olympus_Mons", "localtime", "", "../etc/passwd"):
+        with pytest.raises(Invalid, match="is not an IANA time zone"):
+            await tenants.set_time_zone(uow, admin, wrong)
+    with pytest.raises(Invalid, match="'Mars/Olympus_Mons'"):
+        await tenants.set_time_zone(uow, admin, "Mars/Olympus_Mons")
+    with pytest.raises(Forbidden):
+        await tenants.set_time_zone(uow, Staff(created["tenant_id"], "k2", "staff", "basic"), "Asia/Tokyo")
+    assert uow.store.tenants[created["tenant_id"]]["time_zone"] == "Europe/Amsterdam"
+    assert "tenant.time_zone_changed" not in uow.outbox.types()
+
+
+def test_the_console_offers_the_regions_zones_and_utc_but_no_legacy_alias():
+    from services.tasks.domain import time_zone_choices
+
+    choices = time_zone_choices()
+    assert {"Europe/Amsterdam", "America/New_York", "Asia/Tokyo", "UTC"} <= set(choices)
+    assert not {"US/Eastern", "CET", "localtime"} & set(choices)

@@ -12,6 +12,7 @@ from services.runtime.service import MessageHandler, handlers
 
 HANDLERS: dict[type[Envelope], MessageHandler[UnitOfWork]] = {
     m.TenantRegistered: rm.on_tenant_registered,
+    m.TenantTimeZoneChanged: rm.on_tenant_registered,
     m.TenantBrandingChanged: rm.on_branding_changed,
     m.ContactRegistered: rm.on_contact,
     m.ContactUpdated: rm.on_contact,

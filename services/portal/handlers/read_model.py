@@ -22,6 +22,7 @@ from contracts.messages import (
     TaskUpdated,
     TenantBrandingChanged,
     TenantRegistered,
+    TenantTimeZoneChanged,
 )
 from services.portal.unit_of_work import UnitOfWork
 
@@ -99,7 +100,7 @@ async def on_submission_rejected(event: SigningRejected | DeclineRejected, uow: 
     )
 
 
-async def on_tenant_registered(event: TenantRegistered, uow: UnitOfWork) -> None:
+async def on_tenant_registered(event: TenantRegistered | TenantTimeZoneChanged, uow: UnitOfWork) -> None:
     """The tenant's time zone, in which its contacts' pages show times (deadlines, the timeline, signings)."""
     await uow.store.set_time_zone(event.tenant_id, event.payload.time_zone, uow.session)
 

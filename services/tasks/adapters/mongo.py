@@ -87,6 +87,9 @@ class TasksStore:
                 {"_id": tenant_id}, {"_id": tenant_id, "data": logo}, upsert=True, session=session
             )
 
+    async def set_time_zone(self, tenant_id: str, time_zone: str, session: Session) -> None:
+        await self.tenants.update_one({"_id": tenant_id}, {"$set": {"time_zone": time_zone}}, session=session)
+
     async def logo(self, tenant_id: str) -> bytes | None:
         doc = await self.tenant_logos.find_one({"_id": tenant_id})
         return bytes(doc["data"]) if doc else None

@@ -13,12 +13,14 @@ from contracts.messages import (
     StaffKeyRevokedPayload,
     TenantRegistered,
     TenantRegisteredPayload,
+    TenantTimeZoneChanged,
+    TenantTimeZonePayload,
 )
 from contracts.topics import TASKS_EVENTS
 from services.runtime.mongo import Session
 from services.runtime.staff_auth import DEFAULT_TIME_ZONE, Staff, hash_key
 from services.tasks.adapters.idempotency import IdempotencyKey
-from services.tasks.domain import DEFAULT_PHASES
+from services.tasks.domain import DEFAULT_PHASES, require_time_zone
 from services.tasks.unit_of_work import UnitOfWork, commit, staff_actor
 
 OPERATOR = Actor(kind="system", id="operator")
@@ -87,6 +89,29 @@ async def register_tenant(
 ) -> dict:
     """A new tenant with the default phases, an admin key and a staff key (secrets returned once)."""
     return await commit(uow, lambda session: _register(uow, session, new_id(), name, plan, staff_key, time_zone))
+
+
+async def set_time_zone(uow: UnitOfWork, staff: Staff, time_zone: str) -> dict:
+    """The zone of the tenant's proof (stamped dates, certificates) and of its contacts' portal pages. Announced
+    even when unchanged, so a service that missed the tenant's registration learns it."""
+    if not staff.is_admin:
+        raise Forbidden("the tenant's time zone is changed by an admin")
+    time_zone = require_time_zone(time_zone)
+
+    async def work(session: Session) -> dict:
+        await uow.store.get_tenant(staff.tenant_id, session)
+        await uow.store.set_time_zone(staff.tenant_id, time_zone, session)
+        await uow.staff_keys.set_time_zone(staff.tenant_id, time_zone, session)
+        await uow.outbox.add(
+            session,
+            TASKS_EVENTS,
+            TenantTimeZoneChanged(
+                tenant_id=staff.tenant_id, actor=staff_actor(staff), payload=TenantTimeZonePayload(time_zone=time_zone)
+            ),
+        )
+        return {"time_zone": time_zone}
+
+    return await commit(uow, work)
 
 
 async def ensure_demo_tenant(uow: UnitOfWork) -> str:

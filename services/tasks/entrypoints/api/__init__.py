@@ -2,4 +2,4 @@
 
 from services.tasks.entrypoints.api import actions, contacts, keys, tasks, tenants, users
 
-ROUTERS = (tenants.router, keys.router, contacts.router, tasks.router, actions.router, users.router)
+ROUTERS = (tenants.router, tenants.tenant, keys.router, contacts.router, tasks.router, actions.router, users.router)

@@ -1,17 +1,19 @@
-"""Operator routes: register a tenant."""
+"""Operator routes: register a tenant; an admin's: the tenant's time zone."""
 
 from __future__ import annotations
 
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, field_validator
 
+from services.runtime.staff_auth import CurrentStaff
+from services.tasks.domain import is_time_zone
 from services.tasks.entrypoints.api.deps import Operator, UowDep
 from services.tasks.handlers import tenants
 
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
+tenant = APIRouter(prefix="/v1/tenant", tags=["tenants"])
 
 
 class TenantIn(BaseModel):
@@ -25,18 +27,17 @@ class TenantIn(BaseModel):
     )
     time_zone: str = Field(
         "Europe/Amsterdam",
+        description="IANA time zone of the tenant's proof (the stamped signing date, the approval certificate) "
+        "and of its contacts' portal pages.",
         max_length=64,
         examples=["Europe/Amsterdam"],
-        description="IANA time zone of the tenant's proof: the stamped signing date, the approval certificate.",
     )
 
     @field_validator("time_zone")
     @classmethod
     def _a_known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA time zone such as Europe/Amsterdam") from None
+        if not is_time_zone(value):
+            raise ValueError(f"{value!r} is not an IANA time zone such as Europe/Amsterdam")
         return value
 
 
@@ -58,3 +59,20 @@ class TenantOut(BaseModel):
 )
 async def register_tenant(body: TenantIn, uow: UowDep) -> dict:
     return await tenants.register_tenant(uow, body.name, body.plan, body.staff_key, body.time_zone)
+
+
+class TimeZoneIn(BaseModel):
+    time_zone: str = Field(max_length=64, examples=["Europe/Amsterdam"], description="An IANA time zone.")
+
+
+class TimeZoneOut(BaseModel):
+    time_zone: str
+
+
+@tenant.put(
+    "/time-zone",
+    response_model=TimeZoneOut,
+    summary="Change the tenant's time zone (admin key only): proof made from now on and the portal's pages use it",
+)
+async def set_time_zone(body: TimeZoneIn, staff: CurrentStaff, uow: UowDep) -> dict:
+    return await tenants.set_time_zone(uow, staff, body.time_zone)

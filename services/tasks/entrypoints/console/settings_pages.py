@@ -8,11 +8,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from contracts.errors import DomainError, NotFound
+from contracts.errors import DomainError, Invalid, NotFound
 from contracts.messages import WEBHOOK_MESSAGES, topic_of, topics_of, type_name
 from services.tasks import branding as branding_rules
+from services.tasks.domain import time_zone_choices
 from services.tasks.entrypoints.console.deps import PREFIX, Admin, AdminForm, Console, ConsoleDep, Viewer
-from services.tasks.entrypoints.console.render import render
+from services.tasks.entrypoints.console.render import catalogue, render
 from services.tasks.handlers import accounts, branding, tenants
 
 router = APIRouter(prefix=f"{PREFIX}/settings", include_in_schema=False)
@@ -42,6 +43,7 @@ async def _page(request: Request, console: Console, viewer: Viewer, *, status: i
         tenant=tenant,
         webhook_events=WEBHOOK_EVENTS,
         webhook_default=WEBHOOK_DEFAULT,
+        time_zones=time_zone_choices(),
         done=request.query_params.get("done"),
         **extra,
     )
@@ -109,6 +111,18 @@ async def set_branding(request: Request, console: ConsoleDep, viewer: AdminForm)
     except DomainError as exc:
         return await _page(request, console, viewer, status=exc.status, branding_error=exc.detail)
     return RedirectResponse(f"{PREFIX}/settings?done=branding#branding", status_code=303)
+
+
+@router.post("/time-zone")
+async def set_time_zone(request: Request, console: ConsoleDep, viewer: AdminForm) -> Response:
+    form = await request.form()
+    chosen = str(form.get("time_zone", "")).strip()[:64]
+    try:
+        await tenants.set_time_zone(console.uow, viewer.staff, chosen)
+    except Invalid:
+        error = catalogue(viewer.lang)["time_zone_unknown"].format(zone=chosen)
+        return await _page(request, console, viewer, status=422, time_zone_error=error)
+    return RedirectResponse(f"{PREFIX}/settings?done=time_zone#time-zone", status_code=303)
 
 
 @router.post("/keys")
