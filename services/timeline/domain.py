@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -122,16 +122,14 @@ def _staff(summary: str, data: dict[str, Any], **who: Any) -> list[Draft]:
     return [Draft("staff", summary, data, **who)]
 
 
-class _OfAction(Protocol):
-    @property
-    def action_id(self) -> str: ...
-    @property
-    def contact_id(self) -> str: ...
-
-
-def _alike(summary: str, data: dict[str, Any], p: _OfAction) -> list[Draft]:
+def _alike(summary: str, data: dict[str, Any], p: m.ContactAction) -> list[Draft]:
     """One entry that staff and the portal see alike, about the contact's action `p` names."""
     return _both(summary, data, data, contact_id=p.contact_id, action_id=p.action_id)
+
+
+def _staff_about(summary: str, p: m.ContactAction) -> list[Draft]:
+    """One entry for staff only, with all of `p`, about the contact's action it names."""
+    return _staff(summary, p.model_dump(mode="json"), contact_id=p.contact_id, action_id=p.action_id)
 
 
 def _request_closed(e: m.TaskActionCancelled | m.ActionExpired, known: Known, how: str) -> list[Draft]:
@@ -208,12 +206,7 @@ def _cancelled(e: m.TaskActionCancelled, known: Known) -> list[Draft]:
 
 def _completed(e: m.TaskActionCompleted, known: Known) -> list[Draft]:
     p = e.payload
-    return _staff(
-        f"Action of {_name(known, p.contact_id, e)} completed",
-        p.model_dump(mode="json"),
-        contact_id=p.contact_id,
-        action_id=p.action_id,
-    )
+    return _staff_about(f"Action of {_name(known, p.contact_id, e)} completed", p)
 
 
 def _expired(e: m.ActionExpired, known: Known) -> list[Draft]:
@@ -222,12 +215,7 @@ def _expired(e: m.ActionExpired, known: Known) -> list[Draft]:
 
 def _reminder(e: m.ActionReminderDue, known: Known) -> list[Draft]:
     p = e.payload
-    return _staff(
-        f"Reminder {p.reminder_number} sent to {_name(known, p.contact_id, e)}",
-        p.model_dump(mode="json"),
-        contact_id=p.contact_id,
-        action_id=p.action_id,
-    )
+    return _staff_about(f"Reminder {p.reminder_number} sent to {_name(known, p.contact_id, e)}", p)
 
 
 def _signed(e: m.TaskSigned | m.DocumentSigned, known: Known) -> list[Draft]:
