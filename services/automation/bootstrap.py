@@ -3,6 +3,7 @@ webhook sender. `build(settings, store=FakeRules(), ...)` swaps adapters, as uni
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -36,6 +37,7 @@ def _webhooks(settings: Settings, store: WebhookStore) -> Webhooks:
         policy,
         allowed=allowed,
         poll_interval=settings.webhook_poll_seconds,
+        lease=timedelta(seconds=settings.webhook_lease_seconds),
         concurrency=settings.webhook_concurrency,
         per_tenant=settings.webhook_tenant_concurrency,
     )

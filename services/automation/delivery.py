@@ -7,7 +7,7 @@ import json
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from contracts import Envelope, new_id, utcnow
 from contracts.errors import Invalid, NotFound
@@ -18,6 +18,7 @@ from services.automation.webhooks import EndpointSpec, RetryPolicy, check_url, h
 from services.runtime.mongo import Session
 
 log = logging.getLogger(__name__)
+LOST = "the attempt did not finish: the process ended during it, or could not record its outcome"
 
 
 def _public(doc: dict) -> dict:
@@ -146,7 +147,7 @@ class Webhooks:
     async def _attempt_logged(self, delivery: dict) -> None:
         try:
             await self._attempt(delivery)
-        except Exception as exc:  # database away: the lease runs out and the delivery is claimed again
+        except Exception as exc:  # database away: the lease runs out, and the next claim counts it as failed
             log.warning("webhook delivery %s not recorded: %s", delivery["_id"], exc)
 
     async def drain(self) -> None:
@@ -155,6 +156,9 @@ class Webhooks:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
 
     async def _attempt(self, delivery: dict) -> None:
+        if (lost := delivery.get("unfinished_since")) is not None:
+            await self._record_lost(delivery, lost)
+            return
         endpoint = await self.store.endpoint(delivery["tenant_id"], delivery["endpoint_id"])
         now = utcnow()
         if endpoint is None or not endpoint.get("enabled", True):
@@ -176,13 +180,29 @@ class Webhooks:
                 delivery["_id"], attempt, status="delivered", next_attempt_at=None, finished_at=utcnow()
             )
             return
-        retry_at = next_attempt(self.policy, delivery["created_at"], delivery.get("attempt_count", 0) + 1, utcnow())
+        retry_at = next_attempt(self.policy, delivery["created_at"], delivery["attempt_count"], utcnow())
         await self.store.record_attempt(
             delivery["_id"],
             attempt,
             status="pending" if retry_at else "failed",
             next_attempt_at=retry_at,
             finished_at=None if retry_at else utcnow(),
+        )
+
+    async def _record_lost(self, delivery: dict, started_at: datetime) -> None:
+        """The previous attempt was counted when claimed but never recorded: the process ended during it (or
+        lost the database). It failed like any other, and the schedule says when to try again, if at all; this
+        claim sends nothing, so a delivery whose attempts kill the process is given up in time."""
+        now = utcnow()
+        retry_at = next_attempt(self.policy, delivery["created_at"], delivery["attempt_count"] - 1, now)
+        log.warning("webhook delivery %s: the attempt started at %s did not finish", delivery["_id"], started_at)
+        await self.store.record_attempt(
+            delivery["_id"],
+            {"at": started_at, "error": LOST},
+            status="pending" if retry_at else "failed",
+            next_attempt_at=retry_at,
+            finished_at=None if retry_at else now,
+            sent=False,
         )
 
     async def run(self) -> None:

@@ -10,21 +10,17 @@ import json
 
 import httpx
 import pytest
-import uvicorn
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from contracts import new_id
 from contracts.messages import StaffKeyIssued, StaffKeyIssuedPayload
 from contracts.topics import TASKS_EVENTS
-from deploy.local.infra import free_port
 from services.runtime.staff_auth import hash_key
 from tests.support import approval_events as ev
 from tests.support.accepted import publish_accepted
 from tests.support.bus import publish
-from tests.support.receivers import misbehaving_receiver
+from tests.support.receivers import hook_receiver, misbehaving_receiver
 from tests.support.waiting import eventually
 
 JAN = ev.contact()
@@ -57,24 +53,8 @@ async def receiver():
             return Response(status_code=503)
         return Response(status_code=204)
 
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            Starlette(routes=[Route("/{kind}", hook, methods=["POST"])]),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-        )
-    )
-    task = asyncio.create_task(server.serve())
-
-    async def listening() -> bool:
-        return server.started
-
-    await eventually(listening, what="the receiver listens")
-    yield type("Receiver", (), {"url": f"http://127.0.0.1:{port}", "received": received})
-    server.should_exit = True
-    await task
+    async with hook_receiver(hook) as url:
+        yield type("Receiver", (), {"url": url, "received": received})
 
 
 @pytest.fixture

@@ -4,9 +4,18 @@ the bytes and their timing are exactly what the test says."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from deploy.local.infra import free_port
+from tests.support.waiting import eventually
 
 CHUNK = 64 * 1024
 
@@ -72,3 +81,25 @@ async def misbehaving_receiver(trickle_every: float = 0.2) -> AsyncIterator[Rece
             handler.cancel()
         await asyncio.gather(*handlers, return_exceptions=True)
         await server.wait_closed()
+
+
+@asynccontextmanager
+async def hook_receiver(hook: Callable[[Request], Awaitable[Response]]) -> AsyncIterator[str]:
+    """A well-behaved HTTP receiver on loopback that answers `POST /{kind}` with `hook`; yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            Starlette(routes=[Route("/{kind}", hook, methods=["POST"])]), host="127.0.0.1", port=port, log_level="error"
+        )
+    )
+    task = asyncio.create_task(server.serve())
+
+    async def listening() -> bool:
+        return server.started
+
+    try:
+        await eventually(listening, what="the receiver listens")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task

@@ -101,3 +101,11 @@ def test_retries_back_off_exponentially_up_to_a_cap_and_then_give_up():
     waits = [next_attempt(policy, T0, n, T0) - T0 for n in (1, 2, 3, 4, 5)]
     assert waits == [timedelta(seconds=s) for s in (5, 10, 20, 40, 60)]
     assert next_attempt(policy, T0, 6, T0 + timedelta(seconds=280)) is None
+
+
+def test_a_delivery_lease_that_could_end_during_an_attempt_is_refused():
+    from services.automation.config import Settings
+
+    assert Settings(webhook_timeout_seconds=10, webhook_lease_seconds=60).webhook_lease_seconds == 60
+    with pytest.raises(ValidationError, match="LEASE_SECONDS must be longer"):
+        Settings(webhook_timeout_seconds=10, webhook_lease_seconds=10)

@@ -55,15 +55,27 @@ class WebhookStore:
         await self.deliveries.update_one({"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True, session=session)
 
     async def claim_due(self, now: datetime, lease: timedelta, skip_tenants: Sequence[str] = ()) -> dict | None:
+        """Claim a due delivery for one attempt, counted in the same update: an attempt that takes the process
+        with it has been counted all the same. `unfinished_since` is when the previous attempt started, if it
+        never recorded its outcome (the process ended during it)."""
         query: dict[str, Any] = {"status": "pending", "next_attempt_at": {"$lte": now}}
         if skip_tenants:
             query["tenant_id"] = {"$nin": list(skip_tenants)}
-        return await self.deliveries.find_one_and_update(
+        before = await self.deliveries.find_one_and_update(
             query,
-            {"$set": {"next_attempt_at": now + lease}},
+            {"$inc": {"attempt_count": 1}, "$set": {"next_attempt_at": now + lease, "attempt_started_at": now}},
             sort=[("next_attempt_at", 1)],
-            return_document=ReturnDocument.AFTER,
+            return_document=ReturnDocument.BEFORE,
         )
+        if before is None:
+            return None
+        return {
+            **before,
+            "attempt_count": before.get("attempt_count", 0) + 1,
+            "next_attempt_at": now + lease,
+            "attempt_started_at": now,
+            "unfinished_since": before.get("attempt_started_at"),
+        }
 
     async def record_attempt(
         self,
@@ -73,13 +85,21 @@ class WebhookStore:
         status: str,
         next_attempt_at: datetime | None,
         finished_at: datetime | None,
+        sent: bool = True,
     ) -> None:
+        """Record an attempt's outcome. `sent=False`: the claim only found the previous attempt unfinished and
+        records that one, so its own count is taken back."""
         await self.deliveries.update_one(
             {"_id": delivery_id},
             {
                 "$push": {"attempts": {"$each": [attempt], "$slice": -KEEP_ATTEMPTS}},
-                "$inc": {"attempt_count": 1},
-                "$set": {"status": status, "next_attempt_at": next_attempt_at, "finished_at": finished_at},
+                "$set": {
+                    "status": status,
+                    "next_attempt_at": next_attempt_at,
+                    "finished_at": finished_at,
+                    "attempt_started_at": None,
+                },
+                **({} if sent else {"$inc": {"attempt_count": -1}}),
             },
         )
 
