@@ -37,7 +37,7 @@ Handled = (
     | m.ActionDeclined
     | m.SignatureSealed
 )
-HANDLED: tuple[type[Envelope], ...] = get_args(Handled)
+HANDLED: tuple[type[Handled], ...] = get_args(Handled)
 
 
 async def handle(message: Handled, uow: UnitOfWork) -> None:

@@ -9,18 +9,20 @@ table maps tasks' acceptances to its submission handlers through `on_acceptance`
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 
 from contracts import Envelope
 from contracts import messages as m
 from services.runtime.consumer import Handler
 from services.runtime.mongo import Session
+from services.runtime.registry import Handlers
 
 Submission = m.TaskSigned | m.DocumentSigned | m.ActionDeclined
+Acceptance = m.TaskActionCompleted | m.TaskActionDeclined
 # The portal's submissions: no service but tasks acts on them directly.
 SUBMITTED: tuple[type[Envelope], ...] = (m.TaskSigned, m.DocumentSigned, m.ActionDeclined)
 # tasks' acceptance of each submission, and what it carries.
-ACCEPTANCES: dict[type[Envelope], tuple[type[Envelope], ...]] = {
+ACCEPTANCES: dict[type[Acceptance], tuple[type[Envelope], ...]] = {
     m.TaskActionCompleted: (m.TaskSigned, m.DocumentSigned),
     m.TaskActionDeclined: (m.ActionDeclined,),
 }
@@ -36,14 +38,14 @@ def accepted_submission(event: Envelope) -> Submission | None:
 
 
 def on_acceptance(
-    handlers: Mapping[type[Envelope], Handler], completed: Mapping[type[Envelope], Handler] | Handler | None = None
-) -> dict[type[Envelope], Handler]:
+    handlers: Handlers[Session], completed: Handlers[Session] | Handler | None = None
+) -> Handlers[Session]:
     """Consumer-table entries for tasks' acceptances of the submissions `handlers` handle: the handler for the
     accepted submission's class runs on it (as the portal sent it: same event id, so effects keyed on it stay
     idempotent), then the acceptance's own handler, if any (`completed`: one for all, or by class)."""
 
-    def entry(own: Handler | None) -> Handler:
-        async def handle(event: Envelope, session: Session) -> None:
+    def entry(own: Handler | None) -> Callable[[Acceptance, Session], Awaitable[None]]:
+        async def handle(event: Acceptance, session: Session) -> None:
             submission = accepted_submission(event)
             if submission is not None and (handler := handlers.get(type(submission))) is not None:
                 await handler(submission, session)
@@ -52,13 +54,13 @@ def on_acceptance(
 
         return handle
 
-    table: dict[type[Envelope], Handler] = {}
+    table = Handlers[Session]()
     for acceptance, carried in ACCEPTANCES.items():
-        own = completed.get(acceptance) if isinstance(completed, Mapping) else completed
+        own = completed.get(acceptance) if isinstance(completed, Handlers) else completed
         if any(c in handlers for c in carried):
-            table[acceptance] = entry(own)
+            table.on(acceptance, entry(own))
         elif own is not None:
-            table[acceptance] = own
+            table.on(acceptance, own)
     return table
 
 

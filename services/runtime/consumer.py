@@ -18,7 +18,7 @@ import heapq
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,16 +39,17 @@ from services.runtime.dlq import REPLAY_FOR, dead_letter_headers
 from services.runtime.metrics import CONSUMER_LAG, EVENTS
 from services.runtime.mongo import Session
 from services.runtime.outbox import Outbox
+from services.runtime.registry import Handlers
 
 log = logging.getLogger(__name__)
-Handler = Callable[[Envelope, Session], Awaitable[None]]
+Handler = Callable[[Envelope, Session], Awaitable[None]]  # a handler as the consumer holds it (see Handlers)
 
 
 @dataclass
 class Consumer:
     group: str
     topics: tuple[str, ...]
-    handlers: Mapping[type[Envelope], Handler]  # routed by message class (contracts.messages.ROUTES)
+    handlers: Handlers[Session]  # routed by message class (contracts.messages.ROUTES)
     description: str
     # A cheap read before any transaction: False means the message has nothing to do in this group
     # (no effect, so nothing to record either), and it is passed over. A redelivery asks again.

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Generic, Self, TypeVar
 
 from fastapi import APIRouter, FastAPI
 
 from contracts import Envelope
-from services.runtime.consumer import Consumer, Handler
+from services.runtime.consumer import Consumer
 from services.runtime.mongo import Session
 from services.runtime.outbox import Outbox
+from services.runtime.registry import Handlers
 
 if TYPE_CHECKING:
     from services.runtime.app import Runtime
@@ -41,17 +42,20 @@ class UnitOfWork:
 
 
 U = TypeVar("U", bound=UnitOfWork)
-MessageHandler = Callable[[Any, U], Awaitable[None]]
+M = TypeVar("M", bound=Envelope)
 
 
-def handlers(uow: U, table: Mapping[type[Envelope], MessageHandler[U]]) -> dict[type[Envelope], Handler]:
+def handlers(uow: U, table: Handlers[U]) -> Handlers[Session]:
     """A consumer's handlers: each message class's function, called with the message and `uow` bound to the
     consumer's transaction."""
-    return {message: _bound(uow, handler) for message, handler in table.items()}
+    bound = Handlers[Session]()
+    for message, handler in table.items():
+        bound.on(message, _bound(uow, handler))
+    return bound
 
 
-def _bound(uow: U, handler: MessageHandler[U]) -> Handler:
-    async def handle(message: Envelope, session: Session) -> None:
+def _bound(uow: U, handler: Callable[[M, U], Awaitable[None]]) -> Callable[[M, Session], Awaitable[None]]:
+    async def handle(message: M, session: Session) -> None:
         await handler(message, uow.bound(session))
 
     handle.__name__ = getattr(handler, "__name__", "handle")

@@ -16,11 +16,12 @@ from urllib.parse import unquote
 from fastapi import Depends, Header, HTTPException, Request
 from pymongo.asynchronous.database import AsyncDatabase
 
-from contracts import Actor, Envelope
+from contracts import Actor
 from contracts.messages import StaffKeyIssued, StaffKeyRevoked, TenantRegistered, TenantTimeZoneChanged
 from contracts.topics import TASKS_EVENTS, Groups
 from services.runtime.consumer import Consumer
 from services.runtime.mongo import Session
+from services.runtime.registry import Handlers
 
 DEFAULT_TIME_ZONE = "Europe/Amsterdam"
 
@@ -108,23 +109,19 @@ class StaffKeys:
 
     # -- the projection, for services other than tasks --
 
-    async def on_tenant_registered(self, event: Envelope, session: Session) -> None:
-        assert isinstance(event, TenantRegistered)
+    async def on_tenant_registered(self, event: TenantRegistered, session: Session) -> None:
         p = event.payload
         await self.save_tenant(event.tenant_id, p.name, p.plan, session, time_zone=p.time_zone)
 
-    async def on_time_zone_changed(self, event: Envelope, session: Session) -> None:
+    async def on_time_zone_changed(self, event: TenantTimeZoneChanged, session: Session) -> None:
         # The tenant's events share its key, so this never overtakes the tenant.registered it changes.
-        assert isinstance(event, TenantTimeZoneChanged)
         await self.set_time_zone(event.tenant_id, event.payload.time_zone, session)
 
-    async def on_key_issued(self, event: Envelope, session: Session) -> None:
-        assert isinstance(event, StaffKeyIssued)
+    async def on_key_issued(self, event: StaffKeyIssued, session: Session) -> None:
         p = event.payload
         await self.save_key(event.tenant_id, p.key_id, p.key_hash, p.role, p.name, session)
 
-    async def on_key_revoked(self, event: Envelope, session: Session) -> None:
-        assert isinstance(event, StaffKeyRevoked)
+    async def on_key_revoked(self, event: StaffKeyRevoked, session: Session) -> None:
         await self.revoke(event.tenant_id, event.payload.key_id, session)
 
     def projection(self, service: str) -> Consumer:
@@ -133,12 +130,11 @@ class StaffKeys:
             topics=(TASKS_EVENTS,),
             description="Projects tenants (their plan and time zone) and staff API key hashes from tasks, to "
             "authenticate staff locally.",
-            handlers={
-                TenantRegistered: self.on_tenant_registered,
-                TenantTimeZoneChanged: self.on_time_zone_changed,
-                StaffKeyIssued: self.on_key_issued,
-                StaffKeyRevoked: self.on_key_revoked,
-            },
+            handlers=Handlers[Session]()
+            .on(TenantRegistered, self.on_tenant_registered)
+            .on(TenantTimeZoneChanged, self.on_time_zone_changed)
+            .on(StaffKeyIssued, self.on_key_issued)
+            .on(StaffKeyRevoked, self.on_key_revoked),
         )
 
 

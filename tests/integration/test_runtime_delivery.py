@@ -20,6 +20,7 @@ from services.runtime.consumer import Consumer, Tracking, register
 from services.runtime.dlq import list_dead_letters, replay
 from services.runtime.mongo import connect
 from services.runtime.outbox import Outbox, OutboxRelay
+from services.runtime.registry import Handlers
 from services.runtime.telemetry import setup_tracing
 from tests.integration.runtime_kit import task_created
 from tests.support.bus import publish, read_all
@@ -27,9 +28,9 @@ from tests.support.waiting import eventually
 
 
 class Group:
-    """A consumer group of the run kit on its own database, wired like a service."""
+    """A consumer group of the run kit on its own database, wired like a service, handling task.created."""
 
-    def __init__(self, infra, handlers, **options):
+    def __init__(self, infra, on_task_created, **options):
         self.client = connect(infra.mongodb_uri)
         self.db = self.client[f"runtime_{uuid.uuid4().hex[:8]}"]
         self.outbox = Outbox(self.client, self.db)
@@ -40,7 +41,13 @@ class Group:
         register(
             self.broker,
             Tracking(self.outbox),
-            Consumer(group=self.group, topics=topics, handlers=handlers, description="test", wants=wants),
+            Consumer(
+                group=self.group,
+                topics=topics,
+                handlers=Handlers().on(TaskCreated, on_task_created),
+                description="test",
+                wants=wants,
+            ),
             **options,
         )
 
@@ -68,7 +75,7 @@ async def kit(infra):
             raise RuntimeError("still broken")
         await kit.db["effects"].insert_one({"event_id": event.event_id, "tenant_id": event.tenant_id}, session=session)
 
-    async with Group(infra, {TaskCreated: count}, max_attempts=3, backoff=0.01) as kit:
+    async with Group(infra, count, max_attempts=3, backoff=0.01) as kit:
         kit.attempts = attempts
         relay = asyncio.create_task(OutboxRelay(kit.outbox, kit.broker, poll_interval=0.1).run())
 
@@ -191,7 +198,7 @@ async def test_one_tasks_events_from_two_topics_are_handled_in_the_order_they_we
     async def note(event, session):
         seen.setdefault(event.task_id, []).append(event.payload.task.title)
 
-    group = Group(infra, {TaskCreated: note}, topics=(first, second))
+    group = Group(infra, note, topics=(first, second))
     expected = {}
     for n in range(6):
         a = task_created(group.tenant, "a")
@@ -223,7 +230,7 @@ async def test_a_message_the_group_does_not_want_is_passed_over_without_a_trace(
     async def wants(event):
         return event.payload.task.title == "wanted"
 
-    async with Group(infra, {TaskCreated: effect}, wants=wants) as group:
+    async with Group(infra, effect, wants=wants) as group:
         db, name = group.db, group.group
         skipped = task_created(group.tenant, "not wanted")
         wanted = task_created(group.tenant, "wanted", task_id=skipped.task_id)
@@ -281,7 +288,7 @@ async def test_a_batch_that_fails_outside_its_handlers_comes_again_and_loses_not
             raise Hiccup()
         return True
 
-    async with Group(infra, {TaskCreated: effect}, wants=wants) as group:
+    async with Group(infra, effect, wants=wants) as group:
         # when it and others arrive in one batch
         events = [task_created(group.tenant, "hiccup")] + [task_created(group.tenant) for _ in range(5)]
         await publish(infra.kafka_bootstrap, TASKS_EVENTS, *events)
@@ -305,7 +312,7 @@ async def test_a_dead_letter_is_replayed_once_for_the_group_that_failed_it_after
     async def record(event, session):
         await other.db["effects"].insert_one({"event_id": event.event_id}, session=session)
 
-    async with Group(infra, {TaskCreated: effect}) as group, Group(infra, {TaskCreated: record}) as other:
+    async with Group(infra, effect) as group, Group(infra, record) as other:
         failed = task_created(group.tenant, "needs the template")
         garbage = f"not json {uuid.uuid4().hex}".encode()
         await publish(infra.kafka_bootstrap, TASKS_EVENTS, failed, garbage)

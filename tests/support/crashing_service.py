@@ -15,6 +15,7 @@ from contracts.messages import TaskCreated
 from services.runtime.app import build_runtime, create_app, serve
 from services.runtime.config import ServiceSettings
 from services.runtime.consumer import Consumer
+from services.runtime.registry import Handlers
 from services.runtime.service import Service, UnitOfWork, handlers
 
 POISON = "poison"
@@ -39,7 +40,7 @@ def build(settings: Settings) -> Service[UnitOfWork]:
     consumer = Consumer(
         group=settings.group,
         topics=(settings.topic,),
-        handlers=handlers(uow, {TaskCreated: record}),
+        handlers=handlers(uow, Handlers[UnitOfWork]().on(TaskCreated, record)),
         description="records task.created; ends the process on a poison",
     )
     return Service(runtime, uow, title="crash test", description="", routers=[], consumers=[consumer])

@@ -115,3 +115,16 @@ def test_no_test_module_imports_another_test_module():
         if name.split(".")[-1].startswith("test_")
     }
     assert imports == set()
+
+
+def test_no_service_code_relies_on_an_assert_or_a_cast():
+    # `python -O` drops asserts, and a cast checks nothing: a handler takes its exact message type instead
+    # (services/runtime/registry.py), so neither is needed to narrow a message.
+    found = {
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in python_files("services")
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path)))
+        if isinstance(node, ast.Assert)
+        or (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "cast")
+    }
+    assert found == set()

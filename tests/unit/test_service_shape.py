@@ -9,6 +9,7 @@ import inspect
 import pytest
 
 from contracts import Envelope
+from services.runtime.registry import Handlers
 from services.runtime.service import Service, UnitOfWork
 from tests.support.layout import SERVICES
 
@@ -41,7 +42,7 @@ def test_an_adapter_is_swapped_by_naming_it(name):
 @pytest.mark.parametrize("name", SERVICES)
 def test_every_consumer_routes_message_classes_to_functions_of_the_message_and_a_unit_of_work(name):
     module = importlib.import_module(f"services.{name}.entrypoints.subscribers")
-    tables = [v for k, v in vars(module).items() if k.isupper() and isinstance(v, dict)]
+    tables = [v for k, v in vars(module).items() if k.isupper() and isinstance(v, Handlers)]
     assert tables, f"services/{name}/entrypoints/subscribers.py declares its handler tables"
     for table in tables:
         for message, handler in table.items():

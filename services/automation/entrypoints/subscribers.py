@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contracts import Envelope
 from contracts import messages as m
 from contracts.topics import Groups
 from services.automation import handlers as h
@@ -10,7 +9,8 @@ from services.automation.domain import TRIGGERS
 from services.automation.unit_of_work import UnitOfWork
 from services.runtime.acceptance import SUBMITTED, on_acceptance, wants_acceptance
 from services.runtime.consumer import Consumer
-from services.runtime.service import MessageHandler, handlers
+from services.runtime.registry import Handlers
+from services.runtime.service import handlers
 
 # What rules test besides the trigger: the task's phase and each action's request.
 LEARNED = (m.TaskCreated, m.TaskUpdated, m.TaskActionRequested)
@@ -19,23 +19,22 @@ _TRIGGERS = [m.BY_TYPE[t] for t in TRIGGERS]
 # A signing or a decline triggers rules, and reaches webhooks, once tasks accepted it (task.action_completed /
 # task.action_declined carries it), never on the portal's event alone: one for a cancelled action is refused
 # and runs no rule.
-RULES: dict[type[Envelope], MessageHandler[UnitOfWork]] = {
-    **{t: h.react for t in _TRIGGERS if t not in SUBMITTED},
-    **dict.fromkeys(LEARNED, h.learn),
-    m.TaskPhaseChanged: h.on_phase_changed,
-}
-RULES_ACCEPTED: dict[type[Envelope], MessageHandler[UnitOfWork]] = {t: h.react for t in _TRIGGERS if t in SUBMITTED}
-WEBHOOKS: dict[type[Envelope], MessageHandler[UnitOfWork]] = {
-    t: h.fan_out for t in m.WEBHOOK_MESSAGES if t not in SUBMITTED
-}
-WEBHOOKS_ACCEPTED: dict[type[Envelope], MessageHandler[UnitOfWork]] = dict.fromkeys(SUBMITTED, h.fan_out)
+RULES = (
+    Handlers[UnitOfWork]()
+    .on_each([t for t in _TRIGGERS if t not in SUBMITTED], h.react)
+    .on_each(LEARNED, h.learn)
+    .on(m.TaskPhaseChanged, h.on_phase_changed)
+)
+RULES_ACCEPTED = Handlers[UnitOfWork]().on_each([t for t in _TRIGGERS if t in SUBMITTED], h.react)
+WEBHOOKS = Handlers[UnitOfWork]().on_each([t for t in m.WEBHOOK_MESSAGES if t not in SUBMITTED], h.fan_out)
+WEBHOOKS_ACCEPTED = Handlers[UnitOfWork]().on_each(SUBMITTED, h.fan_out)
 
 
 def consumers(uow: UnitOfWork) -> list[Consumer]:
     rules = handlers(uow, RULES)
-    rules.update(on_acceptance(handlers(uow, RULES_ACCEPTED), completed=rules))
+    rules |= on_acceptance(handlers(uow, RULES_ACCEPTED), completed=rules)
     delivered = handlers(uow, WEBHOOKS)
-    delivered.update(on_acceptance(handlers(uow, WEBHOOKS_ACCEPTED), completed=delivered))
+    delivered |= on_acceptance(handlers(uow, WEBHOOKS_ACCEPTED), completed=delivered)
     return [
         Consumer(
             group=Groups.AUTOMATION,

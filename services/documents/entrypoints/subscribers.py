@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from contracts import Envelope
 from contracts.messages import DocumentSigned, topics_of
 from contracts.topics import Groups
 from services.documents import handlers as h
 from services.documents.unit_of_work import UnitOfWork
 from services.runtime.acceptance import on_acceptance
 from services.runtime.consumer import Consumer
-from services.runtime.service import MessageHandler, handlers
+from services.runtime.registry import Handlers
+from services.runtime.service import handlers
 
 # Signings, handled once tasks accepted them (task.action_completed carries each).
-ACCEPTED: dict[type[Envelope], MessageHandler[UnitOfWork]] = {
-    DocumentSigned: h.stamp_signed_document,
-}
+ACCEPTED = Handlers[UnitOfWork]().on(DocumentSigned, h.stamp_signed_document)
 
 
 def consumers(uow: UnitOfWork) -> list[Consumer]:

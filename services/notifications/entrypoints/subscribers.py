@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from contracts import Envelope
 from contracts import messages as m
 from contracts.topics import Groups
 from services.notifications.handlers import HANDLED, handle
 from services.notifications.unit_of_work import UnitOfWork
 from services.runtime.acceptance import SUBMITTED, on_acceptance
 from services.runtime.consumer import Consumer
-from services.runtime.service import MessageHandler, handlers
+from services.runtime.registry import Handlers
+from services.runtime.service import handlers
 
 # A signing or a decline is mailed about once tasks accepted it (task.action_completed / task.action_declined
 # carries it), never on the portal's event alone: one for a cancelled action is refused.
-HANDLERS: dict[type[Envelope], MessageHandler[UnitOfWork]] = {c: handle for c in HANDLED if c not in SUBMITTED}
-ACCEPTED: dict[type[Envelope], MessageHandler[UnitOfWork]] = {c: handle for c in HANDLED if c in SUBMITTED}
+HANDLERS = Handlers[UnitOfWork]().on_each([c for c in HANDLED if c not in SUBMITTED], handle)
+ACCEPTED = Handlers[UnitOfWork]().on_each([c for c in HANDLED if c in SUBMITTED], handle)
 
 
 def consumers(uow: UnitOfWork) -> list[Consumer]:
     table = handlers(uow, HANDLERS)
-    table.update(on_acceptance(handlers(uow, ACCEPTED), completed=table))
+    table |= on_acceptance(handlers(uow, ACCEPTED), completed=table)
     return [
         Consumer(
             group=Groups.NOTIFICATIONS,

@@ -2,33 +2,34 @@
 
 from __future__ import annotations
 
-from contracts import Envelope
 from contracts import messages as m
 from contracts.topics import Groups
 from services.portal.handlers import read_model as rm
 from services.portal.unit_of_work import UnitOfWork
 from services.runtime.consumer import Consumer
-from services.runtime.service import MessageHandler, handlers
+from services.runtime.registry import Handlers
+from services.runtime.service import handlers
 
-HANDLERS: dict[type[Envelope], MessageHandler[UnitOfWork]] = {
-    m.TenantRegistered: rm.on_tenant_registered,
-    m.TenantTimeZoneChanged: rm.on_tenant_registered,
-    m.TenantBrandingChanged: rm.on_branding_changed,
-    m.ContactRegistered: rm.on_contact,
-    m.ContactUpdated: rm.on_contact,
-    m.TaskCreated: rm.on_task,
-    m.TaskUpdated: rm.on_task,
-    m.TaskPhaseChanged: rm.on_phase_changed,
-    m.TaskActionRequested: rm.on_action_requested,
-    m.TaskActionCancelled: rm.on_action_closed,
-    m.TaskActionCompleted: rm.on_action_closed,
-    m.ActionExpired: rm.on_action_closed,
-    m.TaskActionDeclined: rm.on_action_closed,
-    m.DocumentStamped: rm.on_document_stamped,
-    m.SignatureSealed: rm.on_signature_sealed,
-    m.SigningRejected: rm.on_submission_rejected,
-    m.DeclineRejected: rm.on_submission_rejected,
-}
+HANDLERS = (
+    Handlers[UnitOfWork]()
+    .on(m.TenantRegistered, rm.on_tenant_registered)
+    .on(m.TenantTimeZoneChanged, rm.on_tenant_registered)
+    .on(m.TenantBrandingChanged, rm.on_branding_changed)
+    .on(m.ContactRegistered, rm.on_contact)
+    .on(m.ContactUpdated, rm.on_contact)
+    .on(m.TaskCreated, rm.on_task)
+    .on(m.TaskUpdated, rm.on_task)
+    .on(m.TaskPhaseChanged, rm.on_phase_changed)
+    .on(m.TaskActionRequested, rm.on_action_requested)
+    .on(m.TaskActionCancelled, rm.on_action_closed)
+    .on(m.TaskActionCompleted, rm.on_action_closed)
+    .on(m.ActionExpired, rm.on_action_closed)
+    .on(m.TaskActionDeclined, rm.on_action_closed)
+    .on(m.DocumentStamped, rm.on_document_stamped)
+    .on(m.SignatureSealed, rm.on_signature_sealed)
+    .on(m.SigningRejected, rm.on_submission_rejected)
+    .on(m.DeclineRejected, rm.on_submission_rejected)
+)
 
 
 def consumers(uow: UnitOfWork) -> list[Consumer]:

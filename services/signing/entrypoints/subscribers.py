@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from contracts import Envelope
 from contracts.messages import DocumentSigned, DocumentStamped, TaskSigned, topics_of
 from contracts.topics import Groups
 from services.runtime.acceptance import on_acceptance
 from services.runtime.consumer import Consumer
-from services.runtime.service import MessageHandler, handlers
+from services.runtime.registry import Handlers
+from services.runtime.service import handlers
 from services.signing import handlers as h
 from services.signing.unit_of_work import UnitOfWork
 
@@ -16,20 +16,13 @@ from services.signing.unit_of_work import UnitOfWork
 CERTIFICATES_GROUP = f"{Groups.SIGNING}.certificates"
 
 # Signings are handled once tasks accepted them (task.action_completed carries each).
-EVIDENCE_ACCEPTED: dict[type[Envelope], MessageHandler[UnitOfWork]] = {
-    TaskSigned: h.record_evidence,
-    DocumentSigned: h.record_evidence,
-}
-EVIDENCE: dict[type[Envelope], MessageHandler[UnitOfWork]] = {
-    DocumentStamped: h.seal_stamped_document,
-}
-CERTIFICATES_ACCEPTED: dict[type[Envelope], MessageHandler[UnitOfWork]] = {
-    TaskSigned: h.seal_approval_certificate,
-}
+EVIDENCE_ACCEPTED = Handlers[UnitOfWork]().on(TaskSigned, h.record_evidence).on(DocumentSigned, h.record_evidence)
+EVIDENCE = Handlers[UnitOfWork]().on(DocumentStamped, h.seal_stamped_document)
+CERTIFICATES_ACCEPTED = Handlers[UnitOfWork]().on(TaskSigned, h.seal_approval_certificate)
 
 
 def consumers(uow: UnitOfWork) -> list[Consumer]:
-    evidence = {**on_acceptance(handlers(uow, EVIDENCE_ACCEPTED)), **handlers(uow, EVIDENCE)}
+    evidence = on_acceptance(handlers(uow, EVIDENCE_ACCEPTED)) | handlers(uow, EVIDENCE)
     certificates = on_acceptance(handlers(uow, CERTIFICATES_ACCEPTED))
     return [
         uow.staff_keys.projection("signing"),

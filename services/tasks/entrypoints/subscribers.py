@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from contracts import Envelope
 from contracts import messages as m
 from contracts.topics import Groups
 from services.runtime.consumer import Consumer
-from services.runtime.service import MessageHandler, handlers
+from services.runtime.registry import Handlers
+from services.runtime.service import handlers
 from services.tasks.handlers import events
 from services.tasks.unit_of_work import UnitOfWork
 
-HANDLERS: dict[type[Envelope], MessageHandler[UnitOfWork]] = {
-    m.ChangeTaskPhase: events.change_phase_for_rule,
-    m.RequestTaskAction: events.request_action_for_rule,
-    m.TaskSigned: events.complete_signed_action,
-    m.DocumentSigned: events.complete_signed_action,
-    m.ActionDeclined: events.decline_action,
-    m.DocumentUploaded: events.record_document_version,
-    m.DocumentVersionAdded: events.record_document_version,
-}
+HANDLERS = (
+    Handlers[UnitOfWork]()
+    .on(m.ChangeTaskPhase, events.change_phase_for_rule)
+    .on(m.RequestTaskAction, events.request_action_for_rule)
+    .on(m.TaskSigned, events.complete_signed_action)
+    .on(m.DocumentSigned, events.complete_signed_action)
+    .on(m.ActionDeclined, events.decline_action)
+    .on(m.DocumentUploaded, events.record_document_version)
+    .on(m.DocumentVersionAdded, events.record_document_version)
+)
 
 
 def consumers(uow: UnitOfWork) -> list[Consumer]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from contracts import Envelope
 from contracts.messages import Kind, messages
 from contracts.topics import EVENT_TOPICS, Groups
 from services.runtime.acceptance import SUBMITTED
 from services.runtime.consumer import Consumer
-from services.runtime.service import MessageHandler, handlers
+from services.runtime.registry import Handlers
+from services.runtime.service import handlers
 from services.timeline.handlers import project
 from services.timeline.unit_of_work import UnitOfWork
 
@@ -17,7 +17,7 @@ from services.timeline.unit_of_work import UnitOfWork
 # task.action_declined carries each), so one tasks refused shows as refused (signing.rejected /
 # decline.rejected), never as proof or a decline.
 PROJECTED = tuple(c for c in messages(kinds=(Kind.EVENT, Kind.INTERNAL), topics=EVENT_TOPICS) if c not in SUBMITTED)
-HANDLERS: dict[type[Envelope], MessageHandler[UnitOfWork]] = dict.fromkeys(PROJECTED, project)
+HANDLERS = Handlers[UnitOfWork]().on_each(PROJECTED, project)
 
 
 def consumers(uow: UnitOfWork) -> list[Consumer]:
