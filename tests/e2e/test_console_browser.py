@@ -23,6 +23,9 @@ ARTIFACTS = ROOT / "test-artifacts" / "console"
 AXE = ROOT / "services" / "portal" / "web" / "node_modules" / "axe-core" / "axe.min.js"
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 PASSWORD = "een lange wachtzin voor de test"
+TIME_ZONE_SUBMIT = "form[action='/console/settings/time-zone'] button[type=submit]"
+# What a crafted form could send: an option the list does not have.
+BOGUS_ZONE = "() => document.querySelector('#tenant-time-zone').add(new Option('Mars/Olympus_Mons', 'Mars/Olympus_Mons', true, true))"
 
 
 class Pages:
@@ -97,6 +100,18 @@ async def test_staff_request_a_document_signature_and_read_the_proof_in_the_cons
     await page.click("main button[type=submit]")
     await page.wait_for_url("**/console/tasks")
     assert await page.locator("h1").inner_text() == "Taken"
+
+    # And the tenant works in Lisbon: on the settings page a zone that is not one (a crafted form) is refused,
+    # naming it, and a zone from the list is kept
+    await page.goto(f"{tasks_url}/console/settings")
+    await page.evaluate(BOGUS_ZONE)
+    await page.click(TIME_ZONE_SUBMIT)
+    assert "'Mars/Olympus_Mons' is geen bekende IANA-tijdzone" in await page.inner_text("#time-zone-error")
+    await pages.look("settings-time-zone-error-nl")
+    await page.select_option("#tenant-time-zone", "Europe/Lisbon")
+    await page.click(TIME_ZONE_SUBMIT)
+    await page.wait_for_url(re.compile(r".*/console/settings\?done=time_zone.*"))
+    assert await page.input_value("#tenant-time-zone") == "Europe/Lisbon"
 
     # And the product's example rule from the automation page's starting point, made to react to a signed
     # document (the example's trigger is a signed task)
@@ -184,6 +199,16 @@ async def test_staff_request_a_document_signature_and_read_the_proof_in_the_cons
     await customer.click("main button[type=submit]")
     await customer.wait_for_url("**done=signed")
 
+    # And the portal shows the customer the times of the task's timeline in the tenant's zone (Lisbon: WET)
+    async def timeline_in_lisbon_time():
+        await customer.goto(customer.url)
+        text = await customer.inner_text("main")
+        return " WET" in text and " CET" not in text
+
+    await eventually(timeline_in_lisbon_time, what="the portal timeline in the tenant's zone", timeout=60, interval=1)
+    portal_pages = Pages(customer)
+    await portal_pages.look("portal-task-signed-nl")
+
     # And the console's task page shows the proof: the signed page inline, working PDF links, the rule's change
     image = page.locator("img.signed-page")
 
@@ -267,7 +292,12 @@ async def test_staff_request_a_document_signature_and_read_the_proof_in_the_cons
             await page.click("header button[lang=en]")
             await page.wait_for_load_state()
             assert await page.locator("html").get_attribute("lang") == "en"
+    await page.goto(f"{tasks_url}/console/settings")
+    await page.evaluate(BOGUS_ZONE)
+    await page.click(TIME_ZONE_SUBMIT)
+    assert "'Mars/Olympus_Mons' is not a known IANA time zone" in await page.inner_text("#time-zone-error")
+    await pages.look("settings-time-zone-error-en")
     await page.goto(task_path)
     english = await page.inner_text("main")
     assert "Sign document" in english and "by rule 'Approve on document signing'" in english
-    assert pages.findings == [], "\n".join(pages.findings)
+    assert pages.findings + portal_pages.findings == [], "\n".join(pages.findings + portal_pages.findings)

@@ -137,3 +137,6 @@ async def test_an_admin_moves_the_tenant_to_another_time_zone_and_its_contacts_p
             lambda: deadline_reads("15 January 2030, 21:00 JST"), what="the deadline in the tenant's new zone"
         )
     assert "13:00" not in page
+    # and so does the console's task page, for staff of that tenant
+    console_page = (await admin.browser.get(f"/console/tasks/{task['id']}")).text
+    assert "15 Jan 2030, 21:00 JST" in console_page and "13:00 CET" not in console_page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from starlette.datastructures import FormData
@@ -12,6 +13,7 @@ from contracts.messages import BY_TYPE, topic_of
 from services.automation.webhooks import SUBSCRIBABLE
 from services.tasks.branding import logo_type, require_colour
 from services.tasks.entrypoints.console.limits import LoginLimiter
+from services.tasks.entrypoints.console.render import when
 from services.tasks.entrypoints.console.settings_pages import WEBHOOK_EVENTS
 from services.tasks.entrypoints.console.task_pages import field_name, signature_request
 from services.tasks.staff_users import ConsoleSession, require_password
@@ -201,3 +203,13 @@ def test_the_webhook_form_offers_every_event_type_automation_accepts_refusals_in
     assert sorted(offered) == sorted(SUBSCRIBABLE) and len(offered) == len(set(offered))
     assert {"signing.rejected", "decline.rejected"} <= set(offered)
     assert all(topic_of(BY_TYPE[t]) == topic for topic, types in WEBHOOK_EVENTS for t in types)
+
+
+def test_the_action_forms_deadline_is_the_end_of_that_day_in_the_tenants_zone_and_moments_show_in_it():
+    tokyo = ZoneInfo("Asia/Tokyo")
+    form = FormData([("kind", "sign_task"), ("contact_id", "c1"), ("expires_at", "2030-01-15")])
+    # 23:59 in Tokyo is 14:59 UTC; in the default zone (Amsterdam) it would be 22:59 UTC
+    assert signature_request(form, tokyo).expires_at == datetime(2030, 1, 15, 14, 59, tzinfo=UTC)
+    assert signature_request(form).expires_at == datetime(2030, 1, 15, 22, 59, tzinfo=UTC)
+    assert when(datetime(2030, 1, 15, 12, 0, tzinfo=UTC), "en", tokyo) == "15 Jan 2030, 21:00 JST"
+    assert when("2030-01-15T12:00:00Z", "nl") == "15 jan 2030 13:00 CET"

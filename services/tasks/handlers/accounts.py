@@ -9,7 +9,7 @@ from datetime import timedelta
 from contracts import new_id
 from contracts.errors import Conflict, Forbidden, Invalid, NotFound
 from services.runtime.mongo import Session
-from services.runtime.staff_auth import Staff
+from services.runtime.staff_auth import DEFAULT_TIME_ZONE, Staff
 from services.tasks.adapters.accounts import AccountsStore
 from services.tasks.adapters.mail import Mailer, MailNotSent
 from services.tasks.adapters.passwords import hash_password, verify_password
@@ -177,8 +177,9 @@ async def sign_in(accounts: Accounts, email: str, password: str) -> tuple[str, C
     return secret, console_session
 
 
-async def session_user(accounts: Accounts, secret: str) -> tuple[ConsoleSession, StaffUser, Staff] | None:
-    """The live session behind a cookie, its user and their credential; None once it timed out or ended."""
+async def session_user(accounts: Accounts, secret: str) -> tuple[ConsoleSession, StaffUser, Staff, str] | None:
+    """The live session behind a cookie, its user, their credential and their tenant's time zone; None once it
+    timed out or ended."""
     console_session = await accounts.store.get_session(digest(secret))
     if console_session is None:
         return None
@@ -195,7 +196,8 @@ async def session_user(accounts: Accounts, secret: str) -> tuple[ConsoleSession,
     if at - console_session.seen_at > timedelta(seconds=30):  # one write a half-minute, not one a request
         await accounts.store.touch_session(console_session.id, at)
     tenant = await accounts.uow.store.get_tenant(user.tenant_id)
-    return console_session, user, staff_of(user, tenant.get("plan", "basic"))
+    zone = tenant.get("time_zone") or DEFAULT_TIME_ZONE
+    return console_session, user, staff_of(user, tenant.get("plan", "basic")), zone
 
 
 async def sign_out(accounts: Accounts, secret: str) -> None:

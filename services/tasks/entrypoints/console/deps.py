@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request
 
-from services.runtime.staff_auth import Staff
+from services.runtime.staff_auth import DEFAULT_TIME_ZONE, Staff
 from services.tasks.adapters.console_queries import ConsoleQueries
 from services.tasks.adapters.staff_services import StaffServices
 from services.tasks.config import Settings
@@ -44,6 +44,7 @@ class Viewer:
     user: StaffUser
     staff: Staff
     lang: str
+    time_zone: str = DEFAULT_TIME_ZONE  # the tenant's: pages show moments in it, forms read dates in it
 
     @property
     def csrf_token(self) -> str:
@@ -79,8 +80,8 @@ async def viewer(request: Request, console: ConsoleDep) -> Viewer:
     found = await session_user(console.accounts, secret) if secret else None
     if found is None:
         raise LoginRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
-    console_session, user, staff = found
-    signed_in = Viewer(console_session, user, staff, language_of(request, user.language))
+    console_session, user, staff, time_zone = found
+    signed_in = Viewer(console_session, user, staff, language_of(request, user.language), time_zone)
     request.state.viewer = signed_in  # error pages speak the user's language and keep the menu
     return signed_in
 

@@ -1,12 +1,12 @@
-"""The console's pages: Jinja2 templates, words from gettext catalogues (nl, en), moments in the user's zone."""
+"""The console's pages: Jinja2 templates, words from gettext catalogues (nl, en), moments in the tenant's zone."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_datetime as babel_datetime
 from babel.messages.pofile import read_po
@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 HERE = Path(__file__).parent
 LANGUAGES = ("nl", "en")
-ZONE = ZoneInfo("Europe/Amsterdam")
+ZONE = ZoneInfo("Europe/Amsterdam")  # before sign-in, and for a tenant whose zone this machine does not know
 DATE_PATTERNS = {"nl": "d MMM y HH:mm", "en": "d MMM y, HH:mm"}
 LANGUAGE_COOKIE = "console_lang"
 
@@ -48,7 +48,21 @@ def language_of(request: Request, user_language: str | None = None) -> str:
     return "nl"
 
 
-def when(value: datetime | str | None, language: str) -> str:
+@cache
+def zone(name: str | None) -> tzinfo:
+    """The tenant's zone (tasks checked it when it was set), else Europe/Amsterdam."""
+    try:
+        return ZoneInfo(name) if name else ZONE
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZONE
+
+
+def request_zone(request: Request) -> tzinfo:
+    """The signed-in user's tenant's zone (the viewer dependency keeps the user on the request)."""
+    return zone(getattr(getattr(request.state, "viewer", None), "time_zone", None))
+
+
+def when(value: datetime | str | None, language: str, in_zone: tzinfo = ZONE) -> str:
     if value is None or value == "":
         return ""
     if isinstance(value, str):
@@ -58,14 +72,14 @@ def when(value: datetime | str | None, language: str) -> str:
             return value
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    local = value.astimezone(ZONE)
+    local = value.astimezone(in_zone)
     return f"{babel_datetime(local, DATE_PATTERNS[language], locale=language)} {local.tzname()}"
 
 
 def render(request: Request, name: str, *, language: str, status: int = 200, **values: Any) -> HTMLResponse:
-    t = catalogue(language)
+    t, in_zone = catalogue(language), request_zone(request)
     html = templates.get_template(name).render(
-        t=t, lang=language, when=lambda v: when(v, language), path=request.url.path, **values
+        t=t, lang=language, when=lambda v: when(v, language, in_zone), path=request.url.path, **values
     )
     response = HTMLResponse(html, status_code=status)
     response.headers["Cache-Control"] = "no-store"

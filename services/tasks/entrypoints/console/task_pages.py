@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,7 +18,7 @@ from services.tasks.adapters.console_queries import ConsoleQueries
 from services.tasks.adapters.mail import MailNotSent
 from services.tasks.domain import PhaseMismatch
 from services.tasks.entrypoints.console.deps import PREFIX, Console, ConsoleDep, FormSignedIn, SignedIn, Viewer
-from services.tasks.entrypoints.console.render import ZONE, catalogue, render
+from services.tasks.entrypoints.console.render import ZONE, catalogue, render, request_zone
 from services.tasks.entrypoints.console.task_view import task_page_values
 from services.tasks.handlers import actions, contacts, tasks
 from services.tasks.handlers.actions import SignatureRequest
@@ -198,8 +198,8 @@ def field_name(label: str, taken: set[str]) -> str:
     return name
 
 
-def _moment(value: str, field: str) -> datetime | None:
-    """A date (end of that day) or date-time from the form, in the console's zone."""
+def _moment(value: str, field: str, in_zone: tzinfo) -> datetime | None:
+    """A date (end of that day) or date-time from the form, in the tenant's zone."""
     if not value:
         return None
     try:
@@ -209,11 +209,12 @@ def _moment(value: str, field: str) -> datetime | None:
             at = datetime.combine(datetime.fromisoformat(value).date(), time(23, 59))
     except ValueError:
         raise Invalid(f"{value!r} is not a date", errors=[{"field": field, "message": "not a date"}]) from None
-    return (at if at.tzinfo else at.replace(tzinfo=ZONE)).astimezone(UTC)
+    return (at if at.tzinfo else at.replace(tzinfo=in_zone)).astimezone(UTC)
 
 
-def signature_request(form: FormData) -> SignatureRequest | None:
-    """The action form as the same command the staff API builds; None for 'no action'."""
+def signature_request(form: FormData, in_zone: tzinfo = ZONE) -> SignatureRequest | None:
+    """The action form as the same command the staff API builds; None for 'no action'. Its deadline is a moment
+    in `in_zone`, the tenant's."""
     kind = str(form.get("kind", "none"))
     if kind == "none":
         return None
@@ -229,7 +230,7 @@ def signature_request(form: FormData) -> SignatureRequest | None:
     document_id = str(form.get("document_id", "")) or None
     if kind == "sign_document" and not document_id:
         raise Invalid("choose the document to sign", errors=[{"field": "document_id", "message": "missing"}])
-    expires_at = _moment(str(form.get("expires_at", "")), "expires_at")
+    expires_at = _moment(str(form.get("expires_at", "")), "expires_at", in_zone)
     remind_at = []
     if expires_at and (days := str(form.get("remind_days_before", ""))):
         if not days.isdigit() or not 0 < int(days) < 365:
@@ -257,7 +258,7 @@ async def request_action(request: Request, console: ConsoleDep, viewer: FormSign
     form = await request.form()
     replaces = str(form.get("replaces", "")) or None
     try:
-        command = signature_request(form)
+        command = signature_request(form, request_zone(request))
         if command is None:
             if replaces:
                 await actions.cancel_action(console.uow, viewer.staff, task_id, replaces, None)
