@@ -11,10 +11,11 @@ import io
 import os
 import shutil
 import tempfile
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pypdfium2 as pdfium
+from cryptography.hazmat.primitives.asymmetric import rsa
 from PIL import Image, ImageDraw
 from pypdf import PdfReader, PdfWriter
 from reportlab.lib.pagesizes import A4
@@ -25,6 +26,7 @@ from services.documents.adapters.pdf_inspect import TagPages, find_placeholders
 from services.documents.adapters.pdf_render import render_page_png
 from services.documents.adapters.pdf_stamp import Stamp, stamp_pdf
 from services.documents.adapters.pdfium_guard import PDFIUM
+from services.signing.adapters.issuing import certificate_pem, distinguished_name, issue, private_key_pem
 from services.signing.adapters.keys import SealKey, generate_development_key
 from services.signing.adapters.seal import Sealer
 
@@ -63,27 +65,14 @@ def signature_png() -> bytes:
 
 def rsa_seal_key() -> SealKey:
     """An RSA-2048 seal key with a self-signed certificate: the other key type a deployment may bring."""
-    from datetime import datetime, timedelta
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
     key, now = rsa.generate_private_key(public_exponent=65537, key_size=2048), datetime.now(UTC)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Bench RSA seal")])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=1))
-        .sign(key, hashes.SHA256())
+    cert = issue(
+        distinguished_name("Bench RSA seal"),
+        key,
+        not_before=now - timedelta(minutes=5),
+        not_after=now + timedelta(days=1),
     )
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    return SealKey(key_pem=pem, cert_pem=cert.public_bytes(serialization.Encoding.PEM), development=False)
+    return SealKey(key_pem=private_key_pem(key), cert_pem=certificate_pem(cert), development=False)
 
 
 def pypdf_round_trip(data: bytes) -> bytes:

@@ -18,10 +18,12 @@ from asn1crypto import keys as asn1_keys
 from asn1crypto import tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from pyhanko.sign.timestamps import DummyTimeStamper
+
+from services.signing.adapters.issuing import distinguished_name, issue, key_usage
 
 TSA_NAME = "Akkoord test TSA"
 
@@ -30,44 +32,26 @@ TSA_NAME = "Akkoord test TSA"
 def tsa_material() -> tuple[x509.Certificate, x509.Certificate, rsa.RSAPrivateKey]:
     """(root certificate, TSA certificate, TSA key): made once per test session."""
     now = datetime.now(UTC)
+    not_before, not_after = now - timedelta(days=1), now + timedelta(days=30)
     root_key, tsa_key = (rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(2))
-    root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Akkoord test TSA root")])
-    tsa_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, TSA_NAME)])
-    root = (
-        x509.CertificateBuilder()
-        .subject_name(root_name)
-        .issuer_name(root_name)
-        .public_key(root_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .sign(root_key, hashes.SHA256())
+    root_name = distinguished_name("Akkoord test TSA root")
+    root = issue(
+        root_name,
+        root_key,
+        not_before=not_before,
+        not_after=not_after,
+        extensions=[
+            (x509.BasicConstraints(ca=True, path_length=0), True),
+            (key_usage("key_cert_sign", "crl_sign"), True),
+        ],
     )
-    tsa = (
-        x509.CertificateBuilder()
-        .subject_name(tsa_name)
-        .issuer_name(root_name)
-        .public_key(tsa_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-        .sign(root_key, hashes.SHA256())
+    tsa = issue(
+        distinguished_name(TSA_NAME),
+        tsa_key,
+        not_before=not_before,
+        not_after=not_after,
+        issuer=(root_name, root_key),
+        extensions=[(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), True)],
     )
     return root, tsa, tsa_key
 
@@ -76,26 +60,17 @@ def tsa_material() -> tuple[x509.Certificate, x509.Certificate, rsa.RSAPrivateKe
 def filler_certificates(count: int = 24) -> list[asn1_x509.Certificate]:
     """Certificates a token can carry beside the TSA's own, to make it much larger."""
     key, now = ec.generate_private_key(ec.SECP256R1()), datetime.now(UTC)
-    out = []
-    for n in range(count):
-        name = x509.Name(
-            [
-                x509.NameAttribute(NameOID.COMMON_NAME, f"Akkoord test intermediate {n:02d}"),
-                x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "padding " * 8),
-            ]
+    return [
+        asn1_certificate(
+            issue(
+                distinguished_name(f"Akkoord test intermediate {n:02d}", unit="padding " * 8),
+                key,
+                not_before=now - timedelta(days=1),
+                not_after=now + timedelta(days=30),
+            )
         )
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(days=1))
-            .not_valid_after(now + timedelta(days=30))
-            .sign(key, hashes.SHA256())
-        )
-        out.append(asn1_certificate(cert))
-    return out
+        for n in range(count)
+    ]
 
 
 def asn1_certificate(cert: x509.Certificate) -> asn1_x509.Certificate:

@@ -121,23 +121,18 @@ async def test_production_refuses_to_seal_with_a_development_key(tmp_path, monke
 
 
 def test_production_key_material_loads_from_a_pkcs12_file(tmp_path):
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
-    from cryptography.x509.oid import NameOID
+
+    from services.signing.adapters.issuing import distinguished_name, issue
 
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Acme seal")])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(utcnow().replace(year=2025))
-        .not_valid_after(utcnow().replace(year=2035))
-        .sign(key, hashes.SHA256())
+    cert = issue(
+        distinguished_name("Acme seal"),
+        key,
+        not_before=utcnow().replace(year=2025),
+        not_after=utcnow().replace(year=2035),
+        serial=1,
     )
     (tmp_path / "seal.p12").write_bytes(
         pkcs12.serialize_key_and_certificates(b"seal", key, cert, None, BestAvailableEncryption(b"pw"))

@@ -17,6 +17,7 @@ from cryptography.x509.oid import NameOID
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from services.signing.adapters.issuing import certificate_pem, distinguished_name, issue, key_usage, private_key_pem
 from services.signing.config import Settings
 
 DEVELOPMENT_ORG = "Akkoord development seal"
@@ -40,38 +41,17 @@ class SealKey:
 def generate_development_key(now: datetime | None = None) -> SealKey:
     now = now or datetime.now(UTC)
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, "Akkoord seal (development)"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, DEVELOPMENT_ORG),
-        ]
+    cert = issue(
+        distinguished_name("Akkoord seal (development)", organization=DEVELOPMENT_ORG),
+        key,
+        not_before=now - timedelta(minutes=5),
+        not_after=now + timedelta(days=3650),
+        extensions=[
+            (x509.BasicConstraints(ca=True, path_length=None), True),
+            (key_usage("digital_signature", "content_commitment", "key_cert_sign"), True),
+        ],
     )
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_cert_sign=True,
-                crl_sign=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    return SealKey(key_pem=_key_pem(key), cert_pem=cert.public_bytes(serialization.Encoding.PEM), development=True)
+    return SealKey(key_pem=private_key_pem(key), cert_pem=certificate_pem(cert), development=True)
 
 
 def load_configured_key(settings: Settings) -> SealKey:
@@ -85,19 +65,13 @@ def load_configured_key(settings: Settings) -> SealKey:
         password = settings.seal_key_password.encode() or None
         key = serialization.load_pem_private_key(settings.seal_key_path.read_bytes(), password)
         certs = x509.load_pem_x509_certificates(settings.seal_cert_path.read_bytes())
-    cert_pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs)
-    return SealKey(key_pem=_key_pem(key), cert_pem=cert_pem, development=_is_development(certs[0]))
+    cert_pem = b"".join(certificate_pem(c) for c in certs)
+    return SealKey(key_pem=private_key_pem(key), cert_pem=cert_pem, development=_is_development(certs[0]))
 
 
 def _is_development(cert: x509.Certificate) -> bool:
     orgs = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
     return any(o.value == DEVELOPMENT_ORG for o in orgs)
-
-
-def _key_pem(key) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
 
 
 class SealKeys:
