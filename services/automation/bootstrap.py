@@ -1,5 +1,5 @@
-"""Wires the automation service: its unit of work (rules, webhooks, staff keys), routes, consumers and the
-webhook sender. `build(settings, store=FakeRules(), ...)` swaps adapters, as unit tests do."""
+"""Wires the automation service: its unit of work (rules, webhooks and their sender, staff keys), routes,
+consumers and the webhook delivery loop. `build(settings, store=FakeRules(), ...)` swaps adapters, as unit tests do."""
 
 from __future__ import annotations
 
@@ -13,33 +13,18 @@ from services.automation.adapters.mongo import RuleStore
 from services.automation.adapters.webhook_sender import WebhookSender
 from services.automation.adapters.webhook_store import WebhookStore
 from services.automation.config import Settings
-from services.automation.delivery import Webhooks
+from services.automation.delivery import DeliveryLoop
 from services.automation.entrypoints import api, subscribers, webhooks_api
 from services.automation.unit_of_work import UnitOfWork
-from services.automation.webhooks import RetryPolicy
 from services.runtime.app import build_runtime, create_app
 from services.runtime.service import Service, adapters
 
 
-def _webhooks(settings: Settings, store: WebhookStore) -> Webhooks:
-    policy = RetryPolicy(
-        base_seconds=settings.webhook_retry_base_seconds,
-        max_delay_seconds=settings.webhook_max_delay_seconds,
-        give_up_after_seconds=settings.webhook_give_up_after_seconds,
-    )
-    allowed = settings.webhook_allowed_networks
-    sender = WebhookSender(
-        settings.webhook_timeout_seconds, max_response_bytes=settings.webhook_max_response_bytes, allowed=allowed
-    )
-    return Webhooks(
-        store,
-        sender,
-        policy,
-        allowed=allowed,
-        poll_interval=settings.webhook_poll_seconds,
-        lease=timedelta(seconds=settings.webhook_lease_seconds),
-        concurrency=settings.webhook_concurrency,
-        per_tenant=settings.webhook_tenant_concurrency,
+def _sender(settings: Settings) -> WebhookSender:
+    return WebhookSender(
+        settings.webhook_timeout_seconds,
+        max_response_bytes=settings.webhook_max_response_bytes,
+        allowed=settings.webhook_allowed_networks,
     )
 
 
@@ -52,13 +37,22 @@ def build(settings: Settings, **overrides: Any) -> Service[UnitOfWork]:
                 "outbox": lambda: runtime.outbox,
                 "store": lambda: RuleStore(runtime.db, settings.rule_run_retention_days),
                 "staff_keys": lambda: runtime.staff_keys,
-                "webhooks": lambda: _webhooks(settings, WebhookStore(runtime.db)),
+                "webhooks": lambda: WebhookStore(runtime.db),
+                "sender": lambda: _sender(settings),
             },
             overrides,
         ),
     )
-    runtime.startup += [uow.store.ensure_indexes, uow.webhooks.store.ensure_indexes]
-    runtime.background.append(uow.webhooks.run)
+    runtime.startup += [uow.store.ensure_indexes, uow.webhooks.ensure_indexes]
+    runtime.background.append(
+        DeliveryLoop(
+            uow,
+            poll_interval=settings.webhook_poll_seconds,
+            lease=timedelta(seconds=settings.webhook_lease_seconds),
+            concurrency=settings.webhook_concurrency,
+            per_tenant=settings.webhook_tenant_concurrency,
+        ).run
+    )
     return Service(
         runtime,
         uow,

@@ -7,6 +7,7 @@ from typing import assert_never
 from contracts import Actor, Envelope, new_id, utcnow
 from contracts import messages as m
 from contracts.errors import Invalid, NotFound
+from services.automation import webhook_handlers
 from services.automation.domain import (
     ActionRequest,
     CallWebhook,
@@ -74,7 +75,7 @@ def effect_message(event: Envelope, rule: Rule, effect: PhaseChange | Note | Act
 
 async def _check_endpoints(uow: UnitOfWork, tenant_id: str, spec: RuleSpec) -> None:
     for action in spec.actions:
-        if isinstance(action, CallWebhook) and await uow.webhooks.store.endpoint(tenant_id, action.endpoint_id) is None:
+        if isinstance(action, CallWebhook) and await uow.webhooks.endpoint(tenant_id, action.endpoint_id) is None:
             raise Invalid(
                 f"webhook endpoint {action.endpoint_id} not found",
                 errors=[{"field": "actions.endpoint_id", "message": "no such webhook endpoint"}],
@@ -164,8 +165,8 @@ async def react(event: Envelope, uow: UnitOfWork) -> None:
         sent = []
         for effect in decision.effects:
             if isinstance(effect, WebhookCall):
-                delivery = await uow.webhooks.call_for_rule(
-                    event, effect.endpoint_id, {"id": rule.id, "name": rule.name}, uow.session
+                delivery = await webhook_handlers.call_for_rule(
+                    uow, event, effect.endpoint_id, {"id": rule.id, "name": rule.name}
                 )
                 if delivery is None:
                     decision.reasons.append(f"webhook endpoint {effect.endpoint_id} is gone or disabled")
@@ -201,11 +202,6 @@ async def react(event: Envelope, uow: UnitOfWork) -> None:
             },
             uow.session,
         )
-
-
-async def fan_out(event: Envelope, uow: UnitOfWork) -> None:
-    """Queue a signed webhook delivery for each endpoint subscribed to the event's type."""
-    await uow.webhooks.fan_out(event, uow.session)
 
 
 async def on_phase_changed(event: Envelope, uow: UnitOfWork) -> None:

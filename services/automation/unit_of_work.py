@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.automation.adapters.mongo import RuleStore
+from services.automation.adapters.webhook_sender import WebhookSender
+from services.automation.adapters.webhook_store import WebhookStore
 from services.automation.config import Settings
-from services.automation.delivery import Webhooks
 from services.runtime import service
 from services.runtime.staff_auth import StaffKeys
 
@@ -16,4 +17,5 @@ class UnitOfWork(service.UnitOfWork):
     settings: Settings
     store: RuleStore
     staff_keys: StaffKeys
-    webhooks: Webhooks  # endpoints, their deliveries and the sender that works through them
+    webhooks: WebhookStore  # endpoints and their deliveries
+    sender: WebhookSender  # one signed request to an endpoint

@@ -5,6 +5,7 @@ from __future__ import annotations
 from contracts import messages as m
 from contracts.topics import Groups
 from services.automation import handlers as h
+from services.automation import webhook_handlers as wh
 from services.automation.domain import TRIGGERS
 from services.automation.unit_of_work import UnitOfWork
 from services.runtime.acceptance import SUBMITTED, on_acceptance, wants_acceptance
@@ -26,8 +27,8 @@ RULES = (
     .on(m.TaskPhaseChanged, h.on_phase_changed)
 )
 RULES_ACCEPTED = Handlers[UnitOfWork]().on_each([t for t in _TRIGGERS if t in SUBMITTED], h.react)
-WEBHOOKS = Handlers[UnitOfWork]().on_each([t for t in m.WEBHOOK_MESSAGES if t not in SUBMITTED], h.fan_out)
-WEBHOOKS_ACCEPTED = Handlers[UnitOfWork]().on_each(SUBMITTED, h.fan_out)
+WEBHOOKS = Handlers[UnitOfWork]().on_each([t for t in m.WEBHOOK_MESSAGES if t not in SUBMITTED], wh.fan_out)
+WEBHOOKS_ACCEPTED = Handlers[UnitOfWork]().on_each(SUBMITTED, wh.fan_out)
 
 
 def consumers(uow: UnitOfWork) -> list[Consumer]:
@@ -48,7 +49,7 @@ def consumers(uow: UnitOfWork) -> list[Consumer]:
             description="Queues a signed webhook delivery for each endpoint subscribed to the event's type "
             "(a signing or decline once tasks accepted it).",
             handlers=delivered,
-            wants=wants_acceptance(uow.webhooks.subscribed),
+            wants=wants_acceptance(lambda event: wh.subscribed(event, uow)),
         ),
         uow.staff_keys.projection("automation"),
     ]
