@@ -38,6 +38,9 @@ class Brand(BaseModel):
     name: str = "Akkoord"
     logo_url: str | None = None
     colour: str = DEFAULT_COLOUR
+    # The IANA zone the mails' moments (a deadline, a signing) are written in; kept apart from the branding,
+    # which changes without it (tenant.registered and tenant.time_zone_changed set it).
+    time_zone: str = "Europe/Amsterdam"
 
     # These end up in a style attribute and an img src: anything but a plain colour or an https URL is dropped.
     @field_validator("colour", mode="before")

@@ -24,6 +24,7 @@ from services.notifications.unit_of_work import UnitOfWork
 Handled = (
     m.TenantRegistered
     | m.TenantBrandingChanged
+    | m.TenantTimeZoneChanged
     | m.ContactRegistered
     | m.ContactUpdated
     | m.DocumentUploaded
@@ -44,6 +45,9 @@ async def handle(message: Handled, uow: UnitOfWork) -> None:
     match message:
         case m.TenantRegistered():
             await uow.store.save_tenant(message.tenant_id, _brand(message), uow.session)
+            await uow.store.set_time_zone(message.tenant_id, message.payload.time_zone, uow.session)
+        case m.TenantTimeZoneChanged():
+            await uow.store.set_time_zone(message.tenant_id, message.payload.time_zone, uow.session)
         case m.TenantBrandingChanged():
             p = message.payload
             await uow.store.save_tenant(

@@ -7,10 +7,10 @@ put into the words as text, so the HTML template escapes them with everything el
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from functools import cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_datetime
 from babel.messages.pofile import read_po
@@ -21,7 +21,7 @@ from services.notifications.domain import Brand, Notification
 HERE = Path(__file__).parent
 LANGUAGES = ("nl", "en")
 DATE_PATTERNS = {"nl": "EEEE d MMMM y 'om' HH:mm", "en": "EEEE d MMMM y 'at' HH:mm"}
-ZONE = ZoneInfo("Europe/Amsterdam")
+ZONE = ZoneInfo("Europe/Amsterdam")  # for a tenant whose zone this machine's tz database lacks
 _env = Environment(
     loader=FileSystemLoader(HERE / "templates"),
     autoescape=select_autoescape(["html"]),
@@ -44,16 +44,24 @@ class Rendered:
     html: str
 
 
-def when(value: object, language: str) -> str:
+@cache
+def zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZONE
+
+
+def when(value: object, language: str, in_zone: tzinfo = ZONE) -> str:
     if not isinstance(value, datetime):
         return ""
-    local = value.astimezone(ZONE)
+    local = value.astimezone(in_zone)
     return f"{format_datetime(local, DATE_PATTERNS[language], locale=language)} {local.tzname()}"
 
 
 def render(notification: Notification, brand: Brand, *, link: str | None, attached: bool = False) -> Rendered:
     language = notification.recipient.language if notification.recipient.language in LANGUAGES else "nl"
-    t, f, kind = catalogue(language), notification.facts, notification.kind
+    t, f, kind, in_zone = catalogue(language), notification.facts, notification.kind, zone(brand.time_zone)
     document = f.get("document_title") or t["a_document"]
     values = {
         "tenant": brand.name,
@@ -62,11 +70,11 @@ def render(notification: Notification, brand: Brand, *, link: str | None, attach
         "what": t["what_sign_document"].format(document=document)
         if f.get("action_kind") == "sign_document"
         else t["what_sign_task"],
-        "deadline": when(f.get("expires_at"), language),
+        "deadline": when(f.get("expires_at"), language, in_zone),
         "reason": f.get("reason") or t["no_reason"],
         "contact": f.get("contact_name") or f.get("contact_email") or "",
         "signer": f.get("signer") or "",
-        "signed_at": when(f.get("signed_at"), language),
+        "signed_at": when(f.get("signed_at"), language, in_zone),
         "number": f.get("reminder_number") or 1,
     }
     subject_key = f"{kind}_subject_update" if kind == "action_requested" and f.get("replaces") else f"{kind}_subject"

@@ -306,6 +306,23 @@ async def test_mails_take_the_name_and_colour_the_tenants_admin_chose(services, 
     assert "#146c2e" in mail.html
 
 
+async def test_a_mails_deadline_is_in_the_time_zone_the_tenants_admin_chose(services, mailbox):
+    tenant = await a_tenant(services)
+    # Given the tenant's admin moved it to Tokyo
+    moved = await tenant.admin.put("/v1/tenant/time-zone", json={"time_zone": "Asia/Tokyo"})
+    assert moved.status_code == 200, moved.text
+
+    # Then a request with a deadline at noon UTC, mailed once notifications learned it, says 21:00 JST (tenant
+    # events travel on their own key, so a request may overtake the change: each try is a new request)
+    async def mail_in_tokyo_time():
+        address = an_address()
+        await a_request(tenant, address, expires_at="2030-01-15T12:00:00Z")
+        [mail] = await mails_to(mailbox, address)
+        return mail if "Tuesday 15 January 2030 at 21:00 JST" in mail.text else None
+
+    await eventually(mail_in_tokyo_time, timeout=60, interval=0.5, what="a deadline in Tokyo time")
+
+
 async def test_a_mail_sent_after_staff_revoked_the_contacts_links_carries_a_link_that_works(services, mailbox):
     tenant = await a_tenant(services)
     address = an_address()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from contracts import utcnow
 from services.notifications.domain import (
@@ -81,3 +81,19 @@ def test_a_brand_colour_or_logo_that_is_not_one_falls_back_to_the_default():
     assert Brand(name="Bos", colour="#AA3300", logo_url="https://bos.example/logo.png").colour == "#AA3300"
     assert Brand(logo_url="http://127.0.0.1:8001/v1/tenants/t/logo").logo_url, "a development logo on loopback"
     assert Brand(logo_url="http://bos.example/logo.png").logo_url is None
+
+
+def test_a_mails_deadline_is_written_in_the_tenants_time_zone():
+    n = Notification(
+        id="n",
+        tenant_id="t",
+        task_id="t1",
+        event_id="e",
+        kind="action_requested",
+        recipient=JAN,
+        facts={"task_title": "Paint", "action_kind": "sign_task", "expires_at": datetime(2030, 1, 15, 12, tzinfo=UTC)},
+        created_at=utcnow(),
+        next_attempt_at=None,
+    )
+    assert "Tuesday 15 January 2030 at 21:00 JST" in render(n, Brand(time_zone="Asia/Tokyo"), link=None).text
+    assert "Tuesday 15 January 2030 at 13:00 CET" in render(n, Brand(), link=None).text

@@ -29,7 +29,12 @@ class FakeStore:
         self.queued: dict[str, Notification] = {}
 
     async def save_tenant(self, tenant_id, brand, session):
-        self.brands[tenant_id] = brand
+        # like the database: the branding's fields, the zone kept as it was
+        kept = self.brands.get(tenant_id, Brand()).time_zone
+        self.brands[tenant_id] = brand.model_copy(update={"time_zone": kept})
+
+    async def set_time_zone(self, tenant_id, time_zone, session):
+        self.brands[tenant_id] = self.brands.get(tenant_id, Brand()).model_copy(update={"time_zone": time_zone})
 
     async def save_contact(self, tenant_id, contact, archived, session):
         self.contacts[contact.contact_id] = (contact, archived)
@@ -178,3 +183,16 @@ async def test_one_thank_you_per_action_however_many_seals_arrive():
         sealed("sealed_document"),
     )
     assert store.kinds() == [("action_requested", "jan@example.nl"), ("proof", "jan@example.nl")]
+
+
+async def test_the_tenants_time_zone_is_kept_from_its_registration_and_changes_and_a_new_branding_leaves_it():
+    store = FakeStore()
+    registered = m.TenantRegistered(
+        tenant_id=TENANT, payload=m.TenantRegisteredPayload(name="Bos", plan="basic", time_zone="Asia/Tokyo")
+    )
+    await given(store, registered)
+    assert store.brands[TENANT].time_zone == "Asia/Tokyo"
+    moved = m.TenantTimeZoneChanged(tenant_id=TENANT, payload=m.TenantTimeZonePayload(time_zone="America/New_York"))
+    rebranded = m.TenantBrandingChanged(tenant_id=TENANT, payload=m.TenantBrandingPayload(name="Bos & Zn"))
+    await given(store, moved, rebranded)
+    assert store.brands[TENANT].time_zone == "America/New_York" and store.brands[TENANT].name == "Bos & Zn"

@@ -34,7 +34,13 @@ class NotificationStore:
     # -- projections --
 
     async def save_tenant(self, tenant_id: str, brand: Brand, session: Session) -> None:
-        await self.tenants.update_one({"_id": tenant_id}, {"$set": brand.model_dump()}, upsert=True, session=session)
+        branding = brand.model_dump(exclude={"time_zone"})
+        await self.tenants.update_one({"_id": tenant_id}, {"$set": branding}, upsert=True, session=session)
+
+    async def set_time_zone(self, tenant_id: str, time_zone: str, session: Session) -> None:
+        await self.tenants.update_one(
+            {"_id": tenant_id}, {"$set": {"time_zone": time_zone}}, upsert=True, session=session
+        )
 
     async def brand(self, tenant_id: str, session: Session | None = None) -> Brand:
         doc = await self.tenants.find_one({"_id": tenant_id}, session=session)
