@@ -208,6 +208,11 @@ async def test_staff_request_a_document_signature_and_read_the_proof_in_the_cons
     await eventually(timeline_in_lisbon_time, what="the portal timeline in the tenant's zone", timeout=60, interval=1)
     portal_pages = Pages(customer)
     await portal_pages.look("portal-task-signed-nl")
+    await customer.select_option("#language", "en")
+    await customer.click("form.lang button[type=submit]")
+    await customer.wait_for_load_state()
+    assert await customer.locator("html").get_attribute("lang") == "en" and " WET" in await customer.inner_text("main")
+    await portal_pages.look("portal-task-signed-en")
 
     # And the console's task page shows the proof: the signed page inline, working PDF links, the rule's change
     image = page.locator("img.signed-page")
