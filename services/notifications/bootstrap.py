@@ -48,6 +48,8 @@ def build(settings: Settings, **overrides: Any) -> Service[UnitOfWork]:
             give_up_after_seconds=settings.give_up_after_seconds,
         ),
         poll_interval=settings.poll_seconds,
+        lease=timedelta(seconds=settings.lease_seconds),
+        attempt_timeout=settings.attempt_timeout_seconds,
         proofs=Proofs(
             InternalFetcher(settings.internal_token, settings.fetch_timeout_seconds, settings.service_hosts),
             settings.attach_proof_max_bytes,

@@ -1,7 +1,10 @@
 """The sender loop: claim a due notification, render it with a fresh magic link, hand it to SMTP, record
 the outcome. A deferral (server away, 4xx) is tried again with exponential backoff until the give-up time;
-a refusal (5xx, an address that cannot be one) fails at once. A crash between the send and its record
-leaves the claim to lapse and the mail to go once more: at most one duplicate, never a silent loss."""
+a refusal (5xx, an address that cannot be one) fails at once. The claim counts the attempt; one that ends the
+process (killed, out of memory, a crash in native code) leaves its claim to lapse, and the claim after the
+lease records it as a failed attempt and schedules the next by the same backoff, or fails the mail at the
+give-up time. So a crash after the SMTP server took the mail sends it at most once more, and a mail whose
+attempts kill the process is given up in time, never lost silently nor retried forever."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import asyncio
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.utils import parseaddr
 
@@ -29,6 +32,7 @@ MAILS = Counter(
     "akkoord_notifications_total", "Notification mails by kind and outcome", ["kind", "outcome"]
 )  # sent | deferred | failed
 LINKED = ("action_requested", "action_reminder", "proof")  # mails whose button signs the contact in
+LOST = "the attempt did not finish: the process ended during it, or could not record its outcome"
 
 
 @dataclass
@@ -90,41 +94,62 @@ class Delivery:
     proofs: Proofs | None = None
     poll_interval: float = 1.0
     lease: timedelta = timedelta(seconds=120)
+    # One attempt as a whole (the proof's fetch, the SMTP conversation): shorter than the lease, so no attempt
+    # is still going when the next claim counts it as lost.
+    attempt_timeout: float = 30.0
 
     async def deliver_due(self) -> int:
         done = 0
-        while (notification := await self.store.claim_due(utcnow(), self.lease)) is not None:
-            await self.attempt(notification)
+        while (claim := await self.store.claim_due(utcnow(), self.lease)) is not None:
+            if claim.unfinished_since is not None:
+                await self._record_lost(claim.notification, claim.unfinished_since)
+            else:
+                await self.attempt(claim.notification)
             done += 1
         return done
 
     async def attempt(self, n: Notification) -> None:
+        """One attempt at a claimed notification (its count includes this one)."""
         try:
-            await self.sender.send(await self._message(n))
+            async with asyncio.timeout(self.attempt_timeout):
+                await self.sender.send(await self._message(n))
         except MailRefused as refused:
             await self._finish(n, "failed", refused.reason)
         except MailDeferred as deferred:
             await self._defer(n, deferred.reason)
+        except TimeoutError:
+            await self._defer(n, f"the attempt took longer than {self.attempt_timeout:g} s")
         except Exception as exc:  # a fault of ours (a template, say): retried like an outage, then failed
             log.exception("notification %s could not be prepared", n.id)
             await self._defer(n, f"{type(exc).__name__}: {exc}"[:500])
         else:
             await self._finish(n, "sent", None)
 
-    async def _defer(self, n: Notification, reason: str) -> None:
-        retry_at = next_attempt(self.policy, n.created_at, n.attempt_count + 1, utcnow())
+    async def _record_lost(self, n: Notification, started_at: datetime) -> None:
+        """The previous attempt was counted when claimed but its outcome never recorded: the process ended
+        during it (or lost the database). It failed like any other, and the schedule says when to try again, if
+        at all; this claim sends nothing, so a mail whose attempts end the process is given up in time."""
+        log.warning("notification %s: the attempt started at %s did not finish", n.id, started_at.isoformat())
+        await self._defer(n, LOST, attempts=n.attempt_count - 1, attempted=False)
+
+    async def _defer(self, n: Notification, reason: str, attempts: int | None = None, attempted: bool = True) -> None:
+        retry_at = next_attempt(self.policy, n.created_at, n.attempt_count if attempts is None else attempts, utcnow())
         if retry_at is None:
-            await self._finish(n, "failed", f"gave up: {reason}")
+            await self._finish(n, "failed", f"gave up: {reason}", attempted=attempted)
             return
         MAILS.labels(n.kind, "deferred").inc()
         log.warning("notification %s deferred until %s: %s", n.id, retry_at.isoformat(), reason)
-        await self.store.record(n.id, status="pending", error=reason, next_attempt_at=retry_at, now=utcnow())
+        await self.store.record(
+            n.id, status="pending", error=reason, next_attempt_at=retry_at, now=utcnow(), attempted=attempted
+        )
 
-    async def _finish(self, n: Notification, status: str, error: str | None) -> None:
+    async def _finish(self, n: Notification, status: str, error: str | None, attempted: bool = True) -> None:
         MAILS.labels(n.kind, status).inc()
         if error:
             log.warning("notification %s failed: %s", n.id, error)
-        await self.store.record(n.id, status=status, error=error, next_attempt_at=None, now=utcnow())
+        await self.store.record(
+            n.id, status=status, error=error, next_attempt_at=None, now=utcnow(), attempted=attempted
+        )
 
     async def _message(self, n: Notification):
         brand = await self.store.brand(n.tenant_id)
@@ -155,7 +180,7 @@ class Delivery:
                 attempted = await self.deliver_due()
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # the database away: mails wait, none are lost
+            except Exception as exc:  # the database away: mails wait; the claim after the lease counts the attempt
                 log.warning("notification delivery paused: %s", exc)
                 attempted = 0
             if not attempted:

@@ -115,6 +115,14 @@ class Notification(BaseModel):
     last_error: str | None = None
 
 
+class Claim(BaseModel):
+    """A notification claimed for one attempt, which is counted already. `unfinished_since`: when the previous
+    attempt started, if it never recorded its outcome (the process ended during it)."""
+
+    notification: Notification
+    unfinished_since: datetime | None = None
+
+
 def notification_id(kind: Kind, key: str, email: str) -> str:
     """Deterministic: the same cause and recipient always name the same record, so a redelivery finds it."""
     return f"{kind}:{key}:{hashlib.sha256(email.strip().lower().encode()).hexdigest()[:16]}"

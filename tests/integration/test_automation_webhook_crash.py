@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 
 import httpx
 import pytest
@@ -19,6 +17,7 @@ from tests.support import approval_events as ev
 from tests.support.accepted import publish_accepted
 from tests.support.bus import publish
 from tests.support.receivers import hook_receiver
+from tests.support.supervised import Supervised
 from tests.support.waiting import eventually
 
 JAN = ev.contact()
@@ -36,49 +35,13 @@ CRASHING = {
 MAX_STARTS = 12  # far more than the give-up time allows: without the count, the restarts never end
 
 
-class Supervised:
-    """Automation as a supervisor runs it: `start` launches a process, known here before it is ready, so a
-    receiver can tell which process sent it a request."""
-
-    def __init__(self, stack):
-        self.stack, self.popen, self.starts = stack, None, 0
-        self.url = f"http://127.0.0.1:{stack.ports['automation']}"
-
-    def dead(self) -> bool:
-        return self.popen is None or self.popen.poll() is not None
-
-    async def start(self) -> None:
-        self.starts += 1
-        with open(self.stack.workdir / "automation-crashing.log", "ab") as log:
-            self.popen = subprocess.Popen(
-                [sys.executable, "-m", "services.automation"],
-                env=self.stack.env("automation", CRASHING),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-        async def ready() -> bool:
-            try:
-                async with httpx.AsyncClient(timeout=1) as client:
-                    return (await client.get(f"{self.url}/readyz")).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        await eventually(ready, timeout=60, what="automation ready")
-
-    def stop(self) -> None:
-        if not self.dead():
-            self.popen.terminate()
-            self.popen.wait(15)
-
-
 @pytest.fixture
 async def automation(stack):
     """Automation with a short lease, in a process of its own (stopped after, so no other test gets its
     settings: the stack starts its own again)."""
     if (running := stack.running.get("automation")) is not None:
         running.stop()
-    supervised = Supervised(stack)
+    supervised = Supervised(stack, "automation", CRASHING)
     await supervised.start()
     yield supervised
     supervised.stop()

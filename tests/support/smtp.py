@@ -66,9 +66,9 @@ class Handler:
 
 
 class SmtpServer:
-    def __init__(self, port: int | None = None):
+    def __init__(self, port: int | None = None, handler: Handler | None = None):
         self.port = port or free_port()
-        self.handler = Handler()
+        self.handler = handler or Handler()
         self.controller: Controller | None = None
 
     @property

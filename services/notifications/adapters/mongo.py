@@ -1,6 +1,7 @@
 """Notifications' database: what it projects (tenants, contacts, documents, actions), the tenants' mail
 settings, and the notification records — written in the transaction of the event that causes them, and
-claimed with a lease by the delivery loop so that two replicas never send the same attempt at once."""
+claimed with a lease by the delivery loop so that two replicas never send the same attempt at once; the claim
+counts the attempt, so one that ends the process is counted too."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
-from services.notifications.domain import ActionFacts, Brand, Notification, Prefs, Recipient
+from services.notifications.domain import ActionFacts, Brand, Claim, Notification, Prefs, Recipient
 from services.runtime.mongo import Session
 
 KEEP_FINISHED = timedelta(days=90)
@@ -108,30 +109,45 @@ class NotificationStore:
         doc = notification.model_dump()
         await self.notifications.update_one({"_id": doc.pop("id")}, {"$setOnInsert": doc}, upsert=True, session=session)
 
-    async def claim_due(self, now: datetime, lease: timedelta) -> Notification | None:
-        doc = await self.notifications.find_one_and_update(
+    async def claim_due(self, now: datetime, lease: timedelta) -> Claim | None:
+        """Claim a due mail for one attempt, counted in the same update: an attempt that takes the process with
+        it has been counted all the same, and the claim after its lease finds it unfinished."""
+        before = await self.notifications.find_one_and_update(
             {"status": "pending", "next_attempt_at": {"$lte": now}},
-            {"$set": {"next_attempt_at": now + lease}},
+            {"$inc": {"attempt_count": 1}, "$set": {"next_attempt_at": now + lease, "attempt_started_at": now}},
             sort=[("next_attempt_at", 1)],
-            return_document=ReturnDocument.AFTER,
+            return_document=ReturnDocument.BEFORE,
         )
-        return _notification(doc) if doc else None
+        if before is None:
+            return None
+        claimed = {**before, "attempt_count": before.get("attempt_count", 0) + 1, "next_attempt_at": now + lease}
+        return Claim(notification=_notification(claimed), unfinished_since=before.get("attempt_started_at"))
 
     async def record(
-        self, notification_id: str, *, status: str, error: str | None, next_attempt_at: datetime | None, now: datetime
+        self,
+        notification_id: str,
+        *,
+        status: str,
+        error: str | None,
+        next_attempt_at: datetime | None,
+        now: datetime,
+        attempted: bool = True,
     ) -> None:
+        """Record an attempt's outcome, which ends it. `attempted=False`: the claim only found the previous
+        attempt unfinished and records that one, sending nothing, so its own count is taken back."""
         finished = status != "pending"
         await self.notifications.update_one(
             {"_id": notification_id},
             {
-                "$inc": {"attempt_count": 1},
                 "$set": {
                     "status": status,
                     "last_error": error,
                     "next_attempt_at": next_attempt_at,
                     "sent_at": now if status == "sent" else None,
                     "finished_at": now if finished else None,
+                    "attempt_started_at": None,
                 },
+                **({} if attempted else {"$inc": {"attempt_count": -1}}),
             },
         )
 
