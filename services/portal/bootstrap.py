@@ -1,9 +1,8 @@
-"""Wires the portal: its unit of work (store, use cases, verifier, rate limits), routes and consumers.
-`build(settings, store=FakeStore(), ...)` swaps adapters, as unit tests do."""
+"""Wires the portal: its unit of work (store, outbox, mail, timeline, files, verifier, caches, clock, rate
+limits), routes and consumers. `build(settings, store=FakeStore(), ...)` swaps adapters, as unit tests do."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from pymongo.errors import ConnectionFailure
 
+from contracts import utcnow
 from contracts.topics import PORTAL_EVENTS
 from services.portal.adapters.internal_files import InternalFiles
 from services.portal.adapters.mail import SmtpMailer
@@ -34,25 +34,13 @@ from services.portal.entrypoints.deps import RateLimited
 from services.portal.entrypoints.ratelimit import RateLimiter
 from services.portal.entrypoints.security import SecurityHeaders
 from services.portal.entrypoints.subscribers import consumers
-from services.portal.handlers.documents import Documents, ViewCache
-from services.portal.handlers.queries import Queries
-from services.portal.handlers.second_factor import SecondFactor
-from services.portal.handlers.sessions import Sessions
-from services.portal.handlers.signing import Signing
+from services.portal.handlers.documents import ViewCache
 from services.portal.unit_of_work import UnitOfWork
 from services.runtime.app import build_runtime, create_app
 from services.runtime.mail import SmtpSender
 from services.runtime.service import Service, adapters
 
 STATIC = Path(__file__).parent / "static"
-
-
-def _internal_url(settings: Settings) -> str:
-    """Where other services read what events reference (signature images): the internal address when one is
-    set (never through the ingress); otherwise, as in development and tests, the one address the portal has."""
-    if "portal_internal_url" in settings.model_fields_set:
-        return settings.portal_internal_url
-    return settings.portal_url
 
 
 def _extend(settings: Settings, app: FastAPI) -> None:
@@ -75,32 +63,15 @@ def build(settings: Settings, **overrides: Any) -> Service[UnitOfWork]:
             ),
             "files": lambda: InternalFiles(settings.internal_token, [settings.documents_url, settings.signing_url]),
             "verifier": lambda: SealVerifier(settings.signing_url, internal_token=settings.internal_token),
+            "views": lambda: ViewCache(settings.document_view_cache_entries, settings.document_view_cache_chars),
+            "clock": lambda: utcnow,
+            "login_limiter": lambda: RateLimiter(settings.login_burst, settings.login_per_minute),
+            "signing_limiter": lambda: RateLimiter(settings.signing_burst, settings.signing_per_minute),
         },
         overrides,
     )
-    store, outbox = made["store"], made["outbox"]
-    second_factor = SecondFactor(
-        store, made["mailer"], settings.otp_tenants, timedelta(minutes=settings.otp_minutes), settings.otp_max_attempts
-    )
-    uow = UnitOfWork(
-        settings=settings,
-        outbox=outbox,
-        store=store,
-        verifier=made["verifier"],
-        sessions=Sessions(store, outbox, settings.portal_link_secret, timedelta(hours=settings.session_hours)),
-        signing=Signing(store, outbox, _internal_url(settings), settings.max_signature_bytes, second_factor.ensure),
-        second_factor=second_factor,
-        queries=Queries(store, made["timeline"]),
-        documents=Documents(
-            store,
-            made["files"],
-            settings.documents_url,
-            ViewCache(settings.document_view_cache_entries, settings.document_view_cache_chars),
-            second_factor.ensure,
-        ),
-        login_limiter=RateLimiter(settings.login_burst, settings.login_per_minute),
-        signing_limiter=RateLimiter(settings.signing_burst, settings.signing_per_minute),
-    )
+    store = made["store"]
+    uow = UnitOfWork(settings=settings, **made)
     runtime.startup.append(store.ensure_indexes)
     rendering.configure(settings.display_timezone)
     return Service(

@@ -54,5 +54,13 @@ class Settings(ServiceSettings):
         }
 
     @property
+    def own_internal_url(self) -> str:
+        """Where other services read what events reference (signature images): the internal address when one
+        is set (never through the ingress); otherwise, as in development and tests, the one address it has."""
+        if "portal_internal_url" in self.model_fields_set:
+            return self.portal_internal_url.rstrip("/")
+        return self.portal_url.rstrip("/")
+
+    @property
     def secure_cookies(self) -> bool:
         return self.environment != "development"

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from contracts.errors import Invalid, Unavailable
 from services.runtime.mail import MailDeferred, MailRefused, SmtpSender, address, compose
+
+
+class Mailer(Protocol):
+    async def send(self, to: str, subject: str, body: str) -> None: ...
 
 
 class SmtpMailer:

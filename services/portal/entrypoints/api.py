@@ -11,6 +11,7 @@ from contracts.errors import NotFound
 from contracts.models import FieldValue
 from services.portal.domain import CONSENT_VERSION, consent_text
 from services.portal.entrypoints.deps import ChangeRate, ClientDep, CsrfSessionDep, PortalDep, SessionDep
+from services.portal.handlers import queries, second_factor, signing
 from services.portal.handlers.signing import Submission
 from services.runtime.staff_auth import InternalCaller
 
@@ -55,11 +56,11 @@ class DeclineRequest(BaseModel):
 @router.get("/session", summary="The signed-in contact and the CSRF token for changes")
 async def get_session(ctx: SessionDep, portal: PortalDep) -> dict:
     return {
-        "contact": await portal.queries.contact(ctx),
+        "contact": await queries.contact(portal, ctx),
         "csrf_token": ctx.csrf_token,
         "consent": {"text": consent_text(ctx.language), "version": CONSENT_VERSION},
         "auth_method": ctx.auth_method,
-        "second_factor": portal.second_factor.status(ctx),
+        "second_factor": second_factor.status(portal, ctx),
     }
 
 
@@ -79,7 +80,7 @@ class VerifyCodeRequest(BaseModel):
     summary="E-mail a one-time code (when the tenant asks for one)",
 )
 async def send_code(body: SendCodeRequest, ctx: CsrfSessionDep, portal: PortalDep) -> dict:
-    sent = await portal.second_factor.send(ctx, body.action_id)
+    sent = await second_factor.send(portal, ctx, body.action_id)
     return {"sent_to": sent.sent_to, "expires_at": sent.expires_at}
 
 
@@ -87,23 +88,23 @@ async def send_code(body: SendCodeRequest, ctx: CsrfSessionDep, portal: PortalDe
     "/session/otp/verify", dependencies=[ChangeRate], summary="Confirm the e-mailed code; the session may then sign"
 )
 async def verify_code(body: VerifyCodeRequest, ctx: CsrfSessionDep, portal: PortalDep) -> dict:
-    await portal.second_factor.verify(ctx, body.action_id, body.code)
+    await second_factor.verify(portal, ctx, body.action_id, body.code)
     return {"auth_method": "magic_link+otp"}
 
 
 @router.get("/tasks", summary="The contact's tasks, each with its open actions")
 async def list_tasks(ctx: SessionDep, portal: PortalDep) -> list[dict]:
-    return await portal.queries.tasks(ctx)
+    return await queries.tasks(portal, ctx)
 
 
 @router.get("/tasks/{task_id}", summary="One task with the contact's actions and the portal timeline")
 async def get_task(task_id: str, ctx: SessionDep, portal: PortalDep) -> dict:
-    return await portal.queries.task(ctx, task_id)
+    return await queries.task(portal, ctx, task_id)
 
 
 @router.get("/actions/{action_id}", summary="One of the contact's actions")
 async def get_action(action_id: str, ctx: SessionDep, portal: PortalDep) -> dict:
-    return await portal.queries.action(ctx, action_id)
+    return await queries.action(portal, ctx, action_id)
 
 
 @router.post(
@@ -116,7 +117,8 @@ async def get_action(action_id: str, ctx: SessionDep, portal: PortalDep) -> dict
 async def sign_action(
     action_id: str, body: SignRequest, ctx: CsrfSessionDep, portal: PortalDep, client: ClientDep, response: Response
 ) -> SignResponse:
-    signed = await portal.signing.sign(
+    signed = await signing.sign(
+        portal,
         ctx,
         action_id,
         Submission(
@@ -139,7 +141,7 @@ async def sign_action(
 async def decline_action(
     action_id: str, body: DeclineRequest, ctx: CsrfSessionDep, portal: PortalDep, client: ClientDep
 ) -> dict:
-    event_id = await portal.signing.decline(ctx, action_id, body.reason, client)
+    event_id = await signing.decline(portal, ctx, action_id, body.reason, client)
     return {"action_id": action_id, "status": "declined", "event_id": event_id}
 
 
@@ -150,7 +152,7 @@ async def decline_action(
     responses={200: {"content": {"image/png": {}}}},
 )
 async def signature_image(signature_id: str, portal: PortalDep, tenant_id: str | None = None) -> Response:
-    found = await portal.signing.signature_image(signature_id, tenant_id)
+    found = await signing.signature_image(portal, signature_id, tenant_id)
     if found is None:
         raise NotFound("No such signature.")
     image, media_type = found

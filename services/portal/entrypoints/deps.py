@@ -10,6 +10,7 @@ from fastapi.security import APIKeyCookie
 from contracts.errors import Forbidden
 from services.portal.domain import SessionContext, csrf_matches
 from services.portal.entrypoints.ratelimit import RateLimiter
+from services.portal.handlers import sessions
 from services.portal.handlers.signing import Client
 from services.portal.unit_of_work import UnitOfWork
 
@@ -39,7 +40,7 @@ session_cookie = APIKeyCookie(name=COOKIE, auto_error=False, description="Set by
 async def optional_session(
     portal: PortalDep, cookie: Annotated[str | None, Depends(session_cookie)]
 ) -> SessionContext | None:
-    return await portal.sessions.resume(cookie)
+    return await sessions.resume(portal, cookie)
 
 
 async def current_session(ctx: Annotated[SessionContext | None, Depends(optional_session)]) -> SessionContext:

@@ -11,6 +11,7 @@ from contracts.errors import Conflict, Invalid
 from services.portal.entrypoints.deps import ChangeRate, OptionalSessionDep, PortalDep
 from services.portal.entrypoints.page_errors import check_form_csrf
 from services.portal.entrypoints.rendering import local_path, signed_out
+from services.portal.handlers import second_factor
 
 router = APIRouter(include_in_schema=False)
 
@@ -32,7 +33,7 @@ async def send_code(
         return signed_out(request)
     check_form_csrf(ctx, csrf_token)
     try:
-        await portal.second_factor.send(ctx, action_id)
+        await second_factor.send(portal, ctx, action_id)
     except Conflict as exc:
         return _back(back, "locked" if exc.extra.get("code") == "otp_locked" else "unavailable")
     return _back(back, "sent")
@@ -52,7 +53,7 @@ async def verify_code(
         return signed_out(request)
     check_form_csrf(ctx, csrf_token)
     try:
-        await portal.second_factor.verify(ctx, action_id, code)
+        await second_factor.verify(portal, ctx, action_id, code)
     except Conflict:
         return _back(back, "locked")
     except Invalid as exc:

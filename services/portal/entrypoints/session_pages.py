@@ -22,6 +22,7 @@ from services.portal.entrypoints.rendering import (
     signed_out,
     switch_link,
 )
+from services.portal.handlers import sessions
 from services.portal.handlers.sessions import LinkRefused
 
 router = APIRouter(include_in_schema=False)
@@ -51,7 +52,7 @@ def _refused(request: Request, portal, refused: LinkRefused, client_ip: str, ctx
 
 async def _confirmation(request: Request, portal, token: str, client_ip: str, ctx, status: int = 200) -> Response:
     try:
-        who = await portal.sessions.preview(token)
+        who = await sessions.preview(portal, token)
     except LinkRefused as refused:
         return _refused(request, portal, refused, client_ip, ctx)
     nonce = secrets.token_urlsafe(24)
@@ -99,7 +100,7 @@ async def login(
         # Not posted from our confirmation in this browser: show it (again), so the person sees who signs in.
         return await _confirmation(request, portal, token, client.ip, ctx, status=403)
     try:
-        new = await portal.sessions.login(token, client.ip, client.user_agent)
+        new = await sessions.login(portal, token, client.ip, client.user_agent)
     except LinkRefused as refused:
         return _refused(request, portal, refused, client.ip, ctx)
     # A link sent about one task (a notification mail) lands on that task.
@@ -122,7 +123,7 @@ async def logout(
     request: Request, portal: PortalDep, ctx: OptionalSessionDep, csrf_token: Annotated[str | None, Form()] = None
 ) -> Response:
     if ctx is not None and csrf_matches(ctx.csrf_token, csrf_token):
-        await portal.sessions.logout(request.cookies[COOKIE])
+        await sessions.logout(portal, request.cookies[COOKIE])
     response = RedirectResponse("/signed-out", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response
@@ -148,5 +149,5 @@ async def switch_language(
     back: Annotated[str, Form()] = "/",
 ) -> Response:
     if ctx is not None and csrf_matches(ctx.csrf_token, csrf_token):
-        await portal.sessions.set_language(request.cookies[COOKIE], i18n.language_of(language))
+        await sessions.set_language(portal, request.cookies[COOKIE], i18n.language_of(language))
     return RedirectResponse(local_path(back), status_code=303)

@@ -20,14 +20,15 @@ from services.portal.entrypoints.sign_form import (
     signature_choice,
     uploaded_image,
 )
+from services.portal.handlers import documents, queries, second_factor, signing
 from services.portal.handlers.signing import Submission
 
 router = APIRouter(include_in_schema=False)
 
 
 async def _action_and_task(portal, ctx: SessionContext, action_id: str) -> tuple[dict, dict]:
-    action = await portal.queries.action(ctx, action_id)
-    task = await portal.queries.task(ctx, action["task_id"], with_timeline=False)
+    action = await queries.action(portal, ctx, action_id)
+    task = await queries.task(portal, ctx, action["task_id"], with_timeline=False)
     return action, task
 
 
@@ -45,7 +46,9 @@ async def _sign_form(
     needs_code = _needs_code(portal, ctx)
     # The document is shown only once the code is confirmed, when the tenant asks for one.
     document = (
-        await portal.documents.view(ctx, action["id"]) if action["kind"] == "sign_document" and not needs_code else None
+        await documents.view(portal, ctx, action["id"])
+        if action["kind"] == "sign_document" and not needs_code
+        else None
     )
     return render(
         "sign.html",
@@ -68,7 +71,7 @@ async def _sign_form(
 
 
 def _needs_code(portal, ctx: SessionContext) -> bool:
-    factor = portal.second_factor.status(ctx)
+    factor = second_factor.status(portal, ctx)
     return factor["required"] and not factor["verified"]
 
 
@@ -150,7 +153,7 @@ async def sign_submit(
         task_digest=_text(form, "task_digest") or None,
     )
     try:
-        await portal.signing.sign(ctx, action_id, submission, client)
+        await signing.sign(portal, ctx, action_id, submission, client)
     except Invalid as exc:
         errors = form_errors(exc, action, ctx.language, choice.kind)
         values.update(
@@ -191,7 +194,7 @@ async def decline_submit(
     check_form_csrf(ctx, csrf_token)
     try:
         action, task = await _action_and_task(portal, ctx, action_id)
-        await portal.signing.decline(ctx, action_id, reason, client)
+        await signing.decline(portal, ctx, action_id, reason, client)
     except NotFound:
         return not_found(ctx)
     except Invalid as exc:

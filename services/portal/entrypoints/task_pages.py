@@ -9,6 +9,7 @@ from contracts.errors import NotFound
 from services.portal.entrypoints.deps import OptionalSessionDep, PortalDep
 from services.portal.entrypoints.rendering import not_found, render, signed_out
 from services.portal.entrypoints.timeline_view import present
+from services.portal.handlers import documents, queries
 
 router = APIRouter(include_in_schema=False)
 
@@ -17,8 +18,8 @@ router = APIRouter(include_in_schema=False)
 async def my_tasks(request: Request, portal: PortalDep, ctx: OptionalSessionDep) -> Response:
     if ctx is None:
         return signed_out(request)
-    tasks = await portal.queries.tasks(ctx)
-    contact = await portal.queries.contact(ctx)
+    tasks = await queries.tasks(portal, ctx)
+    contact = await queries.contact(portal, ctx)
     return render("tasks.html", ctx.language, ctx=ctx, tasks=tasks, contact=contact, here="/")
 
 
@@ -29,7 +30,7 @@ async def task_page(
     if ctx is None:
         return signed_out(request)
     try:
-        task = await portal.queries.task(ctx, task_id)
+        task = await queries.task(portal, ctx, task_id)
     except NotFound:
         return not_found(ctx)
     labels = {a["id"]: {f["name"]: f["label"] for f in a.get("fields") or []} for a in task["actions"]}
@@ -37,5 +38,5 @@ async def task_page(
     timeline = [present(entry, ctx.language, labels, written_in) for entry in task["timeline"]]
     for item in timeline:
         if item.action_id:  # the signed page: its text beside the image, as on the sign page
-            item.text = await portal.documents.signed_page_text(ctx, item.action_id)
+            item.text = await documents.signed_page_text(portal, ctx, item.action_id)
     return render("task.html", ctx.language, ctx=ctx, task=task, timeline=timeline, done=done, here=f"/tasks/{task_id}")

@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 from pymongo.errors import DuplicateKeyError
 
-from contracts import Actor, new_id, utcnow
+from contracts import Actor, new_id
 from contracts.errors import Conflict, Invalid
 from contracts.messages import ActionDeclined, DocumentSigned, TaskSigned
 from contracts.models import Evidence, FieldSpec, FieldValue, SignatureRef, Signer, TaskSnapshot
 from contracts.topics import PORTAL_EVENTS
 from services.portal import domain
 from services.portal.adapters import images
-from services.portal.adapters.mongo import PortalStore
 from services.portal.domain import SessionContext
+from services.portal.handlers import second_factor
+from services.portal.unit_of_work import UnitOfWork
 from services.runtime.mongo import Session
-from services.runtime.outbox import Outbox
 
 
 @dataclass(frozen=True)
@@ -59,181 +58,168 @@ async def _collect(errors: list[dict], check, *args):
         return None
 
 
-class Signing:
-    def __init__(
-        self,
-        store: PortalStore,
-        outbox: Outbox,
-        internal_url: str,
-        max_signature_bytes: int,
-        second_factor: Callable[[SessionContext, dict], None] = lambda ctx, action: None,
-    ):
-        self.second_factor = second_factor  # raises when the tenant's code is missing or the action is locked
-        self.store = store
-        self.outbox = outbox
-        self.internal_url = internal_url.rstrip("/")
-        self.max_signature_bytes = max_signature_bytes
+async def _image(uow: UnitOfWork, submission: Submission) -> bytes:
+    if submission.signature_kind == "typed" and not submission.png_base64:
+        return await asyncio.to_thread(images.render_typed_signature, submission.typed_name or "")
+    raw, _ = domain.decode_signature_image(submission.png_base64, uow.settings.max_signature_bytes)
+    return await asyncio.to_thread(images.normalise_signature, raw)
 
-    async def _image(self, submission: Submission) -> bytes:
-        if submission.signature_kind == "typed" and not submission.png_base64:
-            return await asyncio.to_thread(images.render_typed_signature, submission.typed_name or "")
-        raw, _ = domain.decode_signature_image(submission.png_base64, self.max_signature_bytes)
-        return await asyncio.to_thread(images.normalise_signature, raw)
 
-    async def _origin(self, ctx: SessionContext, action: dict) -> tuple[Signer, TaskSnapshot, dict]:
-        """Who signs, the task as the portal knows it, and the envelope fields continuing the request's story."""
-        contact = await self.store.contact(ctx.tenant_id, ctx.contact_id) or {}
-        task = await self.store.task(ctx.tenant_id, action["task_id"]) or {}
-        signer = Signer(contact_id=ctx.contact_id, name=contact.get("name", ""), email=contact.get("email", ""))
-        snapshot = TaskSnapshot(
-            task_id=action["task_id"],
-            title=task.get("title", ""),
-            description=task.get("description", ""),
-            phase=task.get("phase", ""),
-            contact_id=task.get("contact_id"),
-        )
-        actor = Actor(kind="contact", id=ctx.contact_id, name=signer.name or None)
-        envelope = {
-            "tenant_id": ctx.tenant_id,
-            "task_id": action["task_id"],
-            "actor": actor,
-            "correlation_id": action.get("correlation_id") or new_id(),
-            "causation_id": action.get("requested_event_id"),
-            "causation_depth": action.get("causation_depth", 0),
-        }
-        return signer, snapshot, envelope
+async def _origin(uow: UnitOfWork, ctx: SessionContext, action: dict) -> tuple[Signer, TaskSnapshot, dict]:
+    """Who signs, the task as the portal knows it, and the envelope fields continuing the request's story."""
+    contact = await uow.store.contact(ctx.tenant_id, ctx.contact_id) or {}
+    task = await uow.store.task(ctx.tenant_id, action["task_id"]) or {}
+    signer = Signer(contact_id=ctx.contact_id, name=contact.get("name", ""), email=contact.get("email", ""))
+    snapshot = TaskSnapshot(
+        task_id=action["task_id"],
+        title=task.get("title", ""),
+        description=task.get("description", ""),
+        phase=task.get("phase", ""),
+        contact_id=task.get("contact_id"),
+    )
+    actor = Actor(kind="contact", id=ctx.contact_id, name=signer.name or None)
+    envelope = {
+        "tenant_id": ctx.tenant_id,
+        "task_id": action["task_id"],
+        "actor": actor,
+        "correlation_id": action.get("correlation_id") or new_id(),
+        "causation_id": action.get("requested_event_id"),
+        "causation_depth": action.get("causation_depth", 0),
+    }
+    return signer, snapshot, envelope
 
-    async def sign(self, ctx: SessionContext, action_id: str, submission: Submission, client: Client) -> Signed:
-        action = domain.ensure_actionable(await self.store.action(ctx.tenant_id, action_id), ctx)
-        domain.ensure_document_unchanged(action, submission.document_digest)
-        shown = domain.task_digest(await self.store.task(ctx.tenant_id, action["task_id"]) or {}, action)
-        domain.ensure_task_unchanged(action, shown, submission.task_digest)
-        domain.ensure_consent_current(submission.consent_version)
-        self.second_factor(ctx, action)
-        # Every problem with the submission at once, so a form can show them all together.
-        errors: list[dict] = []
-        fields = await _collect(
-            errors,
-            domain.clean_fields,
-            [FieldSpec.model_validate(f) for f in action.get("fields", [])],
-            submission.fields,
-        )
-        await _collect(errors, domain.require_consent, submission.consent)
-        image = await _collect(errors, self._image, submission)
-        if errors:
-            raise Invalid("; ".join(e["message"] for e in errors), errors=errors)
-        signer, task, envelope = await self._origin(ctx, action)
 
-        signature_id, now = new_id(), utcnow()
-        ref = SignatureRef(
-            signature_id=signature_id,
-            kind=submission.signature_kind,
-            image_digest=domain.digest(image),
-            media_type="image/png",
-            image_url=f"{self.internal_url}/internal/v1/signatures/{signature_id}",
-        )
-        evidence = Evidence(
-            signed_at=now,
-            ip=client.ip,
-            user_agent=client.user_agent[:512],
-            session_id=ctx.session_id,
-            auth_method=ctx.auth_method,
-            consent_text=domain.consent_text(ctx.language),
-            consent_version=domain.CONSENT_VERSION,
-            task_digest=shown if action["kind"] == "sign_task" else None,
-        )
-        payload = dict(
-            action_id=action_id,
-            signer=signer,
-            fields=fields,
-            signature=ref,
-            evidence=evidence,
-            task=task,
-            language=ctx.language,
-        )
-        if action["kind"] == "sign_document":
-            message = DocumentSigned(
-                **envelope,
-                payload=dict(
-                    **payload,
-                    document_id=action.get("document_id") or "",
-                    document_version_id=action.get("document_version_id") or "",
-                    document_digest=action.get("document_digest") or "",
-                ),
-            )
-        else:
-            message = TaskSigned(**envelope, payload=payload)
+async def sign(uow: UnitOfWork, ctx: SessionContext, action_id: str, submission: Submission, client: Client) -> Signed:
+    action = domain.ensure_actionable(await uow.store.action(ctx.tenant_id, action_id), ctx)
+    domain.ensure_document_unchanged(action, submission.document_digest)
+    shown = domain.task_digest(await uow.store.task(ctx.tenant_id, action["task_id"]) or {}, action)
+    domain.ensure_task_unchanged(action, shown, submission.task_digest)
+    domain.ensure_consent_current(submission.consent_version)
+    second_factor.ensure(uow, ctx, action)
+    # Every problem with the submission at once, so a form can show them all together.
+    errors: list[dict] = []
+    fields = await _collect(
+        errors,
+        domain.clean_fields,
+        [FieldSpec.model_validate(f) for f in action.get("fields", [])],
+        submission.fields,
+    )
+    await _collect(errors, domain.require_consent, submission.consent)
+    image = await _collect(errors, _image, uow, submission)
+    if errors:
+        raise Invalid("; ".join(e["message"] for e in errors), errors=errors)
+    signer, task, envelope = await _origin(uow, ctx, action)
 
-        async def work(session: Session) -> None:
-            await self.store.add_signature(
-                {
-                    "_id": signature_id,
-                    "action_id": action_id,
-                    "tenant_id": ctx.tenant_id,
-                    "contact_id": ctx.contact_id,
-                    "task_id": action["task_id"],
-                    "kind": submission.signature_kind,
-                    "media_type": "image/png",
-                    "image_digest": ref.image_digest,
-                    "fields": fields,
-                    "evidence": evidence.model_dump(),
-                    "document_digest": submission.document_digest,
-                    "event_id": message.event_id,
-                    "created_at": now,
-                },
-                image,
-                session,
-            )
-            if not await self.store.close_action(ctx.tenant_id, action_id, "completed", now, session):
-                raise Conflict("This action is no longer open.", code="not_open")
-            await self.outbox.add(session, PORTAL_EVENTS, message)
-
-        try:
-            await self.outbox.transaction(work)
-        except DuplicateKeyError:
-            raise Conflict("This action is already signed.", code="already_signed") from None
-        return Signed(signature_id, action_id, action["task_id"], message.event_id, now.isoformat())
-
-    async def decline(self, ctx: SessionContext, action_id: str, reason: str | None, client: Client) -> str:
-        action = domain.ensure_actionable(await self.store.action(ctx.tenant_id, action_id), ctx)
-        self.second_factor(ctx, action)
-        text = domain.clean_reason(reason)
-        _, _, envelope = await self._origin(ctx, action)
-        now = utcnow()
-        message = ActionDeclined(
+    signature_id, now = new_id(), uow.clock()
+    ref = SignatureRef(
+        signature_id=signature_id,
+        kind=submission.signature_kind,
+        image_digest=domain.digest(image),
+        media_type="image/png",
+        image_url=f"{uow.settings.own_internal_url}/internal/v1/signatures/{signature_id}",
+    )
+    evidence = Evidence(
+        signed_at=now,
+        ip=client.ip,
+        user_agent=client.user_agent[:512],
+        session_id=ctx.session_id,
+        auth_method=ctx.auth_method,
+        consent_text=domain.consent_text(ctx.language),
+        consent_version=domain.CONSENT_VERSION,
+        task_digest=shown if action["kind"] == "sign_task" else None,
+    )
+    payload = dict(
+        action_id=action_id,
+        signer=signer,
+        fields=fields,
+        signature=ref,
+        evidence=evidence,
+        task=task,
+        language=ctx.language,
+    )
+    if action["kind"] == "sign_document":
+        message = DocumentSigned(
             **envelope,
             payload=dict(
-                action_id=action_id, contact_id=ctx.contact_id, kind=action["kind"], reason=text, declined_at=now
+                **payload,
+                document_id=action.get("document_id") or "",
+                document_version_id=action.get("document_version_id") or "",
+                document_digest=action.get("document_digest") or "",
             ),
         )
+    else:
+        message = TaskSigned(**envelope, payload=payload)
 
-        async def work(session: Session) -> None:
-            await self.store.add_decline(
-                {
-                    "action_id": action_id,
-                    "tenant_id": ctx.tenant_id,
-                    "contact_id": ctx.contact_id,
-                    "reason": text,
-                    "at": now,
-                    "ip": client.ip,
-                    "user_agent": client.user_agent[:512],
-                    "session_id": ctx.session_id,
-                    "event_id": message.event_id,
-                },
-                session,
-            )
-            if not await self.store.close_action(ctx.tenant_id, action_id, "declined", now, session):
-                raise Conflict("This action is no longer open.", code="not_open")
-            await self.outbox.add(session, PORTAL_EVENTS, message)
+    async def work(session: Session) -> None:
+        await uow.store.add_signature(
+            {
+                "_id": signature_id,
+                "action_id": action_id,
+                "tenant_id": ctx.tenant_id,
+                "contact_id": ctx.contact_id,
+                "task_id": action["task_id"],
+                "kind": submission.signature_kind,
+                "media_type": "image/png",
+                "image_digest": ref.image_digest,
+                "fields": fields,
+                "evidence": evidence.model_dump(),
+                "document_digest": submission.document_digest,
+                "event_id": message.event_id,
+                "created_at": now,
+            },
+            image,
+            session,
+        )
+        if not await uow.store.close_action(ctx.tenant_id, action_id, "completed", now, session):
+            raise Conflict("This action is no longer open.", code="not_open")
+        await uow.outbox.add(session, PORTAL_EVENTS, message)
 
-        try:
-            await self.outbox.transaction(work)
-        except DuplicateKeyError:
-            raise Conflict("This action is already declined.", code="already_declined") from None
-        return message.event_id
+    try:
+        await uow.outbox.transaction(work)
+    except DuplicateKeyError:
+        raise Conflict("This action is already signed.", code="already_signed") from None
+    return Signed(signature_id, action_id, action["task_id"], message.event_id, now.isoformat())
 
-    async def signature_image(self, signature_id: str, tenant_id: str | None) -> tuple[bytes, str] | None:
-        doc = await self.store.signature_image(signature_id)
-        if doc is None or (tenant_id and doc["tenant_id"] != tenant_id):
-            return None
-        return bytes(doc["image"]), doc.get("media_type", "image/png")
+
+async def decline(uow: UnitOfWork, ctx: SessionContext, action_id: str, reason: str | None, client: Client) -> str:
+    action = domain.ensure_actionable(await uow.store.action(ctx.tenant_id, action_id), ctx)
+    second_factor.ensure(uow, ctx, action)
+    text = domain.clean_reason(reason)
+    _, _, envelope = await _origin(uow, ctx, action)
+    now = uow.clock()
+    message = ActionDeclined(
+        **envelope,
+        payload=dict(action_id=action_id, contact_id=ctx.contact_id, kind=action["kind"], reason=text, declined_at=now),
+    )
+
+    async def work(session: Session) -> None:
+        await uow.store.add_decline(
+            {
+                "action_id": action_id,
+                "tenant_id": ctx.tenant_id,
+                "contact_id": ctx.contact_id,
+                "reason": text,
+                "at": now,
+                "ip": client.ip,
+                "user_agent": client.user_agent[:512],
+                "session_id": ctx.session_id,
+                "event_id": message.event_id,
+            },
+            session,
+        )
+        if not await uow.store.close_action(ctx.tenant_id, action_id, "declined", now, session):
+            raise Conflict("This action is no longer open.", code="not_open")
+        await uow.outbox.add(session, PORTAL_EVENTS, message)
+
+    try:
+        await uow.outbox.transaction(work)
+    except DuplicateKeyError:
+        raise Conflict("This action is already declined.", code="already_declined") from None
+    return message.event_id
+
+
+async def signature_image(uow: UnitOfWork, signature_id: str, tenant_id: str | None) -> tuple[bytes, str] | None:
+    doc = await uow.store.signature_image(signature_id)
+    if doc is None or (tenant_id and doc["tenant_id"] != tenant_id):
+        return None
+    return bytes(doc["image"]), doc.get("media_type", "image/png")
