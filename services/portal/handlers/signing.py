@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from pymongo.errors import DuplicateKeyError
 
-from contracts import Actor, new_id
+from contracts import Actor, Envelope, new_id
 from contracts.errors import Conflict, Invalid
 from contracts.messages import ActionDeclined, DocumentSigned, TaskSigned
 from contracts.models import Evidence, FieldSpec, FieldValue, SignatureRef, Signer, TaskSnapshot
@@ -150,7 +152,7 @@ async def sign(uow: UnitOfWork, ctx: SessionContext, action_id: str, submission:
     else:
         message = TaskSigned(**envelope, payload=payload)
 
-    async def work(session: Session) -> None:
+    async def record(session: Session) -> None:
         await uow.store.add_signature(
             {
                 "_id": signature_id,
@@ -170,14 +172,8 @@ async def sign(uow: UnitOfWork, ctx: SessionContext, action_id: str, submission:
             image,
             session,
         )
-        if not await uow.store.close_action(ctx.tenant_id, action_id, "completed", now, session):
-            raise Conflict("This action is no longer open.", code="not_open")
-        await uow.outbox.add(session, PORTAL_EVENTS, message)
 
-    try:
-        await uow.outbox.transaction(work)
-    except DuplicateKeyError:
-        raise Conflict("This action is already signed.", code="already_signed") from None
+    await _close(uow, ctx, action_id, ("completed", "signed"), now, message, record)
     return Signed(signature_id, action_id, action["task_id"], message.event_id, now.isoformat())
 
 
@@ -192,7 +188,7 @@ async def decline(uow: UnitOfWork, ctx: SessionContext, action_id: str, reason: 
         payload=dict(action_id=action_id, contact_id=ctx.contact_id, kind=action["kind"], reason=text, declined_at=now),
     )
 
-    async def work(session: Session) -> None:
+    async def record(session: Session) -> None:
         await uow.store.add_decline(
             {
                 "action_id": action_id,
@@ -207,15 +203,34 @@ async def decline(uow: UnitOfWork, ctx: SessionContext, action_id: str, reason: 
             },
             session,
         )
-        if not await uow.store.close_action(ctx.tenant_id, action_id, "declined", now, session):
+
+    await _close(uow, ctx, action_id, ("declined", "declined"), now, message, record)
+    return message.event_id
+
+
+async def _close(
+    uow: UnitOfWork,
+    ctx: SessionContext,
+    action_id: str,
+    status: tuple[str, str],  # the action's new status, and the word for a repeat's refusal
+    now: datetime,
+    message: Envelope,
+    record: Callable[[Session], Awaitable[None]],
+) -> None:
+    """The submission's record, the closed action and its event in one transaction. A repeat is refused by the
+    record's unique key; a submission for an action closed meanwhile is refused too."""
+    closed, word = status
+
+    async def work(session: Session) -> None:
+        await record(session)
+        if not await uow.store.close_action(ctx.tenant_id, action_id, closed, now, session):
             raise Conflict("This action is no longer open.", code="not_open")
         await uow.outbox.add(session, PORTAL_EVENTS, message)
 
     try:
         await uow.outbox.transaction(work)
     except DuplicateKeyError:
-        raise Conflict("This action is already declined.", code="already_declined") from None
-    return message.event_id
+        raise Conflict(f"This action is already {word}.", code=f"already_{word}") from None
 
 
 async def signature_image(uow: UnitOfWork, signature_id: str, tenant_id: str | None) -> tuple[bytes, str] | None:
