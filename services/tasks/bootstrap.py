@@ -26,7 +26,6 @@ from services.tasks.entrypoints.api import ROUTERS
 from services.tasks.entrypoints.console.deps import Console
 from services.tasks.entrypoints.console.limits import LoginLimiter
 from services.tasks.entrypoints.subscribers import consumers
-from services.tasks.handlers.accounts import Accounts
 from services.tasks.handlers.schedule import action_schedule_pass
 from services.tasks.unit_of_work import UnitOfWork
 
@@ -43,11 +42,13 @@ def build(settings: Settings, **overrides: Any) -> Service[UnitOfWork]:
                 "idempotency": lambda: IdempotencyRecords(
                     runtime.db, timedelta(hours=settings.idempotency_retention_hours)
                 ),
+                "accounts": lambda: AccountsStore(runtime.db),
+                "mailer": lambda: SmtpMailer(SmtpSender.from_settings(settings)),
             },
             overrides,
         ),
     )
-    runtime.startup += [uow.store.ensure_indexes, uow.idempotency.ensure_indexes]
+    runtime.startup += [uow.store.ensure_indexes, uow.idempotency.ensure_indexes, uow.accounts.ensure_indexes]
     runtime.every(settings.expiry_interval_seconds, partial(action_schedule_pass, uow), "action-schedule")
     return Service(
         runtime,
@@ -70,18 +71,12 @@ def build_app(settings: Settings, **overrides: Any) -> FastAPI:
 
 
 def build_console(runtime: Runtime, uow: UnitOfWork, **overrides: Any) -> Console:
-    """The staff console's parts: accounts (users, sessions), mail, the other services' staff APIs."""
+    """The staff console's parts: the unit of work (users, sessions, mail), the other services' staff APIs."""
     settings = uow.settings
-    accounts = Accounts(
-        uow=uow,
-        store=AccountsStore(runtime.db),
-        mailer=overrides.get("mailer") or SmtpMailer(SmtpSender.from_settings(settings)),
-    )
     services = overrides.get("services") or StaffServices(settings)
-    runtime.startup.append(accounts.store.ensure_indexes)
     runtime.shutdown.append(services.aclose)
     return Console(
-        accounts=accounts,
+        uow=uow,
         services=services,
         settings=settings,
         queries=ConsoleQueries(runtime.db),

@@ -15,7 +15,9 @@ from contracts.errors import Conflict
 from services.runtime import service as runtime_service
 from services.runtime.mongo import Session
 from services.runtime.staff_auth import Staff, StaffKeys
+from services.tasks.adapters.accounts import AccountsStore
 from services.tasks.adapters.idempotency import IdempotencyKey, IdempotencyRecords, StoredResponse
+from services.tasks.adapters.mail import Mailer
 from services.tasks.adapters.mongo import TasksStore
 from services.tasks.config import Settings
 
@@ -28,6 +30,8 @@ class UnitOfWork(runtime_service.UnitOfWork):
     store: TasksStore
     staff_keys: StaffKeys
     idempotency: IdempotencyRecords
+    accounts: AccountsStore  # the console's staff users, their sessions and single-use links
+    mailer: Mailer  # invitations, password resets, portal links sent from the console
 
 
 def to_millis(at: datetime) -> datetime:

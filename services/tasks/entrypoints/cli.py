@@ -8,21 +8,17 @@ import logging
 import secrets
 import sys
 
-from services.runtime.mail import SmtpSender
 from services.tasks import bootstrap
-from services.tasks.adapters.accounts import AccountsStore
-from services.tasks.adapters.mail import SmtpMailer
 from services.tasks.config import Settings
-from services.tasks.handlers.accounts import Accounts, ensure_user
+from services.tasks.handlers.accounts import ensure_user
 from services.tasks.handlers.tenants import DEMO_TENANT, ensure_demo_tenant
 
 
 async def _seed(settings: Settings) -> tuple[str, str, str, str]:
     service = bootstrap.build(settings)
     runtime, uow = service.runtime, service.uow
-    accounts = Accounts(uow=uow, store=AccountsStore(runtime.db), mailer=SmtpMailer(SmtpSender.from_settings(settings)))
     try:
-        for hook in [*runtime.startup, accounts.store.ensure_indexes]:
+        for hook in runtime.startup:
             await hook()
         # The events go to the outbox; the running service's relay publishes them.
         key = await ensure_demo_tenant(uow)
@@ -30,7 +26,7 @@ async def _seed(settings: Settings) -> tuple[str, str, str, str]:
         # The demo login stays the same from run to run unless AKKOORD_DEMO_STAFF_PASSWORD chooses another.
         password = settings.demo_staff_password or seed.get("staff_password") or secrets.token_urlsafe(12)
         await ensure_user(
-            accounts, DEMO_TENANT, email=settings.demo_staff_email, name="Demo Admin", role="admin", password=password
+            uow, DEMO_TENANT, email=settings.demo_staff_email, name="Demo Admin", role="admin", password=password
         )
         if seed.get("staff_password") != password:
             await uow.outbox.transaction(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from services.runtime.staff_auth import CurrentStaff
+from services.tasks.entrypoints.api.deps import UowDep
 from services.tasks.handlers import accounts
 
 router = APIRouter(prefix="/v1/staff-users", tags=["staff users"])
@@ -43,13 +44,13 @@ class StaffUserOut(BaseModel):
     response_model=InvitationOut,
     summary="Invite a staff user to the console (admin key; the single-use link is mailed and returned)",
 )
-async def invite(body: InvitationIn, request: Request, staff: CurrentStaff) -> dict:
-    return await accounts.invite(request.app.state.console.accounts, staff, **body.model_dump())
+async def invite(body: InvitationIn, staff: CurrentStaff, uow: UowDep) -> dict:
+    return await accounts.invite(uow, staff, **body.model_dump())
 
 
 @router.get("", response_model=list[StaffUserOut], summary="The tenant's staff users (admin key)")
-async def list_users(request: Request, staff: CurrentStaff) -> list[dict]:
-    users = await accounts.list_users(request.app.state.console.accounts, staff)
+async def list_users(staff: CurrentStaff, uow: UowDep) -> list[dict]:
+    users = await accounts.list_users(uow, staff)
     return [
         {
             **u.model_dump(include={"id", "email", "name", "role", "active"}),

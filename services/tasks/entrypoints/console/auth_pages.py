@@ -103,7 +103,7 @@ async def login(
         )
         response.headers["Retry-After"] = str(wait)
         return response
-    signed = await accounts.sign_in(console.accounts, email, password) if email and password else None
+    signed = await accounts.sign_in(console.uow, email, password) if email and password else None
     if signed is None:
         console.limiter.failed(account_key, ip_key)
         return _signed_out_page(
@@ -124,7 +124,7 @@ async def login(
 
 @router.post("/logout")
 async def logout(request: Request, console: ConsoleDep, viewer: FormSignedIn) -> Response:
-    await accounts.sign_out(console.accounts, request.cookies.get(COOKIE, ""))
+    await accounts.sign_out(console.uow, request.cookies.get(COOKIE, ""))
     response = RedirectResponse(f"{PREFIX}/login?bye=1", status_code=303)
     response.delete_cookie(COOKIE, path=PREFIX)
     return response
@@ -139,7 +139,7 @@ async def choose_language(
     back: Annotated[str, Form()] = "",
 ) -> Response:
     if language in LANGUAGES and language != viewer.user.language:
-        await console.accounts.store.save_user(viewer.user.model_copy(update={"language": language}))
+        await console.uow.accounts.save_user(viewer.user.model_copy(update={"language": language}))
     return RedirectResponse(_safe_next(back), status_code=303)
 
 
@@ -172,7 +172,7 @@ async def forgot(
     ip_key = f"reset-ip:{client_ip(request)}"
     if console.limiter.retry_after(ip_key) is None and email:
         console.limiter.failed(ip_key)  # counts requests, so that nobody floods an inbox from here
-        await accounts.request_reset(console.accounts, email)
+        await accounts.request_reset(console.uow, email)
     return render(
         request,
         "message.html",
@@ -197,7 +197,7 @@ def _refused(request: Request, lang: str, reason: str) -> Response:
 
 async def _password_page(request: Request, console, secret: str, purpose: str) -> Response:
     try:
-        user = await accounts.token_user(console.accounts, secret, purpose)
+        user = await accounts.token_user(console.uow, secret, purpose)
     except TokenRefused as refused:
         return _refused(request, language_of(request, refused.language), refused.reason)
     return render(
@@ -213,11 +213,11 @@ async def _password_page(request: Request, console, secret: str, purpose: str) -
 async def _set_password(request: Request, console, secret: str, purpose: str, password: str, repeat: str) -> Response:
     lang = language_of(request)
     try:
-        user = await accounts.token_user(console.accounts, secret, purpose)
+        user = await accounts.token_user(console.uow, secret, purpose)
         lang = language_of(request, user.language)
         if password != repeat:
             raise Invalid("passwords differ", errors=[{"field": "repeat", "message": "differ"}])
-        await accounts.set_password_with(console.accounts, secret, purpose, password)
+        await accounts.set_password_with(console.uow, secret, purpose, password)
     except TokenRefused as refused:
         return _refused(request, language_of(request, refused.language), refused.reason)
     except Invalid as invalid:

@@ -15,7 +15,7 @@ from services.tasks.adapters.staff_services import StaffServices
 from services.tasks.config import Settings
 from services.tasks.entrypoints.console.limits import LoginLimiter
 from services.tasks.entrypoints.console.render import language_of
-from services.tasks.handlers.accounts import Accounts, session_user
+from services.tasks.handlers.accounts import session_user
 from services.tasks.staff_users import ConsoleSession, StaffUser
 from services.tasks.unit_of_work import UnitOfWork
 
@@ -25,15 +25,11 @@ PREFIX = "/console"
 
 @dataclass
 class Console:
-    accounts: Accounts
+    uow: UnitOfWork
     services: StaffServices
     limiter: LoginLimiter
     settings: Settings
     queries: ConsoleQueries
-
-    @property
-    def uow(self) -> UnitOfWork:
-        return self.accounts.uow
 
 
 @dataclass
@@ -77,7 +73,7 @@ ConsoleDep = Annotated[Console, Depends(get_console)]
 
 async def viewer(request: Request, console: ConsoleDep) -> Viewer:
     secret = request.cookies.get(COOKIE)
-    found = await session_user(console.accounts, secret) if secret else None
+    found = await session_user(console.uow, secret) if secret else None
     if found is None:
         raise LoginRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
     console_session, user, staff, time_zone = found

@@ -27,7 +27,7 @@ WEBHOOK_DEFAULT = "task.signed"
 
 
 async def _page(request: Request, console: Console, viewer: Viewer, *, status: int = 200, **extra: Any) -> Response:
-    users = await accounts.list_users(console.accounts, viewer.staff)
+    users = await accounts.list_users(console.uow, viewer.staff)
     keys = await tenants.list_keys(console.uow, viewer.staff)
     endpoints = (await console.services.json(viewer.staff, "GET", "automation", "/v1/webhooks"))["endpoints"]
     tenant = await console.uow.store.get_tenant(viewer.staff.tenant_id)
@@ -59,7 +59,7 @@ async def invite_user(request: Request, console: ConsoleDep, viewer: AdminForm) 
     form = await request.form()
     try:
         invited = await accounts.invite(
-            console.accounts,
+            console.uow,
             viewer.staff,
             email=str(form.get("email", "")),
             name=str(form.get("name", ""))[:200],
@@ -78,7 +78,7 @@ async def change_user(request: Request, console: ConsoleDep, viewer: AdminForm, 
     active = {"1": True, "0": False}.get(str(form.get("active", "")))
     try:
         await accounts.change_user(
-            console.accounts,
+            console.uow,
             viewer.staff,
             user_id,
             role=role,  # type: ignore[arg-type]

@@ -310,7 +310,7 @@ async def portal_link(request: Request, console: ConsoleDep, viewer: FormSignedI
         contact = await contacts.get_contact(console.uow, viewer.staff, contact_id)
         t = catalogue(contact["language"])
         try:
-            await console.accounts.mailer.send(
+            await console.uow.mailer.send(
                 contact["email"],
                 t["link_mail_subject"].format(title=task["title"]),
                 t["link_mail_body"].format(name=contact["name"], title=task["title"], url=link["url"]),
