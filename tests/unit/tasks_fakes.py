@@ -198,13 +198,16 @@ class FakeIdempotency:
         self.records[key.scope] = (key.fingerprint, response, withheld)
 
 
-def fake_uow() -> UnitOfWork:
-    """The tasks service as bootstrap builds it, with in-memory adapters."""
-    store = FakeStore()
+def fake_uow(**overrides: Any) -> UnitOfWork:
+    """The tasks service as bootstrap builds it, with in-memory adapters (and any others given)."""
+    store = overrides.pop("store", None) or FakeStore()
     return bootstrap.build(
         Settings(document_wait_seconds=0),
-        store=store,
-        outbox=FakeOutbox(),
-        staff_keys=FakeStaffKeys(store.keys),
-        idempotency=FakeIdempotency(),
+        **{
+            "store": store,
+            "outbox": FakeOutbox(),
+            "staff_keys": FakeStaffKeys(store.keys),
+            "idempotency": FakeIdempotency(),
+            **overrides,
+        },
     ).uow
