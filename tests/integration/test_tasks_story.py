@@ -148,10 +148,16 @@ async def test_seed_demo_prints_the_same_working_key_and_console_login_on_every_
     ]
     assert all(r.returncode == 0 for r in runs), runs[0].stderr
     printed = [dict(line.split("=", 1) for line in r.stdout.split()) for r in runs]
-    assert printed[0] == printed[1] and set(printed[0]) == {"DEMO_STAFF_KEY", "DEMO_STAFF_EMAIL", "DEMO_STAFF_PASSWORD"}
-    key = printed[0]["DEMO_STAFF_KEY"]
+    assert printed[0] == printed[1]
+    assert set(printed[0]) == {"DEMO_STAFF_KEY", "DEMO_ADMIN_KEY", "DEMO_STAFF_EMAIL", "DEMO_STAFF_PASSWORD"}
+    key, admin_key = printed[0]["DEMO_STAFF_KEY"], printed[0]["DEMO_ADMIN_KEY"]
     async with httpx.AsyncClient(base_url=tasks_service.url, headers={"Authorization": f"Bearer {key}"}) as demo:
         created = await demo.post("/v1/tasks", json={"title": "Demo task"})
+        # (the staff key is no admin's: it cannot change the tenant's settings; the admin key can)
+        zone = {"time_zone": "Europe/Amsterdam"}
+        assert (await demo.put("/v1/tenant/time-zone", json=zone)).status_code == 403
+        admin = {"Authorization": f"Bearer {admin_key}"}
+        assert (await demo.put("/v1/tenant/time-zone", json=zone, headers=admin)).status_code == 200
     assert created.status_code == 201
     async with httpx.AsyncClient(base_url=tasks_service.url) as browser:
         signed_in = await post_signed_out(
