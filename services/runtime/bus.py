@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -27,17 +30,35 @@ def make_broker(bootstrap: str, service: str, tracer_provider: TracerProvider) -
     )
 
 
-async def ensure_topics(bootstrap: str, partitions: int = 3) -> None:
-    """Create the topics if missing. In production they are declared (Strimzi KafkaTopic); this is a no-op."""
+async def ensure_topics(bootstrap: str, partitions: int = 3, led_within: float = 30.0) -> None:
+    """Create the topics if missing. In production they are declared (Strimzi KafkaTopic); this is a no-op.
+
+    A topic just created (by this service or another starting beside it) has no partition leaders for a
+    moment; consumers started then log errors (NotLeaderForPartition) until it has. So a service waits, up to
+    `led_within` seconds, until every partition has a leader, and starts consuming quietly."""
+    topics = [t for topic in ALL_TOPICS for t in (topic, dlq(topic))]
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        existing = set(await admin.list_topics())
-        wanted = [t for topic in ALL_TOPICS for t in (topic, dlq(topic)) if t not in existing]
-        if wanted:
+        if wanted := [t for t in topics if t not in set(await admin.list_topics())]:
             try:
                 await admin.create_topics([NewTopic(t, partitions, 1) for t in wanted])
             except TopicAlreadyExistsError:
                 pass  # another service created them first
+        deadline = time.monotonic() + led_within
+        while not _all_led(await admin.describe_topics(topics), topics):
+            if time.monotonic() > deadline:
+                log.warning("topics still electing leaders after %g s; consuming anyway", led_within)
+                return
+            await asyncio.sleep(0.2)
     finally:
         await admin.close()
+
+
+def _all_led(described: list[dict[str, Any]], topics: list[str]) -> bool:
+    led = {
+        t["topic"]
+        for t in described
+        if t["error_code"] == 0 and t["partitions"] and all(p["leader"] >= 0 for p in t["partitions"])
+    }
+    return led >= set(topics)
