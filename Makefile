@@ -82,7 +82,7 @@ lint: install
 	$(PY) -m mypy
 
 test: install kafka secantusd system-packages lint
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider --durations=30
 
 test-unit: install pdf-tools
 	$(PY) -m pytest -q -m unit
