@@ -19,6 +19,7 @@ import pytest
 from contracts.topics import PORTAL_EVENTS, TASKS_EVENTS, Groups
 from tests.e2e import signings as w
 from tests.support.stack import Stack
+from tests.support.transactions import shorten_transaction_lifetime
 from tests.support.waiting import eventually
 
 SIGNINGS = int(os.environ.get("AKKOORD_SCALE_SIGNINGS", "1000"))
@@ -36,6 +37,8 @@ def scaled(smtp, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("scale-out")
     with open(workdir / "infra.log", "ab") as log:
         infra = w.own_infra(workdir / "infra", log)
+        # a replica killed mid-transaction leaves it open: let the server end it after 10 s, not 60
+        shorten_transaction_lifetime(infra.mongodb_uri, 10)
         stack = Stack(infra=infra, workdir=workdir, smtp=smtp)
         try:
             for name in ("tasks", "timeline", "automation"):
