@@ -127,6 +127,8 @@ async def test_staff_request_a_document_signature_and_read_the_proof_in_the_cons
 
     # And a work order with a placeholder, uploaded on the documents page
     await page.goto(f"{tasks_url}/console/documents")
+    # (its file chooser speaks the page's language, not the browser's "Choose File")
+    assert await page.inner_text(".file-control") == "Kies een bestand\nGeen bestand gekozen"
     await page.fill("#title", "Werkbon 12")
     with tempfile.NamedTemporaryFile(suffix=".pdf") as pdf:
         pdf.write(a_pdf("Werkbon 12", "Handtekening: {{signature}}"))

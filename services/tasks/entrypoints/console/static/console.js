@@ -1,6 +1,14 @@
 // Progressive enhancement only: every form works without this script.
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
+  // File inputs show the chosen file's name in the page's language (templates/_file_input.html).
+  document.querySelectorAll("input.file-input").forEach(function (input) {
+    input.addEventListener("change", function () {
+      var name = document.getElementById(input.id + "-name");
+      name.textContent = input.files && input.files.length ? input.files[0].name : name.getAttribute("data-none");
+    });
+  });
   // The action form shows the parts that belong to the chosen action (all of them show without JS).
   document.querySelectorAll("[data-action-form]").forEach(function (form) {
     var kind = form.querySelector("#kind");
