@@ -1,5 +1,6 @@
-"""Wires the notifications service: its unit of work (store, sender loop, staff keys), consumers and the staff
-API. `build(settings, sender=FakeSender(), ...)` swaps adapters, as tests do."""
+"""Wires the notifications service: its unit of work (store, staff keys, mail sender, links, proofs, retry
+policy, clock), consumers, the staff API and the sender loop. `build(settings, sender=FakeSender(), ...)` swaps
+adapters, as tests do."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from contracts import utcnow
+from services.notifications.adapters.links import Links
 from services.notifications.adapters.mongo import NotificationStore
+from services.notifications.adapters.proofs import Proofs
 from services.notifications.config import Settings
-from services.notifications.delivery import Delivery, Links, Proofs
+from services.notifications.delivery import DeliveryLoop
 from services.notifications.domain import RetryPolicy
 from services.notifications.entrypoints import api, subscribers
 from services.notifications.unit_of_work import UnitOfWork
@@ -22,44 +26,40 @@ from services.runtime.service import Service, adapters
 
 def build(settings: Settings, **overrides: Any) -> Service[UnitOfWork]:
     runtime = build_runtime("notifications", settings)
-    made = adapters(
-        {
-            "outbox": lambda: runtime.outbox,
-            "store": lambda: NotificationStore(runtime.db),
-            "staff_keys": lambda: runtime.staff_keys,
-            "sender": lambda: SmtpSender(
-                SmtpTarget.parse(settings.mail_url), settings.mail_from, timeout=settings.smtp_timeout_seconds
-            ),
-        },
-        overrides,
-    )
-    delivery = Delivery(
-        made["store"],
-        made["sender"],
-        Links(
-            settings.portal_url,
-            settings.portal_link_secret,
-            timedelta(minutes=settings.link_ttl_minutes),
-            settings.console_task_url,
-        ),
-        RetryPolicy(
-            base_seconds=settings.retry_base_seconds,
-            max_delay_seconds=settings.retry_max_delay_seconds,
-            give_up_after_seconds=settings.give_up_after_seconds,
-        ),
-        poll_interval=settings.poll_seconds,
-        lease=timedelta(seconds=settings.lease_seconds),
-        attempt_timeout=settings.attempt_timeout_seconds,
-        proofs=Proofs(
-            InternalFetcher(settings.internal_token, settings.fetch_timeout_seconds, settings.service_hosts),
-            settings.attach_proof_max_bytes,
-        ),
-    )
     uow = UnitOfWork(
-        settings=settings, outbox=made["outbox"], store=made["store"], staff_keys=made["staff_keys"], delivery=delivery
+        settings=settings,
+        **adapters(
+            {
+                "outbox": lambda: runtime.outbox,
+                "store": lambda: NotificationStore(runtime.db),
+                "staff_keys": lambda: runtime.staff_keys,
+                "sender": lambda: SmtpSender(
+                    SmtpTarget.parse(settings.mail_url), settings.mail_from, timeout=settings.smtp_timeout_seconds
+                ),
+                "links": lambda: Links(
+                    settings.portal_url,
+                    settings.portal_link_secret,
+                    timedelta(minutes=settings.link_ttl_minutes),
+                    settings.console_task_url,
+                ),
+                "proofs": lambda: Proofs(
+                    InternalFetcher(settings.internal_token, settings.fetch_timeout_seconds, settings.service_hosts),
+                    settings.attach_proof_max_bytes,
+                ),
+                "policy": lambda: RetryPolicy(
+                    base_seconds=settings.retry_base_seconds,
+                    max_delay_seconds=settings.retry_max_delay_seconds,
+                    give_up_after_seconds=settings.give_up_after_seconds,
+                ),
+                "clock": lambda: utcnow,
+            },
+            overrides,
+        ),
     )
     runtime.startup.append(uow.store.ensure_indexes)
-    runtime.background.append(delivery.run)
+    runtime.background.append(
+        DeliveryLoop(uow, poll_interval=settings.poll_seconds, lease=timedelta(seconds=settings.lease_seconds)).run
+    )
     return Service(
         runtime,
         uow,

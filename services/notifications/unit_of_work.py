@@ -1,17 +1,21 @@
-"""What notifications' handlers work through: its store and sender loop, and the transaction of the work."""
+"""What notifications' handlers work through: its store, the mail sender and what a mail needs (links, the
+proof's PDF, the retry policy, the clock), and the transaction of the work."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Self
 
 from contracts import Envelope, utcnow
+from services.notifications.adapters.links import Links
 from services.notifications.adapters.mongo import NotificationStore
+from services.notifications.adapters.proofs import Proofs
 from services.notifications.config import Settings
-from services.notifications.delivery import Delivery
-from services.notifications.domain import Kind, Notification, Recipient, notification_id
+from services.notifications.domain import Kind, Notification, Recipient, RetryPolicy, notification_id
 from services.runtime import service
+from services.runtime.mail import SmtpSender
 from services.runtime.mongo import Session
 from services.runtime.staff_auth import StaffKeys
 
@@ -21,12 +25,16 @@ class UnitOfWork(service.UnitOfWork):
     settings: Settings
     store: NotificationStore
     staff_keys: StaffKeys
-    delivery: Delivery
+    sender: SmtpSender
+    links: Links  # the button's link: a magic link for the contact, the console's task page for staff
+    proofs: Proofs  # the sealed PDF a thank-you mail carries
+    policy: RetryPolicy
+    clock: Callable[[], datetime]
     # One moment per message: every mail it decides is created (and first due) at the same time.
     now: datetime = field(default_factory=utcnow)
 
     def bound(self, session: Session) -> Self:
-        return replace(self, session=session, now=utcnow())
+        return replace(self, session=session, now=self.clock())
 
     async def queue(
         self, event: Envelope, kind: Kind, to: Recipient, facts: dict[str, object], key: str | None = None
