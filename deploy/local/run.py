@@ -108,6 +108,9 @@ class Supervisor:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                # A child inherits the blocked signal mask across exec: unblocked, it stops on SIGTERM itself
+                # instead of being killed after STOP_WAIT_S.
+                preexec_fn=release_signals,
             )
             self.procs[name] = proc
         threading.Thread(target=pump, args=(name, proc.stdout), daemon=True).start()
@@ -150,6 +153,10 @@ class Supervisor:
                 say("run", f"{name} did not stop in time; killing it")
                 infra.signal_group(proc, signal.SIGKILL)
                 proc.wait()
+
+
+def release_signals() -> None:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
 
 @contextmanager

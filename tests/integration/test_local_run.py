@@ -202,6 +202,8 @@ def test_make_run_stopped_by_repeated_signals_to_its_process_group_leaves_no_pro
         # then it stopped everything it started: no service, no database daemon, no Kafka JVM is left
         assert "stopped" in log.read_text()
         assert _processes_with(marker) == {}, log.read_text()[-3000:]
+        # and each of its processes stopped on its SIGTERM, none had to be killed
+        assert "did not stop in time" not in log.read_text(), log.read_text()[-3000:]
     finally:
         for pid in _processes_with(marker):  # never leave a broker behind for the next test
             try:
