@@ -10,17 +10,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import async_playwright
 
 from tests.e2e.conftest import new_tenant
 from tests.support.magic_link import press_sign_in
 from tests.support.pdfs import a_pdf
-from tests.support.portal_browser import CHROMIUM_ARGS, sign_form_ready
+from tests.support.portal_browser import AXE, sign_form_ready
 from tests.support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "console"
-AXE = ROOT / "services" / "portal" / "web" / "node_modules" / "axe-core" / "axe.min.js"
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 PASSWORD = "een lange wachtzin voor de test"
 TIME_ZONE_SUBMIT = "form[action='/console/settings/time-zone'] button[type=submit]"
@@ -50,15 +48,6 @@ class Pages:
         await self.page.set_viewport_size(SIZES["desktop"])
 
 
-@pytest.fixture
-async def chromium():
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
-
-
 async def an_admin(running, tenant: dict, language: str) -> dict:
     """A staff admin invited with the tenant's admin key (the invitation link is returned once)."""
     async with httpx.AsyncClient(
@@ -80,11 +69,12 @@ async def an_admin(running, tenant: dict, language: str) -> dict:
 # One story through every page (about 4 minutes on a quiet 2-core box: 36 scans and screenshots, a signing
 # sealed and stamped): more than the default 5 minutes when the machine is busy.
 @pytest.mark.timeout(900)
-async def test_staff_request_a_document_signature_and_read_the_proof_in_the_console(running, chromium):
+async def test_staff_request_a_document_signature_and_read_the_proof_in_the_console(running, browser):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     tenant = new_tenant(running, "Installatiebedrijf Console")
     tasks_url, portal_url = running.running["tasks"].url, running.running["portal"].url
     invitation = await an_admin(running, tenant, "nl")
-    page = await chromium.new_page(viewport=SIZES["desktop"], locale="nl-NL")
+    page = await browser.new_page(viewport=SIZES["desktop"], locale="nl-NL")
     pages = Pages(page)
 
     # Given an invited admin who chooses a password and signs in
@@ -183,7 +173,7 @@ async def test_staff_request_a_document_signature_and_read_the_proof_in_the_cons
     assert link.startswith(portal_url)
 
     # Then the customer signs the document in the portal
-    customer = await chromium.new_page(viewport=SIZES["phone"])
+    customer = await browser.new_page(viewport=SIZES["phone"])
     await customer.goto(link)
     await press_sign_in(customer)
     sign = customer.locator('form[action^="/actions/"][action$="/sign"] button')

@@ -10,26 +10,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import async_playwright
 
 from contracts import new_id
+from tests.support.portal_browser import AXE
 from tests.support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "mail"
-AXE = ROOT / "services" / "portal" / "web" / "node_modules" / "axe-core" / "axe.min.js"
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 BUTTON = {"nl": "Bekijken en ondertekenen", "en": "Review and sign"}
-
-
-@pytest.fixture
-async def browser():
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
 
 
 async def an_invitation(running, tenant, language: str) -> tuple[dict, dict, object]:
@@ -77,6 +66,7 @@ async def test_the_invitation_mails_button_opens_the_portal_on_the_tasks_open_ac
     running, tenant, browser, language
 ):
     task, action, mail = await an_invitation(running, tenant, language)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
     # Given the mail as the customer's mail program shows it, readable at both sizes (no serious axe finding)
     page = await browser.new_page(viewport=SIZES["phone"])

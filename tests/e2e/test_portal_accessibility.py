@@ -12,20 +12,18 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.e2e.conftest import new_tenant
 from tests.support.pdfs import a_pdf
-from tests.support.portal_browser import ARTIFACTS
+from tests.support.portal_browser import ARTIFACTS, AXE
 from tests.support.smtp import SmtpServer
 from tests.support.waiting import eventually
 
 # The first test of a session also waits for the whole stack to start; on a busy machine that alone can take minutes.
 pytestmark = pytest.mark.timeout(600)
-AXE = Path(__file__).resolve().parents[2] / "services" / "portal" / "web" / "node_modules" / "axe-core" / "axe.min.js"
 SIZES = {390: {"width": 390, "height": 844}, 1280: {"width": 1280, "height": 800}}
 # Controls a finger must hit at 390 px: 44×44, or 24×24 for radios and checkboxes inside a 44 px tall row.
 TAP_TARGETS = """() => [...document.querySelectorAll(

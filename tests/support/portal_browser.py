@@ -6,7 +6,9 @@ from pathlib import Path
 
 import httpx
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "portal"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "portal"
+AXE = ROOT / "services" / "portal" / "web" / "node_modules" / "axe-core" / "axe.min.js"  # npm axe-core
 PHONE = {"width": 390, "height": 844}
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
