@@ -26,6 +26,7 @@ PDF_SECONDS = Histogram(
     buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 OUTBOX_PENDING = Gauge("akkoord_outbox_pending", "Messages written but not yet published")
+OUTBOX_RELAYING = Gauge("akkoord_outbox_relaying", "1 when this replica holds the outbox lease and publishes it")
 PUBLISHED = Counter("akkoord_outbox_published_total", "Messages published by the outbox relay", ["topic"])
 
 # Labels come from a closed set, never from what a client sends: an unknown method or a path that

@@ -3,14 +3,22 @@
 A broker that is down delays messages and loses none: the relay retries until publishing works,
 and only then marks a message published. Consumers are idempotent, so a message published twice
 (a crash between publish and mark) does no harm.
+
+Replicas of a service share one outbox, and one relay publishes it at a time: the one holding the outbox's
+lease (`RelayLease`). Without it every replica would read the same pending messages and put each on the bus
+once per replica. The holder renews the lease as it goes; a replica that stops hands it back, and one that
+dies loses it after the lease's time, when another replica takes over. Messages written through a replica
+that does not hold the lease are published by the holder's next poll.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from bson import ObjectId
@@ -18,14 +26,18 @@ from faststream.kafka import KafkaBroker
 from opentelemetry import context, propagate
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
-from contracts import Envelope, utcnow
-from services.runtime.metrics import OUTBOX_PENDING, PUBLISHED
+from contracts import Envelope, new_id, utcnow
+from services.runtime.metrics import OUTBOX_PENDING, OUTBOX_RELAYING, PUBLISHED
 from services.runtime.mongo import Session
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 KEEP_PUBLISHED = timedelta(days=7)
+LEASE = timedelta(seconds=10)
+RECHECK = timedelta(seconds=1)  # how often a replica without the lease asks whether it was handed back
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Outbox:
@@ -83,28 +95,83 @@ class Outbox:
         return await self.messages.find({"published_at": None}).sort("_id", 1).to_list(limit)
 
 
+class RelayLease:
+    """Which replica's relay publishes the outbox: one document, held until a time and renewed before it."""
+
+    def __init__(self, db: AsyncDatabase[Any], ttl: timedelta = LEASE, recheck: timedelta = RECHECK) -> None:
+        self.leases = db["outbox_lease"]
+        self.ttl, self.recheck = ttl, min(recheck, ttl / 3)
+        self.holder = f"{socket.gethostname()}/{os.getpid()}/{new_id()[:8]}"
+        self.renewed_at: datetime | None = None
+        self.held_elsewhere_until = NEVER
+
+    async def hold(self) -> bool:
+        """Whether this relay may publish now: renews its lease once a third of it has passed, or takes
+        the lease when nobody holds it, the holder handed it back or let it run out. A replica that found
+        the lease held asks again after `recheck`."""
+        now = utcnow()
+        if self.renewed_at is not None and now < self.renewed_at + self.ttl / 3:
+            return True
+        if now < self.held_elsewhere_until:
+            return False
+        try:
+            await self.leases.update_one(
+                {"_id": "relay", "$or": [{"holder": self.holder}, {"until": {"$lte": now}}]},
+                {"$set": {"holder": self.holder, "until": now + self.ttl}},
+                upsert=True,
+            )
+        except DuplicateKeyError:  # another replica holds it: the filter missed, and the upsert found its _id
+            self.renewed_at = None
+            held = await self.leases.find_one({"_id": "relay"})
+            self.held_elsewhere_until = min(held["until"], now + self.recheck) if held else NEVER
+            return False
+        self.renewed_at = now
+        return True
+
+    async def release(self) -> None:
+        """Hand the lease back (a replica that stops), so another replica need not wait for it to run out."""
+        if self.renewed_at is not None:
+            self.renewed_at = None
+            await self.leases.update_one({"_id": "relay", "holder": self.holder}, {"$set": {"until": NEVER}})
+
+
 class OutboxRelay:
-    def __init__(self, outbox: Outbox, broker: KafkaBroker, poll_interval: float = 0.5):
+    def __init__(
+        self, outbox: Outbox, broker: KafkaBroker, poll_interval: float = 0.5, lease: RelayLease | None = None
+    ):
         self.outbox = outbox
         self.broker = broker
         self.poll_interval = poll_interval
+        self.lease = lease or RelayLease(outbox.messages.database)
 
     async def run(self) -> None:
-        while True:
-            try:
-                published = await self.relay_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # broker or database away: keep the messages, try again
-                log.warning("outbox relay paused: %s", exc)
-                published = 0
-                await asyncio.sleep(1)
-            if not published:
+        try:
+            while True:
                 try:
-                    await asyncio.wait_for(self.outbox.wakeup.wait(), self.poll_interval)
-                except TimeoutError:
-                    pass
-                self.outbox.wakeup.clear()
+                    relaying = await self.lease.hold()
+                    OUTBOX_RELAYING.set(relaying)
+                    published = await self.relay_once() if relaying else 0
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # broker or database away: keep the messages, try again
+                    log.warning("outbox relay paused: %s", exc)
+                    published = 0
+                    await asyncio.sleep(1)
+                if not published:
+                    try:
+                        await asyncio.wait_for(self.outbox.wakeup.wait(), self.poll_interval)
+                    except TimeoutError:
+                        pass
+                    self.outbox.wakeup.clear()
+        finally:
+            OUTBOX_RELAYING.set(0)
+            await self._release()
+
+    async def _release(self) -> None:
+        try:
+            await asyncio.wait_for(self.lease.release(), 2)
+        except Exception as exc:  # database already gone: the lease runs out instead
+            log.info("outbox lease not handed back: %s", exc)
 
     async def relay_once(self) -> int:
         batch = await self.outbox.pending()

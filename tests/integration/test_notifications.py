@@ -219,11 +219,12 @@ async def test_a_redelivered_event_sends_no_second_mail(services, mailbox, infra
     contact, task, action = await a_request(tenant, address)
     await mails_to(mailbox, address)
 
-    [requested] = [
-        body
+    # (the bus may hold more than one copy of an event: delivery is at least once)
+    [requested] = {
+        body["event_id"]: body
         for body, _ in await read_all(infra.kafka_bootstrap, TASKS_EVENTS)
         if body.get("type") == "task.action_requested" and body["payload"]["action"]["action_id"] == action["id"]
-    ]
+    }.values()
     await publish(infra.kafka_bootstrap, TASKS_EVENTS, json.dumps(requested).encode(), key=task["id"])
     # A later request on the same task (same key, so handled after the redelivery) shows it was handled.
     other = await create_contact(tenant, email=sentinel, language="en")

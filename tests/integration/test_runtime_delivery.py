@@ -7,6 +7,8 @@ import json
 import os
 import sys
 import uuid
+from collections import Counter
+from datetime import timedelta
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -19,7 +21,7 @@ from services.runtime.bus import ensure_topics, make_broker
 from services.runtime.consumer import Consumer, Tracking, register
 from services.runtime.dlq import list_dead_letters, replay
 from services.runtime.mongo import connect
-from services.runtime.outbox import Outbox, OutboxRelay
+from services.runtime.outbox import Outbox, OutboxRelay, RelayLease
 from services.runtime.registry import Handlers
 from services.runtime.telemetry import setup_tracing
 from tests.integration.runtime_kit import task_created
@@ -166,6 +168,99 @@ async def test_a_failed_transaction_writes_neither_state_nor_event(kit):
         await kit.outbox.transaction(work)
     assert await kit.db["tasks"].find_one({"_id": event.task_id}) is None
     assert await kit.db["outbox"].find_one({"event_id": event.event_id}) is None
+
+
+class Replicas:
+    """Relays of one outbox, as in replicas of a service: each with a lease of its own on the shared database.
+    They share the outbox object, so every commit wakes them all at once (the closest race there is)."""
+
+    def __init__(self, infra, count: int, lease: timedelta):
+        self.infra, self.count, self.lease = infra, count, lease
+        self.client = connect(infra.mongodb_uri)
+        self.db = self.client[f"runtime_{uuid.uuid4().hex[:8]}"]
+        self.outbox = Outbox(self.client, self.db)
+        self.topic = f"test-relay-{uuid.uuid4().hex}"
+        self.tenant = uuid.uuid4().hex
+
+    async def __aenter__(self) -> Replicas:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.infra.kafka_bootstrap)
+        await admin.start()
+        try:
+            await admin.create_topics([NewTopic(self.topic, 3, 1)])
+        finally:
+            await admin.close()
+        await self.outbox.ensure_indexes()
+        self.broker = make_broker(self.infra.kafka_bootstrap, "test", setup_tracing("test", None))
+        await self.broker.start()
+        self.relays = [
+            OutboxRelay(self.outbox, self.broker, poll_interval=0.05, lease=RelayLease(self.db, self.lease))
+            for _ in range(self.count)
+        ]
+        self.running = {id(r): asyncio.create_task(r.run()) for r in self.relays}
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        for task in self.running.values():
+            task.cancel()
+        await asyncio.gather(*self.running.values(), return_exceptions=True)
+        await self.broker.stop()
+        await self.client.close()
+
+    async def write(self, count: int) -> list[str]:
+        events = [task_created(self.tenant) for _ in range(count)]
+        for event in events:
+            await self.outbox.transaction(lambda s, e=event: self.outbox.add(s, self.topic, e))
+        return [e.event_id for e in events]
+
+    async def all_published(self, timeout: float = 20) -> None:
+        async def none_pending():
+            return await self.db["outbox"].count_documents({"published_at": None}) == 0
+
+        await eventually(none_pending, timeout=timeout, what="every message published")
+
+    async def holder(self) -> OutboxRelay:
+        lease = await self.db["outbox_lease"].find_one({"_id": "relay"})
+        [holding] = [r for r in self.relays if r.lease.holder == lease["holder"]]
+        return holding
+
+    async def stop(self, relay: OutboxRelay, handing_back: bool) -> None:
+        if not handing_back:  # as a replica that was killed: its lease stays until it runs out
+
+            async def keep() -> None:
+                pass
+
+            relay.lease.release = keep  # type: ignore[method-assign]
+        task = self.running.pop(id(relay))
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    async def on_the_bus(self) -> Counter[str]:
+        return Counter(body["event_id"] for body, _ in await read_all(self.infra.kafka_bootstrap, self.topic))
+
+
+async def test_replicas_sharing_an_outbox_put_each_message_on_the_bus_once_and_one_takes_over_from_a_dead_one(infra):
+    async with Replicas(infra, 3, lease=timedelta(seconds=1)) as replicas:
+        written = await replicas.write(40)
+        await replicas.all_published()
+        # the replica that publishes dies without handing the lease back: another takes over once it runs out
+        await replicas.stop(await replicas.holder(), handing_back=False)
+        written += await replicas.write(10)
+        await replicas.all_published()
+        copies = await replicas.on_the_bus()
+        assert sorted(copies) == sorted(written)
+        assert set(copies.values()) == {1}, {e: n for e, n in copies.items() if n > 1}
+
+
+async def test_a_replica_that_stops_hands_its_lease_over_at_once(infra):
+    # a lease far longer than the wait below: only its hand-back lets the other replica publish in time
+    async with Replicas(infra, 2, lease=timedelta(minutes=5)) as replicas:
+        await replicas.all_published()
+        await replicas.write(1)
+        await replicas.all_published()
+        await replicas.stop(await replicas.holder(), handing_back=True)
+        written = await replicas.write(5)
+        await replicas.all_published(timeout=10)
+        assert set(written) <= set(await replicas.on_the_bus())
 
 
 async def test_one_tasks_events_are_handled_in_order_while_other_tasks_go_on(kit):
