@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from services.runtime.config import ServiceSettings
 from services.runtime.consumer import Tracking, register
 from services.runtime.mongo import connect
 from services.runtime.ops import ops_app, serve_both
-from services.runtime.outbox import Outbox, OutboxRelay
+from services.runtime.outbox import Outbox, OutboxRelay, RelayLease
 from services.runtime.service import Service
 from services.runtime.staff_auth import StaffKeys
 from services.runtime.telemetry import setup_logging, setup_tracing
@@ -137,7 +138,10 @@ def create_app(service: Service[Any]) -> FastAPI:
         for hook in runtime.startup:
             await hook()
         await runtime.broker.start()
-        tasks = [asyncio.create_task(OutboxRelay(runtime.outbox, runtime.broker).run(), name="outbox-relay")]
+        lease = RelayLease(runtime.db, holder=f"{socket.gethostname()}:{settings.port}")
+        tasks = [
+            asyncio.create_task(OutboxRelay(runtime.outbox, runtime.broker, lease=lease).run(), name="outbox-relay")
+        ]
         tasks += [asyncio.create_task(job(), name=getattr(job, "__name__", "job")) for job in runtime.background]
         try:
             yield

@@ -98,10 +98,15 @@ class Outbox:
 class RelayLease:
     """Which replica's relay publishes the outbox: one document, held until a time and renewed before it."""
 
-    def __init__(self, db: AsyncDatabase[Any], ttl: timedelta = LEASE, recheck: timedelta = RECHECK) -> None:
+    def __init__(
+        self, db: AsyncDatabase[Any], ttl: timedelta = LEASE, recheck: timedelta = RECHECK, holder: str = ""
+    ) -> None:
+        """`holder` names this relay among the replicas. A service passes its host and port: only one live
+        process can listen there, and one restarted in its place (a crashed container, a killed `make run`)
+        takes its predecessor's lease at once instead of waiting for it to run out."""
         self.leases = db["outbox_lease"]
         self.ttl, self.recheck = ttl, min(recheck, ttl / 3)
-        self.holder = f"{socket.gethostname()}/{os.getpid()}/{new_id()[:8]}"
+        self.holder = holder or f"{socket.gethostname()}/{os.getpid()}/{new_id()[:8]}"
         self.renewed_at: datetime | None = None
         self.held_elsewhere_until = NEVER
 

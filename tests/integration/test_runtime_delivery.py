@@ -263,6 +263,18 @@ async def test_a_replica_that_stops_hands_its_lease_over_at_once(infra):
         assert set(written) <= set(await replicas.on_the_bus())
 
 
+async def test_a_relay_restarted_in_its_predecessors_place_takes_the_lease_at_once(infra):
+    # services name their relay by host and port: a process restarted there need not wait out a long lease
+    client = connect(infra.mongodb_uri)
+    try:
+        db, ttl = client[f"runtime_{uuid.uuid4().hex[:8]}"], timedelta(minutes=5)
+        assert await RelayLease(db, ttl, holder="host-a:8001").hold()  # then killed, without handing back
+        assert not await RelayLease(db, ttl, holder="host-b:8001").hold()
+        assert await RelayLease(db, ttl, holder="host-a:8001").hold()
+    finally:
+        await client.close()
+
+
 async def test_one_tasks_events_are_handled_in_order_while_other_tasks_go_on(kit):
     # given three events for each of ten tasks, published together (one fetch holds many tasks)
     tasks = [uuid.uuid4().hex for _ in range(10)]
