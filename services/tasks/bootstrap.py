@@ -17,6 +17,7 @@ from services.runtime.service import Service, adapters
 from services.tasks.adapters.accounts import AccountsStore
 from services.tasks.adapters.console_queries import ConsoleQueries
 from services.tasks.adapters.idempotency import IdempotencyRecords
+from services.tasks.adapters.login_failures import LoginFailures
 from services.tasks.adapters.mail import SmtpMailer
 from services.tasks.adapters.mongo import TasksStore
 from services.tasks.adapters.staff_services import StaffServices
@@ -24,7 +25,6 @@ from services.tasks.config import Settings
 from services.tasks.entrypoints import console
 from services.tasks.entrypoints.api import ROUTERS
 from services.tasks.entrypoints.console.deps import Console
-from services.tasks.entrypoints.console.limits import LoginLimiter
 from services.tasks.entrypoints.subscribers import consumers
 from services.tasks.handlers.schedule import action_schedule_pass
 from services.tasks.unit_of_work import UnitOfWork
@@ -75,14 +75,11 @@ def build_console(runtime: Runtime, uow: UnitOfWork, **overrides: Any) -> Consol
     settings = uow.settings
     services = overrides.get("services") or StaffServices(settings)
     runtime.shutdown.append(services.aclose)
-    return Console(
-        uow=uow,
-        services=services,
-        settings=settings,
-        queries=ConsoleQueries(runtime.db),
-        limiter=LoginLimiter(
-            settings.console_login_attempts,
-            settings.console_login_window_seconds,
-            settings.console_login_attempts_per_ip,
-        ),
+    limiter = overrides.get("limiter") or LoginFailures(
+        runtime.db,
+        settings.console_login_attempts,
+        settings.console_login_window_seconds,
+        settings.console_login_attempts_per_ip,
     )
+    runtime.startup.append(limiter.ensure_indexes)
+    return Console(uow=uow, services=services, settings=settings, queries=ConsoleQueries(runtime.db), limiter=limiter)

@@ -12,7 +12,6 @@ from contracts.errors import Invalid
 from contracts.messages import BY_TYPE, topic_of
 from services.automation.webhooks import SUBSCRIBABLE
 from services.tasks.branding import logo_type, require_colour
-from services.tasks.entrypoints.console.limits import LoginLimiter
 from services.tasks.entrypoints.console.render import when
 from services.tasks.entrypoints.console.settings_pages import WEBHOOK_EVENTS
 from services.tasks.entrypoints.console.task_pages import field_name, signature_request
@@ -75,18 +74,6 @@ def test_a_session_ends_when_idle_too_long_or_too_old():
     assert session.expired(NOW + timedelta(minutes=31), idle, absolute)
     busy = session.model_copy(update={"seen_at": NOW + timedelta(hours=12)})
     assert busy.expired(NOW + timedelta(hours=12, minutes=1), idle, absolute)
-
-
-def test_sign_in_is_refused_after_the_allowed_failures_and_a_success_clears_the_account():
-    limiter = LoginLimiter(attempts=2, window_seconds=60, attempts_per_ip=3)
-    limiter.failed("account:a", "ip:1")
-    assert limiter.retry_after("account:a", "ip:1") is None
-    limiter.failed("account:a", "ip:1")
-    assert limiter.retry_after("account:a", "ip:1") > 0
-    limiter.succeeded("account:a")
-    assert limiter.retry_after("account:a", "ip:1") is None
-    limiter.failed("account:b", "ip:1")
-    assert limiter.retry_after("account:c", "ip:1") > 0  # three failures from one address
 
 
 def test_a_short_password_is_refused():

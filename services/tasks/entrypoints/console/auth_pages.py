@@ -91,7 +91,7 @@ async def login(
             error=catalogue(lang)["csrf_text"],
         )
     account_key, ip_key = f"account:{email.strip().casefold()}", f"ip:{client_ip(request)}"
-    if (wait := console.limiter.retry_after(account_key, ip_key)) is not None:
+    if (wait := await console.limiter.retry_after(account_key, ip_key)) is not None:
         response = _signed_out_page(
             request,
             console,
@@ -105,7 +105,7 @@ async def login(
         return response
     signed = await accounts.sign_in(console.uow, email, password) if email and password else None
     if signed is None:
-        console.limiter.failed(account_key, ip_key)
+        await console.limiter.failed(account_key, ip_key)
         return _signed_out_page(
             request,
             console,
@@ -115,7 +115,7 @@ async def login(
             email=email,
             error=catalogue(lang)["login_failed"],
         )
-    console.limiter.succeeded(account_key)
+    await console.limiter.succeeded(account_key)
     secret, _ = signed
     response = RedirectResponse(_safe_next(next), status_code=303)
     _cookie(response, console, COOKIE, secret, int(console.settings.console_session_hours * 3600))
@@ -170,8 +170,8 @@ async def forgot(
     if not _form_token_ok(request, form_token):
         return _signed_out_page(request, console, "forgot.html", status=403, error=catalogue(lang)["csrf_text"])
     ip_key = f"reset-ip:{client_ip(request)}"
-    if console.limiter.retry_after(ip_key) is None and email:
-        console.limiter.failed(ip_key)  # counts requests, so that nobody floods an inbox from here
+    if await console.limiter.retry_after(ip_key) is None and email:
+        await console.limiter.failed(ip_key)  # counts requests, so that nobody floods an inbox from here
         await accounts.request_reset(console.uow, email)
     return render(
         request,

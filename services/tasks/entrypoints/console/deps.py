@@ -11,9 +11,9 @@ from fastapi import Depends, Request
 
 from services.runtime.staff_auth import DEFAULT_TIME_ZONE, Staff
 from services.tasks.adapters.console_queries import ConsoleQueries
+from services.tasks.adapters.login_failures import LoginFailures
 from services.tasks.adapters.staff_services import StaffServices
 from services.tasks.config import Settings
-from services.tasks.entrypoints.console.limits import LoginLimiter
 from services.tasks.entrypoints.console.render import language_of
 from services.tasks.handlers.accounts import session_user
 from services.tasks.staff_users import ConsoleSession, StaffUser
@@ -27,7 +27,7 @@ PREFIX = "/console"
 class Console:
     uow: UnitOfWork
     services: StaffServices
-    limiter: LoginLimiter
+    limiter: LoginFailures
     settings: Settings
     queries: ConsoleQueries
 
