@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from aiokafka.errors import KafkaError
 from opentelemetry import trace
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.resources import Resource
@@ -78,9 +79,26 @@ class Throttle(logging.Filter):
         return True
 
 
+class SettlingMetadata(logging.Filter):
+    """aiokafka logs at ERROR when a partition's leader is moving or not yet serving (NotLeaderForPartition,
+    LeaderNotAvailable: metadata out of date) and then refreshes its metadata and retries. On a fresh broker
+    every consumer meets this for a moment; it is a warning, not an error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.ERROR and record.name.startswith("aiokafka") and _settling(record.args):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def _settling(args: object) -> bool:
+    values = args if isinstance(args, tuple) else ()
+    return any(isinstance(v, KafkaError) and v.retriable and getattr(v, "invalid_metadata", False) for v in values)
+
+
 def setup_logging(service_name: str) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter(service_name))
+    handler.addFilter(SettlingMetadata())
     handler.addFilter(Throttle())
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     # aiokafka is chatty about every reconnect attempt while the broker is away.

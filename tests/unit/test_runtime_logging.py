@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 
 import pytest
+from aiokafka.errors import LeaderNotAvailableError, NotLeaderForPartitionError, TopicAuthorizationFailedError
 
-from services.runtime.telemetry import Throttle
+from services.runtime.telemetry import SettlingMetadata, Throttle
 
 pytestmark = pytest.mark.unit
 
@@ -49,3 +50,18 @@ def test_other_loggers_and_other_aiokafka_messages_are_never_held_back():
     assert all(throttle.filter(record("akkoord.timeline", "entry %s", i)) for i in range(5))
     assert throttle.filter(record("aiokafka.client", "Unable connect to node with id %s: %s", 1, "x"))
     assert throttle.filter(record("aiokafka.consumer", "Heartbeat failed for group %s", "g"))
+
+
+def test_a_partition_leader_still_settling_is_logged_as_a_warning_and_other_kafka_errors_stay_errors():
+    settling = SettlingMetadata()
+    template = "Failed fetch offsets from %s: %s"
+    not_leader = record("aiokafka.consumer.fetcher", template, 1, NotLeaderForPartitionError())
+    assert settling.filter(not_leader) and not_leader.levelname == "WARNING"
+    assert not_leader.getMessage().startswith("Failed fetch offsets from 1: [Error 6] NotLeaderForPartitionError")
+    no_leader = record("aiokafka.consumer.fetcher", template, 1, LeaderNotAvailableError())
+    assert settling.filter(no_leader) and no_leader.levelno == logging.WARNING
+    # an error that is not about moving leadership, or not aiokafka's, keeps its level
+    denied = record("aiokafka.consumer.fetcher", template, 1, TopicAuthorizationFailedError())
+    ours = record("akkoord.tasks", "handler failed: %s", NotLeaderForPartitionError())
+    assert settling.filter(denied) and settling.filter(ours)
+    assert denied.levelname == ours.levelname == "ERROR"
