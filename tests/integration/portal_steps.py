@@ -17,7 +17,7 @@ from contracts.models import ActionSnapshot, ContactRef, FieldSpec, TaskSnapshot
 from contracts.portal_link import PortalLink, sign
 from contracts.topics import PORTAL_EVENTS, TASKS_EVENTS
 from services.runtime.config import DEV_SECRET
-from tests.support.bus import publish, read_all
+from tests.support.bus import publish, read_events
 from tests.support.magic_link import open_link
 
 FIELDS = [
@@ -127,6 +127,6 @@ def sign_body(**overrides) -> dict:
 async def portal_events(infra, type_: str, action_id: str) -> list[dict]:
     return [
         b
-        for b, _ in await read_all(infra.kafka_bootstrap, PORTAL_EVENTS)
+        for b, _ in await read_events(infra.kafka_bootstrap, PORTAL_EVENTS)
         if b.get("type") == type_ and b["payload"]["action_id"] == action_id
     ]

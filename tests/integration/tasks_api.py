@@ -11,7 +11,7 @@ from contracts import new_id, utcnow
 from contracts.messages import DocumentUploaded, DocumentVersionPayload
 from contracts.models import Evidence, SignatureRef, Signer, TaskSnapshot
 from contracts.topics import DOCUMENTS_EVENTS, TASKS_EVENTS
-from tests.support.bus import publish, read_all
+from tests.support.bus import publish, read_events
 from tests.support.stack import TEST_OPERATOR_KEY
 from tests.support.waiting import eventually
 
@@ -42,18 +42,12 @@ async def register_tenant(url: str, plan: str = "premium", name: str = "Bouwbedr
 
 
 async def tenant_events(bootstrap: str, tenant_id: str, type_: str | None = None) -> list[dict]:
-    """Every event on tasks.events for this tenant (optionally of one type), in topic order per key. An event
-    the relay published twice (at-least-once: killed or timed out between publishing and marking it) is one
-    event to its consumers, who know it by its id, so it is counted once here too."""
-    seen: set[str] = set()
-    events = []
-    for body, _ in await read_all(bootstrap, TASKS_EVENTS):
-        if body.get("tenant_id") != tenant_id or (type_ is not None and body.get("type") != type_):
-            continue
-        if body.get("event_id") not in seen:
-            seen.add(body.get("event_id"))
-            events.append(body)
-    return events
+    """Every event on tasks.events for this tenant (optionally of one type), in topic order per key, each once."""
+    return [
+        body
+        for body, _ in await read_events(bootstrap, TASKS_EVENTS)
+        if body.get("tenant_id") == tenant_id and (type_ is None or body.get("type") == type_)
+    ]
 
 
 async def create_contact(tenant: Tenant, **extra) -> dict:

@@ -9,7 +9,7 @@ from contracts import new_id
 from contracts.topics import AUTOMATION_EVENTS, TASKS_COMMANDS, TASKS_EVENTS
 from tests.support import approval_events as ev
 from tests.support.accepted import publish_accepted
-from tests.support.bus import publish, read_all
+from tests.support.bus import publish, read_events
 from tests.support.waiting import eventually
 
 JAN = ev.contact()
@@ -45,7 +45,7 @@ async def create_rule(world, rule: dict) -> dict:
 
 
 async def commands_for(world, task_id: str, topic: str = TASKS_COMMANDS) -> list[dict]:
-    return [body for body, _ in await read_all(world.bootstrap, topic) if body.get("task_id") == task_id]
+    return [body for body, _ in await read_events(world.bootstrap, topic) if body.get("task_id") == task_id]
 
 
 async def relayed_since(world) -> None:

@@ -12,7 +12,7 @@ from reportlab.pdfgen import canvas
 from contracts.topics import DOCUMENTS_EVENTS
 from services.runtime.config import DEV_SECRET
 from tests.integration.staff_keys import a_tenant_with_staff_key
-from tests.support.bus import read_all
+from tests.support.bus import read_events
 from tests.support.pdfs import a_pdf
 from tests.support.waiting import eventually
 
@@ -72,7 +72,7 @@ async def test_staff_upload_a_pdf_and_read_it_back_with_its_tags_and_previews(in
         assert r.status_code == 201 and r.json()["version"] == 2
 
     async def announced() -> list:
-        records = await read_all(infra.kafka_bootstrap, DOCUMENTS_EVENTS)
+        records = await read_events(infra.kafka_bootstrap, DOCUMENTS_EVENTS)
         return [body for body, _ in records if body.get("payload", {}).get("document_id") == created["id"]]
 
     events = await eventually(lambda: _two(announced), what="document.uploaded and document.version_added")

@@ -7,7 +7,7 @@ import httpx
 from contracts.topics import SIGNING_EVENTS
 from tests.integration.staff_keys import a_tenant_with_staff_key
 from tests.support.accepted import publish_accepted
-from tests.support.bus import read_all
+from tests.support.bus import read_events
 from tests.support.pdfs import a_pdf
 from tests.support.signed_events import a_document_signed, a_signature_png, serving_signature
 from tests.support.waiting import eventually
@@ -38,7 +38,7 @@ async def test_a_stamped_document_is_sealed_with_its_evidence_and_verifies(infra
             async def sealed():
                 return [
                     b
-                    for b, _ in await read_all(infra.kafka_bootstrap, SIGNING_EVENTS)
+                    for b, _ in await read_events(infra.kafka_bootstrap, SIGNING_EVENTS)
                     if b["type"] == "signature.sealed" and b["payload"]["action_id"] == signed.payload.action_id
                 ]
 

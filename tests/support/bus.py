@@ -34,3 +34,18 @@ async def read_all(bootstrap: str, topic: str, timeout: float = 60) -> list[tupl
             body = {"raw": r.value.decode(errors="replace")}
         out.append((body, {k: v.decode(errors="replace") for k, v in r.headers}))
     return out
+
+
+async def read_events(bootstrap: str, topic: str, timeout: float = 60) -> list[tuple[dict, dict]]:
+    """The events on `topic` as its consumers know them: `read_all` with the copies of one event (same event id)
+    counted once. Delivery is at least once: a relay that published a message and died before marking it
+    published puts it on the bus again. A test that finds one event here found one effect of its cause."""
+    seen: set[str] = set()
+    events = []
+    for body, headers in await read_all(bootstrap, topic, timeout=timeout):
+        if (event_id := body.get("event_id")) is not None:
+            if event_id in seen:
+                continue
+            seen.add(event_id)
+        events.append((body, headers))
+    return events
