@@ -127,9 +127,9 @@ async def learn(event: Envelope, uow: UnitOfWork) -> None:
     if event.task_id is None:
         return
     if isinstance(event, (m.TaskCreated, m.TaskUpdated)):
-        await uow.store.set_phase(event.tenant_id, event.task_id, event.payload.task.phase, event.event_id, uow.session)
+        await uow.store.set_phase(event.tenant_id, event.task_id, event.payload.task.phase, event.event_id, uow.tx)
     elif isinstance(event, m.TaskPhaseChanged):
-        await uow.store.set_phase(event.tenant_id, event.task_id, event.payload.to_phase, event.event_id, uow.session)
+        await uow.store.set_phase(event.tenant_id, event.task_id, event.payload.to_phase, event.event_id, uow.tx)
     elif isinstance(event, m.TaskActionRequested):
         a = event.payload.action
         await uow.store.note_action(
@@ -142,23 +142,23 @@ async def learn(event: Envelope, uow: UnitOfWork) -> None:
                 "contact_id": a.contact_id,
                 "document_id": a.document_id,
             },
-            uow.session,
+            uow.tx,
         )
         if event.payload.rule_id and event.causation_id:
             # Tasks applied a rule's task.request_action: its run shows the request that followed.
-            await uow.store.mark_applied(event.tenant_id, event.causation_id, event.event_id, uow.session)
+            await uow.store.mark_applied(event.tenant_id, event.causation_id, event.event_id, uow.tx)
 
 
 async def react(event: Envelope, uow: UnitOfWork) -> None:
     """Run every enabled rule of the tenant that `event` triggers, and record each run."""
     if event.task_id is None:
         return
-    rules = await uow.store.triggered_by(event.tenant_id, event.type, uow.session)
+    rules = await uow.store.triggered_by(event.tenant_id, event.type, uow.tx)
     if not rules:
         return
-    phase = await uow.store.phase_of(event.tenant_id, event.task_id, uow.session)
+    phase = await uow.store.phase_of(event.tenant_id, event.task_id, uow.tx)
     action_id = getattr(getattr(event, "payload", None), "action_id", None)
-    action = await uow.store.action(event.tenant_id, action_id, uow.session) if action_id else None
+    action = await uow.store.action(event.tenant_id, action_id, uow.tx) if action_id else None
     facts = facts_for(event, phase, action)
     for rule in rules:
         decision = evaluate(rule, event.type, facts, event.causation_depth)
@@ -174,7 +174,7 @@ async def react(event: Envelope, uow: UnitOfWork) -> None:
                     sent.append({"type": "webhook", "endpoint_id": effect.endpoint_id, "delivery_id": delivery})
                 continue
             topic, message = effect_message(event, rule, effect)  # exhaustive over the other effects
-            await uow.outbox.add(uow.session, topic, message)
+            await uow.outbox.add(uow.tx, topic, message)
             sent.append(
                 {
                     "event_id": message.event_id,
@@ -200,7 +200,7 @@ async def react(event: Envelope, uow: UnitOfWork) -> None:
                 "facts": facts.model_dump(),
                 "sent": sent,
             },
-            uow.session,
+            uow.tx,
         )
 
 
@@ -208,5 +208,5 @@ async def on_phase_changed(event: Envelope, uow: UnitOfWork) -> None:
     await learn(event, uow)
     if isinstance(event, m.TaskPhaseChanged) and event.payload.rule_id and event.causation_id:
         # Tasks applied a rule's command (compare-and-set held); a command it refused leaves no mark.
-        await uow.store.mark_applied(event.tenant_id, event.causation_id, event.event_id, uow.session)
+        await uow.store.mark_applied(event.tenant_id, event.causation_id, event.event_id, uow.tx)
     await react(event, uow)

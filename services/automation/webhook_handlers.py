@@ -65,13 +65,13 @@ async def subscribed(event: Envelope, uow: UnitOfWork) -> bool:
 
 async def fan_out(event: Envelope, uow: UnitOfWork) -> None:
     """Queue a signed webhook delivery for each enabled endpoint subscribed to the event's type."""
-    for endpoint in await uow.webhooks.subscribed(event.tenant_id, event.type, uow.session):
+    for endpoint in await uow.webhooks.subscribed(event.tenant_id, event.type, uow.tx):
         await _queue(uow, event, endpoint)
 
 
 async def call_for_rule(uow: UnitOfWork, event: Envelope, endpoint_id: str, rule: dict) -> str | None:
     """Queue a delivery of `event` on behalf of a rule; None when the endpoint is gone or disabled."""
-    endpoint = await uow.webhooks.endpoint(event.tenant_id, endpoint_id, uow.session)
+    endpoint = await uow.webhooks.endpoint(event.tenant_id, endpoint_id, uow.tx)
     if endpoint is None or not endpoint.get("enabled", True):
         return None
     return await _queue(uow, event, endpoint, rule)
@@ -100,7 +100,7 @@ async def _queue(uow: UnitOfWork, event: Envelope, endpoint: dict, rule: dict | 
             "next_attempt_at": now,
             "finished_at": None,
         },
-        uow.session,
+        uow.tx,
     )
     return delivery_id
 

@@ -191,10 +191,10 @@ async def page_png(
 async def stamp_signed_document(event: DocumentSigned, uow: UnitOfWork) -> None:
     """Draw the signature, name, date and fields at the document's tags (or on an added page)."""
     p = event.payload
-    if await uow.store.stamped_for(event.tenant_id, p.action_id, uow.session) is not None:
+    if await uow.store.stamped_for(event.tenant_id, p.action_id, uow.tx) is not None:
         return  # one stamped version per signed action, however often it is announced
-    source = await uow.store.version(event.tenant_id, p.document_id, p.document_version_id, uow.session)
-    document = await uow.store.document(event.tenant_id, p.document_id, uow.session)
+    source = await uow.store.version(event.tenant_id, p.document_id, p.document_version_id, uow.tx)
+    document = await uow.store.document(event.tenant_id, p.document_id, uow.tx)
     if source is None or document is None:
         raise PermanentFailure(f"unknown document {p.document_id} version {p.document_version_id}")
     if not domain.digest_matches(p.document_digest, source.digest):
@@ -210,7 +210,7 @@ async def stamp_signed_document(event: DocumentSigned, uow: UnitOfWork) -> None:
     stamp = Stamp(
         signature_png=image,
         signer_name=p.signer.name,
-        signed_at=format_moment(p.evidence.signed_at, p.language, await _time_zone(uow, event.tenant_id, uow.session)),
+        signed_at=format_moment(p.evidence.signed_at, p.language, await _time_zone(uow, event.tenant_id, uow.tx)),
         fields={k: domain.format_field_value(v, p.language) for k, v in p.fields.items()},
         source_digest=source.digest,
         title=document.title,
@@ -229,7 +229,7 @@ async def stamp_signed_document(event: DocumentSigned, uow: UnitOfWork) -> None:
         render_page_png, stamped.pdf, stamped.signed_page, max_bitmap_bytes=uow.settings.max_render_bytes
     )
     await uow.store.save_preview(version_id, stamped.signed_page, png)
-    document = await uow.store.claim_next_version(event.tenant_id, p.document_id, version_id, uow.session)
+    document = await uow.store.claim_next_version(event.tenant_id, p.document_id, version_id, uow.tx)
     version = Version(
         version_id=version_id,
         document_id=p.document_id,
@@ -245,9 +245,9 @@ async def stamp_signed_document(event: DocumentSigned, uow: UnitOfWork) -> None:
         signed_event_id=event.event_id,
         created_at=utcnow(),
     )
-    await uow.store.add_version(version, uow.session)
+    await uow.store.add_version(version, uow.tx)
     await uow.outbox.add(
-        uow.session,
+        uow.tx,
         DOCUMENTS_EVENTS,
         DocumentStamped(
             **event.caused(),

@@ -44,16 +44,16 @@ HANDLED: tuple[type[Handled], ...] = get_args(Handled)
 async def handle(message: Handled, uow: UnitOfWork) -> None:
     match message:
         case m.TenantRegistered():
-            await uow.store.save_tenant(message.tenant_id, _brand(message), uow.session)
-            await uow.store.set_time_zone(message.tenant_id, message.payload.time_zone, uow.session)
+            await uow.store.save_tenant(message.tenant_id, _brand(message), uow.tx)
+            await uow.store.set_time_zone(message.tenant_id, message.payload.time_zone, uow.tx)
         case m.TenantTimeZoneChanged():
-            await uow.store.set_time_zone(message.tenant_id, message.payload.time_zone, uow.session)
+            await uow.store.set_time_zone(message.tenant_id, message.payload.time_zone, uow.tx)
         case m.TenantBrandingChanged():
             p = message.payload
             await uow.store.save_tenant(
                 message.tenant_id,
                 Brand(name=p.name, **{k: v for k, v in (("logo_url", p.logo_url), ("colour", p.colour)) if v}),
-                uow.session,
+                uow.tx,
             )
         case m.ContactRegistered() | m.ContactUpdated():
             c = message.payload.contact
@@ -67,12 +67,10 @@ async def handle(message: Handled, uow: UnitOfWork) -> None:
                     link_generation=message.payload.link_generation,
                 ),
                 message.payload.archived,
-                uow.session,
+                uow.tx,
             )
         case m.DocumentUploaded() | m.DocumentVersionAdded():
-            await uow.store.save_document(
-                message.tenant_id, message.payload.document_id, message.payload.title, uow.session
-            )
+            await uow.store.save_document(message.tenant_id, message.payload.document_id, message.payload.title, uow.tx)
         case m.TaskActionRequested():
             await action_requested(message, uow)
         case m.ActionReminderDue():
@@ -137,18 +135,18 @@ async def action_requested(event: m.TaskActionRequested, uow: UnitOfWork) -> Non
         requested_by_email=actor_email,
         requested_by_name=event.actor.name,
     )
-    await uow.store.save_action(event.tenant_id, facts, uow.session)
+    await uow.store.save_action(event.tenant_id, facts, uow.tx)
     contact = Recipient(
         email=p.contact.email, name=p.contact.name, language=p.contact.language, contact_id=p.contact.contact_id
     )
-    replaces = await uow.store.replaced(event.tenant_id, facts.action_id, uow.session)
+    replaces = await uow.store.replaced(event.tenant_id, facts.action_id, uow.tx)
     await _contact_notification(event, "action_requested", facts, contact, uow, replaces=bool(replaces))
 
 
 async def action_cancelled(event: m.TaskActionCancelled, uow: UnitOfWork) -> None:
     if successor := replaced_by(event.payload.reason):
         # A replacement: the successor's request mail says it is an updated request; no mail for the cancel.
-        await uow.store.note_replacement(event.tenant_id, successor, event.payload.action_id, uow.session)
+        await uow.store.note_replacement(event.tenant_id, successor, event.payload.action_id, uow.tx)
         return
     await to_contact(event, "action_cancelled", event.payload.action_id, uow, reason=event.payload.reason)
 
@@ -156,10 +154,10 @@ async def action_cancelled(event: m.TaskActionCancelled, uow: UnitOfWork) -> Non
 async def to_contact(
     event: Envelope, kind: Kind, action_id: str, uow: UnitOfWork, key: str | None = None, **extra: object
 ) -> None:
-    action = await uow.store.action(event.tenant_id, action_id, uow.session)
+    action = await uow.store.action(event.tenant_id, action_id, uow.tx)
     if action is None:
         return  # requested before this service existed, or another tenant's id: nothing to word a mail with
-    contact = await uow.store.contact(event.tenant_id, action.contact_id, uow.session)
+    contact = await uow.store.contact(event.tenant_id, action.contact_id, uow.tx)
     await _contact_notification(event, kind, action, contact, uow, key, **extra)
 
 
@@ -172,18 +170,18 @@ async def _contact_notification(
     key: str | None = None,
     **extra: object,
 ) -> None:
-    prefs = await uow.store.prefs_of(event.tenant_id, uow.session)
+    prefs = await uow.store.prefs_of(event.tenant_id, uow.tx)
     if (to := contact_mail(kind, action, contact, prefs)) is None:
         return
     await uow.queue(event, kind, to, await _facts(event, action, uow, **extra), key)
 
 
 async def to_staff(event: Envelope, kind: Kind, action_id: str, uow: UnitOfWork, **extra: object) -> None:
-    action = await uow.store.action(event.tenant_id, action_id, uow.session)
-    prefs = await uow.store.prefs_of(event.tenant_id, uow.session)
+    action = await uow.store.action(event.tenant_id, action_id, uow.tx)
+    prefs = await uow.store.prefs_of(event.tenant_id, uow.tx)
     if (to := staff_mail(kind, action, prefs)) is None:
         return
-    contact = await uow.store.contact(event.tenant_id, action.contact_id, uow.session) if action else None
+    contact = await uow.store.contact(event.tenant_id, action.contact_id, uow.tx) if action else None
     facts = await _facts(
         event,
         action,
@@ -206,6 +204,6 @@ async def _facts(event: Envelope, action: ActionFacts | None, uow: UnitOfWork, *
             action_kind=action.kind,
             message=action.message,
             expires_at=action.expires_at,
-            document_title=await uow.store.document_title(event.tenant_id, action.document_id, uow.session),
+            document_title=await uow.store.document_title(event.tenant_id, action.document_id, uow.tx),
         )
     return facts

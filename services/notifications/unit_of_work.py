@@ -51,5 +51,5 @@ class UnitOfWork(service.UnitOfWork):
                 created_at=self.now,
                 next_attempt_at=self.now,
             ),
-            self.session,
+            self.tx,
         )

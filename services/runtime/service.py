@@ -33,6 +33,14 @@ class UnitOfWork:
     # The transaction the work joins: None outside one (a read, or before `transaction` opens one).
     session: Session | None = None
 
+    @property
+    def tx(self) -> Session:
+        """The transaction this unit of work is bound to, for work that must be part of it (a write with its
+        outbox message, a read that decides one). Asking outside one is a programming error."""
+        if self.session is None:
+            raise RuntimeError(f"{type(self).__name__} is not bound to a transaction: use it inside `transaction`")
+        return self.session
+
     def bound(self, session: Session) -> Self:
         return replace(self, session=session)
 

@@ -52,12 +52,12 @@ async def load_seal_key(uow: UnitOfWork) -> None:
 
 async def record_evidence(event: TaskSigned | DocumentSigned, uow: UnitOfWork) -> None:
     """Write the evidence record of a signing (once per action) and announce it."""
-    evidence = evidence_from_signed(event, utcnow(), await _time_zone(uow, event.tenant_id, uow.session))
-    if not await uow.store.record(evidence, uow.session):
+    evidence = evidence_from_signed(event, utcnow(), await _time_zone(uow, event.tenant_id, uow.tx))
+    if not await uow.store.record(evidence, uow.tx):
         log.info("evidence for action %s already recorded; %s adds nothing", evidence.action_id, event.event_id)
         return
     await uow.outbox.add(
-        uow.session,
+        uow.tx,
         SIGNING_EVENTS,
         EvidenceRecorded(
             **event.caused(),
@@ -72,7 +72,7 @@ async def record_evidence(event: TaskSigned | DocumentSigned, uow: UnitOfWork) -
     )
     if (
         isinstance(event, DocumentSigned)
-        and (held := await uow.store.take_stamp(event.tenant_id, evidence.action_id, uow.session)) is not None
+        and (held := await uow.store.take_stamp(event.tenant_id, evidence.action_id, uow.tx)) is not None
     ):
         stamped = DocumentStamped.model_validate(held)
         try:
@@ -80,50 +80,50 @@ async def record_evidence(event: TaskSigned | DocumentSigned, uow: UnitOfWork) -
         except PermanentFailure as exc:
             # The stamp is at fault, not the signing: the evidence stays as recorded, the stamp goes to
             # the DLQ with the reason, as it would have had it come after the signing.
-            await uow.store.set_stamped(event.tenant_id, evidence.evidence_id, evidence.document, uow.session)
-            await _dead_letter_stamp(uow, stamped, exc.detail, uow.session)
+            await uow.store.set_stamped(event.tenant_id, evidence.evidence_id, evidence.document, uow.tx)
+            await _dead_letter_stamp(uow, stamped, exc.detail, uow.tx)
 
 
 async def seal_approval_certificate(event: TaskSigned, uow: UnitOfWork) -> None:
     """Build the approval certificate of a signed task and seal it."""
-    evidence = await uow.store.for_action(event.tenant_id, event.payload.action_id, uow.session)
+    evidence = await uow.store.for_action(event.tenant_id, event.payload.action_id, uow.tx)
     if evidence is None:
         # The evidence group has not recorded this signing yet: record it here (once, whichever group
         # comes first), so the anchor set below lands on the record instead of on nothing.
         await record_evidence(event, uow)
-        evidence = await uow.store.for_action(event.tenant_id, event.payload.action_id, uow.session)
+        evidence = await uow.store.for_action(event.tenant_id, event.payload.action_id, uow.tx)
     pdf_id = seal_id_for(evidence.evidence_id, "approval_certificate")
-    if await uow.store.sealed_pdf(event.tenant_id, pdf_id, uow.session) is not None:
+    if await uow.store.sealed_pdf(event.tenant_id, pdf_id, uow.tx) is not None:
         return
-    evidence = await _anchored(uow, evidence, uow.session)
+    evidence = await _anchored(uow, evidence, uow.tx)
 
     async def build() -> bytes:
         image = await uow.fetcher.get(evidence.signature.image_url)
         certificate = await asyncio.to_thread(approval_certificate, evidence, image)
         return await asyncio.to_thread(_timed_seal, uow, certificate, evidence.evidence_id)
 
-    await _store_seal(uow, event, evidence, "approval_certificate", pdf_id, build, uow.session)
+    await _store_seal(uow, event, evidence, "approval_certificate", pdf_id, build, uow.tx)
 
 
 async def seal_stamped_document(event: DocumentStamped, uow: UnitOfWork) -> None:
     """Append the evidence page to a stamped document and seal it."""
     p = event.payload
-    evidence = await uow.store.for_action(event.tenant_id, p.action_id, uow.session)
+    evidence = await uow.store.for_action(event.tenant_id, p.action_id, uow.tx)
     if evidence is None:
         # document.stamped rides documents.events, its document.signed portal.events: when this one comes
         # first (a consumer behind on portal.events), it is held, and recording the signing seals it.
         log.info("document.stamped %s before its signing; held for action %s", event.event_id, p.action_id)
-        await uow.store.hold_stamp(event.tenant_id, p.action_id, event.model_dump(mode="json"), uow.session)
+        await uow.store.hold_stamp(event.tenant_id, p.action_id, event.model_dump(mode="json"), uow.tx)
         return
     if evidence.document is None:
         raise PermanentFailure(f"action {p.action_id} was a task signing; {event.event_id} stamps a document")
     document = evidence.document.model_copy(update={"stamped_version_id": p.version_id, "digest_after": p.digest})
-    await uow.store.set_stamped(event.tenant_id, evidence.evidence_id, document, uow.session)
+    await uow.store.set_stamped(event.tenant_id, evidence.evidence_id, document, uow.tx)
     evidence = evidence.model_copy(update={"document": document})
     pdf_id = seal_id_for(evidence.evidence_id, "sealed_document")
-    if await uow.store.sealed_pdf(event.tenant_id, pdf_id, uow.session) is not None:
+    if await uow.store.sealed_pdf(event.tenant_id, pdf_id, uow.tx) is not None:
         return
-    evidence = await _anchored(uow, evidence, uow.session)
+    evidence = await _anchored(uow, evidence, uow.tx)
 
     async def build() -> bytes:
         stamped = await uow.fetcher.get(p.pdf_url)
@@ -140,7 +140,7 @@ async def seal_stamped_document(event: DocumentStamped, uow: UnitOfWork) -> None
             raise PermanentFailure(f"cannot add the evidence page to {p.version_id}: {exc!r}") from exc
         return await asyncio.to_thread(_timed_seal, uow, combined, evidence.evidence_id)
 
-    await _store_seal(uow, event, evidence, "sealed_document", pdf_id, build, uow.session)
+    await _store_seal(uow, event, evidence, "sealed_document", pdf_id, build, uow.tx)
 
 
 async def give_up_overdue_stamps(uow: UnitOfWork, tenant_id: str | None = None) -> int:

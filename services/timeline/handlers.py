@@ -21,10 +21,10 @@ async def project(event: Envelope, uow: UnitOfWork) -> None:
     acceptance of a signing or decline first projects that submission as its own event (the proof entries,
     "Declined by")."""
     if (submission := accepted_submission(event)) is not None:
-        await _learn(uow, submission, uow.session)
-        await append_new(uow, submission, uow.session)
-    await _learn(uow, event, uow.session)
-    await append_new(uow, event, uow.session, fresh=True)
+        await _learn(uow, submission, uow.tx)
+        await append_new(uow, submission, uow.tx)
+    await _learn(uow, event, uow.tx)
+    await append_new(uow, event, uow.tx, fresh=True)
 
 
 async def append_new(uow: UnitOfWork, event: Envelope, session: Session, *, fresh: bool = False) -> int:

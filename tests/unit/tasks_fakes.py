@@ -11,6 +11,7 @@ from services.tasks.adapters.idempotency import StoredResponse
 from services.tasks.config import Settings
 from services.tasks.domain import Action, Contact, DocumentVersion, Task
 from services.tasks.unit_of_work import UnitOfWork
+from tests.unit.fake_session import FAKE_SESSION
 
 
 class FakeStore:
@@ -150,7 +151,7 @@ class FakeOutbox:
         self.messages: dict[str, list] = defaultdict(list)
 
     async def transaction(self, work):
-        return await work(None)
+        return await work(FAKE_SESSION)
 
     async def add(self, session, topic, *messages):
         self.messages[topic] += messages
@@ -210,4 +211,4 @@ def fake_uow(**overrides: Any) -> UnitOfWork:
             "idempotency": FakeIdempotency(),
             **overrides,
         },
-    ).uow
+    ).uow.bound(FAKE_SESSION)  # as the consumer binds it; a use case opens its own transaction

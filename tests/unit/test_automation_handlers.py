@@ -8,6 +8,7 @@ from services.automation.config import Settings
 from services.automation.domain import Rule, RuleSpec
 from services.automation.unit_of_work import UnitOfWork
 from tests.support import approval_events as ev
+from tests.unit.fake_session import FAKE_SESSION
 
 JAN = ev.contact()
 SEED = RuleSpec(
@@ -65,7 +66,7 @@ class FakeOutbox:
 
 def automation(*specs: RuleSpec) -> tuple[UnitOfWork, FakeRules, FakeOutbox]:
     rules, outbox = FakeRules(*specs), FakeOutbox()
-    return bootstrap.build(Settings(), store=rules, outbox=outbox).uow, rules, outbox
+    return bootstrap.build(Settings(), store=rules, outbox=outbox).uow.bound(FAKE_SESSION), rules, outbox
 
 
 async def test_a_signing_after_the_task_was_created_sends_the_phase_change_with_the_projected_phase():

@@ -11,6 +11,7 @@ from services.notifications import bootstrap
 from services.notifications.config import Settings
 from services.notifications.domain import ActionFacts, Brand, Notification, Prefs, Recipient
 from services.notifications.handlers import handle
+from tests.unit.fake_session import FAKE_SESSION
 
 TENANT = "t1"
 JAN = ContactRef(contact_id="c1", name="Jan", email="jan@example.nl", language="en")
@@ -75,7 +76,7 @@ class FakeStore:
 async def given(store: FakeStore, *messages: m.Envelope) -> None:
     uow = bootstrap.build(Settings(), store=store).uow  # the service as bootstrap wires it, on this store
     for message in messages:
-        await handle(message, uow.bound(None))
+        await handle(message, uow.bound(FAKE_SESSION))
 
 
 def requested(action_id: str = "a1", *, notify: bool = True, actor: Actor | None = None) -> m.TaskActionRequested:

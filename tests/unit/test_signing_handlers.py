@@ -10,6 +10,7 @@ from services.signing.config import Settings
 from services.signing.domain import evidence_from_signed
 from services.signing.unit_of_work import UnitOfWork
 from tests.support.signed_events import a_signature_png, a_task_signed
+from tests.unit.fake_session import FAKE_SESSION
 
 
 class FakeTimeline:
@@ -119,7 +120,7 @@ async def test_the_approval_certificate_is_sealed_off_the_event_loop():
     sealer = LoopWatchingSealer(Sealer(KEY))
     signing = bootstrap.build(
         Settings(), store=store, outbox=outbox, fetcher=SignatureImages(None), tenants=None, sealer=sealer
-    ).uow
+    ).uow.bound(FAKE_SESSION)
 
     # when a signed task's certificate is sealed
     await handlers.seal_approval_certificate(a_task_signed("t-1", "http://x", a_signature_png()), signing)

@@ -55,7 +55,7 @@ class NotificationStore:
             session=session,
         )
 
-    async def contact(self, tenant_id: str, contact_id: str, session: Session) -> Recipient | None:
+    async def contact(self, tenant_id: str, contact_id: str, session: Session | None = None) -> Recipient | None:
         doc = await self.contacts.find_one({"_id": f"{tenant_id}:{contact_id}"}, session=session)
         if doc is None or doc.get("archived"):
             return None

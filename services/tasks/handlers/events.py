@@ -39,14 +39,14 @@ async def change_phase_for_rule(event: ChangeTaskPhase, uow: UnitOfWork) -> None
     """task.change_phase: compare-and-set on the expected phase; a stale command is recorded, not applied."""
     p = event.payload
     try:
-        task = await uow.store.get_task(event.tenant_id, event.task_id or "", uow.session)
+        task = await uow.store.get_task(event.tenant_id, event.task_id or "", uow.tx)
     except NotFound as exc:
         raise PermanentFailure(exc.detail) from exc
     actor = Actor(kind="rule", id=p.rule_id or "unknown-rule", name=p.rule_name)
     try:
         await apply_phase_change(
             uow,
-            uow.session,
+            uow.tx,
             task,
             p.phase,
             expected=p.expected_phase,
@@ -62,7 +62,7 @@ async def change_phase_for_rule(event: ChangeTaskPhase, uow: UnitOfWork) -> None
             event.tenant_id,
             event.type,
             refused.detail,
-            uow.session,
+            uow.tx,
             task_id=task.id,
             expected_phase=p.expected_phase,
             phase=p.phase,
@@ -81,12 +81,12 @@ async def request_action_for_rule(event: RequestTaskAction, uow: UnitOfWork) -> 
     request; one the tenant's data refuses (archived contact, unknown document, no signing plan) is recorded."""
     p, action_id = event.payload, rule_action_id(event.event_id)
     try:
-        tenant = await uow.store.get_tenant(event.tenant_id, uow.session)
-        await uow.store.get_task(event.tenant_id, event.task_id or "", uow.session)
+        tenant = await uow.store.get_tenant(event.tenant_id, uow.tx)
+        await uow.store.get_task(event.tenant_id, event.task_id or "", uow.tx)
     except NotFound as exc:
         raise PermanentFailure(exc.detail) from exc
     try:
-        await uow.store.get_action(event.tenant_id, action_id, uow.session)
+        await uow.store.get_action(event.tenant_id, action_id, uow.tx)
         return  # this command was applied before
     except NotFound:
         pass
@@ -106,7 +106,7 @@ async def request_action_for_rule(event: RequestTaskAction, uow: UnitOfWork) -> 
             raise Invalid(f"document {p.document_id} not found in this tenant")
         await open_action(
             uow,
-            uow.session,
+            uow.tx,
             tenant_id=event.tenant_id,
             plan=tenant["plan"],
             task_id=event.task_id,
@@ -124,7 +124,7 @@ async def request_action_for_rule(event: RequestTaskAction, uow: UnitOfWork) -> 
             event.tenant_id,
             event.type,
             refused.detail,
-            uow.session,
+            uow.tx,
             task_id=event.task_id,
             contact_id=p.contact_id,
             action_kind=p.kind,
@@ -135,7 +135,7 @@ async def request_action_for_rule(event: RequestTaskAction, uow: UnitOfWork) -> 
 
 async def _open_action(uow: UnitOfWork, event: Envelope, action_id: str) -> Action:
     try:
-        return await uow.store.get_action(event.tenant_id, action_id, uow.session)
+        return await uow.store.get_action(event.tenant_id, action_id, uow.tx)
     except NotFound as exc:
         raise PermanentFailure(exc.detail) from exc
 
@@ -159,10 +159,10 @@ async def _refuse(uow: UnitOfWork, submission: Envelope, refusal: SigningRejecte
         submission.tenant_id,
         submission.type,
         refusal.payload.reason,
-        uow.session,
+        uow.tx,
         action_id=refusal.payload.action_id,
     )
-    await uow.outbox.add(uow.session, TASKS_EVENTS, refusal)
+    await uow.outbox.add(uow.tx, TASKS_EVENTS, refusal)
 
 
 async def complete_signed_action(event: TaskSigned | DocumentSigned, uow: UnitOfWork) -> None:
@@ -177,7 +177,7 @@ async def complete_signed_action(event: TaskSigned | DocumentSigned, uow: UnitOf
     status = action.status
     try:
         action.complete(event.event_id, event.payload.evidence.signed_at)
-        await close(uow, uow.session, action)
+        await close(uow, uow.tx, action)
     except ActionNotOpen as late:
         refused = SigningRejectedPayload(
             **_about(action), signed_event_id=event.event_id, action_status=status, reason=late.detail
@@ -185,7 +185,7 @@ async def complete_signed_action(event: TaskSigned | DocumentSigned, uow: UnitOf
         await _refuse(uow, event, SigningRejected(**_answer(event, action), payload=refused))
         return
     await uow.outbox.add(
-        uow.session,
+        uow.tx,
         TASKS_EVENTS,
         TaskActionCompleted(
             **_answer(event, action),
@@ -202,7 +202,7 @@ async def decline_action(event: ActionDeclined, uow: UnitOfWork) -> None:
     status = action.status
     try:
         action.decline(event.payload.reason, event.payload.declined_at, event.event_id)
-        await close(uow, uow.session, action)
+        await close(uow, uow.tx, action)
     except ActionNotOpen as late:
         refused = DeclineRejectedPayload(
             **_about(action), declined_event_id=event.event_id, action_status=status, reason=late.detail
@@ -210,7 +210,7 @@ async def decline_action(event: ActionDeclined, uow: UnitOfWork) -> None:
         await _refuse(uow, event, DeclineRejected(**_answer(event, action), payload=refused))
         return
     await uow.outbox.add(
-        uow.session,
+        uow.tx,
         TASKS_EVENTS,
         TaskActionDeclined(
             **_answer(event, action),
@@ -234,5 +234,5 @@ async def record_document_version(event: DocumentUploaded | DocumentVersionAdded
             digest=p.digest,
             title=p.title,
         ),
-        uow.session,
+        uow.tx,
     )
