@@ -17,7 +17,7 @@ from services.automation.delivery import DeliveryLoop
 from services.automation.entrypoints import api, subscribers, webhooks_api
 from services.automation.unit_of_work import UnitOfWork
 from services.runtime.app import build_runtime, create_app
-from services.runtime.service import Service, adapters
+from services.runtime.service import Adapters, Service
 
 
 def _sender(settings: Settings) -> WebhookSender:
@@ -30,19 +30,16 @@ def _sender(settings: Settings) -> WebhookSender:
 
 def build(settings: Settings, **overrides: Any) -> Service[UnitOfWork]:
     runtime = build_runtime("automation", settings)
+    adapter = Adapters(overrides)
     uow = UnitOfWork(
         settings=settings,
-        **adapters(
-            {
-                "outbox": lambda: runtime.outbox,
-                "store": lambda: RuleStore(runtime.db, settings.rule_run_retention_days),
-                "staff_keys": lambda: runtime.staff_keys,
-                "webhooks": lambda: WebhookStore(runtime.db),
-                "sender": lambda: _sender(settings),
-            },
-            overrides,
-        ),
+        outbox=adapter("outbox", lambda: runtime.outbox),
+        store=adapter("store", lambda: RuleStore(runtime.db, settings.rule_run_retention_days)),
+        staff_keys=adapter("staff_keys", lambda: runtime.staff_keys),
+        webhooks=adapter("webhooks", lambda: WebhookStore(runtime.db)),
+        sender=adapter("sender", lambda: _sender(settings)),
     )
+    adapter.check()
     runtime.startup += [uow.store.ensure_indexes, uow.webhooks.ensure_indexes]
     runtime.background.append(
         DeliveryLoop(

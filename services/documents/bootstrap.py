@@ -14,26 +14,24 @@ from services.documents.entrypoints import api, internal, subscribers
 from services.documents.unit_of_work import UnitOfWork
 from services.runtime.app import build_runtime, create_app
 from services.runtime.internal_http import InternalFetcher
-from services.runtime.service import Service, adapters
+from services.runtime.service import Adapters, Service
 
 
 def build(settings: Settings, **overrides: Any) -> Service[UnitOfWork]:
     runtime = build_runtime("documents", settings)
+    adapter = Adapters(overrides)
     uow = UnitOfWork(
         settings=settings,
-        **adapters(
-            {
-                "outbox": lambda: runtime.outbox,
-                "store": lambda: DocumentStore(runtime.db),
-                "staff_keys": lambda: runtime.staff_keys,
-                "tenants": lambda: runtime.staff_keys,
-                "signatures": lambda: InternalFetcher(
-                    settings.internal_token, settings.fetch_timeout_seconds, settings.service_hosts
-                ),
-            },
-            overrides,
+        outbox=adapter("outbox", lambda: runtime.outbox),
+        store=adapter("store", lambda: DocumentStore(runtime.db)),
+        staff_keys=adapter("staff_keys", lambda: runtime.staff_keys),
+        tenants=adapter("tenants", lambda: runtime.staff_keys),
+        signatures=adapter(
+            "signatures",
+            lambda: InternalFetcher(settings.internal_token, settings.fetch_timeout_seconds, settings.service_hosts),
         ),
     )
+    adapter.check()
     runtime.startup.append(uow.store.ensure_indexes)
     runtime.shutdown.append(uow.signatures.aclose)
     return Service(

@@ -21,41 +21,50 @@ from services.notifications.unit_of_work import UnitOfWork
 from services.runtime.app import build_runtime, create_app
 from services.runtime.internal_http import InternalFetcher
 from services.runtime.mail import SmtpSender, SmtpTarget
-from services.runtime.service import Service, adapters
+from services.runtime.service import Adapters, Service
 
 
 def build(settings: Settings, **overrides: Any) -> Service[UnitOfWork]:
     runtime = build_runtime("notifications", settings)
+    adapter = Adapters(overrides)
     uow = UnitOfWork(
         settings=settings,
-        **adapters(
-            {
-                "outbox": lambda: runtime.outbox,
-                "store": lambda: NotificationStore(runtime.db),
-                "staff_keys": lambda: runtime.staff_keys,
-                "sender": lambda: SmtpSender(
-                    SmtpTarget.parse(settings.mail_url), settings.mail_from, timeout=settings.smtp_timeout_seconds
-                ),
-                "links": lambda: Links(
-                    settings.portal_url,
-                    settings.portal_link_secret,
-                    timedelta(minutes=settings.link_ttl_minutes),
-                    settings.console_task_url,
-                ),
-                "proofs": lambda: Proofs(
-                    InternalFetcher(settings.internal_token, settings.fetch_timeout_seconds, settings.service_hosts),
-                    settings.attach_proof_max_bytes,
-                ),
-                "policy": lambda: RetryPolicy(
-                    base_seconds=settings.retry_base_seconds,
-                    max_delay_seconds=settings.retry_max_delay_seconds,
-                    give_up_after_seconds=settings.give_up_after_seconds,
-                ),
-                "clock": lambda: utcnow,
-            },
-            overrides,
+        outbox=adapter("outbox", lambda: runtime.outbox),
+        store=adapter("store", lambda: NotificationStore(runtime.db)),
+        staff_keys=adapter("staff_keys", lambda: runtime.staff_keys),
+        sender=adapter(
+            "sender",
+            lambda: SmtpSender(
+                SmtpTarget.parse(settings.mail_url), settings.mail_from, timeout=settings.smtp_timeout_seconds
+            ),
         ),
+        links=adapter(
+            "links",
+            lambda: Links(
+                settings.portal_url,
+                settings.portal_link_secret,
+                timedelta(minutes=settings.link_ttl_minutes),
+                settings.console_task_url,
+            ),
+        ),
+        proofs=adapter(
+            "proofs",
+            lambda: Proofs(
+                InternalFetcher(settings.internal_token, settings.fetch_timeout_seconds, settings.service_hosts),
+                settings.attach_proof_max_bytes,
+            ),
+        ),
+        policy=adapter(
+            "policy",
+            lambda: RetryPolicy(
+                base_seconds=settings.retry_base_seconds,
+                max_delay_seconds=settings.retry_max_delay_seconds,
+                give_up_after_seconds=settings.give_up_after_seconds,
+            ),
+        ),
+        clock=adapter("clock", lambda: utcnow),
     )
+    adapter.check()
     runtime.startup.append(uow.store.ensure_indexes)
     runtime.background.append(
         DeliveryLoop(uow, poll_interval=settings.poll_seconds, lease=timedelta(seconds=settings.lease_seconds)).run

@@ -38,7 +38,7 @@ from services.portal.handlers.documents import ViewCache
 from services.portal.unit_of_work import UnitOfWork
 from services.runtime.app import build_runtime, create_app
 from services.runtime.mail import SmtpSender
-from services.runtime.service import Service, adapters
+from services.runtime.service import Adapters, Service
 
 STATIC = Path(__file__).parent / "static"
 
@@ -53,26 +53,33 @@ def _extend(settings: Settings, app: FastAPI) -> None:
 
 def build(settings: Settings, **overrides: Any) -> Service[UnitOfWork]:
     runtime = build_runtime("portal", settings)
-    made = adapters(
-        {
-            "outbox": lambda: runtime.outbox,
-            "store": lambda: PortalStore(runtime.db),
-            "mailer": lambda: SmtpMailer(SmtpSender.from_settings(settings)),
-            "timeline": lambda: TimelineClient(
-                settings.timeline_url, settings.internal_token, settings.timeline_timeout_seconds
-            ),
-            "files": lambda: InternalFiles(settings.internal_token, [settings.documents_url, settings.signing_url]),
-            "verifier": lambda: SealVerifier(settings.signing_url, internal_token=settings.internal_token),
-            "views": lambda: ViewCache(settings.document_view_cache_entries, settings.document_view_cache_chars),
-            "clock": lambda: utcnow,
-            "login_limiter": lambda: RateLimiter(settings.login_burst, settings.login_per_minute),
-            "signing_limiter": lambda: RateLimiter(settings.signing_burst, settings.signing_per_minute),
-        },
-        overrides,
+    adapter = Adapters(overrides)
+    uow = UnitOfWork(
+        settings=settings,
+        outbox=adapter("outbox", lambda: runtime.outbox),
+        store=adapter("store", lambda: PortalStore(runtime.db)),
+        mailer=adapter("mailer", lambda: SmtpMailer(SmtpSender.from_settings(settings))),
+        timeline=adapter(
+            "timeline",
+            lambda: TimelineClient(settings.timeline_url, settings.internal_token, settings.timeline_timeout_seconds),
+        ),
+        files=adapter(
+            "files", lambda: InternalFiles(settings.internal_token, [settings.documents_url, settings.signing_url])
+        ),
+        verifier=adapter(
+            "verifier", lambda: SealVerifier(settings.signing_url, internal_token=settings.internal_token)
+        ),
+        views=adapter(
+            "views", lambda: ViewCache(settings.document_view_cache_entries, settings.document_view_cache_chars)
+        ),
+        clock=adapter("clock", lambda: utcnow),
+        login_limiter=adapter("login_limiter", lambda: RateLimiter(settings.login_burst, settings.login_per_minute)),
+        signing_limiter=adapter(
+            "signing_limiter", lambda: RateLimiter(settings.signing_burst, settings.signing_per_minute)
+        ),
     )
-    store = made["store"]
-    uow = UnitOfWork(settings=settings, **made)
-    runtime.startup.append(store.ensure_indexes)
+    adapter.check()
+    runtime.startup.append(uow.store.ensure_indexes)
     rendering.configure(settings.display_timezone)
     return Service(
         runtime,

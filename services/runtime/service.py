@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 from fastapi import APIRouter, FastAPI
 
@@ -86,9 +86,24 @@ class Service(Generic[U]):
     extend_app: list[Callable[[FastAPI], None]] = field(default_factory=list)
 
 
-def adapters(defaults: Mapping[str, Callable[[], object]], overrides: Mapping[str, object]) -> dict[str, object]:
-    """The adapters a bootstrap wires: each override as given, every other one built from its default."""
-    unknown = set(overrides) - set(defaults)
-    if unknown:
-        raise TypeError(f"no such adapter to override: {', '.join(sorted(unknown))}")
-    return {name: overrides[name] if name in overrides else make() for name, make in defaults.items()}
+class Adapters:
+    """The adapters a bootstrap wires, each named once where it is passed to the unit of work:
+    `adapter("store", lambda: Store(db))` is the override of that name as given (a test's fake, taken as the
+    adapter it stands in for), or else built from its default, keeping the default's type. `check()` after
+    the last one refuses an override that names no adapter."""
+
+    def __init__(self, overrides: Mapping[str, Any]) -> None:
+        self._overrides = overrides
+        self._named: set[str] = set()
+
+    def __call__(self, name: str, default: Callable[[], T]) -> T:
+        self._named.add(name)
+        if name not in self._overrides:
+            return default()
+        override: T = self._overrides[name]
+        return override
+
+    def check(self) -> None:
+        unknown = set(self._overrides) - self._named
+        if unknown:
+            raise TypeError(f"no such adapter to override: {', '.join(sorted(unknown))}")

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from contracts.topics import SIGNING_EVENTS
 from services.runtime.app import build_runtime, create_app
 from services.runtime.internal_http import InternalFetcher
-from services.runtime.service import Service, adapters
+from services.runtime.service import Adapters, Service
 from services.signing import handlers
 from services.signing.adapters.keys import SealKeys
 from services.signing.adapters.mongo import EvidenceStore
@@ -25,28 +25,27 @@ from services.signing.unit_of_work import UnitOfWork
 
 def build(settings: Settings, **overrides: Any) -> Service[UnitOfWork]:
     runtime = build_runtime("signing", settings)
+    adapter = Adapters(overrides)
     uow = UnitOfWork(
         settings=settings,
-        **adapters(
-            {
-                "outbox": lambda: runtime.outbox,
-                "tracking": lambda: runtime.tracking,
-                "store": lambda: EvidenceStore(runtime.db),
-                "staff_keys": lambda: runtime.staff_keys,
-                "tenants": lambda: runtime.staff_keys,
-                "keys": lambda: SealKeys(runtime.db, settings),
-                "fetcher": lambda: InternalFetcher(
-                    settings.internal_token, settings.fetch_timeout_seconds, settings.service_hosts
-                ),
-                "verifier": lambda: VerifyPool(
-                    settings.verify_workers, settings.verify_timeout_seconds, settings.verify_queue
-                ),
-                "verify_rate": lambda: ClientRate(settings.verify_rate),
-                "sealer": lambda: None,  # built around the seal key at startup (load_seal_key)
-            },
-            overrides,
+        outbox=adapter("outbox", lambda: runtime.outbox),
+        tracking=adapter("tracking", lambda: runtime.tracking),
+        store=adapter("store", lambda: EvidenceStore(runtime.db)),
+        staff_keys=adapter("staff_keys", lambda: runtime.staff_keys),
+        tenants=adapter("tenants", lambda: runtime.staff_keys),
+        keys=adapter("keys", lambda: SealKeys(runtime.db, settings)),
+        fetcher=adapter(
+            "fetcher",
+            lambda: InternalFetcher(settings.internal_token, settings.fetch_timeout_seconds, settings.service_hosts),
         ),
+        verifier=adapter(
+            "verifier",
+            lambda: VerifyPool(settings.verify_workers, settings.verify_timeout_seconds, settings.verify_queue),
+        ),
+        verify_rate=adapter("verify_rate", lambda: ClientRate(settings.verify_rate)),
+        sealer=adapter("sealer", lambda: None),  # built around the seal key at startup (load_seal_key)
     )
+    adapter.check()
     runtime.startup.append(uow.store.ensure_indexes)
     runtime.shutdown.append(uow.fetcher.aclose)
     runtime.startup.append(uow.verifier.warm)

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from contracts.topics import TASKS_EVENTS
 from services.runtime.app import Runtime, build_runtime, create_app
 from services.runtime.mail import SmtpSender
-from services.runtime.service import Service, adapters
+from services.runtime.service import Adapters, Service
 from services.tasks.adapters.accounts import AccountsStore
 from services.tasks.adapters.console_queries import ConsoleQueries
 from services.tasks.adapters.idempotency import IdempotencyRecords
@@ -32,22 +32,19 @@ from services.tasks.unit_of_work import UnitOfWork
 
 def build(settings: Settings, **overrides: Any) -> Service[UnitOfWork]:
     runtime = build_runtime("tasks", settings)
+    adapter = Adapters(overrides)
     uow = UnitOfWork(
         settings=settings,
-        **adapters(
-            {
-                "outbox": lambda: runtime.outbox,
-                "store": lambda: TasksStore(runtime.db),
-                "staff_keys": lambda: runtime.staff_keys,
-                "idempotency": lambda: IdempotencyRecords(
-                    runtime.db, timedelta(hours=settings.idempotency_retention_hours)
-                ),
-                "accounts": lambda: AccountsStore(runtime.db),
-                "mailer": lambda: SmtpMailer(SmtpSender.from_settings(settings)),
-            },
-            overrides,
+        outbox=adapter("outbox", lambda: runtime.outbox),
+        store=adapter("store", lambda: TasksStore(runtime.db)),
+        staff_keys=adapter("staff_keys", lambda: runtime.staff_keys),
+        idempotency=adapter(
+            "idempotency", lambda: IdempotencyRecords(runtime.db, timedelta(hours=settings.idempotency_retention_hours))
         ),
+        accounts=adapter("accounts", lambda: AccountsStore(runtime.db)),
+        mailer=adapter("mailer", lambda: SmtpMailer(SmtpSender.from_settings(settings))),
     )
+    adapter.check()
     runtime.startup += [uow.store.ensure_indexes, uow.idempotency.ensure_indexes, uow.accounts.ensure_indexes]
     runtime.every(settings.expiry_interval_seconds, partial(action_schedule_pass, uow), "action-schedule")
     return Service(

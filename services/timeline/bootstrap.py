@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from contracts.topics import TIMELINE_CHAIN
 from services.runtime.app import Runtime, build_runtime, create_app
 from services.runtime.internal_http import InternalFetcher
-from services.runtime.service import Service, adapters
+from services.runtime.service import Adapters, Service
 from services.timeline.adapters.mongo import TimelineStore
 from services.timeline.adapters.signing_anchors import SigningAnchors
 from services.timeline.config import Settings
@@ -26,17 +26,14 @@ def _signing_anchors(settings: Settings, runtime: Runtime) -> SigningAnchors:
 
 def build(settings: Settings, **overrides: Any) -> Service[UnitOfWork]:
     runtime = build_runtime("timeline", settings)
+    adapter = Adapters(overrides)
     uow = UnitOfWork(
-        **adapters(
-            {
-                "outbox": lambda: runtime.outbox,
-                "store": lambda: TimelineStore(runtime.db),
-                "staff_keys": lambda: runtime.staff_keys,
-                "anchors": lambda: _signing_anchors(settings, runtime),
-            },
-            overrides,
-        )
+        outbox=adapter("outbox", lambda: runtime.outbox),
+        store=adapter("store", lambda: TimelineStore(runtime.db)),
+        staff_keys=adapter("staff_keys", lambda: runtime.staff_keys),
+        anchors=adapter("anchors", lambda: _signing_anchors(settings, runtime)),
     )
+    adapter.check()
     runtime.startup.append(uow.store.ensure_indexes)
     return Service(
         runtime,
