@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import assert_never
+from typing import Any, assert_never
 
 from contracts import Actor, Envelope, new_id, utcnow
 from contracts import messages as m
@@ -37,9 +37,12 @@ def _caused_by_rule(event: Envelope, rule: Rule) -> dict:
     }
 
 
-def effect_message(event: Envelope, rule: Rule, effect: PhaseChange | Note | ActionRequest) -> tuple[str, Envelope]:
+RuleMessage = m.ChangeTaskPhase | m.RequestTaskAction | m.TimelineNoteAdded
+
+
+def effect_message(event: Envelope, rule: Rule, effect: PhaseChange | Note | ActionRequest) -> tuple[str, RuleMessage]:
     """The message a rule's effect sends, and its topic (as contracts route it)."""
-    message: Envelope
+    message: RuleMessage
     match effect:
         case PhaseChange():
             message = m.ChangeTaskPhase(
@@ -162,7 +165,7 @@ async def react(event: Envelope, uow: UnitOfWork) -> None:
     facts = facts_for(event, phase, action)
     for rule in rules:
         decision = evaluate(rule, event.type, facts, event.causation_depth)
-        sent = []
+        sent: list[dict[str, Any]] = []
         for effect in decision.effects:
             if isinstance(effect, WebhookCall):
                 delivery = await webhook_handlers.call_for_rule(

@@ -230,6 +230,8 @@ async def stamp_signed_document(event: DocumentSigned, uow: UnitOfWork) -> None:
     )
     await uow.store.save_preview(version_id, stamped.signed_page, png)
     document = await uow.store.claim_next_version(event.tenant_id, p.document_id, version_id, uow.tx)
+    if document is None:  # read above in this transaction, so not gone
+        raise PermanentFailure(f"unknown document {p.document_id}")
     version = Version(
         version_id=version_id,
         document_id=p.document_id,

@@ -34,7 +34,9 @@ _env = Environment(
 @cache
 def catalogue(language: str) -> dict[str, str]:
     with open(HERE / "locale" / language / "LC_MESSAGES" / "notifications.po", "rb") as po:
-        return {message.id: message.string for message in read_po(po, locale=language) if message.id}
+        # Singular messages only (the catalogues have no plural forms, whose id and string are tuples).
+        entries = read_po(po, locale=language)
+        return {m.id: m.string for m in entries if m.id and isinstance(m.id, str) and isinstance(m.string, str)}
 
 
 @dataclass(frozen=True)
@@ -83,11 +85,12 @@ def render(notification: Notification, brand: Brand, *, link: str | None, attach
         paragraphs.append(t["deadline"].format(**values))
     if attached:
         paragraphs.append(t["proof_attached"])
+    subject = t[subject_key].format(**values)
     context = {
         "t": t,
         "lang": language,
         "brand": brand,
-        "subject": t[subject_key].format(**values),
+        "subject": subject,
         "greeting": t["greeting_named" if values["name"] else "greeting"].format(**values),
         "paragraphs": paragraphs,
         "note": f.get("message") if kind in ("action_requested", "action_reminder") else None,
@@ -96,7 +99,7 @@ def render(notification: Notification, brand: Brand, *, link: str | None, attach
         "footer": t["footer_staff" if kind.startswith("staff_") else "footer_contact"].format(**values),
     }
     return Rendered(
-        subject=context["subject"],
+        subject=subject,
         text=_env.get_template("mail.txt").render(context),
         html=_env.get_template("mail.html").render(context),
     )

@@ -47,8 +47,10 @@ def _extend(settings: Settings, app: FastAPI) -> None:
     """Beyond routes: the static files, the security headers, and rate-limited pages answered as pages."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SecurityHeaders)
-    app.add_exception_handler(RateLimited, page_errors.rate_limited)
-    app.add_exception_handler(ConnectionFailure, page_errors.unavailable)
+    # FastAPI's decorator, as a call: it types the handler of one exception class (Starlette's
+    # add_exception_handler wants one taking any Exception).
+    app.exception_handler(RateLimited)(page_errors.rate_limited)
+    app.exception_handler(ConnectionFailure)(page_errors.unavailable)
 
 
 def build(settings: Settings, **overrides: Any) -> Service[UnitOfWork]:

@@ -19,7 +19,9 @@ DATE_PATTERNS = {"nl": "d MMMM y HH:mm", "en": "d MMMM y, HH:mm"}
 @cache
 def catalogue(language: str) -> dict[str, str]:
     with open(LOCALE_DIR / language / "LC_MESSAGES" / "portal.po", "rb") as po:
-        return {message.id: message.string for message in read_po(po, locale=language) if message.id}
+        # Singular messages only (the catalogues have no plural forms, whose id and string are tuples).
+        entries = read_po(po, locale=language)
+        return {m.id: m.string for m in entries if m.id and isinstance(m.id, str) and isinstance(m.string, str)}
 
 
 def language_of(value: str | None, fallback: str = "nl") -> str:
@@ -48,10 +50,11 @@ def format_datetime(value: datetime | str | None, language: str, zone: tzinfo = 
     if value is None:
         return ""
     if isinstance(value, str):
+        text = value  # shown as it is when it is no moment
         try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            value = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            return value
+            return text
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     local = value.astimezone(zone)

@@ -72,6 +72,7 @@ async def record_evidence(event: TaskSigned | DocumentSigned, uow: UnitOfWork) -
     )
     if (
         isinstance(event, DocumentSigned)
+        and evidence.document is not None  # a document signing's evidence always names its document
         and (held := await uow.store.take_stamp(event.tenant_id, evidence.action_id, uow.tx)) is not None
     ):
         stamped = DocumentStamped.model_validate(held)
@@ -92,6 +93,8 @@ async def seal_approval_certificate(event: TaskSigned, uow: UnitOfWork) -> None:
         # comes first), so the anchor set below lands on the record instead of on nothing.
         await record_evidence(event, uow)
         evidence = await uow.store.for_action(event.tenant_id, event.payload.action_id, uow.tx)
+        if evidence is None:
+            raise RuntimeError(f"the evidence of action {event.payload.action_id} was recorded but is not found")
     pdf_id = seal_id_for(evidence.evidence_id, "approval_certificate")
     if await uow.store.sealed_pdf(event.tenant_id, pdf_id, uow.tx) is not None:
         return
@@ -174,6 +177,8 @@ async def give_up_overdue_stamps(uow: UnitOfWork, tenant_id: str | None = None) 
 async def _dead_letter_stamp(uow: UnitOfWork, stamped: DocumentStamped, reason: str, session: Session) -> None:
     """A held stamp to the DLQ (through the outbox, with this transaction), shaped like the consumer's own
     dead letters; its processed mark is forgotten so that a replay is handled as new."""
+    if uow.tracking is None:
+        raise RuntimeError("the signing service was built without its consumers' tracking")
     await uow.tracking.forget(Groups.SIGNING, stamped.event_id, session)
     await uow.outbox.add(
         session,
@@ -190,6 +195,8 @@ async def _time_zone(uow: UnitOfWork, tenant_id: str, session: Session | None = 
 
 def _timed_seal(uow: UnitOfWork, pdf: bytes, evidence_id: str) -> bytes:
     """On a worker thread: one seal, its duration in the metrics."""
+    if uow.sealer is None:
+        raise RuntimeError("no sealer: the seal key loads when the service starts (load_seal_key)")
     with SEAL_TIME.time():
         return uow.sealer.seal(pdf, evidence_id)
 

@@ -65,7 +65,7 @@ def require_password(password: str) -> str:
 def require_role(role: str) -> Role:
     if role not in ROLES:
         raise Invalid(f"role must be one of {', '.join(ROLES)}", errors=[{"field": "role", "message": "unknown"}])
-    return role  # type: ignore[return-value]
+    return role
 
 
 def require_admin(user: StaffUser) -> None:

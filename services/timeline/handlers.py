@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from contracts import Envelope
 from contracts import messages as m
 from contracts.errors import NotFound
@@ -173,7 +175,8 @@ async def heads(uow: UnitOfWork, tenant_id: str, task_id: str) -> dict:
 async def verify(uow: UnitOfWork, tenant_id: str, task_id: str) -> dict:
     if await uow.store.task_known(tenant_id, task_id) is None:
         raise NotFound(f"task {task_id} not found")
-    audiences, chains = {}, {}
+    audiences: dict[str, dict[str, Any]] = {}
+    chains: dict[str, list[dict[str, Any]]] = {}
     for audience in AUDIENCES:
         docs, head = await uow.store.chain_of(tenant_id, task_id, audience)
         v = chain.verify(docs, head)

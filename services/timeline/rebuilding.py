@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from contracts import Envelope
@@ -91,7 +92,7 @@ async def rebuild(live: UnitOfWork, staging: Staging, history: History, projecte
     await store.reset_heads()
     for event in unplaced:
         report["entries_appended"] += await staging.timeline.outbox.transaction(
-            lambda session, event=event: handlers.append_new(staging.timeline, event, session)
+            partial(handlers.append_new, staging.timeline, event)
         )
     report["entries"] = await store.entry_count()
     # Recorded places whose event is no longer on its topic (retention, a topic made again).

@@ -44,7 +44,7 @@ class RuleStore:
     async def remove(self, tenant_id: str, rule_id: str) -> bool:
         return (await self.rules.delete_one({"_id": rule_id, "tenant_id": tenant_id})).deleted_count == 1
 
-    async def list(self, tenant_id: str) -> list[Rule]:
+    async def rules_of(self, tenant_id: str) -> list[Rule]:
         docs = await self.rules.find({"tenant_id": tenant_id}).sort("created_at", 1).to_list(None)
         return [Rule.model_validate(d) for d in docs]
 

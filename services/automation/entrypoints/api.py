@@ -30,7 +30,7 @@ async def create_rule(spec: RuleSpec, who: CurrentStaff, uow: UowDep) -> Rule:
 
 @router.get("/v1/rules", summary="The tenant's rules")
 async def list_rules(who: CurrentStaff, uow: UowDep) -> RuleList:
-    return RuleList(rules=await uow.store.list(who.tenant_id))
+    return RuleList(rules=await uow.store.rules_of(who.tenant_id))
 
 
 @router.get("/v1/rules/{rule_id}", summary="One rule")

@@ -85,7 +85,7 @@ class DocumentStore:
         if before is not None:
             query["updated_at"] = {"$lt": before}
         docs = await self.documents.find(query).sort("updated_at", -1).to_list(limit)
-        return [_document(d) for d in docs]
+        return [Document.model_validate(d) for d in docs]
 
     async def version(
         self, tenant_id: str, document_id: str, version_id: str, session: Session | None = None
@@ -101,14 +101,14 @@ class DocumentStore:
             .sort("version", 1)
             .to_list(None)
         )
-        return [_version(d) for d in docs]
+        return [Version.model_validate(d) for d in docs]
 
     async def signed_and_standing(self, tenant_id: str, document_id: str, session: Session) -> list[Version]:
         docs = await self.versions.find(
             {"tenant_id": tenant_id, "document_id": document_id, "source": "stamped", "withdrawn_at": None},
             session=session,
         ).to_list(None)
-        return [_version(d) for d in docs]
+        return [Version.model_validate(d) for d in docs]
 
     async def mark_withdrawn(self, version_id: str, session: Session) -> None:
         await self.versions.update_one({"_id": version_id}, {"$set": {"withdrawn_at": utcnow()}}, session=session)

@@ -146,10 +146,11 @@ def _collect(holder, resources, streams, by_name, fonts, seen: set[int], depth: 
         if isinstance(properties, DictionaryObject) and "{" in str(properties.get("/ActualText", "")):
             raise _Unknown
     for ref in _values(resources.get("/XObject")):
-        key = getattr(ref, "idnum", None)
-        if key is not None and key in seen:
-            continue
-        seen.add(key)
+        key = getattr(ref, "idnum", None)  # None for a direct object, met only where it stands
+        if key is not None:
+            if key in seen:
+                continue
+            seen.add(key)
         xobject = ref.get_object()
         if isinstance(xobject, StreamObject) and xobject.get("/Subtype") == "/Form":
             # a form without resources of its own draws with its page's fonts, which are collected already

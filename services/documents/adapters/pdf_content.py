@@ -84,7 +84,7 @@ def page_fonts(page) -> dict:
     resources = resources.get_object() if resources is not None else None
     fonts = resources.get("/Font") if resources is not None and hasattr(resources, "get") else None
     fonts = fonts.get_object() if fonts is not None else None
-    return fonts if hasattr(fonts, "get") else {}
+    return fonts if isinstance(fonts, dict) else {}  # a DictionaryObject; anything else names no font
 
 
 def shows_in(data: bytes, fonts, joined: dict[str, list[bytes]] | None = None) -> list[Show]:
@@ -94,9 +94,12 @@ def shows_in(data: bytes, fonts, joined: dict[str, list[bytes]] | None = None) -
     is not returned but added, as it stands, to that font's list there: enough to ask which codes a
     page shows (joined_codes), and much faster for producers that kern every glyph.
     """
-    state = {"font": None, "size": 0.0, b"Tc": 0.0, b"Tw": 0.0}
-    stack: list[dict] = []
-    readers: dict = {}
+    # The text state: the font (its resource name) and size Tf set, the character and word spacing (Tc, Tw).
+    font: str | None = None
+    size = 0.0
+    spacing = {b"Tc": 0.0, b"Tw": 0.0}
+    stack: list[tuple[str | None, float, dict[bytes, float]]] = []
+    readers: dict[str | None, FontCodes | None] = {}
     found: list[Show] = []
     for m in _TOKENS.finditer(data):
         kind = m.lastgroup
@@ -109,32 +112,31 @@ def shows_in(data: bytes, fonts, joined: dict[str, list[bytes]] | None = None) -
             if operator == b"BI":
                 raise UnreadableContent  # inline image data could hold anything
             if operator == b"q":
-                stack.append(dict(state))
+                stack.append((font, size, dict(spacing)))
             elif operator == b"Q":
                 if stack:
-                    state = stack.pop()
+                    font, size, spacing = stack.pop()
             else:
-                state[operator] = float(_operands(data, m.start(), 1).group(1))
+                spacing[operator] = float(_operands(data, m.start(), 1).group(1))
         elif kind == "tf":
-            state["font"], state["size"] = m.group("font").decode("latin-1"), float(m.group("size"))
+            font, size = m.group("font").decode("latin-1"), float(m.group("size"))
         elif kind in ("show", "tj"):
             start, extra = m.start(), b""
             operator = b"TJ" if kind == "tj" else m.group("sop")
             if operator == b'"':  # aw ac string ": sets word and character spacing, then shows
                 operands = _operands(data, start, 2)
                 aw, ac = operands.groups()
-                state[b"Tw"], state[b"Tc"] = float(aw), float(ac)
+                spacing[b"Tw"], spacing[b"Tc"] = float(aw), float(ac)
                 start, extra = operands.start(), aw + b" Tw " + ac + b" Tc "
-            if kind == "tj" and joined is not None and state["font"] in joined:
-                joined[state["font"]].append(m.group("arr"))
+            if kind == "tj" and joined is not None and font is not None and font in joined:
+                joined[font].append(m.group("arr"))
                 continue
             if kind == "tj":
                 items = [_string(t) if t[:1] in b"(<" else float(t) for t in _ARRAY_ITEM.findall(m.group("arr"))]
             else:
                 items = [_string(m.group("s"))]
-            name = state["font"]
-            if name not in readers:
-                readers[name] = font_codes(fonts.get(name)) if name and fonts is not None else None
+            if font not in readers:
+                readers[font] = font_codes(fonts.get(font)) if font and fonts is not None else None
             found.append(
                 Show(
                     start,
@@ -142,11 +144,11 @@ def shows_in(data: bytes, fonts, joined: dict[str, list[bytes]] | None = None) -
                     operator,
                     items,
                     extra,
-                    name,
-                    readers[name],
-                    state["size"],
-                    state[b"Tc"],
-                    state[b"Tw"],
+                    font,
+                    readers[font],
+                    size,
+                    spacing[b"Tc"],
+                    spacing[b"Tw"],
                 )
             )
     return found

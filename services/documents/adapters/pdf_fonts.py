@@ -101,7 +101,7 @@ class FontCodes:
     widths: dict[int, float]
     default_width: float | None
     fallback_text: dict[int, str] | None = None  # a simple font's base encoding, for codes ToUnicode omits
-    metrics: object | None = None  # a standard 14 font's AFM widths, by character (reportlab)
+    metrics: pdfmetrics.Font | None = None  # a standard 14 font's AFM widths, by character (reportlab)
 
     def codes(self, data: bytes) -> list[int] | None:
         if len(data) % self.code_bytes:

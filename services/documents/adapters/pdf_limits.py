@@ -27,7 +27,7 @@ MAX_IMAGE_PIXELS = 50_000_000
 # The bitmap of one page preview; a larger page is rendered at a smaller scale to fit.
 MAX_RENDER_BYTES = 40 * 1024 * 1024
 MAX_FORM_DEPTH = 12
-_ASCII = {
+_ASCII: dict[str, type[ASCII85Decode | ASCIIHexDecode]] = {
     "/ASCII85Decode": ASCII85Decode,
     "/A85": ASCII85Decode,
     "/ASCIIHexDecode": ASCIIHexDecode,

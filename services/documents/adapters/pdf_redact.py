@@ -100,11 +100,10 @@ def _glyphs(spans: list[_Span], starts: list[int], start: int, end: int) -> dict
 
 
 def _editable(show: Show, item: int) -> bool:
-    return (
-        show.font is not None
-        and show.size != 0
-        and all(show.font.width(code) is not None for code in show.font.codes(show.items[item]) or [None])
-    )
+    if show.font is None or show.size == 0:
+        return False
+    codes = show.font.codes(show.items[item])  # read before (_glyphs owns no unreadable item)
+    return codes is not None and all(show.font.width(code) is not None for code in codes)
 
 
 def _spliced(data: bytes, shows: list[Show], gone: dict[int, dict[int, set[int]]]) -> bytes:
@@ -120,6 +119,8 @@ def _spliced(data: bytes, shows: list[Show], gone: dict[int, dict[int, set[int]]
 def _rewritten(show: Show, gone: dict[int, set[int]]) -> bytes:
     """The show as a TJ array without the removed glyphs, each replaced by an adjustment of its width."""
     font = show.font
+    if font is None:
+        raise RuntimeError("only an editable show is rewritten")
     parts: list[bytes] = []
     for i, item in enumerate(show.items):
         if isinstance(item, float):
@@ -137,8 +138,11 @@ def _rewritten(show: Show, gone: dict[int, set[int]]) -> bytes:
                     parts.append(b"<" + font.encode(run).hex().encode() + b">")
                     run = []
                 spacing = show.char_spacing + (show.word_spacing if font.code_bytes == 1 and code == 32 else 0.0)
+                width = font.width(code)
+                if width is None:
+                    raise RuntimeError("an editable show knows each code's width")
                 # a TJ number n moves the pen by -n/1000 of the font size: the glyph's width and its spacing
-                shift -= font.width(code) + spacing * 1000 / show.size
+                shift -= width + spacing * 1000 / show.size
             else:
                 if shift:
                     parts.append(_number(shift))

@@ -29,7 +29,9 @@ def words(language: str | None) -> dict[str, str]:
     """The signature page's words in `language` (Dutch when it is not one we have)."""
     lang = language_of(language)
     with open(LOCALE_DIR / lang / "LC_MESSAGES" / "stamp.po", "rb") as po:
-        return {message.id: message.string for message in read_po(po, locale=lang) if message.id}
+        # Singular messages only (the catalogues have no plural forms, whose id and string are tuples).
+        entries = read_po(po, locale=lang)
+        return {m.id: m.string for m in entries if m.id and isinstance(m.id, str) and isinstance(m.string, str)}
 
 
 def format_moment(at: datetime, language: str | None, zone: str | None) -> str:

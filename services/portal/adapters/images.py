@@ -44,13 +44,20 @@ def normalise_signature(raw: bytes) -> bytes:
 
 def is_blank(image: Image.Image) -> bool:
     rgba = image.convert("RGBA")
-    alpha = rgba.getchannel("A")
-    if alpha.getextrema()[1] < INK_ALPHA:
+    if _extrema(rgba.getchannel("A"))[1] < INK_ALPHA:
         return True
     # Composite on white so transparent pixels count as paper, then look for anything dark enough.
     paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
     grey = Image.alpha_composite(paper, rgba).convert("L")
-    return grey.getextrema()[0] >= INK_DARKNESS
+    return _extrema(grey)[0] >= INK_DARKNESS
+
+
+def _extrema(band: Image.Image) -> tuple[float, float]:
+    """A one-band image's lowest and highest value (Pillow gives a pair per band for an image of several)."""
+    low, high = band.getextrema()
+    if isinstance(low, tuple) or isinstance(high, tuple):
+        raise ValueError(f"one band expected, not {band.mode}")
+    return low, high
 
 
 @lru_cache(maxsize=1)
@@ -76,7 +83,8 @@ def render_typed_signature(name: str, size: int = 64) -> bytes:
     font = ImageFont.truetype(path, size) if path else ImageFont.load_default(size=size)
     left, top, right, bottom = ImageDraw.Draw(Image.new("RGBA", (1, 1))).textbbox((0, 0), text, font=font)
     pad = size // 3
-    image = Image.new("RGBA", (right - left + 2 * pad, bottom - top + 2 * pad), (255, 255, 255, 0))
+    # Pillow types a text box in floats; a FreeType font's is in whole pixels.
+    image = Image.new("RGBA", (int(right - left) + 2 * pad, int(bottom - top) + 2 * pad), (255, 255, 255, 0))
     ImageDraw.Draw(image).text((pad - left, pad - top), text, font=font, fill=(18, 32, 96, 255))
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)

@@ -57,5 +57,7 @@ async def verify_code(
     except Conflict:
         return _back(back, "locked")
     except Invalid as exc:
-        return _back(back, {"otp_expired": "expired", "otp_not_sent": "again"}.get(exc.extra.get("code"), "wrong"))
+        return _back(
+            back, {"otp_expired": "expired", "otp_not_sent": "again"}.get(exc.extra.get("code") or "", "wrong")
+        )
     return _back(back, "verified")

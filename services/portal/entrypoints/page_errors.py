@@ -65,6 +65,7 @@ def check_form_csrf(ctx: SessionContext, token: str | None) -> None:
 
 async def rate_limited(request: Request, exc: RateLimited) -> Response:
     """429 as a page for browsers, as problem details for the API; both say when to retry."""
+    response: Response
     if request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", ""):
         response = problems.problem(429, "Too many requests", str(exc))
     else:

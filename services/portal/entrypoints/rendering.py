@@ -38,7 +38,9 @@ def zone_of(ctx: SessionContext | None) -> tzinfo:
             return ZoneInfo(ctx.time_zone)
         except (ZoneInfoNotFoundError, ValueError):
             pass  # tasks checks the zone; one this machine's tz database lacks is shown in the fallback
-    zone: tzinfo = templates.globals["display_zone"]
+    zone = templates.globals["display_zone"]  # set above and by configure, always a zone
+    if not isinstance(zone, tzinfo):
+        raise TypeError(f"the display zone is no tzinfo: {zone!r}")
     return zone
 
 

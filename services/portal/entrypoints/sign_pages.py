@@ -137,7 +137,9 @@ async def sign_submit(
         action, task = await _action_and_task(portal, ctx, action_id)
     except NotFound:
         return not_found(ctx)
-    values = {k.removeprefix("field."): str(v) for k, v in form.items() if k.startswith("field.")}
+    values: dict[str, str | bool | None] = {
+        k.removeprefix("field."): str(v) for k, v in form.items() if k.startswith("field.")
+    }
     uploaded = await uploaded_image(form.get("signature_file"), portal.settings.max_signature_bytes)
     choice = signature_choice(
         _text(form, "signature_kind"), _text(form, "signature_drawn"), uploaded, _text(form, "typed_name")

@@ -48,7 +48,7 @@ async def verify_submit(request: Request, portal: PortalDep, ctx: OptionalSessio
     most = portal.settings.max_verify_upload_bytes
     data = await upload.read(most + 1) if isinstance(upload, UploadFile) else b""
     t = i18n.messages(lang)
-    if not data or len(data) > most or not data.startswith(b"%PDF"):
+    if not isinstance(upload, UploadFile) or not data or len(data) > most or not data.startswith(b"%PDF"):
         return _page(request, lang, ctx, 422, result=None, error=t["verify_not_pdf"])
     result = await portal.verifier.verify(upload.filename or "document.pdf", data)
     if result is None:

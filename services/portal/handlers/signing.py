@@ -139,6 +139,7 @@ async def sign(uow: UnitOfWork, ctx: SessionContext, action_id: str, submission:
         task=task,
         language=ctx.language,
     )
+    message: DocumentSigned | TaskSigned
     if action["kind"] == "sign_document":
         message = DocumentSigned(
             **envelope,

@@ -61,10 +61,12 @@ def load_configured_key(settings: Settings) -> SealKey:
         if key is None or cert is None:
             raise ValueError("the seal's PKCS#12 file must hold a private key and its certificate")
         certs = [cert, *(chain or [])]
-    else:
+    elif settings.seal_key_path is not None and settings.seal_cert_path is not None:
         password = settings.seal_key_password.encode() or None
         key = serialization.load_pem_private_key(settings.seal_key_path.read_bytes(), password)
         certs = x509.load_pem_x509_certificates(settings.seal_cert_path.read_bytes())
+    else:  # the caller asks only when settings.seal_configured
+        raise ValueError("no seal key configured: a PKCS#12 file, or a PEM key and its certificate")
     cert_pem = b"".join(certificate_pem(c) for c in certs)
     return SealKey(key_pem=private_key_pem(key), cert_pem=cert_pem, development=_is_development(certs[0]))
 
@@ -113,6 +115,8 @@ class SealKeys:
             except DuplicateKeyError:
                 pass  # another replica made it first: use theirs
             doc = await self.collection.find_one({"_id": "development"})
+            if doc is None:
+                raise RuntimeError("the development seal key was written but cannot be read back")
         return SealKey(key_pem=doc["key_pem"].encode(), cert_pem=doc["cert_pem"].encode(), development=True)
 
     async def trusted_fingerprints(self) -> set[str]:

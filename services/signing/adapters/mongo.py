@@ -150,7 +150,10 @@ class EvidenceStore:
                 file_id, f"{file_id}.pdf", data, metadata={"tenant_id": tenant_id, "sha256": digest}
             )
         except (DuplicateKeyError, FileExists):
-            return await self.get_file(file_id)  # a concurrent attempt stored its seal first: that one counts
+            stored = await self.get_file(file_id)  # a concurrent attempt stored its seal first: that one counts
+            if stored is None:  # its file is not whole yet: a retry of this message finds it
+                raise RuntimeError(f"sealed PDF {file_id} is still being stored by another attempt") from None
+            return stored
         return data
 
     async def get_file(self, file_id: str) -> bytes | None:

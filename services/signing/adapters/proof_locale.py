@@ -26,7 +26,9 @@ def language_of(value: str | None) -> str:
 @cache
 def _catalogue(language: str) -> dict[str, str]:
     with open(LOCALE_DIR / language / "LC_MESSAGES" / "certificate.po", "rb") as po:
-        return {message.id: message.string for message in read_po(po, locale=language) if message.id}
+        # Singular messages only (the catalogues have no plural forms, whose id and string are tuples).
+        entries = read_po(po, locale=language)
+        return {m.id: m.string for m in entries if m.id and isinstance(m.id, str) and isinstance(m.string, str)}
 
 
 def translator(language: str | None) -> Callable[..., str]:

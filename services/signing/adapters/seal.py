@@ -159,10 +159,11 @@ class Sealer:
         return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
     def _tsa_failure(self, exc: BaseException) -> str:
-        causes = []
-        while exc is not None and len(causes) < 3:
-            causes.append(f"{type(exc).__name__}: {exc}")
-            exc = exc.__cause__
+        causes: list[str] = []
+        cause: BaseException | None = exc
+        while cause is not None and len(causes) < 3:
+            causes.append(f"{type(cause).__name__}: {cause}")
+            cause = cause.__cause__
         text = f"the timestamp authority {self._tsa_display()} gave no token: " + "; ".join(causes)
         password = urlsplit(self.tsa_url or "").password
         return text.replace(password, "***") if password else text

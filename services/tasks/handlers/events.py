@@ -80,9 +80,10 @@ async def request_action_for_rule(event: RequestTaskAction, uow: UnitOfWork) -> 
     """task.request_action: a rule asks a contact for another action, validated and stored exactly as a staff
     request; one the tenant's data refuses (archived contact, unknown document, no signing plan) is recorded."""
     p, action_id = event.payload, rule_action_id(event.event_id)
+    task_id = event.task_id or ""  # a command naming no task is refused as one not found
     try:
         tenant = await uow.store.get_tenant(event.tenant_id, uow.tx)
-        await uow.store.get_task(event.tenant_id, event.task_id or "", uow.tx)
+        await uow.store.get_task(event.tenant_id, task_id, uow.tx)
     except NotFound as exc:
         raise PermanentFailure(exc.detail) from exc
     try:
@@ -109,7 +110,7 @@ async def request_action_for_rule(event: RequestTaskAction, uow: UnitOfWork) -> 
             uow.tx,
             tenant_id=event.tenant_id,
             plan=tenant["plan"],
-            task_id=event.task_id,
+            task_id=task_id,
             request=request,
             document=document,
             action_id=action_id,

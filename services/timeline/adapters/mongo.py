@@ -72,7 +72,8 @@ class TimelineStore:
 
     async def entries_missing_from(self, other: TimelineStore, limit: int = 20) -> tuple[int, list[dict]]:
         """Entries of this store that `other` lacks or holds with another hash: their count and the first few."""
-        count, examples = 0, []
+        count = 0
+        examples: list[dict] = []
         cursor = self.entries.find({}, {"hash": 1, "tenant_id": 1, "task_id": 1, "audience": 1, "seq": 1})
         batch: list[dict] = []
 

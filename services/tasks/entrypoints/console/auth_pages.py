@@ -19,7 +19,7 @@ from services.tasks.entrypoints.console.deps import (
 from services.tasks.entrypoints.console.render import LANGUAGE_COOKIE, LANGUAGES, catalogue, language_of, render
 from services.tasks.handlers import accounts
 from services.tasks.handlers.accounts import TokenRefused
-from services.tasks.staff_users import new_secret
+from services.tasks.staff_users import TokenPurpose, new_secret
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 # Forms posted before there is a session (sign in, forgot password) carry this cookie's value as a field:
@@ -195,7 +195,7 @@ def _refused(request: Request, lang: str, reason: str) -> Response:
     )
 
 
-async def _password_page(request: Request, console, secret: str, purpose: str) -> Response:
+async def _password_page(request: Request, console, secret: str, purpose: TokenPurpose) -> Response:
     try:
         user = await accounts.token_user(console.uow, secret, purpose)
     except TokenRefused as refused:
@@ -210,7 +210,9 @@ async def _password_page(request: Request, console, secret: str, purpose: str) -
     )
 
 
-async def _set_password(request: Request, console, secret: str, purpose: str, password: str, repeat: str) -> Response:
+async def _set_password(
+    request: Request, console, secret: str, purpose: TokenPurpose, password: str, repeat: str
+) -> Response:
     lang = language_of(request)
     try:
         user = await accounts.token_user(console.uow, secret, purpose)

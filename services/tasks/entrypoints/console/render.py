@@ -31,16 +31,18 @@ templates = Environment(
 @cache
 def catalogue(language: str) -> dict[str, str]:
     with open(HERE / "locale" / language / "LC_MESSAGES" / "console.po", "rb") as po:
-        return {message.id: message.string for message in read_po(po, locale=language) if message.id}
+        # Singular messages only (the catalogues have no plural forms, whose id and string are tuples).
+        entries = read_po(po, locale=language)
+        return {m.id: m.string for m in entries if m.id and isinstance(m.id, str) and isinstance(m.string, str)}
 
 
 def language_of(request: Request, user_language: str | None = None) -> str:
     """The signed-in user's choice; before sign-in ?lang=, the cookie, the browser's languages, else Dutch."""
     if user_language in LANGUAGES:
-        return user_language  # type: ignore[return-value]
+        return user_language
     for candidate in (request.query_params.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
         if candidate in LANGUAGES:
-            return candidate  # type: ignore[return-value]
+            return candidate
     for part in request.headers.get("accept-language", "").split(","):
         code = part.split(";")[0].strip().lower()[:2]
         if code in LANGUAGES:
@@ -66,10 +68,11 @@ def when(value: datetime | str | None, language: str, in_zone: tzinfo = ZONE) ->
     if value is None or value == "":
         return ""
     if isinstance(value, str):
+        text = value  # shown as it is when it is no moment
         try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            value = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            return value
+            return text
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     local = value.astimezone(in_zone)

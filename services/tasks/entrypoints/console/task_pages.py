@@ -14,7 +14,7 @@ from starlette.datastructures import FormData
 
 from contracts.errors import DomainError, Invalid, NotFound
 from contracts.models import FieldSpec
-from services.tasks.adapters.console_queries import ConsoleQueries
+from services.tasks.adapters.console_queries import ConsoleQueries, RequestState
 from services.tasks.adapters.mail import MailNotSent
 from services.tasks.domain import PhaseMismatch
 from services.tasks.entrypoints.console.deps import PREFIX, Console, ConsoleDep, FormSignedIn, SignedIn, Viewer
@@ -25,7 +25,7 @@ from services.tasks.handlers.actions import SignatureRequest
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 PAGE_SIZE = 25
-STATES = ("waiting", "signed", "declined", "expired")
+STATES: tuple[RequestState, ...] = ("waiting", "signed", "declined", "expired")
 
 
 def queries(console: Console) -> ConsoleQueries:
