@@ -74,8 +74,8 @@ secantusd:
 run: install kafka secantusd
 	$(PY) -m deploy.local.run
 
-# ruff (lint, import order, format) over the tree; mypy, strict, over contracts/, services/runtime/, every
-# domain.py and every subscribers.py (pyproject.toml says which).
+# ruff (lint, import order, format) over the tree; mypy over contracts/ and services/, strict for contracts/,
+# services/runtime/, every domain.py and every subscribers.py (pyproject.toml says which).
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
