@@ -22,9 +22,9 @@ from services.documents import domain
 from services.documents.adapters.pdf_inspect import inspect_pdf
 from services.documents.adapters.pdf_render import render_page_png
 from services.documents.adapters.pdf_stamp import Stamp, stamp_pdf
-from services.documents.adapters.proof_locale import format_moment
 from services.documents.domain import Document, PdfFacts, Version
 from services.documents.unit_of_work import UnitOfWork
+from services.runtime.i18n import format_moment
 from services.runtime.mongo import Session
 from services.runtime.staff_auth import DEFAULT_TIME_ZONE
 

@@ -20,7 +20,7 @@ from services.notifications.entrypoints import api, subscribers
 from services.notifications.unit_of_work import UnitOfWork
 from services.runtime.app import build_runtime, create_app
 from services.runtime.internal_http import InternalFetcher
-from services.runtime.mail import SmtpSender, SmtpTarget
+from services.runtime.mail import SmtpSender
 from services.runtime.service import Adapters, Service
 
 
@@ -32,12 +32,7 @@ def build(settings: Settings, **overrides: Any) -> Service[UnitOfWork]:
         outbox=adapter("outbox", lambda: runtime.outbox),
         store=adapter("store", lambda: NotificationStore(runtime.db)),
         staff_keys=adapter("staff_keys", lambda: runtime.staff_keys),
-        sender=adapter(
-            "sender",
-            lambda: SmtpSender(
-                SmtpTarget.parse(settings.mail_url), settings.mail_from, timeout=settings.smtp_timeout_seconds
-            ),
-        ),
+        sender=adapter("sender", lambda: SmtpSender.from_settings(settings, timeout=settings.smtp_timeout_seconds)),
         links=adapter(
             "links",
             lambda: Links(

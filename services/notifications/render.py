@@ -10,18 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import cache
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_datetime
-from babel.messages.pofile import read_po
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from services.notifications.domain import Brand, Notification
+from services.runtime.i18n import DEFAULT_ZONE, language_of, read_catalogue, zone_of
 
 HERE = Path(__file__).parent
-LANGUAGES = ("nl", "en")
 DATE_PATTERNS = {"nl": "EEEE d MMMM y 'om' HH:mm", "en": "EEEE d MMMM y 'at' HH:mm"}
-ZONE = ZoneInfo("Europe/Amsterdam")  # for a tenant whose zone this machine's tz database lacks
 _env = Environment(
     loader=FileSystemLoader(HERE / "templates"),
     autoescape=select_autoescape(["html"]),
@@ -33,10 +30,7 @@ _env = Environment(
 
 @cache
 def catalogue(language: str) -> dict[str, str]:
-    with open(HERE / "locale" / language / "LC_MESSAGES" / "notifications.po", "rb") as po:
-        # Singular messages only (the catalogues have no plural forms, whose id and string are tuples).
-        entries = read_po(po, locale=language)
-        return {m.id: m.string for m in entries if m.id and isinstance(m.id, str) and isinstance(m.string, str)}
+    return read_catalogue(HERE / "locale" / language / "LC_MESSAGES" / "notifications.po", language)
 
 
 @dataclass(frozen=True)
@@ -46,15 +40,7 @@ class Rendered:
     html: str
 
 
-@cache
-def zone(name: str) -> tzinfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZONE
-
-
-def when(value: object, language: str, in_zone: tzinfo = ZONE) -> str:
+def when(value: object, language: str, in_zone: tzinfo = DEFAULT_ZONE) -> str:
     if not isinstance(value, datetime):
         return ""
     local = value.astimezone(in_zone)
@@ -62,8 +48,8 @@ def when(value: object, language: str, in_zone: tzinfo = ZONE) -> str:
 
 
 def render(notification: Notification, brand: Brand, *, link: str | None, attached: bool = False) -> Rendered:
-    language = notification.recipient.language if notification.recipient.language in LANGUAGES else "nl"
-    t, f, kind, in_zone = catalogue(language), notification.facts, notification.kind, zone(brand.time_zone)
+    language = language_of(notification.recipient.language)
+    t, f, kind, in_zone = catalogue(language), notification.facts, notification.kind, zone_of(brand.time_zone)
     document = f.get("document_title") or t["a_document"]
     values = {
         "tenant": brand.name,

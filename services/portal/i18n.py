@@ -8,24 +8,17 @@ from functools import cache
 from pathlib import Path
 
 from babel.dates import format_datetime as babel_datetime
-from babel.messages.pofile import read_po
 from markupsafe import Markup
 
-LANGUAGES = ("nl", "en")
+from services.runtime.i18n import LANGUAGES, language_of, read_catalogue
+
 LOCALE_DIR = Path(__file__).parent / "locale"
 DATE_PATTERNS = {"nl": "d MMMM y HH:mm", "en": "d MMMM y, HH:mm"}
 
 
 @cache
 def catalogue(language: str) -> dict[str, str]:
-    with open(LOCALE_DIR / language / "LC_MESSAGES" / "portal.po", "rb") as po:
-        # Singular messages only (the catalogues have no plural forms, whose id and string are tuples).
-        entries = read_po(po, locale=language)
-        return {m.id: m.string for m in entries if m.id and isinstance(m.id, str) and isinstance(m.string, str)}
-
-
-def language_of(value: str | None, fallback: str = "nl") -> str:
-    return value if value in LANGUAGES else fallback
+    return read_catalogue(LOCALE_DIR / language / "LC_MESSAGES" / "portal.po", language)
 
 
 def messages(language: str) -> dict[str, str]:

@@ -132,8 +132,8 @@ class SmtpSender:
         self.target, self.sender, self.timeout = target, sender, timeout
 
     @classmethod
-    def from_settings(cls, settings: ServiceSettings) -> SmtpSender:
-        return cls(SmtpTarget.parse(settings.mail_url), settings.mail_from)
+    def from_settings(cls, settings: ServiceSettings, timeout: float = 20.0) -> SmtpSender:
+        return cls(SmtpTarget.parse(settings.mail_url), settings.mail_from, timeout)
 
     async def send(self, message: EmailMessage) -> None:
         t = self.target

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, tzinfo
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -14,6 +14,7 @@ from services.portal import i18n
 from services.portal.domain import Brand, SessionContext
 from services.portal.entrypoints.security import csp
 from services.portal.entrypoints.sign_form import autocomplete
+from services.runtime import i18n as runtime_i18n
 
 templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent.parent / "templates"),
@@ -33,15 +34,10 @@ def configure(display_zone: str) -> None:
 
 def zone_of(ctx: SessionContext | None) -> tzinfo:
     """The session's tenant's zone (tasks' tenant events carry it), else the configured display zone."""
-    if ctx and ctx.time_zone:
-        try:
-            return ZoneInfo(ctx.time_zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass  # tasks checks the zone; one this machine's tz database lacks is shown in the fallback
-    zone = templates.globals["display_zone"]  # set above and by configure, always a zone
-    if not isinstance(zone, tzinfo):
-        raise TypeError(f"the display zone is no tzinfo: {zone!r}")
-    return zone
+    display_zone = templates.globals["display_zone"]  # set above and by configure, always a zone
+    if not isinstance(display_zone, tzinfo):
+        raise TypeError(f"the display zone is no tzinfo: {display_zone!r}")
+    return runtime_i18n.zone_of(ctx.time_zone if ctx else None, display_zone)
 
 
 def render(

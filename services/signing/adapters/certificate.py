@@ -16,7 +16,8 @@ from reportlab.lib.utils import ImageReader, simpleSplit
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from services.signing.adapters.proof_locale import format_moment, translator
+from services.runtime.i18n import format_moment
+from services.signing.adapters.proof_locale import translator
 from services.signing.domain import EvidenceRecord
 
 # Drawn straight on a reportlab canvas: the proof is a few dozen lines of text, a table and an image, and

@@ -6,17 +6,16 @@ from datetime import UTC, datetime, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_datetime as babel_datetime
-from babel.messages.pofile import read_po
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from services.runtime.i18n import DEFAULT_ZONE, LANGUAGES, read_catalogue, zone_of
+
 HERE = Path(__file__).parent
-LANGUAGES = ("nl", "en")
-ZONE = ZoneInfo("Europe/Amsterdam")  # before sign-in, and for a tenant whose zone this machine does not know
+ZONE = DEFAULT_ZONE  # before sign-in, and for a tenant whose zone this machine does not know
 DATE_PATTERNS = {"nl": "d MMM y HH:mm", "en": "d MMM y, HH:mm"}
 LANGUAGE_COOKIE = "console_lang"
 
@@ -30,10 +29,7 @@ templates = Environment(
 
 @cache
 def catalogue(language: str) -> dict[str, str]:
-    with open(HERE / "locale" / language / "LC_MESSAGES" / "console.po", "rb") as po:
-        # Singular messages only (the catalogues have no plural forms, whose id and string are tuples).
-        entries = read_po(po, locale=language)
-        return {m.id: m.string for m in entries if m.id and isinstance(m.id, str) and isinstance(m.string, str)}
+    return read_catalogue(HERE / "locale" / language / "LC_MESSAGES" / "console.po", language)
 
 
 def language_of(request: Request, user_language: str | None = None) -> str:
@@ -50,18 +46,9 @@ def language_of(request: Request, user_language: str | None = None) -> str:
     return "nl"
 
 
-@cache
-def zone(name: str | None) -> tzinfo:
-    """The tenant's zone (tasks checked it when it was set), else Europe/Amsterdam."""
-    try:
-        return ZoneInfo(name) if name else ZONE
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZONE
-
-
 def request_zone(request: Request) -> tzinfo:
     """The signed-in user's tenant's zone (the viewer dependency keeps the user on the request)."""
-    return zone(getattr(getattr(request.state, "viewer", None), "time_zone", None))
+    return zone_of(getattr(getattr(request.state, "viewer", None), "time_zone", None))
 
 
 def when(value: datetime | str | None, language: str, in_zone: tzinfo = ZONE) -> str:
